@@ -1,0 +1,149 @@
+"""The DuckDB store: open with migrations, insert idempotently, publish read-only snapshots.
+
+DuckDB lets one process hold a read-write lock and then refuses every other connection, so
+the writer (flows, ``crampwatch ingest``) owns the store file and, after each run, publishes
+an atomically replaced copy (``*.snapshot.duckdb``) that the dashboard and ad hoc readers open
+read-only. Readers never block the writer and never see a half-written run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.config import snapshot_path
+
+LOCK_ERROR = "Could not set lock"
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    files = resources.files("pipeline") / "migrations"
+    out = []
+    for f in files.iterdir():
+        name = f.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, f.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+SCHEMA_VERSION = max(v for v, _, _ in _migrations())
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration newer than the database's version, each in one transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_utc TIMESTAMPTZ NOT NULL)"
+    )
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in _migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def _connect_retry(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    deadline, delay_s = time.monotonic() + timeout_s, 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if LOCK_ERROR not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay_s * (0.5 + random.random()))
+            delay_s = min(1.0, delay_s * 2)
+
+
+def connect(db_path: str | os.PathLike, *, read_only: bool = False,
+            lock_timeout_s: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the store. Read-write opens create the file and apply pending migrations."""
+    path = Path(db_path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no crampwatch database at {path}; run `crampwatch ingest` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect_retry(str(path), read_only, lock_timeout_s)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def connect_reader(db_path: str | os.PathLike, *, lock_timeout_s: float = 10.0
+                   ) -> duckdb.DuckDBPyConnection:
+    """Open for reading: the published snapshot if there is one, else the store read-only."""
+    snap = snapshot_path(db_path)
+    target = snap if snap.exists() else Path(db_path)
+    return connect(target, read_only=True, lock_timeout_s=lock_timeout_s)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike) -> Path:
+    """Copy the whole store to ``*.snapshot.duckdb`` and swap it in atomically.
+
+    Readers holding the old snapshot keep a consistent view until they reconnect.
+    """
+    live = snapshot_path(db_path)
+    tmp = live.with_name(live.name + ".tmp")
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        p.unlink(missing_ok=True)
+    con.execute("CHECKPOINT")
+    db_name = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH '{tmp}' AS crampwatch_snapshot")
+    try:
+        con.execute(f'COPY FROM DATABASE "{db_name}" TO crampwatch_snapshot')
+    finally:
+        con.execute("DETACH crampwatch_snapshot")
+    os.replace(tmp, live)
+    return live
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame,
+               key: Sequence[str]) -> tuple[int, int]:
+    """Insert the rows of ``frame`` whose natural ``key`` is not yet in ``table``.
+
+    Duplicates inside ``frame`` are collapsed first (first row wins). Columns missing from
+    ``frame`` take the table's defaults. Returns ``(inserted, duplicates)``.
+    """
+    if frame.height == 0:
+        return 0, 0
+    cols = frame.columns
+    unique = frame.unique(subset=list(key), keep="first", maintain_order=True)
+    con.register("_crampwatch_new", unique.to_arrow())
+    try:
+        on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in key)
+        col_list = ", ".join(cols)
+        sel = ", ".join(f"n.{c}" for c in cols)
+        inserted = con.execute(
+            f"INSERT INTO {table} ({col_list}) SELECT {sel} FROM _crampwatch_new n "
+            f"ANTI JOIN {table} t ON {on}"
+        ).fetchone()[0]
+    finally:
+        con.unregister("_crampwatch_new")
+    return inserted, frame.height - inserted
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every table in the main schema (for summaries and idempotency checks)."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+    return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
