@@ -1,0 +1,204 @@
+"""The ``crampwatch`` command line."""
+
+from __future__ import annotations
+
+from pipeline.config import apply_privacy_env
+
+apply_privacy_env()
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+
+from pipeline.config import resolve_db, snapshot_path  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_INBOX = REPO_ROOT / "sample_data" / "inbox"
+
+db_option = click.option(
+    "--db", type=click.Path(dir_okay=False), default=None,
+    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).")
+
+
+def _check_tz(ctx, param, value):
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.BadParameter(f"{value!r} is not an IANA time zone such as Europe/Berlin") from exc
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crampwatch")
+def main() -> None:
+    """crampwatch: nocturnal leg-cramp and dehydration-condition episodes from wearable exports.
+
+    Everything stays on this machine: no telemetry, servers bind to 127.0.0.1.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--participant", "participant_id", default=None,
+              help="Participant id for files that carry none (e.g. an Apple Health export).")
+@click.option("--timezone", "tz", default=None, callback=_check_tz,
+              help="The participant's home IANA zone, for formats whose times have no offset.")
+@db_option
+def ingest(paths, participant_id, tz, db):
+    """Import export files, folders or zips into the store (re-imports add nothing twice).
+
+    Files in a folder's sub-folder <folder>/<id>/ belong to participant <id>. Unrecognised
+    files are recorded as skipped; folders are never moved, changed or deleted.
+    """
+    from pipeline.flows import ingest as ingest_flow
+
+    results = ingest_flow([str(p) for p in paths], str(resolve_db(db)), participant_id, tz)
+    _print_imports(results)
+    if any(r["status"] == "failed" for r in results):
+        sys.exit(1)
+
+
+def _print_imports(results: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="imports")
+    for col in ("status", "format", "participant", "new rows", "already stored", "rejected",
+                "seconds", "file"):
+        table.add_column(col, justify="right" if col in ("new rows", "already stored",
+                                                         "rejected", "seconds") else "left")
+    for r in results:
+        table.add_row(r["status"], r["format"] or "", r["participant_id"] or "",
+                      f"{r['rows_accepted']:,}", f"{r['rows_duplicate']:,}",
+                      f"{r['rows_rejected']:,}", f"{r['seconds']:.1f}", r["path"])
+    console = Console()
+    console.print(table)
+    for r in results:
+        if r["error"] and r["status"] in ("failed", "partial", "skipped"):
+            console.print(f"[yellow]{r['status']}[/]: {r['error']}")
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Recompute every night, not only those that changed.")
+@db_option
+def detect(full, db):
+    """Recompute sleep periods and episodes for the nights whose data changed."""
+    from pipeline.flows import detect as detect_flow
+
+    s = detect_flow(str(resolve_db(db)), full)
+    click.echo(f"{s['participants']} participants, {s['nights']} nights, "
+               f"{s['episodes_written']} episodes {s['by_kind']} in {s['seconds']:.1f} s")
+
+
+@main.command()
+@click.argument("inbox", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--participant", "participant_id", default=None,
+              help="Participant id for files that carry none and are not in <inbox>/<id>/.")
+@click.option("--timezone", "tz", default=None, callback=_check_tz, help="IANA zone.")
+@db_option
+def run(inbox, participant_id, tz, db):
+    """Run the nightly flow once: ingest new files in INBOX, detect, publish, summarise.
+
+    INBOX defaults to ./inbox. Schedule it with cron or a Prefect deployment (README).
+    """
+    from pipeline.flows import nightly
+
+    inbox = inbox or "inbox"
+    if not Path(inbox).is_dir():
+        raise click.BadParameter(f"inbox folder {inbox!r} does not exist", param_hint="INBOX")
+    out = nightly(inbox, str(resolve_db(db)), participant_id, tz)
+    if any(r["status"] == "failed" for r in out["imports"]):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Interface to bind; keep 127.0.0.1 unless you know who can reach the port.")
+@db_option
+def dashboard(port, address, db):
+    """Serve the dashboard (reads the published read-only snapshot)."""
+    _serve(resolve_db(db), port, address)
+
+
+def _serve(db_path: Path, port: int, address: str) -> None:
+    from dashboards.serve import serve_command
+
+    argv, env = serve_command(db_path.resolve(), port=port, address=address)
+    click.echo(f"crampwatch dashboard on http://{address}:{port}  (Ctrl-C to stop)")
+    try:
+        sys.exit(subprocess.call(argv, env=env))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.argument("query")
+@click.option("--max-rows", default=100, show_default=True, type=int)
+@db_option
+def sql(query, max_rows, db):
+    """Run a read-only SQL QUERY against the store and print the result as a table.
+
+    Reads the store itself when no flow is writing to it, otherwise its latest snapshot.
+    """
+    import duckdb
+
+    from pipeline import store
+
+    db_path = resolve_db(db)
+    try:
+        con = store.connect(db_path, read_only=True, lock_timeout_s=0)
+    except duckdb.IOException:
+        if not snapshot_path(db_path).exists():
+            raise
+        con = store.connect(snapshot_path(db_path), read_only=True)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with con:
+        try:
+            rel = con.sql(query)
+        except duckdb.Error as exc:
+            raise click.ClickException(str(exc).splitlines()[0]) from exc
+        if rel is None:
+            return
+        frame = rel.limit(max_rows).pl()
+    _print_frame(frame)
+
+
+def _print_frame(frame) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        table.add_column(f"{name}\n{dtype}", justify="right" if dtype.is_numeric() else "left")
+    for row in frame.iter_rows():
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    Console(width=max(120, Console().width)).print(table)
+    click.echo(f"{frame.height} row(s)")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Build the database, then exit.")
+@db_option
+def demo(port, no_serve, db):
+    """Build a database from the bundled sample_data/ and serve the dashboard."""
+    from pipeline.flows import nightly
+
+    if not SAMPLE_INBOX.is_dir():
+        raise click.ClickException(f"sample data not found at {SAMPLE_INBOX}")
+    db_path = resolve_db(db)
+    click.echo(f"building {db_path} from {SAMPLE_INBOX}")
+    nightly(str(SAMPLE_INBOX), str(db_path))
+    if not no_serve:
+        _serve(db_path, port, "127.0.0.1")
+
+
+if __name__ == "__main__":
+    main()

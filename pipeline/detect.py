@@ -1,0 +1,174 @@
+"""Run the detectors for the participants and nights whose data changed since the last run.
+
+The store keeps, in ``detection_runs``, the highest import id whose rows are reflected in
+``sleep_periods`` and ``episodes``. A run finds the imports after it, the participants and
+local dates they touched, loads those participants' data for the touched dates plus the
+look-back the detectors' baselines need, runs the detectors (pure functions in
+``detectors/``), and replaces the outputs for the affected dates only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+import detectors
+from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
+
+#: days of data loaded before the first changed date: the 28-day resting-HR baseline
+#: (detectors-science.md 8.2) plus a margin for the 7-morning body-mass baseline
+LOOKBACK_DAYS = 35
+#: days after the last changed date whose outputs can change: a new morning weight
+#: enters the next 7 mornings' body-mass baselines (detectors-science.md 8.2)
+LOOKAHEAD_DAYS = 8
+
+SAMPLE_METRICS = (
+    "heart_rate_bpm", "resting_heart_rate_bpm", "hrv_sdnn_ms", "steps", "active_energy_kcal",
+    "basal_energy_kcal", "body_mass_kg", "water_ml", "magnesium_mg", "calcium_mg",
+    "potassium_mg", "vitamin_d_ug",
+)
+
+
+@dataclass
+class DetectSummary:
+    participants: int = 0
+    nights: int = 0
+    episodes_written: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    max_import_id: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# local date of a row, from its UTC instant and its own offset
+_LOCAL_DATE = "CAST(({ts} + to_seconds(utc_offset_s)) AT TIME ZONE 'UTC' AS DATE)"
+
+
+def changed_ranges(con: duckdb.DuckDBPyConnection, since_import_id: int,
+                   participant_ids: list[str] | None = None) -> dict[str, tuple[date, date]]:
+    """participant -> (first, last) local date touched by imports after ``since_import_id``."""
+    parts = []
+    for table, ts in (("samples", "start_utc"), ("sleep_segments", "start_utc"),
+                      ("workouts", "start_utc"), ("journal", "time_utc")):
+        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d FROM {table} "
+                     f"WHERE import_id > $1")
+    parts.append(
+        f"SELECT pl.participant_id, {_LOCAL_DATE.format(ts='e.time_utc')} AS d "
+        "FROM environment e JOIN participant_locations pl USING (location_id) "
+        "WHERE e.import_id > $1")
+    sql = ("SELECT participant_id, min(d), max(d) FROM (" + " UNION ALL ".join(parts) +
+           ") GROUP BY 1 ORDER BY 1")
+    rows = con.execute(sql, [since_import_id]).fetchall()
+    out = {pid: (lo, hi) for pid, lo, hi in rows}
+    if participant_ids is not None:
+        out = {p: r for p, r in out.items() if p in participant_ids}
+    return out
+
+
+def full_ranges(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[date, date]]:
+    return changed_ranges(con, -1)
+
+
+def _load(con, sql: str, params: list) -> pl.DataFrame:
+    return con.sql(sql, params=params).pl()
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
+                ) -> dict[str, pl.DataFrame]:
+    """Everything the detectors need for one participant between two local dates."""
+    t_lo = f"{lo - timedelta(days=1)} 00:00:00+00"
+    t_hi = f"{hi + timedelta(days=2)} 00:00:00+00"
+    metrics = list(SAMPLE_METRICS)
+    p = [participant_id, t_lo, t_hi]
+    return {
+        "samples": _load(con,
+            "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value FROM samples "
+            "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
+            "AND list_contains($4, metric) ORDER BY metric, start_utc", p + [metrics]),
+        "sleep_segments": _load(con,
+            "SELECT participant_id, start_utc, end_utc, utc_offset_s, stage FROM sleep_segments "
+            "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
+            "ORDER BY start_utc, end_utc", p),
+        "workouts": _load(con,
+            "SELECT participant_id, activity_type, start_utc, end_utc, utc_offset_s, duration_s, "
+            "active_energy_kcal, distance_m FROM workouts WHERE participant_id = $1 "
+            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc", p),
+        "environment": _load(con,
+            "SELECT pl.participant_id, e.time_utc, e.utc_offset_s, e.setting, e.temp_c, e.rh_pct, "
+            "e.wind_speed_m_s FROM environment e JOIN participant_locations pl USING (location_id) "
+            "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
+            "AND e.time_utc < $3::TIMESTAMPTZ ORDER BY e.time_utc", p),
+        "participants": _load(con,
+            "SELECT participant_id, sex, birth_year, height_cm, tz FROM participants "
+            "WHERE participant_id = $1", [participant_id]),
+    }
+
+
+def run_detectors(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pure step: inputs -> (sleep_periods, episodes)."""
+    periods = detectors.detect_sleep_periods(inputs["sleep_segments"])
+    cramps = detectors.detect_nocturnal_cramps(inputs["samples"], inputs["sleep_segments"], periods)
+    dehydration = detectors.detect_dehydration(
+        inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"])
+    episodes = pl.concat([cramps.select(list(EPISODE_SCHEMA)),
+                          dehydration.select(list(EPISODE_SCHEMA))], how="vertical")
+    return periods.select(list(SLEEP_PERIOD_SCHEMA)), episodes
+
+
+def _replace(con, table: str, date_col: str, frame: pl.DataFrame, participant_id: str,
+             lo: date, hi: date, extra_cols: str = "", extra_vals: str = "") -> int:
+    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND {date_col} BETWEEN ? AND ?",
+                [participant_id, lo, hi])
+    keep = frame.filter(pl.col(date_col).is_between(lo, hi))
+    if keep.height == 0:
+        return 0
+    con.register("_crampwatch_out", keep.to_arrow())
+    try:
+        cols = ", ".join(keep.columns)
+        con.execute(f"INSERT INTO {table} ({cols}{extra_cols}) "
+                    f"SELECT {cols}{extra_vals} FROM _crampwatch_out")
+    finally:
+        con.unregister("_crampwatch_out")
+    return keep.height
+
+
+def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
+                   participant_ids: list[str] | None = None) -> DetectSummary:
+    """Recompute outputs for what changed since the last run (everything if ``full``)."""
+    t0 = time.perf_counter()
+    summary = DetectSummary()
+    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchone()[0]
+    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+    ranges = changed_ranges(con, -1 if full else last, participant_ids)
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detection_runs").fetchone()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for pid, (lo, hi) in ranges.items():
+            out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
+            inputs = load_inputs(con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_hi)
+            periods, episodes = run_detectors(inputs)
+            summary.nights += _replace(con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
+            written = _replace(con, "episodes", "local_date", episodes, pid, out_lo, out_hi,
+                               ", created_utc", ", now()")
+            summary.episodes_written += written
+            for kind, n in (episodes.filter(pl.col("local_date").is_between(out_lo, out_hi))
+                            .group_by("kind").len().iter_rows()):
+                summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
+            summary.participants += 1
+        summary.max_import_id = newest
+        summary.seconds = time.perf_counter() - t0
+        con.execute(
+            "INSERT INTO detection_runs VALUES (?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, ?, ?, ?)",
+            [run_id, int(summary.seconds * 1e6), newest, summary.participants, summary.nights,
+             summary.episodes_written])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return summary

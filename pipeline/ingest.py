@@ -1,0 +1,213 @@
+"""Import one file into the store: ledger, format detection, idempotent writes, rejects kept.
+
+Every file gets one row in ``imports``. A file whose sha256 is already in the ledger with
+status ok/partial is recorded as ``already_imported`` and not read again; overlapping exports
+(this month's Apple export after last month's) are read, and rows whose natural key is already
+stored are counted as duplicates instead of being written twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline import store
+from pipeline.importers import (
+    NATURAL_KEYS,
+    ImportContext,
+    ImportFormatError,
+    detect_format,
+    iter_candidate_files,
+)
+
+PARTICIPANT_COLS = ("sex", "birth_year", "tz", "home_lat_deg", "home_lon_deg", "height_cm",
+                    "conditions", "medications")
+#: formats whose rows need a participant id from outside the file
+NEEDS_PARTICIPANT = {"apple_health"}
+
+
+@dataclass
+class ImportResult:
+    path: str
+    status: str  # ok | partial | failed | skipped | already_imported
+    import_id: int | None = None
+    format: str | None = None
+    participant_id: str | None = None
+    rows_accepted: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_file(path: Path, chunk_bytes: int = 4 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def participant_from_inbox(path: Path, inbox_root: Path | None) -> str | None:
+    """A file in ``<inbox>/<name>/...`` belongs to participant ``<name>``."""
+    if inbox_root is None or not inbox_root.is_dir():
+        return None
+    try:
+        rel = path.resolve().relative_to(inbox_root.resolve())
+    except ValueError:
+        return None
+    return rel.parts[0] if len(rel.parts) > 1 else None
+
+
+def _ledger_start(con, path: Path, sha: str, size: int, fmt: str | None,
+                  participant_id: str | None, status: str, error: str | None = None) -> int:
+    return con.execute(
+        "INSERT INTO imports (path, sha256, size_bytes, format, participant_id, status, error,"
+        " started_utc, finished_utc) VALUES (?, ?, ?, ?, ?, ?, ?, now(),"
+        " CASE WHEN ? = 'running' THEN NULL ELSE now() END) RETURNING import_id",
+        [str(path), sha, size, fmt, participant_id, status, error, status],
+    ).fetchone()[0]
+
+
+def upsert_participants(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
+    """Insert participants; for existing ids, non-null incoming fields replace stored ones."""
+    if frame.height == 0:
+        return 0
+    cols = ["participant_id"] + [c for c in PARTICIPANT_COLS if c in frame.columns]
+    con.register("_crampwatch_participants", frame.select(cols).to_arrow())
+    try:
+        sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, participants.{c})" for c in cols[1:])
+        sets = (sets + ", " if sets else "") + "updated_utc = now()"
+        n = con.execute(
+            f"INSERT INTO participants ({', '.join(cols)}, updated_utc) "
+            f"SELECT {', '.join(cols)}, now() FROM _crampwatch_participants "
+            f"ON CONFLICT (participant_id) DO UPDATE SET {sets}"
+        ).fetchone()[0]
+    finally:
+        con.unregister("_crampwatch_participants")
+    return n
+
+
+def ensure_participant(con, participant_id: str, tz: str | None = None) -> None:
+    frame = pl.DataFrame({"participant_id": [participant_id], "tz": [tz]},
+                         schema={"participant_id": pl.String, "tz": pl.String})
+    upsert_participants(con, frame)
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
+                participant_id: str | None = None, tz: str | None = None,
+                inbox_root: str | os.PathLike | None = None,
+                on_rows: Callable[[int], None] | None = None) -> ImportResult:
+    """Import ``path`` into the open store ``con``; never raises for bad input.
+
+    Unknown formats are recorded as ``skipped`` with the reason; a file that fails half-way is
+    rolled back and recorded as ``failed`` with the error naming the file.
+    """
+    t0 = time.perf_counter()
+    path = Path(path)
+    inbox = Path(inbox_root) if inbox_root else None
+    pid = participant_id or participant_from_inbox(path, inbox)
+    size = path.stat().st_size
+    sha = sha256_file(path)
+    res = ImportResult(path=str(path), status="running", participant_id=pid)
+
+    prior = con.execute(
+        "SELECT import_id, format FROM imports WHERE sha256 = ? AND status IN ('ok', 'partial')"
+        " ORDER BY import_id LIMIT 1", [sha]).fetchone()
+    if prior is not None:
+        res.status, res.format = "already_imported", prior[1]
+        res.error = f"same content as import {prior[0]}"
+        res.import_id = _ledger_start(con, path, sha, size, prior[1], pid, res.status, res.error)
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    try:
+        module = detect_format(path)
+    except ImportFormatError as exc:
+        res.status, res.format, res.error = "skipped", "unknown", str(exc)
+        res.import_id = _ledger_start(con, path, sha, size, "unknown", pid, res.status, res.error)
+        res.seconds = time.perf_counter() - t0
+        return res
+    res.format = module.FORMAT
+    if module.FORMAT in NEEDS_PARTICIPANT and not pid:
+        res.status = "failed"
+        res.error = (f"{path}: {module.FORMAT} files carry no participant id; pass "
+                     "--participant ID or put the file in <inbox>/<participant_id>/")
+        res.import_id = _ledger_start(con, path, sha, size, res.format, pid, res.status, res.error)
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    import_id = _ledger_start(con, path, sha, size, res.format, pid, "running")
+    res.import_id = import_id
+    ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if pid:
+            ensure_participant(con, pid, tz)
+        for batch in module.read(path, ctx):
+            frame = batch.frame
+            if batch.table == "rejected_rows":
+                if frame.height:
+                    con.register("_crampwatch_rej", frame.with_columns(
+                        pl.lit(import_id, pl.Int64).alias("import_id")).to_arrow())
+                    con.execute("INSERT INTO rejected_rows (import_id, record_no, reason, raw) "
+                                "SELECT import_id, record_no, reason, raw FROM _crampwatch_rej")
+                    con.unregister("_crampwatch_rej")
+                res.rows_rejected += frame.height
+            elif batch.table == "participants":
+                upsert_participants(con, frame)
+            elif batch.table in NATURAL_KEYS:
+                if batch.table != "participant_locations":
+                    frame = frame.with_columns(pl.lit(import_id, pl.Int64).alias("import_id"))
+                if "participant_id" in frame.columns and frame.height:
+                    for new_pid in frame["participant_id"].drop_nulls().unique().to_list():
+                        ensure_participant(con, new_pid)
+                inserted, dup = store.insert_new(con, batch.table, frame, NATURAL_KEYS[batch.table])
+                if batch.table != "participant_locations":
+                    res.rows_accepted += inserted
+                    res.rows_duplicate += dup
+            else:
+                raise ValueError(f"importer {module.__name__} emitted unknown table {batch.table}")
+            if on_rows is not None:
+                on_rows(frame.height)
+        res.status = "partial" if res.rows_rejected else "ok"
+        _ledger_finish(con, res)
+        con.execute("COMMIT")
+    except Exception as exc:  # noqa: BLE001 - recorded in the ledger, never lost
+        con.execute("ROLLBACK")
+        res.status = "failed"
+        res.rows_accepted = res.rows_duplicate = res.rows_rejected = 0
+        msg = str(exc)
+        res.error = msg if str(path) in msg else f"{path}: {type(exc).__name__}: {msg}"
+        _ledger_finish(con, res)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _ledger_finish(con, res: ImportResult) -> None:
+    con.execute(
+        "UPDATE imports SET status = ?, error = ?, rows_accepted = ?, rows_duplicate = ?,"
+        " rows_rejected = ?, finished_utc = now() WHERE import_id = ?",
+        [res.status, res.error, res.rows_accepted, res.rows_duplicate, res.rows_rejected,
+         res.import_id])
+
+
+def candidate_files(paths: list[str | os.PathLike]) -> list[tuple[Path, Path | None]]:
+    """Expand files and folders into ``(file, inbox_root)`` pairs, in a stable order."""
+    out = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such file or folder")
+        root = p if p.is_dir() else None
+        out.extend((f, root) for f in iter_candidate_files(p))
+    return out
