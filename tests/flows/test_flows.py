@@ -1,0 +1,96 @@
+"""The real flows against a temporary DuckDB, on the bundled sample data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import store
+from pipeline.cli import main as cli
+from pipeline.config import snapshot_path
+from pipeline.flows import detect, ingest, nightly
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _counts(db) -> dict[str, int]:
+    with store.connect(db, read_only=True) as con:
+        return store.table_counts(con)
+
+
+def test_nightly_ingests_detects_and_publishes(inbox, tmp_path, capsys):
+    db = tmp_path / "cw.duckdb"
+    before = _tree_digest(inbox)
+    out = nightly(str(inbox), str(db))
+    assert _tree_digest(inbox) == before, "the inbox must never be changed"
+
+    by_path = {Path(r["path"]).name: r for r in out["imports"]}
+    assert by_path["README.md"]["status"] == "skipped"
+    assert by_path["fetch.sh"]["status"] == "skipped"
+    assert "not a recognised export" in by_path["README.md"]["error"]
+    assert by_path["export.zip"]["format"] == "apple_health"
+    assert {r["status"] for r in out["imports"] if r["format"] != "unknown"} <= {"ok", "partial"}
+
+    counts = out["counts"]
+    for table in ("participants", "samples", "sleep_segments", "workouts", "environment",
+                  "journal", "sleep_periods", "episodes"):
+        assert counts[table] > 0, table
+    with store.connect(db, read_only=True) as con:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM episodes GROUP BY 1").fetchall())
+        assert kinds.get("nocturnal_cramp", 0) > 0 and kinds.get("dehydration", 0) > 0
+        ev = con.execute("SELECT evidence FROM episodes LIMIT 1").fetchone()[0]
+        assert isinstance(json.loads(ev), dict)
+        # participants got their metadata from participants.csv
+        assert con.execute("SELECT count(*) FROM participants WHERE tz IS NOT NULL").fetchone()[0] == 2
+    assert snapshot_path(db).exists()
+    assert "crampwatch nightly run" in capsys.readouterr().out
+
+
+def test_reimport_changes_nothing_and_is_ledgered(inbox, tmp_path):
+    db = tmp_path / "cw.duckdb"
+    export = next(inbox.glob("p01/export.zip"))
+    ingest([str(export)], str(db), "p01")
+    first = _counts(db)
+    res = ingest([str(export)], str(db), "p01")
+    assert res[0]["status"] == "already_imported"
+    second = _counts(db)
+    assert {k: v for k, v in second.items() if k != "imports"} == \
+           {k: v for k, v in first.items() if k != "imports"}
+    assert second["imports"] == first["imports"] + 1
+
+
+def test_detect_only_recomputes_changed_nights(inbox, tmp_path):
+    db = tmp_path / "cw.duckdb"
+    nightly(str(inbox), str(db))
+    again = detect(str(db))
+    assert again["participants"] == 0 and again["episodes_written"] == 0
+    full = detect(str(db), full=True)
+    assert full["participants"] == 2 and full["episodes_written"] > 0
+    with store.connect(db, read_only=True) as con:
+        n = con.execute("SELECT count(*), count(DISTINCT episode_id) FROM episodes").fetchone()
+    assert n[0] == n[1] > 0
+
+
+def test_cli_sql_prints_both_kinds_and_refuses_writes(inbox, tmp_path):
+    db = tmp_path / "cw.duckdb"
+    nightly(str(inbox), str(db))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["sql", "--db", str(db), "select kind, count(*) from episodes group by 1 order by 1"])
+    assert res.exit_code == 0, res.output
+    assert "dehydration" in res.output and "nocturnal_cramp" in res.output
+    res = runner.invoke(cli, ["sql", "--db", str(db), "delete from episodes"])
+    assert res.exit_code != 0
+    assert _counts(db)["episodes"] > 0
+
+
+@pytest.mark.parametrize("command", ["ingest", "detect", "run", "dashboard", "sql", "demo"])
+def test_every_command_has_help(command):
+    res = CliRunner().invoke(cli, [command, "--help"])
+    assert res.exit_code == 0 and "--db" in res.output
