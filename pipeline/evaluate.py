@@ -1,0 +1,132 @@
+"""Score detected episodes against a ground-truth or journal file.
+
+Event matching follows detectors-science.md section 7.3: a detected and a reference interval
+form a candidate pair if their intersection-over-union is at least ``min_iou`` (0.1) or their
+onsets differ by at most ``tolerance_s``; pairs are assigned one-to-one with the Hungarian
+method (``scipy.optimize.linear_sum_assignment``), maximising overlap and then closeness of
+onsets. Tolerances: 5 min for minute-level exports against exact truth, 30 min for a morning
+journal ("woke with a cramp around 3"), as the brief recommends (Ward, Lukowicz & Gellersen
+2011 for event-level metrics).
+
+Dehydration is scored per participant-day: a day is positive if any episode's ``local_date``
+is that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+
+EXACT_TOLERANCE_S = 5 * 60
+JOURNAL_TOLERANCE_S = 30 * 60
+MIN_IOU = 0.1
+
+
+@dataclass
+class EventScore:
+    participant_id: str
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    nights: int
+    onset_errors_s: list[float]
+
+    @property
+    def precision(self) -> float:
+        d = self.true_positives + self.false_positives
+        return self.true_positives / d if d else float("nan")
+
+    @property
+    def recall(self) -> float:
+        d = self.true_positives + self.false_negatives
+        return self.true_positives / d if d else float("nan")
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r > 0 else float("nan")
+
+    @property
+    def false_alarms_per_night(self) -> float:
+        return self.false_positives / self.nights if self.nights else float("nan")
+
+    @property
+    def onset_error_median_s(self) -> float:
+        return float(np.median(self.onset_errors_s)) if self.onset_errors_s else float("nan")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("onset_errors_s")
+        d.update(precision=self.precision, recall=self.recall, f1=self.f1,
+                 false_alarms_per_night=self.false_alarms_per_night,
+                 onset_error_median_s=self.onset_error_median_s)
+        return d
+
+
+def _epoch_s(col: pl.Series) -> np.ndarray:
+    return col.dt.epoch("us").to_numpy().astype(np.float64) / 1e6
+
+
+def match_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
+                 min_iou: float = MIN_IOU) -> tuple[int, int, int, list[float]]:
+    """One-to-one matching of intervals (``start_utc``, ``end_utc``) of one participant.
+
+    Returns ``(tp, fp, fn, onset_errors_s)``.
+    """
+    if detected.height == 0 or truth.height == 0:
+        return 0, detected.height, truth.height, []
+    ds, de = _epoch_s(detected["start_utc"]), _epoch_s(detected["end_utc"])
+    ts, te = _epoch_s(truth["start_utc"]), _epoch_s(truth["end_utc"])
+    inter = np.clip(np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]),
+                    0, None)
+    union = np.maximum(de[:, None], te[None, :]) - np.minimum(ds[:, None], ts[None, :])
+    iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    onset = np.abs(ds[:, None] - ts[None, :])
+    ok = (iou >= min_iou) | (onset <= tolerance_s)
+    # maximise IoU first, then prefer closer onsets; forbidden pairs get a prohibitive cost
+    cost = np.where(ok, -(iou + 1.0 - np.minimum(onset / max(tolerance_s, 1.0), 1.0)), 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    pairs = [(r, c) for r, c in zip(rows, cols, strict=True) if ok[r, c]]
+    tp = len(pairs)
+    return tp, detected.height - tp, truth.height - tp, [float(onset[r, c]) for r, c in pairs]
+
+
+def score_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
+                 nights: dict[str, int] | None = None) -> list[EventScore]:
+    """Per-participant event scores plus an ``'overall'`` row (last)."""
+    pids = sorted(set(detected["participant_id"].to_list()) | set(truth["participant_id"].to_list()))
+    out = []
+    for pid in pids:
+        tp, fp, fn, errs = match_events(detected.filter(pl.col("participant_id") == pid),
+                                        truth.filter(pl.col("participant_id") == pid),
+                                        tolerance_s=tolerance_s)
+        out.append(EventScore(pid, tp, fp, fn, (nights or {}).get(pid, 0), errs))
+    out.append(EventScore("overall", sum(s.true_positives for s in out),
+                          sum(s.false_positives for s in out), sum(s.false_negatives for s in out),
+                          sum(s.nights for s in out), [e for s in out for e in s.onset_errors_s]))
+    return out
+
+
+def score_days(detected_days: pl.DataFrame, truth_days: pl.DataFrame,
+               all_days: pl.DataFrame) -> EventScore:
+    """Day-level confusion counts; frames have ``participant_id`` and ``local_date``."""
+    key = ["participant_id", "local_date"]
+    det = detected_days.select(key).unique()
+    tru = truth_days.select(key).unique()
+    tp = det.join(tru, on=key, how="inner").height
+    return EventScore("overall", tp, det.height - tp, tru.height - tp,
+                      all_days.select(key).unique().height, [])
+
+
+def read_truth(path: str | Path) -> pl.DataFrame:
+    """Ground truth CSV (``participant_id,kind,start_utc,end_utc,local_date,...``)."""
+    return pl.read_csv(path, try_parse_dates=False).with_columns(
+        pl.col("start_utc").str.to_datetime(time_zone="UTC"),
+        pl.col("end_utc").str.to_datetime(time_zone="UTC"),
+        pl.col("local_date").str.to_date(),
+        pl.col("participant_id").cast(pl.String),
+    )
