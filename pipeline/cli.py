@@ -184,6 +184,59 @@ def _print_frame(frame) -> None:
 
 
 @main.command()
+@click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Ground-truth CSV (participant_id,kind,start_utc,end_utc,local_date) or a "
+                   "cramp journal CSV.")
+@click.option("--tolerance-min", type=float, default=None,
+              help="Onset tolerance in minutes (default 5 for ground truth, 30 for a journal).")
+@db_option
+def evaluate(truth_path, tolerance_min, db):
+    """Score the stored episodes against a ground-truth or journal file.
+
+    Cramps: event-level precision, recall and F1 (one-to-one matching by overlap and onset
+    tolerance), false alarms per night, onset error. Dehydration: day-level.
+    """
+    import polars as pl
+
+    from pipeline import evaluate as ev
+    from pipeline import store
+
+    with store.connect_reader(resolve_db(db)) as con:
+        episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label "
+                           "FROM episodes").pl()
+        nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
+                                  "GROUP BY 1").fetchall())
+        days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
+                       "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
+                       "ZONE 'UTC' AS DATE) AS local_date FROM samples)").pl()
+        header = Path(truth_path).open(encoding="utf-8-sig").readline()
+        if header.startswith("participant_id,time,kind"):
+            journal = con.sql("SELECT participant_id, time_utc AS start_utc, time_utc AS end_utc "
+                              "FROM journal WHERE kind = 'cramp'").pl()
+            truth = journal.with_columns(kind=pl.lit("nocturnal_cramp"))
+            tol_s = (tolerance_min or ev.JOURNAL_TOLERANCE_S / 60) * 60
+            click.echo("truth: the cramp journal in the store (imprecise times)")
+        else:
+            truth = ev.read_truth(truth_path)
+            tol_s = (tolerance_min or ev.EXACT_TOLERANCE_S / 60) * 60
+    cramps = episodes.filter(pl.col("kind") == "nocturnal_cramp")
+    true_cramps = truth.filter(pl.col("kind") == "nocturnal_cramp")
+    click.echo(f"nocturnal cramps (onset tolerance {tol_s / 60:g} min):")
+    click.echo(f"  {'participant':12s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} "
+               f"{'recall':>6s} {'F1':>5s} {'FA/night':>8s} {'onset err median':>16s}")
+    for s in ev.score_events(cramps, true_cramps, tolerance_s=tol_s, nights=nights):
+        click.echo(f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
+                   f"{s.false_negatives:4d} {s.precision:9.2f} {s.recall:6.2f} {s.f1:5.2f} "
+                   f"{s.false_alarms_per_night:8.3f} {s.onset_error_median_s / 60:13.1f} min")
+    if "local_date" in truth.columns:
+        d = ev.score_days(episodes.filter(pl.col("kind") == "dehydration"),
+                          truth.filter(pl.col("kind") == "dehydration"), days)
+        click.echo(f"dehydration days: TP {d.true_positives} FP {d.false_positives} "
+                   f"FN {d.false_negatives} of {d.nights} days; precision {d.precision:.2f} "
+                   f"recall {d.recall:.2f} F1 {d.f1:.2f}")
+
+
+@main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the database, then exit.")
 @db_option

@@ -1,0 +1,52 @@
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from pipeline.evaluate import match_events, score_days, score_events
+
+T0 = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
+
+
+def _iv(pid, *pairs):
+    return pl.DataFrame({
+        "participant_id": [pid] * len(pairs),
+        "start_utc": [T0 + timedelta(minutes=a) for a, _ in pairs],
+        "end_utc": [T0 + timedelta(minutes=b) for _, b in pairs],
+    }, schema={"participant_id": pl.String, "start_utc": pl.Datetime("us", "UTC"),
+               "end_utc": pl.Datetime("us", "UTC")})
+
+
+def test_one_to_one_matching_counts_each_truth_once():
+    truth = _iv("a", (0, 5), (60, 66))
+    det = _iv("a", (1, 6), (2, 4), (200, 210))  # two detections on the first truth, one far off
+    tp, fp, fn, errs = match_events(det, truth, tolerance_s=300)
+    assert (tp, fp, fn) == (1, 2, 1)
+    assert errs == [60.0]
+
+
+def test_onset_tolerance_without_overlap():
+    truth = _iv("a", (0, 1))
+    assert match_events(_iv("a", (4, 5)), truth, tolerance_s=300)[0] == 1
+    assert match_events(_iv("a", (6, 7)), truth, tolerance_s=300)[0] == 0
+    assert match_events(_iv("a", (25, 26)), truth, tolerance_s=1800)[0] == 1
+
+
+def test_scores_per_participant_and_overall():
+    truth = pl.concat([_iv("a", (0, 5)), _iv("b", (0, 5), (100, 105))])
+    det = pl.concat([_iv("a", (0, 5), (50, 55)), _iv("b", (101, 104))])
+    scores = {s.participant_id: s for s in score_events(det, truth, tolerance_s=300,
+                                                        nights={"a": 10, "b": 10})}
+    assert scores["a"].precision == 0.5 and scores["a"].recall == 1.0
+    assert scores["b"].precision == 1.0 and scores["b"].recall == 0.5
+    o = scores["overall"]
+    assert (o.true_positives, o.false_positives, o.false_negatives) == (2, 1, 1)
+    assert o.f1 == pytest.approx(2 / 3)
+    assert o.false_alarms_per_night == pytest.approx(1 / 20)
+
+
+def test_day_scores():
+    d = lambda *days: pl.DataFrame({"participant_id": ["a"] * len(days),  # noqa: E731
+                                    "local_date": [date(2025, 7, x) for x in days]})
+    s = score_days(d(1, 2, 3), d(2, 3, 4), d(*range(1, 11)))
+    assert (s.true_positives, s.false_positives, s.false_negatives, s.nights) == (2, 1, 1, 10)
