@@ -1,0 +1,188 @@
+"""Nights: sleep, heart rate, detected cramp episodes and journal entries, night by night;
+dehydration-condition days with their evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, queries, state
+from dashboards.format import (
+    dehydration_table,
+    evidence_table,
+    format_offset,
+    hhmm,
+    night_label,
+    nights_table,
+)
+
+DISCLAIMER = (
+    "Episodes are *likely* (confidence ≥ 0.7) or *possible* (0.4–0.7) nocturnal leg-cramp "
+    "episodes estimated from heart rate, movement and sleep stages; dehydration days are days "
+    "with conditions that *likely* or *possibly* led to a fluid deficit. Neither is a diagnosis."
+)
+
+
+def headline(pid: str) -> None:
+    s = state.load(queries.summary, participant_id=pid)
+    cols = st.columns(4)
+    cols[0].metric("Nights with sleep data", s["nights_with_sleep"], border=True,
+                   help="Nights with a detected main sleep period (noon to noon).")
+    cols[1].metric("Nights with cramp episodes", s["nights_with_cramp_episodes"], border=True,
+                   help=f"Nights with at least one likely or possible episode; "
+                        f"{s['nights_with_likely_cramp']} with a likely one.")
+    cols[2].metric("Dehydration-condition days", s["dehydration_days"], border=True,
+                   help="Days flagged likely or possible by the dehydration-condition detector.")
+    cols[3].metric("Journal-reported cramps", s["journal_cramps"], border=True,
+                   help="Entries of kind ‘cramp’ in the participant's journal.")
+    if s["first_night"] is not None:
+        st.caption(f"Sleep data from the night of {s['first_night']:%d %b %Y} to the night of "
+                   f"{s['last_night']:%d %b %Y}.")
+
+
+NIGHTS_COLUMNS = {
+    "night_of": st.column_config.DateColumn("Night of", format="ddd D MMM YYYY",
+                                            help="Local date of the evening the night starts"),
+    "sleep_local": st.column_config.TextColumn("Sleep (local)",
+                                               help="Main sleep period, local time"),
+    "asleep_h": st.column_config.NumberColumn("Asleep (h)", format="%.1f"),
+    "cramp_episodes": st.column_config.TextColumn(
+        "Cramp episodes", help="Detected likely/possible episodes and the highest confidence"),
+    "max_confidence": st.column_config.ProgressColumn(
+        "Max confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+    "journal_cramp": st.column_config.CheckboxColumn("Journal cramp"),
+    "dehydration_day_before": st.column_config.TextColumn(
+        "Dehydration day before",
+        help="Dehydration condition on the day before the night (same date as ‘Night of’)"),
+}
+
+
+def choose_night(pid: str, nights: pl.DataFrame) -> date:
+    """Nights table, newest first; the selected row (default: newest) is returned."""
+    key = f"nights_table_{pid}"
+    selection = st.dataframe(
+        nights_table(nights), key=key, hide_index=True, column_config=NIGHTS_COLUMNS,
+        on_select="rerun", selection_mode="single-row-required",
+        selection_default={"selection": {"rows": [0]}},
+        height=min(36 + 35 * nights.height, 320), placeholder="—",
+    )
+    rows = selection.selection.rows if selection is not None else []
+    index = rows[0] if rows and rows[0] < nights.height else 0
+    return nights.get_column("night_of")[index]
+
+
+def night_view(pid: str, night_of: date) -> None:
+    detail = state.load(queries.night_detail, participant_id=pid, night_of=night_of)
+    st.subheader(night_label(night_of))
+    if detail is None:
+        st.info("No sleep, heart-rate or journal data for this night.")
+        return
+    period = detail["sleep_period"]
+    offset = format_offset(detail["utc_offset_s"])
+    if period is not None:
+        asleep = "—" if period["asleep_s"] is None else f"{period['asleep_s'] / 3600:.1f} h"
+        st.caption(f"Sleep {hhmm(period['start_local'])}–{hhmm(period['end_local'])} "
+                   f"(asleep {asleep}); shown ± 1 h, local time ({offset}). Heart-rate gaps "
+                   f"longer than {int(charts.MAX_HR_GAP.total_seconds() // 60)} min are left "
+                   "blank.")
+    else:
+        st.caption(f"No main sleep period was detected; showing 20:00–10:00 local ({offset}).")
+
+    hr, stages = detail["heart_rate"], detail["stages"]
+    episodes, journal = detail["episodes"], detail["journal"]
+    if hr.height == 0 and stages.height == 0:
+        st.info("No heart-rate samples or sleep stages recorded in this window.")
+    else:
+        if hr.height == 0:
+            st.caption("No heart-rate samples recorded in this window.")
+        chart = charts.night_chart(
+            hr, stages, episodes, journal,
+            (detail["window_start_local"], detail["window_end_local"]))
+        st.altair_chart(chart, width="stretch")
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown("**Detected episodes**")
+        if episodes.height == 0:
+            st.caption("No likely or possible cramp episode detected this night.")
+        for ep in episodes.iter_rows(named=True):
+            minutes = (ep["end_utc"] - ep["start_utc"]).total_seconds() / 60
+            st.markdown(
+                f"{ep['label'].capitalize()} cramp episode · confidence **{ep['confidence']:.2f}**"
+                f" · {hhmm(ep['start_local'])}–{hhmm(ep['end_local'])} local "
+                f"({minutes:.0f} min)")
+            st.dataframe(
+                evidence_table(ep["evidence"]), hide_index=True, width="stretch",
+                column_config={
+                    "signal": st.column_config.TextColumn("Evidence"),
+                    "value": st.column_config.TextColumn("Value"),
+                    "unit": st.column_config.TextColumn("Unit"),
+                    "key": st.column_config.TextColumn("Key", help="Raw evidence key"),
+                },
+            )
+            st.caption(f"Detector {ep['detector_version']} · episode {ep['episode_id']}")
+    with right:
+        st.markdown("**Journal**")
+        if journal.height == 0:
+            st.caption("No journal entries in this window.")
+        else:
+            st.dataframe(
+                journal.select(
+                    pl.col("time_local").dt.strftime("%H:%M").alias("time"),
+                    pl.col("kind").str.replace_all("_", " "),
+                    "severity", "body_side", "muscle", "note"),
+                hide_index=True, width="stretch", placeholder="—",
+                column_config={
+                    "time": st.column_config.TextColumn("Local time"),
+                    "kind": st.column_config.TextColumn("Entry"),
+                    "severity": st.column_config.NumberColumn("Severity (0–10)"),
+                    "body_side": st.column_config.TextColumn("Side"),
+                    "muscle": st.column_config.TextColumn("Muscle"),
+                    "note": st.column_config.TextColumn("Note"),
+                },
+            )
+
+
+def dehydration_view(pid: str) -> None:
+    days = state.load(queries.dehydration_days, participant_id=pid)
+    if days.height == 0:
+        st.info("No dehydration-condition days detected for this participant.")
+        return
+    st.caption("Days whose heat exposure, estimated sweat loss, logged fluids or body-mass "
+               "change point to a fluid deficit. Weather columns are the day's outdoor values "
+               "at the participant's locations, where known.")
+    table = dehydration_table(days)
+    st.dataframe(
+        table, hide_index=True, width="stretch", placeholder="—",
+        column_config={
+            "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
+            "label": st.column_config.TextColumn("Level"),
+            "confidence": st.column_config.ProgressColumn(
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+        },
+    )
+
+
+def main() -> None:
+    pid = state.participant()
+    if pid is None:
+        st.stop()
+    tz = state.participant_tz()
+    st.title(f"Nights · {pid}")
+    st.caption(f"Local time{f' ({tz})' if tz else ''}. {DISCLAIMER}")
+    headline(pid)
+
+    nights_tab, dehydration_tab = st.tabs(["Nights", "Dehydration days"])
+    with nights_tab:
+        nights = state.load(queries.nights, participant_id=pid)
+        if nights.height == 0:
+            st.info("No nights with sleep data, episodes or journal cramps yet.")
+        else:
+            night_view(pid, choose_night(pid, nights))
+    with dehydration_tab:
+        dehydration_view(pid)
+
+
+main()

@@ -1,0 +1,190 @@
+"""Pure presentation helpers: frame shaping and unit-aware labels (no SQL, no ``st.*``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+#: unit suffixes of column / evidence keys (longest match wins) -> unit shown to the reader
+UNIT_SUFFIXES: dict[str, str] = {
+    "pct_bm": "% body mass",
+    "per_min": "/min",
+    "w_m2": "W/m²",
+    "m_s": "m/s",
+    "mg_dl": "mg/dL",
+    "bpm": "bpm",
+    "pct": "%",
+    "kcal": "kcal",
+    "hpa": "hPa",
+    "min": "min",
+    "ms": "ms",
+    "mm": "mm",
+    "ml": "mL",
+    "kg": "kg",
+    "mg": "mg",
+    "ug": "µg",
+    "s": "s",
+    "h": "h",
+    "c": "°C",
+    "f": "°F",
+    "l": "L",
+    "g": "g",
+    "m": "m",
+    "z": "z (robust SD)",
+}
+_SUFFIXES = sorted(UNIT_SUFFIXES, key=lambda k: -len(k.split("_")))
+
+_WORDS = {
+    "hr": "HR", "hrv": "HRV", "rmssd": "RMSSD", "sdnn": "SDNN", "hi": "HI", "bm": "BM",
+    "wbgt": "WBGT", "rh": "RH", "act": "activity", "dur": "duration", "tot": "total",
+    "ge": "≥", "gt": ">", "le": "≤", "lt": "<", "n": "number of", "max": "max", "min": "min",
+}
+
+STAGE_LABELS = {
+    "awake": "awake", "rem": "REM", "light": "light", "deep": "deep",
+    "asleep": "asleep (unstaged)", "in_bed": "in bed",
+}
+
+
+def split_unit(key: str) -> tuple[str, str]:
+    """``'hr_rise_bpm'`` -> ``('hr_rise', 'bpm')``; no known suffix -> ``(key, '')``."""
+    parts = key.split("_")
+    for suffix in _SUFFIXES:
+        n = len(suffix.split("_"))
+        if len(parts) > n and "_".join(parts[-n:]).lower() == suffix:
+            return "_".join(parts[:-n]), UNIT_SUFFIXES[suffix]
+    return key, ""
+
+
+def humanize(name: str) -> str:
+    """``'hours_hi_ge_80f'`` -> ``'Hours HI ≥ 80 °F'`` (readable label for a snake_case key)."""
+    words = []
+    for w in name.replace(".", " ").split("_"):
+        if not w:
+            continue
+        m = re.fullmatch(r"(\d+(?:p\d+)?)([cf])", w.lower())
+        if m:
+            words.append(f"{m.group(1).replace('p', '.')} °{m.group(2).upper()}")
+        else:
+            words.append(_WORDS.get(w.lower(), w))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def format_value(value: Any) -> str:
+    """Short, unit-free text for an evidence value; ``None`` stays visibly missing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "—"
+        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, list):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for k, v in obj.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.extend(_flatten(v, key + "."))
+        else:
+            out.append((key, v))
+    return out
+
+
+def parse_evidence(evidence: str | dict | None) -> dict[str, Any]:
+    """Evidence JSON (string or already parsed) -> flat ``{key: value}``; bad JSON -> ``{}``."""
+    if evidence is None:
+        return {}
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except json.JSONDecodeError:
+            return {"raw": evidence}
+    if not isinstance(evidence, dict):
+        return {"value": evidence}
+    return dict(_flatten(evidence))
+
+
+def evidence_table(evidence: str | dict | None) -> pl.DataFrame:
+    """One row per evidence key: ``signal`` (readable), ``value``, ``unit``, ``key`` (raw)."""
+    rows = []
+    for key, value in parse_evidence(evidence).items():
+        leaf = key.rsplit(".", 1)[-1]
+        name, unit = split_unit(leaf)
+        prefix = key[: -len(leaf)]
+        rows.append({"signal": humanize(prefix + name), "value": format_value(value),
+                     "unit": unit, "key": key})
+    return pl.DataFrame(rows, schema={"signal": pl.String, "value": pl.String,
+                                      "unit": pl.String, "key": pl.String})
+
+
+def hhmm(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.strftime("%H:%M")
+
+
+def format_offset(utc_offset_s: int) -> str:
+    """``3600`` -> ``'UTC+01:00'``."""
+    sign = "+" if utc_offset_s >= 0 else "-"
+    h, rem = divmod(abs(int(utc_offset_s)), 3600)
+    return f"UTC{sign}{h:02d}:{rem // 60:02d}"
+
+
+def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
+    """The nights frame of ``queries.nights`` shaped for display (same row order)."""
+    sleep = pl.when(pl.col("sleep_start_local").is_not_null()).then(
+        pl.col("sleep_start_local").dt.strftime("%H:%M") + " – "
+        + pl.col("sleep_end_local").dt.strftime("%H:%M"))
+    episodes = pl.when(pl.col("cramp_episodes") > 0).then(
+        pl.col("cramp_episodes").cast(pl.String) + " · " + pl.col("cramp_label")
+    ).otherwise(pl.lit("none detected"))
+    episodes = pl.when(pl.col("has_sleep_data") | (pl.col("cramp_episodes") > 0)).then(episodes)
+    dehydration = pl.when(pl.col("dehydration_day_before")).then(
+        pl.col("dehydration_label") + " ("
+        + pl.col("dehydration_confidence").round(2).cast(pl.String) + ")")
+    return nights.select(
+        pl.col("night_of"),
+        sleep.alias("sleep_local"),
+        pl.col("asleep_h"),
+        episodes.alias("cramp_episodes"),
+        pl.col("max_confidence"),
+        pl.col("journal_cramp"),
+        dehydration.alias("dehydration_day_before"),
+    )
+
+
+def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
+    """Dehydration episodes with their evidence spread into readable, unit-labelled columns."""
+    if days.height == 0:
+        return pl.DataFrame(schema={"day": pl.Date, "label": pl.String,
+                                    "confidence": pl.Float64})
+    rows = []
+    for row in days.iter_rows(named=True):
+        out: dict[str, Any] = {"day": row["local_date"], "label": row["label"],
+                               "confidence": row["confidence"]}
+        for key, value in parse_evidence(row["evidence"]).items():
+            name, unit = split_unit(key.rsplit(".", 1)[-1])
+            col = humanize(key[: -len(key.rsplit(".", 1)[-1])] + name)
+            out[f"{col} ({unit})" if unit else col] = format_value(value)
+        for key, label in (("outdoor_temp_max_c", "Outdoor temp max (°C, weather)"),
+                           ("outdoor_apparent_temp_max_c", "Apparent temp max (°C, weather)"),
+                           ("outdoor_rh_mean_pct", "RH mean (%, weather)")):
+            if row.get(key) is not None:
+                out[label] = format_value(round(row[key], 1))
+        rows.append(out)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def night_label(night_of: date) -> str:
+    """``2026-01-08`` -> ``'Thu 8 Jan 2026 → Fri 9 Jan'``."""
+    nxt = date.fromordinal(night_of.toordinal() + 1)
+    return f"{night_of:%a} {night_of.day} {night_of:%b %Y} → {nxt:%a} {nxt.day} {nxt:%b}"
