@@ -60,25 +60,83 @@ UNIT_FACTORS: dict[tuple[str, str], float] = {
     ("km/h", "m/s"): 1 / 3.6,
     ("mmol/L", "mg/dL"): 18.0156,  # glucose, molar mass 180.156 g/mol
     ("%", "pct"): 1.0,
+    # added for Apple Health units (exact by definition unless noted)
+    ("st", "kg"): 6.35029318,
+    ("m", "cm"): 100.0,
+    ("in", "cm"): 2.54,
+    ("ft", "cm"): 30.48,
+    ("cm", "m"): 0.01,
+    ("ft", "m"): 0.3048,
+    ("yd", "m"): 0.9144,
+    ("fl_oz_imp", "mL"): 28.4130625,
+    ("mcg", "mg"): 0.001,
+    ("ug", "mg"): 0.001,
+    ("s", "min"): 1 / 60,
+    ("hr", "min"): 60.0,
+    ("min", "s"): 60.0,
+    ("hr", "s"): 3600.0,
+    ("ms", "s"): 0.001,
 }
+
+#: spellings of the same temperature unit
+_DEG_F = ("degF", "°F")
+_DEG_C = ("degC", "°C", "c")
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert one value; temperatures (degF/degC) handled specially."""
-    if from_unit == to_unit:
-        return value
-    if from_unit in ("degF", "°F") and to_unit in ("degC", "°C", "c"):
-        return (value - 32.0) * 5.0 / 9.0
-    return value * UNIT_FACTORS[(from_unit, to_unit)]
+    scale, offset = unit_scale_offset(from_unit, to_unit)
+    return value * scale + offset
+
+
+def unit_scale_offset(from_unit: str, to_unit: str) -> tuple[float, float]:
+    """``(scale, offset)`` with ``to = from * scale + offset``, for vectorised conversion.
+
+    Raises KeyError for a pair with no known conversion.
+    """
+    if from_unit == to_unit or (from_unit in _DEG_C and to_unit in _DEG_C):
+        return 1.0, 0.0
+    if from_unit in _DEG_F and to_unit in _DEG_C:
+        return 5.0 / 9.0, -32.0 * 5.0 / 9.0
+    return UNIT_FACTORS[(from_unit, to_unit)], 0.0
+
+
+def range_text(metric: str) -> str:
+    """``"[lo, hi]"`` as printed in rejection reasons for ``metric``."""
+    lo, hi = PLAUSIBLE_RANGES[metric]
+    return f"[{lo:g}, {hi:g}]"
 
 
 def range_violation(metric: str, value: pl.Expr) -> pl.Expr:
     """Expression giving a rejection reason (String) or null when ``value`` is plausible."""
     lo, hi = PLAUSIBLE_RANGES[metric]
+    return range_violation_by(pl.lit(metric), value, pl.lit(lo), pl.lit(hi),
+                              pl.lit(range_text(metric)))
+
+
+def range_violation_by(metric: pl.Expr, value: pl.Expr, lo: pl.Expr, hi: pl.Expr,
+                       text: pl.Expr) -> pl.Expr:
+    """:func:`range_violation` for a frame mixing metrics: bounds come from columns.
+
+    ``lo``/``hi``/``text`` are typically joined from :func:`plausible_ranges_frame`; the
+    reasons are worded exactly as :func:`range_violation` words them.
+    """
     return (
         pl.when(value.is_null() | value.is_nan())
-        .then(pl.lit(f"{metric}: missing or non-numeric value"))
+        .then(pl.format("{}: missing or non-numeric value", metric))
         .when((value < lo) | (value > hi))
-        .then(pl.format(f"{metric}: value {{}} outside plausible range [{lo:g}, {hi:g}]", value))
+        .then(pl.format("{}: value {} outside plausible range {}", metric, value, text))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
+
+
+def plausible_ranges_frame() -> pl.DataFrame:
+    """``PLAUSIBLE_RANGES`` as a frame: metric, lo, hi, range_text (for joins)."""
+    metrics = list(PLAUSIBLE_RANGES)
+    return pl.DataFrame(
+        {"metric": metrics,
+         "lo": [PLAUSIBLE_RANGES[m][0] for m in metrics],
+         "hi": [PLAUSIBLE_RANGES[m][1] for m in metrics],
+         "range_text": [range_text(m) for m in metrics]},
+        schema={"metric": pl.String, "lo": pl.Float64, "hi": pl.Float64,
+                "range_text": pl.String})

@@ -1,0 +1,873 @@
+"""Apple Health ``export.zip`` / ``export.xml`` importer (HealthKit Export Versions 3-14).
+
+Design
+------
+The export is streamed in large byte chunks (``CHUNK_BYTES``), each cut just before a ``<``,
+so a chunk always holds whole tags. A chunk becomes one polars string column of *tags* by
+splitting at ``<`` (an attribute value cannot hold a raw ``<``, so this is exact whatever the
+line layout), and attributes are pulled out with polars' vectorised regex kernels: one
+anchored pattern in Apple's attribute order, and for the rows it misses (other attribute
+order, single quotes, odd spacing) a sequential ``name="value"`` tokeniser that accepts any
+order. Only the rare structural tags (``Workout``, ``WorkoutStatistics``, ``Correlation``,
+``Me``) go through Python. Memory stays flat: one chunk plus one output batch.
+
+It is not an XML parser: the prolog and internal DTD are skipped unread (no entity is ever
+expanded, nothing is fetched), entity references in attribute values are decoded for the five
+predefined entities and numeric character references only (anything else, e.g. ``&lol9;``,
+is kept literally), and control characters such as ``\\x0b`` pass through untouched.
+Comments are removed; CDATA sections do not occur in Apple exports and are not handled.
+
+Rows emitted (``Batch`` tables): ``participants`` (from ``<Me>``), ``samples``,
+``sleep_segments``, ``workouts``, ``rejected_rows``. Batches hold up to ``BATCH_ROWS`` rows.
+
+Decisions
+---------
+* ``record_no`` of a rejected ``Record`` is its 1-based ordinal among all ``<Record`` start
+  tags in the file, records nested in a ``Correlation`` included (line numbers are not
+  tracked). Rejected workouts and file-level problems (truncation) have a NULL
+  ``record_no``; the reason names the workout's ordinal.
+* Records inside a ``Correlation`` are skipped (Apple repeats them at top level).
+* Record types not in :data:`QUANTITY_TYPES` / sleep are skipped by design and counted per
+  type in :attr:`AppleHealthReader.summary` (``unmapped_types``) and in the log; no batch is
+  emitted for them. The count check ``records_seen == samples + sleep_segments +
+  records_rejected + records_in_correlations + sum(unmapped_types)`` is verified at the end
+  of every read (``RuntimeError`` if rows were lost).
+* Workout totals: ``WorkoutStatistics`` children (iOS 16+) win over the older
+  ``totalEnergyBurned`` / ``totalDistance`` attributes; distance sums every
+  ``HKQuantityTypeIdentifierDistance*`` statistic. Statistics inside a ``WorkoutActivity``
+  are ignored (they repeat the workout-level ones).
+* Apple writes ``OxygenSaturation`` as a fraction with unit ``%``; it is multiplied by 100.
+* A truncated export.xml yields everything complete and one ``rejected_rows`` row whose
+  reason starts with ``truncated export``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import polars as pl
+
+from pipeline import normalize
+from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
+from pipeline.importers._archive import ZipLimits, is_zip, open_member
+
+FORMAT = "apple_health"
+
+log = logging.getLogger(__name__)
+
+#: bytes read per chunk (~200k records of a real export)
+CHUNK_BYTES = 64 * 1024**2
+#: rows per emitted batch (a batch is flushed once a table's buffer reaches this size)
+BATCH_ROWS = 250_000
+#: the prolog (XML declaration + internal DTD) must end within this many bytes
+MAX_PROLOG_BYTES = 16 * 1024**2
+#: a single tag longer than this means the file is not an Apple export
+MAX_TAG_BYTES = 64 * 1024**2
+
+_Q = "HKQuantityTypeIdentifier"
+SLEEP_TYPE = "HKCategoryTypeIdentifierSleepAnalysis"
+
+#: Apple type suffix -> (metric, canonical unit, {Apple unit: (from, to) for normalize})
+QUANTITY_TYPES: dict[str, tuple[str, str, dict[str, tuple[str, str] | tuple[float, float]]]] = {}
+
+
+def _q(suffix: str, metric: str, unit: str, units: dict) -> None:
+    QUANTITY_TYPES[_Q + suffix] = (metric, unit, units)
+
+
+_ENERGY = {"kcal": ("kcal", "kcal"), "Cal": ("Cal", "kcal"), "kJ": ("kJ", "kcal")}
+_MINERAL = {"mg": ("mg", "mg"), "g": ("g", "mg"), "mcg": ("mcg", "mg")}
+_q("HeartRate", "heart_rate_bpm", "count/min", {"count/min": ("count/min", "count/min")})
+_q("RestingHeartRate", "resting_heart_rate_bpm", "count/min",
+   {"count/min": ("count/min", "count/min")})
+_q("WalkingHeartRateAverage", "walking_heart_rate_bpm", "count/min",
+   {"count/min": ("count/min", "count/min")})
+_q("HeartRateVariabilitySDNN", "hrv_sdnn_ms", "ms", {"ms": ("ms", "ms")})
+_q("StepCount", "steps", "count", {"count": ("count", "count")})
+_q("ActiveEnergyBurned", "active_energy_kcal", "kcal", _ENERGY)
+_q("BasalEnergyBurned", "basal_energy_kcal", "kcal", _ENERGY)
+_q("DistanceWalkingRunning", "distance_m", "m",
+   {"m": ("m", "m"), "km": ("km", "m"), "mi": ("mi", "m"), "ft": ("ft", "m"),
+    "yd": ("yd", "m"), "cm": ("cm", "m")})
+_q("BodyMass", "body_mass_kg", "kg",
+   {"kg": ("kg", "kg"), "lb": ("lb", "kg"), "g": ("g", "kg"), "oz": ("oz", "kg"),
+    "st": ("st", "kg")})
+_q("Height", "height_cm", "cm",
+   {"cm": ("cm", "cm"), "m": ("m", "cm"), "in": ("in", "cm"), "ft": ("ft", "cm")})
+_q("DietaryWater", "water_ml", "mL",
+   {"mL": ("mL", "mL"), "L": ("L", "mL"), "fl_oz_us": ("fl_oz_us", "mL"),
+    "fl_oz_imp": ("fl_oz_imp", "mL"), "cup_us": ("cup_us", "mL")})
+_q("DietaryMagnesium", "magnesium_mg", "mg", _MINERAL)
+_q("DietaryCalcium", "calcium_mg", "mg", _MINERAL)
+_q("DietaryPotassium", "potassium_mg", "mg", _MINERAL)
+_q("DietarySodium", "sodium_mg", "mg", _MINERAL)
+_q("DietaryVitaminD", "vitamin_d_ug", "ug",
+   {"mcg": ("mcg", "ug"), "ug": ("ug", "ug"), "IU": ("IU", "ug")})
+# Apple writes "mmol<180.1558800000541>/L" (molar mass embedded); it is aliased to mmol/L
+_q("BloodGlucose", "blood_glucose_mg_dl", "mg/dL",
+   {"mg/dL": ("mg/dL", "mg/dL"), "mmol/L": ("mmol/L", "mg/dL")})
+_q("RespiratoryRate", "respiratory_rate_per_min", "count/min",
+   {"count/min": ("count/min", "count/min")})
+# HealthKit's percent unit is a fraction 0-1 in the export: explicit factor 100
+_q("OxygenSaturation", "oxygen_saturation_pct", "%", {"%": (100.0, 0.0)})
+_q("AppleSleepingWristTemperature", "wrist_temperature_c", "degC",
+   {"degC": ("degC", "degC"), "degF": ("degF", "degC")})
+_q("TimeInDaylight", "time_in_daylight_min", "min",
+   {"min": ("min", "min"), "s": ("s", "min"), "hr": ("hr", "min")})
+
+#: HKCategoryValueSleepAnalysis* -> sleep_segments.stage
+SLEEP_STAGES = {
+    "InBed": "in_bed", "Asleep": "asleep", "AsleepUnspecified": "asleep",
+    "AsleepCore": "light", "AsleepDeep": "deep", "AsleepREM": "rem", "Awake": "awake",
+}
+_SLEEP_VALUE_PREFIX = "HKCategoryValueSleepAnalysis"
+
+SEXES = {"HKBiologicalSexFemale": "female", "HKBiologicalSexMale": "male",
+         "HKBiologicalSexOther": "other"}
+
+_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001,
+               "d": 86400.0}
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+_UTC = pl.Datetime("us", "UTC")
+
+SAMPLES_SCHEMA = {
+    "participant_id": pl.String, "metric": pl.String, "start_utc": _UTC, "end_utc": _UTC,
+    "utc_offset_s": pl.Int32, "value": pl.Float64, "unit": pl.String, "source": pl.String,
+    "device": pl.String, "original_value": pl.Float64, "original_unit": pl.String,
+}
+SLEEP_SCHEMA = {
+    "participant_id": pl.String, "start_utc": _UTC, "end_utc": _UTC, "utc_offset_s": pl.Int32,
+    "stage": pl.String, "source": pl.String, "device": pl.String,
+}
+WORKOUTS_SCHEMA = {
+    "participant_id": pl.String, "activity_type": pl.String, "start_utc": _UTC,
+    "end_utc": _UTC, "utc_offset_s": pl.Int32, "duration_s": pl.Float64,
+    "active_energy_kcal": pl.Float64, "distance_m": pl.Float64, "source": pl.String,
+    "device": pl.String,
+}
+PARTICIPANTS_SCHEMA = {"participant_id": pl.String, "sex": pl.String, "birth_year": pl.Int32}
+
+
+# --------------------------------------------------------------------------- sniff
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """True for an Apple Health export.xml (or the export.xml member of export.zip)."""
+    return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass
+class ImportSummary:
+    """What one read saw; ``check()`` verifies that no ``<Record`` was lost silently."""
+
+    records_seen: int = 0  # <Record start tags, nested ones included
+    samples: int = 0
+    sleep_segments: int = 0
+    records_rejected: int = 0
+    records_in_correlations: int = 0  # skipped by design
+    unmapped_types: Counter[str] = field(default_factory=Counter)  # skipped by design
+    workouts: int = 0
+    workouts_rejected: int = 0
+    participants: int = 0
+    truncated: bool = False
+    member: str | None = None  # zip member read, None for a bare export.xml
+    bytes_read: int = 0
+
+    @property
+    def records_accounted(self) -> int:
+        return (self.samples + self.sleep_segments + self.records_rejected
+                + self.records_in_correlations + sum(self.unmapped_types.values()))
+
+    def check(self) -> None:
+        if self.records_accounted != self.records_seen:
+            raise RuntimeError(
+                f"apple_health count check failed: {self.records_seen} <Record> tags seen, "
+                f"{self.records_accounted} accounted for ({self})")
+
+
+# --------------------------------------------------------------------------- entities
+
+_ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6}));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_char_ok(cp: int) -> bool:
+    return (cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD
+            or 0x10000 <= cp <= 0x10FFFF)
+
+
+def _entity(m: re.Match[str]) -> str:
+    if m.group(1):
+        return _NAMED[m.group(1)]
+    cp = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    return chr(cp) if _xml_char_ok(cp) else m.group(0)
+
+
+def xml_unescape(text: str) -> str:
+    """Decode the predefined XML entities and character references; nothing else."""
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def _decode_column(df: pl.DataFrame, col: str, extra=None) -> pl.DataFrame:
+    """Decode entities in a string column by mapping its distinct escaped values
+    (or, with ``extra``, map every distinct value through ``extra``)."""
+    s = df.get_column(col)
+    if extra is None:
+        todo = s.filter(s.str.contains("&", literal=True)).unique()
+        fn = xml_unescape
+    else:
+        todo = s.drop_nulls().unique()
+        fn = extra
+    if todo.len() == 0:
+        return df
+    old = todo.to_list()
+    new = [fn(v) for v in old]
+    pairs = [(o, n) for o, n in zip(old, new, strict=True) if o != n]
+    if not pairs:
+        return df
+    return df.with_columns(pl.col(col).replace([p[0] for p in pairs], [p[1] for p in pairs]))
+
+
+# --------------------------------------------------------------------------- attributes
+
+#: Apple's own attribute order, all on one line, single spaces, double quotes
+_FAST_RECORD = (
+    r'^Record type="(?P<type>[^"]*)" sourceName="(?P<source>[^"]*)"'
+    r'(?: sourceVersion="[^"]*")?(?: device="(?P<device>[^"]*)")?'
+    r'(?: unit="(?P<unit>[^"]*)")?(?: creationDate="[^"]*")?'
+    r' startDate="(?P<start>[^"]*)" endDate="(?P<end>[^"]*)"(?: value="(?P<value>[^"]*)")?'
+    r'\s*/?>'
+)
+_ATTR_TOKEN = r'''[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')'''
+_RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "unit": "unit",
+                 "startDate": "start", "endDate": "end", "value": "value"}
+_PY_ATTR = re.compile(r'''([A-Za-z_:][\w:.\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')''')
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    """Attributes of one tag (Python path, for the rare structural tags); decoded."""
+    return {m.group(1): xml_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+            for m in _PY_ATTR.finditer(tag)}
+
+
+def _generic_record_attrs(toks: pl.DataFrame) -> pl.DataFrame:
+    """Record attributes in any order/quoting: sequential name=value tokens, then pivot."""
+    cols = list(_RECORD_ATTRS.values())
+    if toks.height == 0:
+        return toks.select("tok", "rec_no").with_columns(
+            [pl.lit(None, dtype=pl.String).alias(c) for c in cols])
+    pairs = (
+        toks.select("tok", pl.col("t").str.extract_all(_ATTR_TOKEN).alias("a"))
+        .explode("a")
+        .drop_nulls("a")
+        .with_columns(
+            name=pl.col("a").str.extract(r"^([^\s=]+)"),
+            val=pl.col("a").str.extract(r"""(?s)=\s*["'](.*)["']$"""),
+        )
+        .filter(pl.col("name").is_in(list(_RECORD_ATTRS)))
+        .with_columns(pl.col("name").replace_strict(_RECORD_ATTRS))
+    )
+    if pairs.height == 0:
+        wide = pl.DataFrame(schema={"tok": pl.UInt32})
+    else:
+        wide = pairs.pivot(on="name", index="tok", values="val", aggregate_function="first")
+    out = toks.select("tok", "rec_no").join(wide, on="tok", how="left")
+    return out.with_columns([pl.lit(None, dtype=pl.String).alias(c)
+                             for c in cols if c not in out.columns]).select(
+        "tok", "rec_no", *cols)
+
+
+# --------------------------------------------------------------------------- mapping frames
+
+
+def _quantity_frame() -> pl.DataFrame:
+    rows = []
+    for apple_type, (metric, unit, units) in QUANTITY_TYPES.items():
+        for apple_unit, conv in units.items():
+            if isinstance(conv[0], str):
+                scale, offset = normalize.unit_scale_offset(conv[0], conv[1])
+            else:
+                scale, offset = conv
+            rows.append((apple_type, apple_unit, metric, unit, scale, offset))
+    df = pl.DataFrame(rows, orient="row", schema={
+        "type": pl.String, "unit_key": pl.String, "metric": pl.String, "canon_unit": pl.String,
+        "scale": pl.Float64, "offset": pl.Float64})
+    return df.join(normalize.plausible_ranges_frame(), on="metric", how="left")
+
+
+_QMAP = _quantity_frame()
+_MAPPED_TYPES = [*QUANTITY_TYPES, SLEEP_TYPE]
+_GLUCOSE_UNIT = re.compile(r"^mmol<[^>]*>/L$")
+
+
+def _unit_key(unit: str) -> str:
+    return "mmol/L" if _GLUCOSE_UNIT.match(unit) else unit
+
+
+def _offset_seconds(off: str) -> int | None:
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", off)
+    if not m:
+        return None
+    s = int(m.group(2)) * 3600 + int(m.group(3)) * 60
+    return -s if m.group(1) == "-" else s
+
+
+def _snake(name: str) -> str:
+    name = name.removeprefix("HKWorkoutActivityType")
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+    return name.lower()
+
+
+def _parse_date(text: str | None) -> tuple[datetime, int] | None:
+    if not text:
+        return None
+    try:
+        dt = datetime.strptime(text, DATE_FORMAT)
+    except ValueError:
+        return None
+    off = dt.utcoffset()
+    return dt.astimezone(UTC), int(off.total_seconds()) if off is not None else 0
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- reader
+
+
+class AppleHealthReader(Iterator[Batch]):
+    """Iterator of batches for one export; ``summary`` is complete once exhausted."""
+
+    def __init__(self, path: Path, ctx: ImportContext, *, limits: ZipLimits,
+                 chunk_bytes: int, batch_rows: int):
+        if not ctx.participant_id:
+            raise ValueError(
+                f"{ctx.display_path or path}: Apple Health exports carry no participant id; "
+                "pass ImportContext(participant_id=...)")
+        self.path = Path(path)
+        self.ctx = ctx
+        self.display = ctx.display_path or str(path)
+        self.limits = limits
+        self.chunk_bytes = max(int(chunk_bytes), 1024)
+        self.batch_rows = batch_rows
+        self.summary = ImportSummary()
+        # state carried across chunks
+        self._corr_depth = 0
+        self._activity_depth = 0
+        self._workout: dict | None = None  # open <Workout> awaiting </Workout>
+        self._workout_no = 0
+        self._end_seen = False
+        self._buffers: dict[str, list[pl.DataFrame]] = {
+            "samples": [], "sleep_segments": [], "workouts": [], "rejected_rows": []}
+        self._buffered: dict[str, int] = dict.fromkeys(self._buffers, 0)
+        self._workout_rows: list[tuple] = []
+        self._gen = self._run()
+
+    def __iter__(self) -> AppleHealthReader:
+        return self
+
+    def __next__(self) -> Batch:
+        return next(self._gen)
+
+    def close(self) -> None:
+        self._gen.close()
+
+    # ------------------------------------------------------------------ streaming
+
+    def _run(self) -> Iterator[Batch]:
+        if is_zip(self.path):
+            with open_member(self.path, _select_member, limits=self.limits,
+                             display=self.display) as (stream, member):
+                self.summary.member = member
+                yield from self._read_stream(stream)
+        else:
+            with open(self.path, "rb") as stream:
+                yield from self._read_stream(stream)
+        self.summary.check()
+        s = self.summary
+        log.info("%s: %d records: %d samples, %d sleep segments, %d rejected, %d in "
+                 "correlations, %d of unmapped types %s; %d workouts%s", self.display,
+                 s.records_seen, s.samples, s.sleep_segments, s.records_rejected,
+                 s.records_in_correlations, sum(s.unmapped_types.values()),
+                 dict(s.unmapped_types.most_common()), s.workouts,
+                 " (TRUNCATED)" if s.truncated else "")
+
+    def _read_stream(self, stream: BinaryIO) -> Iterator[Batch]:
+        pending = self._skip_prolog(stream)
+        for text, final in self._chunks(stream, pending):
+            yield from self._process_chunk(text, final)
+            yield from self._flush(final=False)
+        yield from self._finish()
+        yield from self._flush(final=True)
+
+    def _skip_prolog(self, stream: BinaryIO) -> bytes:
+        """Read up to the ``<HealthData`` root tag; the prolog and DTD are never parsed."""
+        buf = b""
+        root = re.compile(rb"<HealthData[\s/>]")
+        while True:
+            data = stream.read(min(self.chunk_bytes, 1024**2))
+            self.summary.bytes_read += len(data)
+            if not buf and data:
+                start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+                if start != b"<":
+                    raise ImportFormatError(
+                        f"{self.display}: not an XML file (first bytes {data[:40]!r})")
+            buf += data
+            m = root.search(buf)
+            if m:
+                return buf[m.start():]
+            if not data or len(buf) > MAX_PROLOG_BYTES:
+                what = "empty file" if not buf else f"first bytes {buf[:60]!r}"
+                raise ImportFormatError(
+                    f"{self.display}: no <HealthData> root element; not an Apple Health "
+                    f"export ({what})")
+
+    def _chunks(self, stream: BinaryIO, pending: bytes) -> Iterator[tuple[str, bool]]:
+        """Decoded text chunks cut just before a ``<`` (and never inside a comment)."""
+        while True:
+            data = stream.read(self.chunk_bytes)
+            self.summary.bytes_read += len(data)
+            if not data:
+                break
+            pending = pending + data if pending else data
+            cut = _cut_point(pending)
+            if cut <= 0:
+                if len(pending) > MAX_TAG_BYTES:
+                    raise ImportFormatError(
+                        f"{self.display}: a single tag spans more than {MAX_TAG_BYTES} bytes; "
+                        "not an Apple Health export")
+                continue
+            yield pending[:cut].decode("utf-8", "replace"), False
+            pending = pending[cut:]
+        yield pending.decode("utf-8", "replace"), True
+
+    # ------------------------------------------------------------------ one chunk
+
+    def _process_chunk(self, text: str, final: bool) -> Iterator[Batch]:
+        if "<!--" in text:
+            text = _COMMENT.sub("", text)
+        toks = (pl.Series("t", [text]).str.split("<").explode().to_frame()
+                .with_row_index("tok"))
+        del text
+        if toks.height and toks["t"][0].strip() == "":
+            toks = toks.slice(1)
+        partial = None
+        if final and toks.height:
+            last = toks["t"][-1]
+            if ">" not in last:  # cut inside a tag: never complete
+                partial = last
+                toks = toks.slice(0, toks.height - 1)
+        # --- classify
+        toks = toks.with_columns(
+            is_rec=pl.col("t").str.contains(r"^Record[\s/>]"),
+            is_struct=pl.col("t").str.contains(
+                r"^/?(?:Correlation|Workout|WorkoutActivity|WorkoutStatistics|Me|HealthData)"
+                r"[\s/>]"),
+        )
+        n_rec = int(toks["is_rec"].sum())
+        first_rec_no = self.summary.records_seen
+        self.summary.records_seen += n_rec
+        struct = toks.filter("is_struct").select("tok", "t")
+        nested = self._structure(struct, toks.height)
+        yield from self._participants_batch()
+        recs = toks.filter("is_rec").with_columns(
+            rec_no=pl.int_range(first_rec_no + 1, first_rec_no + n_rec + 1, dtype=pl.Int64))
+        if nested is not None:
+            mask = pl.Series(nested[recs["tok"].to_numpy()])
+            self.summary.records_in_correlations += int(mask.sum())
+            recs = recs.filter(~mask)
+        self._records(recs.select("tok", "rec_no", "t"))
+        if partial is not None:
+            self._truncated_tag(partial)
+
+    def _structure(self, struct: pl.DataFrame, n_tokens: int) -> np.ndarray | None:
+        """Walk structural tags: Correlation nesting, workouts, Me, end of document.
+
+        Returns a boolean array over the chunk's tokens, True inside a Correlation, or None
+        when no token of this chunk is inside one.
+        """
+        corr_marks: list[tuple[int, int]] = []
+        start_depth = self._corr_depth
+        for tok, t in struct.iter_rows():
+            self_closing = t.rstrip().endswith("/>")
+            name = _TAG_NAME.match(t).group(1)
+            if name == "Correlation":
+                if not self_closing:
+                    self._corr_depth += 1
+                    corr_marks.append((tok, 1))
+            elif name == "/Correlation":
+                self._corr_depth = max(self._corr_depth - 1, 0)
+                corr_marks.append((tok, -1))
+            elif name == "Workout":
+                self._open_workout(t, self_closing)
+            elif name == "/Workout":
+                self._close_workout()
+            elif name == "WorkoutActivity":
+                if not self_closing:
+                    self._activity_depth += 1
+            elif name == "/WorkoutActivity":
+                self._activity_depth = max(self._activity_depth - 1, 0)
+            elif name == "WorkoutStatistics":
+                if self._workout is not None and self._activity_depth == 0:
+                    self._workout["stats"].append(_attrs(t))
+            elif name == "Me":
+                self._me(t)
+            elif name == "/HealthData":
+                self._end_seen = True
+        if not corr_marks and start_depth == 0:
+            return None
+        delta = np.zeros(n_tokens + 1, dtype=np.int32)
+        delta[0] = start_depth
+        for tok, d in corr_marks:
+            # an opening tag counts from the token after it; a closing tag from itself
+            delta[tok + 1 if d > 0 else tok] += d
+        depth = np.cumsum(delta)[:n_tokens]
+        return depth > 0
+
+    # ------------------------------------------------------------------ records
+
+    def _records(self, recs: pl.DataFrame) -> None:
+        if recs.height == 0:
+            return
+        cols = ["type", "source", "device", "unit", "start", "end", "value"]
+        fast = recs.select(
+            "tok", "rec_no", pl.col("t").str.extract_groups(_FAST_RECORD).alias("g")
+        ).unnest("g")
+        missed = fast.filter(pl.col("type").is_null())
+        if missed.height:
+            slow = _generic_record_attrs(recs.join(missed.select("tok"), on="tok"))
+            complete = recs.join(missed.select("tok"), on="tok").select(
+                "tok", complete=pl.col("t").str.contains(r">\s*$"))
+            slow = slow.join(complete, on="tok").with_columns(
+                pl.when(pl.col("complete")).then(pl.col("type")).alias("type"),
+                malformed=~pl.col("complete") | pl.col("type").is_null(),
+            ).drop("complete")
+            fast = pl.concat([
+                fast.filter(pl.col("type").is_not_null()).with_columns(malformed=pl.lit(False)),
+                slow.select("tok", "rec_no", *cols, "malformed"),
+            ]).sort("tok")
+        else:
+            fast = fast.with_columns(malformed=pl.lit(False))
+        df = fast.with_columns(original_unit=pl.col("unit"))
+        for col in ("type", "source", "device", "value", "original_unit"):
+            df = _decode_column(df, col)
+        df = _decode_column(df.with_columns(unit=pl.col("original_unit")), "unit",
+                            extra=_unit_key)
+        df = df.with_columns(pl.col("source").fill_null(""), pl.col("device").fill_null(""))
+
+        # malformed tags
+        bad = df.filter("malformed")
+        if bad.height:
+            self._reject_records(bad, recs, pl.lit("malformed <Record> tag (no type attribute "
+                                                   "or unterminated)"))
+            df = df.filter(~pl.col("malformed"))
+
+        # unmapped types: counted, skipped by design
+        mapped = pl.col("type").is_in(_MAPPED_TYPES)
+        unmapped = df.filter(~mapped)
+        if unmapped.height:
+            for typ, n in unmapped.group_by("type").len().iter_rows():
+                self.summary.unmapped_types[typ] += n
+            df = df.filter(mapped)
+        if df.height == 0:
+            return
+
+        # dates
+        df = df.with_columns(
+            start_utc=pl.col("start").str.to_datetime(DATE_FORMAT, time_unit="us",
+                                                      strict=False),
+            end_utc=pl.col("end").str.to_datetime(DATE_FORMAT, time_unit="us", strict=False),
+            utc_offset_s=_offset_expr(df),
+        )
+        date_reason = (
+            pl.when(pl.col("start_utc").is_null() | pl.col("utc_offset_s").is_null())
+            .then(pl.format("unparseable startDate '{}'", pl.col("start").fill_null("")))
+            .when(pl.col("end_utc").is_null())
+            .then(pl.format("unparseable endDate '{}'", pl.col("end").fill_null("")))
+            .when(pl.col("end_utc") < pl.col("start_utc"))
+            .then(pl.lit("endDate before startDate"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
+        df = df.with_columns(date_reason=date_reason)
+
+        sleep = df.filter(pl.col("type") == SLEEP_TYPE)
+        if sleep.height:
+            self._sleep(sleep, recs)
+        qty = df.filter(pl.col("type") != SLEEP_TYPE)
+        if qty.height:
+            self._quantities(qty, recs)
+
+    def _quantities(self, df: pl.DataFrame, recs: pl.DataFrame) -> None:
+        df = df.join(_QMAP, left_on=["type", "unit"], right_on=["type", "unit_key"],
+                     how="left", nulls_equal=False)
+        orig = pl.col("value").cast(pl.Float64, strict=False)
+        df = df.with_columns(original_value=orig,
+                             value_c=orig * pl.col("scale") + pl.col("offset"))
+        reason = (
+            pl.when(pl.col("date_reason").is_not_null()).then(pl.col("date_reason"))
+            .when(pl.col("metric").is_null())
+            .then(pl.format("{}: unsupported unit '{}'", pl.col("type"),
+                            pl.col("original_unit").fill_null("(none)")))
+            .otherwise(normalize.range_violation_by(
+                pl.col("metric"), pl.col("value_c"), pl.col("lo"), pl.col("hi"),
+                pl.col("range_text")))
+        )
+        df = df.with_columns(reason=reason)
+        bad = df.filter(pl.col("reason").is_not_null())
+        if bad.height:
+            self._reject_records(bad, recs, pl.col("reason"))
+        good = df.filter(pl.col("reason").is_null())
+        if good.height:
+            out = good.select(
+                participant_id=pl.lit(self.ctx.participant_id, dtype=pl.String),
+                metric="metric", start_utc="start_utc", end_utc="end_utc",
+                utc_offset_s="utc_offset_s", value="value_c", unit="canon_unit",
+                source="source", device="device", original_value="original_value",
+                original_unit="original_unit",
+            ).cast(SAMPLES_SCHEMA)
+            self._buffer("samples", out)
+            self.summary.samples += out.height
+
+    def _sleep(self, df: pl.DataFrame, recs: pl.DataFrame) -> None:
+        stages = {_SLEEP_VALUE_PREFIX + k: v for k, v in SLEEP_STAGES.items()}
+        df = df.with_columns(stage=pl.col("value").replace_strict(
+            stages, default=None, return_dtype=pl.String))
+        df = df.with_columns(reason=pl.when(pl.col("date_reason").is_not_null())
+                             .then(pl.col("date_reason"))
+                             .when(pl.col("stage").is_null())
+                             .then(pl.format("sleep: unknown stage value '{}'",
+                                             pl.col("value").fill_null("(none)"))))
+        bad = df.filter(pl.col("reason").is_not_null())
+        if bad.height:
+            self._reject_records(bad, recs, pl.col("reason"))
+        good = df.filter(pl.col("reason").is_null())
+        if good.height:
+            out = good.select(
+                participant_id=pl.lit(self.ctx.participant_id, dtype=pl.String),
+                start_utc="start_utc", end_utc="end_utc", utc_offset_s="utc_offset_s",
+                stage="stage", source="source", device="device",
+            ).cast(SLEEP_SCHEMA)
+            self._buffer("sleep_segments", out)
+            self.summary.sleep_segments += out.height
+
+    def _reject_records(self, bad: pl.DataFrame, recs: pl.DataFrame, reason: pl.Expr) -> None:
+        out = bad.select("tok", "rec_no", reason=reason).join(
+            recs.select("tok", "t"), on="tok", how="left"
+        ).select(
+            record_no=pl.col("rec_no").cast(pl.Int64),
+            reason=pl.col("reason"),
+            raw=("<" + pl.col("t").str.strip_chars_end()).str.head(2000),
+        )
+        self._buffer("rejected_rows", out)
+        self.summary.records_rejected += out.height
+
+    # ------------------------------------------------------------------ structural elements
+
+    def _open_workout(self, tag: str, self_closing: bool) -> None:
+        if self._workout is not None:  # unterminated previous workout: close it as is
+            self._close_workout()
+        self._workout_no += 1
+        self._workout = {"no": self._workout_no, "tag": tag, "attrs": _attrs(tag), "stats": []}
+        self._activity_depth = 0
+        if self_closing:
+            self._close_workout()
+
+    def _close_workout(self) -> None:
+        w, self._workout = self._workout, None
+        self._activity_depth = 0
+        if w is None:
+            return
+        a = w["attrs"]
+        start, end = _parse_date(a.get("startDate")), _parse_date(a.get("endDate"))
+        problem = None
+        if start is None:
+            problem = f"unparseable startDate {a.get('startDate')!r}"
+        elif end is None:
+            problem = f"unparseable endDate {a.get('endDate')!r}"
+        elif end[0] < start[0]:
+            problem = "endDate before startDate"
+        elif not a.get("workoutActivityType"):
+            problem = "no workoutActivityType"
+        if problem:
+            self._reject_other(f"workout #{w['no']}: {problem}", w["tag"])
+            self.summary.workouts_rejected += 1
+            return
+        duration = _float(a.get("duration"))
+        dur_unit = _DURATION_S.get(a.get("durationUnit", "min"))
+        duration_s = (duration * dur_unit if duration is not None and dur_unit is not None
+                      else (end[0] - start[0]).total_seconds())
+        energy = _sum_stats(w["stats"], lambda t: t == _Q + "ActiveEnergyBurned", "kcal")
+        if energy is None:
+            energy = _convert_opt(a.get("totalEnergyBurned"), a.get("totalEnergyBurnedUnit"),
+                                  "kcal")
+        distance = _sum_stats(w["stats"], lambda t: t.startswith(_Q + "Distance"), "m")
+        if distance is None:
+            distance = _convert_opt(a.get("totalDistance"), a.get("totalDistanceUnit"), "m")
+        self._workout_rows.append((
+            self.ctx.participant_id, _snake(a["workoutActivityType"]), start[0], end[0],
+            start[1], duration_s, energy, distance, a.get("sourceName", ""),
+            a.get("device", ""),
+        ))
+        self.summary.workouts += 1
+
+    def _me(self, tag: str) -> None:
+        a = _attrs(tag)
+        dob = a.get("HKCharacteristicTypeIdentifierDateOfBirth", "")
+        m = re.match(r"^(\d{4})-\d{2}-\d{2}", dob)
+        sex = SEXES.get(a.get("HKCharacteristicTypeIdentifierBiologicalSex", ""))
+        self._pending_me = pl.DataFrame(
+            {"participant_id": [self.ctx.participant_id], "sex": [sex],
+             "birth_year": [int(m.group(1)) if m else None]}, schema=PARTICIPANTS_SCHEMA)
+
+    def _participants_batch(self) -> Iterator[Batch]:
+        me = getattr(self, "_pending_me", None)
+        if me is not None:
+            self._pending_me = None
+            self.summary.participants += 1
+            yield Batch("participants", me)
+
+    def _reject_other(self, reason: str, raw: str) -> None:
+        self._buffer("rejected_rows", rejected([None], [reason], ["<" + raw.rstrip()]).frame)
+
+    def _truncated_tag(self, partial: str) -> None:
+        """Record the incomplete last tag of a truncated file."""
+        if re.match(r"^Record[\s/>]", partial):
+            self.summary.records_seen += 1
+            rec_no = self.summary.records_seen
+            self._buffer("rejected_rows", rejected(
+                [rec_no], ["truncated export: <Record> cut off at end of file"],
+                ["<" + partial]).frame)
+            self.summary.records_rejected += 1
+
+    def _finish(self) -> Iterator[Batch]:
+        if not self._end_seen:
+            self.summary.truncated = True
+            if self._workout is not None:
+                w, self._workout = self._workout, None
+                self._reject_other(f"truncated export: workout #{w['no']} cut off at end of "
+                                   "file", w["tag"])
+                self.summary.workouts_rejected += 1
+            self._reject_other(
+                f"truncated export: file ends without </HealthData> after "
+                f"{self.summary.records_seen} <Record> tags ({self.summary.bytes_read} bytes)",
+                "")
+        yield from ()
+
+    # ------------------------------------------------------------------ batching
+
+    def _buffer(self, table: str, frame: pl.DataFrame) -> None:
+        self._buffers[table].append(frame)
+        self._buffered[table] += frame.height
+
+    def _flush(self, *, final: bool) -> Iterator[Batch]:
+        if self._workout_rows and (final or len(self._workout_rows) >= self.batch_rows):
+            rows, self._workout_rows = self._workout_rows, []
+            self._buffer("workouts", pl.DataFrame(rows, orient="row", schema=WORKOUTS_SCHEMA))
+        for table, frames in self._buffers.items():
+            if frames and (final or self._buffered[table] >= self.batch_rows):
+                frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+                self._buffers[table] = []
+                self._buffered[table] = 0
+                yield Batch(table, frame)
+
+
+# --------------------------------------------------------------------------- helpers
+
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG_NAME = re.compile(r"^(/?[A-Za-z]+)")
+
+
+def _cut_point(data: bytes) -> int:
+    """Offset of the last ``<`` in ``data`` (searched in the last MiB first), never inside
+    an unterminated comment; 0 or -1 when there is none."""
+    lo = max(0, len(data) - 1024**2)
+    cut = data.rfind(b"<", lo)
+    if cut < 0:
+        cut = data.rfind(b"<")
+    c = data.rfind(b"<!--", lo)
+    if c >= 0 and data.find(b"-->", c) < 0:
+        cut = c
+    return cut
+
+
+def _offset_expr(df: pl.DataFrame) -> pl.Expr:
+    offs = df.get_column("start").str.slice(-5).drop_nulls().unique().to_list()
+    mapping = {o: _offset_seconds(o) for o in offs}
+    mapping = {k: v for k, v in mapping.items() if v is not None}
+    return pl.col("start").str.slice(-5).replace_strict(
+        mapping, default=None, return_dtype=pl.Int32)
+
+
+def _convert_opt(value: str | None, unit: str | None, to_unit: str) -> float | None:
+    v = _float(value)
+    if v is None or not unit:
+        return None
+    try:
+        return normalize.convert(v, unit, to_unit)
+    except KeyError:
+        return None
+
+
+def _sum_stats(stats: list[dict[str, str]], want, to_unit: str) -> float | None:
+    total, found = 0.0, False
+    for st in stats:
+        if want(st.get("type", "")):
+            v = _convert_opt(st.get("sum"), st.get("unit"), to_unit)
+            if v is not None:
+                total += v
+                found = True
+    return total if found else None
+
+
+def _select_member(infos: list[zipfile.ZipInfo], zf: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """``apple_health_export/export.xml``, else any ``*/export.xml``, else the one ``.xml``
+    whose head holds ``<HealthData`` (localised exports: eksport.xml, exportar.xml, ...)."""
+    by_name = {i.filename: i for i in infos}
+    if "apple_health_export/export.xml" in by_name:
+        return by_name["apple_health_export/export.xml"]
+    named = sorted((i for i in infos if i.filename.lower() == "export.xml"
+                    or i.filename.lower().endswith("/export.xml")),
+                   key=lambda i: (i.filename.count("/"), i.filename))
+    if named:
+        return named[0]
+    for info in sorted(infos, key=lambda i: (i.filename.count("/"), i.filename)):
+        low = info.filename.lower()
+        if low.endswith(".xml") and not low.endswith("export_cda.xml") \
+                and info.filename.count("/") <= 1:
+            with zf.open(info) as fh:
+                if sniff(fh.read(65536), info.filename):
+                    return info
+    return None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read(path: Path, ctx: ImportContext, *, limits: ZipLimits | None = None,
+         chunk_bytes: int = CHUNK_BYTES, batch_rows: int = BATCH_ROWS) -> AppleHealthReader:
+    """Stream an Apple Health ``export.zip`` or ``export.xml`` as canonical batches.
+
+    Returns an iterator of :class:`~pipeline.importers.Batch`; after it is exhausted its
+    ``summary`` (:class:`ImportSummary`) holds the counts, including skipped record types.
+    Raises ``ImportFormatError`` (naming the file) for a file that is not an Apple Health
+    export, a corrupt zip or an unsafe archive (see :mod:`pipeline.importers._archive`).
+    """
+    return AppleHealthReader(Path(path), ctx, limits=limits or ZipLimits(),
+                             chunk_bytes=chunk_bytes, batch_rows=batch_rows)
