@@ -1,0 +1,48 @@
+"""crampwatch detectors: pure functions over polars frames (no I/O, no SQL, no clock).
+
+Public API only; see each function's docstring for inputs, method and sources.
+"""
+
+from detectors.cramps import CrampParams, detect_nocturnal_cramps, score_cramp_candidates
+from detectors.dehydration import (
+    DehydrationParams,
+    bmr_mifflin_kcal_d,
+    body_surface_area_m2,
+    build_daily_table,
+    build_hourly_table,
+    detect_dehydration,
+    heat_index_c,
+    heat_index_f,
+    metabolic_rate_w_m2,
+    nws_heat_band,
+    saturation_vapour_pressure_hpa,
+    sweat_rate_pw_g_m2_h,
+)
+from detectors.nights import local_date, local_datetime, local_midnight_utc, night_of
+from detectors.references import REFERENCES
+from detectors.sleep import SleepParams, detect_sleep_periods
+
+__all__ = [
+    "REFERENCES",
+    "CrampParams",
+    "DehydrationParams",
+    "SleepParams",
+    "bmr_mifflin_kcal_d",
+    "body_surface_area_m2",
+    "build_daily_table",
+    "build_hourly_table",
+    "detect_dehydration",
+    "detect_nocturnal_cramps",
+    "detect_sleep_periods",
+    "heat_index_c",
+    "heat_index_f",
+    "local_date",
+    "local_datetime",
+    "local_midnight_utc",
+    "metabolic_rate_w_m2",
+    "night_of",
+    "nws_heat_band",
+    "saturation_vapour_pressure_hpa",
+    "score_cramp_candidates",
+    "sweat_rate_pw_g_m2_h",
+]
