@@ -70,9 +70,10 @@ def _bad_number(col: str, lo: float, hi: float, unit: str) -> pl.Expr:
 
 
 def _list(col: str) -> pl.Expr:
-    items = pl.col(col).str.split(";").list.eval(
-        pl.element().str.strip_chars().str.to_lowercase().filter(pl.element() != "")
-    ).list.unique(maintain_order=True)
+    items = (pl.col(col).str.split(";")
+             .list.eval(pl.element().str.strip_chars().str.to_lowercase())
+             .list.eval(pl.element().filter(pl.element() != ""))
+             .list.unique(maintain_order=True))
     return pl.when(items.list.len() > 0).then(items)
 
 
