@@ -162,3 +162,22 @@ def test_zone_lookup():
     assert journal_csv.zone("Mars/Olympus_Mons") is None
     assert journal_csv.zone("../../etc/passwd") is None
     assert journal_csv.zone("") is None
+
+
+def test_store_round_trip(tmp_path):
+    from pipeline import ingest, store
+
+    con = store.connect(tmp_path / "t.duckdb")
+    res = ingest.import_file(con, FIXTURE, tz="Europe/Berlin")
+    assert (res.status, res.rows_accepted, res.rows_rejected) == ("partial", 7, 8)
+    rows = con.execute("SELECT participant_id, time_utc, utc_offset_s, kind, severity, "
+                       "body_side, muscle, duration_s, note FROM journal "
+                       "ORDER BY participant_id, time_utc").fetchall()
+    assert [r[:3] for r in rows] == sorted((r[0], r[1], r[2]) for r in EXPECTED_ROWS)
+    assert con.execute("SELECT record_no, reason FROM rejected_rows ORDER BY 1").fetchall() \
+        == EXPECTED_REJECTS
+    # the file re-saved with CRLF: other bytes, same rows -> all duplicates
+    crlf = tmp_path / "journal_crlf.csv"
+    crlf.write_bytes(FIXTURE.read_bytes().replace(b"\n", b"\r\n"))
+    again = ingest.import_file(con, crlf, tz="Europe/Berlin")
+    assert (again.rows_accepted, again.rows_duplicate) == (0, 7)

@@ -288,3 +288,32 @@ def test_unknown_unit_empty_file_and_foreign_csv_raise(tmp_path):
         list(open_meteo.read(only_daily, ImportContext()))
     with pytest.raises(ImportFormatError, match="not an Open-Meteo CSV"):
         list(open_meteo.read(SOURCE, ImportContext()))
+
+
+def test_store_round_trip_and_overlapping_reimport(tmp_path):
+    """Through the ingest driver: rows land; the same hours re-downloaded (other bytes, other
+    offset) are all recognised as already stored."""
+    from pipeline import ingest, store
+
+    con = store.connect(tmp_path / "t.duckdb")
+    first = ingest.import_file(con, AUTUMN, participant_id="p01")
+    assert (first.status, first.rows_accepted, first.rows_rejected) == ("partial", 396, 12)
+    again = ingest.import_file(con, _json_as_csv(tmp_path), participant_id="p01")
+    assert (again.rows_accepted, again.rows_duplicate) == (0, 66)
+    assert con.execute("SELECT count(*), count(DISTINCT time_utc) FROM environment").fetchone() \
+        == (396, 396)
+    assert con.execute("SELECT * FROM participant_locations").fetchall() == [
+        ("p01", "40.69,-74.17")]
+
+
+def _json_as_csv(tmp_path: Path) -> Path:
+    """The JSON fixture's hours written as an Open-Meteo CSV at its own -5 h offset."""
+    env = read(JSON, reader=open_meteo.read_json)["environment"]
+    lines = ["latitude,longitude,elevation,utc_offset_seconds,timezone,timezone_abbreviation",
+             "40.6925,-74.16867,2.0,-18000,America/New_York,GMT-5", "",
+             "time,temperature_2m (°C),relative_humidity_2m (%)"]
+    for t, temp, rh in env.select("time_utc", "temp_c", "rh_pct").iter_rows():
+        lines.append(f"{t - timedelta(hours=5):%Y-%m-%dT%H:%M},{temp:.3f},{rh:.0f}")
+    path = tmp_path / "again.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
