@@ -276,6 +276,7 @@ def score_cramp_candidates(
     seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
 
     rows: list[dict] = []
+    night_hr: list[np.ndarray] = []  # asleep HR per night, for one batched MAD call
     per = per.sort("participant_id", "start_utc")
     for (pid,), nights in per.partition_by("participant_id", as_dict=True, maintain_order=True).items():
         data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
@@ -285,12 +286,19 @@ def score_cramp_candidates(
             nights["end_utc"].dt.epoch("us").to_list(),
             strict=True,
         ):
-            for cand in _score_night(data, int(ps), int(pe), params):
+            cands, sleep_hr = _score_night(data, int(ps), int(pe), params)
+            for cand in cands:
                 cand["participant_id"] = pid
                 cand["night_of"] = night
+                cand["night_idx"] = len(night_hr)
                 rows.append(cand)
+            night_hr.append(sleep_hr if cands else np.zeros(0))
     if not rows:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    spread = _robust_spreads(night_hr, params.hr_spread_floor_bpm)
+    for r in rows:
+        r["evidence"]["hr_spread_bpm"] = _r(spread[r["night_idx"]])
+        r["evidence"] = json.dumps(r["evidence"])
     out = pl.DataFrame(
         {
             "participant_id": [r["participant_id"] for r in rows],
@@ -477,11 +485,26 @@ def _robust_spread(x: np.ndarray, floor: float) -> float:
     return max(float(stats.median_abs_deviation(x, scale="normal")), floor)
 
 
+def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
+    """``max(MAD_normal, floor)`` of many ragged arrays in one scipy call (NaN-padded)."""
+    width = max((a.size for a in arrays), default=0)
+    if width < 2:
+        return np.full(len(arrays), floor)
+    m = np.full((len(arrays), width), np.nan)
+    for i, a in enumerate(arrays):
+        m[i, : a.size] = a
+    with np.errstate(all="ignore"):
+        mad = stats.median_abs_deviation(m, axis=1, scale="normal", nan_policy="omit")
+    n = np.array([a.size for a in arrays])
+    mad = np.where((n >= 2) & np.isfinite(mad), mad, floor)
+    return np.maximum(mad, floor)
+
+
 # ----------------------------------------------------------------------------------------
 # one night
 
 
-def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> list[dict]:
+def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> tuple[list[dict], np.ndarray]:
     step = p.grid_s * _US
     pad = 30 * _MIN_US
     g0 = (ps // step) * step - pad
@@ -541,7 +564,6 @@ def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> li
     sleep_hr = hr_s[asleep & ~closed]
     sleep_hr = sleep_hr[np.isfinite(sleep_hr)]
     night_med = float(np.median(sleep_hr)) if sleep_hr.size else math.nan
-    s_hr = _robust_spread(sleep_hr, p.hr_spread_floor_bpm)
 
     bout_on, bout_off = _runs(raw_mask)
     bout_len_s = (bout_off - bout_on) * p.grid_s
@@ -558,11 +580,11 @@ def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> li
         out.append(
             _score_segment(
                 p, t_on, t_off, g0, step, n, hr_s, has_raw, src, asleep, closed, raw_mask,
-                in_period, steps, has_steps, act_z, has_act, walking_cell, night_med, s_hr,
+                in_period, steps, has_steps, act_z, has_act, walking_cell, night_med,
                 bout_on, bout_len_s, staged_night, hr_raw,
             )
         )
-    return out
+    return out, sleep_hr
 
 
 def _score_segment(
@@ -570,7 +592,7 @@ def _score_segment(
     hr_s: np.ndarray, has_raw: np.ndarray, src: np.ndarray, asleep: np.ndarray,
     closed: np.ndarray, raw_mask: np.ndarray, in_period: np.ndarray, steps: np.ndarray,
     has_steps: bool, act_z: np.ndarray, has_act: bool, walking_cell: np.ndarray,
-    night_med: float, s_hr: float, bout_on: np.ndarray, bout_len_s: np.ndarray,
+    night_med: float, bout_on: np.ndarray, bout_len_s: np.ndarray,
     staged_night: bool, hr_raw: np.ndarray,
 ) -> dict:
     cells = lambda sec: int(sec // p.grid_s)  # noqa: E731
@@ -701,7 +723,7 @@ def _score_segment(
         "hr_rise_bpm": _r(dhr),
         "hr_rise_frac": _r(dhr / b_hr if math.isfinite(dhr) and b_hr else math.nan, 3),
         "hr_baseline_bpm": _r(b_hr),
-        "hr_spread_bpm": _r(s_hr),
+        "hr_spread_bpm": None,  # filled in by the caller (batched MAD over the night)
         "hr_sustain_min": _r(hr_sustain_min),
         "hr_onset_slope_bpm_min": _r(slope),
         "hr_peak_prominence_bpm": _r(prominence),
@@ -726,7 +748,7 @@ def _score_segment(
         "confidence": round(confidence, 4),
         "label": label,
         "suppressed_by": suppressed_by,
-        "evidence": json.dumps(evidence),
+        "evidence": evidence,
     }
 
 
