@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="crampwatch", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "app_pages" / "nights.py"), title="Nights", icon=":material/bedtime:",
+    st.Page(str(HERE / "app_pages" / "nights.py"), title="Nights",
             url_path="nights", default=True),
     # later: st.Page(... "episodes.py", title="Episode review"), st.Page(... "triggers.py")
 ]
@@ -41,7 +41,7 @@ NO_DATA_HINT = (
 
 def _stop_with_info(message: str) -> None:
     st.title("crampwatch")
-    st.info(message, icon=":material/info:")
+    st.info(message)
     st.stop()
 
 
@@ -56,7 +56,7 @@ def _participants():
         if LOCK_ERROR in str(exc):
             st.title("crampwatch")
             st.warning("The database is busy (an import is running and no snapshot has been "
-                       "published yet). Reload in a minute.", icon=":material/hourglass_top:")
+                       "published yet). Reload in a minute.")
             st.stop()
         _stop_with_info(f"`{path}` is not a readable crampwatch database ({exc}). "
                         f"{NO_DATA_HINT}")

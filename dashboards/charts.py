@@ -6,7 +6,7 @@ scale, so the browser's own time zone never shifts what the participant experien
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -34,21 +34,49 @@ HR_HEIGHT = 260
 STAGE_ROW_HEIGHT = 18
 
 
-def _ms(ts: datetime) -> int:
-    """Naive local timestamp -> epoch ms on the chart's UTC scale."""
-    return int(ts.replace(tzinfo=UTC).timestamp() * 1000)
+def _dt(ts: datetime) -> alt.DateTime:
+    """Naive local timestamp as a Vega-Lite date on the chart's UTC scale.
+
+    (Epoch-millisecond numbers as scale domain or axis values break temporal scales in the
+    Vega-Lite 6 that Streamlit 1.67 ships: marks collapse and labels vanish.)
+    """
+    return alt.DateTime(year=ts.year, month=ts.month, date=ts.day, hours=ts.hour,
+                        minutes=ts.minute, seconds=ts.second, utc=True)
+
+
+def _hour_ticks(domain: tuple[datetime, datetime]) -> list[alt.DateTime]:
+    """Full local hours inside the window."""
+    t = domain[0].replace(minute=0, second=0, microsecond=0)
+    if t < domain[0]:
+        t += timedelta(hours=1)
+    step = timedelta(hours=1 if domain[1] - domain[0] <= timedelta(hours=16) else 2)
+    out = []
+    while t <= domain[1]:
+        out.append(_dt(t))
+        t += step
+    return out
 
 
 def _time_x(domain: tuple[datetime, datetime], *, field: str = "time_local",
-            axis: bool = True) -> alt.X:
+            axis: bool = True, title: str | None = None) -> alt.X:
     return alt.X(
         f"{field}:T",
         title=None,
-        scale=alt.Scale(type="utc", domain=[_ms(domain[0]), _ms(domain[1])], nice=False),
-        axis=alt.Axis(format="%H:%M", labelAngle=0, tickCount={"interval": "hour", "step": 1},
-                      grid=True, gridOpacity=0.4, labels=axis, ticks=axis,
-                      title=None),
+        scale=alt.Scale(type="utc", domain=[_dt(domain[0]), _dt(domain[1])], nice=False),
+        axis=alt.Axis(format="%H:%M", labelAngle=0, values=_hour_ticks(domain),
+                      grid=True, gridOpacity=0.4, labels=axis, ticks=axis, domain=axis,
+                      title=title if axis else None, titleFontWeight="normal"),
     )
+
+
+def _chart_time(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    """Tag naive local wall-clock columns as UTC for the chart.
+
+    Naive timestamps reach Vega as *browser-local* times, so a viewer in another zone would see
+    them shifted; tagged as UTC and drawn on a UTC scale they show the participant's clock.
+    """
+    naive = [c for c in cols if getattr(frame.schema[c], "time_zone", "") is None]
+    return frame.with_columns(pl.col(c).dt.replace_time_zone("UTC") for c in naive)
 
 
 def hr_segments(hr: pl.DataFrame, max_gap: timedelta = MAX_HR_GAP) -> pl.DataFrame:
@@ -92,20 +120,21 @@ def _journal_frame(journal: pl.DataFrame) -> pl.DataFrame:
 
 
 def _episode_layers(ep: pl.DataFrame, window: tuple[datetime, datetime], *, axis: bool,
-                    with_caption: bool) -> list[alt.Chart]:
-    x = _time_x(window, field="start_local", axis=axis)
+                    with_caption: bool, title: str | None = None) -> list[alt.Chart]:
+    x = _time_x(window, field="start_local", axis=axis, title=title)
+    legend = alt.Legend(orient="top", direction="horizontal", symbolType="square",
+                        symbolOpacity=0.35) if with_caption and ep.height else None
     colour = alt.Color("label:N", title="cramp episode",
                        scale=alt.Scale(domain=list(LABEL_COLOURS),
                                        range=list(LABEL_COLOURS.values())),
-                       legend=alt.Legend(orient="top", direction="horizontal",
-                                         symbolType="square", symbolOpacity=0.35))
+                       legend=legend)
     tooltip = [alt.Tooltip("caption:N", title="episode"), alt.Tooltip("span:N", title="local")]
     base = alt.Chart(ep)
-    layers = [base.mark_rect(opacity=0.16).encode(
+    layers = [base.mark_rect(opacity=0.16, clip=True).encode(
         x=x, x2="end_local:T", color=colour, tooltip=tooltip)]
     if with_caption:
         layers.append(base.mark_text(align="left", baseline="top", dx=3, dy=0, fontSize=11,
-                                     fontWeight="bold").encode(
+                                     fontWeight="bold", clip=True).encode(
             x=x, y=alt.value(4), text="caption:N",
             color=alt.Color("label:N", scale=alt.Scale(domain=list(LABEL_COLOURS),
                                                        range=list(LABEL_COLOURS.values())),
@@ -114,22 +143,33 @@ def _episode_layers(ep: pl.DataFrame, window: tuple[datetime, datetime], *, axis
 
 
 def _journal_layers(jr: pl.DataFrame, window: tuple[datetime, datetime], *, axis: bool,
-                    with_caption: bool, height: int) -> list[alt.Chart]:
-    x = _time_x(window, field="time_local", axis=axis)
+                    with_caption: bool, height: int, title: str | None = None
+                    ) -> list[alt.Chart]:
+    x = _time_x(window, field="time_local", axis=axis, title=title)
     tooltip = [alt.Tooltip("caption:N", title="entry"),
                alt.Tooltip("time_label:N", title="local"), alt.Tooltip("note:N")]
     base = alt.Chart(jr)
-    layers = [base.mark_rule(color=JOURNAL_COLOUR, strokeDash=[4, 3], strokeWidth=1.5)
+    layers = [base.mark_rule(color=JOURNAL_COLOUR, strokeDash=[4, 3], strokeWidth=1.5, clip=True)
               .encode(x=x, tooltip=tooltip)]
     if with_caption:
         layers.append(base.mark_text(align="left", baseline="bottom", dx=4, fontSize=11,
-                                     color=JOURNAL_COLOUR).encode(
+                                     color=JOURNAL_COLOUR, clip=True).encode(
             x=x, y=alt.value(height - 4), text="caption:N"))
     return layers
 
 
+def hr_domain(hr: pl.DataFrame) -> list[float]:
+    """Heart-rate axis range: at least 45-90 bpm, so that small nightly wiggles are not
+    magnified into apparent events; widened to the data (5 bpm headroom) when needed."""
+    values = hr.get_column("heart_rate_bpm").drop_nulls()
+    lo = min(45.0, float(values.min()) - 5) if values.len() else 45.0
+    hi = max(90.0, float(values.max()) + 5) if values.len() else 90.0
+    return [5 * (lo // 5), 5 * -(-hi // 5)]
+
+
 def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
-                journal: pl.DataFrame, window: tuple[datetime, datetime]) -> alt.VConcatChart:
+                journal: pl.DataFrame, window: tuple[datetime, datetime],
+                time_title: str = "local time") -> alt.VConcatChart:
     """Heart rate over the night window, detected episodes shaded, journal entries as rules,
     and a hypnogram of the sleep stages beneath on the same local time axis.
 
@@ -138,22 +178,22 @@ def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
     kind, severity, note``; ``window``: naive local (start, end).
     """
     x = _time_x(window, field="time_local", axis=False)
-    hr = hr_segments(hr.select("time_local", "heart_rate_bpm"))
-    ep = _episode_frame(episodes)
-    jr = _journal_frame(journal)
+    hr = _chart_time(hr_segments(hr.select("time_local", "heart_rate_bpm")), "time_local")
+    ep = _chart_time(_episode_frame(episodes), "start_local", "end_local")
+    jr = _chart_time(_journal_frame(journal), "time_local")
 
     hr_base = alt.Chart(hr).encode(
         x=x,
         y=alt.Y("heart_rate_bpm:Q", title="Heart rate (bpm)",
-                scale=alt.Scale(zero=False, nice=True)),
+                scale=alt.Scale(domain=hr_domain(hr), zero=False, nice=False)),
         tooltip=[alt.Tooltip("time_label:N", title="local"),
                  alt.Tooltip("heart_rate_bpm:Q", title="bpm", format=".0f")],
     )
     hr_layers = [
         *_episode_layers(ep, window, axis=False, with_caption=True),
-        hr_base.mark_line(color=HR_COLOUR, strokeWidth=1.6, interpolate="monotone")
+        hr_base.mark_line(color=HR_COLOUR, strokeWidth=1.6, interpolate="monotone", clip=True)
         .encode(detail="segment:N"),
-        hr_base.transform_filter(alt.datum.isolated).mark_circle(color=HR_COLOUR, size=16),
+        hr_base.transform_filter(alt.datum.isolated).mark_circle(color=HR_COLOUR, size=16, clip=True),
         *_journal_layers(jr, window, axis=False, with_caption=True, height=HR_HEIGHT),
     ]
     top = alt.layer(*hr_layers).properties(height=HR_HEIGHT)
@@ -166,10 +206,11 @@ def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
         (pl.col("start_local").dt.strftime("%H:%M") + "–"
          + pl.col("end_local").dt.strftime("%H:%M")).alias("span"),
     )
+    st_frame = _chart_time(st_frame, "start_local", "end_local")
     labels_present = [STAGE_LABELS.get(s, s) for s in present] or ["no stage data"]
-    xb = _time_x(window, field="start_local")
+    xb = _time_x(window, field="start_local", title=time_title)
     stage_layers = [
-        alt.Chart(st_frame).mark_rect().encode(
+        alt.Chart(st_frame).mark_rect(clip=True).encode(
             x=xb, x2="end_local:T",
             y=alt.Y("stage_label:N", title=None, sort=labels_present,
                     scale=alt.Scale(domain=labels_present, paddingInner=0.15),
@@ -180,15 +221,19 @@ def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
             tooltip=[alt.Tooltip("stage_label:N", title="stage"),
                      alt.Tooltip("span:N", title="local")],
         ),
-        *_episode_layers(ep, window, axis=True, with_caption=False),
-        *_journal_layers(jr, window, axis=True, with_caption=False, height=0),
+        *_episode_layers(ep, window, axis=True, with_caption=False, title=time_title),
+        *_journal_layers(jr, window, axis=True, with_caption=False, height=0,
+                         title=time_title),
     ]
-    bottom = alt.layer(*stage_layers).properties(
+    bottom = alt.layer(*stage_layers).resolve_scale(color="independent").properties(
         height=STAGE_ROW_HEIGHT * max(len(labels_present), 2))
 
     return (
         alt.vconcat(top, bottom, spacing=6)
+        # fit the width of the container (Streamlit would use "pad" for a layered vconcat)
+        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
         .resolve_scale(x="shared", color="independent")
+        .resolve_axis(x="independent")
         .configure_view(stroke=None)
         .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
                         labelColor="#3b4652", titleColor="#3b4652")

@@ -128,6 +128,14 @@ def evidence_table(evidence: str | dict | None) -> pl.DataFrame:
                                       "unit": pl.String, "key": pl.String})
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Escape user text (journal notes, ids) for ``st.markdown``: no links, images or markup."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
 def hhmm(ts: datetime | None) -> str | None:
     return None if ts is None else ts.strftime("%H:%M")
 

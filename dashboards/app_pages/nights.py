@@ -14,6 +14,7 @@ from dashboards.format import (
     evidence_table,
     format_offset,
     hhmm,
+    md_escape,
     night_label,
     nights_table,
 )
@@ -73,6 +74,22 @@ def choose_night(pid: str, nights: pl.DataFrame) -> date:
     return nights.get_column("night_of")[index]
 
 
+def journal_line(entry: dict) -> str:
+    """``03:25 · **cramp** · severity 6/10 · right calf · 8 min — “note”``"""
+    parts = [hhmm(entry["time_local"]), f"**{md_escape(entry['kind'].replace('_', ' '))}**"]
+    if entry["severity"] is not None:
+        parts.append(f"severity {entry['severity']}/10")
+    where = " ".join(md_escape(x) for x in (entry["body_side"], entry["muscle"]) if x)
+    if where:
+        parts.append(where)
+    if entry["duration_s"] is not None:
+        parts.append(f"{entry['duration_s'] / 60:.0f} min")
+    line = " · ".join(parts)
+    if entry["note"]:
+        line += f" — “{md_escape(entry['note'])}”"
+    return line
+
+
 def night_view(pid: str, night_of: date) -> None:
     detail = state.load(queries.night_detail, participant_id=pid, night_of=night_of)
     st.subheader(night_label(night_of))
@@ -99,10 +116,11 @@ def night_view(pid: str, night_of: date) -> None:
             st.caption("No heart-rate samples recorded in this window.")
         chart = charts.night_chart(
             hr, stages, episodes, journal,
-            (detail["window_start_local"], detail["window_end_local"]))
+            (detail["window_start_local"], detail["window_end_local"]),
+            time_title=f"local time ({offset})")
         st.altair_chart(chart, width="stretch")
 
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Detected episodes**")
         if episodes.height == 0:
@@ -110,7 +128,7 @@ def night_view(pid: str, night_of: date) -> None:
         for ep in episodes.iter_rows(named=True):
             minutes = (ep["end_utc"] - ep["start_utc"]).total_seconds() / 60
             st.markdown(
-                f"{ep['label'].capitalize()} cramp episode · confidence **{ep['confidence']:.2f}**"
+                f"{md_escape(ep['label'].capitalize())} cramp episode · confidence **{ep['confidence']:.2f}**"
                 f" · {hhmm(ep['start_local'])}–{hhmm(ep['end_local'])} local "
                 f"({minutes:.0f} min)")
             st.dataframe(
@@ -122,27 +140,14 @@ def night_view(pid: str, night_of: date) -> None:
                     "key": st.column_config.TextColumn("Key", help="Raw evidence key"),
                 },
             )
-            st.caption(f"Detector {ep['detector_version']} · episode {ep['episode_id']}")
+            st.caption(f"Detector {md_escape(ep['detector_version'])} · "
+                       f"episode {md_escape(ep['episode_id'])}")
     with right:
         st.markdown("**Journal**")
         if journal.height == 0:
             st.caption("No journal entries in this window.")
-        else:
-            st.dataframe(
-                journal.select(
-                    pl.col("time_local").dt.strftime("%H:%M").alias("time"),
-                    pl.col("kind").str.replace_all("_", " "),
-                    "severity", "body_side", "muscle", "note"),
-                hide_index=True, width="stretch", placeholder="—",
-                column_config={
-                    "time": st.column_config.TextColumn("Local time"),
-                    "kind": st.column_config.TextColumn("Entry"),
-                    "severity": st.column_config.NumberColumn("Severity (0–10)"),
-                    "body_side": st.column_config.TextColumn("Side"),
-                    "muscle": st.column_config.TextColumn("Muscle"),
-                    "note": st.column_config.TextColumn("Note"),
-                },
-            )
+        for entry in journal.iter_rows(named=True):
+            st.markdown(journal_line(entry))
 
 
 def dehydration_view(pid: str) -> None:
