@@ -147,6 +147,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         res.seconds = time.perf_counter() - t0
         return res
 
+    if tz is None and pid:  # fall back to the participant's stored home zone
+        row = con.execute("SELECT tz FROM participants WHERE participant_id = ?", [pid]).fetchone()
+        tz = row[0] if row else None
     import_id = _ledger_start(con, path, sha, size, res.format, pid, "running")
     res.import_id = import_id
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path))
