@@ -88,8 +88,8 @@ class CrampParams:
     walk_total_steps: float = 60.0  # [crampwatch_brief] 6.3 grade D: or >= 60 steps in total
     few_steps_max: float = 30.0  # [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
     restless_window_s: int = 1800  # [crampwatch_brief] 7.1 Step C: restless density in +-30 min
-    hr_missing_before_s: int = 300  # [crampwatch_brief] 7.1 Step C: hr_missing over [t_on - 5,
-    hr_missing_after_s: int = 600  # t_off + 10] min
+    hr_missing_before_s: int = 300  # [crampwatch_brief] 7.1 Step C: hr_missing over [t_on - 5 min,
+    hr_missing_after_s: int = 600  # [crampwatch_brief] 7.1 Step C: ... t_off + 10 min]
 
     # --- explicit confounder rules ---
     #: [crampwatch_brief] 7.2 "rise >= 10 bpm or >= 10 %"; [lavigne2001] brief experimental
@@ -104,20 +104,20 @@ class CrampParams:
     hr_missing_max_frac: float = 0.5
     hr_missing_confidence_cap: float = 0.5  # [crampwatch_brief] 7.1 Step D
 
-    # --- Step D logistic confidence; all weights [crampwatch_brief] 7.1 Step D, grade D ---
-    w_intercept: float = -4.0
-    w_hr_rise: float = 1.2  # * min(dHR / 10 bpm, 3)
-    hr_rise_scale_bpm: float = 10.0
-    w_hr_sustain: float = 0.5  # * min(hr_sustain / 3 min, 3)
-    hr_sustain_scale_min: float = 3.0
-    w_act_peak: float = 0.8  # * min(act_peak / 5, 3)
-    act_peak_scale: float = 5.0
-    term_cap: float = 3.0
-    w_duration: float = 0.6  # * ln(1 + dur_min)
-    w_few_steps: float = 0.5  # * [0 < steps <= 30]
-    w_walk: float = -1.5  # * walk
-    w_restless: float = -1.0  # * restless_density
-    w_wake_after: float = 0.4  # * ln(1 + wake_after_min)
+    # --- Step D logistic confidence: starting weights to be refit once labels exist ---
+    w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
+    w_hr_rise: float = 1.2  # [crampwatch_brief] 7.1 Step D grade D: 1.2 * min(dHR / 10 bpm, 3)
+    hr_rise_scale_bpm: float = 10.0  # [crampwatch_brief] 7.1 Step D grade D
+    w_hr_sustain: float = 0.5  # [crampwatch_brief] 7.1 Step D grade D: 0.5 * min(sustain / 3 min, 3)
+    hr_sustain_scale_min: float = 3.0  # [crampwatch_brief] 7.1 Step D grade D
+    w_act_peak: float = 0.8  # [crampwatch_brief] 7.1 Step D grade D: 0.8 * min(act_peak / 5, 3)
+    act_peak_scale: float = 5.0  # [crampwatch_brief] 7.1 Step D grade D
+    term_cap: float = 3.0  # [crampwatch_brief] 7.1 Step D grade D: each scaled term capped at 3
+    w_duration: float = 0.6  # [crampwatch_brief] 7.1 Step D grade D: 0.6 * ln(1 + dur_min)
+    w_few_steps: float = 0.5  # [crampwatch_brief] 7.1 Step D grade D: 0.5 * [0 < steps <= 30]
+    w_walk: float = -1.5  # [crampwatch_brief] 7.1 Step D grade D: -1.5 * walk
+    w_restless: float = -1.0  # [crampwatch_brief] 7.1 Step D grade D: -1.0 * restless_density
+    w_wake_after: float = 0.4  # [crampwatch_brief] 7.1 Step D grade D: 0.4 * ln(1 + wake_after_min)
 
 
 def detect_nocturnal_cramps(

@@ -132,6 +132,9 @@ class DehydrationParams:
     ai_other_ml: float = 2250.0  # [efsa2010] grade D: mean of the two for other/unknown sex
     #: [efsa2010] [iom2005] food supplies ~20 % of total water -> food = 0.25 x beverages
     food_water_frac: float = 0.25
+    #: [efsa2010] [iom2005] beverages ~80 % of total water: the reference logged intake for the
+    #: partial-log rule while the person has < typical_min_days logged days (grade D use)
+    beverage_frac_of_ai: float = 0.8
     partial_log_frac: float = 0.5  # [crampwatch_brief] 8.1.5 grade D: < 50 % of typical
     partial_log_gap_h: float = 6.0  # [crampwatch_brief] 8.1.5 grade D: "long stretch" >= 6 h
     waking_start_h: int = 7  # [crampwatch_brief] grade D: waking window for the gap rule
@@ -172,14 +175,19 @@ class DehydrationParams:
     default_height_female_cm: float = 163.0  # [icrp2002]
     default_age_y: float = 40.0  # [crampwatch_brief] grade D
 
-    # --- confidence mapping, all [crampwatch_brief] grade D (no calibration data yet) ---
-    conf_heat_sweat_exposure: float = 0.25  # exposure alone never reaches "possible"
-    conf_likely_fluid_deficit: float = 0.45
-    conf_likely_dehydration_condition: float = 0.55
-    conf_support_strong: float = 0.30  # next-morning mass drop >= 2 %
-    conf_support_weak: float = 0.15  # drop >= 1 %, or resting-HR and HRV criteria together
-    conf_support_hr_only: float = 0.05  # resting-HR criterion alone: low weight
-    conf_contradicted: float = -0.25  # next-morning mass at or above baseline
+    # --- confidence mapping (no calibration data yet) ---
+    #: [crampwatch_brief] grade D: exposure alone never reaches "possible" (0.4)
+    conf_heat_sweat_exposure: float = 0.25
+    conf_likely_fluid_deficit: float = 0.45  # [crampwatch_brief] grade D: "possible" on its own
+    conf_likely_dehydration_condition: float = 0.55  # [crampwatch_brief] grade D; [sawka2007] 2 %
+    #: [crampwatch_brief] grade D: next-morning mass drop >= 2 % ([sawka2007]) -> "likely"
+    conf_support_strong: float = 0.30
+    #: [crampwatch_brief] grade D: drop >= 1 % ([cheuvront2004]) or resting HR and HRV together
+    conf_support_weak: float = 0.15
+    #: [crampwatch_brief] 8.2 grade D: resting-HR criterion alone, "low weight" ([adams2014])
+    conf_support_hr_only: float = 0.05
+    #: [crampwatch_brief] 8.2 grade D: next-morning mass at or above baseline contradicts
+    conf_contradicted: float = -0.25
 
 
 # ------------------------------------------------------------------------------------------
@@ -397,7 +405,8 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "need_ml": pl.Float64,
     "water_ml": pl.Float64,  # logged beverages; null = not logged
     "water_entries_count": pl.Int64,
-    "water_typical_ml": pl.Float64,
+    "water_typical_ml": pl.Float64,  # trailing-28-day median of logged days (>= 3), else null
+    "water_reference_ml": pl.Float64,  # typical, or 80 % of the EFSA AI when no typical yet
     "water_status": pl.String,  # logged | partial | not_logged
     "intake_ml": pl.Float64,
     "deficit_pct_bm": pl.Float64,
@@ -643,7 +652,7 @@ def _hourly(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.Data
     sweat = np.where(np.isfinite(m), sweat, np.nan)
     h = h.with_columns(
         hi_f=pl.Series(hi_f, dtype=pl.Float64).fill_nan(None),
-        hi_band=pl.Series(nws_heat_band(hi_f), dtype=pl.String),
+        hi_band=pl.Series(nws_heat_band(hi_f).tolist(), dtype=pl.String),
         metabolic_rate_w_m2=pl.Series(m, dtype=pl.Float64).fill_nan(None),
         sweat_ml=pl.Series(sweat, dtype=pl.Float64).fill_nan(None),
     )
@@ -717,7 +726,8 @@ def build_daily_table(
     samples); with no entry that day ``water_status = "not_logged"`` and intake and deficit are
     null (not zero). A day below 50 % of the trailing-28-day typical logged intake with a
     >= 6 h stretch without entries inside 07:00-22:00 is ``partial`` and treated like not
-    logged. Otherwise ``intake_ml = water_ml x 1.25`` (food water) and
+    logged; while fewer than 3 days are logged, the reference is 80 % of the EFSA AI (the
+    beverage share of total water), grade D. Otherwise ``intake_ml = water_ml x 1.25`` (food water) and
     ``deficit_pct_bm = (need - intake) / BM``.
 
     Levels: ``heat_sweat_exposure`` (>= 2 exposed hours at HI >= 80 F, or >= 1 h at >= 91 F,
@@ -791,19 +801,21 @@ def build_daily_table(
     else:
         wd = wd.with_columns(water_typical_ml=pl.lit(None, dtype=pl.Float64))
     d = d.join(wd, on=dkeys, how="left")
-    partial = (
-        pl.col("water_typical_ml").is_not_null()
-        & (pl.col("water_ml") < p.partial_log_frac * pl.col("water_typical_ml"))
-        & (pl.col("longest_gap_h") >= p.partial_log_gap_h)
+    d = d.with_columns(
+        ai_ml=pl.when(pl.col("sex") == "male").then(p.ai_male_ml)
+        .when(pl.col("sex") == "female").then(p.ai_female_ml)
+        .otherwise(p.ai_other_ml),
+    ).with_columns(
+        water_reference_ml=pl.coalesce("water_typical_ml", pl.col("ai_ml") * p.beverage_frac_of_ai),
+    )
+    partial = (pl.col("water_ml") < p.partial_log_frac * pl.col("water_reference_ml")) & (
+        pl.col("longest_gap_h") >= p.partial_log_gap_h
     )
     d = d.with_columns(
         water_entries_count=pl.col("water_entries_count").fill_null(0),
         water_status=pl.when(pl.col("water_ml").is_null()).then(pl.lit("not_logged"))
         .when(partial).then(pl.lit("partial"))
         .otherwise(pl.lit("logged")),
-        ai_ml=pl.when(pl.col("sex") == "male").then(p.ai_male_ml)
-        .when(pl.col("sex") == "female").then(p.ai_female_ml)
-        .otherwise(p.ai_other_ml),
     ).with_columns(
         need_ml=pl.col("ai_ml") + pl.col("sweat_ml").fill_null(0.0),
         intake_ml=pl.when(pl.col("water_status") == "logged").then(pl.col("water_ml") * (1.0 + p.food_water_frac)),
@@ -1099,6 +1111,8 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "water_status": r["water_status"],
         "water_ml": rnd(r["water_ml"], 0),
         "water_typical_ml": rnd(r["water_typical_ml"], 0),
+        "water_reference_ml": rnd(r["water_reference_ml"], 0),
+        "water_entries_count": r["water_entries_count"],
         "intake_ml": rnd(r["intake_ml"], 0),
         "deficit_pct_bm": rnd(r["deficit_pct_bm"]),
         "session_loss_pct_bm": rnd(r["session_loss_pct_bm"]),

@@ -1,6 +1,6 @@
 """Bibliography of every source a detector threshold, formula or default relies on.
 
-Parameter dataclasses cite these keys in their field comments (``# [key]``), and
+Parameter dataclasses cite these keys in their field comments (``# [<key>]``), and
 docstrings cite them in their References sections. A key that starts with
 ``crampwatch_`` marks a value taken from the project's design brief
 (``shared/research/detectors-science.md``); where the brief grades a value **D**

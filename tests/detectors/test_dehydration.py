@@ -1,0 +1,311 @@
+"""Dehydration-condition detector: formula sanity values and day-level rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from detectors.dehydration import (
+    DAILY_SCHEMA,
+    HOURLY_SCHEMA,
+    DehydrationParams,
+    bmr_mifflin_kcal_d,
+    body_surface_area_m2,
+    build_daily_table,
+    build_hourly_table,
+    detect_dehydration,
+    heat_index_c,
+    heat_index_f,
+    metabolic_rate_w_m2,
+    nws_heat_band,
+    saturation_vapour_pressure_hpa,
+    sweat_rate_pw_g_m2_h,
+)
+from detectors.schema import EPISODE_SCHEMA
+from tests.detectors.builders import at, environment, participants, samples, workouts
+
+# --- heat index ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("t_f", "rh", "expected"),
+    [
+        (90, 60, 99.7),  # Rothfusz
+        (96, 65, 121.0),  # Rothfusz
+        (100, 10, 94.1),  # Rothfusz with the RH < 13 % adjustment
+        (84, 90, 98.3),  # Rothfusz with the RH > 85 % adjustment
+        # simple-formula branch. The brief lists 75.2 F, which is what averaging the simple
+        # formula with T a *second* time gives; the NWS calculator and Anderson et al. (2013)
+        # apply 0.5 (T + 61 + ...) once -> 75.42. See heat_index_f Notes.
+        (75, 68.5, 75.4),
+    ],
+)
+def test_heat_index_nws_sanity_values(t_f: float, rh: float, expected: float) -> None:
+    assert float(heat_index_f(t_f, rh)) == pytest.approx(expected, abs=0.2)
+
+
+def test_heat_index_simple_branch_is_averaged_once() -> None:
+    # 0.5 * (75 + 61 + 1.2 * 7 + 0.094 * 68.5) = 75.42; a double average would be 75.21
+    assert float(heat_index_f(75, 68.5)) == pytest.approx(75.42, abs=0.01)
+
+
+def test_heat_index_guard_vectorised_and_celsius() -> None:
+    hi = heat_index_f(np.array([30.0, 40.0, 90.0, np.nan]), np.array([90.0, 90.0, 60.0, 50.0]))
+    assert hi[0] == 30.0 and hi[1] == 40.0  # Anderson 2013: HI = T at or below 40 F
+    assert hi[2] == pytest.approx(99.7, abs=0.1)
+    assert np.isnan(hi[3])
+    assert float(heat_index_c((90 - 32) * 5 / 9, 60)) == pytest.approx((99.7 - 32) * 5 / 9, abs=0.1)
+    assert np.isnan(heat_index_f(90, 120))  # impossible RH
+
+
+def test_nws_bands() -> None:
+    bands = nws_heat_band([79.9, 80.0, 95.0, 103.0, 130.0, np.nan])
+    assert list(bands) == ["none", "caution", "extreme_caution", "danger", "extreme_danger", None]
+
+
+# --- sweat, BSA, BMR -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("m_w_m2", "expected"), [(250.0, 138.0), (600.0, 673.0)])
+def test_pw_sweat_sanity_values(m_w_m2: float, expected: float) -> None:
+    # brief 2.1: A_D 1.9 m2, 30 C / 50 %, clo 0.5, im 0.45, Tsk 35 C
+    rate = float(sweat_rate_pw_g_m2_h(m_w_m2, 30.0, 50.0))
+    assert rate == pytest.approx(expected, abs=2.0)
+    assert rate * 1.9 / 1000 == pytest.approx(expected * 1.9 / 1000, abs=0.01)  # L/h
+
+
+def test_pw_negative_at_rest_and_cool_intercept() -> None:
+    assert float(sweat_rate_pw_g_m2_h(58.2, 23.0, 50.0)) < 0  # callers clamp
+    # Ta < 20 C uses the Gonzalez 2012 intercept 350 instead of 147: +203 g/m2/h exactly
+    warm = float(sweat_rate_pw_g_m2_h(400.0, 20.0, 50.0))
+    cool = float(sweat_rate_pw_g_m2_h(400.0, 19.999, 50.0))
+    assert cool - warm == pytest.approx(203.0, abs=0.5)
+
+
+def test_vapour_pressure_and_skin_pressure() -> None:
+    assert float(saturation_vapour_pressure_hpa(35.0)) * 0.750062 == pytest.approx(42.2, abs=0.1)
+
+
+def test_bsa_bmr_metabolic_rate() -> None:
+    assert float(body_surface_area_m2(70.0, 175.0)) == pytest.approx(1.85, abs=0.01)
+    assert float(bmr_mifflin_kcal_d(70.0, 175.0, 44.0, "male")) == pytest.approx(1578.75)
+    assert float(bmr_mifflin_kcal_d(60.0, 163.0, 44.0, "female")) == pytest.approx(600 + 1018.75 - 220 - 161)
+    assert float(bmr_mifflin_kcal_d(70.0, 175.0, 44.0, None)) == pytest.approx(1578.75 - 83)
+    # 1 MET at rest: BMR 1400 kcal/d, no activity, 1.163 W per kcal/h, A_D 1.163 m2 -> 58.33
+    assert float(metabolic_rate_w_m2(1400.0, 0.0, 1.163)) == pytest.approx(1400 / 24)
+
+
+# --- day-level scenarios ---------------------------------------------------------------------
+
+D0 = date(2024, 7, 1)
+HOT = date(2024, 7, 8)
+
+
+def _scenario(
+    water_ml: list[float] | None,
+    next_morning_kg: float | None,
+    with_baseline_mass: bool = True,
+    rhr_next: float | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Male 70 kg, 175 cm; a 2-h outdoor run at 33 C / 50 % (HI 97 F) on HOT, 600 kcal/h."""
+    ppl = participants([{"participant_id": "p1", "sex": "male", "birth_year": 1980, "height_cm": 175.0, "tz": "Europe/Berlin"}])
+    rows: list[tuple] = []
+    if with_baseline_mass:
+        for i in range(8):  # mornings of 1..8 July: 69.9, 70.0, 70.1, ...
+            d = D0 + timedelta(days=i)
+            rows.append(("body_mass_kg", at(d, "07:00"), at(d, "07:00"), 70.0 + 0.1 * ((i % 3) - 1)))
+    if next_morning_kg is not None:
+        d = HOT + timedelta(days=1)
+        rows.append(("body_mass_kg", at(d, "07:05"), at(d, "07:05"), next_morning_kg))
+    for k in range(12):
+        t = at(HOT, "17:00") + timedelta(minutes=10 * k)
+        rows.append(("active_energy_kcal", t, t + timedelta(minutes=10), 100.0))
+    for hhmm, ml in zip(("08:00", "11:00", "14:00", "17:00", "20:00"), water_ml or [], strict=False):
+        rows.append(("water_ml", at(HOT, hhmm), at(HOT, hhmm), ml))
+    for i in range(30):  # resting HR baseline 52-54 bpm, then the next-day value
+        d = HOT - timedelta(days=29 - i)
+        rows.append(("resting_heart_rate_bpm", at(d, "12:00"), at(d, "12:00"), 53.0 + (i % 3) - 1))
+    if rhr_next is not None:
+        d = HOT + timedelta(days=1)
+        rows.append(("resting_heart_rate_bpm", at(d, "12:00"), at(d, "12:00"), rhr_next))
+    wk = workouts([{
+        "participant_id": "p1", "activity_type": "running", "start_utc": at(HOT, "17:00"),
+        "end_utc": at(HOT, "19:00"), "utc_offset_s": 7200, "duration_s": 7200.0,
+        "active_energy_kcal": 1200.0, "distance_m": 20000.0,
+    }])
+    env = environment([
+        {"participant_id": "p1", "time_utc": at(D0, "00:00") + timedelta(hours=h), "utc_offset_s": 7200,
+         "setting": "outdoor", "temp_c": 33.0, "rh_pct": 50.0}
+        for h in range(24 * 10)
+    ])
+    return samples(rows), wk, env, ppl
+
+
+def _day(daily: pl.DataFrame, d: date = HOT) -> dict:
+    return daily.filter(pl.col("local_date") == d).row(0, named=True)
+
+
+def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=70.0 * 0.975)
+    eps = detect_dehydration(smp, wk, env, ppl)
+    assert eps.height == 1
+    row = eps.row(0, named=True)
+    assert row["local_date"] == HOT and row["kind"] == "dehydration"
+    assert row["label"] == "likely" and row["confidence"] >= 0.7
+    # the local day's bounds in UTC (UTC+2): 7 July 22:00 -> 8 July 22:00
+    assert row["start_utc"] == datetime(2024, 7, 7, 22, tzinfo=UTC)
+    assert row["end_utc"] == datetime(2024, 7, 8, 22, tzinfo=UTC)
+    assert row["detector_version"] == "dehydration-0.1"
+    ev = json.loads(row["evidence"])
+    assert ev["level"] == "likely_dehydration_condition"
+    assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"
+    assert ev["mass_change_pct"] == pytest.approx(-2.5, abs=0.05)
+    assert ev["water_status"] == "logged" and ev["water_ml"] == 1000 and ev["water_entries_count"] == 5
+    assert ev["exposed_hi_ge_91f_h"] == 2
+    assert 1000 < ev["sweat_ml"] < 2500  # ~0.9 L/h for 2 h
+    assert ev["deficit_pct_bm"] >= 2.0
+    assert ev["params"] == DehydrationParams().name
+
+
+def test_same_day_with_adequate_water_and_stable_mass_is_not_flagged() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[1200, 1200, 1200, 1200], next_morning_kg=70.0)
+    assert detect_dehydration(smp, wk, env, ppl).height == 0
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["deficit_pct_bm"] < 0
+    assert day["level"] == "heat_sweat_exposure"  # exposure alone is recorded, not flagged
+    assert day["corroboration"] == "contradicted"
+    assert day["confidence"] < 0.4
+
+
+def test_no_water_logged_is_not_flagged_on_fluid_grounds() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=None)
+    assert detect_dehydration(smp, wk, env, ppl).height == 0
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["water_status"] == "not_logged"
+    assert day["water_ml"] is None and day["intake_ml"] is None and day["deficit_pct_bm"] is None
+    assert day["level"] == "heat_sweat_exposure"
+
+
+def test_no_water_logged_but_mass_drop_says_water_not_logged_in_evidence() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=70.0 * 0.975)
+    eps = detect_dehydration(smp, wk, env, ppl)
+    assert eps.height == 1
+    ev = json.loads(eps["evidence"][0])
+    assert ev["water_status"] == "not_logged"
+    assert ev["water_ml"] is None and ev["deficit_pct_bm"] is None
+    assert ev["level"] == "heat_sweat_exposure"  # never a fluid-deficit level without logs
+    assert eps["label"][0] == "possible"
+
+
+def test_partial_logging_is_treated_as_not_logged() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[200], next_morning_kg=None)
+    extra = []
+    for i in range(1, 6):  # five earlier days with a typical ~2 L logged
+        d = HOT - timedelta(days=i)
+        extra += [("water_ml", at(d, hh), at(d, hh), 500.0) for hh in ("08:00", "12:00", "16:00", "20:00")]
+    smp = pl.concat([smp, samples(extra)])
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["water_typical_ml"] == 2000
+    assert day["water_status"] == "partial"
+    assert day["deficit_pct_bm"] is None
+    assert day["level"] == "heat_sweat_exposure"
+
+
+def test_resting_hr_rise_alone_is_low_weight_support() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None, with_baseline_mass=False, rhr_next=62.0)
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["resting_hr_z"] >= 2 and day["resting_hr_rise_bpm"] >= 5
+    assert day["support_strength"] == "hr_only"
+    assert day["corroboration"] == "unconfirmed"  # HR without HRV is not "supported"
+    assert day["confidence"] == pytest.approx(0.55 + 0.05)
+
+
+def test_measured_session_loss_sets_dehydration_level() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=None, with_baseline_mass=False)
+    weigh = samples([
+        ("body_mass_kg", at(HOT, "16:30"), at(HOT, "16:30"), 70.0),
+        ("body_mass_kg", at(HOT, "19:20"), at(HOT, "19:20"), 68.4),  # -1.6 kg + 0 L drunk = -2.3 %
+    ])
+    day = _day(build_daily_table(pl.concat([smp, weigh]), wk, env, ppl))
+    assert day["session_loss_pct_bm"] == pytest.approx(1.6 / 70 * 100)
+    assert day["level"] == "likely_dehydration_condition"
+
+
+def test_single_small_entry_of_a_new_logger_is_partial_not_a_deficit() -> None:
+    # no logging history: the reference is 80 % of the EFSA AI (2.0 L for a man); 100 mL at
+    # 08:00 and nothing for 14 h is a partial log, not "drank 100 mL"
+    smp, _, env, ppl = _scenario(water_ml=[100], next_morning_kg=None)
+    smp = smp.filter(pl.col("metric") != "active_energy_kcal")
+    day = _day(build_daily_table(smp, workouts([]), env, ppl))
+    assert day["water_typical_ml"] is None and day["water_reference_ml"] == 2000
+    assert day["water_status"] == "partial" and day["deficit_pct_bm"] is None
+    assert day["sweat_ml"] is None  # no activity data: unknown, not zero
+    assert day["level"] == "none"
+
+
+def test_complete_low_log_without_exposure_is_a_fluid_deficit() -> None:
+    # five entries spread over the day, 1.0 L in total, no exercise: need 2.5 L, intake 1.25 L
+    smp, _, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = smp.filter(pl.col("metric") != "active_energy_kcal")
+    day = _day(build_daily_table(smp, workouts([]), env, ppl))
+    assert day["water_status"] == "logged"
+    assert day["deficit_pct_bm"] == pytest.approx((2500 - 1250) / 1000 / 70 * 100)
+    assert day["level"] == "likely_fluid_deficit"
+
+
+def test_hourly_table_exposure_and_sweat() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=None)
+    hourly = build_hourly_table(smp, wk, env, ppl)
+    assert hourly.schema == pl.Schema(HOURLY_SCHEMA)
+    run = hourly.filter(pl.col("workout_s") > 0)
+    assert run.height == 2
+    assert run["exposure"].to_list() == ["outdoor", "outdoor"]
+    assert run["active_energy_kcal"].to_list() == pytest.approx([600.0, 600.0])
+    assert (run["sweat_ml"] > 500).all() and (run["sweat_ml"] <= 2500).all()
+    quiet = hourly.filter((pl.col("workout_s") == 0) & pl.col("active_energy_kcal").is_null())
+    assert quiet["sweat_ml"].null_count() == quiet.height  # missing is null
+    assert set(quiet["exposure"].to_list()) == {"assumed_indoor"}
+
+
+def test_dst_day_bounds_are_23_hours() -> None:
+    d = date(2024, 3, 31)  # Berlin spring forward
+    smp = samples([
+        ("water_ml", datetime(2024, 3, 30, 23, 30, tzinfo=UTC), datetime(2024, 3, 30, 23, 30, tzinfo=UTC), 200.0, 3600),
+        ("water_ml", datetime(2024, 3, 31, 18, 0, tzinfo=UTC), datetime(2024, 3, 31, 18, 0, tzinfo=UTC), 200.0, 7200),
+    ])
+    day = _day(build_daily_table(smp, workouts([]), environment([]), participants([])), d)
+    assert day["day_start_utc"] == datetime(2024, 3, 30, 23, tzinfo=UTC)
+    assert day["day_end_utc"] == datetime(2024, 3, 31, 22, tzinfo=UTC)
+
+
+def test_empty_inputs_give_empty_frames_with_schema() -> None:
+    empty = pl.DataFrame()
+    eps = detect_dehydration(empty, empty, empty, empty)
+    assert eps.height == 0 and eps.schema == pl.Schema(EPISODE_SCHEMA)
+    assert build_daily_table(empty, empty, empty, empty).schema == pl.Schema(DAILY_SCHEMA)
+    assert build_hourly_table(empty, empty, empty, empty).schema == pl.Schema(HOURLY_SCHEMA)
+
+
+def test_participant_without_any_data_of_a_kind_does_not_raise() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[250], next_morning_kg=None)
+    other = participants([{"participant_id": "p2", "sex": None, "birth_year": None, "height_cm": None, "tz": None}])
+    out = build_daily_table(smp, wk, env.filter(pl.col("time_utc") < at(D0, "05:00")), pl.concat([ppl, other]))
+    assert set(out["participant_id"].to_list()) == {"p1"}
+
+
+def test_default_anthropometrics_are_flagged() -> None:
+    smp, wk, env, _ = _scenario(water_ml=[250], next_morning_kg=None, with_baseline_mass=False)
+    day = _day(build_daily_table(smp, wk, env, participants([])))
+    assert day["body_mass_source"] == "default"
+    assert day["body_mass_kg"] == pytest.approx((73 + 60) / 2)
+
+
+def test_inputs_not_mutated() -> None:
+    frames = _scenario(water_ml=[250, 250], next_morning_kg=69.0)
+    copies = [f.clone() for f in frames]
+    detect_dehydration(*frames)
+    assert all(a.equals(b) for a, b in zip(frames, copies, strict=True))
