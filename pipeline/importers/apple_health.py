@@ -540,7 +540,7 @@ class AppleHealthReader(Iterator[Batch]):
         toks = toks.to_frame().with_row_index("tok")
         # --- classify
         toks = toks.with_columns(
-            is_rec=pl.col("t").str.contains(r"^Record[\s/>]").fill_null(False),
+            is_rec=pl.col("t").str.contains(r"^Record(?:[\s/>]|$)").fill_null(False),
             is_struct=pl.col("t").str.contains(
                 r"^/?(?:Correlation|Workout|WorkoutActivity|WorkoutStatistics|Me|HealthData)"
                 r"[\s/>]").fill_null(False),
@@ -790,7 +790,7 @@ class AppleHealthReader(Iterator[Batch]):
 
     def _truncated_tag(self, partial: str) -> None:
         """Record the incomplete last tag of a truncated file."""
-        if re.match(r"^Record[\s/>]", partial):
+        if re.match(r"^Record(?:[\s/>]|$)", partial):
             self.summary.records_seen += 1
             rec_no = self.summary.records_seen
             self._buffer("rejected_rows", rejected(
