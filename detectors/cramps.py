@@ -32,7 +32,12 @@ _US = 1_000_000
 _MIN_US = 60 * _US
 
 #: confounders every candidate is checked against (names used in ``evidence``)
-CONFOUNDERS: tuple[str, ...] = ("watch_off", "rollover_or_phone", "restless_plm_like", "bathroom_trip")
+CONFOUNDERS: tuple[str, ...] = (
+    "watch_off",
+    "rollover_or_phone",
+    "restless_plm_like",
+    "bathroom_trip",
+)
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "participant_id": pl.String,
@@ -62,17 +67,23 @@ class CrampParams:
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
     hr_ffill_max_s: int = 300  # [crampwatch_brief] 7.1: "gaps of <= 5 min are forward-filled"
     hr_medfilt_samples: int = 3  # [crampwatch_brief] 7.1 Step A: medfilt(hr, 3) vs PPG artefacts
-    baseline_window_s: int = 1800  # [crampwatch_brief] 7.1 Step A: median of preceding 30 min non-wake
+    baseline_window_s: int = (
+        1800  # [crampwatch_brief] 7.1 Step A: median of preceding 30 min non-wake
+    )
     baseline_min_s: int = 300  # [crampwatch_brief] grade D: fewer valid minutes -> night median
     hr_spread_floor_bpm: float = 2.0  # [crampwatch_brief] 7.1 Step A: s_hr floor 2 bpm
     act_z_min: float = 3.0  # [crampwatch_brief] 7.1 Step B: (act - med_act)/s_act >= 3
     #: [crampwatch_brief] grade D: brief floors count-based s_act at 1 count; Apple gives active
     #: energy, so the floor is restated as 0.1 kcal/min (rest ~0, walking ~3-4 kcal/min)
     act_spread_floor_kcal_min: float = 0.1
-    stage_min_cover_s: float = 30.0  # [crampwatch_brief] grade D: a minute takes a stage if >= half covered
+    stage_min_cover_s: float = (
+        30.0  # [crampwatch_brief] grade D: a minute takes a stage if >= half covered
+    )
 
     # --- candidate segments (Step B) ---
-    closing_s: int = 180  # [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
+    closing_s: int = (
+        180  # [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
+    )
     min_segment_s: int = 60  # [crampwatch_brief] 7.1 Step B: keep segments 1-30 min
     #: [crampwatch_brief] 7.1 Step B (longer = long_wake); [hallegraeff2017] cramps last <= 10 min
     max_segment_s: int = 1800
@@ -86,7 +97,9 @@ class CrampParams:
     walk_cadence_steps_min: float = 40.0  # [crampwatch_brief] 6.3 grade D: >= 40 steps/min
     walk_min_s: int = 120  # [crampwatch_brief] 6.3 grade D: >= 2 consecutive minutes
     walk_total_steps: float = 60.0  # [crampwatch_brief] 6.3 grade D: or >= 60 steps in total
-    few_steps_max: float = 30.0  # [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
+    few_steps_max: float = (
+        30.0  # [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
+    )
     restless_window_s: int = 1800  # [crampwatch_brief] 7.1 Step C: restless density in +-30 min
     hr_missing_before_s: int = 300  # [crampwatch_brief] 7.1 Step C: hr_missing over [t_on - 5 min,
     hr_missing_after_s: int = 600  # [crampwatch_brief] 7.1 Step C: ... t_off + 10 min]
@@ -108,7 +121,9 @@ class CrampParams:
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
     w_hr_rise: float = 1.2  # [crampwatch_brief] 7.1 Step D grade D: 1.2 * min(dHR / 10 bpm, 3)
     hr_rise_scale_bpm: float = 10.0  # [crampwatch_brief] 7.1 Step D grade D
-    w_hr_sustain: float = 0.5  # [crampwatch_brief] 7.1 Step D grade D: 0.5 * min(sustain / 3 min, 3)
+    w_hr_sustain: float = (
+        0.5  # [crampwatch_brief] 7.1 Step D grade D: 0.5 * min(sustain / 3 min, 3)
+    )
     hr_sustain_scale_min: float = 3.0  # [crampwatch_brief] 7.1 Step D grade D
     w_act_peak: float = 0.8  # [crampwatch_brief] 7.1 Step D grade D: 0.8 * min(act_peak / 5, 3)
     act_peak_scale: float = 5.0  # [crampwatch_brief] 7.1 Step D grade D
@@ -221,7 +236,9 @@ def detect_nocturnal_cramps(
         return pl.DataFrame(schema=EPISODE_SCHEMA)
     ids = [
         episode_id(pid, KIND, start, DETECTOR_VERSION)
-        for pid, start in zip(cand["participant_id"].to_list(), cand["start_utc"].to_list(), strict=True)
+        for pid, start in zip(
+            cand["participant_id"].to_list(), cand["start_utc"].to_list(), strict=True
+        )
     ]
     return (
         cand.with_columns(
@@ -250,8 +267,14 @@ def score_cramp_candidates(
     """
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
     seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
-    per = prepare(sleep_periods, "sleep_periods", {k: SLEEP_PERIOD_SCHEMA[k] for k in (
-        "participant_id", "night_of", "start_utc", "end_utc", "utc_offset_s")})
+    per = prepare(
+        sleep_periods,
+        "sleep_periods",
+        {
+            k: SLEEP_PERIOD_SCHEMA[k]
+            for k in ("participant_id", "night_of", "start_utc", "end_utc", "utc_offset_s")
+        },
+    )
     if per.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
@@ -278,7 +301,9 @@ def score_cramp_candidates(
     rows: list[dict] = []
     night_hr: list[np.ndarray] = []  # asleep HR per night, for one batched MAD call
     per = per.sort("participant_id", "start_utc")
-    for (pid,), nights in per.partition_by("participant_id", as_dict=True, maintain_order=True).items():
+    for (pid,), nights in per.partition_by(
+        "participant_id", as_dict=True, maintain_order=True
+    ).items():
         data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
         for night, ps, pe in zip(
             nights["night_of"].to_list(),
@@ -374,7 +399,9 @@ class _ParticipantData:
         def stages(names: tuple[str, ...]) -> pl.DataFrame | None:
             if seg is None:
                 return None
-            return seg.filter(pl.col("stage").is_in(names)).with_columns(v=pl.lit(1.0), src=pl.lit(""))
+            return seg.filter(pl.col("stage").is_in(names)).with_columns(
+                v=pl.lit(1.0), src=pl.lit("")
+            )
 
         staged = None if seg is None else seg.filter(pl.col("stage").is_in(STAGED_STAGES))
         staged_t = (
@@ -504,7 +531,9 @@ def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
 # one night
 
 
-def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> tuple[list[dict], np.ndarray]:
+def _score_night(
+    data: _ParticipantData, ps: int, pe: int, p: CrampParams
+) -> tuple[list[dict], np.ndarray]:
     step = p.grid_s * _US
     pad = 30 * _MIN_US
     g0 = (ps // step) * step - pad
@@ -579,21 +608,58 @@ def _score_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> tu
             continue
         out.append(
             _score_segment(
-                p, t_on, t_off, g0, step, n, hr_s, has_raw, src, asleep, closed, raw_mask,
-                in_period, steps, has_steps, act_z, has_act, walking_cell, night_med,
-                bout_on, bout_len_s, staged_night, hr_raw,
+                p,
+                t_on,
+                t_off,
+                g0,
+                step,
+                n,
+                hr_s,
+                has_raw,
+                src,
+                asleep,
+                closed,
+                raw_mask,
+                in_period,
+                steps,
+                has_steps,
+                act_z,
+                has_act,
+                walking_cell,
+                night_med,
+                bout_on,
+                bout_len_s,
+                staged_night,
+                hr_raw,
             )
         )
     return out, sleep_hr
 
 
 def _score_segment(
-    p: CrampParams, t_on: int, t_off: int, g0: int, step: int, n: int,
-    hr_s: np.ndarray, has_raw: np.ndarray, src: np.ndarray, asleep: np.ndarray,
-    closed: np.ndarray, raw_mask: np.ndarray, in_period: np.ndarray, steps: np.ndarray,
-    has_steps: bool, act_z: np.ndarray, has_act: bool, walking_cell: np.ndarray,
-    night_med: float, bout_on: np.ndarray, bout_len_s: np.ndarray,
-    staged_night: bool, hr_raw: np.ndarray,
+    p: CrampParams,
+    t_on: int,
+    t_off: int,
+    g0: int,
+    step: int,
+    n: int,
+    hr_s: np.ndarray,
+    has_raw: np.ndarray,
+    src: np.ndarray,
+    asleep: np.ndarray,
+    closed: np.ndarray,
+    raw_mask: np.ndarray,
+    in_period: np.ndarray,
+    steps: np.ndarray,
+    has_steps: bool,
+    act_z: np.ndarray,
+    has_act: bool,
+    walking_cell: np.ndarray,
+    night_med: float,
+    bout_on: np.ndarray,
+    bout_len_s: np.ndarray,
+    staged_night: bool,
+    hr_raw: np.ndarray,
 ) -> dict:
     cells = lambda sec: int(sec // p.grid_s)  # noqa: E731
     dur_min = (t_off - t_on) * p.grid_s / 60.0
@@ -608,7 +674,10 @@ def _score_segment(
         b_hr = night_med
 
     # --- HR missing and watch-off
-    m0, m1 = max(0, t_on - cells(p.hr_missing_before_s)), min(n, t_off + cells(p.hr_missing_after_s))
+    m0, m1 = (
+        max(0, t_on - cells(p.hr_missing_before_s)),
+        min(n, t_off + cells(p.hr_missing_after_s)),
+    )
     hr_missing_frac = float(np.mean(~np.isfinite(hr_s[m0:m1])))
     raw_in_segment = bool(has_raw[t_on:t_off].any())
 
@@ -644,7 +713,10 @@ def _score_segment(
         peak_src = int(src[peak_idx])
         prev_raw = np.flatnonzero(has_raw[:peak_src])
         if prev_raw.size and peak_src > prev_raw[-1]:
-            slope = float((hr_raw[peak_src] - hr_raw[prev_raw[-1]]) / ((peak_src - prev_raw[-1]) * p.grid_s / 60.0))
+            slope = float(
+                (hr_raw[peak_src] - hr_raw[prev_raw[-1]])
+                / ((peak_src - prev_raw[-1]) * p.grid_s / 60.0)
+            )
         lo = max(0, t_on - cells(p.sustain_window_s))
         x = np.nan_to_num(hr_s[lo:s1] - b_hr, nan=0.0)
         pk, props = signal.find_peaks(x, prominence=0.0, width=1)
@@ -658,9 +730,13 @@ def _score_segment(
     walk_run = 0
     for a, b in zip(*_runs(walking_cell[t_on:t_off]), strict=True):
         walk_run = max(walk_run, b - a)
-    walk = bool(has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps))
+    walk = bool(
+        has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps)
+    )
     act_peak = float(np.nanmax(act_z[t_on:t_off])) if has_act else math.nan
-    moving = np.flatnonzero((seg_steps > 0) | (np.nan_to_num(act_z[t_on:t_off], nan=-np.inf) >= p.act_z_min))
+    moving = np.flatnonzero(
+        (seg_steps > 0) | (np.nan_to_num(act_z[t_on:t_off], nan=-np.inf) >= p.act_z_min)
+    )
     arousal_end = t_on
     if moving.size:
         arousal_end = max(arousal_end, t_on + int(moving[-1]))
@@ -695,7 +771,9 @@ def _score_segment(
     terms: dict[str, float] = {"intercept": p.w_intercept}
     if hr_usable:
         terms["hr_rise"] = p.w_hr_rise * min(max(dhr, 0.0) / p.hr_rise_scale_bpm, p.term_cap)
-        terms["hr_sustain"] = p.w_hr_sustain * min(hr_sustain_min / p.hr_sustain_scale_min, p.term_cap)
+        terms["hr_sustain"] = p.w_hr_sustain * min(
+            hr_sustain_min / p.hr_sustain_scale_min, p.term_cap
+        )
     if has_act and math.isfinite(act_peak):
         terms["act_peak"] = p.w_act_peak * min(max(act_peak, 0.0) / p.act_peak_scale, p.term_cap)
     terms["duration"] = p.w_duration * math.log1p(dur_min)

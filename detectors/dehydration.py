@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -38,8 +38,15 @@ KIND = "dehydration"
 
 #: [nws_heat_index] [rothfusz1990] Rothfusz regression coefficients (T in F, RH in %)
 ROTHFUSZ_COEFFS: tuple[float, ...] = (
-    -42.379, 2.04901523, 10.14333127, -0.22475541, -0.00683783,
-    -0.05481717, 0.00122874, 0.00085282, -0.00000199,
+    -42.379,
+    2.04901523,
+    10.14333127,
+    -0.22475541,
+    -0.00683783,
+    -0.05481717,
+    0.00122874,
+    0.00085282,
+    -0.00000199,
 )
 #: [anderson2013] below/at this air temperature (F) the heat index is the air temperature
 HI_GUARD_F = 40.0
@@ -109,9 +116,24 @@ class DehydrationParams:
     #: [crampwatch_brief] 1.6 grade D: workout types taken as outdoors (the export does not say;
     #: the largest single error source of this detector)
     outdoor_activity_types: tuple[str, ...] = (
-        "running", "walking", "hiking", "cycling", "soccer", "american_football", "tennis",
-        "golf", "baseball", "softball", "rugby", "cricket", "cross_country_skiing",
-        "downhill_skiing", "rowing", "paddle_sports", "surfing_sports", "open_water_swimming",
+        "running",
+        "walking",
+        "hiking",
+        "cycling",
+        "soccer",
+        "american_football",
+        "tennis",
+        "golf",
+        "baseball",
+        "softball",
+        "rugby",
+        "cricket",
+        "cross_country_skiing",
+        "downhill_skiing",
+        "rowing",
+        "paddle_sports",
+        "surfing_sports",
+        "open_water_swimming",
     )
 
     # --- heat-balance defaults (brief 2.1) ---
@@ -240,12 +262,23 @@ def heat_index_f(temp_f: ArrayLike, rh_pct: ArrayLike) -> np.ndarray:
     c = ROTHFUSZ_COEFFS
     simple = 0.5 * (t + 61.0 + (t - 68.0) * 1.2 + rh * 0.094)
     roth = (
-        c[0] + c[1] * t + c[2] * rh + c[3] * t * rh + c[4] * t**2 + c[5] * rh**2
-        + c[6] * t**2 * rh + c[7] * t * rh**2 + c[8] * t**2 * rh**2
+        c[0]
+        + c[1] * t
+        + c[2] * rh
+        + c[3] * t * rh
+        + c[4] * t**2
+        + c[5] * rh**2
+        + c[6] * t**2 * rh
+        + c[7] * t * rh**2
+        + c[8] * t**2 * rh**2
     )
     with np.errstate(invalid="ignore"):
         dry = (rh < 13.0) & (t >= 80.0) & (t <= 112.0)
-        roth = roth - np.where(dry, ((13.0 - rh) / 4.0) * np.sqrt(np.clip((17.0 - np.abs(t - 95.0)) / 17.0, 0, None)), 0.0)
+        roth = roth - np.where(
+            dry,
+            ((13.0 - rh) / 4.0) * np.sqrt(np.clip((17.0 - np.abs(t - 95.0)) / 17.0, 0, None)),
+            0.0,
+        )
         humid = (rh > 85.0) & (t >= 80.0) & (t <= 87.0)
         roth = roth + np.where(humid, ((rh - 85.0) / 10.0) * ((87.0 - t) / 5.0), 0.0)
         hi = np.where(simple > HI_ROTHFUSZ_ABOVE_F, roth, simple)
@@ -296,11 +329,17 @@ def bmr_mifflin_kcal_d(
     a = np.asarray(age_y, dtype=float)
     sx = np.asarray(sex, dtype=object)
     mean_const = sum(MIFFLIN_SEX_CONST.values()) / 2.0
-    const = np.vectorize(lambda s: MIFFLIN_SEX_CONST.get(s, mean_const), otypes=[float])(sx) if sx.size else np.zeros(sx.shape)
+    const = (
+        np.vectorize(lambda s: MIFFLIN_SEX_CONST.get(s, mean_const), otypes=[float])(sx)
+        if sx.size
+        else np.zeros(sx.shape)
+    )
     return MIFFLIN_MASS * m + MIFFLIN_HEIGHT * h - MIFFLIN_AGE * a + const
 
 
-def metabolic_rate_w_m2(bmr_kcal_d: ArrayLike, active_kcal_h: ArrayLike, bsa_m2: ArrayLike) -> np.ndarray:
+def metabolic_rate_w_m2(
+    bmr_kcal_d: ArrayLike, active_kcal_h: ArrayLike, bsa_m2: ArrayLike
+) -> np.ndarray:
     """Metabolic rate ``M = (BMR/24 + AEE_h) 1.163 / A_D`` in W/m2 (brief 2.1)."""
     b = np.asarray(bmr_kcal_d, dtype=float)
     aee = np.asarray(active_kcal_h, dtype=float)
@@ -433,7 +472,11 @@ def _split_hours(df: pl.DataFrame, s: str, e: str) -> pl.DataFrame:
 
     A point row (``e == s``) goes whole to its hour.
     """
-    last = pl.when(pl.col(e) > pl.col(s)).then(pl.col(e) - pl.duration(microseconds=1)).otherwise(pl.col(s))
+    last = (
+        pl.when(pl.col(e) > pl.col(s))
+        .then(pl.col(e) - pl.duration(microseconds=1))
+        .otherwise(pl.col(s))
+    )
     out = df.with_columns(
         hour_utc=pl.datetime_ranges(pl.col(s).dt.truncate(_HOUR), last.dt.truncate(_HOUR), _HOUR)
     ).explode("hour_utc")
@@ -443,7 +486,9 @@ def _split_hours(df: pl.DataFrame, s: str, e: str) -> pl.DataFrame:
     overlap_us = (hi - lo).dt.total_microseconds().clip(lower_bound=0)
     return out.with_columns(
         overlap_s=overlap_us.cast(pl.Float64) / 1e6,
-        frac=pl.when(span_us > 0).then(overlap_us.cast(pl.Float64) / span_us.cast(pl.Float64)).otherwise(1.0),
+        frac=pl.when(span_us > 0)
+        .then(overlap_us.cast(pl.Float64) / span_us.cast(pl.Float64))
+        .otherwise(1.0),
     )
 
 
@@ -470,44 +515,79 @@ def _day_bounds(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame) -> pl.Da
     )
 
 
-def _anthropometrics(days: pl.DataFrame, smp: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
+def _anthropometrics(
+    days: pl.DataFrame, smp: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams
+) -> pl.DataFrame:
     """Body mass (nearest measurement), height, age, sex, BSA and BMR per participant-day."""
     mass = (
         smp.filter((pl.col("metric") == "body_mass_kg") & (pl.col("value") > 0))
-        .select("participant_id", md=local_date("start_utc", "utc_offset_s"), mass_kg=pl.col("value"))
+        .select(
+            "participant_id", md=local_date("start_utc", "utc_offset_s"), mass_kg=pl.col("value")
+        )
         .group_by("participant_id", "md")
         .agg(pl.col("mass_kg").median())
         .sort("md")
     )
     d = days.select("participant_id", "local_date").sort("local_date")
     if mass.height:
-        d = d.join_asof(mass, left_on="local_date", right_on="md", by="participant_id", strategy="nearest",
-                        check_sortedness=False)  # sorted by the on-key, hence within groups
+        d = d.join_asof(
+            mass,
+            left_on="local_date",
+            right_on="md",
+            by="participant_id",
+            strategy="nearest",
+            check_sortedness=False,
+        )  # sorted by the on-key, hence within groups
     else:
         d = d.with_columns(md=pl.lit(None, dtype=pl.Date), mass_kg=pl.lit(None, dtype=pl.Float64))
-    d = d.join(ppl.select("participant_id", "sex", "birth_year", "height_cm"), on="participant_id", how="left")
+    d = d.join(
+        ppl.select("participant_id", "sex", "birth_year", "height_cm"),
+        on="participant_id",
+        how="left",
+    )
     sex = pl.col("sex").fill_null("unknown")
     default_mass = (
-        pl.when(sex == "male").then(p.default_mass_male_kg)
-        .when(sex == "female").then(p.default_mass_female_kg)
+        pl.when(sex == "male")
+        .then(p.default_mass_male_kg)
+        .when(sex == "female")
+        .then(p.default_mass_female_kg)
         .otherwise((p.default_mass_male_kg + p.default_mass_female_kg) / 2)
     )
     default_height = (
-        pl.when(sex == "male").then(p.default_height_male_cm)
-        .when(sex == "female").then(p.default_height_female_cm)
+        pl.when(sex == "male")
+        .then(p.default_height_male_cm)
+        .when(sex == "female")
+        .then(p.default_height_female_cm)
         .otherwise((p.default_height_male_cm + p.default_height_female_cm) / 2)
     )
     d = d.with_columns(
-        body_mass_source=pl.when(pl.col("mass_kg").is_not_null()).then(pl.lit("measured")).otherwise(pl.lit("default")),
+        body_mass_source=pl.when(pl.col("mass_kg").is_not_null())
+        .then(pl.lit("measured"))
+        .otherwise(pl.lit("default")),
         body_mass_kg=pl.col("mass_kg").fill_null(default_mass),
         height_used_cm=pl.col("height_cm").fill_null(default_height),
-        age_y=(pl.col("local_date").dt.year() - pl.col("birth_year")).cast(pl.Float64).fill_null(p.default_age_y),
+        age_y=(pl.col("local_date").dt.year() - pl.col("birth_year"))
+        .cast(pl.Float64)
+        .fill_null(p.default_age_y),
         sex=sex,
     )
     bsa = body_surface_area_m2(d["body_mass_kg"].to_numpy(), d["height_used_cm"].to_numpy())
-    bmr = bmr_mifflin_kcal_d(d["body_mass_kg"].to_numpy(), d["height_used_cm"].to_numpy(), d["age_y"].to_numpy(), d["sex"].to_numpy())
-    return d.with_columns(bsa_m2=pl.Series(bsa, dtype=pl.Float64), bmr_kcal_d=pl.Series(bmr, dtype=pl.Float64)).select(
-        "participant_id", "local_date", "sex", "body_mass_kg", "body_mass_source", "bsa_m2", "bmr_kcal_d"
+    bmr = bmr_mifflin_kcal_d(
+        d["body_mass_kg"].to_numpy(),
+        d["height_used_cm"].to_numpy(),
+        d["age_y"].to_numpy(),
+        d["sex"].to_numpy(),
+    )
+    return d.with_columns(
+        bsa_m2=pl.Series(bsa, dtype=pl.Float64), bmr_kcal_d=pl.Series(bmr, dtype=pl.Float64)
+    ).select(
+        "participant_id",
+        "local_date",
+        "sex",
+        "body_mass_kg",
+        "body_mass_source",
+        "bsa_m2",
+        "bmr_kcal_d",
     )
 
 
@@ -556,18 +636,37 @@ def build_hourly_table(
     return _hourly(smp, wk, env, ppl, p)
 
 
-def _hourly(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
+def _hourly(
+    smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams
+) -> pl.DataFrame:
     keys = ["participant_id", "hour_utc"]
     # hour offsets from any own record
-    offs = pl.concat([
-        smp.select("participant_id", hour_utc=pl.col("start_utc").dt.truncate(_HOUR), off=pl.col("utc_offset_s")),
-        wk.select("participant_id", hour_utc=pl.col("start_utc").dt.truncate(_HOUR), off=pl.col("utc_offset_s")),
-    ]).group_by(keys).agg(off_own=pl.col("off").first())
+    offs = (
+        pl.concat(
+            [
+                smp.select(
+                    "participant_id",
+                    hour_utc=pl.col("start_utc").dt.truncate(_HOUR),
+                    off=pl.col("utc_offset_s"),
+                ),
+                wk.select(
+                    "participant_id",
+                    hour_utc=pl.col("start_utc").dt.truncate(_HOUR),
+                    off=pl.col("utc_offset_s"),
+                ),
+            ]
+        )
+        .group_by(keys)
+        .agg(off_own=pl.col("off").first())
+    )
 
     # active energy per hour
     has_source = "source" in smp.columns
     ae = smp.filter(pl.col("metric") == "active_energy_kcal").select(
-        "participant_id", "start_utc", "end_utc", "value",
+        "participant_id",
+        "start_utc",
+        "end_utc",
+        "value",
         src=(pl.col("source").cast(pl.String).fill_null("") if has_source else pl.lit("")),
     )
     ae_h = (
@@ -582,12 +681,16 @@ def _hourly(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.Data
     wk_h = (
         _split_hours(
             wk.with_columns(outdoor=pl.col("activity_type").is_in(list(p.outdoor_activity_types))),
-            "start_utc", "end_utc",
+            "start_utc",
+            "end_utc",
         )
         .group_by(keys)
         .agg(
             workout_s=pl.col("overlap_s").sum(),
-            outdoor_workout_s=pl.when(pl.col("outdoor")).then(pl.col("overlap_s")).otherwise(0.0).sum(),
+            outdoor_workout_s=pl.when(pl.col("outdoor"))
+            .then(pl.col("overlap_s"))
+            .otherwise(0.0)
+            .sum(),
             wk_kcal=(pl.col("active_energy_kcal") * pl.col("frac")).sum(),
             wk_kcal_n=pl.col("active_energy_kcal").is_not_null().sum(),
         )
@@ -629,22 +732,50 @@ def _hourly(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.Data
     anthro = _anthropometrics(days, smp, ppl, p)
     h = h.join(anthro, on=["participant_id", "local_date"], how="left")
 
-    outdoor = (pl.col("outdoor_workout_s").fill_null(0) > 0) & pl.col("outdoor_temp_c").is_not_null() & pl.col("outdoor_rh_pct").is_not_null()
+    outdoor = (
+        (pl.col("outdoor_workout_s").fill_null(0) > 0)
+        & pl.col("outdoor_temp_c").is_not_null()
+        & pl.col("outdoor_rh_pct").is_not_null()
+    )
     indoor_sensor = pl.col("indoor_temp_c").is_not_null() & pl.col("indoor_rh_pct").is_not_null()
     h = h.with_columns(
         active_energy_kcal=pl.max_horizontal("ae_kcal", "wk_kcal"),
         workout_s=pl.col("workout_s").fill_null(0.0),
         outdoor_workout_s=pl.col("outdoor_workout_s").fill_null(0.0),
-        exposure=pl.when(outdoor).then(pl.lit("outdoor")).when(indoor_sensor).then(pl.lit("indoor_sensor")).otherwise(pl.lit("assumed_indoor")),
-        ta_used_c=pl.when(outdoor).then("outdoor_temp_c").when(indoor_sensor).then("indoor_temp_c").otherwise(pl.lit(p.indoor_temp_c)),
-        rh_used_pct=pl.when(outdoor).then("outdoor_rh_pct").when(indoor_sensor).then("indoor_rh_pct").otherwise(pl.lit(p.indoor_rh_pct)),
+        exposure=pl.when(outdoor)
+        .then(pl.lit("outdoor"))
+        .when(indoor_sensor)
+        .then(pl.lit("indoor_sensor"))
+        .otherwise(pl.lit("assumed_indoor")),
+        ta_used_c=pl.when(outdoor)
+        .then("outdoor_temp_c")
+        .when(indoor_sensor)
+        .then("indoor_temp_c")
+        .otherwise(pl.lit(p.indoor_temp_c)),
+        rh_used_pct=pl.when(outdoor)
+        .then("outdoor_rh_pct")
+        .when(indoor_sensor)
+        .then("indoor_rh_pct")
+        .otherwise(pl.lit(p.indoor_rh_pct)),
     )
-    hi = heat_index_c(h["outdoor_temp_c"].fill_null(np.nan).to_numpy(), h["outdoor_rh_pct"].fill_null(np.nan).to_numpy())
+    hi = heat_index_c(
+        h["outdoor_temp_c"].fill_null(np.nan).to_numpy(),
+        h["outdoor_rh_pct"].fill_null(np.nan).to_numpy(),
+    )
     hi_f = hi * 9.0 / 5.0 + 32.0
-    m = metabolic_rate_w_m2(h["bmr_kcal_d"].to_numpy(), h["active_energy_kcal"].fill_null(np.nan).to_numpy(), h["bsa_m2"].to_numpy())
+    m = metabolic_rate_w_m2(
+        h["bmr_kcal_d"].to_numpy(),
+        h["active_energy_kcal"].fill_null(np.nan).to_numpy(),
+        h["bsa_m2"].to_numpy(),
+    )
     pw = sweat_rate_pw_g_m2_h(
-        m, h["ta_used_c"].to_numpy(), h["rh_used_pct"].to_numpy(),
-        clo=p.clo, im=p.im, skin_temp_c=p.skin_temp_c, external_work_w_m2=p.external_work_w_m2,
+        m,
+        h["ta_used_c"].to_numpy(),
+        h["rh_used_pct"].to_numpy(),
+        clo=p.clo,
+        im=p.im,
+        skin_temp_c=p.skin_temp_c,
+        external_work_w_m2=p.external_work_w_m2,
         cool_below_c=p.pw_cool_below_c,
     )
     sweat = np.clip(pw * h["bsa_m2"].to_numpy(), 0.0, p.sweat_max_ml_h)
@@ -771,7 +902,9 @@ def build_daily_table(
         hi_extreme_danger_h=(pl.col("hi_band") == "extreme_danger").sum().cast(pl.Float64),
         exposed_hi_ge_80f_h=(hot & (pl.col("hi_f") >= p.hi_caution_f)).sum().cast(pl.Float64),
         exposed_hi_ge_91f_h=(hot & (pl.col("hi_f") >= p.hi_moderate_f)).sum().cast(pl.Float64),
-        active_energy_kcal=pl.when(pl.col("active_energy_kcal").is_not_null().any()).then(pl.col("active_energy_kcal").sum()),
+        active_energy_kcal=pl.when(pl.col("active_energy_kcal").is_not_null().any()).then(
+            pl.col("active_energy_kcal").sum()
+        ),
         workout_s=pl.col("workout_s").sum(),
         sweat_ml=pl.when(pl.col("sweat_ml").is_not_null().any()).then(pl.col("sweat_ml").sum()),
     )
@@ -794,16 +927,22 @@ def build_daily_table(
         longest_gap_h=_longest_gap_expr(p),
     )
     if wd.height:
-        typical = _trailing(wd.rename({"local_date": "d"}), "water_ml", p.typical_window_days, p.typical_min_days)
+        typical = _trailing(
+            wd.rename({"local_date": "d"}), "water_ml", p.typical_window_days, p.typical_min_days
+        )
         wd = wd.join(
-            typical.select("participant_id", local_date="d", water_typical_ml="base_med"), on=dkeys, how="left"
+            typical.select("participant_id", local_date="d", water_typical_ml="base_med"),
+            on=dkeys,
+            how="left",
         )
     else:
         wd = wd.with_columns(water_typical_ml=pl.lit(None, dtype=pl.Float64))
     d = d.join(wd, on=dkeys, how="left")
     d = d.with_columns(
-        ai_ml=pl.when(pl.col("sex") == "male").then(p.ai_male_ml)
-        .when(pl.col("sex") == "female").then(p.ai_female_ml)
+        ai_ml=pl.when(pl.col("sex") == "male")
+        .then(p.ai_male_ml)
+        .when(pl.col("sex") == "female")
+        .then(p.ai_female_ml)
         .otherwise(p.ai_other_ml),
     ).with_columns(
         water_reference_ml=pl.coalesce("water_typical_ml", pl.col("ai_ml") * p.beverage_frac_of_ai),
@@ -811,17 +950,28 @@ def build_daily_table(
     partial = (pl.col("water_ml") < p.partial_log_frac * pl.col("water_reference_ml")) & (
         pl.col("longest_gap_h") >= p.partial_log_gap_h
     )
-    d = d.with_columns(
-        water_entries_count=pl.col("water_entries_count").fill_null(0),
-        water_status=pl.when(pl.col("water_ml").is_null()).then(pl.lit("not_logged"))
-        .when(partial).then(pl.lit("partial"))
-        .otherwise(pl.lit("logged")),
-    ).with_columns(
-        need_ml=pl.col("ai_ml") + pl.col("sweat_ml").fill_null(0.0),
-        intake_ml=pl.when(pl.col("water_status") == "logged").then(pl.col("water_ml") * (1.0 + p.food_water_frac)),
-    ).with_columns(
-        deficit_pct_bm=(pl.col("need_ml") - pl.col("intake_ml")) / 1000.0 / pl.col("body_mass_kg") * 100.0,
-        sweat_pct_bm=pl.col("sweat_ml") / 1000.0 / pl.col("body_mass_kg") * 100.0,
+    d = (
+        d.with_columns(
+            water_entries_count=pl.col("water_entries_count").fill_null(0),
+            water_status=pl.when(pl.col("water_ml").is_null())
+            .then(pl.lit("not_logged"))
+            .when(partial)
+            .then(pl.lit("partial"))
+            .otherwise(pl.lit("logged")),
+        )
+        .with_columns(
+            need_ml=pl.col("ai_ml") + pl.col("sweat_ml").fill_null(0.0),
+            intake_ml=pl.when(pl.col("water_status") == "logged").then(
+                pl.col("water_ml") * (1.0 + p.food_water_frac)
+            ),
+        )
+        .with_columns(
+            deficit_pct_bm=(pl.col("need_ml") - pl.col("intake_ml"))
+            / 1000.0
+            / pl.col("body_mass_kg")
+            * 100.0,
+            sweat_pct_bm=pl.col("sweat_ml") / 1000.0 / pl.col("body_mass_kg") * 100.0,
+        )
     )
 
     # --- measured session loss (pre/post weighing around a workout)
@@ -840,13 +990,17 @@ def build_daily_table(
         .agg(mass=pl.col("value").first())
     )
     if morning.height:
-        mb = _trailing(morning, "mass", p.mass_baseline_days, p.mass_baseline_min).select(
-            "participant_id",
-            local_date=pl.col("d") - pl.duration(days=1),
-            morning_mass_next_kg="mass",
-            mass_baseline_kg="base_med",
-            mass_baseline_count="base_n",
-        ).with_columns(pl.col("local_date").cast(pl.Date))
+        mb = (
+            _trailing(morning, "mass", p.mass_baseline_days, p.mass_baseline_min)
+            .select(
+                "participant_id",
+                local_date=pl.col("d") - pl.duration(days=1),
+                morning_mass_next_kg="mass",
+                mass_baseline_kg="base_med",
+                mass_baseline_count="base_n",
+            )
+            .with_columns(pl.col("local_date").cast(pl.Date))
+        )
         d = d.join(mb, on=dkeys, how="left")
     else:
         d = d.with_columns(
@@ -855,13 +1009,28 @@ def build_daily_table(
             mass_baseline_count=pl.lit(None, dtype=pl.Int64),
         )
     d = d.with_columns(
-        mass_change_pct=(pl.col("morning_mass_next_kg") - pl.col("mass_baseline_kg")) / pl.col("mass_baseline_kg") * 100.0
+        mass_change_pct=(pl.col("morning_mass_next_kg") - pl.col("mass_baseline_kg"))
+        / pl.col("mass_baseline_kg")
+        * 100.0
     )
 
     # --- resting HR and HRV of the next day vs 28-day baselines
-    d = d.join(_next_day_z(smp, "resting_heart_rate_bpm", p.rhr_spread_floor_bpm, p, "rhr"), on=dkeys, how="left")
-    d = d.join(_next_day_z(smp, "hrv_sdnn_ms", p.hrv_spread_floor_ms, p, "hrv"), on=dkeys, how="left")
-    d = d.rename({"rhr_value": "resting_hr_next_bpm", "rhr_z": "resting_hr_z", "rhr_rise": "resting_hr_rise_bpm", "hrv_z": "hrv_sdnn_z"})
+    d = d.join(
+        _next_day_z(smp, "resting_heart_rate_bpm", p.rhr_spread_floor_bpm, p, "rhr"),
+        on=dkeys,
+        how="left",
+    )
+    d = d.join(
+        _next_day_z(smp, "hrv_sdnn_ms", p.hrv_spread_floor_ms, p, "hrv"), on=dkeys, how="left"
+    )
+    d = d.rename(
+        {
+            "rhr_value": "resting_hr_next_bpm",
+            "rhr_z": "resting_hr_z",
+            "rhr_rise": "resting_hr_rise_bpm",
+            "hrv_z": "hrv_sdnn_z",
+        }
+    )
 
     d = _classify(d, p)
     return d.select(list(DAILY_SCHEMA)).cast(DAILY_SCHEMA).sort(dkeys)  # type: ignore[arg-type]
@@ -889,17 +1058,33 @@ def _session_loss(smp: pl.DataFrame, wk: pl.DataFrame, p: DehydrationParams) -> 
         return pl.DataFrame(schema=schema)
     tol = timedelta(seconds=p.session_window_s)
     w = wk.select(
-        "participant_id", "start_utc", "end_utc",
+        "participant_id",
+        "start_utc",
+        "end_utc",
         local_date=local_date("start_utc", "utc_offset_s"),
     )
     pre = w.sort("start_utc").join_asof(
-        mass.rename({"t": "pre_t", "mass": "pre_mass"}), left_on="start_utc", right_on="pre_t",
-        by="participant_id", strategy="backward", tolerance=tol, check_sortedness=False,
+        mass.rename({"t": "pre_t", "mass": "pre_mass"}),
+        left_on="start_utc",
+        right_on="pre_t",
+        by="participant_id",
+        strategy="backward",
+        tolerance=tol,
+        check_sortedness=False,
     )
-    both = pre.sort("end_utc").join_asof(
-        mass.rename({"t": "post_t", "mass": "post_mass"}), left_on="end_utc", right_on="post_t",
-        by="participant_id", strategy="forward", tolerance=tol, check_sortedness=False,
-    ).filter(pl.col("pre_mass").is_not_null() & pl.col("post_mass").is_not_null())
+    both = (
+        pre.sort("end_utc")
+        .join_asof(
+            mass.rename({"t": "post_t", "mass": "post_mass"}),
+            left_on="end_utc",
+            right_on="post_t",
+            by="participant_id",
+            strategy="forward",
+            tolerance=tol,
+            check_sortedness=False,
+        )
+        .filter(pl.col("pre_mass").is_not_null() & pl.col("post_mass").is_not_null())
+    )
     if both.height == 0:
         return pl.DataFrame(schema=schema)
     # water logged between the two weighings, from a cumulative sum (no pairwise join)
@@ -910,19 +1095,34 @@ def _session_loss(smp: pl.DataFrame, wk: pl.DataFrame, p: DehydrationParams) -> 
         .with_columns(cum=pl.col("v").cum_sum().over("participant_id"))
         .sort("t")
     )
+
     def cum_at(frame: pl.DataFrame, col: str, name: str) -> pl.DataFrame:
         if water.height == 0:
             return frame.with_columns(pl.lit(0.0).alias(name))
-        return frame.sort(col).join_asof(
-            water.select("participant_id", "t", pl.col("cum").alias(name)),
-            left_on=col, right_on="t", by="participant_id", strategy="backward",
-            check_sortedness=False,
-        ).drop("t").with_columns(pl.col(name).fill_null(0.0))
+        return (
+            frame.sort(col)
+            .join_asof(
+                water.select("participant_id", "t", pl.col("cum").alias(name)),
+                left_on=col,
+                right_on="t",
+                by="participant_id",
+                strategy="backward",
+                check_sortedness=False,
+            )
+            .drop("t")
+            .with_columns(pl.col(name).fill_null(0.0))
+        )
+
     both = cum_at(cum_at(both, "pre_t", "cum_pre"), "post_t", "cum_post")
     return (
         both.with_columns(
-            loss=(pl.col("pre_mass") - pl.col("post_mass") + (pl.col("cum_post") - pl.col("cum_pre")) / 1000.0)
-            / pl.col("pre_mass") * 100.0
+            loss=(
+                pl.col("pre_mass")
+                - pl.col("post_mass")
+                + (pl.col("cum_post") - pl.col("cum_pre")) / 1000.0
+            )
+            / pl.col("pre_mass")
+            * 100.0
         )
         .group_by("participant_id", "local_date")
         .agg(session_loss_pct_bm=pl.col("loss").max())
@@ -930,7 +1130,9 @@ def _session_loss(smp: pl.DataFrame, wk: pl.DataFrame, p: DehydrationParams) -> 
     )
 
 
-def _next_day_z(smp: pl.DataFrame, metric: str, floor: float, p: DehydrationParams, prefix: str) -> pl.DataFrame:
+def _next_day_z(
+    smp: pl.DataFrame, metric: str, floor: float, p: DehydrationParams, prefix: str
+) -> pl.DataFrame:
     """Next day's value and its robust z vs the previous 28 days, keyed on the *current* day."""
     daily = (
         smp.filter((pl.col("metric") == metric) & (pl.col("value") > 0))
@@ -939,8 +1141,11 @@ def _next_day_z(smp: pl.DataFrame, metric: str, floor: float, p: DehydrationPara
         .agg(x=pl.col("value").median())
     )
     schema = {
-        "participant_id": pl.String, "local_date": pl.Date,
-        f"{prefix}_value": pl.Float64, f"{prefix}_z": pl.Float64, f"{prefix}_rise": pl.Float64,
+        "participant_id": pl.String,
+        "local_date": pl.Date,
+        f"{prefix}_value": pl.Float64,
+        f"{prefix}_z": pl.Float64,
+        f"{prefix}_rise": pl.Float64,
     }
     if daily.height == 0:
         return pl.DataFrame(schema=schema)
@@ -974,39 +1179,59 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         .then(pl.lit("heat_sweat_exposure"))
         .otherwise(pl.lit("none"))
     )
-    has_mass = pl.col("mass_change_pct").is_not_null() & (pl.col("mass_baseline_count").fill_null(0) >= p.mass_baseline_min)
+    has_mass = pl.col("mass_change_pct").is_not_null() & (
+        pl.col("mass_baseline_count").fill_null(0) >= p.mass_baseline_min
+    )
     dm = pl.col("mass_change_pct")
-    hr_ok = (pl.col("resting_hr_z") >= p.rhr_z_min) & (pl.col("resting_hr_rise_bpm") >= p.rhr_rise_min_bpm)
+    hr_ok = (pl.col("resting_hr_z") >= p.rhr_z_min) & (
+        pl.col("resting_hr_rise_bpm") >= p.rhr_rise_min_bpm
+    )
     hrv_ok = pl.col("hrv_sdnn_z") <= p.hrv_z_max
     hr_any = pl.col("resting_hr_z").is_not_null() | pl.col("hrv_sdnn_z").is_not_null()
     both = hr_ok.fill_null(False) & hrv_ok.fill_null(False)
     strength = (
-        pl.when(has_mass & (dm <= -p.mass_drop_strong_pct)).then(pl.lit("strong"))
-        .when(has_mass & (dm <= -p.mass_drop_weak_pct)).then(pl.lit("weak"))
-        .when(has_mass & (dm >= 0)).then(pl.lit(None, dtype=pl.String))
-        .when(both).then(pl.lit("weak"))
-        .when(hr_ok.fill_null(False)).then(pl.lit("hr_only"))
+        pl.when(has_mass & (dm <= -p.mass_drop_strong_pct))
+        .then(pl.lit("strong"))
+        .when(has_mass & (dm <= -p.mass_drop_weak_pct))
+        .then(pl.lit("weak"))
+        .when(has_mass & (dm >= 0))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(both)
+        .then(pl.lit("weak"))
+        .when(hr_ok.fill_null(False))
+        .then(pl.lit("hr_only"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     corroboration = (
-        pl.when(has_mass & (dm <= -p.mass_drop_weak_pct)).then(pl.lit("supported"))
-        .when(has_mass & (dm >= 0)).then(pl.lit("contradicted"))
-        .when(both).then(pl.lit("supported"))
-        .when(has_mass | hr_any).then(pl.lit("unconfirmed"))
+        pl.when(has_mass & (dm <= -p.mass_drop_weak_pct))
+        .then(pl.lit("supported"))
+        .when(has_mass & (dm >= 0))
+        .then(pl.lit("contradicted"))
+        .when(both)
+        .then(pl.lit("supported"))
+        .when(has_mass | hr_any)
+        .then(pl.lit("unconfirmed"))
         .otherwise(pl.lit("not_available"))
     )
     d = d.with_columns(level=level, support_strength=strength, corroboration=corroboration)
     base = (
-        pl.when(pl.col("level") == "likely_dehydration_condition").then(p.conf_likely_dehydration_condition)
-        .when(pl.col("level") == "likely_fluid_deficit").then(p.conf_likely_fluid_deficit)
-        .when(pl.col("level") == "heat_sweat_exposure").then(p.conf_heat_sweat_exposure)
+        pl.when(pl.col("level") == "likely_dehydration_condition")
+        .then(p.conf_likely_dehydration_condition)
+        .when(pl.col("level") == "likely_fluid_deficit")
+        .then(p.conf_likely_fluid_deficit)
+        .when(pl.col("level") == "heat_sweat_exposure")
+        .then(p.conf_heat_sweat_exposure)
         .otherwise(0.0)
     )
     adj = (
-        pl.when(pl.col("corroboration") == "contradicted").then(p.conf_contradicted)
-        .when(pl.col("support_strength") == "strong").then(p.conf_support_strong)
-        .when(pl.col("support_strength") == "weak").then(p.conf_support_weak)
-        .when(pl.col("support_strength") == "hr_only").then(p.conf_support_hr_only)
+        pl.when(pl.col("corroboration") == "contradicted")
+        .then(p.conf_contradicted)
+        .when(pl.col("support_strength") == "strong")
+        .then(p.conf_support_strong)
+        .when(pl.col("support_strength") == "weak")
+        .then(p.conf_support_weak)
+        .when(pl.col("support_strength") == "hr_only")
+        .then(p.conf_support_hr_only)
         .otherwise(0.0)
     )
     conf = pl.when(pl.col("level") == "none").then(0.0).otherwise((base + adj).clip(0.0, 1.0))
@@ -1070,7 +1295,9 @@ def detect_dehydration(
             continue
         rows.append(
             {
-                "episode_id": episode_id(r["participant_id"], KIND, r["day_start_utc"], DETECTOR_VERSION),
+                "episode_id": episode_id(
+                    r["participant_id"], KIND, r["day_start_utc"], DETECTOR_VERSION
+                ),
                 "participant_id": r["participant_id"],
                 "kind": KIND,
                 "start_utc": r["day_start_utc"],

@@ -94,9 +94,7 @@ def prepare(frame: pl.DataFrame | None, name: str, schema: dict[str, pl.DataType
         A required column is missing, or a datetime column has no time zone.
     """
     if frame is None or frame.height == 0:
-        extra = {} if frame is None else {
-            c: t for c, t in frame.schema.items() if c not in schema
-        }
+        extra = {} if frame is None else {c: t for c, t in frame.schema.items() if c not in schema}
         return pl.DataFrame(schema={**schema, **extra})
     optional = OPTIONAL_COLUMNS.get(name, set())
     exprs: list[pl.Expr] = []

@@ -27,7 +27,9 @@ def _as_expr(x: str | pl.Expr) -> pl.Expr:
     return pl.col(x) if isinstance(x, str) else x
 
 
-def local_datetime(ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "utc_offset_s") -> pl.Expr:
+def local_datetime(
+    ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "utc_offset_s"
+) -> pl.Expr:
     """Naive local wall-clock datetime of a UTC instant and its ``utc_offset_s``.
 
     Parameters
@@ -42,13 +44,14 @@ def local_datetime(ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "u
     polars.Expr
         ``Datetime("us")`` without time zone: the local wall clock.
     """
-    return (
-        _as_expr(ts).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        + pl.duration(seconds=_as_expr(offset_s))
+    return _as_expr(ts).dt.convert_time_zone("UTC").dt.replace_time_zone(None) + pl.duration(
+        seconds=_as_expr(offset_s)
     )
 
 
-def local_date(ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "utc_offset_s") -> pl.Expr:
+def local_date(
+    ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "utc_offset_s"
+) -> pl.Expr:
     """Local calendar date (``pl.Date``) of a UTC instant and its offset."""
     return local_datetime(ts, offset_s).dt.date()
 
@@ -65,8 +68,7 @@ def night_of(ts: str | pl.Expr = "start_utc", offset_s: str | pl.Expr = "utc_off
 def local_midnight_utc(day: str | pl.Expr, offset_s: str | pl.Expr) -> pl.Expr:
     """UTC instant of local 00:00 on ``day`` for a given offset (``Datetime("us", "UTC")``)."""
     return (
-        _as_expr(day).cast(pl.Datetime("us"))
-        - pl.duration(seconds=_as_expr(offset_s))
+        _as_expr(day).cast(pl.Datetime("us")) - pl.duration(seconds=_as_expr(offset_s))
     ).dt.replace_time_zone("UTC")
 
 

@@ -144,9 +144,7 @@ REFERENCES: dict[str, str] = {
         "nocturnal leg cramps: a systematic review. BMC Fam Pract 18:29. "
         "doi:10.1186/s12875-017-0600-x"
     ),
-    "allen2012": (
-        "Allen RE, Kirby KA (2012) Nocturnal leg cramps. Am Fam Physician 86:350-355."
-    ),
+    "allen2012": ("Allen RE, Kirby KA (2012) Nocturnal leg cramps. Am Fam Physician 86:350-355."),
     "lavigne2001": (
         "Lavigne G, Brousseau M, Kato T, et al. (2001) Heart rate changes during sleep in response "
         "to experimental thermal (nociceptive) stimulations in healthy subjects. Clin "

@@ -90,7 +90,9 @@ def detect_sleep_periods(
         return pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
     unknown = seg.filter(~pl.col("stage").is_in(KNOWN_STAGES))["stage"].unique().to_list()
     if unknown:
-        warnings.warn(f"sleep_segments: ignoring unknown stages {sorted(map(str, unknown))}", stacklevel=2)
+        warnings.warn(
+            f"sleep_segments: ignoring unknown stages {sorted(map(str, unknown))}", stacklevel=2
+        )
     seg = (
         seg.filter(pl.col("stage").is_in(KNOWN_STAGES) & (pl.col("end_utc") >= pl.col("start_utc")))
         .select(
@@ -108,7 +110,10 @@ def detect_sleep_periods(
     gap_us = int(params.merge_gap_s * _US)
     prev_end = pl.col("e").cum_max().shift(1).over("participant_id")
     seg = seg.with_columns(
-        block=((prev_end.is_null()) | (pl.col("s") - prev_end > gap_us)).cast(pl.Int64).cum_sum().over("participant_id"),
+        block=((prev_end.is_null()) | (pl.col("s") - prev_end > gap_us))
+        .cast(pl.Int64)
+        .cum_sum()
+        .over("participant_id"),
         is_asleep=pl.col("stage").is_in(ASLEEP_STAGES),
     )
     keys = ["participant_id", "block"]
@@ -159,7 +164,13 @@ def detect_sleep_periods(
     min_us = int(params.min_asleep_s * _US)
     main = (
         blocks.filter(pl.col("asleep_us") >= min_us)
-        .sort("participant_id", "night_of", pl.col("asleep_us"), "onset", descending=[False, False, True, False])
+        .sort(
+            "participant_id",
+            "night_of",
+            pl.col("asleep_us"),
+            "onset",
+            descending=[False, False, True, False],
+        )
         .group_by("participant_id", "night_of", maintain_order=True)
         .first()
     )

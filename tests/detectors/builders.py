@@ -33,7 +33,9 @@ def local(hhmm: str, night: date = NIGHT, offset_s: int = OFFSET) -> datetime:
 def at(day: date, hhmm: str, offset_s: int = OFFSET) -> datetime:
     """UTC instant of local ``hh:mm`` on calendar ``day``."""
     h, m = (int(x) for x in hhmm.split(":"))
-    return (datetime(day.year, day.month, day.day, h, m) - timedelta(seconds=offset_s)).replace(tzinfo=UTC)
+    return (datetime(day.year, day.month, day.day, h, m) - timedelta(seconds=offset_s)).replace(
+        tzinfo=UTC
+    )
 
 
 def segments(rows: list[tuple], pid: str = "p1") -> pl.DataFrame:
@@ -81,8 +83,17 @@ def staged_night(
     gaps: list[tuple[str, str]] = (),
 ) -> pl.DataFrame:
     """Watch-style night: light/deep alternating, explicit awake segments, no-data ``gaps``."""
-    cuts = sorted({onset, wake, *[a for a, _ in awake], *[b for _, b in awake], *[a for a, _ in gaps], *[b for _, b in gaps]},
-                  key=lambda t: local(t, night, offset_s))
+    cuts = sorted(
+        {
+            onset,
+            wake,
+            *[a for a, _ in awake],
+            *[b for _, b in awake],
+            *[a for a, _ in gaps],
+            *[b for _, b in gaps],
+        },
+        key=lambda t: local(t, night, offset_s),
+    )
     rows = []
     stage_cycle = ["light", "deep", "rem"]
     k = 0
@@ -92,9 +103,13 @@ def staged_night(
         if any(a == x and b == y for x, y in awake):
             rows.append((local(a, night, offset_s), local(b, night, offset_s), "awake", offset_s))
         else:
-            rows.append((local(a, night, offset_s), local(b, night, offset_s), stage_cycle[k % 3], offset_s))
+            rows.append(
+                (local(a, night, offset_s), local(b, night, offset_s), stage_cycle[k % 3], offset_s)
+            )
             k += 1
-    rows.append((local("22:45", night, offset_s), local("07:10", night, offset_s), "in_bed", offset_s))
+    rows.append(
+        (local("22:45", night, offset_s), local("07:10", night, offset_s), "in_bed", offset_s)
+    )
     return segments(rows, pid)
 
 
@@ -112,7 +127,9 @@ def old_style_night(
         (local(pts[i], night, offset_s), local(pts[i + 1], night, offset_s), "asleep", offset_s)
         for i in range(0, len(pts), 2)
     ]
-    rows.append((local("22:45", night, offset_s), local("07:10", night, offset_s), "in_bed", offset_s))
+    rows.append(
+        (local("22:45", night, offset_s), local("07:10", night, offset_s), "in_bed", offset_s)
+    )
     return segments(rows, pid)
 
 
@@ -153,10 +170,19 @@ def heart_rate(
     return samples(rows, pid)
 
 
-def steps(intervals: list[tuple[str, str, float]], night: date = NIGHT, pid: str = "p1",
-          offset_s: int = OFFSET) -> pl.DataFrame:
-    return samples([("steps", local(a, night, offset_s), local(b, night, offset_s), v, offset_s)
-                    for a, b, v in intervals], pid)
+def steps(
+    intervals: list[tuple[str, str, float]],
+    night: date = NIGHT,
+    pid: str = "p1",
+    offset_s: int = OFFSET,
+) -> pl.DataFrame:
+    return samples(
+        [
+            ("steps", local(a, night, offset_s), local(b, night, offset_s), v, offset_s)
+            for a, b, v in intervals
+        ],
+        pid,
+    )
 
 
 def participants(rows: list[dict]) -> pl.DataFrame:

@@ -31,7 +31,10 @@ CRAMP_HR = {"03:02": 80, "03:07": 75, "03:12": 68, "03:17": 62}
 CRAMP_STEPS = [("03:03", "03:04", 12)]
 
 
-def run(seg: pl.DataFrame, smp: pl.DataFrame, params: CrampParams = CrampParams()) -> tuple[pl.DataFrame, pl.DataFrame]:
+def run(
+    seg: pl.DataFrame, smp: pl.DataFrame, params: CrampParams | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    params = params or CrampParams()
     periods = detect_sleep_periods(seg)
     return (
         detect_nocturnal_cramps(smp, seg, periods, params),
@@ -59,7 +62,12 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert ev["steps"] == pytest.approx(12.0)
     assert ev["wake_s"] == 480
     assert ev["walk"] is False
-    assert set(ev["confounders_ruled_out"]) == {"watch_off", "rollover_or_phone", "restless_plm_like", "bathroom_trip"}
+    assert set(ev["confounders_ruled_out"]) == {
+        "watch_off",
+        "rollover_or_phone",
+        "restless_plm_like",
+        "bathroom_trip",
+    }
     assert ev["params"] == CrampParams().name
 
 
@@ -67,7 +75,9 @@ def test_episode_ids_are_deterministic_and_schema_exact() -> None:
     seg = staged_night(awake=[("03:00", "03:08")])
     smp = concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)])
     a, _ = run(seg, smp)
-    b, _ = run(seg.reverse(), smp.sample(fraction=1.0, shuffle=True, seed=1))  # input order irrelevant
+    b, _ = run(
+        seg.reverse(), smp.sample(fraction=1.0, shuffle=True, seed=1)
+    )  # input order irrelevant
     assert a.schema == pl.Schema(EPISODE_SCHEMA)
     assert a["episode_id"].to_list() == b["episode_id"].to_list()
     assert a.equals(b)
@@ -167,14 +177,26 @@ def test_short_blip_with_small_rise_is_low() -> None:
 def test_cramp_on_dst_night_is_found_at_the_right_instant() -> None:
     # 30->31 March 2024 Berlin: the cramp at 03:30 CEST = 01:30 UTC, after the change
     night = datetime(2024, 3, 30).date()
-    seg = pl.concat([
-        staged_night(night=night, offset_s=3600, onset="23:00", wake="01:59", awake=[]),
-        staged_night(night=night, offset_s=7200, onset="03:00", wake="07:00", awake=[("03:30", "03:38")]),
-    ]).filter(pl.col("stage") != "in_bed")
-    hr = concat([
-        heart_rate(night=night, offset_s=3600, start="22:32", end="01:57"),
-        heart_rate({"03:32": 82, "03:37": 76, "03:42": 68, "03:47": 63}, night=night, offset_s=7200, start="03:02", end="07:30"),
-    ])
+    seg = pl.concat(
+        [
+            staged_night(night=night, offset_s=3600, onset="23:00", wake="01:59", awake=[]),
+            staged_night(
+                night=night, offset_s=7200, onset="03:00", wake="07:00", awake=[("03:30", "03:38")]
+            ),
+        ]
+    ).filter(pl.col("stage") != "in_bed")
+    hr = concat(
+        [
+            heart_rate(night=night, offset_s=3600, start="22:32", end="01:57"),
+            heart_rate(
+                {"03:32": 82, "03:37": 76, "03:42": 68, "03:47": 63},
+                night=night,
+                offset_s=7200,
+                start="03:02",
+                end="07:30",
+            ),
+        ]
+    )
     eps, _ = run(seg, hr)
     assert eps.height == 1
     assert eps["local_date"][0] == night
@@ -182,7 +204,12 @@ def test_cramp_on_dst_night_is_found_at_the_right_instant() -> None:
 
 
 def test_two_participants_are_independent() -> None:
-    seg = pl.concat([staged_night(awake=[("03:00", "03:08")], pid="a"), staged_night(awake=[("03:00", "03:08")], pid="b")])
+    seg = pl.concat(
+        [
+            staged_night(awake=[("03:00", "03:08")], pid="a"),
+            staged_night(awake=[("03:00", "03:08")], pid="b"),
+        ]
+    )
     smp = concat([heart_rate(CRAMP_HR, pid="a"), steps(CRAMP_STEPS, pid="a"), heart_rate(pid="b")])
     eps, _ = run(seg, smp)
     assert eps["participant_id"].to_list() == ["a"]
@@ -190,7 +217,9 @@ def test_two_participants_are_independent() -> None:
 
 def test_duplicate_step_sources_are_not_double_counted() -> None:
     seg = staged_night(awake=[("03:00", "03:08")])
-    both = concat([steps(CRAMP_STEPS), steps(CRAMP_STEPS)]).with_columns(source=pl.Series(["watch", "phone"]))
+    both = concat([steps(CRAMP_STEPS), steps(CRAMP_STEPS)]).with_columns(
+        source=pl.Series(["watch", "phone"])
+    )
     smp = pl.concat([heart_rate(CRAMP_HR).with_columns(source=pl.lit("watch")), both])
     eps, _ = run(seg, smp)
     assert evidence(eps)["steps"] == pytest.approx(12.0)
@@ -243,27 +272,63 @@ def _synthetic_cohort(n_participants: int, n_nights: int) -> tuple[pl.DataFrame,
                 (pid, onset, ends[0], 3600, "light"),
                 (pid, ends[0], ends[1], 3600, "awake"),
                 (pid, ends[1], ends[2], 3600, "deep"),
-                (pid, onset - timedelta(minutes=10), ends[2] + timedelta(minutes=5), 3600, "in_bed"),
+                (
+                    pid,
+                    onset - timedelta(minutes=10),
+                    ends[2] + timedelta(minutes=5),
+                    3600,
+                    "in_bed",
+                ),
             ]
-            t = np.array([onset + timedelta(minutes=5 * i + 2) for i in range(100)], dtype="datetime64[us]")
+            t = np.array(
+                [onset + timedelta(minutes=5 * i + 2) for i in range(100)], dtype="datetime64[us]"
+            )
             hr = 55 + rng.normal(0, 1.5, t.size)
-            smp_parts.append(pl.DataFrame({"participant_id": pid, "metric": "heart_rate_bpm", "start_utc": t,
-                                           "end_utc": t, "utc_offset_s": 3600, "value": hr}))
-            smp_parts.append(pl.DataFrame({"participant_id": [pid], "metric": ["steps"],
-                                           "start_utc": [wake_at + timedelta(minutes=2)],
-                                           "end_utc": [wake_at + timedelta(minutes=4)],
-                                           "utc_offset_s": [3600], "value": [float(rng.integers(0, 150))]}))
-    seg = pl.DataFrame(seg_rows, schema=["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage"], orient="row")
-    seg = seg.with_columns(pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"), pl.col("utc_offset_s").cast(pl.Int32))
+            smp_parts.append(
+                pl.DataFrame(
+                    {
+                        "participant_id": pid,
+                        "metric": "heart_rate_bpm",
+                        "start_utc": t,
+                        "end_utc": t,
+                        "utc_offset_s": 3600,
+                        "value": hr,
+                    }
+                )
+            )
+            smp_parts.append(
+                pl.DataFrame(
+                    {
+                        "participant_id": [pid],
+                        "metric": ["steps"],
+                        "start_utc": [wake_at + timedelta(minutes=2)],
+                        "end_utc": [wake_at + timedelta(minutes=4)],
+                        "utc_offset_s": [3600],
+                        "value": [float(rng.integers(0, 150))],
+                    }
+                )
+            )
+    seg = pl.DataFrame(
+        seg_rows,
+        schema=["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage"],
+        orient="row",
+    )
+    seg = seg.with_columns(
+        pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"),
+        pl.col("utc_offset_s").cast(pl.Int32),
+    )
     smp = pl.concat(smp_parts, how="vertical_relaxed").with_columns(
-        pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"), pl.col("utc_offset_s").cast(pl.Int32)
+        pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"),
+        pl.col("utc_offset_s").cast(pl.Int32),
     )
     return seg, smp
 
 
 def test_performance_two_participants_ninety_nights() -> None:
     seg, smp = _synthetic_cohort(2, 90)
-    detect_nocturnal_cramps(smp.head(200), seg.head(8), detect_sleep_periods(seg.head(8)))  # warm-up
+    detect_nocturnal_cramps(
+        smp.head(200), seg.head(8), detect_sleep_periods(seg.head(8))
+    )  # warm-up
     timings = []
     for _ in range(3):  # best of 3 (timeit convention): the box is shared with other jobs
         t0 = time.perf_counter()

@@ -93,7 +93,9 @@ def test_vapour_pressure_and_skin_pressure() -> None:
 def test_bsa_bmr_metabolic_rate() -> None:
     assert float(body_surface_area_m2(70.0, 175.0)) == pytest.approx(1.85, abs=0.01)
     assert float(bmr_mifflin_kcal_d(70.0, 175.0, 44.0, "male")) == pytest.approx(1578.75)
-    assert float(bmr_mifflin_kcal_d(60.0, 163.0, 44.0, "female")) == pytest.approx(600 + 1018.75 - 220 - 161)
+    assert float(bmr_mifflin_kcal_d(60.0, 163.0, 44.0, "female")) == pytest.approx(
+        600 + 1018.75 - 220 - 161
+    )
     assert float(bmr_mifflin_kcal_d(70.0, 175.0, 44.0, None)) == pytest.approx(1578.75 - 83)
     # 1 MET at rest: BMR 1400 kcal/d, no activity, 1.163 W per kcal/h, A_D 1.163 m2 -> 58.33
     assert float(metabolic_rate_w_m2(1400.0, 0.0, 1.163)) == pytest.approx(1400 / 24)
@@ -112,19 +114,33 @@ def _scenario(
     rhr_next: float | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Male 70 kg, 175 cm; a 2-h outdoor run at 33 C / 50 % (HI 97 F) on HOT, 600 kcal/h."""
-    ppl = participants([{"participant_id": "p1", "sex": "male", "birth_year": 1980, "height_cm": 175.0, "tz": "Europe/Berlin"}])
+    ppl = participants(
+        [
+            {
+                "participant_id": "p1",
+                "sex": "male",
+                "birth_year": 1980,
+                "height_cm": 175.0,
+                "tz": "Europe/Berlin",
+            }
+        ]
+    )
     rows: list[tuple] = []
     if with_baseline_mass:
         for i in range(8):  # mornings of 1..8 July: 69.9, 70.0, 70.1, ...
             d = D0 + timedelta(days=i)
-            rows.append(("body_mass_kg", at(d, "07:00"), at(d, "07:00"), 70.0 + 0.1 * ((i % 3) - 1)))
+            rows.append(
+                ("body_mass_kg", at(d, "07:00"), at(d, "07:00"), 70.0 + 0.1 * ((i % 3) - 1))
+            )
     if next_morning_kg is not None:
         d = HOT + timedelta(days=1)
         rows.append(("body_mass_kg", at(d, "07:05"), at(d, "07:05"), next_morning_kg))
     for k in range(12):
         t = at(HOT, "17:00") + timedelta(minutes=10 * k)
         rows.append(("active_energy_kcal", t, t + timedelta(minutes=10), 100.0))
-    for hhmm, ml in zip(("08:00", "11:00", "14:00", "17:00", "20:00"), water_ml or [], strict=False):
+    for hhmm, ml in zip(
+        ("08:00", "11:00", "14:00", "17:00", "20:00"), water_ml or [], strict=False
+    ):
         rows.append(("water_ml", at(HOT, hhmm), at(HOT, hhmm), ml))
     for i in range(30):  # resting HR baseline 52-54 bpm, then the next-day value
         d = HOT - timedelta(days=29 - i)
@@ -132,16 +148,33 @@ def _scenario(
     if rhr_next is not None:
         d = HOT + timedelta(days=1)
         rows.append(("resting_heart_rate_bpm", at(d, "12:00"), at(d, "12:00"), rhr_next))
-    wk = workouts([{
-        "participant_id": "p1", "activity_type": "running", "start_utc": at(HOT, "17:00"),
-        "end_utc": at(HOT, "19:00"), "utc_offset_s": 7200, "duration_s": 7200.0,
-        "active_energy_kcal": 1200.0, "distance_m": 20000.0,
-    }])
-    env = environment([
-        {"participant_id": "p1", "time_utc": at(D0, "00:00") + timedelta(hours=h), "utc_offset_s": 7200,
-         "setting": "outdoor", "temp_c": 33.0, "rh_pct": 50.0}
-        for h in range(24 * 10)
-    ])
+    wk = workouts(
+        [
+            {
+                "participant_id": "p1",
+                "activity_type": "running",
+                "start_utc": at(HOT, "17:00"),
+                "end_utc": at(HOT, "19:00"),
+                "utc_offset_s": 7200,
+                "duration_s": 7200.0,
+                "active_energy_kcal": 1200.0,
+                "distance_m": 20000.0,
+            }
+        ]
+    )
+    env = environment(
+        [
+            {
+                "participant_id": "p1",
+                "time_utc": at(D0, "00:00") + timedelta(hours=h),
+                "utc_offset_s": 7200,
+                "setting": "outdoor",
+                "temp_c": 33.0,
+                "rh_pct": 50.0,
+            }
+            for h in range(24 * 10)
+        ]
+    )
     return samples(rows), wk, env, ppl
 
 
@@ -164,7 +197,9 @@ def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> 
     assert ev["level"] == "likely_dehydration_condition"
     assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"
     assert ev["mass_change_pct"] == pytest.approx(-2.5, abs=0.05)
-    assert ev["water_status"] == "logged" and ev["water_ml"] == 1000 and ev["water_entries_count"] == 5
+    assert (
+        ev["water_status"] == "logged" and ev["water_ml"] == 1000 and ev["water_entries_count"] == 5
+    )
     assert ev["exposed_hi_ge_91f_h"] == 2
     assert 1000 < ev["sweat_ml"] < 2500  # ~0.9 L/h for 2 h
     assert ev["deficit_pct_bm"] >= 2.0
@@ -206,7 +241,9 @@ def test_partial_logging_is_treated_as_not_logged() -> None:
     extra = []
     for i in range(1, 6):  # five earlier days with a typical ~2 L logged
         d = HOT - timedelta(days=i)
-        extra += [("water_ml", at(d, hh), at(d, hh), 500.0) for hh in ("08:00", "12:00", "16:00", "20:00")]
+        extra += [
+            ("water_ml", at(d, hh), at(d, hh), 500.0) for hh in ("08:00", "12:00", "16:00", "20:00")
+        ]
     smp = pl.concat([smp, samples(extra)])
     day = _day(build_daily_table(smp, wk, env, ppl))
     assert day["water_typical_ml"] == 2000
@@ -216,7 +253,12 @@ def test_partial_logging_is_treated_as_not_logged() -> None:
 
 
 def test_resting_hr_rise_alone_is_low_weight_support() -> None:
-    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None, with_baseline_mass=False, rhr_next=62.0)
+    smp, wk, env, ppl = _scenario(
+        water_ml=[200, 200, 200, 200, 200],
+        next_morning_kg=None,
+        with_baseline_mass=False,
+        rhr_next=62.0,
+    )
     day = _day(build_daily_table(smp, wk, env, ppl))
     assert day["resting_hr_z"] >= 2 and day["resting_hr_rise_bpm"] >= 5
     assert day["support_strength"] == "hr_only"
@@ -226,10 +268,17 @@ def test_resting_hr_rise_alone_is_low_weight_support() -> None:
 
 def test_measured_session_loss_sets_dehydration_level() -> None:
     smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=None, with_baseline_mass=False)
-    weigh = samples([
-        ("body_mass_kg", at(HOT, "16:30"), at(HOT, "16:30"), 70.0),
-        ("body_mass_kg", at(HOT, "19:20"), at(HOT, "19:20"), 68.4),  # -1.6 kg + 0 L drunk = -2.3 %
-    ])
+    weigh = samples(
+        [
+            ("body_mass_kg", at(HOT, "16:30"), at(HOT, "16:30"), 70.0),
+            (
+                "body_mass_kg",
+                at(HOT, "19:20"),
+                at(HOT, "19:20"),
+                68.4,
+            ),  # -1.6 kg + 0 L drunk = -2.3 %
+        ]
+    )
     day = _day(build_daily_table(pl.concat([smp, weigh]), wk, env, ppl))
     assert day["session_loss_pct_bm"] == pytest.approx(1.6 / 70 * 100)
     assert day["level"] == "likely_dehydration_condition"
@@ -273,10 +322,24 @@ def test_hourly_table_exposure_and_sweat() -> None:
 
 def test_dst_day_bounds_are_23_hours() -> None:
     d = date(2024, 3, 31)  # Berlin spring forward
-    smp = samples([
-        ("water_ml", datetime(2024, 3, 30, 23, 30, tzinfo=UTC), datetime(2024, 3, 30, 23, 30, tzinfo=UTC), 200.0, 3600),
-        ("water_ml", datetime(2024, 3, 31, 18, 0, tzinfo=UTC), datetime(2024, 3, 31, 18, 0, tzinfo=UTC), 200.0, 7200),
-    ])
+    smp = samples(
+        [
+            (
+                "water_ml",
+                datetime(2024, 3, 30, 23, 30, tzinfo=UTC),
+                datetime(2024, 3, 30, 23, 30, tzinfo=UTC),
+                200.0,
+                3600,
+            ),
+            (
+                "water_ml",
+                datetime(2024, 3, 31, 18, 0, tzinfo=UTC),
+                datetime(2024, 3, 31, 18, 0, tzinfo=UTC),
+                200.0,
+                7200,
+            ),
+        ]
+    )
     day = _day(build_daily_table(smp, workouts([]), environment([]), participants([])), d)
     assert day["day_start_utc"] == datetime(2024, 3, 30, 23, tzinfo=UTC)
     assert day["day_end_utc"] == datetime(2024, 3, 31, 22, tzinfo=UTC)
@@ -292,8 +355,12 @@ def test_empty_inputs_give_empty_frames_with_schema() -> None:
 
 def test_participant_without_any_data_of_a_kind_does_not_raise() -> None:
     smp, wk, env, ppl = _scenario(water_ml=[250], next_morning_kg=None)
-    other = participants([{"participant_id": "p2", "sex": None, "birth_year": None, "height_cm": None, "tz": None}])
-    out = build_daily_table(smp, wk, env.filter(pl.col("time_utc") < at(D0, "05:00")), pl.concat([ppl, other]))
+    other = participants(
+        [{"participant_id": "p2", "sex": None, "birth_year": None, "height_cm": None, "tz": None}]
+    )
+    out = build_daily_table(
+        smp, wk, env.filter(pl.col("time_utc") < at(D0, "05:00")), pl.concat([ppl, other])
+    )
     assert set(out["participant_id"].to_list()) == {"p1"}
 
 

@@ -52,8 +52,15 @@ def test_every_parameter_cites_a_known_reference(cls: type) -> None:
 
 def test_grade_d_assumptions_are_labelled() -> None:
     comments = _field_comments(DehydrationParams) | _field_comments(CrampParams)
-    for name in ("indoor_temp_c", "partial_log_frac", "default_age_y", "conf_heat_sweat_exposure",
-                 "act_spread_floor_kcal_min", "plm_short_bout_max_s", "walk_cadence_steps_min"):
+    for name in (
+        "indoor_temp_c",
+        "partial_log_frac",
+        "default_age_y",
+        "conf_heat_sweat_exposure",
+        "act_spread_floor_kcal_min",
+        "plm_short_bout_max_s",
+        "walk_cadence_steps_min",
+    ):
         assert "grade D" in comments[name], name
 
 

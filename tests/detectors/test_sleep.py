@@ -27,16 +27,22 @@ def utc(*a: int) -> datetime:
 def test_night_of_is_noon_to_noon(local_hhmm: str, expected: date) -> None:
     # builders.local() maps hours < 12 to the next calendar day, >= 12 to NIGHT itself
     ts = local(local_hhmm)
-    df = pl.DataFrame({"t": [ts], "o": [7200]}, schema={"t": pl.Datetime("us", "UTC"), "o": pl.Int32})
+    df = pl.DataFrame(
+        {"t": [ts], "o": [7200]}, schema={"t": pl.Datetime("us", "UTC"), "o": pl.Int32}
+    )
     assert df.select(night_of("t", "o")).item() == expected
     assert night_of_scalar(ts, 7200) == expected
 
 
 def test_local_date_and_midnight_use_the_row_offset() -> None:
     ts = utc(2024, 6, 10, 22, 30)  # 00:30 on 11 June in UTC+2, still 10 June in UTC-5
-    df = pl.DataFrame({"t": [ts, ts], "o": [7200, -18000]}, schema={"t": pl.Datetime("us", "UTC"), "o": pl.Int32})
+    df = pl.DataFrame(
+        {"t": [ts, ts], "o": [7200, -18000]}, schema={"t": pl.Datetime("us", "UTC"), "o": pl.Int32}
+    )
     assert df.select(local_date("t", "o"))["t"].to_list() == [date(2024, 6, 11), date(2024, 6, 10)]
-    mid = pl.DataFrame({"d": [date(2024, 6, 11)], "o": [7200]}, schema={"d": pl.Date, "o": pl.Int32})
+    mid = pl.DataFrame(
+        {"d": [date(2024, 6, 11)], "o": [7200]}, schema={"d": pl.Date, "o": pl.Int32}
+    )
     assert mid.select(local_midnight_utc("d", "o")).item() == utc(2024, 6, 10, 22, 0)
 
 
@@ -79,10 +85,12 @@ def test_watch_off_gap_is_neither_sleep_nor_awake_in_staged_night() -> None:
 
 def test_gap_longer_than_merge_gap_splits_blocks_and_longest_wins() -> None:
     # asleep 23:00-01:00 and 02:30-07:00 separated by 90 min with no record at all
-    seg = segments([
-        (local("23:00"), local("01:00"), "light"),
-        (local("02:30"), local("07:00"), "deep"),
-    ])
+    seg = segments(
+        [
+            (local("23:00"), local("01:00"), "light"),
+            (local("02:30"), local("07:00"), "deep"),
+        ]
+    )
     out = detect_sleep_periods(seg).row(0, named=True)
     assert out["start_utc"] == local("02:30")
     assert out["asleep_s"] == 4.5 * 3600
@@ -91,11 +99,13 @@ def test_gap_longer_than_merge_gap_splits_blocks_and_longest_wins() -> None:
 def test_night_across_dst_change_stays_one_night() -> None:
     # Europe/Berlin, 30->31 March 2024: 02:00 CET jumps to 03:00 CEST. Bed 23:00 CET (22:00 UTC),
     # wake 07:00 CEST (05:00 UTC); the watch writes the new offset after the change.
-    seg = segments([
-        (utc(2024, 3, 30, 22, 0), utc(2024, 3, 31, 1, 0), "light", 3600),
-        (utc(2024, 3, 31, 1, 0), utc(2024, 3, 31, 1, 10), "awake", 7200),
-        (utc(2024, 3, 31, 1, 10), utc(2024, 3, 31, 5, 0), "deep", 7200),
-    ])
+    seg = segments(
+        [
+            (utc(2024, 3, 30, 22, 0), utc(2024, 3, 31, 1, 0), "light", 3600),
+            (utc(2024, 3, 31, 1, 0), utc(2024, 3, 31, 1, 10), "awake", 7200),
+            (utc(2024, 3, 31, 1, 10), utc(2024, 3, 31, 5, 0), "deep", 7200),
+        ]
+    )
     out = detect_sleep_periods(seg)
     assert out.height == 1
     row = out.row(0, named=True)
@@ -108,10 +118,12 @@ def test_night_across_dst_change_stays_one_night() -> None:
 def test_traveller_offset_change_keeps_one_night() -> None:
     # overnight flight New York (UTC-4) -> Berlin (UTC+2): sleep 22:00 local NY = 02:00 UTC,
     # the device switches to +2 h mid-sleep; wake 08:00 UTC = 10:00 Berlin.
-    seg = segments([
-        (utc(2024, 6, 11, 2, 0), utc(2024, 6, 11, 5, 0), "asleep", -14400),
-        (utc(2024, 6, 11, 5, 20), utc(2024, 6, 11, 8, 0), "asleep", 7200),
-    ])
+    seg = segments(
+        [
+            (utc(2024, 6, 11, 2, 0), utc(2024, 6, 11, 5, 0), "asleep", -14400),
+            (utc(2024, 6, 11, 5, 20), utc(2024, 6, 11, 8, 0), "asleep", 7200),
+        ]
+    )
     out = detect_sleep_periods(seg)
     assert out.height == 1
     assert out.row(0, named=True)["night_of"] == date(2024, 6, 10)
@@ -123,7 +135,9 @@ def test_two_participants_and_consecutive_nights() -> None:
     b = old_style_night(pid="b")
     out = detect_sleep_periods(pl.concat([b, a]))
     assert out.select("participant_id", "night_of").rows() == [
-        ("a", NIGHT), ("a", NIGHT + timedelta(days=1)), ("b", NIGHT),
+        ("a", NIGHT),
+        ("a", NIGHT + timedelta(days=1)),
+        ("b", NIGHT),
     ]
 
 
