@@ -67,23 +67,20 @@ class CrampParams:
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
     hr_ffill_max_s: int = 300  # [crampwatch_brief] 7.1: "gaps of <= 5 min are forward-filled"
     hr_medfilt_samples: int = 3  # [crampwatch_brief] 7.1 Step A: medfilt(hr, 3) vs PPG artefacts
-    baseline_window_s: int = (
-        1800  # [crampwatch_brief] 7.1 Step A: median of preceding 30 min non-wake
-    )
+    #: [crampwatch_brief] 7.1 Step A: median of preceding 30 min non-wake
+    baseline_window_s: int = 1800
     baseline_min_s: int = 300  # [crampwatch_brief] grade D: fewer valid minutes -> night median
     hr_spread_floor_bpm: float = 2.0  # [crampwatch_brief] 7.1 Step A: s_hr floor 2 bpm
     act_z_min: float = 3.0  # [crampwatch_brief] 7.1 Step B: (act - med_act)/s_act >= 3
     #: [crampwatch_brief] grade D: brief floors count-based s_act at 1 count; Apple gives active
     #: energy, so the floor is restated as 0.1 kcal/min (rest ~0, walking ~3-4 kcal/min)
     act_spread_floor_kcal_min: float = 0.1
-    stage_min_cover_s: float = (
-        30.0  # [crampwatch_brief] grade D: a minute takes a stage if >= half covered
-    )
+    #: [crampwatch_brief] grade D: a minute takes a stage if >= half covered
+    stage_min_cover_s: float = 30.0
 
     # --- candidate segments (Step B) ---
-    closing_s: int = (
-        180  # [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
-    )
+    #: [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
+    closing_s: int = 180
     min_segment_s: int = 60  # [crampwatch_brief] 7.1 Step B: keep segments 1-30 min
     #: [crampwatch_brief] 7.1 Step B (longer = long_wake); [hallegraeff2017] cramps last <= 10 min
     max_segment_s: int = 1800
@@ -97,9 +94,8 @@ class CrampParams:
     walk_cadence_steps_min: float = 40.0  # [crampwatch_brief] 6.3 grade D: >= 40 steps/min
     walk_min_s: int = 120  # [crampwatch_brief] 6.3 grade D: >= 2 consecutive minutes
     walk_total_steps: float = 60.0  # [crampwatch_brief] 6.3 grade D: or >= 60 steps in total
-    few_steps_max: float = (
-        30.0  # [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
-    )
+    #: [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
+    few_steps_max: float = 30.0
     restless_window_s: int = 1800  # [crampwatch_brief] 7.1 Step C: restless density in +-30 min
     hr_missing_before_s: int = 300  # [crampwatch_brief] 7.1 Step C: hr_missing over [t_on - 5 min,
     hr_missing_after_s: int = 600  # [crampwatch_brief] 7.1 Step C: ... t_off + 10 min]
@@ -121,9 +117,8 @@ class CrampParams:
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
     w_hr_rise: float = 1.2  # [crampwatch_brief] 7.1 Step D grade D: 1.2 * min(dHR / 10 bpm, 3)
     hr_rise_scale_bpm: float = 10.0  # [crampwatch_brief] 7.1 Step D grade D
-    w_hr_sustain: float = (
-        0.5  # [crampwatch_brief] 7.1 Step D grade D: 0.5 * min(sustain / 3 min, 3)
-    )
+    #: [crampwatch_brief] 7.1 Step D grade D: 0.5 * min(sustain / 3 min, 3)
+    w_hr_sustain: float = 0.5
     hr_sustain_scale_min: float = 3.0  # [crampwatch_brief] 7.1 Step D grade D
     w_act_peak: float = 0.8  # [crampwatch_brief] 7.1 Step D grade D: 0.8 * min(act_peak / 5, 3)
     act_peak_scale: float = 5.0  # [crampwatch_brief] 7.1 Step D grade D
