@@ -2,14 +2,17 @@
 
 Design
 ------
-The export is streamed in large byte chunks (``CHUNK_BYTES``), each cut just before a ``<``,
-so a chunk always holds whole tags. A chunk becomes one polars string column of *tags* by
-splitting at ``<`` (an attribute value cannot hold a raw ``<``, so this is exact whatever the
-line layout), and attributes are pulled out with polars' vectorised regex kernels: one
-anchored pattern in Apple's attribute order, and for the rows it misses (other attribute
-order, single quotes, odd spacing) a sequential ``name="value"`` tokeniser that accepts any
-order. Only the rare structural tags (``Workout``, ``WorkoutStatistics``, ``Correlation``,
-``Me``) go through Python. Memory stays flat: one chunk plus one output batch.
+The export is streamed in byte chunks (``CHUNK_BYTES``), each cut just before a ``<``, so a
+chunk always holds whole tags. polars' CSV reader, with ``<`` as its line terminator and no
+quoting, turns a chunk into one string per tag without a Python object per tag (an attribute
+value cannot hold a raw ``<``, so this is exact whatever the line layout). Each ``<Record``
+tag is then split at ``"`` (a value cannot hold a raw ``"`` either), which alternates
+attribute names and values; rows are grouped by their sequence of names (a handful of
+layouts per export, any attribute order) and each attribute is taken from its field with
+one vectorised select per layout. Tags that are not plain double-quoted pairs (single
+quotes, entities in names, unterminated tags) go to a slower, still vectorised, tokeniser.
+Only the rare structural tags (``Workout``, ``WorkoutStatistics``, ``Correlation``, ``Me``)
+go through Python. Memory stays flat: one chunk plus one output batch per table.
 
 It is not an XML parser: the prolog and internal DTD are skipped unread (no entity is ever
 expanded, nothing is fetched), entity references in attribute values are decoded for the five
@@ -253,6 +256,8 @@ _RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "un
 _FIRST_NAME = re.compile(r"Record\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
 _NEXT_NAME = re.compile(r"\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
 _TAIL = re.compile(r"\s*/?>")
+#: a complete, well-formed <Record ...> or <Record .../> start tag (generic path)
+_START_TAG = rf"^Record(?:\s+{_ATTR_TOKEN})*\s*/?>"
 _PY_ATTR = re.compile(r'''([A-Za-z_:][\w:.\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')''')
 
 
@@ -321,7 +326,7 @@ def _record_attrs(recs: pl.DataFrame, max_attrs: int = _MAX_ATTRS) -> pl.DataFra
         if odd.height:
             slow = recs.join(odd.select("tok"), on="tok")
             slow = _generic_record_attrs(slow).join(slow.select(
-                "tok", complete=pl.col("t").str.contains(r"^Record\s[^>]*>")), on="tok")
+                "tok", complete=pl.col("t").str.contains(_START_TAG)), on="tok")
             out.append(slow.with_columns(
                 malformed=~pl.col("complete") | pl.col("type").is_null()).drop("complete"))
     if not out:
@@ -444,6 +449,7 @@ class AppleHealthReader(Iterator[Batch]):
             "samples": [], "sleep_segments": [], "workouts": [], "rejected_rows": []}
         self._buffered: dict[str, int] = dict.fromkeys(self._buffers, 0)
         self._workout_rows: list[tuple] = []
+        self._pending_me: pl.DataFrame | None = None
         self._gen = self._run()
 
     def __iter__(self) -> AppleHealthReader:
@@ -779,7 +785,7 @@ class AppleHealthReader(Iterator[Batch]):
              "birth_year": [int(m.group(1)) if m else None]}, schema=PARTICIPANTS_SCHEMA)
 
     def _participants_batch(self) -> Iterator[Batch]:
-        me = getattr(self, "_pending_me", None)
+        me = self._pending_me
         if me is not None:
             self._pending_me = None
             self.summary.participants += 1
