@@ -63,7 +63,7 @@ def split_unit(key: str) -> tuple[str, str]:
 def humanize(name: str) -> str:
     """``'hours_hi_ge_80f'`` -> ``'Hours HI ≥ 80 °F'`` (readable label for a snake_case key)."""
     words = []
-    for w in name.replace(".", " ").split("_"):
+    for w in name.replace(".", "_").split("_"):
         if not w:
             continue
         m = re.fullmatch(r"(\d+(?:p\d+)?)([cf])", w.lower())
@@ -171,25 +171,41 @@ def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
 
 
 def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
-    """Dehydration episodes with their evidence spread into readable, unit-labelled columns."""
+    """Dehydration episodes with their evidence spread into readable, unit-labelled columns.
+
+    Numeric evidence stays numeric (sortable, right-aligned); anything else becomes text.
+    """
+    base = {"day": pl.Date, "label": pl.String, "confidence": pl.Float64}
     if days.height == 0:
-        return pl.DataFrame(schema={"day": pl.Date, "label": pl.String,
-                                    "confidence": pl.Float64})
-    rows = []
+        return pl.DataFrame(schema=base)
+    rows: list[dict[str, Any]] = []
     for row in days.iter_rows(named=True):
         out: dict[str, Any] = {"day": row["local_date"], "label": row["label"],
                                "confidence": row["confidence"]}
         for key, value in parse_evidence(row["evidence"]).items():
-            name, unit = split_unit(key.rsplit(".", 1)[-1])
-            col = humanize(key[: -len(key.rsplit(".", 1)[-1])] + name)
-            out[f"{col} ({unit})" if unit else col] = format_value(value)
-        for key, label in (("outdoor_temp_max_c", "Outdoor temp max (°C, weather)"),
-                           ("outdoor_apparent_temp_max_c", "Apparent temp max (°C, weather)"),
-                           ("outdoor_rh_mean_pct", "RH mean (%, weather)")):
+            leaf = key.rsplit(".", 1)[-1]
+            name, unit = split_unit(leaf)
+            col = humanize(key[: -len(leaf)] + name)
+            out[f"{col} ({unit})" if unit else col] = value
+        for key, label in (("outdoor_temp_max_c", "Outdoor temp max (°C)"),
+                           ("outdoor_apparent_temp_max_c", "Outdoor apparent temp max (°C)"),
+                           ("outdoor_rh_mean_pct", "Outdoor RH mean (%)")):
             if row.get(key) is not None:
-                out[label] = format_value(round(row[key], 1))
+                out[label] = round(row[key], 1)
         rows.append(out)
-    return pl.DataFrame(rows, infer_schema_length=None)
+    columns: dict[str, pl.Series] = {}
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    for name in names:
+        values = [r.get(name) for r in rows]
+        if name in base:
+            columns[name] = pl.Series(name, values, dtype=base[name])
+        elif all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                 for v in values):
+            columns[name] = pl.Series(name, values, dtype=pl.Float64)
+        else:
+            columns[name] = pl.Series(name, [None if v is None else format_value(v)
+                                             for v in values], dtype=pl.String)
+    return pl.DataFrame(columns)
 
 
 def night_label(night_of: date) -> str:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipeline.store import connect, publish_snapshot
@@ -80,8 +80,10 @@ def _journal(con, p: Participant, local: datetime, kind: str, severity=None, sid
                 [p.pid, _utc(p, local), p.offset_s, kind, severity, side, muscle, note])
 
 
-def _night(con, p: Participant, night: date, *, cramp_at: datetime | None = None,
+def _night(p: Participant, night: date, rows: dict[str, list], *,
+           cramp_at: datetime | None = None,
            gap: tuple[datetime, datetime] | None = None) -> None:
+    """Append one night's sleep period, stage segments and heart rate to ``rows``."""
     start, end = _sleep_window(p, night)
     asleep = timedelta()
     segs = []
@@ -102,16 +104,14 @@ def _night(con, p: Participant, night: date, *, cramp_at: datetime | None = None
     for stage, a, b in segs:
         if a >= b:
             continue
-        con.execute("INSERT INTO sleep_segments (participant_id, start_utc, end_utc, "
-                    "utc_offset_s, stage, source) VALUES (?, ?, ?, ?, ?, 'watch')",
-                    [p.pid, _utc(p, a), _utc(p, b), p.offset_s, stage])
+        rows["sleep_segments"].append((p.pid, _utc(p, a), _utc(p, b), p.offset_s, stage,
+                                       "watch"))
         if stage not in ("awake", "in_bed"):
             asleep += b - a
     awake = (end - start) - asleep
-    con.execute("INSERT INTO sleep_periods VALUES (?, ?, ?, ?, ?, ?, ?, 'device_stages', "
-                "'test-1')", [p.pid, night, _utc(p, start), _utc(p, end), p.offset_s,
-                              asleep.total_seconds(), awake.total_seconds()])
-    rows = []
+    rows["sleep_periods"].append((p.pid, night, _utc(p, start), _utc(p, end), p.offset_s,
+                                  asleep.total_seconds(), awake.total_seconds(),
+                                  "device_stages", "test-1"))
     t = start - timedelta(hours=1, minutes=30)
     while t < end + timedelta(hours=1, minutes=30):
         if gap is None or not (gap[0] <= t < gap[1]):
@@ -119,11 +119,30 @@ def _night(con, p: Participant, night: date, *, cramp_at: datetime | None = None
             if cramp_at is not None and cramp_at <= t < cramp_at + timedelta(minutes=15):
                 bpm += 22
             u = _utc(p, t)
-            rows.append((p.pid, "heart_rate_bpm", u, u, p.offset_s, round(bpm, 1), "count/min",
-                         "watch"))
+            rows["samples"].append((p.pid, "heart_rate_bpm", u, u, p.offset_s, round(bpm, 1),
+                                    "count/min", "watch"))
         t += timedelta(minutes=5)
-    con.executemany("INSERT INTO samples (participant_id, metric, start_utc, end_utc, "
-                    "utc_offset_s, value, unit, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+_COLUMNS = {
+    "sleep_segments": ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage",
+                       "source"],
+    "sleep_periods": ["participant_id", "night_of", "start_utc", "end_utc", "utc_offset_s",
+                      "asleep_s", "awake_s", "method", "detector_version"],
+    "samples": ["participant_id", "metric", "start_utc", "end_utc", "utc_offset_s", "value",
+                "unit", "source"],
+}
+
+
+def _insert_rows(con, rows: dict[str, list]) -> None:
+    """Bulk insert (one statement per table) through an Arrow table."""
+    for table, cols in _COLUMNS.items():
+        frame = pl.DataFrame(rows[table], schema=cols, orient="row")
+        con.register("_rows", frame.to_arrow())
+        try:
+            con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM _rows")
+        finally:
+            con.unregister("_rows")
 
 
 def build_store(path: Path) -> Path:
@@ -133,13 +152,14 @@ def build_store(path: Path) -> Path:
         con.execute("INSERT INTO participants (participant_id, tz) VALUES (?, ?), (?, ?)",
                     [P01.pid, P01.tz, P02.pid, P02.tz])
         # --- P01
+        rows: dict[str, list] = {table: [] for table in _COLUMNS}
         cramp_local = datetime(2026, 1, 9, 3, 10)
         for night in P01.nights:
             gap = None
             if night == P01_GAP_NIGHT:
                 gap = (datetime(2026, 1, 8, 1, 0), datetime(2026, 1, 8, 1, 45))
-            _night(con, P01, night, cramp_at=cramp_local if night == P01_CRAMP_NIGHT else None,
-                   gap=gap)
+            _night(P01, night, rows,
+                   cramp_at=cramp_local if night == P01_CRAMP_NIGHT else None, gap=gap)
         _episode(con, P01, "nocturnal_cramp", cramp_local, 8, P01_CRAMP_NIGHT, 0.82, "likely",
                  {"hr_rise_bpm": 21.5, "hr_sustain_min": 6, "act_peak_z": 4.2,
                   "duration_min": 8, "steps_total": 12, "wake_after_min": 14,
@@ -159,7 +179,8 @@ def build_store(path: Path) -> Path:
                                                  22 + 12 * math.sin(h / 24 * math.pi)])
         # --- P02
         for night in P02.nights:
-            _night(con, P02, night)
+            _night(P02, night, rows)
+        _insert_rows(con, rows)
         _episode(con, P02, "nocturnal_cramp", datetime(2026, 1, 6, 2, 0), 6, date(2026, 1, 5),
                  0.74, "likely", {"hr_rise_bpm": 14.0, "duration_min": 6})
         _episode(con, P02, "nocturnal_cramp", datetime(2026, 1, 8, 4, 40), 4, date(2026, 1, 7),
@@ -173,9 +194,15 @@ def build_store(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> Path:
+    """Path of a populated store (snapshot published beside it). Shared: tests only read it."""
+    return build_store(tmp_path_factory.mktemp("store") / "crampwatch.duckdb")
+
+
 @pytest.fixture
-def store(tmp_path) -> Path:
-    """Path of a populated store (its snapshot is published beside it)."""
+def fresh_store(tmp_path) -> Path:
+    """A populated store of the test's own, for tests that write to it."""
     return build_store(tmp_path / "crampwatch.duckdb")
 
 
@@ -183,6 +210,3 @@ def store(tmp_path) -> Path:
 def app_env(monkeypatch, store) -> Path:
     monkeypatch.setenv("CRAMPWATCH_DB", str(store))
     return store
-
-
-os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
