@@ -1707,6 +1707,9 @@ DTD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+GLASSES_ML = (150, 200, 200, 250, 250, 300, 330, 400, 500)
+
+
 class FastRandom:
     """Scalar draws from a buffer of numpy uniforms (numpy scalar calls are slow)."""
 
@@ -1931,7 +1934,12 @@ class Export:
         for nt in s.nights:
             if nt.whole_off or r.random() > 0.33:
                 continue
-            cand = np.nonzero((tt > nt.onset + 3600) & (tt < nt.wake - 3600) & (g == R_SLEEP))[0]
+            ok = (tt > nt.onset + 3600) & (tt < nt.wake - 3600) & (g == R_SLEEP)
+            for ev in nt.events:  # never near a labelled event: an artefact has no wake
+                a0 = min([ev.start] + [w[0] for w in ev.awake])
+                a1 = max([ev.end] + [w[1] for w in ev.awake])
+                ok &= (tt < a0 - 1800) | (tt > a1 + 1800)
+            cand = np.nonzero(ok)[0]
             if len(cand):
                 k = int(cand[r.integers(0, len(cand))])
                 val[k] += r.uniform(20, 35)
@@ -2293,12 +2301,17 @@ class Export:
                 f["beverages_logged_l"] = None
                 continue
             logged = f["beverages_l"] * float(r.uniform(0.80, 0.95))
-            n = max(2, int(round(logged / 0.3)))
-            sizes = r.dirichlet(np.ones(n) * 4) * logged * 1000
-            times = np.sort(r.g.uniform(d.start + 600, d.end - 900, n)).astype(int)
+            # glasses and bottles until the logged amount is reached
+            sizes: list[int] = []
+            left = logged * 1000
+            while left >= 60:
+                ml = GLASSES_ML[r.integers(0, len(GLASSES_ML))]
+                ml = min(ml, int(round(left / 10.0)) * 10)
+                sizes.append(ml)
+                left -= ml
+            times = np.sort(r.g.uniform(d.start + 600, d.end - 900, len(sizes))).astype(int)
             tot = 0
             for t, ml in zip(times, sizes, strict=True):
-                ml = int(round(ml / 10.0) * 10) or 50
                 tot += ml
                 t = int(t)
                 text = (
@@ -3078,8 +3091,8 @@ deficit_end = max(0, deficit_start + losses - intake)   (the kidneys excrete any
 dehydration <=> deficit_end >= 2 % of body mass
 ```
 
-Logged water (`DietaryWater`) is 80-95 % of the beverages, in 150-600 mL portions at random
-waking times; none at all on `water_not_logged` days. Next morning's scale reading = baseline
+Logged water (`DietaryWater`) is 80-95 % of the beverages, in glasses and bottles of
+150-500 mL (the last one of the day smaller) at random waking times; none at all on `water_not_logged` days. Next morning's scale reading = baseline
 mass - deficit (1 L = 1 kg) with 0.3 % noise (clipped at 0.8 %); the noise is drawn so that
 the morning after a dehydration day is >= 2 % below the median of the previous 7 readings
 and no other morning is >= 1.5 % below it. Resting HR the next day is >= 2 bpm above the
