@@ -692,8 +692,6 @@ class Sim:
         self.old_era_nights = int(round(p.old_sleep_frac * n_nights))
         self.nights: list[Night] = []
         self.days: list[Day] = []
-        self.gt: list[dict] = []
-        self.journal: list[dict] = []
 
     # ---------------------------------------------------------------------- time of day ----
     def zone_for_date(self, d: date, hour: float) -> ZoneInfo:
@@ -2788,7 +2786,6 @@ def generate(out: Path, seed: int = DEFAULT_SEED, nights: int = DEFAULT_NIGHTS) 
     (out / "latent_daily.csv").write_text(
         to_csv(latent_all, list(latent_all[0].keys())), encoding="utf-8", newline=""
     )
-    stats["journal"] = journal_all
     (out / "README.md").write_text(readme(out, stats), encoding="utf-8", newline="")
     return stats
 
