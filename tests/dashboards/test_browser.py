@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXPECTED, REPO
 
 from dashboards.serve import serve_command, wait_healthy
+from tests.dashboards.store_data import EXPECTED, REPO
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +105,15 @@ def test_dashboard_in_chromium(server):
 
     assert result["failed_requests"] == []  # nothing tried to reach the internet
     assert shot.exists() and shot.stat().st_size > 50_000
+
+
+def test_missing_chromium_skips_unless_required(monkeypatch, tmp_path):
+    import tests.dashboards.test_browser as me
+
+    monkeypatch.setattr(me, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CRAMPWATCH_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        _require_chromium()
+    monkeypatch.setenv("CRAMPWATCH_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception):
+        _require_chromium()

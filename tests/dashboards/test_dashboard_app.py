@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import APP, EXPECTED
 from streamlit.testing.v1 import AppTest
 
 from pipeline.store import connect, publish_snapshot
+from tests.dashboards.store_data import APP, EXPECTED
 
 METRIC_LABELS = {
     "nights": "Nights with sleep data",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXPECTED, P01_CRAMP_NIGHT
 
 from dashboards import queries
+from tests.dashboards.store_data import EXPECTED, P01_CRAMP_NIGHT
 
 WRITER = Path(__file__).with_name("writer_loop.py")
 ROUNDS = 12

@@ -15,7 +15,6 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 import pytest
-from conftest import APP, P01_CRAMP_NIGHT, P01_GAP_NIGHT
 
 from dashboards import charts, queries
 from dashboards.format import (
@@ -27,6 +26,7 @@ from dashboards.format import (
     split_unit,
 )
 from dashboards.serve import serve_command, wait_healthy
+from tests.dashboards.store_data import APP, P01_CRAMP_NIGHT, P01_GAP_NIGHT
 
 # ------------------------------------------------------------------------------ queries
 
