@@ -12,7 +12,7 @@ CREATE TABLE participants (
     home_lat_deg    DOUBLE,
     home_lon_deg    DOUBLE,
     height_cm       DOUBLE,
-    conditions      VARCHAR[],        -- e.g. ['diabetes_type2', 'hypothyroidism']
+    conditions      VARCHAR[],        -- e.g. ['type2_diabetes', 'hypothyroidism']
     medications     VARCHAR[],        -- e.g. ['hydrochlorothiazide', 'atorvastatin']
     updated_utc     TIMESTAMPTZ
 );
