@@ -828,8 +828,11 @@ class AppleHealthReader(Iterator[Batch]):
         if self._workout_rows and (final or len(self._workout_rows) >= self.batch_rows):
             rows, self._workout_rows = self._workout_rows, []
             self._buffer("workouts", pl.DataFrame(rows, orient="row", schema=WORKOUTS_SCHEMA))
+        # all tables are flushed together: buffered strings are views into the chunks they
+        # came from, so a small table held to the end would keep every chunk alive
+        full = final or any(n >= self.batch_rows for n in self._buffered.values())
         for table, frames in self._buffers.items():
-            if frames and (final or self._buffered[table] >= self.batch_rows):
+            if frames and full:
                 frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
                 self._buffers[table] = []
                 self._buffered[table] = 0

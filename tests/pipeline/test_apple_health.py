@@ -642,6 +642,16 @@ def test_small_batch_rows_split_output(handmade):
     assert sum(b.frame.height for b in batches) == len(EXPECTED_SAMPLES)
 
 
+def test_tables_flush_together(handmade):
+    """Buffered strings are views into their chunk: a small table (sleep) must not be held to
+    the end of the file, or every chunk stays in memory (constant-memory regression)."""
+    # 6 sleep segments never fill a batch of 7 by themselves; samples do, after them
+    tables = [b.table for b in apple_health.read(handmade, CTX, chunk_bytes=1024,
+                                                 batch_rows=7)]
+    last_samples = len(tables) - 1 - tables[::-1].index("samples")
+    assert tables.index("sleep_segments") < last_samples
+
+
 def test_unusual_tag_syntax_any_order(tmp_path):
     """Single quotes, spaces around '=', tabs, newlines inside a tag, extra attributes."""
     recs = [
