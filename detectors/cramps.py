@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -67,6 +68,11 @@ class CrampParams:
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
     hr_ffill_max_s: int = 300  # [crampwatch_brief] 7.1: "gaps of <= 5 min are forward-filled"
     hr_medfilt_samples: int = 3  # [crampwatch_brief] 7.1 Step A: medfilt(hr, 3) vs PPG artefacts
+    #: [crampwatch_brief] 7.1 Step A grade D adaptation: Apple samples HR every ~5 min, where a
+    #: 3-minute median cannot remove one artefactual sample; the 3-point median is therefore
+    #: also run over consecutive samples closer than this gap (brief: "removes single-sample
+    #: PPG artefacts"), before they are placed on the grid
+    hr_sample_medfilt_max_gap_s: int = 600
     #: [crampwatch_brief] 7.1 Step A: median of preceding 30 min non-wake
     baseline_window_s: int = 1800
     baseline_min_s: int = 300  # [crampwatch_brief] grade D: fewer valid minutes -> night median
@@ -105,6 +111,9 @@ class CrampParams:
     #: pain raised sleeping HR by only 4-7 %; below both => rollover / phone (no surge)
     hr_rise_min_bpm: float = 10.0
     hr_rise_min_frac: float = 0.10  # [crampwatch_brief] 7.2; [lavigne2001]
+    #: [leys2013] grade D: the rise must also exceed 3 robust SDs (s_hr, Step A) of the night's
+    #: asleep HR, so the maximum of a few noisy 5-min samples is not read as a surge
+    hr_rise_min_spread: float = 3.0
     #: [aasm_scoring] PLM = >= 4 consecutive movements (also [ferri2016]); restated for
     #: minute-level wake bouts: >= 4 short bouts within +-30 min (grade D adaptation)
     plm_min_bouts: int = 4
@@ -165,9 +174,11 @@ def detect_nocturnal_cramps(
     -----
     Per night, on a 1-min grid over the main sleep period (with 30 min of context each side):
 
-    A. Heart rate: median of the samples in each minute, forward-filled over gaps <= 5 min
-       (longer gaps stay missing), then ``scipy.signal.medfilt`` (kernel 3) run on each
-       contiguous stretch with edge padding (medfilt's zero padding would bias the ends).
+    A. Heart rate: median of the samples in each minute; ``scipy.signal.medfilt`` (kernel 3)
+       over consecutive *samples* (Apple samples every ~5 min, where a 3-minute median could
+       not remove a single artefactual sample); forward fill over gaps <= 5 min (longer gaps
+       stay missing); then medfilt (kernel 3) on each contiguous stretch of the minute grid,
+       as the brief specifies, with edge padding (medfilt's zero padding biases the ends).
        Local baseline ``b_hr`` = median of the filtered HR over the preceding 30 min of
        asleep, non-candidate minutes (falls back to the night's asleep median when fewer than
        5 such minutes exist); spread ``s_hr = max(median_abs_deviation(scale="normal"), 2)``.
@@ -208,8 +219,8 @@ def detect_nocturnal_cramps(
     measured inside the segment from the end of the arousal (later of the HR peak and the
     last movement minute) to the end of the wake, because stage-defined segments end exactly
     where wake ends. A cramp that causes the final awakening (segment reaching the period end)
-    is not seen. With ~5 min HR sampling, a 3-min median cannot remove a single artefactual
-    sample; such a sample only matters when it coincides with a wake segment. Consumer wake
+    is not seen. A surge seen in a single 5-min sample between two normal ones is treated as an
+    artefact (the brief's discriminator is a *sustained* rise). Consumer wake
     labels miss many short awakenings (Walch et al. 2019: wake specificity ~60 %), so brief
     cramps may be invisible.
 
@@ -293,8 +304,9 @@ def score_cramp_candidates(
     smp_by = {k[0]: v for k, v in smp.partition_by("participant_id", as_dict=True).items()}
     seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
 
-    rows: list[dict] = []
-    night_hr: list[np.ndarray] = []  # asleep HR per night, for one batched MAD call
+    # phase 1: per-night grids and candidate segments; phase 2: one batched MAD call for the
+    # nights' HR spreads (scipy's per-call overhead would dominate otherwise), then scoring
+    prepared: list[tuple[str, object, _Night]] = []
     per = per.sort("participant_id", "start_utc")
     for (pid,), nights in per.partition_by(
         "participant_id", as_dict=True, maintain_order=True
@@ -306,19 +318,19 @@ def score_cramp_candidates(
             nights["end_utc"].dt.epoch("us").to_list(),
             strict=True,
         ):
-            cands, sleep_hr = _score_night(data, int(ps), int(pe), params)
-            for cand in cands:
-                cand["participant_id"] = pid
-                cand["night_of"] = night
-                cand["night_idx"] = len(night_hr)
-                rows.append(cand)
-            night_hr.append(sleep_hr if cands else np.zeros(0))
-    if not rows:
+            ctx = _prepare_night(data, int(ps), int(pe), params)
+            if ctx.segments:
+                prepared.append((pid, night, ctx))
+    if not prepared:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    spread = _robust_spreads(night_hr, params.hr_spread_floor_bpm)
-    for r in rows:
-        r["evidence"]["hr_spread_bpm"] = _r(spread[r["night_idx"]])
-        r["evidence"] = json.dumps(r["evidence"])
+    spreads = _robust_spreads([ctx.sleep_hr for _, _, ctx in prepared], params.hr_spread_floor_bpm)
+    rows: list[dict] = []
+    for (pid, night, ctx), s_hr in zip(prepared, spreads, strict=True):
+        for t_on, t_off in ctx.segments:
+            cand = _score_segment(ctx, t_on, t_off, float(s_hr), params)
+            cand["participant_id"] = pid
+            cand["night_of"] = night
+            rows.append(cand)
     out = pl.DataFrame(
         {
             "participant_id": [r["participant_id"] for r in rows],
@@ -500,11 +512,38 @@ def _medfilt_runs(x: np.ndarray, kernel: int) -> np.ndarray:
     return out
 
 
+#: scipy.stats.median_abs_deviation(scale="normal") constant, 1 / Phi^-1(3/4)
+_MAD_NORMAL = float(1.0 / stats.norm.ppf(0.75))
+
+
 def _robust_spread(x: np.ndarray, floor: float) -> float:
+    """``max(MAD_normal(x), floor)`` for one array: the closed form of
+    ``scipy.stats.median_abs_deviation(x, scale="normal")`` without its per-call overhead
+    (this runs once per night inside the candidate search)."""
     x = x[np.isfinite(x)]
     if x.size < 2:
         return floor
-    return max(float(stats.median_abs_deviation(x, scale="normal")), floor)
+    return max(_MAD_NORMAL * float(np.median(np.abs(x - np.median(x)))), floor)
+
+
+def _medfilt_samples(hr_raw: np.ndarray, kernel: int, max_gap_cells: int) -> np.ndarray:
+    """``scipy.signal.medfilt`` over the sequence of sampled cells (not over minutes).
+
+    Consecutive samples closer than ``max_gap_cells`` form a run; each run is filtered with
+    edge padding, so an isolated artefactual sample between two normal ones is replaced by
+    their neighbour value while two or more consecutive elevated samples survive.
+    """
+    idx = np.flatnonzero(np.isfinite(hr_raw))
+    if idx.size < kernel:
+        return hr_raw
+    out = hr_raw.copy()
+    breaks = np.flatnonzero(np.diff(idx) > max_gap_cells) + 1
+    pad = kernel // 2
+    for run in np.split(idx, breaks):
+        if run.size >= kernel:
+            v = np.pad(hr_raw[run], pad, mode="edge")
+            out[run] = signal.medfilt(v, kernel)[pad : pad + run.size]
+    return out
 
 
 def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
@@ -515,7 +554,8 @@ def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
     m = np.full((len(arrays), width), np.nan)
     for i, a in enumerate(arrays):
         m[i, : a.size] = a
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows with < 2 values: handled just below
         mad = stats.median_abs_deviation(m, axis=1, scale="normal", nan_policy="omit")
     n = np.array([a.size for a in arrays])
     mad = np.where((n >= 2) & np.isfinite(mad), mad, floor)
@@ -526,9 +566,52 @@ def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
 # one night
 
 
-def _score_night(
-    data: _ParticipantData, ps: int, pe: int, p: CrampParams
-) -> tuple[list[dict], np.ndarray]:
+@dataclass
+class _Night:
+    """Per-night 1-min grid arrays and candidate segments (phase 1 of scoring)."""
+
+    g0: int
+    step: int
+    n: int
+    staged: bool
+    in_period: np.ndarray
+    asleep: np.ndarray
+    raw_mask: np.ndarray
+    closed: np.ndarray
+    hr_raw: np.ndarray
+    has_raw: np.ndarray
+    src: np.ndarray
+    hr_s: np.ndarray
+    night_med: float
+    sleep_hr: np.ndarray
+    steps: np.ndarray
+    has_steps: bool
+    walking_cell: np.ndarray
+    walk_on: np.ndarray
+    walk_off: np.ndarray
+    act_z: np.ndarray
+    has_act: bool
+    bout_on: np.ndarray
+    bout_len_s: np.ndarray
+    peak_idx: np.ndarray
+    peak_prom: np.ndarray
+    segments: list[tuple[int, int]]
+
+
+def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
+    """Median of the samples in each grid cell (NaN where none), vectorised."""
+    out = np.full(n, np.nan)
+    if t.size == 0:
+        return out
+    cell = (t - g0) // step
+    order = np.lexsort((v, cell))
+    cell, v = cell[order], v[order]
+    uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)
+    out[uniq] = 0.5 * (v[first + (counts - 1) // 2] + v[first + counts // 2])
+    return out
+
+
+def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> _Night:
     step = p.grid_s * _US
     pad = 30 * _MIN_US
     g0 = (ps // step) * step - pad
@@ -538,241 +621,211 @@ def _score_night(
     cell_start = edges[:-1]
     in_period = (cell_start + step > ps) & (cell_start < pe)
 
-    # stages
+    # stages: staged nights read the awake stage; old-style nights read gaps between asleep
     asleep_cov = _coverage_s(data.asleep, edges)
-    awake_cov = _coverage_s(data.awake, edges)
     i0, i1 = np.searchsorted(data.staged_t, [ps, pe])
-    staged_night = bool(i1 > i0)
+    staged = bool(i1 > i0)
     half = p.stage_min_cover_s
-    if staged_night:
-        wake = in_period & (awake_cov >= half)
-    else:  # old-style export: awakenings are the gaps between asleep segments
+    if staged:
+        wake = in_period & (_coverage_s(data.awake, edges) >= half)
+    else:
         wake = in_period & (asleep_cov < half)
     asleep = in_period & (asleep_cov >= half) & ~wake
 
-    # heart rate: per-minute median, forward fill <= 5 min, medfilt(3)
+    # heart rate: per-minute median, forward fill <= 5 min, medfilt(3) per finite stretch
     j0, j1 = np.searchsorted(data.hr_t, [g0, g1])
-    hr_t, hr_v = data.hr_t[j0:j1], data.hr_v[j0:j1]
-    hr_raw = np.full(n, np.nan)
-    if hr_t.size:
-        cell = ((hr_t - g0) // step).astype(np.int64)
-        uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)
-        hr_raw[uniq] = hr_v[first]
-        for u, f, c in zip(uniq[counts > 1], first[counts > 1], counts[counts > 1], strict=True):
-            hr_raw[u] = float(np.median(hr_v[f : f + c]))
+    hr_raw = _minute_median(data.hr_t[j0:j1], data.hr_v[j0:j1], g0, step, n)
+    hr_raw = _medfilt_samples(
+        hr_raw, p.hr_medfilt_samples, p.hr_sample_medfilt_max_gap_s // p.grid_s
+    )
     has_raw = np.isfinite(hr_raw)
     last = np.maximum.accumulate(np.where(has_raw, np.arange(n), -1))
-    ffill_cells = p.hr_ffill_max_s // p.grid_s
-    ok = (last >= 0) & (np.arange(n) - last <= ffill_cells)
+    ok = (last >= 0) & (np.arange(n) - last <= p.hr_ffill_max_s // p.grid_s)
     src = np.where(ok, last, -1)
     hr_ff = np.where(ok, hr_raw[np.maximum(last, 0)], np.nan)
     hr_s = _medfilt_runs(hr_ff, p.hr_medfilt_samples)
 
-    # steps and activity
+    # steps and activity (active energy per minute, robust z against asleep minutes)
     steps, has_steps = _amount_per_cell(data.steps, edges)
     act, has_act = _amount_per_cell(data.act, edges)
-    act_z = np.full(n, np.nan)
+    act_z = np.full(n, -np.inf)
     if has_act:
         ref = act[asleep] if asleep.any() else act[in_period]
         med_act = float(np.median(ref)) if ref.size else 0.0
-        s_act = _robust_spread(ref, p.act_spread_floor_kcal_min)
-        act_z = (act - med_act) / s_act
+        act_z = (act - med_act) / _robust_spread(ref, p.act_spread_floor_kcal_min)
     walking_cell = steps >= p.walk_cadence_steps_min
+    walk_on, walk_off = _runs(walking_cell)
 
-    raw_mask = in_period & (wake | (np.nan_to_num(act_z, nan=-np.inf) >= p.act_z_min) | (steps > 0))
+    # Step B: candidate minutes, closing (on a padded array: no erosion at the edges), label
+    raw_mask = in_period & (wake | (act_z >= p.act_z_min) | (steps > 0))
     k = max(1, p.closing_s // p.grid_s)
-    padded = np.pad(raw_mask, k)
-    closed = ndimage.binary_closing(padded, structure=np.ones(k, dtype=bool))[k : k + n] & in_period
-
-    # night-level HR baseline and spread over asleep, non-candidate minutes
-    sleep_hr = hr_s[asleep & ~closed]
-    sleep_hr = sleep_hr[np.isfinite(sleep_hr)]
-    night_med = float(np.median(sleep_hr)) if sleep_hr.size else math.nan
-
-    bout_on, bout_off = _runs(raw_mask)
-    bout_len_s = (bout_off - bout_on) * p.grid_s
-
+    closed = (
+        ndimage.binary_closing(np.pad(raw_mask, k), structure=np.ones(k, dtype=bool))[k : k + n]
+        & in_period
+    )
     labels, _ = ndimage.label(closed)
-    out: list[dict] = []
+    segments = []
     for sl in ndimage.find_objects(labels):
         if sl is None:
             continue
-        t_on, t_off = sl[0].start, sl[0].stop
-        dur_s = (t_off - t_on) * p.grid_s
-        if dur_s < p.min_segment_s or dur_s > p.max_segment_s:
-            continue
-        out.append(
-            _score_segment(
-                p,
-                t_on,
-                t_off,
-                g0,
-                step,
-                n,
-                hr_s,
-                has_raw,
-                src,
-                asleep,
-                closed,
-                raw_mask,
-                in_period,
-                steps,
-                has_steps,
-                act_z,
-                has_act,
-                walking_cell,
-                night_med,
-                bout_on,
-                bout_len_s,
-                staged_night,
-                hr_raw,
-            )
-        )
-    return out, sleep_hr
+        dur_s = (sl[0].stop - sl[0].start) * p.grid_s
+        if p.min_segment_s <= dur_s <= p.max_segment_s:
+            segments.append((sl[0].start, sl[0].stop))
+
+    sleep_hr = hr_s[asleep & ~closed]
+    sleep_hr = sleep_hr[np.isfinite(sleep_hr)]
+    night_med = float(np.median(sleep_hr)) if sleep_hr.size else math.nan
+    bout_on, bout_off = _runs(raw_mask)
+
+    # abruptness evidence: HR peaks and prominences once per night (a constant baseline
+    # shift does not change prominence; wlen bounds the search to +-10 min)
+    peak_idx = peak_prom = np.zeros(0)
+    if segments and np.isfinite(hr_s).any():
+        fill = night_med if math.isfinite(night_med) else float(np.nanmedian(hr_s))
+        x = np.where(np.isfinite(hr_s), hr_s, fill)
+        wlen = 2 * (p.sustain_window_s // p.grid_s) + 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # PeakPropertyWarning: flat plateaus
+            peak_idx, props = signal.find_peaks(x, prominence=0.0, width=1, wlen=wlen)
+        peak_prom = props["prominences"]
+    return _Night(
+        g0=g0,
+        step=step,
+        n=n,
+        staged=staged,
+        in_period=in_period,
+        asleep=asleep,
+        raw_mask=raw_mask,
+        closed=closed,
+        hr_raw=hr_raw,
+        has_raw=has_raw,
+        src=src,
+        hr_s=hr_s,
+        night_med=night_med,
+        sleep_hr=sleep_hr,
+        steps=steps,
+        has_steps=has_steps,
+        walking_cell=walking_cell,
+        walk_on=walk_on,
+        walk_off=walk_off,
+        act_z=act_z,
+        has_act=has_act,
+        bout_on=bout_on,
+        bout_len_s=(bout_off - bout_on) * p.grid_s,
+        peak_idx=peak_idx,
+        peak_prom=peak_prom,
+        segments=segments,
+    )
 
 
-def _score_segment(
-    p: CrampParams,
-    t_on: int,
-    t_off: int,
-    g0: int,
-    step: int,
-    n: int,
-    hr_s: np.ndarray,
-    has_raw: np.ndarray,
-    src: np.ndarray,
-    asleep: np.ndarray,
-    closed: np.ndarray,
-    raw_mask: np.ndarray,
-    in_period: np.ndarray,
-    steps: np.ndarray,
-    has_steps: bool,
-    act_z: np.ndarray,
-    has_act: bool,
-    walking_cell: np.ndarray,
-    night_med: float,
-    bout_on: np.ndarray,
-    bout_len_s: np.ndarray,
-    staged_night: bool,
-    hr_raw: np.ndarray,
-) -> dict:
-    cells = lambda sec: int(sec // p.grid_s)  # noqa: E731
+def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams) -> dict:
+    def cells(sec: float) -> int:
+        return int(sec // p.grid_s)
+
+    n = c.n
     dur_min = (t_off - t_on) * p.grid_s / 60.0
 
-    # --- baseline at onset: preceding 30 min of asleep, non-candidate minutes
+    # --- Step A baseline at onset: preceding 30 min of asleep, non-candidate minutes
     b0 = max(0, t_on - cells(p.baseline_window_s))
-    pre = hr_s[b0:t_on][(asleep & ~closed)[b0:t_on]]
+    pre = c.hr_s[b0:t_on][(c.asleep & ~c.closed)[b0:t_on]]
     pre = pre[np.isfinite(pre)]
-    if pre.size >= cells(p.baseline_min_s):
-        b_hr = float(np.median(pre))
-    else:
-        b_hr = night_med
+    b_hr = float(np.median(pre)) if pre.size >= cells(p.baseline_min_s) else c.night_med
 
-    # --- HR missing and watch-off
+    # --- HR coverage
     m0, m1 = (
         max(0, t_on - cells(p.hr_missing_before_s)),
         min(n, t_off + cells(p.hr_missing_after_s)),
     )
-    hr_missing_frac = float(np.mean(~np.isfinite(hr_s[m0:m1])))
-    raw_in_segment = bool(has_raw[t_on:t_off].any())
+    hr_missing_frac = float(np.mean(~np.isfinite(c.hr_s[m0:m1])))
+    raw_in_segment = bool(c.has_raw[t_on:t_off].any())
 
-    # --- dHR: max over [t_on, t_off + 3), ignoring HR sampled during walking minutes
+    # --- dHR over [t_on, t_off + 3 min], ignoring HR sampled during walking minutes
     w1 = min(n, t_off + cells(p.hr_peak_after_s))
-    win = hr_s[t_on:w1].copy()
-    win_src = src[t_on:w1]
-    walk_sourced = np.where(win_src >= 0, walking_cell[np.maximum(win_src, 0)], False)
-    win[walk_sourced] = np.nan
-    dhr = math.nan
-    peak_idx = None
+    win = c.hr_s[t_on:w1]
+    win_src = c.src[t_on:w1]
+    walk_sourced = (win_src >= 0) & c.walking_cell[np.maximum(win_src, 0)]
+    win = np.where(walk_sourced, np.nan, win)
+    dhr, peak = math.nan, None
     if math.isfinite(b_hr) and np.isfinite(win).any():
         rel = int(np.nanargmax(win))
-        peak_idx = t_on + rel
+        peak = t_on + rel
         dhr = float(win[rel] - b_hr)
-
-    # HR terms are used only with enough HR, a baseline and a rise measured at rest
     hr_usable = hr_missing_frac <= p.hr_missing_max_frac and math.isfinite(dhr)
 
     # --- sustained elevation after the segment
-    s1 = min(n, t_off + cells(p.sustain_window_s))
-    post = hr_s[t_off:s1]
+    post = c.hr_s[t_off : min(n, t_off + cells(p.sustain_window_s))]
     hr_sustain_min = (
         float(np.sum(np.isfinite(post) & (post - b_hr >= p.sustain_delta_bpm))) * p.grid_s / 60.0
         if math.isfinite(b_hr)
         else math.nan
     )
 
-    # --- abruptness: slope from the last raw sample before the peak to the peak's sample
-    slope = math.nan
-    prominence = math.nan
-    if peak_idx is not None:
-        peak_src = int(src[peak_idx])
-        prev_raw = np.flatnonzero(has_raw[:peak_src])
-        if prev_raw.size and peak_src > prev_raw[-1]:
+    # --- abruptness (evidence): slope into the peak sample, prominence of peaks in the window
+    slope = prominence = math.nan
+    if peak is not None:
+        peak_src = int(c.src[peak])
+        prev_raw = np.flatnonzero(c.has_raw[max(0, peak_src - 60) : peak_src])
+        if prev_raw.size:
+            prev = max(0, peak_src - 60) + int(prev_raw[-1])
             slope = float(
-                (hr_raw[peak_src] - hr_raw[prev_raw[-1]])
-                / ((peak_src - prev_raw[-1]) * p.grid_s / 60.0)
+                (c.hr_raw[peak_src] - c.hr_raw[prev]) / ((peak_src - prev) * p.grid_s / 60.0)
             )
-        lo = max(0, t_on - cells(p.sustain_window_s))
-        x = np.nan_to_num(hr_s[lo:s1] - b_hr, nan=0.0)
-        pk, props = signal.find_peaks(x, prominence=0.0, width=1)
-        near = (pk + lo >= t_on) & (pk + lo < w1)
+        near = (c.peak_idx >= t_on) & (c.peak_idx < w1)
         if near.any():
-            prominence = float(np.max(props["prominences"][near]))
+            prominence = float(c.peak_prom[near].max())
 
-    # --- movement
-    seg_steps = steps[t_on:t_off]
-    steps_tot = float(seg_steps.sum()) if has_steps else math.nan
-    walk_run = 0
-    for a, b in zip(*_runs(walking_cell[t_on:t_off]), strict=True):
-        walk_run = max(walk_run, b - a)
+    # --- movement: steps, walking (>= 2 consecutive minutes at >= 40/min, or >= 60 steps)
+    seg_steps = c.steps[t_on:t_off]
+    steps_tot = float(seg_steps.sum()) if c.has_steps else math.nan
+    overlap = np.minimum(c.walk_off, t_off) - np.maximum(c.walk_on, t_on)
+    walk_run = int(overlap.max()) if overlap.size else 0
     walk = bool(
-        has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps)
+        c.has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps)
     )
-    act_peak = float(np.nanmax(act_z[t_on:t_off])) if has_act else math.nan
-    moving = np.flatnonzero(
-        (seg_steps > 0) | (np.nan_to_num(act_z[t_on:t_off], nan=-np.inf) >= p.act_z_min)
-    )
-    arousal_end = t_on
-    if moving.size:
-        arousal_end = max(arousal_end, t_on + int(moving[-1]))
-    if peak_idx is not None and hr_usable:
-        arousal_end = max(arousal_end, min(peak_idx, t_off - 1))
+    seg_act = c.act_z[t_on:t_off]
+    act_peak = float(seg_act.max()) if c.has_act else math.nan
+    moving = np.flatnonzero((seg_steps > 0) | (seg_act >= p.act_z_min))
+    arousal_end = t_on + int(moving[-1]) if moving.size else t_on
+    if peak is not None and hr_usable:
+        arousal_end = max(arousal_end, min(peak, t_off - 1))
     wake_after_min = max(0.0, (t_off - arousal_end - 1) * p.grid_s / 60.0)
 
     # --- background restlessness and PLM-like periodicity
-    r0, r1 = max(0, t_on - cells(p.restless_window_s)), min(n, t_off + cells(p.restless_window_s))
-    around = in_period[r0:r1].copy()
+    r0 = max(0, t_on - cells(p.restless_window_s))
+    r1 = min(n, t_off + cells(p.restless_window_s))
+    around = c.in_period[r0:r1].copy()
     around[t_on - r0 : t_off - r0] = False
-    restless_frac = float(raw_mask[r0:r1][around].mean()) if around.any() else 0.0
-    in_win = (bout_on >= r0) & (bout_on < r1)
-    short = bout_len_s <= p.plm_short_bout_max_s
-    n_short = int(np.sum(in_win & short))
-    in_seg = (bout_on >= t_on) & (bout_on < t_off)
-    seg_longest_s = int(bout_len_s[in_seg].max()) if in_seg.any() else 0
+    restless_frac = float(c.raw_mask[r0:r1][around].mean()) if around.any() else 0.0
+    in_win = (c.bout_on >= r0) & (c.bout_on < r1)
+    n_short = int(np.sum(in_win & (c.bout_len_s <= p.plm_short_bout_max_s)))
+    in_seg = (c.bout_on >= t_on) & (c.bout_on < t_off)
+    seg_longest_s = int(c.bout_len_s[in_seg].max()) if in_seg.any() else 0
 
-    # --- confounders
+    # --- explicit confounders
+    surge = hr_usable and (
+        (dhr >= p.hr_rise_min_bpm or dhr / b_hr >= p.hr_rise_min_frac)
+        and dhr >= p.hr_rise_min_spread * s_hr
+    )
     suppressed_by = None
-    present: list[str] = []
     if not raw_in_segment and hr_missing_frac > p.hr_missing_max_frac:
         suppressed_by = "watch_off"
     elif n_short >= p.plm_min_bouts and seg_longest_s <= p.plm_short_bout_max_s:
         suppressed_by = "restless_plm_like"
-    elif hr_usable and dhr < p.hr_rise_min_bpm and dhr / b_hr < p.hr_rise_min_frac:
+    elif hr_usable and not surge:
         suppressed_by = "rollover_or_phone"
-    if walk:
-        present.append("bathroom_trip")
+    present = ["bathroom_trip"] if walk else []
 
-    # --- Step D
+    # --- Step D logistic confidence
     terms: dict[str, float] = {"intercept": p.w_intercept}
     if hr_usable:
         terms["hr_rise"] = p.w_hr_rise * min(max(dhr, 0.0) / p.hr_rise_scale_bpm, p.term_cap)
         terms["hr_sustain"] = p.w_hr_sustain * min(
             hr_sustain_min / p.hr_sustain_scale_min, p.term_cap
         )
-    if has_act and math.isfinite(act_peak):
+    if c.has_act and math.isfinite(act_peak) and not walk:  # walking explains the activity
         terms["act_peak"] = p.w_act_peak * min(max(act_peak, 0.0) / p.act_peak_scale, p.term_cap)
     terms["duration"] = p.w_duration * math.log1p(dur_min)
-    if has_steps and 0 < steps_tot <= p.few_steps_max:
+    if c.has_steps and 0 < steps_tot <= p.few_steps_max:
         terms["few_steps"] = p.w_few_steps
     if walk:
         terms["walk"] = p.w_walk
@@ -786,22 +839,22 @@ def _score_segment(
         caps.append("hr_missing")
     if suppressed_by is not None:
         confidence = 0.0
-    label = label_for(confidence)
 
-    ruled_out = [c for c in CONFOUNDERS if c != suppressed_by and c not in present]
     evidence = {
         "method": "brief7.1_minute_export",
         "params": p.name,
-        "night_staged": staged_night,
+        "night_staged": c.staged,
         "hr_rise_bpm": _r(dhr),
         "hr_rise_frac": _r(dhr / b_hr if math.isfinite(dhr) and b_hr else math.nan, 3),
+        "hr_rise_z": _r(dhr / s_hr if math.isfinite(dhr) else math.nan),
         "hr_baseline_bpm": _r(b_hr),
-        "hr_spread_bpm": None,  # filled in by the caller (batched MAD over the night)
+        "hr_spread_bpm": _r(s_hr),
         "hr_sustain_min": _r(hr_sustain_min),
         "hr_onset_slope_bpm_min": _r(slope),
         "hr_peak_prominence_bpm": _r(prominence),
         "hr_missing_frac": _r(hr_missing_frac, 3),
         "act_peak_z": _r(act_peak),
+        "act_explained_by_walk": bool(walk and c.has_act),
         "steps": _r(steps_tot, 1),
         "walk": walk,
         "wake_s": _r(dur_min * 60.0, 0),
@@ -811,17 +864,19 @@ def _score_segment(
         "logit": _r(logit, 3),
         "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
         "confidence_caps": caps,
-        "confounders_ruled_out": ruled_out,
+        "confounders_ruled_out": [
+            x for x in CONFOUNDERS if x != suppressed_by and x not in present
+        ],
         "confounders_present": present,
         "suppressed_by": suppressed_by,
     }
     return {
-        "start_us": int(g0 + t_on * step),
-        "end_us": int(g0 + t_off * step),
+        "start_us": int(c.g0 + t_on * c.step),
+        "end_us": int(c.g0 + t_off * c.step),
         "confidence": round(confidence, 4),
-        "label": label,
+        "label": label_for(confidence),
         "suppressed_by": suppressed_by,
-        "evidence": evidence,
+        "evidence": json.dumps(evidence),
     }
 
 

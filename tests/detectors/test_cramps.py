@@ -57,7 +57,8 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert row["label"] == "likely" and row["confidence"] >= 0.7
     assert row["detector_version"] == "cramp-0.1"
     ev = evidence(eps)
-    assert ev["hr_rise_bpm"] == pytest.approx(25.0, abs=1.5)
+    # samples ..., 55 (02:57), 80 (03:02), 75 (03:07): the 3-sample median keeps 75 -> +20
+    assert ev["hr_rise_bpm"] == pytest.approx(20.0, abs=1.5)
     assert ev["hr_sustain_min"] >= 5
     assert ev["steps"] == pytest.approx(12.0)
     assert ev["wake_s"] == 480
@@ -110,6 +111,17 @@ def test_rollover_or_phone_wake_without_hr_surge_gives_no_episode() -> None:
     eps, cand = run(seg, heart_rate())  # HR stays at baseline
     assert eps.height == 0
     assert cand["suppressed_by"].to_list() == ["rollover_or_phone"]
+
+
+def test_single_sample_ppg_artefact_during_a_wake_is_not_a_surge() -> None:
+    # a phone-reading wake with one 92-bpm sample between two normal ones (5-min sampling)
+    seg = staged_night(awake=[("03:00", "03:06")])
+    eps, cand = run(seg, heart_rate({"03:02": 92}))
+    assert eps.height == 0
+    assert cand["suppressed_by"].to_list() == ["rollover_or_phone"]
+    # two consecutive elevated samples are physiology, not an artefact
+    _, cand2 = run(seg, heart_rate({"03:02": 92, "03:07": 90, "03:12": 80}))
+    assert cand2["suppressed_by"][0] is None
 
 
 def test_restless_night_of_repeated_one_minute_wakes_gives_no_episode() -> None:
