@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -181,8 +181,10 @@ def detect_nocturnal_cramps(
        as the brief specifies, with edge padding (medfilt's zero padding biases the ends).
        Local baseline ``b_hr`` = median of the filtered HR over the preceding 30 min of
        asleep, non-candidate minutes (falls back to the night's asleep median when fewer than
-       5 such minutes exist); spread ``s_hr = max(median_abs_deviation(scale="normal"), 2)``.
-       Activity = active energy per minute, robust z against the night's asleep minutes.
+       5 such minutes exist); spread ``s_hr = max(median_abs_deviation(scale="normal"), 2)``
+       over the night's asleep minutes (one batched ``scipy.stats.median_abs_deviation`` call
+       for all nights). Activity = active energy per minute, robust z (same MAD formula)
+       against the night's asleep minutes.
     B. Candidate minutes: recorded ``awake`` stage (staged nights) or, in old-style nights that
        only have ``in_bed``/``asleep``, minutes inside the period not covered by ``asleep``;
        or activity z >= 3; or any steps. ``scipy.ndimage.binary_closing`` (3 samples, on a
@@ -197,15 +199,19 @@ def detect_nocturnal_cramps(
        ``steps`` and ``walk``, ``wake_s``, ``wake_after_s``, ``restless_frac``,
        ``hr_missing_frac``.
     D. Confidence: the brief's logistic score (weights grade D; see ``CrampParams``); if
-       ``hr_missing_frac > 0.5`` the HR terms are dropped and confidence is capped at 0.5.
+       ``hr_missing_frac > 0.5`` (or no HR at rest) the HR terms are dropped and confidence is
+       capped at 0.5. When walking fired, the activity term is dropped too: walking explains
+       the active energy (Apple's active energy rises 15-20 robust SDs while walking, which
+       would otherwise cancel the walk penalty the brief relies on for bathroom trips).
 
     Explicit confounders (each listed in ``confounders_ruled_out`` when checked and absent):
 
     * ``watch_off``: no raw HR sample inside the segment and HR missing over more than half of
       the window -> suppressed. Gaps with no stage and no HR are never candidates in staged
       nights, so a removed watch is neither sleep nor a cramp.
-    * ``rollover_or_phone``: HR available but the rise is below 10 bpm and below 10 %
-      (a wake without an HR surge) -> suppressed.
+    * ``rollover_or_phone``: HR available but no surge: the rise is below 10 bpm and below
+      10 % of baseline (brief 7.2), or below 3 x ``s_hr`` (grade D: the maximum of a few noisy
+      samples over a long phone-reading wake is not a surge) -> suppressed.
     * ``restless_plm_like``: the segment is made only of short (<= 2 min) wake bouts and
       belongs to >= 4 such bouts within +-30 min (periodic, PLM/RLS-like) -> suppressed.
       A cramp is single and non-periodic (brief 6.1).
@@ -885,8 +891,3 @@ def _r(x: float, nd: int = 2) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return round(float(x), nd)
-
-
-def params_table(params: CrampParams = CrampParams()) -> list[tuple[str, object]]:
-    """``(field, value)`` pairs of a parameter set (for docs and the dashboard)."""
-    return list(asdict(params).items())
