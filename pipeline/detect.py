@@ -88,7 +88,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
     p = [participant_id, t_lo, t_hi]
     return {
         "samples": _load(con,
-            "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value FROM samples "
+            "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value, source FROM samples "
             "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
             "AND list_contains($4, metric) ORDER BY metric, start_utc", p + [metrics]),
         "sleep_segments": _load(con,

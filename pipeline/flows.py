@@ -131,8 +131,9 @@ def nightly(inbox: str, db: str | None = None, participant_id: str | None = None
     publish_task(db_path)
     with store.connect(db_path) as con:
         counts = store.table_counts(con)
-    print(format_summary(imports, detection, counts))
-    return {"imports": imports, "detection": detection, "counts": counts}
+    summary = format_summary(imports, detection, counts)
+    print(summary)
+    return {"imports": imports, "detection": detection, "counts": counts, "summary": summary}
 
 
 if __name__ == "__main__":  # a crontab line can call: python -m pipeline.flows INBOX [DB]

@@ -168,7 +168,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
                     con.unregister("_crampwatch_rej")
                 res.rows_rejected += frame.height
             elif batch.table == "participants":
-                upsert_participants(con, frame)
+                res.rows_accepted += upsert_participants(con, frame)
             elif batch.table in NATURAL_KEYS:
                 if batch.table != "participant_locations":
                     frame = frame.with_columns(pl.lit(import_id, pl.Int64).alias("import_id"))

@@ -25,7 +25,7 @@ def _counts(db) -> dict[str, int]:
         return store.table_counts(con)
 
 
-def test_nightly_ingests_detects_and_publishes(inbox, tmp_path, capsys):
+def test_nightly_ingests_detects_and_publishes(inbox, tmp_path):
     db = tmp_path / "cw.duckdb"
     before = _tree_digest(inbox)
     out = nightly(str(inbox), str(db))
@@ -50,7 +50,8 @@ def test_nightly_ingests_detects_and_publishes(inbox, tmp_path, capsys):
         # participants got their metadata from participants.csv
         assert con.execute("SELECT count(*) FROM participants WHERE tz IS NOT NULL").fetchone()[0] == 2
     assert snapshot_path(db).exists()
-    assert "crampwatch nightly run" in capsys.readouterr().out
+    assert out["summary"].startswith("crampwatch nightly run")
+    assert "skipped 2" in out["summary"]
 
 
 def test_reimport_changes_nothing_and_is_ledgered(inbox, tmp_path):
