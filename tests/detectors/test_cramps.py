@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -336,17 +335,10 @@ def _synthetic_cohort(n_participants: int, n_nights: int) -> tuple[pl.DataFrame,
     return seg, smp
 
 
-def test_performance_two_participants_ninety_nights() -> None:
+def test_two_participants_ninety_nights_of_clean_sleep() -> None:
+    """A 2 x 90-night cohort gives one period per night (speed: benchmarks/detect.py)."""
     seg, smp = _synthetic_cohort(2, 90)
-    detect_nocturnal_cramps(
-        smp.head(200), seg.head(8), detect_sleep_periods(seg.head(8))
-    )  # warm-up
-    timings = []
-    for _ in range(3):  # best of 3 (timeit convention): the box is shared with other jobs
-        t0 = time.perf_counter()
-        periods = detect_sleep_periods(seg)
-        eps = detect_nocturnal_cramps(smp, seg, periods)
-        timings.append(time.perf_counter() - t0)
+    periods = detect_sleep_periods(seg)
+    eps = detect_nocturnal_cramps(smp, seg, periods)
     assert periods.height == 180
     assert eps.schema == pl.Schema(EPISODE_SCHEMA)
-    assert min(timings) < 1.0, f"2 x 90 nights took {min(timings):.2f} s"
