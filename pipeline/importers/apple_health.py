@@ -251,6 +251,10 @@ def _decode_column(df: pl.DataFrame, col: str, extra=None) -> pl.DataFrame:
 #: attributes per <Record> in the first split pass (Apple writes at most 9)
 _MAX_ATTRS = 9
 _ATTR_TOKEN = r'''[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')'''
+#: the memory address Apple prints into every device description changes between exports
+#: (and between records), so it is removed to keep the natural key stable across re-exports
+_DEVICE_POINTER = r"HKDevice: 0x[0-9a-fA-F]+"
+
 _RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "unit": "unit",
                  "startDate": "start", "endDate": "end", "value": "value"}
 _FIRST_NAME = re.compile(r"Record\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
@@ -623,7 +627,8 @@ class AppleHealthReader(Iterator[Batch]):
             df = _decode_column(df, col)
         df = _decode_column(df.with_columns(unit=pl.col("original_unit")), "unit",
                             extra=_unit_key)
-        df = df.with_columns(pl.col("source").fill_null(""), pl.col("device").fill_null(""))
+        df = df.with_columns(pl.col("source").fill_null(""),
+                             pl.col("device").fill_null("").str.replace(_DEVICE_POINTER, "HKDevice"))
 
         # malformed tags
         bad = df.filter("malformed")
@@ -771,7 +776,7 @@ class AppleHealthReader(Iterator[Batch]):
         self._workout_rows.append((
             self.ctx.participant_id, _snake(a["workoutActivityType"]), start[0], end[0],
             start[1], duration_s, energy, distance, a.get("sourceName", ""),
-            a.get("device", ""),
+            re.sub(_DEVICE_POINTER, "HKDevice", a.get("device", "")),
         ))
         self.summary.workouts += 1
 
