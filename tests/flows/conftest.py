@@ -19,10 +19,10 @@ def prefect_harness():
             yield
 
 
-@pytest.fixture()
-def inbox(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> Path:
     """A copy of the bundled sample inbox plus files no importer recognises."""
-    dst = tmp_path / "inbox"
+    dst = tmp_path_factory.mktemp("flows") / "inbox"
     shutil.copytree(SAMPLE_DATA / "inbox", dst)
     (dst / "README.md").write_text("# my exports\nput files here\n")
     (dst / "fetch.sh").write_text("#!/bin/sh\necho hi\n")

@@ -25,10 +25,16 @@ def _counts(db) -> dict[str, int]:
         return store.table_counts(con)
 
 
-def test_nightly_ingests_detects_and_publishes(inbox, tmp_path):
-    db = tmp_path / "cw.duckdb"
+@pytest.fixture(scope="module")
+def built(inbox, tmp_path_factory):
+    """The nightly flow run once on the sample inbox: (inbox digest before, result, db)."""
+    db = tmp_path_factory.mktemp("db") / "cw.duckdb"
     before = _tree_digest(inbox)
-    out = nightly(str(inbox), str(db))
+    return before, nightly(str(inbox), str(db)), db
+
+
+def test_nightly_ingests_detects_and_publishes(inbox, built):
+    before, out, db = built
     assert _tree_digest(inbox) == before, "the inbox must never be changed"
 
     by_path = {Path(r["path"]).name: r for r in out["imports"]}
@@ -67,21 +73,8 @@ def test_reimport_changes_nothing_and_is_ledgered(inbox, tmp_path):
     assert second["imports"] == first["imports"] + 1
 
 
-def test_detect_only_recomputes_changed_nights(inbox, tmp_path):
-    db = tmp_path / "cw.duckdb"
-    nightly(str(inbox), str(db))
-    again = detect(str(db))
-    assert again["participants"] == 0 and again["episodes_written"] == 0
-    full = detect(str(db), full=True)
-    assert full["participants"] == 2 and full["episodes_written"] > 0
-    with store.connect(db, read_only=True) as con:
-        n = con.execute("SELECT count(*), count(DISTINCT episode_id) FROM episodes").fetchone()
-    assert n[0] == n[1] > 0
-
-
-def test_cli_sql_prints_both_kinds_and_refuses_writes(inbox, tmp_path):
-    db = tmp_path / "cw.duckdb"
-    nightly(str(inbox), str(db))
+def test_cli_sql_prints_both_kinds_and_refuses_writes(built):
+    _, _, db = built
     runner = CliRunner()
     res = runner.invoke(cli, ["sql", "--db", str(db), "select kind, count(*) from episodes group by 1 order by 1"])
     assert res.exit_code == 0, res.output
@@ -89,6 +82,17 @@ def test_cli_sql_prints_both_kinds_and_refuses_writes(inbox, tmp_path):
     res = runner.invoke(cli, ["sql", "--db", str(db), "delete from episodes"])
     assert res.exit_code != 0
     assert _counts(db)["episodes"] > 0
+
+
+def test_detect_only_recomputes_changed_nights(built):
+    _, _, db = built
+    again = detect(str(db))
+    assert again["participants"] == 0 and again["episodes_written"] == 0
+    full = detect(str(db), full=True)
+    assert full["participants"] == 2 and full["episodes_written"] > 0
+    with store.connect(db, read_only=True) as con:
+        n = con.execute("SELECT count(*), count(DISTINCT episode_id) FROM episodes").fetchone()
+    assert n[0] == n[1] > 0
 
 
 @pytest.mark.parametrize("command", ["ingest", "detect", "run", "dashboard", "sql", "demo"])
