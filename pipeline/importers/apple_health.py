@@ -167,7 +167,15 @@ PARTICIPANTS_SCHEMA = {"participant_id": pl.String, "sex": pl.String, "birth_yea
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """True for an Apple Health export.xml (or the export.xml member of export.zip)."""
+    """True for an Apple Health export.xml (or the export.xml member of export.zip).
+
+    The file must start as XML (``<?xml`` or ``<!DOCTYPE`` after an optional BOM) and
+    carry the ``HealthData`` root, so a text file that merely mentions it is not taken.
+    """
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not (start.startswith(b"<?xml") or start.startswith(b"<!DOCTYPE")
+            or start.startswith(b"<HealthData")):
+        return False
     return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
 
 

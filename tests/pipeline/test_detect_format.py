@@ -93,3 +93,13 @@ def test_unrelated_files_are_not_recognised(tmp_path, name, content):
     with pytest.raises(ImportFormatError) as err:
         detect_format(path)
     assert str(path) in str(err.value)
+
+
+def test_text_mentioning_healthdata_is_not_an_apple_export(tmp_path):
+    from pipeline.importers import apple_health
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("Apple exports start with <HealthData locale=...>\n")
+    with pytest.raises(ImportFormatError, match="notes.md"):
+        detect_format(notes)
+    assert apple_health.sniff(b'<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n', "export.xml")
