@@ -81,7 +81,7 @@ def sidebar(people) -> None:
         st.session_state["participant_tz"] = tz[st.session_state[state.PARTICIPANT_KEY]]
         source = state.data_source(state.db_path())
         if source is not None:
-            st.caption(f"Data: `{source[0].name}`, published {source[1]:%Y-%m-%d %H:%M}")
+            st.caption(f"Data: `{source[0].name}`, written {source[1]:%Y-%m-%d %H:%M %Z}")
         st.caption("“Likely” and “possible” are detector confidence bands (≥ 0.7 and "
                    "0.4–0.7), not diagnoses. Discuss symptoms with a clinician.")
 

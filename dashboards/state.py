@@ -38,7 +38,7 @@ def data_source(path: Path) -> tuple[Path, datetime] | None:
     """The file a reader opens now (snapshot, else store) and its modification time."""
     for p in (snapshot_path(path), path):
         if p.exists():
-            return p, datetime.fromtimestamp(os.stat(p).st_mtime)
+            return p, datetime.fromtimestamp(os.stat(p).st_mtime).astimezone()
     return None
 
 
