@@ -11,6 +11,7 @@ import polars as pl
 
 #: unit suffixes of column / evidence keys (longest match wins) -> unit shown to the reader
 UNIT_SUFFIXES: dict[str, str] = {
+    "bpm_min": "bpm/min",
     "pct_bm": "% body mass",
     "per_min": "/min",
     "w_m2": "W/m²",
@@ -35,6 +36,8 @@ UNIT_SUFFIXES: dict[str, str] = {
     "g": "g",
     "m": "m",
     "z": "z (robust SD)",
+    "frac": "fraction (0–1)",
+    "count": "count",
 }
 _SUFFIXES = sorted(UNIT_SUFFIXES, key=lambda k: -len(k.split("_")))
 
@@ -86,7 +89,7 @@ def format_value(value: Any) -> str:
             return "—"
         return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, list):
-        return ", ".join(format_value(v) for v in value)
+        return ", ".join(format_value(v) for v in value) if value else "none"
     return str(value)
 
 
@@ -115,17 +118,26 @@ def parse_evidence(evidence: str | dict | None) -> dict[str, Any]:
     return dict(_flatten(evidence))
 
 
+#: evidence keys about the model rather than the body: shown under "details"
+DETAIL_KEYS = frozenset({"method", "params", "logit", "confidence_caps", "suppressed_by",
+                         "night_staged", "detector_version"})
+
+
 def evidence_table(evidence: str | dict | None) -> pl.DataFrame:
-    """One row per evidence key: ``signal`` (readable), ``value``, ``unit``, ``key`` (raw)."""
+    """One row per evidence key: ``signal`` (readable), ``value``, ``unit``, ``key`` (raw) and
+    ``detail`` (True for model internals: nested keys such as ``logit_terms.*`` and
+    :data:`DETAIL_KEYS`), in the detector's order."""
     rows = []
     for key, value in parse_evidence(evidence).items():
         leaf = key.rsplit(".", 1)[-1]
         name, unit = split_unit(leaf)
         prefix = key[: -len(leaf)]
         rows.append({"signal": humanize(prefix + name), "value": format_value(value),
-                     "unit": unit, "key": key})
+                     "unit": unit, "key": key,
+                     "detail": "." in key or key in DETAIL_KEYS})
     return pl.DataFrame(rows, schema={"signal": pl.String, "value": pl.String,
-                                      "unit": pl.String, "key": pl.String})
+                                      "unit": pl.String, "key": pl.String,
+                                      "detail": pl.Boolean})
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -170,33 +182,46 @@ def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
-    """Dehydration episodes with their evidence spread into readable, unit-labelled columns.
+#: dehydration evidence shown as table columns (first matching key per concept); the rest is
+#: in the per-day evidence table. Patterns cover the detector's keys and older spellings.
+DEHYDRATION_HEADLINE = (
+    ("Level detail", r"^level$"),
+    ("Heat index max (°F)", r"^(heat_index|hi)_max_f$"),
+    ("Hours HI ≥ 80 °F", r"^(exposed_)?(hours_)?hi_ge_80f(_h)?$"),
+    ("Sweat (% body mass)", r"^sweat(_loss)?_pct_bm$"),
+    ("Fluid deficit (% body mass)", r"^(fluid_)?deficit_pct_bm$"),
+    ("Body-mass change (%)", r"^(body_)?mass_change_pct$"),
+    ("Corroboration", r"^corroboration$"),
+)
 
-    Numeric evidence stays numeric (sortable, right-aligned); anything else becomes text.
-    """
+
+def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
+    """One row per dehydration day: level, confidence, the headline evidence (heat index,
+    sweat, fluid deficit, body-mass change, where the detector reported them) and the day's
+    outdoor weather. Numbers stay numeric; a missing value stays null."""
     base = {"day": pl.Date, "label": pl.String, "confidence": pl.Float64}
     if days.height == 0:
         return pl.DataFrame(schema=base)
     rows: list[dict[str, Any]] = []
     for row in days.iter_rows(named=True):
+        evidence = parse_evidence(row["evidence"])
         out: dict[str, Any] = {"day": row["local_date"], "label": row["label"],
                                "confidence": row["confidence"]}
-        for key, value in parse_evidence(row["evidence"]).items():
-            leaf = key.rsplit(".", 1)[-1]
-            name, unit = split_unit(leaf)
-            col = humanize(key[: -len(leaf)] + name)
-            out[f"{col} ({unit})" if unit else col] = value
+        for column, pattern in DEHYDRATION_HEADLINE:
+            key = next((k for k in evidence if re.match(pattern, k)), None)
+            out[column] = evidence.get(key) if key else None
+            if isinstance(out[column], str):
+                out[column] = out[column].replace("_", " ")
         for key, label in (("outdoor_temp_max_c", "Outdoor temp max (°C)"),
                            ("outdoor_apparent_temp_max_c", "Outdoor apparent temp max (°C)"),
                            ("outdoor_rh_mean_pct", "Outdoor RH mean (%)")):
-            if row.get(key) is not None:
-                out[label] = round(row[key], 1)
+            out[label] = None if row.get(key) is None else round(row[key], 1)
         rows.append(out)
     columns: dict[str, pl.Series] = {}
-    names = list(dict.fromkeys(k for r in rows for k in r))
-    for name in names:
-        values = [r.get(name) for r in rows]
+    for name in rows[0]:
+        values = [r[name] for r in rows]
+        if all(v is None for v in values) and name not in base:
+            continue  # a concept this detector does not report
         if name in base:
             columns[name] = pl.Series(name, values, dtype=base[name])
         elif all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))

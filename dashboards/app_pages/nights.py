@@ -60,18 +60,56 @@ NIGHTS_COLUMNS = {
 }
 
 
-def choose_night(pid: str, nights: pl.DataFrame) -> date:
+def choose_night(pid: str, nights: pl.DataFrame) -> date | None:
     """Nights table, newest first; the selected row (default: newest) is returned."""
-    key = f"nights_table_{pid}"
+    flagged_only = st.toggle(
+        "Only nights with a cramp episode, a journal cramp or a dehydration day before",
+        key=f"nights_flagged_only_{pid}")
+    if flagged_only:
+        nights = nights.filter(pl.col("cramp_episodes").gt(0) | pl.col("journal_cramp")
+                               | pl.col("dehydration_day_before"))
+        if nights.height == 0:
+            st.info("No night with a cramp episode, a journal cramp or a dehydration day "
+                    "before.")
+            return None
+    # one selection state per participant and filter: row numbers mean different nights
+    key = f"nights_table_{pid}{'_flagged' if flagged_only else ''}"
     selection = st.dataframe(
         nights_table(nights), key=key, hide_index=True, column_config=NIGHTS_COLUMNS,
         on_select="rerun", selection_mode="single-row-required",
         selection_default={"selection": {"rows": [0]}},
-        height=min(36 + 35 * nights.height, 320), placeholder="—",
+        height=_table_height(nights.height, max_rows=8), placeholder="—",
     )
     rows = selection.selection.rows if selection is not None else []
     index = rows[0] if rows and rows[0] < nights.height else 0
     return nights.get_column("night_of")[index]
+
+
+def _table_height(rows: int, max_rows: int = 30) -> int:
+    """Pixel height showing ``rows`` rows without an inner scrollbar (up to ``max_rows``)."""
+    return 38 + 35 * max(1, min(rows, max_rows))
+
+
+EVIDENCE_COLUMNS = {
+    "signal": st.column_config.TextColumn("Evidence"),
+    "value": st.column_config.TextColumn("Value"),
+    "unit": st.column_config.TextColumn("Unit"),
+    "key": st.column_config.TextColumn("Key", help="Key in the episode's evidence JSON"),
+}
+
+
+def evidence_view(evidence: str | None, *, key: str) -> None:
+    """Body signals as a table; model internals (method, logit terms...) in an expander."""
+    table = evidence_table(evidence)
+    signals = table.filter(~pl.col("detail")).drop("detail")
+    details = table.filter(pl.col("detail")).drop("detail")
+    st.dataframe(signals, hide_index=True, width="stretch", column_config=EVIDENCE_COLUMNS,
+                 key=f"evidence_{key}", height=_table_height(signals.height))
+    if details.height:
+        with st.expander("Model details"):
+            st.dataframe(details, hide_index=True, width="stretch",
+                         column_config=EVIDENCE_COLUMNS, key=f"evidence_details_{key}",
+                         height=_table_height(details.height))
 
 
 def journal_line(entry: dict) -> str:
@@ -131,15 +169,7 @@ def night_view(pid: str, night_of: date) -> None:
                 f"{md_escape(ep['label'].capitalize())} cramp episode · confidence **{ep['confidence']:.2f}**"
                 f" · {hhmm(ep['start_local'])}–{hhmm(ep['end_local'])} local "
                 f"({minutes:.0f} min)")
-            st.dataframe(
-                evidence_table(ep["evidence"]), hide_index=True, width="stretch",
-                column_config={
-                    "signal": st.column_config.TextColumn("Evidence"),
-                    "value": st.column_config.TextColumn("Value"),
-                    "unit": st.column_config.TextColumn("Unit"),
-                    "key": st.column_config.TextColumn("Key", help="Raw evidence key"),
-                },
-            )
+            evidence_view(ep["evidence"], key=ep["episode_id"])
             st.caption(f"Detector {md_escape(ep['detector_version'])} · "
                        f"episode {md_escape(ep['episode_id'])}")
     with right:
@@ -156,11 +186,14 @@ def dehydration_view(pid: str) -> None:
         st.info("No dehydration-condition days detected for this participant.")
         return
     st.caption("Days whose heat exposure, estimated sweat loss, logged fluids or body-mass "
-               "change point to a fluid deficit. Weather columns are the day's outdoor values "
-               "at the participant's locations, where known.")
-    table = dehydration_table(days)
-    st.dataframe(
-        table, hide_index=True, width="stretch", placeholder="—",
+               "change point to a fluid deficit, newest first. Select a day for all of its "
+               "evidence. Outdoor columns are the day's weather at the participant's "
+               "locations, where known.")
+    selection = st.dataframe(
+        dehydration_table(days), hide_index=True, width="stretch", placeholder="—",
+        key=f"dehydration_table_{pid}", on_select="rerun",
+        selection_mode="single-row-required", selection_default={"selection": {"rows": [0]}},
+        height=_table_height(days.height, max_rows=8),
         column_config={
             "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
             "label": st.column_config.TextColumn("Level"),
@@ -168,6 +201,11 @@ def dehydration_view(pid: str) -> None:
                 "Confidence", min_value=0.0, max_value=1.0, format="%.2f"),
         },
     )
+    rows = selection.selection.rows if selection is not None else []
+    day = days.row(rows[0] if rows and rows[0] < days.height else 0, named=True)
+    st.markdown(f"**{day['local_date']:%a %d %b %Y}** · {md_escape(day['label'])} "
+                f"dehydration condition · confidence **{day['confidence']:.2f}**")
+    evidence_view(day["evidence"], key=f"dehydration_{pid}_{day['local_date']}")
 
 
 def main() -> None:
@@ -184,8 +222,8 @@ def main() -> None:
         nights = state.load(queries.nights, participant_id=pid)
         if nights.height == 0:
             st.info("No nights with sleep data, episodes or journal cramps yet.")
-        else:
-            night_view(pid, choose_night(pid, nights))
+        elif (night := choose_night(pid, nights)) is not None:
+            night_view(pid, night)
     with dehydration_tab:
         dehydration_view(pid)
 

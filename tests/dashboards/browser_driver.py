@@ -109,6 +109,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
     ap.add_argument("screenshot")
+    ap.add_argument("--flagged-only", action="store_true",
+                    help="first switch the nights table to flagged nights only")
     ap.add_argument("--night-row", type=int,
                     help="select this row (0 = newest night) of the nights table first")
     ap.add_argument("--then-participant",
@@ -135,6 +137,10 @@ def main() -> int:
             _wait_idle(page, timeout_ms)
             page.wait_for_timeout(500)
             result = {"first": _state(page)}
+            if args.flagged_only:
+                before = _chart_html(page)
+                page.get_by_text("Only nights with", exact=False).first.click()
+                _wait_chart_changed(page, before, timeout_ms)
             if args.night_row is not None:
                 _select_night(page, args.night_row, timeout_ms)
                 result["night_selected"] = _state(page)

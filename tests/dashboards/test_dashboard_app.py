@@ -107,16 +107,32 @@ def test_choosing_the_cramp_night_shows_episode_evidence_and_journal(app_env):
     assert (row["signal"], row["value"], row["unit"]) == ("HR rise", "21.5", "bpm")
 
 
+def test_flagged_nights_filter(app_env):
+    at = _app().run()
+    at.toggle(key="nights_flagged_only_P01").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert [str(d)[:10] for d in table["night_of"]] == ["2026-01-08"]
+    assert at.subheader[0].value.startswith("Thu 8 Jan 2026")
+    assert _metrics(at) == _expected("P01")  # the headline counts do not depend on it
+
+
 def test_dehydration_tab_lists_days_with_evidence(app_env):
     at = _app().run()
     dehydration = at.tabs[1]
     table = dehydration.dataframe[0].value
     assert len(table) == 1
     assert table["Heat index max (°F)"][0] == pytest.approx(91.2)
-    assert table["Body mass change (%)"][0] == pytest.approx(-1.1)
-    assert table["Sweat loss (% body mass)"][0] == pytest.approx(1.4)
+    assert table["Hours HI ≥ 80 °F"][0] == pytest.approx(3)
+    assert table["Body-mass change (%)"][0] == pytest.approx(-1.1)
+    assert table["Sweat (% body mass)"][0] == pytest.approx(1.4)
+    assert table["Fluid deficit (% body mass)"][0] == pytest.approx(1.2)
     assert table["Outdoor temp max (°C)"][0] == pytest.approx(32.0)
     assert table["label"][0] == "possible"
+    # the selected day's full evidence, with units
+    evidence = dehydration.dataframe[1].value.set_index("key")
+    assert tuple(evidence.loc["fluid_deficit_pct_bm", ["signal", "value", "unit"]]) == (
+        "Fluid deficit", "1.2", "% body mass")
 
 
 def test_participant_without_dehydration_days_gets_a_message(app_env):

@@ -18,6 +18,7 @@ import pytest
 
 from dashboards import charts, queries
 from dashboards.format import (
+    dehydration_table,
     evidence_table,
     format_offset,
     humanize,
@@ -128,9 +129,31 @@ def test_evidence_table_flattens_nested_and_keeps_missing_visible():
     rows = {r["key"]: r for r in table.iter_rows(named=True)}
     assert rows["hr_rise_bpm"]["value"] == "12.35"
     assert rows["quality.hr_missing_pct"] == {"signal": "Quality HR missing", "value": "—",
-                                              "unit": "%", "key": "quality.hr_missing_pct"}
-    assert rows["walk"]["value"] == "no"
+                                              "unit": "%", "key": "quality.hr_missing_pct",
+                                              "detail": True}
+    assert rows["walk"]["value"] == "no" and rows["walk"]["detail"] is False
     assert evidence_table("not json")["key"].to_list() == ["raw"]
+
+
+def test_dehydration_table_picks_headline_evidence_and_drops_unreported_concepts():
+    days = pl.DataFrame({
+        "local_date": [date(2025, 8, 10)], "label": ["likely"], "confidence": [0.75],
+        "evidence": [json.dumps({"level": "likely_fluid_deficit", "hi_max_f": 88.4,
+                                 "exposed_hi_ge_80f_h": 3.0, "sweat_pct_bm": 1.03,
+                                 "deficit_pct_bm": 1.19, "mass_change_pct": -2.81,
+                                 "corroboration": "supported", "water_ml": 1510.0})],
+        "outdoor_temp_max_c": [31.04], "outdoor_apparent_temp_max_c": [None],
+        "outdoor_rh_mean_pct": [55.0],
+    })
+    row = dehydration_table(days).row(0, named=True)
+    assert row == {
+        "day": date(2025, 8, 10), "label": "likely", "confidence": 0.75,
+        "Level detail": "likely fluid deficit", "Heat index max (°F)": 88.4,
+        "Hours HI ≥ 80 °F": 3.0, "Sweat (% body mass)": 1.03,
+        "Fluid deficit (% body mass)": 1.19, "Body-mass change (%)": -2.81,
+        "Corroboration": "supported", "Outdoor temp max (°C)": 31.0,
+        "Outdoor RH mean (%)": 55.0,
+    }
 
 
 def test_md_escape_neutralises_links_and_images():
