@@ -26,10 +26,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 CHART_SVG = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas'
 
 
-_CONTENT_HEIGHT_JS = (
-    "() => Math.max(...['stMain', 'stMainBlockContainer', 'stSidebarContent']"
-    ".map(id => document.querySelector(`[data-testid=\"${id}\"]`))"
-    ".filter(Boolean).map(e => e.scrollHeight))")
+_CONTENT_HEIGHT_JS = """() => {
+    const b = document.querySelector('[data-testid="stMainBlockContainer"]');
+    return b ? b.getBoundingClientRect().top + b.scrollHeight : document.body.scrollHeight;
+}"""
 
 
 def _metrics(page) -> dict[str, str]:
@@ -97,8 +97,8 @@ def _full_page_screenshot(page, path: str) -> None:
     # Streamlit scrolls inside its main container, not the document: grow the viewport to the
     # content (until it stops growing) so that the screenshot holds the whole page.
     for _ in range(5):
-        height = max(1000, int(page.evaluate(_CONTENT_HEIGHT_JS)) + 40)
-        if height <= page.viewport_size["height"]:
+        height = max(1000, int(page.evaluate(_CONTENT_HEIGHT_JS)) + 16)
+        if height == page.viewport_size["height"]:
             break
         page.set_viewport_size({"width": 1440, "height": height})
         page.wait_for_timeout(800)  # charts re-layout after the resize

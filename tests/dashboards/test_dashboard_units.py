@@ -280,3 +280,25 @@ def test_wait_healthy_polls_until_ok_and_times_out():
         server.shutdown()
     with pytest.raises(TimeoutError):
         wait_healthy(f"http://127.0.0.1:{_free_port()}", timeout_s=0.5)
+
+
+def test_journal_only_night_is_listed_and_gets_an_evening_window(fresh_store):
+    from pipeline.store import connect, publish_snapshot
+    con = connect(fresh_store)
+    try:
+        con.execute("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, severity)"
+                    " VALUES ('P01', TIMESTAMPTZ '2026-03-01 02:00:00+00', 3600, 'cramp', 5)")
+        publish_snapshot(con, fresh_store)
+    finally:
+        con.close()
+    nights = queries.run(fresh_store, queries.nights, participant_id="P01")
+    row = nights.row(0, named=True)
+    assert (row["night_of"], row["has_sleep_data"], row["journal_cramp"]) == (
+        date(2026, 2, 28), False, True)
+    assert row["sleep_start_local"] is None and row["asleep_h"] is None
+    d = queries.run(fresh_store, queries.night_detail, participant_id="P01",
+                    night_of=date(2026, 2, 28))
+    assert d["sleep_period"] is None
+    assert (d["window_start_local"], d["window_end_local"]) == (
+        datetime(2026, 2, 28, 20), datetime(2026, 3, 1, 10))
+    assert d["journal"]["time_local"].to_list() == [datetime(2026, 3, 1, 3, 0)]
