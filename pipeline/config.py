@@ -43,3 +43,12 @@ def snapshot_path(db_path: str | os.PathLike) -> Path:
     """
     p = Path(db_path)
     return p.with_name(f"{p.stem}.snapshot{p.suffix or '.duckdb'}")
+
+
+def data_dir(db_path: str | os.PathLike) -> Path:
+    """Folder beside the store for bulky data kept as Parquet (raw accelerometry).
+
+    ``crampwatch.duckdb`` -> ``crampwatch.data/``.
+    """
+    p = Path(db_path)
+    return p.with_name(f"{p.stem}.data")

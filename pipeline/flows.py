@@ -21,7 +21,7 @@ from pathlib import Path  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 
 from pipeline import store  # noqa: E402
-from pipeline.config import resolve_db  # noqa: E402
+from pipeline.config import data_dir, resolve_db  # noqa: E402
 from pipeline.detect import detect_changed  # noqa: E402
 from pipeline.ingest import candidate_files, import_file  # noqa: E402
 
@@ -52,7 +52,7 @@ def import_task(path: str, db_path: str, participant_id: str | None = None,
     """Import one file (retried when the store is locked or the disk hiccups)."""
     with store.connect(db_path) as con, _row_progress(Path(path).name) as on_rows:
         res = import_file(con, path, participant_id=participant_id, tz=tz,
-                          inbox_root=inbox_root, on_rows=on_rows)
+                          inbox_root=inbox_root, data_dir=data_dir(db_path), on_rows=on_rows)
     log = get_run_logger()
     msg = (f"{res.status:16s} {res.format or '-':15s} +{res.rows_accepted} rows, "
            f"{res.rows_duplicate} already stored, {res.rows_rejected} rejected: {path}")

@@ -107,6 +107,7 @@ def ensure_participant(con, participant_id: str, tz: str | None = None) -> None:
 def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
                 participant_id: str | None = None, tz: str | None = None,
                 inbox_root: str | os.PathLike | None = None,
+                data_dir: str | os.PathLike | None = None,
                 on_rows: Callable[[int], None] | None = None) -> ImportResult:
     """Import ``path`` into the open store ``con``; never raises for bad input.
 
@@ -152,7 +153,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         tz = row[0] if row else None
     import_id = _ledger_start(con, path, sha, size, res.format, pid, "running")
     res.import_id = import_id
-    ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path))
+    ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
+                        data_dir=Path(data_dir) if data_dir else None)
     con.execute("BEGIN TRANSACTION")
     try:
         if pid:

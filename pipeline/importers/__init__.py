@@ -29,6 +29,8 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "environment": ("location_id", "time_utc", "setting", "source"),
     "journal": ("participant_id", "time_utc", "kind"),
     "participant_locations": ("participant_id", "location_id"),
+    # raw accelerometry lives in Parquet files beside the store; this table indexes them
+    "accelerometry_files": ("participant_id", "start_utc", "source"),
 }
 #: special batches: ``participants`` rows are upserted (non-null fields win);
 #: ``rejected_rows`` rows (record_no, reason, raw) are kept aside with the import id.
@@ -48,6 +50,7 @@ class ImportContext:
     participant_id: str | None = None  # for formats that carry no participant id
     tz: str | None = None  # participant's IANA zone, for formats whose times lack an offset
     display_path: str = ""  # path as shown in errors and the ledger
+    data_dir: Path | None = None  # folder beside the store for bulky data (Parquet)
 
 
 @dataclass
@@ -65,10 +68,39 @@ def rejected(record_nos: list[int], reasons: list[str], raws: list[str]) -> Batc
         schema={"record_no": pl.Int64, "reason": pl.String, "raw": pl.String}))
 
 
-def _registry() -> list[ModuleType]:
-    from pipeline.importers import apple_health, journal_csv, open_meteo, participants_csv
+#: importer modules in detection order (more specific formats first)
+IMPORTERS = (
+    "apple_health",
+    "open_meteo",
+    "open_meteo:JSON",
+    "journal_csv",
+    "participants_csv",
+    "fitabase",
+    "fitbit_takeout",
+    "garmin_fit",
+    "oura",
+    "meteostat",
+    "noaa_isd_lite",
+    "indoor_csv",
+    "accelerometry",
+    "generic_csv",  # last: the catch-all timestamp,metric,value,unit layout
+)
 
-    return [apple_health, open_meteo, journal_csv, participants_csv]
+
+def _registry() -> list[ModuleType]:
+    import importlib
+
+    out = []
+    for entry in IMPORTERS:
+        name, _, attr = entry.partition(":")
+        try:
+            module = importlib.import_module(f"pipeline.importers.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pipeline.importers.{name}":
+                raise
+            continue  # importer not written yet
+        out.append(getattr(module, attr) if attr else module)
+    return out
 
 
 def read_head(path: Path) -> tuple[bytes, str]:
