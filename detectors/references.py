@@ -178,6 +178,97 @@ REFERENCES: dict[str, str] = {
         "van Hees VT, Sabia S, Jones SE, et al. (2018) Estimating sleep parameters using an "
         "accelerometer without sleep diary. Sci Rep 8:12975. doi:10.1038/s41598-018-31266-z"
     ),
+    # --- actigraphy: sleep/wake, sleep period, non-wear (detectors/actigraphy.py) ---------
+    "cole1992": (
+        "Cole RJ, Kripke DF, Gruen W, Mullaney DJ, Gillin JC (1992) Automatic sleep/wake "
+        "identification from wrist activity. Sleep 15:461-469. doi:10.1093/sleep/15.5.461 "
+        "(1-min weights 106, 54, 58, 76, 230, 74, 67 x 0.001, sleep if D < 1; Webster "
+        "rescoring rules a-e)"
+    ),
+    "sadeh1994": (
+        "Sadeh A, Sharkey KM, Carskadon MA (1994) Activity-based sleep-wake identification: an "
+        "empirical test of methodological issues. Sleep 17:201-207. doi:10.1093/sleep/17.3.201 "
+        "(PS = 7.601 - 0.065 mean-W-5-min - 1.08 NAT - 0.056 SD-last 6 min - 0.703 LG, sleep "
+        "if PS > 0)"
+    ),
+    "webster1982": (
+        "Webster JB, Kripke DF, Messin S, Mullaney DJ, Wyborney G (1982) An activity-based "
+        "sleep monitor system for ambulatory use. Sleep 5:389-399. doi:10.1093/sleep/5.4.389"
+    ),
+    "actilife": (
+        "ActiGraph (2012) ActiLife 6 User's Manual, sleep scoring: Cole-Kripke applied to "
+        "counts / 100 capped at 300; Sadeh applied to counts capped at 300, sleep if "
+        "PS > -4. ActiGraph LLC, Pensacola FL."
+    ),
+    "freedson1998": (
+        "Freedson PS, Melanson E, Sirard J (1998) Calibration of the Computer Science and "
+        "Applications, Inc. accelerometer. Med Sci Sports Exerc 30:777-781. "
+        "doi:10.1097/00005768-199805000-00021 (cut-points 100 / 1952 / 5725 counts/min; "
+        "METs = 1.439008 + 0.000795 counts/min)"
+    ),
+    "tudorlocke2018": (
+        "Tudor-Locke C, Han H, Aguiar EJ, et al. (2018) How fast is fast enough? Walking "
+        "cadence (steps/min) as a practical estimate of intensity in adults: a narrative "
+        "review. Br J Sports Med 52:776-788. doi:10.1136/bjsports-2017-097628 "
+        "(100 steps/min ~ 3 METs, moderate intensity)"
+    ),
+    "choi2011": (
+        "Choi L, Liu Z, Matthews CE, Buchowski MS (2011) Validation of accelerometer wear and "
+        "nonwear time classification algorithm. Med Sci Sports Exerc 43:357-364. "
+        "doi:10.1249/MSS.0b013e3181ed61a3 (>= 90 min of zero counts, 2-min spike tolerance)"
+    ),
+    "vanhees2011": (
+        "van Hees VT, Renstrom F, Wright A, et al. (2011) Estimation of daily energy "
+        "expenditure in pregnant and non-pregnant women using a wrist-worn tri-axial "
+        "accelerometer. PLoS One 6:e22922. doi:10.1371/journal.pone.0022922 (non-wear from "
+        "per-axis SD and range of raw acceleration)"
+    ),
+    "vanhees2013": (
+        "van Hees VT, Gorzelniak L, Dean Leon EC, et al. (2013) Separating movement and gravity "
+        "components in an acceleration signal and implications for the assessment of human "
+        "daily physical activity. PLoS One 8:e61691. doi:10.1371/journal.pone.0061691 "
+        "(ENMO; non-wear: 60-min windows in 15-min steps, SD < 13 mg and range < 50 mg on "
+        ">= 2 of 3 axes)"
+    ),
+    "vanhees2015": (
+        "van Hees VT, Sabia S, Anderson KN, et al. (2015) A novel, open access method to "
+        "assess sleep duration using a wrist-worn accelerometer. PLoS One 10:e0142533. "
+        "doi:10.1371/journal.pone.0142533 (sustained inactivity: z-angle change <= 5 deg "
+        "for >= 5 min)"
+    ),
+    "ggir": (
+        "Migueles JH, Rowlands AV, Huber F, Sabia S, van Hees VT (2019) GGIR: a research "
+        "community-driven open source R package for generating physical activity and sleep "
+        "outcomes from multi-day raw accelerometer data. J Meas Phys Behav 2:188-196. "
+        "doi:10.1123/jmpb.2018-0063 (reference HDCZA implementation: threshold clipped to "
+        "[0.13, 0.50] deg)"
+    ),
+    "ferri2021": (
+        "Ferri R, Rundo F, Zucconi M, et al. (2021) Scoring of large muscle group movements "
+        "during sleep: an International Restless Legs Syndrome Study Group position "
+        "statement. Sleep 44:zsab092. doi:10.1093/sleep/zsab092 (3-45 s in adults)"
+    ),
+    "burgess1997": (
+        "Burgess HJ, Trinder J, Kim Y, Luke D (1997) Sleep and circadian influences on cardiac "
+        "autonomic nervous system activity. Am J Physiol 273:H1761-H1768. "
+        "doi:10.1152/ajpheart.1997.273.4.H1761 (heart rate falls with sleep onset, beyond "
+        "the circadian fall)"
+    ),
+    "haghayegh2019": (
+        "Haghayegh S, Khoshnevis S, Smolensky MH, Diller KR, Castriotta RJ (2019) Accuracy of "
+        "wristband Fitbit models in assessing sleep: systematic review and meta-analysis. "
+        "J Med Internet Res 21:e16273. doi:10.2196/16273"
+    ),
+    "marino2013": (
+        "Marino M, Li Y, Rueschman MN, et al. (2013) Measuring sleep: accuracy, sensitivity, "
+        "and specificity of wrist actigraphy compared to polysomnography. Sleep 36:1747-1755. "
+        "doi:10.5665/sleep.3142"
+    ),
+    "cramp_fitted": (
+        "crampwatch calibration (detectors/calibration.py): a value fitted on one "
+        "participant's journal-labelled nights, with leave-one-night-out scoring; the fitted "
+        "parameter set names its origin in CrampParams.name and evidence.params_id"
+    ),
 }
 
 
