@@ -269,6 +269,106 @@ REFERENCES: dict[str, str] = {
         "participant's journal-labelled nights, with leave-one-night-out scoring; the fitted "
         "parameter set names its origin in CrampParams.name and evidence.params_id"
     ),
+    # --- heat indices, WBGT and solar geometry (daily exposures) -------------------------
+    "steadman1994": (
+        "Steadman RG (1994) Norms of apparent temperature in Australia. Aust Met Mag 43:1-16 "
+        "(shade apparent temperature AT = Ta + 0.33 e - 0.70 ws - 4.00, e in hPa, ws 10 m m/s)"
+    ),
+    "bom_thermal": (
+        "Australian Bureau of Meteorology. Thermal comfort observations: apparent temperature "
+        "and WBGT approximation (e = RH/100 x 6.105 exp(17.27 T / (237.7 + T)) hPa). "
+        "http://www.bom.gov.au/info/thermal_stress/"
+    ),
+    "liljegren2008": (
+        "Liljegren JC, Carhart RA, Lawday P, Tschopp S, Sharp R (2008) Modeling the wet bulb "
+        "globe temperature using standard meteorological measurements. J Occup Environ Hyg "
+        "5:645-655. doi:10.1080/15459620802310770 (eq. 13: direct-beam fraction "
+        "exp(3 - 1.34 S* - 1.65 / S*), S* = S / S_max capped at 0.85, solar constant 1367 W/m2)"
+    ),
+    "thermofeel": (
+        "Brimicombe C, Di Napoli C, Quintino T, Pappenberger F, Cornforth R, Cloke HL (2022) "
+        "thermofeel: a python thermal comfort indices library. SoftwareX 18:101005. "
+        "doi:10.1016/j.softx.2022.101005 (version 2.3: calculate_wbgt_liljegren, validated "
+        "against Liljegren's reference C code; KNMI wind and direct-beam guards)"
+    ),
+    "kong2022": (
+        "Kong Q, Huber M (2022) Explicit calculations of wet-bulb globe temperature compared "
+        "with approximations and why it matters for labor productivity. Earth's Future "
+        "10:e2021EF002334. doi:10.1029/2021EF002334"
+    ),
+    "bernard1999": (
+        "Bernard TE, Pourmoghani M (1999) Prediction of workplace wet bulb global temperature. "
+        "Appl Occup Environ Hyg 14:126-134. doi:10.1080/104732299303296 (indoor WBGT = "
+        "0.67 Tpwb + 0.33 Ta, as parameterised by Lemke & Kjellstrom 2012)"
+    ),
+    "stull2011": (
+        "Stull R (2011) Wet-bulb temperature from relative humidity and air temperature. J Appl "
+        "Meteorol Climatol 50:2267-2269. doi:10.1175/JAMC-D-11-0143.1"
+    ),
+    "brimicombe2023": (
+        "Brimicombe C, Lo CHB, Pappenberger F, et al. (2023) Wet bulb globe temperature: "
+        "indicating extreme heat risk on a global grid. GeoHealth 7:e2022GH000701. "
+        "doi:10.1029/2022GH000701"
+    ),
+    "armstrong2007": (
+        "Armstrong LE, Casa DJ, Millard-Stafford M, et al. (2007) American College of Sports "
+        "Medicine position stand: exertional heat illness during training and competition. Med "
+        "Sci Sports Exerc 39:556-572. doi:10.1249/MSS.0b013e31802fa199"
+    ),
+    "spencer1971": (
+        "Spencer JW (1971) Fourier series representation of the position of the sun. Search "
+        "2(5):172 (solar declination, equation of time and Earth-Sun distance factor)"
+    ),
+    # --- nutrient reference intakes -------------------------------------------------------
+    "iom1997": (
+        "Institute of Medicine (1997) Dietary Reference Intakes for Calcium, Phosphorus, "
+        "Magnesium, Vitamin D, and Fluoride. National Academies Press. doi:10.17226/5776"
+    ),
+    "iom2011": (
+        "Institute of Medicine (2011) Dietary Reference Intakes for Calcium and Vitamin D. "
+        "National Academies Press. doi:10.17226/13050"
+    ),
+    "nasem2019": (
+        "National Academies of Sciences, Engineering, and Medicine (2019) Dietary Reference "
+        "Intakes for Sodium and Potassium (Table S-1). National Academies Press. "
+        "doi:10.17226/25353"
+    ),
+    "iom2000": (
+        "Institute of Medicine (2000) Dietary Reference Intakes: Applications in Dietary "
+        "Assessment. National Academies Press. doi:10.17226/9956 (individual assessment: "
+        "z = (mean - EAR) / sqrt(SD_req^2 + SD_within^2 / n), SD_req = 10 % of the EAR)"
+    ),
+    "nih_ods": (
+        "NIH Office of Dietary Supplements. Health professional fact sheets: Magnesium, "
+        "Calcium, Potassium, Vitamin D (RDA/AI/UL tables, as read for the 2026 brief). "
+        "https://ods.od.nih.gov/factsheets/Magnesium-HealthProfessional/ ; "
+        "https://ods.od.nih.gov/factsheets/Calcium-HealthProfessional/ ; "
+        "https://ods.od.nih.gov/factsheets/Potassium-HealthProfessional/ ; "
+        "https://ods.od.nih.gov/factsheets/VitaminD-HealthProfessional/"
+    ),
+    # --- cramp-associated drugs and conditions ---------------------------------------------
+    "garrison2012": (
+        "Garrison SR, Dormuth CR, Morrow RL, Carney GA, Khan KM (2012) Nocturnal leg cramps and "
+        "prescription use that precedes them: a sequence symmetry analysis. Arch Intern Med "
+        "172:120-126. doi:10.1001/archinternmed.2011.1029"
+    ),
+    "garrison2020": (
+        "Garrison SR, Korownyk CS, Kolber MR, et al. (2020) Magnesium for skeletal muscle "
+        "cramps. Cochrane Database Syst Rev CD009402. doi:10.1002/14651858.CD009402.pub3"
+    ),
+    "ema_lyrica": (
+        "European Medicines Agency. Lyrica (pregabalin) EPAR, product information (muscle cramp "
+        "listed as uncommon). https://www.ema.europa.eu/en/medicines/human/EPAR/lyrica"
+    ),
+    "hu2022": (
+        "Hu H, Zhou Z, Zhang J, et al. (2022) Relationship between muscle cramps and diabetic "
+        "retinopathy in type 2 diabetes. Diabetes Metab Syndr Obes 15:827-837. "
+        "doi:10.2147/DMSO.S352735"
+    ),
+    "luo2020": (
+        "Luo L, Zhou K, Zhang J, et al. (2020) Interventions for leg cramps in pregnancy. "
+        "Cochrane Database Syst Rev CD010655. doi:10.1002/14651858.CD010655.pub3"
+    ),
 }
 
 
