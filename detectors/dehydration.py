@@ -27,6 +27,17 @@ from detectors.frames import (
     WORKOUTS_SCHEMA,
     prepare,
 )
+from detectors.heat import (  # noqa: F401  (re-exported: the heat index used to live here)
+    HI_GUARD_F,
+    HI_ROTHFUSZ_ABOVE_F,
+    NWS_HEAT_BANDS_F,
+    OSHA_LEVELS_F,
+    ROTHFUSZ_COEFFS,
+    heat_index_c,
+    heat_index_f,
+    nws_heat_band,
+    saturation_vapour_pressure_hpa,
+)
 from detectors.nights import local_date, local_datetime, local_midnight_utc
 from detectors.schema import EPISODE_SCHEMA, UTC_DT, episode_id, label_for
 
@@ -36,39 +47,8 @@ KIND = "dehydration"
 # ------------------------------------------------------------------------------------------
 # constants of published formulas (each with its source)
 
-#: [nws_heat_index] [rothfusz1990] Rothfusz regression coefficients (T in F, RH in %)
-ROTHFUSZ_COEFFS: tuple[float, ...] = (
-    -42.379,
-    2.04901523,
-    10.14333127,
-    -0.22475541,
-    -0.00683783,
-    -0.05481717,
-    0.00122874,
-    0.00085282,
-    -0.00000199,
-)
-#: [anderson2013] below/at this air temperature (F) the heat index is the air temperature
-HI_GUARD_F = 40.0
-#: [anderson2013] the NWS calculator switches to Rothfusz when the simple HI exceeds 79 F
-HI_ROTHFUSZ_ABOVE_F = 79.0
-#: [nws_heat_bands] lower edges (F) of the NWS "effect on the body" bands, version pinned to
-#: https://www.weather.gov/safety/heat-index as read for the brief (older office pages used
-#: 105 / 130 F for Danger / Extreme danger)
-NWS_HEAT_BANDS_F: tuple[tuple[float, str], ...] = (
-    (80.0, "caution"),
-    (90.0, "extreme_caution"),
-    (103.0, "danger"),
-    (125.0, "extreme_danger"),
-)
-#: [osha_heat] OSHA worksite risk levels (F): lower < 91, moderate 91-103, high 103-115, > 115
-OSHA_LEVELS_F: tuple[tuple[float, str], ...] = (
-    (91.0, "moderate"),
-    (103.0, "high"),
-    (115.0, "very_high"),
-)
-#: [lemke2012] saturation vapour pressure es(T) = 6.106 exp(17.27 T / (237.3 + T)) hPa
-ES_A_HPA, ES_B, ES_C_C = 6.106, 17.27, 237.3
+#: [lemke2012] saturation vapour pressure es(T) = 6.106 exp(17.27 T / (237.3 + T)) hPa lives
+#: in detectors.heat (saturation_vapour_pressure_hpa)
 HPA_TO_MMHG = 0.750062  # exact unit conversion (1 hPa = 0.750062 mmHg)
 #: [shapiro1982] [gonzalez2009] heat-balance constants: (R+C) = 6.45/clo (Ta - Tsk) W/m2,
 #: Emax = 14.21 (im/clo)(Psk - Pa) W/m2 with vapour pressures in mmHg. The brief flags these
@@ -214,99 +194,6 @@ class DehydrationParams:
 
 # ------------------------------------------------------------------------------------------
 # pure building blocks
-
-
-def heat_index_f(temp_f: ArrayLike, rh_pct: ArrayLike) -> np.ndarray:
-    """NWS heat index (F) from air temperature (F) and relative humidity (%).
-
-    Parameters
-    ----------
-    temp_f : array_like
-        Air temperature, degrees Fahrenheit.
-    rh_pct : array_like
-        Relative humidity, percent (0-100).
-
-    Returns
-    -------
-    numpy.ndarray
-        Heat index in F; NaN where an input is NaN or RH is outside 0-100.
-
-    Notes
-    -----
-    The NWS Weather Prediction Center algorithm [1]_ as implemented by the NWS online
-    calculator and reproduced by Anderson et al. (2013) [2]_:
-
-    1. ``T <= 40 F``: HI = T (Anderson's guard).
-    2. Simple Steadman-consistent formula ``HI = 0.5 (T + 61 + 1.2 (T - 68) + 0.094 RH)``.
-       Its ``0.5 (T + ...)`` *is* "the result averaged with the temperature" of the NWS
-       prose; it is applied once. (Averaging it with T a second time, as one reading of the
-       prose does, gives 75.2 instead of 75.4 F at 75 F / 68.5 %.)
-    3. If that value exceeds 79 F: Rothfusz regression [3]_, minus
-       ``((13 - RH)/4) sqrt((17 - |T - 95|)/17)`` when RH < 13 and 80 <= T <= 112, plus
-       ``((RH - 85)/10)((87 - T)/5)`` when RH > 85 and 80 <= T <= 87.
-
-    HI assumes shade and light wind; full sun can add up to ~15 F (OSHA). The regression is
-    not valid outside Steadman's data range.
-
-    References
-    ----------
-    .. [1] NWS/WPC. The Heat Index Equation.
-       https://www.wpc.ncep.noaa.gov/html/heatindex_equation.shtml
-    .. [2] Anderson GB, Bell ML, Peng RD (2013). Environ Health Perspect 121:1111-1119.
-       doi:10.1289/ehp.1206273
-    .. [3] Rothfusz LP (1990). NWS Technical Attachment SR 90-23.
-    """
-    t = np.asarray(temp_f, dtype=float)
-    rh = np.asarray(rh_pct, dtype=float)
-    t, rh = np.broadcast_arrays(t, rh)
-    c = ROTHFUSZ_COEFFS
-    simple = 0.5 * (t + 61.0 + (t - 68.0) * 1.2 + rh * 0.094)
-    roth = (
-        c[0]
-        + c[1] * t
-        + c[2] * rh
-        + c[3] * t * rh
-        + c[4] * t**2
-        + c[5] * rh**2
-        + c[6] * t**2 * rh
-        + c[7] * t * rh**2
-        + c[8] * t**2 * rh**2
-    )
-    with np.errstate(invalid="ignore"):
-        dry = (rh < 13.0) & (t >= 80.0) & (t <= 112.0)
-        roth = roth - np.where(
-            dry,
-            ((13.0 - rh) / 4.0) * np.sqrt(np.clip((17.0 - np.abs(t - 95.0)) / 17.0, 0, None)),
-            0.0,
-        )
-        humid = (rh > 85.0) & (t >= 80.0) & (t <= 87.0)
-        roth = roth + np.where(humid, ((rh - 85.0) / 10.0) * ((87.0 - t) / 5.0), 0.0)
-        hi = np.where(simple > HI_ROTHFUSZ_ABOVE_F, roth, simple)
-        hi = np.where(t <= HI_GUARD_F, t, hi)
-        bad = ~np.isfinite(t) | ~np.isfinite(rh) | (rh < 0) | (rh > 100)
-    return np.where(bad, np.nan, hi)
-
-
-def heat_index_c(temp_c: ArrayLike, rh_pct: ArrayLike) -> np.ndarray:
-    """NWS heat index in C (computed in F by :func:`heat_index_f`, then converted)."""
-    t_f = np.asarray(temp_c, dtype=float) * 9.0 / 5.0 + 32.0
-    return (heat_index_f(t_f, rh_pct) - 32.0) * 5.0 / 9.0
-
-
-def nws_heat_band(hi_f: ArrayLike) -> np.ndarray:
-    """NWS band name per heat index (F): ``none`` below 80 F, null (None) where HI is NaN."""
-    hi = np.asarray(hi_f, dtype=float)
-    out = np.full(hi.shape, "none", dtype=object)
-    for edge, name in NWS_HEAT_BANDS_F:
-        out[hi >= edge] = name
-    out[~np.isfinite(hi)] = None
-    return out
-
-
-def saturation_vapour_pressure_hpa(temp_c: ArrayLike) -> np.ndarray:
-    """Saturation vapour pressure (hPa), ``6.106 exp(17.27 T / (237.3 + T))`` [lemke2012]."""
-    t = np.asarray(temp_c, dtype=float)
-    return ES_A_HPA * np.exp(ES_B * t / (ES_C_C + t))
 
 
 def body_surface_area_m2(mass_kg: ArrayLike, height_cm: ArrayLike) -> np.ndarray:
