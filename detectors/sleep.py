@@ -7,6 +7,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from detectors.actigraphy import (
+    METHOD_COLE_KRIPKE,
+    ActigraphyParams,
+    classify_minutes,
+    detect_sleep_periods_actigraphy,
+)
 from detectors.frames import SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import night_of
 from detectors.schema import SLEEP_PERIOD_SCHEMA, UTC_DT
@@ -22,6 +28,7 @@ STAGED_STAGES: tuple[str, ...] = ("awake", "light", "deep", "rem")
 KNOWN_STAGES: tuple[str, ...] = ("in_bed", "asleep", "awake", "light", "deep", "rem")
 
 _US = 1_000_000
+_ACTI_DEFAULT = ActigraphyParams()
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,133 @@ class SleepParams:
 
 
 def detect_sleep_periods(
+    sleep_segments: pl.DataFrame,
+    samples: pl.DataFrame | None = None,
+    *,
+    params: SleepParams = SleepParams(),
+    method: str = METHOD_COLE_KRIPKE,
+    actigraphy_params: ActigraphyParams = _ACTI_DEFAULT,
+) -> pl.DataFrame:
+    """Main sleep period per participant and night: device stages, else actigraphy.
+
+    Without ``samples`` only device stages are used (see :func:`detect_stage_periods`).
+    With ``samples``, every participant-night that has no device-stage period gets one from
+    minute activity and heart rate (:func:`detectors.actigraphy.detect_sleep_periods_actigraphy`,
+    ``method`` ``"cole1992"`` or ``"sadeh1994"``); the ``method`` column says which.
+    Non-wear (no HR and flat activity for >= 60 min) is never sleep.
+    """
+    return detect_sleep(
+        sleep_segments,
+        samples,
+        params=params,
+        method=method,
+        actigraphy_params=actigraphy_params,
+    )[0]
+
+
+def detect_sleep(
+    sleep_segments: pl.DataFrame,
+    samples: pl.DataFrame | None = None,
+    *,
+    params: SleepParams = SleepParams(),
+    method: str = METHOD_COLE_KRIPKE,
+    actigraphy_params: ActigraphyParams = _ACTI_DEFAULT,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sleep periods (device stages, else actigraphy) and the segments a cramp detector needs.
+
+    Returns ``(periods, segments)``: ``periods`` as :func:`detect_sleep_periods`;
+    ``segments`` = the input ``sleep_segments`` plus, for each actigraphy night, ``asleep``
+    and ``awake`` segments from the minute classification inside the period (non-wear
+    minutes get no segment, so they are neither sleep nor wake), with ``source``
+    ``"actigraphy:<method>"``. Pass both to :func:`detectors.cramps.detect_nocturnal_cramps`.
+    """
+    seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
+    staged = detect_stage_periods(seg, params=params)
+    if samples is None or samples.height == 0:
+        return staged, seg
+    minutes = classify_minutes(samples, method=method, params=actigraphy_params)
+    acti = detect_sleep_periods_actigraphy(
+        samples, method=method, params=actigraphy_params, minutes=minutes
+    )
+    if acti.height == 0:
+        return staged, seg
+    acti = acti.join(
+        staged.select("participant_id", "night_of"), on=["participant_id", "night_of"], how="anti"
+    )
+    # an actigraphy period must not overlap a device-stage period of a neighbouring night
+    if staged.height and acti.height:
+        ov = (
+            acti.join(
+                staged.select("participant_id", s2="start_utc", e2="end_utc"),
+                on="participant_id",
+                how="inner",
+            )
+            .filter((pl.col("start_utc") < pl.col("e2")) & (pl.col("end_utc") > pl.col("s2")))
+            .select("participant_id", "night_of")
+            .unique()
+        )
+        acti = acti.join(ov, on=["participant_id", "night_of"], how="anti")
+    periods = pl.concat([staged, acti]).sort("participant_id", "night_of")
+    extra = actigraphy_segments(minutes, acti, method=method)
+    if extra.height:
+        keep = [c for c in seg.columns if c in extra.columns]
+        seg = pl.concat([seg, extra.select(keep)], how="diagonal_relaxed")
+    return periods, seg
+
+
+def actigraphy_segments(
+    minutes: pl.DataFrame, periods: pl.DataFrame, *, method: str = METHOD_COLE_KRIPKE
+) -> pl.DataFrame:
+    """``asleep`` / ``awake`` sleep segments from a minute classification inside ``periods``.
+
+    ``minutes`` is :func:`detectors.actigraphy.classify_minutes` output; runs of asleep
+    minutes become ``asleep`` segments, runs of worn non-sleep minutes with data become
+    ``awake``; non-wear and no-data minutes get none. ``source`` = ``"actigraphy:<method>"``.
+    """
+    schema = {**SLEEP_SEGMENTS_SCHEMA, "source": pl.String}
+    if minutes.height == 0 or periods.height == 0:
+        return pl.DataFrame(schema=schema)
+    m = minutes.join_asof(
+        periods.select("participant_id", "start_utc", p_end="end_utc").sort("start_utc"),
+        left_on="minute_utc",
+        right_on="start_utc",
+        by="participant_id",
+        strategy="backward",
+    ).filter(pl.col("start_utc").is_not_null() & (pl.col("minute_utc") < pl.col("p_end")))
+    if m.height == 0:
+        return pl.DataFrame(schema=schema)
+    has_data = pl.col("counts_proxy").is_not_nan().fill_null(False) | pl.col("hr_bpm").is_not_null()
+    m = m.with_columns(
+        stage=pl.when(pl.col("sleep"))
+        .then(pl.lit("asleep"))
+        .when(~pl.col("nonwear") & has_data)
+        .then(pl.lit("awake"))
+        .otherwise(pl.lit(None, pl.String)),
+    ).sort("participant_id", "minute_utc")
+    m = m.with_columns(
+        run=(
+            (pl.col("stage") != pl.col("stage").shift(1)).fill_null(True)
+            | (pl.col("minute_utc").diff() != pl.duration(minutes=1)).fill_null(True)
+            | (pl.col("start_utc") != pl.col("start_utc").shift(1)).fill_null(True)
+        )
+        .cum_sum()
+        .over("participant_id")
+    ).filter(pl.col("stage").is_not_null())
+    return (
+        m.group_by("participant_id", "run")
+        .agg(
+            start_utc=pl.col("minute_utc").first(),
+            end_utc=pl.col("minute_utc").last() + pl.duration(minutes=1),
+            utc_offset_s=pl.col("utc_offset_s").first(),
+            stage=pl.col("stage").first(),
+        )
+        .select(*SLEEP_SEGMENTS_SCHEMA, source=pl.lit(f"actigraphy:{method}"))
+        .sort("participant_id", "start_utc")
+        .cast(schema)  # type: ignore[arg-type]
+    )
+
+
+def detect_stage_periods(
     sleep_segments: pl.DataFrame, *, params: SleepParams = SleepParams()
 ) -> pl.DataFrame:
     """Main sleep period per participant and night from recorded sleep stages.
@@ -86,6 +220,10 @@ def detect_sleep_periods(
        without sleep diary. Sci Rep 8:12975. doi:10.1038/s41598-018-31266-z
     """
     seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
+    if "source" in seg.columns:  # synthesized actigraphy segments are not device stages
+        seg = seg.filter(
+            ~pl.col("source").cast(pl.String).fill_null("").str.starts_with("actigraphy:")
+        )
     if seg.height == 0:
         return pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
     unknown = seg.filter(~pl.col("stage").is_in(KNOWN_STAGES))["stage"].unique().to_list()
