@@ -265,7 +265,7 @@ REFERENCES: dict[str, str] = {
         "doi:10.5665/sleep.3142"
     ),
     "cramp_fitted": (
-        "crampwatch calibration (detectors/calibration.py): a value fitted on one "
+        "crampwatch (2026) calibration, detectors/calibration.py: a value fitted on one "
         "participant's journal-labelled nights, with leave-one-night-out scoring; the fitted "
         "parameter set names its origin in CrampParams.name and evidence.params_id"
     ),
