@@ -60,7 +60,7 @@ import numpy as np
 import polars as pl
 from scipy import signal
 
-from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA
+from detectors.frames import SLEEP_SEGMENTS_SCHEMA
 
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "participant_id": pl.String,
