@@ -29,7 +29,7 @@ LOOKAHEAD_DAYS = 8
 SAMPLE_METRICS = (
     "heart_rate_bpm", "resting_heart_rate_bpm", "hrv_sdnn_ms", "steps", "active_energy_kcal",
     "basal_energy_kcal", "body_mass_kg", "water_ml", "magnesium_mg", "calcium_mg",
-    "potassium_mg", "vitamin_d_ug",
+    "potassium_mg", "vitamin_d_ug", "blood_glucose_mg_dl", "time_in_daylight_min",
 )
 
 
@@ -101,11 +101,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
             "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc", p),
         "environment": _load(con,
             "SELECT pl.participant_id, e.time_utc, e.utc_offset_s, e.setting, e.temp_c, e.rh_pct, "
-            "e.wind_speed_m_s FROM environment e JOIN participant_locations pl USING (location_id) "
+            "e.wind_speed_m_s, e.shortwave_radiation_w_m2, e.latitude_deg, e.longitude_deg "
+            "FROM environment e JOIN participant_locations pl USING (location_id) "
             "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
             "AND e.time_utc < $3::TIMESTAMPTZ ORDER BY e.time_utc", p),
         "participants": _load(con,
-            "SELECT participant_id, sex, birth_year, height_cm, tz FROM participants "
+            "SELECT participant_id, sex, birth_year, height_cm, tz, conditions, medications, "
+            "home_lat_deg, home_lon_deg FROM participants "
             "WHERE participant_id = $1", [participant_id]),
     }
 
