@@ -1,0 +1,133 @@
+"""Keep ``daily_exposures`` up to date for the participants and dates whose data changed.
+
+Mirrors :mod:`pipeline.detect`: the store keeps, in ``exposure_runs``, the highest import id
+whose rows are reflected in ``daily_exposures``. :func:`update_exposures` finds the imports
+after it, the participants and local dates they touched (``pipeline.detect.changed_ranges``),
+loads those participants' inputs with the look-back the baselines need
+(``pipeline.detect.load_inputs``), computes the table with the pure
+``detectors.exposures.compute_daily_exposures`` and replaces the rows of the affected dates,
+all in one transaction. It is independent of the detection bookkeeping, so it can run
+before or after ``detect_changed`` and catches up by itself after a failure.
+
+The flow calls::
+
+    from pipeline.exposures import update_exposures
+    update_exposures(con)            # or update_exposures(con, full=True)
+
+:func:`compute_changed_exposures` is the lower-level step for explicit ranges.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from detectors.exposures import DAILY_EXPOSURES_SCHEMA, ExposureParams, compute_daily_exposures
+from pipeline.detect import changed_ranges, load_inputs
+
+#: days loaded before the first recomputed date: the 28-day typical-water window of the
+#: partial-log rule (detectors.dehydration), which also covers the 14-day HR/HRV baselines,
+#: the 7 previous mornings of the body-mass baseline and the 7-day nutrient window
+LOOKBACK_DAYS = 35
+#: days after the last changed date whose rows can change: a changed day enters the
+#: typical-water window of the next 28 days (and the shorter HR, mass and nutrient windows)
+LOOKAHEAD_DAYS = 29
+
+
+@dataclass
+class ExposureSummary:
+    participants: int = 0
+    days_written: int = 0
+    max_import_id: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, participant_id: str,
+             lo: date, hi: date) -> int:
+    con.execute("DELETE FROM daily_exposures WHERE participant_id = ? "
+                "AND local_date BETWEEN ? AND ?", [participant_id, lo, hi])
+    keep = frame.filter((pl.col("participant_id") == participant_id)
+                        & pl.col("local_date").is_between(lo, hi))
+    if keep.height == 0:
+        return 0
+    con.register("_crampwatch_exposures", keep.to_arrow())
+    try:
+        cols = ", ".join(keep.columns)
+        con.execute(f"INSERT INTO daily_exposures ({cols}, computed_utc) "
+                    f"SELECT {cols}, now() FROM _crampwatch_exposures")
+    finally:
+        con.unregister("_crampwatch_exposures")
+    return keep.height
+
+
+def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
+                              ranges: dict[str, tuple[date, date]],
+                              params: ExposureParams = ExposureParams()) -> int:
+    """Recompute ``daily_exposures`` for each participant's changed local dates.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Read-write store connection (``pipeline.store.connect``). No transaction is opened
+        here: wrap the call in one (as :func:`update_exposures` does) to make it atomic.
+    ranges : dict
+        ``participant_id -> (first, last)`` local dates whose *inputs* changed, as returned by
+        ``pipeline.detect.changed_ranges``.
+    params : ExposureParams
+        Passed to ``compute_daily_exposures``.
+
+    Returns
+    -------
+    int
+        Rows written. Rows of ``[first - 1 day, last + 29 days]`` are replaced: the day
+        before (its next-morning columns) and the days whose trailing baselines include
+        a changed day.
+    """
+    written = 0
+    for pid, (lo, hi) in sorted(ranges.items()):
+        out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
+        inputs = load_inputs(con, pid, out_lo - timedelta(days=LOOKBACK_DAYS), out_hi)
+        frame = compute_daily_exposures(
+            inputs["samples"], inputs["workouts"], inputs["environment"],
+            inputs["participants"], inputs["sleep_segments"], params=params)
+        written += _replace(con, frame.select(list(DAILY_EXPOSURES_SCHEMA)), pid, out_lo, out_hi)
+    return written
+
+
+def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
+                     participant_ids: list[str] | None = None,
+                     params: ExposureParams = ExposureParams()) -> ExposureSummary:
+    """Bring ``daily_exposures`` up to date with every import (all dates if ``full``).
+
+    One transaction: on error nothing is written and ``exposure_runs`` is unchanged, so the
+    next call retries the same ranges.
+    """
+    t0 = time.perf_counter()
+    summary = ExposureSummary()
+    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM exposure_runs").fetchone()[0]
+    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+    ranges = changed_ranges(con, -1 if full else last, participant_ids)
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchone()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        summary.days_written = compute_changed_exposures(con, ranges, params)
+        summary.participants = len(ranges)
+        summary.max_import_id = newest
+        summary.seconds = time.perf_counter() - t0
+        con.execute(
+            "INSERT INTO exposure_runs VALUES "
+            "(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, ?, ?)",
+            [run_id, int(summary.seconds * 1e6), newest, summary.participants,
+             summary.days_written])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return summary
