@@ -69,7 +69,7 @@ def _replace(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, participant_id
 
 def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
                               ranges: dict[str, tuple[date, date]],
-                              params: ExposureParams = ExposureParams()) -> int:
+                              params: ExposureParams | None = None) -> int:
     """Recompute ``daily_exposures`` for each participant's changed local dates.
 
     Parameters
@@ -80,8 +80,8 @@ def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
     ranges : dict
         ``participant_id -> (first, last)`` local dates whose *inputs* changed, as returned by
         ``pipeline.detect.changed_ranges``.
-    params : ExposureParams
-        Passed to ``compute_daily_exposures``.
+    params : ExposureParams, optional
+        Passed to ``compute_daily_exposures`` (default ``ExposureParams()``).
 
     Returns
     -------
@@ -90,6 +90,7 @@ def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
         before (its next-morning columns) and the days whose trailing baselines include
         a changed day.
     """
+    params = params or ExposureParams()
     written = 0
     for pid, (lo, hi) in sorted(ranges.items()):
         out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
@@ -103,7 +104,7 @@ def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
 
 def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
                      participant_ids: list[str] | None = None,
-                     params: ExposureParams = ExposureParams()) -> ExposureSummary:
+                     params: ExposureParams | None = None) -> ExposureSummary:
     """Bring ``daily_exposures`` up to date with every import (all dates if ``full``).
 
     One transaction: on error nothing is written and ``exposure_runs`` is unchanged, so the
