@@ -313,8 +313,15 @@ def local_to_utc(local_us: pl.Series, zi: ZoneInfo) -> pl.DataFrame:
                         _gap="_gap")
 
 
-def range_reason(metric: pl.Expr, value: pl.Expr) -> pl.Expr:
-    """``"<metric>: value <v> outside plausible range [lo, hi]"`` or null (mixed metrics)."""
+def range_reason(metric: pl.Expr | str, value: pl.Expr) -> pl.Expr:
+    """``"<metric>: value <v> outside plausible range [lo, hi]"`` or null.
+
+    ``metric`` is a metric name, or a String column for frames mixing metrics.
+    """
+    if isinstance(metric, str):
+        lo, hi = RANGES[metric]
+        return pl.when((value < lo) | (value > hi)).then(pl.format(
+            f"{metric}: value {{}} outside plausible range [{lo:g}, {hi:g}]", value))
     metrics = list(RANGES)
     lo = metric.replace_strict(metrics, [RANGES[m][0] for m in metrics], return_dtype=pl.Float64)
     hi = metric.replace_strict(metrics, [RANGES[m][1] for m in metrics], return_dtype=pl.Float64)

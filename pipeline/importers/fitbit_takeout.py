@@ -204,8 +204,7 @@ def _value_reason(label: str, raw: str, value: str, metric: str) -> pl.Expr:
     return (pl.when(pl.col(raw).is_null()).then(pl.lit(f"{label}: missing"))
             .when(num.is_null() | num.is_nan()).then(pl.format(f"{label}: {{}} is not a number",
                                                                pl.col(raw)))
-            .otherwise(pl.format(f"{label}: {{}}", range_reason(pl.lit(metric),
-                                                                pl.col(value)))))
+            .otherwise(pl.lit(f"{label}: ") + range_reason(metric, pl.col(value))))
 
 
 def _localise(f: pl.DataFrame, zi: ZoneInfo, *, gap_ok: bool = False, label: str = "time",
@@ -294,9 +293,10 @@ def _weight(records: list, zi: ZoneInfo):
         _bmi=pl.col("bmi").cast(pl.Float64, strict=False),
     )
     implied_h = (pl.col("_w") / pl.col("_bmi")).sqrt()
-    f = f.with_columns(_unit=pl.when(pl.col("_w").is_null() | ~(pl.col("_bmi") > 0)).then(None)
+    f = f.with_columns(_unit=pl.when(pl.col("_w").is_null() | pl.col("_bmi").is_null()
+                               | (pl.col("_bmi") <= 0)).then(pl.lit(None, pl.String))
                        .when(implied_h < KG_LB_SPLIT_HEIGHT_M).then(pl.lit("kg"))
-                       .otherwise(pl.lit("lb")))
+                       .when(implied_h >= KG_LB_SPLIT_HEIGHT_M).then(pl.lit("lb")))
     known = f["_unit"].drop_nulls()
     file_unit = known.mode().sort()[0] if known.len() else None  # for logs without a bmi
     f = f.with_columns(_unit=pl.col("_unit").fill_null(pl.lit(file_unit, pl.String)))
