@@ -3,6 +3,20 @@
 Public API only; see each function's docstring for inputs, method and sources.
 """
 
+from detectors.actigraphy import (
+    ActigraphyParams,
+    classify_minutes,
+    cole_kripke_1992,
+    detect_sleep_periods_actigraphy,
+    epoch_z_angle,
+    hdcza,
+    keep_finest_resolution,
+    nonwear_minutes,
+    nonwear_raw,
+    sadeh_1994,
+    sustained_inactivity,
+    z_angle_deg,
+)
 from detectors.cramps import CrampParams, detect_nocturnal_cramps, score_cramp_candidates
 from detectors.dehydration import (
     DehydrationParams,
@@ -20,10 +34,23 @@ from detectors.dehydration import (
 )
 from detectors.nights import local_date, local_datetime, local_midnight_utc, night_of
 from detectors.references import REFERENCES
-from detectors.sleep import SleepParams, detect_sleep_periods
+from detectors.sleep import SleepParams, detect_sleep, detect_sleep_periods
 
 __all__ = [
     "REFERENCES",
+    "ActigraphyParams",
+    "classify_minutes",
+    "cole_kripke_1992",
+    "detect_sleep",
+    "detect_sleep_periods_actigraphy",
+    "epoch_z_angle",
+    "hdcza",
+    "keep_finest_resolution",
+    "nonwear_minutes",
+    "nonwear_raw",
+    "sadeh_1994",
+    "sustained_inactivity",
+    "z_angle_deg",
     "CrampParams",
     "DehydrationParams",
     "SleepParams",

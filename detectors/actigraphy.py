@@ -35,9 +35,13 @@ METHOD_COLE_KRIPKE = "cole1992"
 METHOD_SADEH = "sadeh1994"
 METHOD_HDCZA = "vanhees2018_hdcza"
 
-#: metrics read as the activity proxy, in order of preference when several exist in a minute
-#: (the proxy is the maximum over the available ones)
-ACTIVITY_METRICS: tuple[str, ...] = ("steps", "activity_intensity", "met")
+#: metrics read as the activity proxy (the proxy is the maximum over the available ones):
+#: steps (count per interval), Fitbit's intensity level 0-3 per minute, METs per minute
+ACTIVITY_METRICS: tuple[str, ...] = ("steps", "intensity_level", "met")
+
+#: a source whose median interval is this many times longer than the finest source of the same
+#: metric is a coarser copy of the same signal (Fitabase stores minute, hourly and daily steps)
+COARSE_SOURCE_RATIO = 20.0
 
 _US = 1_000_000
 _MIN_US = 60 * _US
@@ -77,9 +81,9 @@ class ActigraphyParams:
 
     # --- heart-rate wake criterion (grade D) ---
     #: [burgess1997] HR falls at sleep onset; grade D: a minute is wake if the 10-min rolling
-    #: median HR exceeds low + frac * (median - low) of its noon-to-noon window, where low is
-    #: the window's 10th percentile (sleeping HR) and median its waking level
-    hr_wake_frac: float = 0.5
+    #: median HR exceeds the noon-to-noon window's sleeping reference (its 10th percentile)
+    #: by more than this margin (relaxed wake in bed sits ~10 bpm above deep/NREM sleep)
+    hr_wake_margin_bpm: float = 10.0
     hr_low_pct: float = 10.0  # [burgess1997] grade D: sleeping-HR reference percentile
     hr_roll_s: int = 600  # [crampwatch_brief] grade D: 10-min rolling median (7.1 Step A idea)
     hr_min_minutes: int = 240  # [crampwatch_brief] grade D: fewer HR minutes -> no HR criterion
@@ -98,6 +102,12 @@ class ActigraphyParams:
     # --- sleep blocks (HDCZA rules, reused for minute classifications) ---
     block_min_s: int = 1800  # [vanhees2018] keep blocks > 30 min
     block_merge_gap_s: int = 3600  # [vanhees2018] merge gaps < 60 min
+
+    #: [roenneberg2007] grade D: an actigraphy main block must have its midpoint between
+    #: 21:00 and 09:00 local (a still afternoon on the sofa is not the night's sleep when
+    #: steps are the only motion signal); shift workers need device stages
+    night_midpoint_earliest_h: float = 21.0
+    night_midpoint_latest_h: float = 9.0  # [roenneberg2007] grade D
 
     # --- raw accelerometry: z-angle, SIB, HDCZA ---
     epoch_s: int = 5  # [vanhees2018] 5-s z-angle epochs
@@ -456,8 +466,10 @@ def classify_minutes(
     ----------
     samples : polars.DataFrame
         Long samples. Activity: ``steps`` (interval totals, spread over the minutes they
-        cover), ``activity_intensity`` (level 0-3, per-minute maximum), ``met`` (per-minute
-        mean). ``heart_rate_bpm`` point samples (minute median). Other metrics are ignored.
+        cover), ``intensity_level`` (Fitbit level 0-3, per-minute maximum), ``met``
+        (per-minute mean); level and MET rows longer than 2 min are ignored, and coarser
+        copies of a metric are dropped first (:func:`keep_finest_resolution`).
+        ``heart_rate_bpm`` point samples (minute median). Other metrics are ignored.
     method : str
         ``"cole1992"`` (Cole-Kripke with Webster rescoring) or ``"sadeh1994"``.
 
@@ -471,8 +483,11 @@ def classify_minutes(
     if method not in (METHOD_COLE_KRIPKE, METHOD_SADEH):
         raise ValueError(f"method must be {METHOD_COLE_KRIPKE!r} or {METHOD_SADEH!r}")
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
-    smp = smp.filter(
-        pl.col("metric").is_in([*ACTIVITY_METRICS, "heart_rate_bpm"]) & pl.col("value").is_finite()
+    smp = keep_finest_resolution(
+        smp.filter(
+            pl.col("metric").is_in([*ACTIVITY_METRICS, "heart_rate_bpm"])
+            & pl.col("value").is_finite()
+        )
     )
     if smp.height == 0:
         return pl.DataFrame(schema=MINUTE_SCHEMA)
@@ -480,6 +495,37 @@ def classify_minutes(
     for (pid,), df in smp.partition_by("participant_id", as_dict=True).items():
         parts.append(_classify_participant(pid, df, method, params))
     return pl.concat(parts).sort("participant_id", "minute_utc").cast(MINUTE_SCHEMA)  # type: ignore[arg-type]
+
+
+def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
+    """Drop coarser copies of the same signal: per participant and metric, rows of a
+    ``source`` whose median interval length is >= 20 x that of the metric's finest source.
+
+    Fitabase stores minute, hourly and daily steps as separate sources; adding or taking the
+    maximum across them would spread daily totals over the night. Sources of similar
+    resolution (an Apple phone and watch, both minutes) are all kept. Point metrics (heart
+    rate) have length 0 everywhere and are unaffected. Frames without ``source`` are returned
+    unchanged.
+    """
+    if "source" not in samples.columns or samples.height == 0:
+        return samples
+    src = pl.col("source").cast(pl.String).fill_null("")
+    dur = (pl.col("end_utc") - pl.col("start_utc")).dt.total_microseconds()
+    res = (
+        samples.group_by("participant_id", "metric", src.alias("_src"))
+        .agg(_med=dur.median())
+        .with_columns(_fin=pl.col("_med").min().over("participant_id", "metric"))
+        .filter(
+            (pl.col("_med") <= 0)
+            | (pl.col("_med") < COARSE_SOURCE_RATIO * pl.col("_fin").clip(lower_bound=1))
+        )
+        .select("participant_id", "metric", "_src")
+    )
+    return (
+        samples.with_columns(_src=src)
+        .join(res, on=["participant_id", "metric", "_src"], how="semi")
+        .drop("_src")
+    )
 
 
 def _classify_participant(
@@ -515,12 +561,12 @@ def _classify_participant(
             cum = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(t))])
             steps += np.diff(np.interp(edges.astype(float), t, cum, left=0.0, right=cum[-1]))
     intensity = None
-    it = metric("activity_intensity")
+    it = metric("intensity_level").filter(pl.col("e") - pl.col("s") <= 120 * _US)
     if it.height:
         intensity = np.full(n, np.nan)
         np.fmax.at(intensity, cell(it["s"].to_numpy()), it["value"].to_numpy())
     met = None
-    mt = metric("met")
+    mt = metric("met").filter(pl.col("e") - pl.col("s") <= 120 * _US)
     if mt.height:
         tot, cnt = np.zeros(n), np.zeros(n)
         c = cell(mt["s"].to_numpy())
@@ -573,9 +619,7 @@ def _classify_participant(
             v = hr_min[sel & hr_present]
             if v.size < p.hr_min_minutes:
                 continue
-            low = float(np.percentile(v, p.hr_low_pct))
-            mid = float(np.median(v))
-            thr = low + p.hr_wake_frac * (mid - low)
+            thr = float(np.percentile(v, p.hr_low_pct)) + p.hr_wake_margin_bpm
             hr_wake[sel] = np.isfinite(roll[sel]) & (roll[sel] > thr)
     asleep = sleep & ~nonwear & ~hr_wake & (np.isfinite(counts) | hr_present)
     return pl.DataFrame(
@@ -625,8 +669,9 @@ def detect_sleep_periods_actigraphy(
     """Main sleep period per participant and noon-to-noon night from minute activity + HR.
 
     Minutes are classified with :func:`classify_minutes`; asleep runs > 30 min are kept and
-    runs separated by < 60 min merged (van Hees 2018 block rules); the merged block with the
-    most asleep minutes in each night (night of its onset, noon-to-noon, onset's own offset)
+    runs separated by < 60 min merged (van Hees 2018 block rules); blocks whose local midpoint
+    falls between 09:00 and 21:00 are dropped (grade D); the merged block with the most asleep
+    minutes in each night (night of its onset, noon-to-noon, onset's own offset)
     is the main period. ``asleep_s`` counts asleep minutes inside it; ``awake_s`` the other
     minutes inside it that are worn and have data (non-wear is neither). ``method`` is
     ``"cole1992"`` or ``"sadeh1994"``, with ``"+hr"`` when the HR criterion was active.
@@ -654,6 +699,9 @@ def detect_sleep_periods_actigraphy(
         for a, b in sleep_blocks(
             sleep, 60, min_block_s=params.block_min_s, merge_gap_s=params.block_merge_gap_s
         ):
+            mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + int(off[a])) % 86400 / 3600
+            if params.night_midpoint_latest_h <= mid_local_h < params.night_midpoint_earliest_h:
+                continue
             asleep = int(sleep[a:b].sum())
             awake = int((~sleep[a:b] & ~nonwear[a:b] & has_data[a:b]).sum())
             local_s = t[a] // _US + int(off[a]) - NIGHT_START_HOUR * 3600

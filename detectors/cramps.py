@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 from scipy import ndimage, signal, stats
 
+from detectors.actigraphy import keep_finest_resolution
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
@@ -83,6 +84,22 @@ class CrampParams:
     act_spread_floor_kcal_min: float = 0.1
     #: [crampwatch_brief] grade D: a minute takes a stage if >= half covered
     stage_min_cover_s: float = 30.0
+
+    # --- fine heart rate (seconds exports, e.g. Fitbit 1-15 s): brief 7.2 sustained-rise rule ---
+    #: [crampwatch_brief] grade D: a night whose HR samples are at most this far apart
+    #: (median spacing) takes the fine path; Apple's ~5-min sampling never does
+    hr_fine_max_spacing_s: int = 30
+    hr_fine_grid_s: int = 5  # [crampwatch_brief] grade D: 5-s cells (median of the samples)
+    hr_fine_ffill_s: int = 30  # [crampwatch_brief] grade D: forward fill fine gaps <= 30 s
+    #: [crampwatch_brief] 7.1 Step A medfilt(3), applied to 5-s cells (single PPG artefacts)
+    hr_fine_medfilt_cells: int = 3
+    #: [crampwatch_brief] 7.2: the rise (>= 10 bpm or >= 10 %) happens within 30 s ...
+    hr_abrupt_window_s: int = 30
+    #: [crampwatch_brief] 7.2: ... and is sustained >= 60 s; [chouchou2011] brief nociceptive
+    #: responses recover within ~7 beats, [winkelman1999] PLM-related rises last ~10 beats
+    hr_sustained_min_s: int = 60
+    #: [crampwatch_brief] grade D: the abrupt rise is searched from 1 min before the segment
+    hr_onset_search_before_s: int = 60
 
     # --- candidate segments (Step B) ---
     #: [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
@@ -290,7 +307,9 @@ def score_cramp_candidates(
     if per.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
-    smp = smp.filter(pl.col("metric").is_in(["heart_rate_bpm", "steps", "active_energy_kcal"]))
+    smp = keep_finest_resolution(
+        smp.filter(pl.col("metric").is_in(["heart_rate_bpm", "steps", "active_energy_kcal"]))
+    )
     has_source = "source" in smp.columns
     smp = smp.select(
         "participant_id",
@@ -602,6 +621,11 @@ class _Night:
     peak_idx: np.ndarray
     peak_prom: np.ndarray
     segments: list[tuple[int, int]]
+    fine: bool = False
+    hr_spacing_s: float = math.nan
+    hr_fine: np.ndarray | None = None  # filtered HR on the fine grid (NaN: gap)
+    fine_per_cell: int = 1  # fine cells per grid cell
+    surge_cells: np.ndarray | None = None  # grid cells where a fine abrupt sustained rise starts
 
 
 def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
@@ -662,8 +686,28 @@ def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> 
     walking_cell = steps >= p.walk_cadence_steps_min
     walk_on, walk_off = _runs(walking_cell)
 
+    # fine HR (seconds exports): 5-s cells, abrupt sustained rises become candidates too
+    hr_t_win = data.hr_t[j0:j1]
+    spacing = float(np.median(np.diff(hr_t_win))) / _US if hr_t_win.size > 10 else math.nan
+    fine = math.isfinite(spacing) and spacing <= p.hr_fine_max_spacing_s
+    hr_fine = surge_cells = None
+    per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
+    if fine:
+        hr_fine = _fine_hr(hr_t_win, data.hr_v[j0:j1], g0, n * per_cell, p)
+        ref = hr_s[asleep]
+        ref = ref[np.isfinite(ref)]
+        if ref.size:
+            med = float(np.median(ref))
+            thr = _surge_threshold(med, _robust_spread(ref, p.hr_spread_floor_bpm), p)
+            starts = _abrupt_sustained(hr_fine, np.full(hr_fine.size, med), thr, p)
+            surge_cells = np.zeros(n, bool)
+            surge_cells[np.unique(starts // per_cell)] = True
+            surge_cells &= in_period
+
     # Step B: candidate minutes, closing (on a padded array: no erosion at the edges), label
     raw_mask = in_period & (wake | (act_z >= p.act_z_min) | (steps > 0))
+    if surge_cells is not None:
+        raw_mask |= surge_cells
     k = max(1, p.closing_s // p.grid_s)
     closed = (
         ndimage.binary_closing(np.pad(raw_mask, k), structure=np.ones(k, dtype=bool))[k : k + n]
@@ -721,7 +765,53 @@ def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> 
         peak_idx=peak_idx,
         peak_prom=peak_prom,
         segments=segments,
+        fine=fine,
+        hr_spacing_s=spacing,
+        hr_fine=hr_fine,
+        fine_per_cell=per_cell,
+        surge_cells=surge_cells,
     )
+
+
+def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
+    """Smallest rise that counts as a surge: 10 bpm or 10 % (whichever is smaller, brief 7.2
+    says "or"), and never below 3 robust SDs of the night's asleep HR."""
+    return max(min(p.hr_rise_min_bpm, p.hr_rise_min_frac * b_hr), p.hr_rise_min_spread * s_hr)
+
+
+def _fine_hr(t: np.ndarray, v: np.ndarray, g0: int, n_fine: int, p: CrampParams) -> np.ndarray:
+    """HR on the fine grid: per-cell median, forward fill <= ``hr_fine_ffill_s``, then a
+    3-cell median filter on each finite stretch (removes single-cell PPG artefacts)."""
+    step = p.hr_fine_grid_s * _US
+    x = _minute_median(t, v, g0, step, n_fine)
+    ok = np.isfinite(x)
+    last = np.maximum.accumulate(np.where(ok, np.arange(n_fine), -1))
+    keep = (last >= 0) & (np.arange(n_fine) - last <= p.hr_fine_ffill_s // p.hr_fine_grid_s)
+    x = np.where(keep, x[np.maximum(last, 0)], np.nan)
+    return _medfilt_runs(x, p.hr_fine_medfilt_cells)
+
+
+def _abrupt_sustained(
+    x: np.ndarray, base: np.ndarray, thr: float, p: CrampParams
+) -> np.ndarray:
+    """Fine cells where HR has risen by >= ``thr`` within the last 30 s and then stays
+    >= ``base + thr`` for >= 60 s (brief 7.2). Returns the cell indices (onsets)."""
+    k = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
+    m = max(1, p.hr_sustained_min_s // p.hr_fine_grid_s)
+    if x.size <= k + m:
+        return np.zeros(0, dtype=np.int64)
+    filled = np.where(np.isfinite(x), x, np.inf)
+    prior_min = ndimage.minimum_filter1d(filled, size=k, origin=(k - 1) // 2)
+    prior_min = np.concatenate([np.full(1, np.inf), prior_min[:-1]])  # min of x[i-k .. i-1]
+    above = np.isfinite(x) & (x >= base + thr)
+    # above for the m cells starting at i
+    c = np.concatenate([[0], np.cumsum(above)])
+    run_ok = np.zeros(x.size, bool)
+    run_ok[: x.size - m + 1] = (c[m:] - c[: x.size - m + 1]) == m
+    rise = np.isfinite(x) & np.isfinite(prior_min) & (x - prior_min >= thr)
+    onset = rise & run_ok
+    on = np.flatnonzero(onset & ~np.concatenate([[False], onset[:-1]]))
+    return on
 
 
 def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams) -> dict:
@@ -807,11 +897,35 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
     in_seg = (c.bout_on >= t_on) & (c.bout_on < t_off)
     seg_longest_s = int(c.bout_len_s[in_seg].max()) if in_seg.any() else 0
 
+    # --- fine HR (seconds exports): abrupt (<= 30 s) rise sustained >= 60 s, brief 7.2
+    hr_sustained_s = hr_rise_30s = math.nan
+    if c.fine and c.hr_fine is not None and math.isfinite(b_hr):
+        k = c.fine_per_cell
+        f0 = max(0, (t_on * k) - p.hr_onset_search_before_s // p.hr_fine_grid_s)
+        f1 = min(c.hr_fine.size, w1 * k)
+        xf = c.hr_fine[f0:f1]
+        if np.isfinite(xf).any():
+            thr = _surge_threshold(b_hr, s_hr, p)
+            above = np.isfinite(xf) & (xf >= b_hr + thr)
+            on, off = _runs(above)
+            hr_sustained_s = float((off - on).max() * p.hr_fine_grid_s) if on.size else 0.0
+            kk = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
+            lo = max(0, f0 - kk)
+            xx = c.hr_fine[lo:f1]
+            filled = np.where(np.isfinite(xx), xx, np.inf)
+            pm = ndimage.minimum_filter1d(filled, size=kk, origin=(kk - 1) // 2)
+            pm = np.concatenate([np.full(1, np.inf), pm[:-1]])
+            d = np.where(np.isfinite(xx) & np.isfinite(pm), xx - pm, -np.inf)[f0 - lo :]
+            hr_rise_30s = float(d.max()) if np.isfinite(d).any() else math.nan
+
     # --- explicit confounders
     surge = hr_usable and (
         (dhr >= p.hr_rise_min_bpm or dhr / b_hr >= p.hr_rise_min_frac)
         and dhr >= p.hr_rise_min_spread * s_hr
     )
+    if c.fine and surge:  # seconds HR: the rise must also be abrupt and sustained >= 60 s
+        thr = _surge_threshold(b_hr, s_hr, p)
+        surge = (hr_sustained_s >= p.hr_sustained_min_s) and (hr_rise_30s >= thr)
     suppressed_by = None
     if not raw_in_segment and hr_missing_frac > p.hr_missing_max_frac:
         suppressed_by = "watch_off"
@@ -847,7 +961,10 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         confidence = 0.0
 
     evidence = {
-        "method": "brief7.1_minute_export",
+        "method": "brief7.2_fine_hr" if c.fine else "brief7.1_minute_export",
+        "hr_sample_spacing_s": _r(c.hr_spacing_s, 1),
+        "hr_sustained_s": _r(hr_sustained_s, 0),
+        "hr_rise_30s_bpm": _r(hr_rise_30s),
         "params": p.name,
         "night_staged": c.staged,
         "hr_rise_bpm": _r(dhr),

@@ -369,9 +369,9 @@ REFERENCES: dict[str, str] = {
         "Luo L, Zhou K, Zhang J, et al. (2020) Interventions for leg cramps in pregnancy. "
         "Cochrane Database Syst Rev CD010655. doi:10.1002/14651858.CD010655.pub3"
     ),
+    "roenneberg2007": (
+        "Roenneberg T, Kuehnle T, Juda M, et al. (2007) Epidemiology of the human circadian "
+        "clock. Sleep Med Rev 11:429-438. doi:10.1016/j.smrv.2007.07.005 (mid-sleep on free "
+        "days spans roughly 01:00-08:00 local in the general population)"
+    ),
 }
-
-
-def cite(key: str) -> str:
-    """Return the full reference for ``key`` (raises ``KeyError`` for an unknown key)."""
-    return REFERENCES[key]

@@ -79,9 +79,11 @@ def detect_sleep(
 
     Returns ``(periods, segments)``: ``periods`` as :func:`detect_sleep_periods`;
     ``segments`` = the input ``sleep_segments`` plus, for each actigraphy night, ``asleep``
-    and ``awake`` segments from the minute classification inside the period (non-wear
-    minutes get no segment, so they are neither sleep nor wake), with ``source``
-    ``"actigraphy:<method>"``. Pass both to :func:`detectors.cramps.detect_nocturnal_cramps`.
+    and ``awake`` segments from the minute classification inside the period, with ``source``
+    ``"actigraphy:<method>"``. Non-wear minutes get no segment (neither sleep nor wake), and
+    neither do minutes that only the heart-rate criterion calls wake: a slow HR elevation
+    is not movement, and reading it as a wake bout would make the cramp detector's HR
+    evidence circular. Pass both to :func:`detectors.cramps.detect_nocturnal_cramps`.
     """
     seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
     staged = detect_stage_periods(seg, params=params)
@@ -124,7 +126,8 @@ def actigraphy_segments(
 
     ``minutes`` is :func:`detectors.actigraphy.classify_minutes` output; runs of asleep
     minutes become ``asleep`` segments, runs of worn non-sleep minutes with data become
-    ``awake``; non-wear and no-data minutes get none. ``source`` = ``"actigraphy:<method>"``.
+    ``awake`` when the activity proxy (not only the HR criterion) says wake; non-wear,
+    HR-only wake and no-data minutes get none. ``source`` = ``"actigraphy:<method>"``.
     """
     schema = {**SLEEP_SEGMENTS_SCHEMA, "source": pl.String}
     if minutes.height == 0 or periods.height == 0:
@@ -142,7 +145,7 @@ def actigraphy_segments(
     m = m.with_columns(
         stage=pl.when(pl.col("sleep"))
         .then(pl.lit("asleep"))
-        .when(~pl.col("nonwear") & has_data)
+        .when(~pl.col("nonwear") & ~pl.col("hr_wake") & has_data)
         .then(pl.lit("awake"))
         .otherwise(pl.lit(None, pl.String)),
     ).sort("participant_id", "minute_utc")

@@ -30,6 +30,8 @@ SAMPLE_METRICS = (
     "heart_rate_bpm", "resting_heart_rate_bpm", "hrv_sdnn_ms", "steps", "active_energy_kcal",
     "basal_energy_kcal", "body_mass_kg", "water_ml", "magnesium_mg", "calcium_mg",
     "potassium_mg", "vitamin_d_ug", "blood_glucose_mg_dl", "time_in_daylight_min",
+    # minute activity for the actigraphy sleep fallback (Fitbit intensity level 0-3, METs)
+    "intensity_level", "met",
 )
 
 
@@ -114,8 +116,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
 
 def run_detectors(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pure step: inputs -> (sleep_periods, episodes)."""
-    periods = detectors.detect_sleep_periods(inputs["sleep_segments"])
-    cramps = detectors.detect_nocturnal_cramps(inputs["samples"], inputs["sleep_segments"], periods)
+    # finest resolution per metric (Fitabase stores minute, hourly and daily steps)
+    samples = detectors.keep_finest_resolution(inputs["samples"])
+    # device stages where a night has them, else Cole-Kripke on minute activity + HR; the
+    # returned segments add the actigraphy nights' asleep/awake minutes for the cramp detector
+    periods, segments = detectors.detect_sleep(inputs["sleep_segments"], samples)
+    cramps = detectors.detect_nocturnal_cramps(samples, segments, periods)
     dehydration = detectors.detect_dehydration(
         inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"])
     episodes = pl.concat([cramps.select(list(EPISODE_SCHEMA)),

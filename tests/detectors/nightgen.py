@@ -40,7 +40,7 @@ Model, per participant (fixed UTC offset, own sleeping HR ``hr0``) and night:
 * **Outputs** at two resolutions: ``hr_resolution_s=1`` (every second while worn, Fitbit
   seconds export style) or ``300`` (one sample every 280-320 s, Apple style; the 5-min stream
   is a snapshot of the same latent HR). Minute ``steps`` (only non-zero minutes, like
-  exports), minute ``activity_intensity`` 0-3 (every worn minute) and minute
+  exports), minute ``intensity_level`` 0-3 (every worn minute) and minute
   ``active_energy_kcal``. Device stages (light/deep/rem/awake; wake bouts < 2 min are
   missed 60 % of the time, as consumer devices miss short wake) unless ``stages=False``.
   Daytime (from 3 h before bed and after getting up) at minute resolution, awake HR
@@ -369,7 +369,7 @@ def _night(
     inten_m = intensity_s[: (n // 60) * 60].reshape(-1, 60).max(axis=1)
     sk = mw & (steps_m > 0)
     parts.append(_frame(pid, "steps", m_t[sk], m_t[sk] + 60, steps_m[sk], off))
-    parts.append(_frame(pid, "activity_intensity", m_t[mw], m_t[mw] + 60, inten_m[mw], off))
+    parts.append(_frame(pid, "intensity_level", m_t[mw], m_t[mw] + 60, inten_m[mw], off))
     kcal = 0.02 + 0.9 * inten_m + 0.04 * steps_m
     parts.append(
         _frame(pid, "active_energy_kcal", m_t[mw], m_t[mw] + 60, np.round(kcal[mw], 3), off)
