@@ -77,8 +77,9 @@ series, stored over ``[previous record, this record]``:
   rollover (65530 -> 4) is a delta of 10, not a reset.
 
 Only walking and running cycles are steps (FIT: ``steps = 2 x cycles``); cycling and
-swimming cycles are strokes and are not imported. A record whose total did not change adds
-no row.
+swimming cycles are strokes and are not imported. Deltas of different activity types over
+the same interval are added up into one row (the natural key has no activity type); a
+record whose total did not change adds no row.
 
 Errors
 ------
@@ -408,8 +409,12 @@ def _series(mon: list[tuple[int, int, dict]]) -> dict[tuple[str, str], list[tupl
 
 
 def _deltas(metric: str, obs: list[tuple], file_start: int, clock: _LocalClock,
-            rows: _Rows) -> None:
-    """Append the interval deltas of one cumulative series (see the module docstring)."""
+            out: dict[tuple[str, int, int], list]) -> None:
+    """Add the interval deltas of one cumulative series to ``out`` (see the module docstring).
+
+    ``out`` maps (metric, start, end) to [first record_no, sum]: series of different activity
+    types over the same interval (walking and running steps) make one row.
+    """
     prev_t: int | None = None
     prev_total = 0.0
     for rec, t, value, bits, day_total in obs:
@@ -432,7 +437,8 @@ def _deltas(metric: str, obs: list[tuple], file_start: int, clock: _LocalClock,
             if clock.known:
                 start = max(prev_t, clock.midnight(t))
         if delta > 0:
-            rows.samples.append((rec, metric, start, t, delta, SOURCE_MONITORING))
+            slot = out.setdefault((metric, start, t), [rec, 0.0])
+            slot[0], slot[1] = min(slot[0], rec), slot[1] + delta
         prev_t = t
         prev_total = float(value) if bits == 32 or reset else prev_total + delta
 
@@ -461,8 +467,11 @@ def _monitoring(info: _File, clock: _LocalClock, rows: _Rows) -> None:
         start = clock.midnight(t)
         rows.samples.append((rec, "resting_heart_rate_bpm", start, start + 86_400, value,
                              SOURCE_MONITORING))
+    deltas: dict[tuple[str, int, int], list] = {}
     for (metric, _act), obs in _series(mon).items():
-        _deltas(metric, obs, file_start, clock, rows)
+        _deltas(metric, obs, file_start, clock, deltas)
+    for (metric, start, end), (rec, value) in deltas.items():
+        rows.samples.append((rec, metric, start, end, value, SOURCE_MONITORING))
 
 
 def _sleep(rows: _Rows) -> list[tuple]:
