@@ -114,6 +114,8 @@ def detect_sleep(
     periods = pl.concat([staged, acti]).sort("participant_id", "night_of")
     extra = actigraphy_segments(minutes, acti, method=method)
     if extra.height:
+        if "source" not in seg.columns:
+            seg = seg.with_columns(source=pl.lit("", pl.String))
         keep = [c for c in seg.columns if c in extra.columns]
         seg = pl.concat([seg, extra.select(keep)], how="diagonal_relaxed")
     return periods, seg
@@ -133,11 +135,14 @@ def actigraphy_segments(
     if minutes.height == 0 or periods.height == 0:
         return pl.DataFrame(schema=schema)
     m = minutes.join_asof(
-        periods.select("participant_id", "start_utc", p_end="end_utc").sort("start_utc"),
+        periods.select("participant_id", "start_utc", p_end="end_utc").sort(
+            "participant_id", "start_utc"
+        ),
         left_on="minute_utc",
         right_on="start_utc",
         by="participant_id",
         strategy="backward",
+        check_sortedness=False,  # sorted by start_utc within each participant
     ).filter(pl.col("start_utc").is_not_null() & (pl.col("minute_utc") < pl.col("p_end")))
     if m.height == 0:
         return pl.DataFrame(schema=schema)
