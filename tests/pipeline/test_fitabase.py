@@ -550,3 +550,25 @@ def test_fixture_folder_is_small():
 def test_helper_round_trip():
     assert fitabase_time(datetime(2016, 4, 21, 0, 5, 7)) == "4/21/2016 12:05:07 AM"
     assert local("4/21/2016 1:05:07 PM") == datetime(2016, 4, 21, 13, 5, 7)
+
+
+def test_vectorised_split_equals_split_csv():
+    from pipeline.importers.journal_csv import read_lines, split_csv
+
+    for path in (HR, WIDE_STEPS, FIXTURES / "weightLogInfo_merged.csv"):
+        lines = read_lines(path, path.name).slice(1)
+        header = tuple(read_lines(path, path.name)["text"][0].split(","))
+        fast, fast_bad = fitabase.split_fields(lines, header)
+        slow, slow_bad = split_csv(lines, header)
+        assert fast.equals(slow) and fast_bad.equals(slow_bad)
+    odd = pl.DataFrame({"line_no": [2, 3, 4], "text": ['1,"4/21/2016 1:00:00 AM",70', "1,2",
+                                                        "1, 4/21/2016 1:00:05 AM ,"]})
+    fast, fast_bad = fitabase.split_fields(odd, ("Id", "Time", "Value"))
+    slow, slow_bad = split_csv(odd, ("Id", "Time", "Value"))
+    assert fast.equals(slow) and fast_bad.equals(slow_bad)
+    assert fast["Time"].to_list() == ["4/21/2016 1:00:00 AM", "4/21/2016 1:00:05 AM"]
+    unquoted = odd.filter(pl.col("line_no") > 2)
+    fast, fast_bad = fitabase.split_fields(unquoted, ("Id", "Time", "Value"))
+    slow, slow_bad = split_csv(unquoted, ("Id", "Time", "Value"))
+    assert fast.equals(slow) and fast_bad.equals(slow_bad)
+    assert fast_bad.rows() == [(3, "expected 3 fields, found 2", "1,2")]
