@@ -65,8 +65,9 @@ with every field empty), or the same hour as an earlier line is rejected whole w
 
 This module also holds the helpers the other station importers
 (:mod:`pipeline.importers.noaa_isd_lite`) share: gzip-aware line reading, relative humidity
-from dew point (:func:`rh_from_dew_point_pct`) and :func:`station_environment`, which checks
-plausibility, drops repeated hours and builds the batches.
+from dew point (:func:`rh_from_dew_point_pct`), and :func:`station_checks` (plausibility,
+derived humidity) and :func:`station_batches` (repeated hours, batches), which
+:func:`station_environment` runs one after the other.
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ def rh_from_dew_point_pct(temp_c: pl.Expr, dew_point_c: pl.Expr) -> pl.Expr:
     """Relative humidity (%) from air temperature and dew point, Magnus form (see above).
 
     Null where either is null. Not capped: a dew point above the air temperature gives more
-    than 100 % (:func:`station_environment` decides what to do with that).
+    than 100 % (:func:`station_checks` decides what to do with that).
     """
     def es(t: pl.Expr) -> pl.Expr:
         return (MAGNUS_B * t / (MAGNUS_C_C + t)).exp()
@@ -221,10 +222,17 @@ def station_environment(rows: pl.DataFrame, labels: dict[str, str], *, location_
     bad), ``_reason`` (String: what the reader already found wrong, else null), one Float64
     column per entry of ``labels`` (canonical units, null = missing) and, for each, the
     source text ``_raw_<metric>``; ``labels`` maps each metric read to the source field name
-    used in reasons. Relative humidity missing where temperature and dew point are present
-    is computed with :func:`rh_from_dew_point_pct`. ``utc_offset_s`` is the offset of
-    ``ctx.tz`` at each hour, else ``fixed_offset_s``.
+    used in reasons. :func:`station_checks`, then :func:`station_batches`.
     """
+    yield from station_batches(station_checks(rows, labels), location_id=location_id,
+                               source=source, ctx=ctx, fixed_offset_s=fixed_offset_s,
+                               latitude_deg=latitude_deg, longitude_deg=longitude_deg)
+
+
+def station_checks(rows: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
+    """Add the canonical metric columns missing from ``rows``, relative humidity from the dew
+    point where it is missing (:func:`rh_from_dew_point_pct`), and the plausibility and
+    no-value reasons to ``_reason`` (see :func:`station_environment` for the columns)."""
     cols = [m for m in STATION_METRICS if m in labels]
     f = rows
     for m in STATION_METRICS:
@@ -251,9 +259,18 @@ def station_environment(rows: pl.DataFrame, labels: dict[str, str], *, location_
                       f"above {labels['temp_c']} {{}}: no relative humidity can be derived",
                       pl.col("_raw_dew_point_c"), pl.col("_raw_temp_c"))))
     no_value = pl.all_horizontal([pl.col(m).is_null() for m in cols]) if cols else pl.lit(True)
-    f = f.with_columns(_reason=reasons(pl.col("_reason"), *checks)).with_columns(
+    return f.with_columns(_reason=reasons(pl.col("_reason"), *checks)).with_columns(
         _reason=pl.coalesce("_reason", pl.when(no_value).then(pl.lit(
             "no values: every field read is empty or missing"))))
+
+
+def station_batches(f: pl.DataFrame, *, location_id: str, source: str, ctx: ImportContext,
+                    fixed_offset_s: int = 0, latitude_deg: float | None = None,
+                    longitude_deg: float | None = None) -> Iterator[Batch]:
+    """Checked rows (:func:`station_checks`) -> ``environment`` batches (the first line of an
+    hour wins; later ones are rejected), ``participant_locations`` for ``ctx.participant_id``
+    and ``rejected_rows``. ``utc_offset_s`` is the offset of ``ctx.tz`` at each hour, else
+    ``fixed_offset_s``."""
     ok = f.filter(pl.col("_reason").is_null()).with_columns(
         _first_line=pl.col("line_no").first().over("_utc_us"))
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(

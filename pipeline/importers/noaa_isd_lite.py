@@ -98,6 +98,8 @@ from pipeline.importers.journal_csv import (
 from pipeline.importers.meteostat import (
     gunzip_head,
     read_station_lines,
+    station_batches,
+    station_checks,
     station_environment,
     with_extra_rejects,
 )
@@ -112,10 +114,9 @@ TRACE = -1
 #: ISD-Lite fields after the hour, in order (NOAA's names, shortened)
 FIELDS = ("air_temperature", "dew_point", "sea_level_pressure", "wind_direction",
           "wind_speed", "sky_cover", "precipitation_1h", "precipitation_6h")
-#: field -> environment column (all read with scaling factor 10)
+#: field -> environment column (all read with scaling factor 10: one decimal)
 READ = {"air_temperature": "temp_c", "dew_point": "dew_point_c", "wind_speed": "wind_speed_m_s",
         "precipitation_1h": "precipitation_mm"}
-SCALE = 10.0
 _ISD_RE = (r"^(\d{4}) ([ \d]\d) ([ \d]\d) ([ \d]\d)"
            r"(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})\s*$")
 _ISD_NAME_RE = re.compile(r"(?<!\d)(\d{6})-(\d{5})(?:-(\d{4}))?(?!\d)")
@@ -176,7 +177,9 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         if field in READ:
             metric = READ[field]
             miss = v == MISSING
-            scaled = v.cast(pl.Float64) / SCALE
+            # "-33" -> "-33e-1" -> -3.3: parsing gives the double nearest the decimal, which
+            # a float division (or polars' multiplication by 0.1) does not always
+            scaled = pl.concat_str(v.cast(pl.String), pl.lit("e-1")).cast(pl.Float64)
             if field == "precipitation_1h":
                 scaled = pl.when(v == TRACE).then(0.0).otherwise(scaled)
             values += [pl.when(miss).then(None).otherwise(scaled).alias(metric),
@@ -334,18 +337,19 @@ def read_lcd(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             *checks),
     )
     f = f.filter(pl.col("_any") | pl.col("_reason").is_not_null())
+    labels = dict(zip(LCD_FIELDS.values(), LCD_FIELDS, strict=True))
+    f = station_checks(f, labels)  # reject bad reports before choosing one per hour
     chosen = (f.filter(pl.col("_reason").is_null())
               .sort(pl.col("_utc_us"), pl.col("_report") != ROUTINE_REPORT,
                     (pl.col("_obs_us") - pl.col("_utc_us")).abs(), pl.col("line_no"))
               .filter(pl.col("_utc_us").is_first_distinct()))
     rows = pl.concat([chosen, f.filter(pl.col("_reason").is_not_null())]).sort("line_no")
-    labels = dict(zip(LCD_FIELDS.values(), LCD_FIELDS, strict=True))
     zi = zone(ctx.tz)
     if zi is not None and _standard_offset_s(zi) != lst_s:
         ctx = dataclasses.replace(ctx, tz=None)  # the participant's zone is not the station's
     yield from with_extra_rejects(
-        station_environment(rows, labels, location_id=location, source=LCD_SOURCE, ctx=ctx,
-                            fixed_offset_s=lst_s, latitude_deg=lat, longitude_deg=lon),
+        station_batches(rows, location_id=location, source=LCD_SOURCE, ctx=ctx,
+                        fixed_offset_s=lst_s, latitude_deg=lat, longitude_deg=lon),
         bad_lines)
 
 
