@@ -372,7 +372,7 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
                 run = local.cum_max().forward_fill().shift(1)
                 if state.max_local_us is not None:
                     run = run.fill_null(state.max_local_us).clip(lower_bound=state.max_local_us)
-                later = (local < run).fill_null(False)
+                later = (local <= run).fill_null(False)
                 state.max_local_us = max(x for x in (state.max_local_us, local.max())
                                          if x is not None)
             f = resolve_local(f, zi, display, later)

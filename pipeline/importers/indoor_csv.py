@@ -15,9 +15,9 @@ column             meaning
 ``timestamp``      when, ISO 8601 with an offset (``2025-07-01T22:00:00+02:00``, ``Z``,
                    ``+02``, ``+0200``; seconds and fractions optional; ``T`` or a space), or
                    without one (``2025-07-01 22:00:00``: local time in the participant's
-                   zone, ``--timezone`` or the stored ``tz``; the first of two equal local
-                   times at the autumn change, as :mod:`zoneinfo` reads it), or Unix epoch
-                   seconds (``1751400000`` or ``1751400000.5``, UTC).
+                   zone, ``--timezone`` or the stored ``tz``; in the hour repeated at the
+                   autumn change a reading is the second pass when the clock has gone back,
+                   else the first), or Unix epoch seconds (``1751400000.5``, UTC).
 ``temperature_c``  air temperature, °C; or ``temperature_f`` in °F (one of the two).
 ``humidity_pct``   relative humidity, %.
 ``sensor``         optional sensor name (stored trimmed and lower-case); empty or no column
@@ -272,7 +272,11 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         pl.col("_time_reason"), *checks,
         pl.when(pl.col("temp_c").is_null() & pl.col("rh_pct").is_null()).then(pl.lit(
             f"no values: {temp_col} and humidity_pct are both empty"))))
-    f = resolve_local(f, zi, display)
+    # through the autumn change the local clock goes back: readings after that, while the
+    # clock is not past its earlier maximum, are the repeated hour's second pass
+    local = f["_local_us"]
+    later = (local <= local.cum_max().forward_fill().shift(1)).fill_null(False)
+    f = resolve_local(f, zi, display, later)
     ok = f.filter(pl.col("_reason").is_null()).with_columns(
         _first_line=pl.col("line_no").first().over("_sensor", "_utc_us"))
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(
