@@ -53,13 +53,17 @@ messages it has).
 Time
 ----
 FIT ``date_time`` values are UTC seconds since 1989-12-31T00:00:00Z. A message with only
-``timestamp_16`` (the low 16 bits) gets the full time from the last full timestamp before it
-in the file (any message), rolled forward: ``t = last + ((ts16 - last) mod 65536)``, and
-becomes the new reference. ``utc_offset_s`` is, in this order: ``local_timestamp -
-timestamp`` of the file's ``activity``, ``monitoring_info`` or ``timestamp_correlation``
-message (one offset for the whole file, rounded to 15 min); else the offset of the import's
-``--timezone`` at each instant; else 0, and a note row in ``rejected_rows`` says so (the
-import is then ``partial``).
+``timestamp_16`` (the low 16 bits) takes the rest from a reference time: the last time of a
+message of the same type in the file, else the last full timestamp of any message. It rolls
+forward from the reference (``t = ref + ((ts16 - ref) mod 65536)``), except that a result
+within an hour *before* the reference is taken as such (:func:`resolve_timestamp_16`): fenix
+files stamp some events after the monitoring record that follows them.
+
+``utc_offset_s`` is, in this order: ``local_timestamp - timestamp`` of the file's
+``activity``, ``monitoring_info`` or ``timestamp_correlation`` message (one offset for the
+whole file, rounded to 15 min); else the offset of the import's ``--timezone`` at each
+instant; else 0, and a note row in ``rejected_rows`` says so (the import is then
+``partial``). Sleep files have no documented local time: import them with ``--timezone``.
 
 Cumulative monitoring counts
 ----------------------------
@@ -197,16 +201,12 @@ def _fit_s(value) -> int | None:
     return None
 
 
-def _us(fit_s: float) -> int:
-    return int(round((fit_s + FIT_EPOCH_S) * US))
-
-
 @dataclass
 class _Rows:
     """Rows collected while walking the messages (times in FIT seconds)."""
 
     samples: list[tuple] = field(default_factory=list)  # rec, metric, t0, t1, value, source
-    sleep: list[tuple] = field(default_factory=list)  # rec, t0, t1, stage
+    sleep: list[tuple] = field(default_factory=list)  # rec, t, sleep_level
     workouts: list[tuple] = field(default_factory=list)  # rec, type, t0, t1, dur, kcal, m
     rejects: list[tuple] = field(default_factory=list)  # rec, reason
 
