@@ -96,7 +96,6 @@ from pipeline.importers.journal_csv import (
     blank_line,
     first_line_fields,
     local_to_utc_us,
-    read_lines,
     reasons,
     rejected_batch,
     split_csv,
@@ -526,34 +525,102 @@ def _sleep(ok: pl.DataFrame, zi: ZoneInfo) -> tuple[pl.DataFrame, list[pl.DataFr
     return segments, [bad_value, gaps, clashes]
 
 
+def iter_line_chunks(path: Path, display: str, chunk_bytes: int, *, start: int = 0,
+                     first_line_no: int = 1) -> Iterator[pl.DataFrame]:
+    """The lines of a UTF-8 file from byte ``start`` in frames of about ``chunk_bytes``.
+
+    Frames have ``line_no`` (1-based, counting from ``first_line_no``) and ``text`` (no CR/LF),
+    like :func:`~pipeline.importers.journal_csv.read_lines`, without holding the whole file.
+    Lines are split in polars (no Python string per line). Raises ImportFormatError for bytes
+    that are not UTF-8, naming the file offset.
+    """
+    line_no, offset, rest = first_line_no, start, b""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while True:
+            block = fh.read(chunk_bytes)
+            data = rest + block
+            if not data:
+                return
+            cut = len(data) if not block else data.rfind(b"\n") + 1
+            if cut == 0:  # no line end yet: read on
+                rest = data
+                continue
+            piece, rest = data[:cut], data[cut:]
+            try:
+                text = piece.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ImportFormatError(
+                    f"{display}: not UTF-8 text (undecodable byte at offset "
+                    f"{offset + exc.start}); save the file as UTF-8 CSV") from exc
+            lines = pl.Series("text", [text.removesuffix("\n")]).str.split("\n").explode()
+            yield pl.DataFrame({
+                "line_no": pl.int_range(line_no, line_no + lines.len(), eager=True),
+                "text": lines.str.strip_suffix("\r")})
+            line_no += lines.len()
+            offset += len(piece)
+            if not block:
+                return
+
+
+def _read_header(path: Path, display: str) -> tuple[tuple[str, ...], str, int, int]:
+    """First non-blank line: (fields, text, its line number, byte offset after it)."""
+    with open(path, "rb") as fh:
+        line_no = 0
+        while line := fh.readline(1 << 20):
+            line_no += 1
+            text = line.decode("utf-8", "replace")
+            if line_no == 1:
+                text = text.removeprefix("\ufeff")
+            if text.strip():
+                fields = tuple(f.strip().strip('"').strip() for f in text.strip().split(","))
+                return fields, text.rstrip("\r\n"), line_no, fh.tell()
+    raise ImportFormatError(f"{display}: the file is empty")
+
+
+#: bytes of lines read at a time: about 450 000 seconds-heart-rate lines; a wide minute
+#: line becomes 60 rows, so wide files are read in 1/16 of that
+CHUNK_BYTES = 16 << 20
+
+
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
-    """Yield ``participants``, ``samples`` or ``sleep_segments``, and ``rejected_rows``."""
+    """Yield ``samples`` or ``sleep_segments`` chunk by chunk, then ``participants`` and
+    ``rejected_rows``.
+
+    The file is read in chunks of lines (:data:`CHUNK_BYTES`), so memory stays bounded for the
+    90 MB heart-rate file. Conflicting repeats are found within a chunk; an exact or
+    conflicting repeat in another chunk is left to the natural key (first row wins, counted as
+    a duplicate).
+    """
     display = ctx.display_path or str(path)
-    lines = read_lines(Path(path), display).filter(~blank_line())
-    first = lines.row(0, named=True)
-    header = tuple(f.strip().strip('"').strip() for f in first["text"].split(","))
+    header, text, header_line, start = _read_header(Path(path), display)
     layout = layout_for(header)
     if layout is None:
         raise ImportFormatError(
-            f"{display}:{first['line_no']}: not a Fitabase export: unknown header "
-            f"{first['text'][:200]!r}")
+            f"{display}:{header_line}: not a Fitabase export: unknown header {text[:200]!r}")
     zi = require_zone(ctx.tz, display, f"Fitabase ({layout.name})")
-    records, bad_lines = split_fields(lines.slice(1), header)
-    parsed = _lines(records, layout)
-    bad_rows = parsed.filter(pl.col("_reason").is_not_null()).select(
-        "line_no", "raw", reason="_reason")
-    ok = parsed.filter(pl.col("_reason").is_null())
-    del lines, records, parsed
-
-    pids = ok["participant_id"].unique().sort()
+    chunk_bytes = CHUNK_BYTES // 16 if layout.wide_prefix else CHUNK_BYTES
+    pids: set[str] = set()
+    bad: list[pl.DataFrame] = []
+    for lines in iter_line_chunks(Path(path), display, chunk_bytes, start=start,
+                                  first_line_no=header_line + 1):
+        records, bad_lines = split_fields(lines.filter(~blank_line()), header)
+        parsed = _lines(records, layout)
+        bad += [bad_lines, parsed.filter(pl.col("_reason").is_not_null()).select(
+            "line_no", "raw", reason="_reason")]
+        ok = parsed.filter(pl.col("_reason").is_null())
+        del lines, records, parsed
+        pids.update(ok["participant_id"].unique().to_list())
+        if layout.name == "minute_sleep":
+            rows, rejects = _sleep(ok, zi)
+            yield from batches("sleep_segments", rows)
+        else:
+            rows, rejects = _samples(ok, layout, zi)
+            yield from batches("samples", rows)
+        bad += rejects
     yield Batch("participants", pl.DataFrame(
-        {"participant_id": pids, "tz": [zi.key] * pids.len()}, schema=PARTICIPANTS_SCHEMA))
-    if layout.name == "minute_sleep":
-        rows, rejects = _sleep(ok, zi)
-        yield from batches("sleep_segments", rows)
-    else:
-        rows, rejects = _samples(ok, layout, zi)
-        yield from batches("samples", rows)
-    bad = rejected_batch([bad_lines, bad_rows, *rejects])
-    if bad is not None:
-        yield bad
+        {"participant_id": sorted(pids), "tz": [zi.key] * len(pids)},
+        schema=PARTICIPANTS_SCHEMA))
+    rejects = rejected_batch(bad)
+    if rejects is not None:
+        yield rejects

@@ -572,3 +572,37 @@ def test_vectorised_split_equals_split_csv():
     slow, slow_bad = split_csv(unquoted, ("Id", "Time", "Value"))
     assert fast.equals(slow) and fast_bad.equals(slow_bad)
     assert fast_bad.rows() == [(3, "expected 3 fields, found 2", "1,2")]
+
+
+@pytest.mark.parametrize("chunk_bytes", [97, 4096])
+def test_chunked_reading_gives_the_same_rows(monkeypatch, chunk_bytes):
+    whole = {p.name: read(p) for p in (HR, WIDE_STEPS, FIXTURES / "dailyActivity_merged.csv")}
+    monkeypatch.setattr(fitabase, "CHUNK_BYTES", chunk_bytes * 16)
+    for p in (HR, WIDE_STEPS, FIXTURES / "dailyActivity_merged.csv"):
+        got = read(p)
+        assert set(got) == set(whole[p.name])
+        for table, frame in got.items():  # same rows; the order may differ (unpivot)
+            assert frame.sort(frame.columns).equals(
+                whole[p.name][table].sort(frame.columns)), (p.name, table)
+
+
+def test_bom_lf_blank_lines_header_only_and_empty(tmp_path):
+    text = HR.read_bytes().decode().replace("\r\n", "\n").split("\n")
+    messy = tmp_path / "messy.csv"
+    messy.write_bytes(b"\xef\xbb\xbf\n" + "\n".join([text[0], text[1], "", " ", *text[2:6]])
+                      .encode())  # BOM, a blank first line, blank lines, no final newline
+    got = read(messy)
+    assert got["samples"].height == 5
+    assert "rejected_rows" not in got
+    header_only = tmp_path / "h.csv"
+    header_only.write_bytes(b"Id,Time,Value\r\n")
+    got = read(header_only)
+    assert got.get("samples", pl.DataFrame()).height == 0
+    assert got["participants"].height == 0
+    (tmp_path / "e.csv").write_bytes(b"\r\n  \r\n")
+    with pytest.raises(ImportFormatError, match="e.csv: the file is empty"):
+        read(tmp_path / "e.csv", ImportContext(tz=TZ, display_path=str(tmp_path / "e.csv")))
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b"Id,Time,Value\r\n1,4/21/2016 1:00:00 AM,7\xe90\r\n")
+    with pytest.raises(ImportFormatError, match=r"not UTF-8 text \(undecodable byte at offset 39\)"):
+        read(latin)
