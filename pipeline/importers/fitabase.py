@@ -356,15 +356,21 @@ def conflicts(frame: pl.DataFrame, key: list[str], value: str, what: str
     Exact repeats stay (the driver counts them as duplicates). Returns ``(kept, rejected)``,
     rejects with ``line_no``, ``raw``, ``reason``.
     """
-    f = frame.with_columns(_first_line=pl.col("line_no").first().over(key),
-                           _first_value=pl.col(value).first().over(key))
-    clash = (pl.col("line_no") != pl.col("_first_line")) & (
-        pl.col(value) != pl.col("_first_value"))
-    bad = f.filter(clash).select(
-        "line_no", "raw",
+    empty = pl.DataFrame(schema={"line_no": pl.Int64, "raw": pl.String, "reason": pl.String})
+    repeated = frame.select(pl.struct(key).is_duplicated()).to_series()
+    if not repeated.any():  # the usual case: one hash pass, no window
+        return frame, empty
+    frame = frame.with_row_index("_row")  # a wide line holds 60 rows: line_no is not unique
+    f = frame.filter(repeated).with_columns(
+        _first_line=pl.col("line_no").first().over(key),
+        _first_value=pl.col(value).first().over(key))
+    bad = f.filter((pl.col("_row") != pl.col("_row").first().over(key))
+                   & (pl.col(value) != pl.col("_first_value"))).select(
+        "_row", "line_no", "raw",
         reason=pl.format(f"same {what} as line {{}} with a different value ({{}} there, {{}} "
                          "here)", pl.col("_first_line"), pl.col("_first_value"), pl.col(value)))
-    return f.filter(~clash).drop("_first_line", "_first_value"), bad
+    kept = frame.filter(~pl.col("_row").is_in(bad["_row"].implode())).drop("_row")
+    return kept, bad.drop("_row")
 
 
 # --------------------------------------------------------------------------------------------

@@ -606,3 +606,23 @@ def test_bom_lf_blank_lines_header_only_and_empty(tmp_path):
     latin.write_bytes(b"Id,Time,Value\r\n1,4/21/2016 1:00:00 AM,7\xe90\r\n")
     with pytest.raises(ImportFormatError, match=r"not UTF-8 text \(undecodable byte at offset 39\)"):
         read(latin)
+
+
+def test_conflicting_repeat_rejects_only_that_cell(tmp_path):
+    wide_lines = WIDE_STEPS.read_bytes().decode().split("\r\n")
+    cells = wide_lines[1].split(",")
+    cells[2 + 3] = str(int(cells[2 + 3]) + 1)
+    narrow = write(tmp_path / "n.csv", "Id,ActivityMinute,Steps", [
+        f"{cells[0]},{fitabase_time(local(cells[1]) + 3 * MINUTE)},7"])
+    wide = write(tmp_path / "wide.csv", wide_lines[0], [wide_lines[1], ",".join(cells)])
+    got = read(wide)
+    # the 59 exact repeats stay (the driver counts them as duplicates); the changed cell goes
+    assert got["samples"].height == 60 + 59
+    assert got["rejected_rows"].select("record_no", "reason").rows() == [
+        (3, f"same participant, metric and time as line 2 with a different value "
+            f"({float(cells[2 + 3]) - 1} there, {float(cells[2 + 3])} here)")]
+    assert read(narrow)["samples"].height == 1
+    con = store.connect(tmp_path / "s.duckdb")
+    res = import_file(con, wide, tz=TZ)
+    assert (res.status, res.rows_accepted, res.rows_duplicate, res.rows_rejected) == (
+        "partial", 60 + 1, 59, 1)  # + 1 participant upsert
