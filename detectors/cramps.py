@@ -12,10 +12,12 @@ used here, otherwise the trigger statistics would be circular.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import polars as pl
@@ -36,6 +38,7 @@ _MIN_US = 60 * _US
 #: confounders every candidate is checked against (names used in ``evidence``)
 CONFOUNDERS: tuple[str, ...] = (
     "watch_off",
+    "final_awakening",
     "rollover_or_phone",
     "restless_plm_like",
     "bathroom_trip",
@@ -100,6 +103,13 @@ class CrampParams:
     hr_sustained_min_s: int = 60
     #: [crampwatch_brief] grade D: the abrupt rise is searched from 1 min before the segment
     hr_onset_search_before_s: int = 60
+    #: [cole1999] HR is still elevated in the first minutes after exercise: fine HR during
+    #: walking minutes and the 2 min after them is not read as a surge (grade D duration)
+    walk_hr_recovery_s: int = 120
+    #: [crampwatch_brief] grade D: a segment ending within 5 min of the sleep period's end is
+    #: the final awakening (getting up raises HR and is followed by steps); a cramp that
+    #: causes the final awakening cannot be told apart from it and is not reported
+    final_wake_guard_s: int = 300
 
     # --- candidate segments (Step B) ---
     #: [crampwatch_brief] 7.1 Step B: binary_closing(ones(3)) merges gaps <= 2 min
@@ -117,6 +127,10 @@ class CrampParams:
     walk_cadence_steps_min: float = 40.0  # [crampwatch_brief] 6.3 grade D: >= 40 steps/min
     walk_min_s: int = 120  # [crampwatch_brief] 6.3 grade D: >= 2 consecutive minutes
     walk_total_steps: float = 60.0  # [crampwatch_brief] 6.3 grade D: or >= 60 steps in total
+    #: [crampwatch_brief] 7.2 "negatives for ... long walk"; 6.3 bathroom trips take 60-150
+    #: steps: grade D, a walk of >= 100 steps is a bathroom trip / getting up (vetoed); shorter
+    #: walks stay a soft negative (cramp relief may take a few steps)
+    walk_veto_steps: float = 100.0
     #: [crampwatch_brief] 7.1 Step D: 0 < steps_tot <= 30 (stretch/stand)
     few_steps_max: float = 30.0
     restless_window_s: int = 1800  # [crampwatch_brief] 7.1 Step C: restless density in +-30 min
@@ -903,7 +917,14 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         k = c.fine_per_cell
         f0 = max(0, (t_on * k) - p.hr_onset_search_before_s // p.hr_fine_grid_s)
         f1 = min(c.hr_fine.size, w1 * k)
-        xf = c.hr_fine[f0:f1]
+        xf = c.hr_fine[f0:f1].copy()
+        # walking and the recovery after it explain HR (fine cells of those minutes dropped)
+        rec = max(0, p.walk_hr_recovery_s // p.grid_s)
+        walk_ext = c.walking_cell.copy()
+        for r in range(1, rec + 1):
+            walk_ext[r:] |= c.walking_cell[:-r]
+        walk_fine = np.repeat(walk_ext, k)[f0:f1]
+        xf[walk_fine] = np.nan
         if np.isfinite(xf).any():
             thr = _surge_threshold(b_hr, s_hr, p)
             above = np.isfinite(xf) & (xf >= b_hr + thr)
@@ -911,7 +932,8 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
             hr_sustained_s = float((off - on).max() * p.hr_fine_grid_s) if on.size else 0.0
             kk = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
             lo = max(0, f0 - kk)
-            xx = c.hr_fine[lo:f1]
+            xx = c.hr_fine[lo:f1].copy()
+            xx[np.repeat(walk_ext, k)[lo:f1]] = np.nan
             filled = np.where(np.isfinite(xx), xx, np.inf)
             pm = ndimage.minimum_filter1d(filled, size=kk, origin=(kk - 1) // 2)
             pm = np.concatenate([np.full(1, np.inf), pm[:-1]])
@@ -927,13 +949,18 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         thr = _surge_threshold(b_hr, s_hr, p)
         surge = (hr_sustained_s >= p.hr_sustained_min_s) and (hr_rise_30s >= thr)
     suppressed_by = None
+    period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
     if not raw_in_segment and hr_missing_frac > p.hr_missing_max_frac:
         suppressed_by = "watch_off"
+    elif (period_end - t_off) * p.grid_s < p.final_wake_guard_s:
+        suppressed_by = "final_awakening"
+    elif walk and steps_tot >= p.walk_veto_steps:
+        suppressed_by = "bathroom_trip"
     elif n_short >= p.plm_min_bouts and seg_longest_s <= p.plm_short_bout_max_s:
         suppressed_by = "restless_plm_like"
     elif hr_usable and not surge:
         suppressed_by = "rollover_or_phone"
-    present = ["bathroom_trip"] if walk else []
+    present = ["bathroom_trip"] if walk and suppressed_by != "bathroom_trip" else []
 
     # --- Step D logistic confidence
     terms: dict[str, float] = {"intercept": p.w_intercept}
@@ -966,6 +993,7 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         "hr_sustained_s": _r(hr_sustained_s, 0),
         "hr_rise_30s_bpm": _r(hr_rise_30s),
         "params": p.name,
+        "params_id": _params_id(p),
         "night_staged": c.staged,
         "hr_rise_bpm": _r(dhr),
         "hr_rise_frac": _r(dhr / b_hr if math.isfinite(dhr) and b_hr else math.nan, 3),
@@ -1001,6 +1029,14 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         "suppressed_by": suppressed_by,
         "evidence": json.dumps(evidence),
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _params_id(p: CrampParams) -> str:
+    """sha1 of the parameter values without ``name`` (same as calibration.params_id)."""
+    d = asdict(p)
+    d.pop("name", None)
+    return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _r(x: float, nd: int = 2) -> float | None:

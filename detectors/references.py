@@ -374,4 +374,10 @@ REFERENCES: dict[str, str] = {
         "clock. Sleep Med Rev 11:429-438. doi:10.1016/j.smrv.2007.07.005 (mid-sleep on free "
         "days spans roughly 01:00-08:00 local in the general population)"
     ),
+    "cole1999": (
+        "Cole CR, Blackstone EH, Pashkow FJ, Snader CE, Lauer MS (1999) Heart-rate recovery "
+        "immediately after exercise as a predictor of mortality. N Engl J Med 341:1351-1357. "
+        "doi:10.1056/NEJM199910283411804 (HR falls by ~12 bpm or more in the first minute "
+        "after exercise, and keeps falling over the next minutes)"
+    ),
 }

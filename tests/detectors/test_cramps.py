@@ -64,6 +64,7 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert ev["walk"] is False
     assert set(ev["confounders_ruled_out"]) == {
         "watch_off",
+        "final_awakening",
         "rollover_or_phone",
         "restless_plm_like",
         "bathroom_trip",
@@ -91,7 +92,8 @@ def test_bathroom_trip_gives_no_episode() -> None:
     assert eps.height == 0
     assert cand.height == 1
     ev = evidence(cand)
-    assert ev["walk"] is True and "bathroom_trip" in ev["confounders_present"]
+    # >= 100 steps of walking is a bathroom trip (vetoed); shorter walks are a soft negative
+    assert ev["walk"] is True and ev["suppressed_by"] == "bathroom_trip"
     assert cand["confidence"][0] < 0.4
 
 
@@ -342,3 +344,104 @@ def test_two_participants_ninety_nights_of_clean_sleep() -> None:
     eps = detect_nocturnal_cramps(smp, seg, periods)
     assert periods.height == 180
     assert eps.schema == pl.Schema(EPISODE_SCHEMA)
+
+
+# --- seconds heart rate (Fitbit-style export): brief 7.2 abrupt rise sustained >= 60 s -------
+
+
+def fine_hr(
+    events: list[tuple[str, int, float]] = (),
+    start: str = "22:40",
+    end: str = "07:20",
+    every_s: int = 5,
+    base_bpm: float = 55.0,
+) -> pl.DataFrame:
+    """HR every ``every_s`` s: ``events`` = (local hh:mm onset, duration s, rise bpm); the rise
+    is reached within 10 s and ends within 10 s."""
+    t0, t1 = local(start), local(end)
+    n = int((t1 - t0).total_seconds() // every_s)
+    t = np.arange(n) * every_s
+    hr = base_bpm + 0.8 * np.sin(t / 97.0) + 0.5 * np.cos(t / 13.0)
+    for hhmm, dur, rise in events:
+        s0 = (local(hhmm) - t0).total_seconds()
+        hr += rise * np.clip((t - s0) / 10.0, 0, 1) * np.clip((s0 + dur + 10 - t) / 10.0, 0, 1)
+    rows = [
+        ("heart_rate_bpm", t0 + timedelta(seconds=int(x)), t0 + timedelta(seconds=int(x)), v)
+        for x, v in zip(t, np.round(hr), strict=True)
+    ]
+    return samples(rows)
+
+
+def test_seconds_hr_cramp_is_found_and_uses_the_fine_rule() -> None:
+    seg = staged_night(awake=[("03:00", "03:06")])
+    eps, cand = run(seg, concat([fine_hr([("03:00", 420, 22.0)]), steps(CRAMP_STEPS)]))
+    assert eps.height == 1
+    ev = evidence(eps)
+    assert ev["method"] == "brief7.2_fine_hr"
+    assert ev["hr_sample_spacing_s"] == 5
+    assert ev["hr_sustained_s"] >= 60
+    assert ev["hr_rise_30s_bpm"] >= 10
+    assert abs((eps["start_utc"][0] - local("03:00")).total_seconds()) <= 120
+
+
+def test_seconds_hr_brief_plm_like_bump_is_not_a_surge() -> None:
+    # a 20-s rise of 18 bpm (PLM/arousal: ~10 beats) during a 3-min wake: not sustained
+    seg = staged_night(awake=[("03:00", "03:03")])
+    eps, cand = run(seg, fine_hr([("03:00", 20, 18.0)]))
+    assert eps.height == 0
+    ev = evidence(cand)
+    assert ev["hr_sustained_s"] < 60
+    assert cand["suppressed_by"][0] == "rollover_or_phone"
+
+
+def test_seconds_hr_slow_drift_is_not_abrupt() -> None:
+    # HR creeps up 15 bpm over 10 min during a phone-reading wake: sustained but not abrupt
+    seg = staged_night(awake=[("03:00", "03:12")])
+    base = fine_hr()
+    t = base["start_utc"]
+    ramp = ((t - local("03:00")).dt.total_seconds() / 600).clip(0, 1) * 15 * (
+        t < local("03:20")
+    ).cast(pl.Float64)
+    eps, cand = run(seg, base.with_columns(value=pl.col("value") + ramp))
+    assert eps.height == 0
+    ev = evidence(cand)
+    assert ev["hr_rise_30s_bpm"] < 10
+
+
+def test_seconds_hr_surge_without_wake_stage_becomes_a_candidate() -> None:
+    # the device missed the wake (no awake stage), but HR surged abruptly for 4 min
+    seg = staged_night()
+    _, cand = run(seg, concat([fine_hr([("03:00", 240, 24.0)]), steps(CRAMP_STEPS)]))
+    assert cand.height >= 1
+    first = cand.filter(pl.col("suppressed_by").is_null())
+    assert first.height == 1
+    assert abs((first["start_utc"][0] - local("03:00")).total_seconds()) <= 120
+
+
+def test_seconds_hr_walking_then_recovery_is_not_a_surge() -> None:
+    # bathroom trip: 150 steps over 3 min, HR up only while walking -> vetoed as bathroom trip
+    seg = staged_night(awake=[("03:00", "03:08")])
+    smp = concat([fine_hr([("03:01", 180, 20.0)]), steps([("03:01", "03:04", 150)])])
+    eps, cand = run(seg, smp)
+    assert eps.height == 0
+    assert cand["suppressed_by"][0] == "bathroom_trip"
+
+
+def test_final_awakening_is_not_a_cramp() -> None:
+    # an abrupt HR rise in the last minutes of the sleep period (getting up)
+    seg = staged_night(awake=[("06:55", "06:58")])
+    _, cand = run(seg, fine_hr([("06:55", 600, 25.0)]))
+    assert "final_awakening" in cand["suppressed_by"].to_list()
+
+
+def test_evidence_names_the_parameter_set() -> None:
+    from detectors.calibration import params_id
+
+    seg = staged_night(awake=[("03:00", "03:08")])
+    eps, _ = run(seg, concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)]))
+    ev = evidence(eps)
+    assert ev["params"] == CrampParams().name
+    assert ev["params_id"] == params_id(CrampParams())
+    other = replace(CrampParams(), w_intercept=-3.0, name="fitted")
+    eps2, _ = run(seg, concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)]), other)
+    assert evidence(eps2)["params_id"] == params_id(other) != ev["params_id"]
