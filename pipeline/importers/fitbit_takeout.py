@@ -82,6 +82,7 @@ array (a sleep log's stage entries are reported with their log's position, the r
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -191,6 +192,26 @@ def _raw(records: list, frame: pl.DataFrame) -> pl.DataFrame:
         dtype=pl.String))
 
 
+def _series_frame(data: bytes, records: list | None, value_path) -> pl.DataFrame | None:
+    """``line_no``, ``dateTime``, ``_raw`` (String) of a ``[{"dateTime", "value"}]`` array.
+
+    From ``records`` when given; otherwise polars reads the JSON text directly (no Python
+    object per record: a year of daily heart-rate files is ~6 M records), returning None
+    when the records do not fit the expected shape (the caller then parses with ``json``).
+    """
+    if records is not None:
+        return _frame(records, {"dateTime": "dateTime", "_raw": value_path})
+    nested = isinstance(value_path, tuple)
+    value = pl.Struct({value_path[1]: pl.Float64}) if nested else pl.String
+    try:
+        f = pl.read_json(io.BytesIO(data), schema={"dateTime": pl.String, "value": value})
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    raw = pl.col("value").struct.field(value_path[1]) if nested else pl.col("value")
+    return f.select(line_no=pl.int_range(1, pl.len() + 1, dtype=pl.Int64), dateTime="dateTime",
+                    _raw=raw.cast(pl.String))
+
+
 def _time_reason(col: str, us: str, example: str) -> pl.Expr:
     return (pl.when(pl.col(col).is_null()).then(pl.lit(f"{col}: missing"))
             .when(pl.col(us).is_null()).then(pl.format(f"{col}: {{}} is not a time like "
@@ -240,10 +261,13 @@ def _samples(f: pl.DataFrame, metric: str, unit: str, source: str,
 # the kinds
 # --------------------------------------------------------------------------------------------
 
-def _utc_series(records: list, zi: ZoneInfo, value_path, metric: str, unit: str,
-                resolution: str, label: str):
-    """Intraday series stamped in UTC: heart rate (points), steps / calories (minutes)."""
-    f = _frame(records, {"dateTime": "dateTime", "_raw": value_path}).with_columns(
+def _utc_series(f: pl.DataFrame, zi: ZoneInfo, metric: str, unit: str, resolution: str,
+                label: str):
+    """Intraday series stamped in UTC: heart rate (points), steps / calories (minutes).
+
+    ``f``: :func:`_series_frame` (``line_no``, ``dateTime``, ``_raw``).
+    """
+    f = f.with_columns(
         _utc_us=pl.col("dateTime").str.to_datetime(DATETIME_FORMAT, strict=False,
                                                    time_unit="us").dt.epoch("us"))
     f = f.with_columns(value=pl.col("_raw").cast(pl.Float64, strict=False))
@@ -261,10 +285,9 @@ def _utc_series(records: list, zi: ZoneInfo, value_path, metric: str, unit: str,
             [bad, clashes.select("line_no", "reason")])
 
 
-def _daily_series(records: list, zi: ZoneInfo, value_path, metric: str, unit: str,
-                  label: str):
+def _daily_series(f: pl.DataFrame, zi: ZoneInfo, metric: str, unit: str, label: str):
     """Daily values stamped with a local date: the day from local midnight to the next."""
-    f = _frame(records, {"dateTime": "dateTime", "_raw": value_path}).with_columns(
+    f = f.with_columns(
         _local_us=pl.col("dateTime").str.to_datetime(DATETIME_FORMAT, strict=False,
                                                      time_unit="us")
         .dt.truncate("1d").dt.epoch("us"))
@@ -430,20 +453,36 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             f"{display}: Fitbit export files carry no participant id; import with "
             "--participant ID or put the file in <inbox>/<participant_id>/")
     zi = require_zone(ctx.tz, display, "Fitbit export")
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(records, list):
-        raise ImportFormatError(f"{display}: expected a JSON array of records")
-    records = [r if isinstance(r, dict) else {} for r in records]
+
+    originals: list = []
+
+    def parse() -> list[dict]:
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})"
+                                    ) from exc
+        if not isinstance(parsed, list):
+            raise ImportFormatError(f"{display}: expected a JSON array of records")
+        originals[:] = parsed  # kept for the rejected rows' raw text
+        return [r if isinstance(r, dict) else {} for r in parsed]
+
+    records = None if kind in ("heart_rate", "resting_heart_rate", *SERIES) else parse()
+
+    def series(value_path) -> pl.DataFrame:
+        nonlocal records
+        frame = _series_frame(data.removeprefix(b"\xef\xbb\xbf"), records, value_path)
+        if frame is None:  # not uniform: read record by record, with reasons
+            records = parse()
+            frame = _series_frame(b"", records, value_path)
+        return frame
 
     segments = None
     if kind == "heart_rate":
-        samples, bad = _utc_series(records, zi, ("value", "bpm"), "heart_rate_bpm",
-                                   "count/min", "seconds", "value.bpm")
+        samples, bad = _utc_series(series(("value", "bpm")), zi, "heart_rate_bpm", "count/min",
+                                   "seconds", "value.bpm")
     elif kind == "resting_heart_rate":
-        samples, bad = _daily_series(records, zi, ("value", "value"), "resting_heart_rate_bpm",
+        samples, bad = _daily_series(series(("value", "value")), zi, "resting_heart_rate_bpm",
                                      "count/min", "value.value")
     elif kind == "weight":
         samples, bad = _weight(records, zi)
@@ -452,17 +491,18 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     else:
         metric, unit, resolution = SERIES[kind]
         if resolution == "minute":
-            samples, bad = _utc_series(records, zi, "value", metric, unit, "minute", "value")
+            samples, bad = _utc_series(series("value"), zi, metric, unit, "minute", "value")
         else:
-            samples, bad = _daily_series(records, zi, "value", metric, unit, "value")
+            samples, bad = _daily_series(series("value"), zi, metric, unit, "value")
 
     pid = pl.lit(ctx.participant_id, pl.String)
     yield from batches("samples", samples.with_columns(participant_id=pid))
     if segments is not None:
         yield from batches("sleep_segments", segments.with_columns(participant_id=pid))
-    bad_all = pl.concat([b.select("line_no", "reason") for b in bad if b.height])\
-        if any(b.height for b in bad) else None
-    if bad_all is not None:
-        bad_all = _raw(records, bad_all.sort("line_no", maintain_order=True))
+    bad = [b.select("line_no", "reason") for b in bad if b.height]
+    if bad:
+        if not originals:
+            parse()
+        bad_all = _raw(originals, pl.concat(bad).sort("line_no", maintain_order=True))
         yield rejected(bad_all["line_no"].to_list(), bad_all["reason"].to_list(),
                        bad_all["raw"].to_list())

@@ -311,3 +311,17 @@ def test_import_and_reimport_adds_nothing(tmp_path):
     assert sum(r.rows_accepted for r in again) == 0
     assert store.table_counts(con)["samples"] == before["samples"]
     assert store.table_counts(con)["sleep_segments"] == before["sleep_segments"]
+
+
+def test_non_uniform_records_fall_back_to_record_by_record(tmp_path):
+    f = dump(tmp_path / "heart_rate-2016-04-21.json", [
+        {"dateTime": "04/21/16 04:00:00", "value": {"bpm": 61, "confidence": 2}},
+        {"dateTime": "04/21/16 04:00:05", "value": {"bpm": "62", "confidence": 2}},
+        {"dateTime": "04/21/16 04:00:10", "value": {"bpm": "n/a", "confidence": 2}},
+        7])
+    got = read(f)
+    assert got["samples"]["value"].to_list() == [61.0, 62.0]
+    assert got["rejected_rows"].select("record_no", "reason", "raw").rows() == [
+        (3, "value.bpm: n/a is not a number",
+         '{"dateTime":"04/21/16 04:00:10","value":{"bpm":"n/a","confidence":2}}'),
+        (4, "dateTime: missing", "7")]
