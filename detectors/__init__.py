@@ -17,7 +17,13 @@ from detectors.actigraphy import (
     sustained_inactivity,
     z_angle_deg,
 )
-from detectors.cramps import CrampParams, detect_nocturnal_cramps, score_cramp_candidates
+from detectors.calibration import CalibrationResult, calibrate_participant, params_id
+from detectors.cramps import (
+    CrampParams,
+    compute_night_features,
+    detect_nocturnal_cramps,
+    score_cramp_candidates,
+)
 from detectors.dehydration import (
     DehydrationParams,
     bmr_mifflin_kcal_d,
@@ -39,6 +45,10 @@ from detectors.sleep import SleepParams, detect_sleep, detect_sleep_periods
 __all__ = [
     "REFERENCES",
     "ActigraphyParams",
+    "CalibrationResult",
+    "calibrate_participant",
+    "compute_night_features",
+    "params_id",
     "classify_minutes",
     "cole_kripke_1992",
     "detect_sleep",

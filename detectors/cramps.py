@@ -805,9 +805,7 @@ def _fine_hr(t: np.ndarray, v: np.ndarray, g0: int, n_fine: int, p: CrampParams)
     return _medfilt_runs(x, p.hr_fine_medfilt_cells)
 
 
-def _abrupt_sustained(
-    x: np.ndarray, base: np.ndarray, thr: float, p: CrampParams
-) -> np.ndarray:
+def _abrupt_sustained(x: np.ndarray, base: np.ndarray, thr: float, p: CrampParams) -> np.ndarray:
     """Fine cells where HR has risen by >= ``thr`` within the last 30 s and then stays
     >= ``base + thr`` for >= 60 s (brief 7.2). Returns the cell indices (onsets)."""
     k = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
@@ -1044,3 +1042,119 @@ def _r(x: float, nd: int = 2) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return round(float(x), nd)
+
+
+NIGHT_FEATURES_SCHEMA: dict[str, pl.DataType] = {
+    "participant_id": pl.String,
+    "night_of": pl.Date,
+    "minute_utc": UTC_DT,
+    "in_period": pl.Boolean,  # inside the main sleep period (else the 30-min margins)
+    "stage": pl.String,  # asleep | awake | null (no record: watch off / unknown)
+    "hr_bpm": pl.Float64,  # median of the minute's HR samples; null = gap
+    "hr_filtered_bpm": pl.Float64,  # Step A filtered HR (forward fill <= 5 min, medfilt 3)
+    "hr_baseline_bpm": pl.Float64,  # the night's sleeping baseline (median, asleep minutes)
+    "hr_rel_bpm": pl.Float64,  # filtered HR - baseline
+    "hr_z": pl.Float64,  # hr_rel_bpm / s_hr (robust SD of the night's asleep HR)
+    "steps": pl.Float64,  # steps in the minute; null when the night has no step data
+    "act_z": pl.Float64,  # activity robust z against asleep minutes; null without activity
+    "candidate": pl.Boolean,  # Step B candidate minute (after closing)
+}
+
+
+def compute_night_features(
+    samples: pl.DataFrame,
+    sleep_segments: pl.DataFrame,
+    sleep_periods: pl.DataFrame,
+    *,
+    params: CrampParams = CrampParams(),
+) -> pl.DataFrame:
+    """Per participant-minute night features, as the cramp detector sees them.
+
+    Same inputs and Step A/B processing as :func:`detect_nocturnal_cramps`, over each main
+    sleep period with 30 min of margin: HR relative to the night's sleeping baseline
+    (median and MAD of asleep minutes), activity relative to its asleep baseline, stage,
+    steps, candidate minutes. Gaps are explicit: ``hr_bpm`` null where the minute has no
+    sample, ``stage`` null where nothing was recorded (watch off). For the dashboard.
+
+    Returns ``NIGHT_FEATURES_SCHEMA`` rows sorted by participant and minute.
+    """
+    smp = prepare(samples, "samples", SAMPLES_SCHEMA)
+    seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
+    per = prepare(
+        sleep_periods,
+        "sleep_periods",
+        {k: SLEEP_PERIOD_SCHEMA[k] for k in ("participant_id", "night_of", "start_utc", "end_utc")},
+    )
+    if per.height == 0:
+        return pl.DataFrame(schema=NIGHT_FEATURES_SCHEMA)
+    smp = keep_finest_resolution(
+        smp.filter(pl.col("metric").is_in(["heart_rate_bpm", "steps", "active_energy_kcal"]))
+    ).select(
+        "participant_id",
+        "metric",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+        v=pl.col("value"),
+        src=(
+            pl.col("source").cast(pl.String).fill_null("")
+            if "source" in smp.columns
+            else pl.lit("")
+        ),
+    )
+    seg = seg.select(
+        "participant_id",
+        "stage",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+    ).filter(pl.col("e") > pl.col("s"))
+    smp_by = {k[0]: v for k, v in smp.partition_by("participant_id", as_dict=True).items()}
+    seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
+    parts = []
+    for (pid,), nights in (
+        per.sort("participant_id", "start_utc")
+        .partition_by("participant_id", as_dict=True, maintain_order=True)
+        .items()
+    ):
+        data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
+        for night, ps, pe in zip(
+            nights["night_of"].to_list(),
+            nights["start_utc"].dt.epoch("us").to_list(),
+            nights["end_utc"].dt.epoch("us").to_list(),
+            strict=True,
+        ):
+            c = _prepare_night(data, int(ps), int(pe), params)
+            s_hr = _robust_spread(c.sleep_hr, params.hr_spread_floor_bpm)
+            edges = c.g0 + c.step * np.arange(c.n + 1, dtype=np.int64)
+            awake_cov = _coverage_s(data.awake, edges) >= params.stage_min_cover_s
+            stage = np.where(
+                c.asleep,
+                "asleep",
+                np.where(c.in_period & ~c.asleep & (awake_cov | ~c.staged), "awake", None),
+            )
+            base = c.night_med
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "participant_id": [pid] * c.n,
+                        "night_of": [night] * c.n,
+                        "minute_utc": pl.Series(edges[:-1], dtype=pl.Int64).cast(UTC_DT),
+                        "in_period": c.in_period,
+                        "stage": pl.Series(stage.tolist(), dtype=pl.String),
+                        "hr_bpm": pl.Series(c.hr_raw, dtype=pl.Float64).fill_nan(None),
+                        "hr_filtered_bpm": pl.Series(c.hr_s, dtype=pl.Float64).fill_nan(None),
+                        "hr_baseline_bpm": np.full(c.n, base),
+                        "hr_rel_bpm": pl.Series(c.hr_s - base, dtype=pl.Float64).fill_nan(None),
+                        "hr_z": pl.Series((c.hr_s - base) / s_hr, dtype=pl.Float64).fill_nan(None),
+                        "steps": c.steps if c.has_steps else np.full(c.n, np.nan),
+                        "act_z": np.where(np.isfinite(c.act_z), c.act_z, np.nan)
+                        if c.has_act
+                        else np.full(c.n, np.nan),
+                        "candidate": c.closed,
+                    }
+                ).with_columns(
+                    pl.col("steps", "act_z", "hr_baseline_bpm").fill_nan(None),
+                )
+            )
+    if not parts:
+        return pl.DataFrame(schema=NIGHT_FEATURES_SCHEMA)
+    return pl.concat(parts).cast(NIGHT_FEATURES_SCHEMA).sort("participant_id", "minute_utc")  # type: ignore[arg-type]

@@ -399,9 +399,11 @@ def test_seconds_hr_slow_drift_is_not_abrupt() -> None:
     seg = staged_night(awake=[("03:00", "03:12")])
     base = fine_hr()
     t = base["start_utc"]
-    ramp = ((t - local("03:00")).dt.total_seconds() / 600).clip(0, 1) * 15 * (
-        t < local("03:20")
-    ).cast(pl.Float64)
+    ramp = (
+        ((t - local("03:00")).dt.total_seconds() / 600).clip(0, 1)
+        * 15
+        * (t < local("03:20")).cast(pl.Float64)
+    )
     eps, cand = run(seg, base.with_columns(value=pl.col("value") + ramp))
     assert eps.height == 0
     ev = evidence(cand)
@@ -445,3 +447,22 @@ def test_evidence_names_the_parameter_set() -> None:
     other = replace(CrampParams(), w_intercept=-3.0, name="fitted")
     eps2, _ = run(seg, concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)]), other)
     assert evidence(eps2)["params_id"] == params_id(other) != ev["params_id"]
+
+
+def test_night_features_frame_has_gaps_explicit_and_the_cramp_minutes() -> None:
+    from detectors.cramps import NIGHT_FEATURES_SCHEMA, compute_night_features
+
+    seg = staged_night(awake=[("03:00", "03:08")], gaps=[("05:00", "05:40")])
+    smp = concat([heart_rate(CRAMP_HR, skip=[("05:00", "05:40")]), steps(CRAMP_STEPS)])
+    feats = compute_night_features(smp, seg, detect_sleep_periods(seg))
+    assert feats.schema == pl.Schema(NIGHT_FEATURES_SCHEMA)
+    at3 = feats.filter(pl.col("minute_utc") == local("03:02")).row(0, named=True)
+    assert at3["stage"] == "awake" and at3["candidate"]
+    assert at3["hr_rel_bpm"] > 10
+    off = feats.filter(
+        (pl.col("minute_utc") >= local("05:10")) & (pl.col("minute_utc") < local("05:30"))
+    )
+    assert off["stage"].is_null().all() and off["hr_bpm"].is_null().all()
+    asleep = feats.filter(pl.col("stage") == "asleep")
+    assert abs(asleep["hr_rel_bpm"].median()) <= 1.0
+    assert feats.filter(pl.col("minute_utc") == local("03:03"))["steps"][0] == pytest.approx(12)
