@@ -88,7 +88,7 @@ class DehydrationParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "dehydration-brief-8-v2"
+    name: str = "dehydration-brief-8-v3"
 
     # --- exposure context (brief 1.6) ---
     indoor_temp_c: float = 23.0  # [crampwatch_brief] 1.6 grade D: indoor default when no sensor
@@ -144,6 +144,13 @@ class DehydrationParams:
     typical_window_days: int = 28  # [crampwatch_brief] grade D: "typical" = trailing 28 days
     typical_min_days: int = 3  # [crampwatch_brief] grade D
     fluid_deficit_pct: float = 1.0  # [crampwatch_brief] 8.1; [cheuvront2004] 1 % ~ 1.5 CV
+    #: [cheuvront2004] [crampwatch_brief] grade D: body mass is stable day to day, so a
+    #: person cannot be in deficit on most days; the median computed deficit of their own
+    #: previous 28 logged days (>= 7), when positive, is the bias of the need/intake model for
+    #: them (AI vs their losses, food water, unlogged drinks) and is subtracted. A typical
+    #: surplus is not corrected (a surplus is excreted, a deficit would accumulate)
+    bias_window_days: int = 28
+    bias_min_days: int = 7  # [crampwatch_brief] grade D
     dehydration_pct: float = 2.0  # [sawka2007] > 2 % body-mass water deficit
 
     # --- heat / sweat exposure level (brief 8.1) ---
@@ -186,9 +193,13 @@ class DehydrationParams:
     default_age_y: float = 40.0  # [crampwatch_brief] grade D
 
     # --- confidence mapping (no calibration data yet) ---
-    #: [crampwatch_brief] grade D: exposure alone never reaches "possible" (0.4)
-    conf_heat_sweat_exposure: float = 0.25
-    conf_likely_fluid_deficit: float = 0.45  # [crampwatch_brief] grade D: "possible" on its own
+    #: [crampwatch_brief] grade D: an episode means a likely >= 2 % deficit ([sawka2007]).
+    #: Exposure reaches "possible" (0.4) only with a >= 2 % next-morning mass drop (0.50);
+    #: a 1-2 % computed fluid deficit needs some mass support (weak: 0.45). Weaker evidence
+    #: stays in daily_exposures (level, confidence) without an episode. (v1 had 0.25 / 0.45,
+    #: which flagged every 1-2 % deficit; see docs/detectors/dehydration.md, evaluation)
+    conf_heat_sweat_exposure: float = 0.20
+    conf_likely_fluid_deficit: float = 0.30  # [crampwatch_brief] grade D
     conf_likely_dehydration_condition: float = 0.55  # [crampwatch_brief] grade D; [sawka2007] 2 %
     #: [crampwatch_brief] grade D: next-morning mass drop >= 2 % ([sawka2007]) -> "likely"
     conf_support_strong: float = 0.30
@@ -343,7 +354,9 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "water_reference_ml": pl.Float64,  # typical, or 80 % of the EFSA AI when no typical yet
     "water_status": pl.String,  # logged | partial | not_logged
     "intake_ml": pl.Float64,
-    "deficit_pct_bm": pl.Float64,
+    "deficit_model_pct_bm": pl.Float64,  # (need - intake) / BM as computed
+    "deficit_bias_pct_bm": pl.Float64,  # personal typical computed deficit (>= 0), subtracted
+    "deficit_pct_bm": pl.Float64,  # model - bias: the deficit the levels use
     "session_loss_pct_bm": pl.Float64,
     "morning_mass_next_kg": pl.Float64,
     "mass_baseline_kg": pl.Float64,
@@ -870,12 +883,26 @@ def _build(
             ),
         )
         .with_columns(
-            deficit_pct_bm=(pl.col("need_ml") - pl.col("intake_ml"))
+            deficit_model_pct_bm=(pl.col("need_ml") - pl.col("intake_ml"))
             / 1000.0
             / pl.col("body_mass_kg")
             * 100.0,
             sweat_pct_bm=pl.col("sweat_ml") / 1000.0 / pl.col("body_mass_kg") * 100.0,
         )
+    )
+    # --- personal bias of the fluid model: median computed deficit of previous logged days
+    logged_days = d.filter(pl.col("deficit_model_pct_bm").is_not_null()).select(
+        "participant_id", d="local_date", x="deficit_model_pct_bm"
+    )
+    if logged_days.height:
+        bias = _trailing(logged_days, "x", p.bias_window_days, p.bias_min_days).select(
+            "participant_id", local_date="d", deficit_bias_pct_bm=pl.col("base_med").clip(0.0)
+        )
+        d = d.join(bias, on=dkeys, how="left")
+    else:
+        d = d.with_columns(deficit_bias_pct_bm=pl.lit(None, dtype=pl.Float64))
+    d = d.with_columns(
+        deficit_pct_bm=pl.col("deficit_model_pct_bm") - pl.col("deficit_bias_pct_bm").fill_null(0.0)
     )
 
     # --- measured session loss (pre/post weighing around a workout)
@@ -1337,6 +1364,8 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "water_entries_count": r["water_entries_count"],
         "intake_ml": rnd(r["intake_ml"], 0),
         "deficit_pct_bm": rnd(r["deficit_pct_bm"]),
+        "deficit_model_pct_bm": rnd(r["deficit_model_pct_bm"]),
+        "deficit_bias_pct_bm": rnd(r["deficit_bias_pct_bm"]),
         "session_loss_pct_bm": rnd(r["session_loss_pct_bm"]),
         "body_mass_kg": rnd(r["body_mass_kg"], 1),
         "body_mass_source": r["body_mass_source"],

@@ -376,3 +376,111 @@ def test_inputs_not_mutated() -> None:
     copies = [f.clone() for f in frames]
     detect_dehydration(*frames)
     assert all(a.equals(b) for a, b in zip(frames, copies, strict=True))
+
+
+# --- v0.2: personal fluid-model bias, episode threshold, sleeping HR, 14-day baseline --------
+
+
+def _logged_days(smp: pl.DataFrame, ml_per_day: float, days: range) -> pl.DataFrame:
+    extra = []
+    for i in days:
+        d = HOT - timedelta(days=i)
+        for hh in ("08:00", "11:00", "14:00", "17:00", "20:00"):
+            extra.append(("water_ml", at(d, hh), at(d, hh), ml_per_day / 5))
+    return pl.concat([smp, samples(extra)])
+
+
+def test_a_chronic_computed_deficit_is_model_bias_and_is_subtracted() -> None:
+    # a man logging 1.6 L on every ordinary day: computed deficit (2500 - 2000) / 70 kg =
+    # 0.71 % each day; body mass is stable, so that is bias, not 28 days of deficit
+    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = _logged_days(smp, 1600.0, range(1, 15))
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["deficit_bias_pct_bm"] == pytest.approx(500 / 1000 / 70 * 100, abs=0.01)
+    assert day["deficit_pct_bm"] == pytest.approx(
+        day["deficit_model_pct_bm"] - day["deficit_bias_pct_bm"]
+    )
+
+
+def test_a_habitual_surplus_is_not_credited() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = _logged_days(smp, 3000.0, range(1, 15))  # drinks more than the AI every day
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["deficit_bias_pct_bm"] == 0.0
+    assert day["deficit_pct_bm"] == pytest.approx(day["deficit_model_pct_bm"])
+
+
+def test_bias_needs_seven_logged_days() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = _logged_days(smp, 1600.0, range(1, 6))
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["deficit_bias_pct_bm"] is None
+    assert day["deficit_pct_bm"] == pytest.approx(day["deficit_model_pct_bm"])
+
+
+def test_fluid_deficit_alone_is_not_an_episode_but_with_mass_support_it_is() -> None:
+    # no exercise, 1.0 L logged: deficit (2500 - 1250) / 70 kg = 1.8 % -> likely_fluid_deficit
+    smp, _, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = smp.filter(pl.col("metric") != "active_energy_kcal")
+    day = _day(build_daily_table(smp, workouts([]), env, ppl))
+    assert day["level"] == "likely_fluid_deficit" and day["confidence"] == pytest.approx(0.30)
+    assert detect_dehydration(smp, workouts([]), env, ppl).height == 0
+    drop = samples([("body_mass_kg", at(HOT + timedelta(days=1), "07:05"),
+                     at(HOT + timedelta(days=1), "07:05"), 70.0 * 0.985)])  # fmt: skip
+    eps = detect_dehydration(pl.concat([smp, drop]), workouts([]), env, ppl)
+    assert eps.height == 1 and eps["confidence"][0] == pytest.approx(0.30 + 0.15)
+
+
+def test_exposure_with_weak_mass_drop_is_not_an_episode() -> None:
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=70.0 * 0.985)
+    day = _day(build_daily_table(smp, wk, env, ppl))
+    assert day["level"] == "heat_sweat_exposure" and day["support_strength"] == "weak"
+    assert day["confidence"] == pytest.approx(0.35)
+    assert detect_dehydration(smp, wk, env, ppl).height == 0
+
+
+def test_sleeping_hr_rise_is_an_hr_criterion() -> None:
+    smp, wk, env, ppl = _scenario(
+        water_ml=[200, 200, 200, 200, 200], next_morning_kg=None, with_baseline_mass=False
+    )
+    rows = []
+    for i in range(16):  # 15 quiet nights at ~50 bpm, then 58 bpm the night after HOT
+        d = HOT - timedelta(days=14 - i)
+        bpm = 58.0 if d == HOT + timedelta(days=1) else 50.0 + (i % 3) - 1
+        for k in range(8):
+            t = at(d, f"0{k % 6}:{10 * (k // 6) + 5:02d}")
+            rows.append(("heart_rate_bpm", t, t, bpm))
+    day = _day(build_daily_table(pl.concat([smp, samples(rows)]), wk, env, ppl))
+    assert day["sleeping_hr_next_bpm"] == 58.0
+    assert day["sleeping_hr_rise_bpm"] == pytest.approx(8.0)
+    assert day["support_strength"] == "hr_only"
+
+
+def test_hr_baseline_is_14_days() -> None:
+    assert DehydrationParams().hr_baseline_days == 14  # issue 5 (brief 8.2 says 28)
+
+
+# --- independent day-level generator ----------------------------------------------------------
+
+
+def test_scores_on_the_independent_day_generator() -> None:
+    """Regression guard on tests/detectors/daygen.py (a second, naturalistic simulator).
+
+    Measured for detector 0.2 on seeds 11-13 pooled (6 people x 120 days each): precision
+    ~0.8, recall ~0.5, F1 ~0.6 -- below the issue's 0.8 target; see
+    docs/detectors/dehydration.md for why (PW sweat with light-clothing defaults is ~1.6x
+    below the generator's heat-balance sweat; scale noise). This test keeps it from falling.
+    """
+    from tests.detectors.daygen import generate, score_days
+
+    tot = {"tp": 0, "fp": 0, "fn": 0}
+    for seed in (11, 12, 13):
+        g = generate(seed=seed)
+        s = score_days(detect_dehydration(g.samples, g.workouts, g.environment, g.participants), g)
+        for k in tot:
+            tot[k] += s[k]
+    precision = tot["tp"] / (tot["tp"] + tot["fp"])
+    recall = tot["tp"] / (tot["tp"] + tot["fn"])
+    assert precision >= 0.7
+    assert recall >= 0.4
+    assert 2 * precision * recall / (precision + recall) >= 0.55
