@@ -307,7 +307,7 @@ def generate(
             rhr = rhr0 + 0.9 * pct + 0.5 * warm_night + rng.normal(0, 1.6)
             t0 = _utc(dn, 10.0, off)
             smp_rows.append((pid, "resting_heart_rate_bpm", t0, t0, off, round(rhr)))
-            for k in range(3):
+            for _k in range(3):
                 t0 = _utc(dn, float(rng.uniform(1, 22)), off)
                 hrv = hrv0 - 2.5 * pct + rng.normal(0, 6)
                 smp_rows.append((pid, "hrv_sdnn_ms", t0, t0, off, round(max(hrv, 5.0), 1)))
