@@ -38,12 +38,40 @@ from detectors.dehydration import (
     saturation_vapour_pressure_hpa,
     sweat_rate_pw_g_m2_h,
 )
+from detectors.exposures import (
+    DAILY_EXPOSURES_SCHEMA,
+    ExposureParams,
+    compute_daily_exposures,
+    cramp_condition_classes,
+    cramp_drug_classes,
+)
+from detectors.heat import (
+    apparent_temperature_c,
+    psychrometric_wet_bulb_c,
+    wbgt_bernard_c,
+    wbgt_liljegren_c,
+    wbgt_stull_c,
+)
 from detectors.nights import local_date, local_datetime, local_midnight_utc, night_of
+from detectors.nutrients import NutrientParams, compute_nutrient_adequacy, reference_intakes
 from detectors.references import REFERENCES
 from detectors.sleep import SleepParams, detect_sleep, detect_sleep_periods
 
 __all__ = [
     "REFERENCES",
+    "DAILY_EXPOSURES_SCHEMA",
+    "ExposureParams",
+    "NutrientParams",
+    "apparent_temperature_c",
+    "compute_daily_exposures",
+    "compute_nutrient_adequacy",
+    "cramp_condition_classes",
+    "cramp_drug_classes",
+    "psychrometric_wet_bulb_c",
+    "reference_intakes",
+    "wbgt_bernard_c",
+    "wbgt_liljegren_c",
+    "wbgt_stull_c",
     "ActigraphyParams",
     "CalibrationResult",
     "calibrate_participant",
