@@ -45,10 +45,11 @@ only real sample (minute values 850-4340) fits centimetres but proves nothing.
 
 Time stamps
 -----------
-``dateTime`` is ``MM/DD/YY HH:MM:SS``. Intraday series (heart rate, steps, calories) are UTC in
-these exports, unlike the Fitbit Web API, which answers in the user's local time: users convert
-them with a fixed shift of their own offset (e.g. one script subtracts 8 h for US Pacific), and
-the stated convention of the brief. Sleep logs are local wall-clock time
+``dateTime`` is ``MM/DD/YY HH:MM:SS``. Intraday series (heart rate, steps, calories) are read as
+UTC: the brief states it for heart rate, and users' scripts convert these files with a fixed
+shift of their own offset (one subtracts 8 h), which a local-time file would not need. No real
+intraday file exists in the shared data to check it; the Fitbit Web API, by contrast, answers
+in the user's local time. Sleep logs are local wall-clock time
 (``2018-02-01T22:36:00.000``; documented by users comparing bedtimes across travel), as are
 weight logs (``date`` ``MM/DD/YY`` + ``time``, like the Web API's weight log) and the daily
 files (dates). Local times are read in the import's zone like every crampwatch importer: the
