@@ -112,10 +112,11 @@ def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     """
     t0 = time.perf_counter()
     summary = ExposureSummary()
-    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM exposure_runs").fetchone()[0]
-    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+    # fetchall, not fetchone: DuckDB 2 refuses new relations while a result is unfinished
+    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM exposure_runs").fetchall()[0][0]
+    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchone()[0]
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
         summary.days_written = compute_changed_exposures(con, ranges, params)

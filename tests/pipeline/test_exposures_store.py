@@ -1,0 +1,163 @@
+"""pipeline.exposures: daily_exposures written for changed participant/date ranges."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from pipeline import store
+from pipeline.exposures import LOOKAHEAD_DAYS, compute_changed_exposures, update_exposures
+from tests.detectors.daygen import generate
+
+UNITS = {
+    "active_energy_kcal": "kcal", "water_ml": "mL", "body_mass_kg": "kg",
+    "resting_heart_rate_bpm": "count/min", "heart_rate_bpm": "count/min", "hrv_sdnn_ms": "ms",
+}  # fmt: skip
+
+
+def _import(con, path: str) -> int:
+    return con.execute(
+        "INSERT INTO imports (path, status, started_utc) VALUES (?, 'ok', now()) "
+        "RETURNING import_id",
+        [path],
+    ).fetchall()[0][0]
+
+
+def _load(con, gen, lo: date, hi: date, path: str) -> int:
+    """Insert the generated rows whose local date is in [lo, hi] as one import."""
+    iid = _import(con, path)
+
+    def local(col: str) -> pl.Expr:
+        return (pl.col(col) + pl.duration(seconds=pl.col("utc_offset_s"))).dt.date()
+
+    smp = gen.samples.filter(local("start_utc").is_between(lo, hi)).with_columns(
+        unit=pl.col("metric").replace_strict(UNITS), device=pl.lit(""), import_id=pl.lit(iid)
+    )
+    store.insert_new(con, "samples", smp, ["participant_id", "metric", "start_utc", "end_utc",
+                                           "source", "device"])  # fmt: skip
+    wk = gen.workouts.filter(local("start_utc").is_between(lo, hi)).with_columns(
+        import_id=pl.lit(iid)
+    )
+    store.insert_new(con, "workouts", wk, ["participant_id", "activity_type", "start_utc"])
+    env = (
+        gen.environment.filter(local("time_utc").is_between(lo, hi))
+        .with_columns(location_id=pl.col("participant_id") + "-home", import_id=pl.lit(iid))
+        .drop("participant_id")
+    )
+    store.insert_new(con, "environment", env, ["location_id", "time_utc", "setting"])
+    for pid in gen.participants["participant_id"]:
+        con.execute(
+            "INSERT OR IGNORE INTO participant_locations VALUES (?, ?)", [pid, pid + "-home"]
+        )
+    return iid
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return generate(seed=5, n_participants=2, n_days=20, start=date(2024, 7, 1))
+
+
+@pytest.fixture()
+def con(tmp_path, gen):
+    with store.connect(tmp_path / "s.duckdb") as c:
+        ppl = gen.participants.with_columns(
+            medications=pl.Series([["hydrochlorothiazide"], None], dtype=pl.List(pl.String))
+        )
+        store.insert_new(c, "participants", ppl, ["participant_id"])
+        yield c
+
+
+def test_update_writes_every_day_once_and_is_idempotent(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    s = update_exposures(con)
+    assert s.participants == 2 and s.days_written > 0
+    n, dup = con.execute(
+        "SELECT count(*), count(*) - count(DISTINCT (participant_id, local_date)) "
+        "FROM daily_exposures"
+    ).fetchall()[0]
+    assert n == s.days_written and dup == 0
+    assert con.execute("SELECT max(local_date) FROM daily_exposures").fetchall()[0][0] <= date(
+        2024, 7, 11
+    )
+    again = update_exposures(con)  # nothing imported since
+    assert again.participants == 0 and again.days_written == 0
+    assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == n
+    runs = con.execute("SELECT count(*), max(max_import_id) FROM exposure_runs").fetchall()[0]
+    assert runs == (2, 1)
+
+
+def test_columns_round_trip_with_lists_and_nulls(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    update_exposures(con)
+    row = con.execute(
+        "SELECT medications, cramp_drug_classes, outdoor_wbgt_method, fluid_logged, "
+        "computed_utc IS NOT NULL, detector_version FROM daily_exposures "
+        "WHERE participant_id = 'g00' AND local_date = DATE '2024-07-05'"
+    ).fetchall()[0]
+    assert row[0] == ["hydrochlorothiazide"] and row[1] == ["thiazide_diuretic"]
+    assert row[2] in ("bernard1999", "liljegren2008") and row[4] and row[5] == "exposures-0.1"
+    other = con.execute(
+        "SELECT medications, cramp_drug_classes FROM daily_exposures "
+        "WHERE participant_id = 'g01' LIMIT 1"
+    ).fetchall()[0]
+    assert other == (None, None)  # unknown, not an empty list
+
+
+def test_a_new_import_recomputes_only_its_range(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    update_exposures(con)
+    before = dict(
+        con.execute(
+            "SELECT local_date, computed_utc FROM daily_exposures WHERE participant_id = 'g00'"
+        ).fetchall()
+    )
+    _load(con, gen, date(2024, 7, 11), date(2024, 7, 20), "b")
+    s = update_exposures(con)
+    assert s.participants == 2
+    after = dict(
+        con.execute(
+            "SELECT local_date, computed_utc FROM daily_exposures WHERE participant_id = 'g00'"
+        ).fetchall()
+    )
+    assert max(after) == date(2024, 7, 20)  # the new days
+    untouched = [d for d in before if d < date(2024, 7, 10)]
+    assert untouched and all(after[d] == before[d] for d in untouched)
+    assert after[date(2024, 7, 10)] > before[date(2024, 7, 10)]  # next-morning columns
+    nm = con.execute(
+        "SELECT count(next_morning_mass_change_pct) FROM daily_exposures "
+        "WHERE local_date = DATE '2024-07-10'"
+    ).fetchall()[0][0]
+    assert nm >= 0  # recomputed with the 11 July morning available
+
+
+def test_compute_changed_exposures_replaces_exactly_the_window(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 20), "a")
+    update_exposures(con)
+    total = con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0]
+    lo = hi = date(2024, 6, 20)
+    written = compute_changed_exposures(con, {"g00": (lo, hi)})
+    assert written == (hi + timedelta(days=LOOKAHEAD_DAYS) - (lo - timedelta(days=1))).days + 1
+    assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == total
+
+
+def test_full_recompute_and_rollback_on_error(con, gen, monkeypatch) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    first = update_exposures(con)
+    n = con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0]
+    full = update_exposures(con, full=True)
+    assert full.days_written == first.days_written
+    assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == n
+
+    import pipeline.exposures as pe
+
+    def boom(*a, **k):
+        raise RuntimeError("detector failed")
+
+    _load(con, gen, date(2024, 7, 11), date(2024, 7, 20), "b")
+    monkeypatch.setattr(pe, "compute_daily_exposures", boom)
+    with pytest.raises(RuntimeError):
+        update_exposures(con)
+    assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == n
+    assert con.execute("SELECT max(max_import_id) FROM exposure_runs").fetchall()[0][0] == 1
