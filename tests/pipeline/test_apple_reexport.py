@@ -1,0 +1,181 @@
+"""Cumulative Apple exports: a later export repeats the earlier one and adds new days.
+
+Apple writes the whole history into every export, so the second import of a participant's
+export must add exactly the records that are new, count the rest as duplicates (even though
+every ``HKDevice: 0x...`` memory address differs between the two exports) and recognise
+a file it has already imported. The exports come from the benchmark's independent generator
+(``benchmarks/_apple_export_gen.py``); the expected counts are computed here with
+ElementTree, not with crampwatch code.
+
+Also here: the import path's memory behaviour in one long transaction (batches are released
+as they are written), since that is what makes big cumulative exports importable.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import weakref
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from benchmarks import _apple_export_gen as gen
+from pipeline import ingest, store
+from pipeline.importers import NATURAL_KEYS
+from pipeline.importers.apple_health import QUANTITY_TYPES, SLEEP_TYPE
+
+START = date(2025, 3, 24)  # spans the switch to summer time on 30 March
+POINTER = re.compile(r"HKDevice: 0x[0-9a-fA-F]+")
+PID = "p1"
+
+
+def _keys(xml_path: Path) -> dict[str, set]:
+    """Natural keys of the top-level records and workouts of an export, per target table."""
+    out: dict[str, set] = {"samples": set(), "sleep_segments": set(), "workouts": set()}
+    root = ET.parse(xml_path).getroot()
+    for el in root:
+        a = el.attrib
+        if el.tag == "Record":
+            if a["type"] in QUANTITY_TYPES:
+                out["samples"].add((a["type"], a["startDate"], a["endDate"], a["sourceName"],
+                                    POINTER.sub("HKDevice", a.get("device", ""))))
+            elif a["type"] == SLEEP_TYPE:
+                out["sleep_segments"].add((a["startDate"], a["endDate"], a["value"],
+                                           a["sourceName"]))
+        elif el.tag == "Workout":
+            out["workouts"].add((a["workoutActivityType"], a["startDate"], a["sourceName"]))
+    return out
+
+
+def _pointers(xml_path: Path) -> set[str]:
+    return set(POINTER.findall(xml_path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("reexport")
+    switch = START + timedelta(days=3)  # device attributes and sleep stages from day 4 on
+    earlier = gen.write_export(root / "march", gen.ExportSpec(
+        start=START, days=5, seed=11, modern_from=switch, pointer_salt=0))
+    later = gen.write_export(root / "april", gen.ExportSpec(
+        start=START, days=8, seed=11, modern_from=switch, pointer_salt=1))
+    return {"earlier_zip": Path(earlier.zip_path), "earlier_xml": Path(earlier.xml_path),
+            "later_zip": Path(later.zip_path), "later_xml": Path(later.xml_path)}
+
+
+def _counts(con) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("samples", "sleep_segments", "workouts", "rejected_rows")}
+
+
+def test_later_export_adds_exactly_the_new_records(exports, tmp_path):
+    old, new = _keys(exports["earlier_xml"]), _keys(exports["later_xml"])
+    # the later export really repeats the earlier one, with other device addresses
+    assert all(old[t] <= new[t] for t in old)
+    assert all(len(new[t]) > len(old[t]) for t in ("samples", "sleep_segments"))
+    assert _pointers(exports["earlier_xml"]) and _pointers(exports["later_xml"])
+    assert not _pointers(exports["earlier_xml"]) & _pointers(exports["later_xml"])
+
+    with store.connect(tmp_path / "s.duckdb") as con:
+        first = ingest.import_file(con, exports["earlier_zip"], participant_id=PID)
+        assert first.status == "ok", first.error
+        assert first.rows_duplicate == 0
+        after_first = _counts(con)
+        assert {t: after_first[t] for t in old} == {t: len(old[t]) for t in old}
+
+        second = ingest.import_file(con, exports["later_zip"], participant_id=PID)
+        assert second.status == "ok", second.error
+        after_second = _counts(con)
+        added = {t: after_second[t] - after_first[t] for t in old}
+        assert added == {t: len(new[t] - old[t]) for t in old}
+        # the new rows carry the second import's id, the repeated ones keep the first's
+        for t in old:
+            n = con.execute(f"SELECT count(*) FROM {t} WHERE import_id = ?",
+                            [second.import_id]).fetchone()[0]
+            assert n == len(new[t] - old[t]), t
+        overlap = sum(len(new[t] & old[t]) for t in old)
+        assert second.rows_duplicate == overlap
+        # accepted: the new rows plus the participant's <Me> upsert
+        assert second.rows_accepted == sum(added.values()) + 1
+        assert after_second["rejected_rows"] == 0
+
+        third = ingest.import_file(con, exports["later_zip"], participant_id=PID)
+        assert third.status == "already_imported"
+        assert str(second.import_id) in third.error
+        assert _counts(con) == after_second
+
+        # the same content as bare export.xml is another file: read, and nothing is new
+        again = ingest.import_file(con, exports["later_xml"], participant_id=PID)
+        assert again.status == "ok"
+        assert again.rows_duplicate == sum(len(new[t]) for t in old)
+        assert again.rows_accepted == 1
+        assert _counts(con) == after_second
+
+
+def test_earlier_export_after_later_adds_nothing(exports, tmp_path):
+    """Imports in either order end in the same store."""
+    with store.connect(tmp_path / "s.duckdb") as con:
+        assert ingest.import_file(con, exports["later_zip"], participant_id=PID).status == "ok"
+        before = _counts(con)
+        res = ingest.import_file(con, exports["earlier_zip"], participant_id=PID)
+        assert res.status == "ok"
+        old = _keys(exports["earlier_xml"])
+        assert res.rows_duplicate == sum(len(v) for v in old.values())
+        assert _counts(con) == before
+
+
+# --------------------------------------------------------------------------- store.insert_new
+
+
+def test_insert_new_releases_each_batch_inside_a_transaction(tmp_path, monkeypatch):
+    """An import is one transaction; the Arrow copy of each batch must not live until COMMIT
+    (``con.register`` would keep it: RSS growing with the size of the export)."""
+    refs = []
+    to_arrow = pl.DataFrame.to_arrow
+
+    def tracked(self, *a, **kw):
+        table = to_arrow(self, *a, **kw)
+        refs.append(weakref.ref(table))
+        return table
+
+    monkeypatch.setattr(pl.DataFrame, "to_arrow", tracked)
+    key = NATURAL_KEYS["samples"]
+    with store.connect(tmp_path / "s.duckdb") as con:
+        con.execute("BEGIN TRANSACTION")
+        for i in range(3):
+            frame = pl.DataFrame({
+                "participant_id": "p", "metric": "heart_rate_bpm",
+                "start_utc": pl.datetime_range(pl.datetime(2025, 1, 1 + i, time_zone="UTC"),
+                                               pl.datetime(2025, 1, 1 + i, 0, 9,
+                                                           time_zone="UTC"),
+                                               "1m", eager=True),
+                "utc_offset_s": 3600, "value": 60.0, "unit": "count/min", "source": "w",
+                "device": "",
+            }).with_columns(end_utc=pl.col("start_utc"))
+            assert store.insert_new(con, "samples", frame, key) == (10, 0)
+        gc.collect()
+        assert len(refs) == 3
+        assert all(r() is None for r in refs), "insert_new kept a batch alive in the transaction"
+        con.execute("COMMIT")
+        assert con.execute("SELECT count(*) FROM samples").fetchone()[0] == 30
+
+
+@pytest.mark.parametrize("dups", [[], [3], [0, 0, 9]])
+def test_insert_new_in_frame_duplicates_first_wins(tmp_path, dups):
+    """The hash pre-check only skips the unique when no key repeats; repeats keep the first."""
+    key = NATURAL_KEYS["samples"]
+    minutes = list(range(10)) + dups
+    times = [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes]
+    frame = pl.DataFrame({
+        "participant_id": "p", "metric": "heart_rate_bpm", "start_utc": times,
+        "end_utc": times, "utc_offset_s": 0, "value": [float(i) for i in range(len(minutes))],
+        "unit": "count/min", "source": "w", "device": "",
+    })
+    with store.connect(tmp_path / "s.duckdb") as con:
+        assert store.insert_new(con, "samples", frame, key) == (10, len(dups))
+        got = con.execute("SELECT sum(value) FROM samples").fetchone()[0]
+        assert got == float(sum(range(10)))  # the first occurrences: values 0..9
