@@ -69,7 +69,11 @@ def detect_task(db_path: str, full: bool = False) -> dict:
 
 @task(retries=2, retry_delay_seconds=[2, 10])
 def publish_task(db_path: str) -> str:
+    """Point the accelerometry view at the Parquet files, then publish the snapshot."""
+    from pipeline.importers.accelerometry import ensure_accelerometry_view
+
     with store.connect(db_path) as con:
+        ensure_accelerometry_view(con, data_dir(db_path))
         return str(store.publish_snapshot(con, db_path))
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,8 +32,77 @@ from pipeline.importers import (
 
 PARTICIPANT_COLS = ("sex", "birth_year", "tz", "home_lat_deg", "home_lon_deg", "height_cm",
                     "conditions", "medications")
+#: formats that name their own participants: a folder name is not taken as a participant id
+SELF_IDENTIFYING = {"fitabase_csv", "journal_csv", "participants_csv"}
 #: formats whose rows need a participant id from outside the file
-NEEDS_PARTICIPANT = {"apple_health"}
+NEEDS_PARTICIPANT = {"apple_health", "fitbit_takeout_json", "garmin_fit", "oura_json", "oura_csv",
+                     "generic_csv", "indoor_csv", "accelerometry_csv", "walch_acceleration",
+                     "walch_heartrate"}
+
+
+#: batches an importer may parse ahead of the one being written (0: no background thread)
+READ_AHEAD_BATCHES = 1
+
+
+class _ReadAhead:
+    """An importer's batches, produced by a background thread at most ``depth`` ahead.
+
+    The importer parses the next batch while the caller writes this one to DuckDB (polars
+    and DuckDB release the GIL, so this uses a second core); memory grows by ``depth``
+    batches at most. An importer's exception is raised from ``__next__`` in the caller's
+    thread. ``close()`` stops the thread and closes the importer (after a failed write).
+    """
+
+    _END = object()
+
+    def __init__(self, batches: Iterable, depth: int):
+        self._source = batches
+        self._it = iter(batches)
+        self._ready: queue.Queue = queue.Queue()
+        self._slots = threading.Semaphore(depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="crampwatch-read-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._slots.acquire()
+                if self._stop.is_set():
+                    return
+                try:
+                    item = next(self._it)
+                except StopIteration:
+                    self._ready.put(self._END)
+                    return
+                self._ready.put(item)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            self._ready.put(exc)
+
+    def __iter__(self) -> _ReadAhead:
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        item = self._ready.get()
+        if item is self._END or isinstance(item, BaseException):
+            self._done = True
+            if item is self._END:
+                raise StopIteration
+            raise item
+        self._slots.release()
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._slots.release()
+        self._thread.join()
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass
@@ -140,6 +212,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         res.seconds = time.perf_counter() - t0
         return res
     res.format = module.FORMAT
+    if module.FORMAT in SELF_IDENTIFYING and not participant_id:
+        pid = res.participant_id = None  # ignore the inbox folder name
     if module.FORMAT in NEEDS_PARTICIPANT and not pid:
         res.status = "failed"
         res.error = (f"{path}: {module.FORMAT} files carry no participant id; pass "
@@ -155,11 +229,15 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     res.import_id = import_id
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
                         data_dir=Path(data_dir) if data_dir else None)
+    batches = None
     con.execute("BEGIN TRANSACTION")
     try:
         if pid:
             ensure_participant(con, pid, tz)
-        for batch in module.read(path, ctx):
+        batches = module.read(path, ctx)
+        if READ_AHEAD_BATCHES > 0:
+            batches = _ReadAhead(batches, READ_AHEAD_BATCHES)
+        for batch in batches:
             frame = batch.frame
             if batch.table == "rejected_rows":
                 if frame.height:
@@ -195,16 +273,21 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         msg = str(exc)
         res.error = msg if str(path) in msg else f"{path}: {type(exc).__name__}: {msg}"
         _ledger_finish(con, res)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
     res.seconds = time.perf_counter() - t0
     return res
 
 
 def _ledger_finish(con, res: ImportResult) -> None:
+    # the wall clock, not now(): inside a transaction now() is the transaction's start
     con.execute(
         "UPDATE imports SET status = ?, error = ?, rows_accepted = ?, rows_duplicate = ?,"
-        " rows_rejected = ?, finished_utc = now() WHERE import_id = ?",
+        " rows_rejected = ?, finished_utc = ? WHERE import_id = ?",
         [res.status, res.error, res.rows_accepted, res.rows_duplicate, res.rows_rejected,
-         res.import_id])
+         datetime.now(UTC), res.import_id])
 
 
 def candidate_files(paths: list[str | os.PathLike]) -> list[tuple[Path, Path | None]]:

@@ -79,10 +79,15 @@ IMPORTERS = (
     "fitbit_takeout",
     "garmin_fit",
     "oura",
+    "oura:JSON",
     "meteostat",
+    "meteostat:JSON",
     "noaa_isd_lite",
+    "noaa_isd_lite:LCD",
     "indoor_csv",
     "accelerometry",
+    "accelerometry:WALCH",
+    "accelerometry:WALCH_HR",
     "generic_csv",  # last: the catch-all timestamp,metric,value,unit layout
 )
 

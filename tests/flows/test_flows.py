@@ -99,3 +99,21 @@ def test_detect_only_recomputes_changed_nights(built):
 def test_every_command_has_help(command):
     res = CliRunner().invoke(cli, [command, "--help"])
     assert res.exit_code == 0 and "--db" in res.output
+
+
+def test_folder_names_are_not_participants_for_self_identifying_files(tmp_path):
+    """A journal in <folder>/<sub>/ names its own participants; <sub> is not one of them."""
+    from pipeline.ingest import import_file
+
+    sub = tmp_path / "inbox" / "2025-exports"
+    sub.mkdir(parents=True)
+    (sub / "journal.csv").write_text(
+        "participant_id,time,kind,severity,body_side,muscle,duration_min,note\n"
+        "p9,2025-07-03T03:15:00+02:00,cramp,6,left,calf,3,\n")
+    with store.connect(tmp_path / "cw.duckdb") as con:
+        res = import_file(con, sub / "journal.csv", inbox_root=tmp_path / "inbox")
+        assert res.status == "ok" and res.participant_id is None
+        assert con.execute("SELECT list(participant_id) FROM participants").fetchone()[0] == ["p9"]
+        started, finished = con.execute(
+            "SELECT started_utc, finished_utc FROM imports").fetchone()
+        assert finished >= started
