@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 import polars as pl
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
 from detectors.frames import (
@@ -416,9 +418,12 @@ def _day_bounds(smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame) -> pl.Da
     ]
     rows = pl.concat(parts).with_columns(local_date=local_date("t", "off"))
     days = (
-        rows.sort("participant_id", "t")
-        .group_by("participant_id", "local_date", maintain_order=True)
-        .agg(first_off=pl.col("off").first(), last_off=pl.col("off").last())
+        rows.group_by("participant_id", "local_date")
+        .agg(
+            first_off=pl.col("off").get(pl.col("t").arg_min()),
+            last_off=pl.col("off").get(pl.col("t").arg_max()),
+        )
+        .sort("participant_id", "local_date")
     )
     return days.with_columns(
         day_start_utc=local_midnight_utc("local_date", "first_off"),
@@ -580,13 +585,16 @@ def _hourly(
         "value",
         src=(pl.col("source").cast(pl.String).fill_null("") if has_source else pl.lit("")),
     )
-    ae_h = (
-        _split_hours(ae, "start_utc", "end_utc")
-        .group_by(*keys, "src")
-        .agg(kcal=(pl.col("value") * pl.col("frac")).sum())
-        .group_by(keys)
-        .agg(ae_kcal=pl.col("kcal").max())
-    )
+    ae_split = _split_hours(ae, "start_utc", "end_utc")
+    if ae.select(pl.col("src").n_unique()).item() <= 1:  # one source: a plain hourly sum
+        ae_h = ae_split.group_by(keys).agg(ae_kcal=(pl.col("value") * pl.col("frac")).sum())
+    else:
+        ae_h = (
+            ae_split.group_by(*keys, "src")
+            .agg(kcal=(pl.col("value") * pl.col("frac")).sum())
+            .group_by(keys)
+            .agg(ae_kcal=pl.col("kcal").max())
+        )
 
     # workouts per hour
     wk_h = (
@@ -716,16 +724,21 @@ def _trailing(
     bounds = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1], [True]]))
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         dd, vv = dn[a:b], v[a:b]
-        lo = np.searchsorted(dd, dd - window_days, side="left")
-        hi = np.searchsorted(dd, dd, side="left")
-        for i in range(b - a):
-            w = vv[lo[i] : hi[i]]
-            w = w[np.isfinite(w)]
-            cnt[a + i] = w.size
-            if w.size >= min_n:
-                mdn = float(np.median(w))
-                med[a + i] = mdn
-                mad[a + i] = max(1.4826 * float(np.median(np.abs(w - mdn))), floor)
+        # dense day grid with window_days of NaN padding in front: the window of day d is
+        # grid[d - lo : d - lo + window_days] = days d - window_days .. d - 1
+        lo = dd[0]
+        grid = np.full(int(dd[-1] - lo) + 1 + window_days, np.nan)
+        grid[dd - lo + window_days] = vv
+        rows = sliding_window_view(grid, window_days)[dd - lo]
+        n = np.isfinite(rows).sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN
+            m = np.nanmedian(rows, axis=1)
+            dev = np.nanmedian(np.abs(rows - m[:, None]), axis=1)
+        ok = n >= min_n
+        cnt[a:b] = n
+        med[a:b] = np.where(ok, m, np.nan)
+        mad[a:b] = np.where(ok, np.maximum(1.4826 * dev, floor), np.nan)
     return df.with_columns(
         base_med=pl.Series(med).fill_nan(None),
         base_mad=pl.Series(mad).fill_nan(None),
@@ -797,16 +810,31 @@ def build_daily_table(
     wk = prepare(workouts, "workouts", WORKOUTS_SCHEMA)
     env = prepare(environment, "environment", ENVIRONMENT_SCHEMA)
     ppl = prepare(participants, "participants", PARTICIPANTS_SCHEMA)
-    return _build(smp, wk, env, ppl, params)[1]
+    return _build(smp, wk, env, ppl, params).daily
+
+
+@dataclass(frozen=True)
+class Built:
+    """Intermediate tables of one run, shared with ``detectors.exposures``."""
+
+    hourly: pl.DataFrame  # HOURLY_SCHEMA
+    daily: pl.DataFrame  # DAILY_SCHEMA
+    physiology: pl.DataFrame  # PHYSIOLOGY_SCHEMA, keyed on the day itself
+    morning_mass: pl.DataFrame  # MORNING_MASS_SCHEMA, keyed on the morning's date
 
 
 def _build(
     smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(hourly, daily) tables from prepared frames; shared with ``detectors.exposures``."""
+) -> Built:
+    """Hourly and daily tables (and the baselines behind them) from prepared frames."""
     days = _day_bounds(smp, wk, env)
     if days.height == 0:
-        return pl.DataFrame(schema=HOURLY_SCHEMA), pl.DataFrame(schema=DAILY_SCHEMA)
+        return Built(
+            pl.DataFrame(schema=HOURLY_SCHEMA),
+            pl.DataFrame(schema=DAILY_SCHEMA),
+            pl.DataFrame(schema=PHYSIOLOGY_SCHEMA),
+            pl.DataFrame(schema=MORNING_MASS_SCHEMA),
+        )
     dkeys = ["participant_id", "local_date"]
     hourly = _hourly(smp, wk, env, ppl, p)
 
@@ -909,7 +937,8 @@ def _build(
     d = d.join(_session_loss(smp, wk, p), on=dkeys, how="left")
 
     # --- next-morning body mass vs previous mornings
-    mb = morning_mass_baseline(smp, p)
+    mass = morning_mass_baseline(smp, p)
+    mb = mass
     if mb.height:
         mb = mb.select(
             "participant_id",
@@ -932,11 +961,12 @@ def _build(
     )
 
     # --- resting HR, sleeping HR and HRV after the day vs 14-day baselines
-    d = d.join(_next_day(physiology_baselines(smp, p), p), on=dkeys, how="left")
+    phys = physiology_baselines(smp, p)
+    d = d.join(_next_day(phys, p), on=dkeys, how="left")
 
     d = _classify(d, p)
     daily = d.select(list(DAILY_SCHEMA)).cast(DAILY_SCHEMA).sort(dkeys)  # type: ignore[arg-type]
-    return hourly, daily
+    return Built(hourly, daily, phys, mass)
 
 
 def _longest_gap_expr(p: DehydrationParams) -> pl.Expr:

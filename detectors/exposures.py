@@ -27,12 +27,7 @@ import numpy as np
 import polars as pl
 
 from detectors import heat
-from detectors.dehydration import (
-    DehydrationParams,
-    _build,
-    morning_mass_baseline,
-    physiology_baselines,
-)
+from detectors.dehydration import DehydrationParams, _build
 from detectors.frames import (
     ENVIRONMENT_SCHEMA,
     PARTICIPANTS_SCHEMA,
@@ -326,9 +321,11 @@ def _max_with_method(
     """Per day: max of ``value`` and the ``method`` of the hour that gave it."""
     return (
         frame.filter(pl.col(value).is_not_null())
-        .sort(value, descending=True)
         .group_by(_KEYS)
-        .agg(pl.col(value).first().alias(out_value), pl.col(method).first().alias(out_method))
+        .agg(
+            pl.col(value).max().alias(out_value),
+            pl.col(method).get(pl.col(value).arg_max()).alias(out_method),
+        )
     )
 
 
@@ -523,6 +520,12 @@ def _max_source_daily(smp: pl.DataFrame, metric: str, name: str) -> pl.DataFrame
     source total is kept, so a phone and a watch counting the same walk are not added."""
     src = pl.col("source").cast(pl.String).fill_null("") if "source" in smp.columns else pl.lit("")
     f = smp.filter((pl.col("metric") == metric) & (pl.col("value") >= 0))
+    if f.select(src.n_unique()).item() <= 1:  # one source: nothing to de-duplicate
+        return (
+            f.with_columns(local_date=local_date("start_utc", "utc_offset_s"))
+            .group_by(_KEYS)
+            .agg(pl.col("value").sum().alias(name))
+        )
     return (
         f.with_columns(
             local_date=local_date("start_utc", "utc_offset_s"),
@@ -642,7 +645,8 @@ def compute_daily_exposures(
     if sleep_segments is not None:
         prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)  # validate only
 
-    hourly, daily = _build(smp, wk, env, ppl, dp)
+    built = _build(smp, wk, env, ppl, dp)
+    hourly, daily = built.hourly, built.daily
     if daily.height == 0:
         return pl.DataFrame(schema=DAILY_EXPOSURES_SCHEMA)
     days = daily.select(_KEYS)
@@ -701,7 +705,7 @@ def compute_daily_exposures(
     d = d.join(_participant_lists(ppl), on="participant_id", how="left")
 
     # body mass and physiology baselines
-    mm = morning_mass_baseline(smp, dp).select(
+    mm = built.morning_mass.select(
         *_KEYS,
         body_mass_kg="morning_mass_kg",
         body_mass_baseline_kg="mass_baseline_kg",
@@ -710,7 +714,7 @@ def compute_daily_exposures(
         * 100.0,
     )
     d = d.join(mm, on=_KEYS, how="left")
-    phys = physiology_baselines(smp, dp)
+    phys = built.physiology
     day_phys = phys.select(
         *_KEYS,
         "resting_hr_bpm",
