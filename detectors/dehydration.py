@@ -380,7 +380,7 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
 _HOUR = "1h"
 
 
-def _split_hours(df: pl.DataFrame, s: str, e: str) -> pl.DataFrame:
+def _split_hours(df: pl.DataFrame | pl.LazyFrame, s: str, e: str) -> pl.DataFrame | pl.LazyFrame:
     """One row per (input row, UTC hour it overlaps) with ``hour_utc`` and ``frac`` of the row.
 
     A point row (``e == s``) goes whole to its hour.
@@ -549,23 +549,24 @@ def build_hourly_table(
     wk = prepare(workouts, "workouts", WORKOUTS_SCHEMA)
     env = prepare(environment, "environment", ENVIRONMENT_SCHEMA)
     ppl = prepare(participants, "participants", PARTICIPANTS_SCHEMA)
-    return _hourly(smp, wk, env, ppl, p)
+    return _hourly(smp, wk, env, ppl, p).sort("participant_id", "hour_utc")
 
 
 def _hourly(
     smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams
 ) -> pl.DataFrame:
     keys = ["participant_id", "hour_utc"]
+    # one lazy query: the four hourly aggregates below are independent and run in parallel
     # hour offsets from any own record
     offs = (
         pl.concat(
             [
-                smp.select(
+                smp.lazy().select(
                     "participant_id",
                     hour_utc=pl.col("start_utc").dt.truncate(_HOUR),
                     off=pl.col("utc_offset_s"),
                 ),
-                wk.select(
+                wk.lazy().select(
                     "participant_id",
                     hour_utc=pl.col("start_utc").dt.truncate(_HOUR),
                     off=pl.col("utc_offset_s"),
@@ -585,7 +586,7 @@ def _hourly(
         "value",
         src=(pl.col("source").cast(pl.String).fill_null("") if has_source else pl.lit("")),
     )
-    ae_split = _split_hours(ae, "start_utc", "end_utc")
+    ae_split = _split_hours(ae.lazy(), "start_utc", "end_utc")
     if ae.select(pl.col("src").n_unique()).item() <= 1:  # one source: a plain hourly sum
         ae_h = ae_split.group_by(keys).agg(ae_kcal=(pl.col("value") * pl.col("frac")).sum())
     else:
@@ -599,7 +600,9 @@ def _hourly(
     # workouts per hour
     wk_h = (
         _split_hours(
-            wk.with_columns(outdoor=pl.col("activity_type").is_in(list(p.outdoor_activity_types))),
+            wk.lazy().with_columns(
+                outdoor=pl.col("activity_type").is_in(list(p.outdoor_activity_types))
+            ),
             "start_utc",
             "end_utc",
         )
@@ -620,7 +623,8 @@ def _hourly(
     # weather per hour
     setting = pl.col("setting").fill_null("outdoor")
     env_h = (
-        env.with_columns(hour_utc=pl.col("time_utc").dt.truncate(_HOUR), is_out=setting != "indoor")
+        env.lazy()
+        .with_columns(hour_utc=pl.col("time_utc").dt.truncate(_HOUR), is_out=setting != "indoor")
         .group_by(keys)
         .agg(
             outdoor_temp_c=pl.col("temp_c").filter("is_out").mean(),
@@ -631,15 +635,11 @@ def _hourly(
         )
     )
 
-    hours = offs.select(keys)
-    for part in (ae_h, wk_h, env_h):
-        hours = pl.concat([hours, part.select(keys)])
-    hours = hours.unique(keys)
     h = (
-        hours.join(offs, on=keys, how="left")
-        .join(ae_h, on=keys, how="left")
-        .join(wk_h, on=keys, how="left")
-        .join(env_h, on=keys, how="left")
+        offs.join(ae_h, on=keys, how="full", coalesce=True)
+        .join(wk_h, on=keys, how="full", coalesce=True)
+        .join(env_h, on=keys, how="full", coalesce=True)
+        .collect()
         .with_columns(utc_offset_s=pl.coalesce("off_own", "off_env").cast(pl.Int32))
         .filter(pl.col("utc_offset_s").is_not_null())
         .with_columns(local_date=local_date("hour_utc", "utc_offset_s"))
@@ -706,7 +706,7 @@ def _hourly(
         metabolic_rate_w_m2=pl.Series(m, dtype=pl.Float64).fill_nan(None),
         sweat_ml=pl.Series(sweat, dtype=pl.Float64).fill_nan(None),
     )
-    return h.select(list(HOURLY_SCHEMA)).cast(HOURLY_SCHEMA).sort(keys)  # type: ignore[arg-type]
+    return h.select(list(HOURLY_SCHEMA)).cast(HOURLY_SCHEMA)  # type: ignore[arg-type]
 
 
 def _trailing(
