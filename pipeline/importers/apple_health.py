@@ -48,10 +48,12 @@ from __future__ import annotations
 
 import io
 import logging
+import queue
 import re
+import threading
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +75,8 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 16 * 1024**2
 #: rows per emitted batch (a batch is flushed once a table's buffer reaches this size)
 BATCH_ROWS = 250_000
+#: chunks read ahead by a background thread (for export.zip: inflated on the other core)
+READ_AHEAD_CHUNKS = 2
 #: the prolog (XML declaration + internal DTD) must end within this many bytes
 MAX_PROLOG_BYTES = 16 * 1024**2
 #: a single tag longer than this means the file is not an Apple export
@@ -525,11 +529,8 @@ class AppleHealthReader(Iterator[Batch]):
 
     def _chunks(self, stream: BinaryIO, pending: bytes) -> Iterator[tuple[bytes, bool]]:
         """Byte chunks cut just before a ``<`` (and never inside a comment)."""
-        while True:
-            data = stream.read(self.chunk_bytes)
+        for data in _read_ahead(stream.read, self.chunk_bytes, READ_AHEAD_CHUNKS):
             self.summary.bytes_read += len(data)
-            if not data:
-                break
             pending = pending + data if pending else data
             cut = _cut_point(pending)
             if cut <= 0:
@@ -853,6 +854,51 @@ class AppleHealthReader(Iterator[Batch]):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _read_ahead(read: Callable[[int], bytes], size: int, depth: int) -> Iterator[bytes]:
+    """``read(size)`` repeated in a background thread, at most ``depth`` chunks ahead, until
+    it returns ``b""`` (not yielded).
+
+    Inflating export.zip (zlib releases the GIL) so overlaps with parsing. An exception from
+    ``read`` (corrupt zip, size limits) is raised here, in the consumer's thread; closing
+    the generator stops the thread before the stream is closed.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=max(depth, 1))
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                data = read(size)
+                put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(exc)
+
+    worker = threading.Thread(target=run, name="apple-health-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
 
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 #: candidate field separators for the tag splitter: bytes that never occur in Apple exports

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 import weakref
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +26,7 @@ import pytest
 
 from benchmarks import _apple_export_gen as gen
 from pipeline import ingest, store
-from pipeline.importers import NATURAL_KEYS
+from pipeline.importers import NATURAL_KEYS, Batch, ImportContext, apple_health
 from pipeline.importers.apple_health import QUANTITY_TYPES, SLEEP_TYPE
 
 START = date(2025, 3, 24)  # spans the switch to summer time on 30 March
@@ -179,3 +180,108 @@ def test_insert_new_in_frame_duplicates_first_wins(tmp_path, dups):
         assert store.insert_new(con, "samples", frame, key) == (10, len(dups))
         got = con.execute("SELECT sum(value) FROM samples").fetchone()[0]
         assert got == float(sum(range(10)))  # the first occurrences: values 0..9
+
+
+# --------------------------------------------------------------------------- read-ahead
+
+
+def _reader_threads() -> list[str]:
+    return [t.name for t in threading.enumerate()
+            if t.name in ("crampwatch-read-ahead", "apple-health-read-ahead")]
+
+
+class _FakeImporter:
+    """A format whose reader yields ``n`` one-row sample batches, optionally failing."""
+
+    FORMAT = "fake_fmt"
+    __name__ = "fake_importer"
+
+    def __init__(self, n: int, *, fail_at: int | None = None, bad_table_at: int | None = None):
+        self.n, self.fail_at, self.bad_table_at = n, fail_at, bad_table_at
+        self.produced = 0
+        self.written = 0
+        self.max_lead = 0
+        self.closed = False
+
+    def read(self, path, ctx):
+        try:
+            for i in range(self.n):
+                if i == self.fail_at:
+                    raise ValueError(f"{path}: broken record {i}")
+                t = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+                frame = pl.DataFrame({
+                    "participant_id": [PID], "metric": ["heart_rate_bpm"], "start_utc": [t],
+                    "end_utc": [t], "utc_offset_s": [0], "value": [float(i)],
+                    "unit": ["count/min"], "source": ["w"], "device": [""]})
+                self.produced += 1
+                self.max_lead = max(self.max_lead, self.produced - self.written)
+                yield Batch("nonsense" if i == self.bad_table_at else "samples", frame)
+        finally:
+            self.closed = True
+
+    def on_rows(self, n: int) -> None:
+        self.written += 1
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path):
+    def use(importer: _FakeImporter):
+        monkeypatch.setattr(ingest, "detect_format", lambda path: importer)
+        return importer
+    (tmp_path / "f.dat").write_text("x")
+    return use
+
+
+def test_read_ahead_keeps_order_and_stays_one_batch_ahead(fake, tmp_path):
+    imp = fake(_FakeImporter(12))
+    with store.connect(tmp_path / "s.duckdb") as con:
+        res = ingest.import_file(con, tmp_path / "f.dat", on_rows=imp.on_rows)
+        assert res.status == "ok" and res.rows_accepted == 12
+        assert con.execute("SELECT list(value ORDER BY start_utc) FROM samples").fetchone()[0] \
+            == [float(i) for i in range(12)]
+    # never more than READ_AHEAD_BATCHES batches parsed beyond the one being written
+    assert imp.max_lead <= ingest.READ_AHEAD_BATCHES + 1
+    assert imp.closed and not _reader_threads()
+
+
+def test_importer_error_in_read_ahead_thread_rolls_back(fake, tmp_path):
+    imp = fake(_FakeImporter(12, fail_at=5))
+    with store.connect(tmp_path / "s.duckdb") as con:
+        res = ingest.import_file(con, tmp_path / "f.dat")
+        assert res.status == "failed"
+        assert "broken record 5" in res.error and str(tmp_path / "f.dat") in res.error
+        assert con.execute("SELECT count(*) FROM samples").fetchone()[0] == 0
+        assert con.execute("SELECT status FROM imports").fetchall() == [("failed",)]
+    assert imp.closed and not _reader_threads()
+
+
+def test_write_error_stops_the_read_ahead_thread(fake, tmp_path):
+    imp = fake(_FakeImporter(1000, bad_table_at=3))
+    with store.connect(tmp_path / "s.duckdb") as con:
+        res = ingest.import_file(con, tmp_path / "f.dat")
+        assert res.status == "failed" and "unknown table nonsense" in res.error
+        assert con.execute("SELECT count(*) FROM samples").fetchone()[0] == 0
+    assert imp.closed and not _reader_threads()
+    assert imp.produced <= 3 + ingest.READ_AHEAD_BATCHES + 1  # stopped, not read to the end
+
+
+def test_apple_reader_closed_early_stops_its_read_ahead(exports):
+    reader = apple_health.read(exports["later_zip"], ImportContext(participant_id=PID),
+                               chunk_bytes=64 * 1024, batch_rows=1000)
+    first = next(reader)
+    assert first.frame.height
+    assert "apple-health-read-ahead" in [t.name for t in threading.enumerate()]
+    reader.close()
+    assert not _reader_threads()
+
+
+def test_same_result_with_and_without_read_ahead(exports, tmp_path, monkeypatch):
+    got = []
+    for depth in (0, 1):
+        monkeypatch.setattr(ingest, "READ_AHEAD_BATCHES", depth)
+        with store.connect(tmp_path / f"s{depth}.duckdb") as con:
+            res = ingest.import_file(con, exports["later_xml"], participant_id=PID)
+            got.append((res.status, res.rows_accepted, res.rows_duplicate, _counts(con),
+                        con.execute("SELECT list((metric, start_utc, end_utc, source, device, "
+                                    "value) ORDER BY ALL) FROM samples").fetchone()))
+    assert got[0] == got[1]
