@@ -378,6 +378,9 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _HOUR = "1h"
+#: optional environment columns carried into the internal hourly table
+ENV_EXTRA = ("wind_speed_m_s", "shortwave_radiation_w_m2", "latitude_deg", "longitude_deg")
+HOURLY_EXTRA = ("outdoor_wind_m_s", "outdoor_ssr_w_m2", "env_lat_deg", "env_lon_deg")
 
 
 def _split_hours(df: pl.DataFrame | pl.LazyFrame, s: str, e: str) -> pl.DataFrame | pl.LazyFrame:
@@ -549,7 +552,9 @@ def build_hourly_table(
     wk = prepare(workouts, "workouts", WORKOUTS_SCHEMA)
     env = prepare(environment, "environment", ENVIRONMENT_SCHEMA)
     ppl = prepare(participants, "participants", PARTICIPANTS_SCHEMA)
-    return _hourly(smp, wk, env, ppl, p).sort("participant_id", "hour_utc")
+    return (
+        _hourly(smp, wk, env, ppl, p).select(list(HOURLY_SCHEMA)).sort("participant_id", "hour_utc")
+    )
 
 
 def _hourly(
@@ -620,8 +625,11 @@ def _hourly(
         .drop("wk_kcal_n")
     )
 
-    # weather per hour
+    # weather per hour (wind, radiation and location ride along for detectors.exposures)
     setting = pl.col("setting").fill_null("outdoor")
+    env = env.with_columns(
+        [pl.lit(None, dtype=pl.Float64).alias(c) for c in ENV_EXTRA if c not in env.columns]
+    )
     env_h = (
         env.lazy()
         .with_columns(hour_utc=pl.col("time_utc").dt.truncate(_HOUR), is_out=setting != "indoor")
@@ -632,6 +640,10 @@ def _hourly(
             indoor_temp_c=pl.col("temp_c").filter(~pl.col("is_out")).mean(),
             indoor_rh_pct=pl.col("rh_pct").filter(~pl.col("is_out")).mean(),
             off_env=pl.col("utc_offset_s").first(),
+            outdoor_wind_m_s=pl.col("wind_speed_m_s").filter("is_out").mean(),
+            outdoor_ssr_w_m2=pl.col("shortwave_radiation_w_m2").filter("is_out").mean(),
+            env_lat_deg=pl.col("latitude_deg").filter("is_out").drop_nulls().first(),
+            env_lon_deg=pl.col("longitude_deg").filter("is_out").drop_nulls().first(),
         )
     )
 
@@ -706,7 +718,12 @@ def _hourly(
         metabolic_rate_w_m2=pl.Series(m, dtype=pl.Float64).fill_nan(None),
         sweat_ml=pl.Series(sweat, dtype=pl.Float64).fill_nan(None),
     )
-    return h.select(list(HOURLY_SCHEMA)).cast(HOURLY_SCHEMA)  # type: ignore[arg-type]
+    return h.select(
+        *[pl.col(c).cast(t) for c, t in HOURLY_SCHEMA.items()],
+        "indoor_temp_c",
+        "indoor_rh_pct",
+        *HOURLY_EXTRA,
+    )
 
 
 def _trailing(
@@ -817,7 +834,7 @@ def build_daily_table(
 class Built:
     """Intermediate tables of one run, shared with ``detectors.exposures``."""
 
-    hourly: pl.DataFrame  # HOURLY_SCHEMA
+    hourly: pl.DataFrame  # HOURLY_SCHEMA + indoor T/RH + HOURLY_EXTRA, unsorted
     daily: pl.DataFrame  # DAILY_SCHEMA
     physiology: pl.DataFrame  # PHYSIOLOGY_SCHEMA, keyed on the day itself
     morning_mass: pl.DataFrame  # MORNING_MASS_SCHEMA, keyed on the morning's date

@@ -303,12 +303,6 @@ DAILY_EXPOSURES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _KEYS = ["participant_id", "local_date"]
-_ENV_OPTIONAL = {
-    "wind_speed_m_s": pl.Float64,
-    "shortwave_radiation_w_m2": pl.Float64,
-    "latitude_deg": pl.Float64,
-    "longitude_deg": pl.Float64,
-}
 
 
 # ------------------------------------------------------------------------------------------
@@ -329,34 +323,29 @@ def _max_with_method(
     )
 
 
-def _heat_daily(
-    env: pl.DataFrame, hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams
-) -> pl.DataFrame:
-    """Outdoor and indoor heat columns per participant-day from hourly environment rows."""
-    for c, t in _ENV_OPTIONAL.items():
-        if c not in env.columns:
-            env = env.with_columns(pl.lit(None, dtype=t).alias(c))
-    env = env.with_columns(
-        hour_utc=pl.col("time_utc").dt.truncate("1h"),
-        setting=pl.col("setting").fill_null("outdoor"),
-    )
-    # the hour's local date and exposure as the dehydration hourly table has them (own
-    # records' offsets first, so a fixed-offset weather file does not shift the day)
-    hinfo = hourly.select("participant_id", "hour_utc", "local_date", "outdoor_workout_s")
-    agg = env.group_by("participant_id", "hour_utc", "setting").agg(
-        pl.col("temp_c").mean(),
-        pl.col("rh_pct").mean(),
-        pl.col("wind_speed_m_s").mean(),
-        pl.col("shortwave_radiation_w_m2").mean(),
-        pl.col("latitude_deg").drop_nulls().first(),
-        pl.col("longitude_deg").drop_nulls().first(),
-    )
-    agg = agg.join(hinfo, on=["participant_id", "hour_utc"], how="left").filter(
-        pl.col("local_date").is_not_null()
+def _heat_daily(hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams) -> pl.DataFrame:
+    """Outdoor and indoor heat columns per participant-day from the internal hourly table.
+
+    Its hours carry the local date the dehydration detector gives them (own records'
+    offsets first, so a fixed-offset weather file does not shift the day), the hour's mean
+    outdoor and indoor readings, wind, radiation and the weather's location.
+    """
+    agg = hourly.select(
+        "participant_id",
+        "hour_utc",
+        "local_date",
+        "outdoor_workout_s",
+        "outdoor_temp_c",
+        "outdoor_rh_pct",
+        "indoor_temp_c",
+        "indoor_rh_pct",
+        wind_speed_m_s="outdoor_wind_m_s",
+        shortwave_radiation_w_m2="outdoor_ssr_w_m2",
+        latitude_deg="env_lat_deg",
+        longitude_deg="env_lon_deg",
     )
     # location: the weather row's, else the participant's home
-    home = [c for c in ("home_lat_deg", "home_lon_deg") if c in ppl.columns]
-    if len(home) == 2:
+    if "home_lat_deg" in ppl.columns and "home_lon_deg" in ppl.columns:
         agg = agg.join(
             ppl.select("participant_id", "home_lat_deg", "home_lon_deg"),
             on="participant_id",
@@ -365,8 +354,13 @@ def _heat_daily(
             latitude_deg=pl.coalesce("latitude_deg", "home_lat_deg"),
             longitude_deg=pl.coalesce("longitude_deg", "home_lon_deg"),
         )
-    out = agg.filter(pl.col("setting") != "indoor")
-    ind = agg.filter(pl.col("setting") == "indoor")
+    out = agg.filter(
+        pl.col("outdoor_temp_c").is_not_null() | pl.col("outdoor_rh_pct").is_not_null()
+    )
+    out = out.rename({"outdoor_temp_c": "temp_c", "outdoor_rh_pct": "rh_pct"})
+    ind = agg.filter(pl.col("indoor_temp_c").is_not_null()).rename(
+        {"indoor_temp_c": "temp_c", "indoor_rh_pct": "rh_pct"}
+    )
 
     # ---- outdoor
     t = out["temp_c"].fill_null(np.nan).to_numpy()
@@ -667,7 +661,7 @@ def compute_daily_exposures(
         dehydration_corroboration="corroboration",
         dehydration_confidence="confidence",
     )
-    d = d.join(_heat_daily(env, hourly, ppl, p), on=_KEYS, how="left")
+    d = d.join(_heat_daily(hourly, ppl, p), on=_KEYS, how="left")
 
     # activity: a day with no activity data at all has unknown workouts, not zero
     wkd = _workouts_daily(wk, dp)
