@@ -63,8 +63,13 @@ def import_task(path: str, db_path: str, participant_id: str | None = None,
 
 @task(retries=2, retry_delay_seconds=[5, 30])
 def detect_task(db_path: str, full: bool = False) -> dict:
+    """Episodes and sleep periods, then the daily trigger exposures, for what changed."""
+    from pipeline.exposures import update_exposures
+
     with store.connect(db_path) as con:
-        return detect_changed(con, full=full).as_dict()
+        out = detect_changed(con, full=full).as_dict()
+        out["exposure_days"] = update_exposures(con, full=full).days_written
+        return out
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])
@@ -113,7 +118,8 @@ def format_summary(imports: list[dict], detection: dict, counts: dict[str, int])
         f"{sum(r['rows_rejected'] for r in imports)} rejected",
         f"  detection: {detection['participants']} participants, {detection['nights']} nights, "
         f"{detection['episodes_written']} episodes "
-        + str(dict(sorted(detection["by_kind"].items()))),
+        + str(dict(sorted(detection["by_kind"].items())))
+        + f", {detection.get('exposure_days', 0)} exposure days",
         "  store: " + ", ".join(f"{k} {v}" for k, v in counts.items()
                                 if k not in ("schema_migrations",)),
     ]

@@ -46,7 +46,7 @@ def test_nightly_ingests_detects_and_publishes(inbox, built):
 
     counts = out["counts"]
     for table in ("participants", "samples", "sleep_segments", "workouts", "environment",
-                  "journal", "sleep_periods", "episodes"):
+                  "journal", "sleep_periods", "episodes", "daily_exposures"):
         assert counts[table] > 0, table
     with store.connect(db, read_only=True) as con:
         kinds = dict(con.execute("SELECT kind, count(*) FROM episodes GROUP BY 1").fetchall())
