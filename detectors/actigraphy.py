@@ -509,6 +509,14 @@ def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
     """
     if "source" not in samples.columns or samples.height == 0:
         return samples
+    if (
+        samples["source"].n_unique() == 1
+        and samples["participant_id"].null_count() == 0
+        and samples["metric"].null_count() == 0
+    ):
+        # one source everywhere: nothing is a coarser copy, and the semi join below would
+        # keep every row (it drops only null keys, excluded here); skip the grouped pass
+        return samples
     src = pl.col("source").cast(pl.String).fill_null("")
     dur = (pl.col("end_utc") - pl.col("start_utc")).dt.total_microseconds()
     res = (
@@ -614,9 +622,11 @@ def _classify_participant(
         roll = _nan_rolling_median(hr_min, k)
         minute_t = g0 + _MIN_US * np.arange(n, dtype=np.int64)
         night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
-        for key in np.unique(night_key):
-            sel = night_key == key
-            v = hr_min[sel & hr_present]
+        # minutes grouped by night key (stable sort: each night's minutes keep their order)
+        order = np.argsort(night_key, kind="stable")
+        bounds = np.flatnonzero(np.diff(night_key[order])) + 1
+        for sel in np.split(order, bounds):
+            v = hr_min[sel][hr_present[sel]]
             if v.size < p.hr_min_minutes:
                 continue
             thr = float(np.percentile(v, p.hr_low_pct)) + p.hr_wake_margin_bpm
@@ -640,23 +650,24 @@ def _classify_participant(
 
 
 def _nan_rolling_median(x: np.ndarray, k: int) -> np.ndarray:
-    """Centred rolling median ignoring NaN (NaN where the window has no value)."""
+    """Centred rolling median ignoring NaN (NaN where the window has no value).
+
+    Window ``[i - k // 2, i + k - 1 - k // 2]``; each window is sorted once (NaN sorts last),
+    and the median of its ``c`` finite values is the mean of sorted positions
+    ``(c - 1) // 2`` and ``c // 2`` (the same value ``np.nanmedian`` gives).
+    """
     if k <= 1 or x.size == 0:
         return x.copy()
     from numpy.lib.stride_tricks import sliding_window_view
 
     pad = k // 2
-    xp = np.pad(x, (pad, k - 1 - pad), constant_values=np.nan)
-    win = sliding_window_view(xp, k)
-    out = np.full(x.size, np.nan)
-    ok = np.isfinite(win).any(axis=1)
-    if ok.any():
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[ok] = np.nanmedian(win[ok], axis=1)
-    return out
+    xp = np.pad(np.asarray(x, float), (pad, k - 1 - pad), constant_values=np.nan)
+    win = np.sort(sliding_window_view(xp, k), axis=1)
+    c = np.isfinite(win).sum(axis=1)
+    rows = np.arange(x.size)
+    lo = win[rows, np.maximum(c - 1, 0) // 2]
+    hi = win[rows, c // 2 - (c == 0)]
+    return np.where(c > 0, (lo + hi) / 2, np.nan)
 
 
 def detect_sleep_periods_actigraphy(

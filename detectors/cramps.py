@@ -544,11 +544,32 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _medfilt_runs(x: np.ndarray, kernel: int) -> np.ndarray:
     """``scipy.signal.medfilt`` on each finite stretch, edge-padded (NaN stays NaN)."""
     out = np.full_like(x, np.nan)
-    pad = kernel // 2
-    for a, b in zip(*_runs(np.isfinite(x)), strict=True):
-        run = np.pad(x[a:b], pad, mode="edge")
-        out[a:b] = signal.medfilt(run, kernel)[pad : pad + (b - a)]
+    on, off = _runs(np.isfinite(x))
+    if on.size:
+        ok = np.isfinite(x)
+        out[ok] = _medfilt_edge(x[ok], off - on, kernel)
     return out
+
+
+def _medfilt_edge(v: np.ndarray, lengths: np.ndarray, kernel: int) -> np.ndarray:
+    """``scipy.signal.medfilt(np.pad(run, kernel // 2, mode="edge"), kernel)`` (unpadded part)
+    for consecutive runs of ``v`` with the given ``lengths``, all runs in one vectorised pass.
+
+    Each output is the middle of the sorted ``kernel`` values around it, positions beyond its
+    run clamped to the run's first/last value (= edge padding), which is exactly medfilt's
+    result on an odd kernel. An even kernel goes to medfilt itself (which rejects it).
+    """
+    if kernel % 2 == 0 or kernel < 1:
+        return signal.medfilt(v, kernel)
+    pad = kernel // 2
+    if pad == 0 or v.size == 0:
+        return v.astype(float, copy=True)
+    stops = np.cumsum(lengths)
+    lo = np.repeat(stops - lengths, lengths)
+    hi = np.repeat(stops - 1, lengths)
+    win = np.arange(v.size)[:, None] + np.arange(-pad, pad + 1)
+    win = np.clip(win, lo[:, None], hi[:, None])
+    return np.sort(v[win], axis=1)[:, pad]
 
 
 #: scipy.stats.median_abs_deviation(scale="normal") constant, 1 / Phi^-1(3/4)
@@ -577,11 +598,12 @@ def _medfilt_samples(hr_raw: np.ndarray, kernel: int, max_gap_cells: int) -> np.
         return hr_raw
     out = hr_raw.copy()
     breaks = np.flatnonzero(np.diff(idx) > max_gap_cells) + 1
-    pad = kernel // 2
-    for run in np.split(idx, breaks):
-        if run.size >= kernel:
-            v = np.pad(hr_raw[run], pad, mode="edge")
-            out[run] = signal.medfilt(v, kernel)[pad : pad + run.size]
+    lengths = np.diff(np.concatenate([[0], breaks, [idx.size]]))
+    long_run = np.repeat(lengths >= kernel, lengths)  # shorter runs stay as they are
+    if not long_run.any():
+        return out
+    filtered = _medfilt_edge(hr_raw[idx], lengths, kernel)
+    out[idx[long_run]] = filtered[long_run]
     return out
 
 
