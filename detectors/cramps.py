@@ -565,6 +565,13 @@ def _medfilt_edge(v: np.ndarray, lengths: np.ndarray, kernel: int) -> np.ndarray
     if pad == 0 or v.size == 0:
         return v.astype(float, copy=True)
     stops = np.cumsum(lengths)
+    if kernel == 3:  # median of (left, self, right) by min/max, ends repeat themselves
+        starts = stops[lengths > 0] - lengths[lengths > 0]
+        left = np.concatenate([v[:1], v[:-1]])
+        right = np.concatenate([v[1:], v[-1:]])
+        left[starts] = v[starts]
+        right[stops[lengths > 0] - 1] = v[stops[lengths > 0] - 1]
+        return np.maximum(np.minimum(left, v), np.minimum(np.maximum(left, v), right))
     lo = np.repeat(stops - lengths, lengths)
     hi = np.repeat(stops - 1, lengths)
     win = np.arange(v.size)[:, None] + np.arange(-pad, pad + 1)
@@ -670,6 +677,9 @@ def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> 
     if t.size == 0:
         return out
     cell = (t - g0) // step
+    if cell.size == 1 or bool((cell[1:] > cell[:-1]).all()):  # one sample per cell, in order
+        out[cell] = v
+        return out
     order = np.lexsort((v, cell))
     cell, v = cell[order], v[order]
     uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)

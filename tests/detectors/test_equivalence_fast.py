@@ -98,3 +98,28 @@ def test_nan_rolling_median_matches_nanmedian(k: int, p_nan: float) -> None:
         np.testing.assert_array_equal(
             actigraphy._nan_rolling_median(x, k), _ref_nan_rolling_median(x, k)
         )
+
+
+def _ref_minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
+    out = np.full(n, np.nan)
+    if t.size == 0:
+        return out
+    cell = (t - g0) // step
+    order = np.lexsort((v, cell))
+    cell, v = cell[order], v[order]
+    uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)
+    out[uniq] = 0.5 * (v[first + (counts - 1) // 2] + v[first + counts // 2])
+    return out
+
+
+@pytest.mark.parametrize("spacing_s", [1, 5, 15, 60, 300])
+def test_minute_median_matches_sorted_groups(spacing_s: int) -> None:
+    rng = np.random.default_rng(spacing_s)
+    g0, step, n = 1_700_000_000 * 1_000_000, 5_000_000, 800
+    for size in (0, 1, 2, 50, 700):
+        t = np.sort(g0 + rng.integers(0, n * step // (spacing_s * 1_000_000), size) * spacing_s * 1_000_000)
+        t = np.unique(t) if size % 2 else t  # with and without repeated instants
+        v = np.round(rng.normal(60, 8, t.size))
+        np.testing.assert_array_equal(
+            cramps._minute_median(t, v, g0, step, n), _ref_minute_median(t, v, g0, step, n)
+        )
