@@ -123,3 +123,20 @@ def test_minute_median_matches_sorted_groups(spacing_s: int) -> None:
         np.testing.assert_array_equal(
             cramps._minute_median(t, v, g0, step, n), _ref_minute_median(t, v, g0, step, n)
         )
+
+
+def test_median_matches_numpy() -> None:
+    rng = np.random.default_rng(5)
+    for n in range(1, 40):
+        x = rng.normal(60, 8, n)
+        assert cramps._median(x) == float(np.median(x))
+        xr = np.round(x)
+        assert cramps._median(xr) == float(np.median(xr))
+        ints = rng.integers(0, 10**9, n)
+        assert cramps._median(ints) == float(np.median(ints))
+        xn = x.copy()
+        xn[rng.integers(0, n)] = np.nan
+        assert np.isnan(cramps._median(xn))
+        xi = x.copy()
+        xi[0] = np.inf
+        assert cramps._median(xi) == float(np.median(xi))
