@@ -1,0 +1,85 @@
+"""Smoke test of the Apple Health ingest benchmark: it runs at a tiny size, prints its
+figures and passes its count check. No timing is asserted (speed is noise on CI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+BENCH = REPO / "benchmarks" / "ingest_apple_health.py"
+HK = shutil.which("healthkit-to-sqlite") or str(Path(sys.executable).parent /
+                                                "healthkit-to-sqlite")
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out_json = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--seed", "3", "--keep", str(tmp_path / "work"),
+         "--json", str(out_json), *args],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, json.loads(out_json.read_text(encoding="utf-8"))
+
+
+def test_benchmark_runs_and_passes_its_count_check(tmp_path):
+    proc, figures = _run(tmp_path, "--size-mb", "2", "--skip-baseline")
+    out = proc.stdout
+    assert "| method | seconds | CPU s | records/s | MB/s (XML) | peak RSS summed MiB" in out
+    for name in ("crampwatch export.zip", "crampwatch export.xml", "inflate floor: unzip -p",
+                 "inflate floor: Python zipfile"):
+        if name.startswith("inflate floor: unzip") and not shutil.which("unzip"):
+            continue
+        row = next(line for line in out.splitlines() if line.startswith(f"| {name}"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[1].split()[0]) > 0  # seconds
+        if name.startswith("crampwatch"):  # a floor may end before the first RSS sample
+            assert float(cells[5].replace(",", "")) > 50  # peak RSS summed, MiB
+    assert out.count("count check OK") == 2
+    assert "count check: PASSED" in out
+
+    manifest = figures["manifest"]
+    assert 1.5e6 < manifest["xml_bytes"] < 2.5e6
+    assert manifest["records_in_correlations"] > 0 and manifest["records_unmapped"] > 0
+    assert not figures["failures"]
+    cw = [r for r in figures["rows"] if r["name"].startswith("crampwatch")]
+    assert len(cw) == 2
+    for row in cw:
+        check = row["info"]["count_check"]
+        assert check["in_db"] + check["skipped_by_design"] == manifest["records"]
+        assert row["peak_sum_mib"] >= row["max_single_mib"] > 50
+
+    # the export is kept and reused with --keep
+    again, _ = _run(tmp_path, "--size-mb", "2", "--skip-baseline")
+    assert "reusing the export" in again.stdout
+
+
+def test_count_check_fails_loudly():
+    sys.path.insert(0, str(REPO))
+    from benchmarks import ingest_apple_health as bench
+
+    info = {"result": {"status": "ok", "error": None, "rows_duplicate": 0},
+            "counts": {"samples": 90, "sleep_segments": 5, "rejected_rows": 1, "workouts": 2},
+            "summary": {"records_seen": 100, "records_in_correlations": 2, "unmapped": 2}}
+    run = bench.Run(name="crampwatch export.zip", seconds=1.0, cpu_s=1.0, peak_sum_mib=1.0,
+                    max_single_mib=1.0, hwm_sum_mib=1.0, processes=1, returncode=0,
+                    stdout="CRAMPWATCH-RESULT " + json.dumps(info))
+    ok = bench.count_check(run, {"records": 100, "workouts": 2})
+    assert ok["count_check"]["skipped_by_design"] == 4
+    with pytest.raises(bench.CountCheckError, match="COUNT CHECK FAILED.*!= 101"):
+        bench.count_check(run, {"records": 101, "workouts": 2})
+
+
+@pytest.mark.skipif(not Path(HK).exists(), reason="healthkit-to-sqlite not installed "
+                    "(uv run --group bench pytest ...)")
+def test_benchmark_with_baseline_reports_the_ratio(tmp_path):
+    proc, figures = _run(tmp_path, "--size-mb", "1")
+    assert "| healthkit-to-sqlite export.zip |" in proc.stdout
+    assert "HEADLINE: crampwatch from export.zip is" in proc.stdout
+    assert any(r["name"].startswith("healthkit-to-sqlite") for r in figures["rows"])
