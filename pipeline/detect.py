@@ -17,6 +17,15 @@ import duckdb
 import polars as pl
 
 import detectors
+from detectors.calibration import (
+    CalibrationResult,
+    calibrate_participant,
+    journal_cramps,
+    params_from_json,
+    params_to_json,
+)
+from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
+from detectors.cramps import CrampParams
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
 
 #: days of data loaded before the first changed date: the 28-day resting-HR baseline
@@ -114,19 +123,75 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
     }
 
 
-def run_detectors(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pure step: inputs -> (sleep_periods, episodes)."""
+def _sleep(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # finest resolution per metric (Fitabase stores minute, hourly and daily steps)
     samples = detectors.keep_finest_resolution(inputs["samples"])
     # device stages where a night has them, else Cole-Kripke on minute activity + HR; the
     # returned segments add the actigraphy nights' asleep/awake minutes for the cramp detector
     periods, segments = detectors.detect_sleep(inputs["sleep_segments"], samples)
-    cramps = detectors.detect_nocturnal_cramps(samples, segments, periods)
+    return samples, periods, segments
+
+
+def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | None = None
+                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pure step: inputs -> (sleep_periods, episodes)."""
+    samples, periods, segments = _sleep(inputs)
+    cramps = detectors.detect_nocturnal_cramps(samples, segments, periods,
+                                               cramp_params or CrampParams())
     dehydration = detectors.detect_dehydration(
         inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"])
     episodes = pl.concat([cramps.select(list(EPISODE_SCHEMA)),
                           dehydration.select(list(EPISODE_SCHEMA))], how="vertical")
     return periods.select(list(SLEEP_PERIOD_SCHEMA)), episodes
+
+
+def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> CalibrationResult | None:
+    """Fit the participant's cramp parameters on their journal and store them.
+
+    Labelled nights are the participant's sleep periods from the first to the last journalled
+    cramp: within the span someone keeps a cramp journal, a night without an entry is taken
+    as a night without a cramp (an assumption; ``no_cramp`` entries are not required).
+    Held-out scoring is leave-one-night-out (``detectors.calibration``). The fitted set
+    becomes active only if its held-out F1 is at least the default's.
+    """
+    journal = con.sql("SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
+                      "WHERE participant_id = $1", params=[participant_id]).pl()
+    cramps = journal_cramps(journal)
+    if cramps.height == 0:
+        return None
+    lo, hi = full_ranges(con)[participant_id]
+    samples, periods, segments = _sleep(load_inputs(con, participant_id, lo, hi))
+    first, last = cramps["night_of"].min(), cramps["night_of"].max()
+    labelled = periods.filter(pl.col("night_of").is_between(first, last))["night_of"].to_list()
+    if not labelled:
+        return None
+    candidates = detectors.score_cramp_candidates(samples, segments, periods)
+    res = calibrate_participant(candidates, cramps, labelled, participant_id=participant_id)
+    con.execute("UPDATE cramp_param_sets SET active = false WHERE participant_id = ?",
+                [participant_id])
+    con.execute("DELETE FROM cramp_param_sets WHERE params_id = ?", [res.params_id])
+    con.execute(
+        "INSERT INTO cramp_param_sets VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+        [res.params_id, participant_id, res.params.name, params_to_json(res.params),
+         CRAMP_VERSION, res.n_nights, res.n_events, _finite(res.fitted_heldout.f1),
+         _finite(res.default_heldout.f1), res.use_fitted])
+    return res
+
+
+def _finite(x: float) -> float | None:
+    return x if x == x else None  # NaN -> NULL
+
+
+def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> CrampParams | None:
+    row = con.execute(
+        "SELECT params_json FROM cramp_param_sets WHERE participant_id = ? AND active "
+        "AND detector_version = ?", [participant_id, CRAMP_VERSION]).fetchall()
+    return params_from_json(row[0][0]) if row else None
+
+
+def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
+    return con.execute("SELECT count(*) FROM journal WHERE participant_id = ? AND import_id > ?",
+                       [participant_id, since_import_id]).fetchall()[0][0] > 0
 
 
 def _replace(con, table: str, date_col: str, frame: pl.DataFrame, participant_id: str,
@@ -151,16 +216,18 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     """Recompute outputs for what changed since the last run (everything if ``full``)."""
     t0 = time.perf_counter()
     summary = DetectSummary()
-    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchone()[0]
-    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchall()[0][0]
+    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detection_runs").fetchone()[0]
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detection_runs").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
         for pid, (lo, hi) in ranges.items():
             out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
+            if full or _journal_changed(con, pid, last):
+                calibrate_cramps(con, pid)
             inputs = load_inputs(con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_hi)
-            periods, episodes = run_detectors(inputs)
+            periods, episodes = run_detectors(inputs, active_cramp_params(con, pid))
             summary.nights += _replace(con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
             written = _replace(con, "episodes", "local_date", episodes, pid, out_lo, out_hi,
                                ", created_utc", ", now()")
