@@ -14,6 +14,7 @@ as they are written), since that is what makes big cumulative exports importable
 from __future__ import annotations
 
 import gc
+import random
 import re
 import threading
 import weakref
@@ -285,3 +286,42 @@ def test_same_result_with_and_without_read_ahead(exports, tmp_path, monkeypatch)
                         con.execute("SELECT list((metric, start_utc, end_utc, source, device, "
                                     "value) ORDER BY ALL) FROM samples").fetchone()))
     assert got[0] == got[1]
+
+
+def test_insert_new_key_bounds_never_miss_a_stored_key(tmp_path):
+    """The anti-join reads only stored rows within the batch's key bounds; that must give
+    exactly the result of an unbounded anti-join, NULL keys and wide batches included."""
+    rng = random.Random(7)
+    times = [datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(600))
+             for _ in range(60)]
+    wide = [f"src{i}" for i in range(40)]  # more values than _MAX_IN_VALUES: not bounded
+    schema = {"k1": pl.String, "ts": pl.Datetime("us", "UTC"), "k2": pl.String,
+              "v": pl.Float64}
+    key = ("k1", "ts", "k2")
+    stored: set = set()
+    with store.connect(tmp_path / "s.duckdb") as con:
+        con.execute("CREATE TABLE t (k1 VARCHAR, ts TIMESTAMPTZ, k2 VARCHAR, v DOUBLE)")
+        for b in range(40):
+            k2s = wide if b % 3 == 0 else ["x", "y", None]
+            rows = [(rng.choice(["a", "b", None]), rng.choice([*times, None]),
+                     rng.choice(k2s), float(b)) for _ in range(rng.randint(1, 60))]
+            new = {r[:3] for r in rows} - stored
+            got = store.insert_new(con, "t", pl.DataFrame(rows, schema=schema, orient="row"),
+                                   key)
+            assert got == (len(new), len(rows) - len(new)), b
+            stored |= new
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == len(stored)
+
+
+def test_insert_new_bounds_cover_time_and_few_valued_strings():
+    frame = pl.DataFrame({
+        "participant_id": ["p", "p"], "metric": ["steps", "heart_rate_bpm"],
+        "start_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
+        "end_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
+        "source": ["w", "w"], "device": [None, ""]})
+    where, params = store._key_bounds(frame, NATURAL_KEYS["samples"])
+    assert "start_utc BETWEEN" in where and "end_utc" not in where  # one range is enough
+    assert "metric IN" in where and "participant_id IN" in where
+    assert "device" not in where  # holds a NULL
+    assert sorted(v for k, v in params.items() if k.startswith("v1_")) == \
+        ["heart_rate_bpm", "steps"]
