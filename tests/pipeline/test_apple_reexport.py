@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -325,3 +326,76 @@ def test_insert_new_bounds_cover_time_and_few_valued_strings():
     assert "device" not in where  # holds a NULL
     assert sorted(v for k, v in params.items() if k.startswith("v1_")) == \
         ["heart_rate_bpm", "steps"]
+
+
+# --------------------------------------------------------------------------- memory bounds
+
+
+def _memory_limit(con) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+
+def test_import_runs_under_a_memory_limit_and_restores_the_default(fake, tmp_path):
+    imp = fake(_FakeImporter(3))
+    seen = []
+    with store.connect(tmp_path / "s.duckdb") as con:
+        default = _memory_limit(con)
+        res = ingest.import_file(con, tmp_path / "f.dat",
+                                 on_rows=lambda n: seen.append(_memory_limit(con)))
+        assert res.status == "ok" and imp.closed
+        ref = duckdb.connect()
+        ref.execute(f"SET memory_limit = '{ingest.IMPORT_MEMORY_LIMIT}'")
+        assert set(seen) == {_memory_limit(ref)} != {default}  # 256MB while importing
+        assert _memory_limit(con) == default
+
+
+def test_import_leaves_a_callers_memory_limit_alone(fake, tmp_path):
+    fake(_FakeImporter(3))
+    seen = []
+    with store.connect(tmp_path / "s.duckdb") as con:
+        con.execute("SET memory_limit = '2GB'")
+        mine = _memory_limit(con)
+        ingest.import_file(con, tmp_path / "f.dat",
+                           on_rows=lambda n: seen.append(_memory_limit(con)))
+        assert set(seen) == {mine} and _memory_limit(con) == mine
+
+
+def test_big_import_is_checkpointed_at_once(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "CHECKPOINT_ROWS", 5)
+    fake(_FakeImporter(6))  # 6 rows (+ the participant) >= 5
+    db = tmp_path / "s.duckdb"
+    with store.connect(db) as con:
+        con.execute("CHECKPOINT")
+        assert ingest.import_file(con, tmp_path / "f.dat").status == "ok"
+        wal = Path(str(db) + ".wal")
+        assert not wal.exists() or wal.stat().st_size == 0  # everything is in the file
+
+
+def test_rejected_rows_are_not_kept_alive_until_commit(monkeypatch, tmp_path):
+    refs = []
+    to_arrow = pl.DataFrame.to_arrow
+
+    def tracked(self, *a, **kw):
+        table = to_arrow(self, *a, **kw)
+        if "reason" in self.columns:
+            refs.append(weakref.ref(table))
+        return table
+
+    class Rejecting:
+        FORMAT, __name__ = "fake_rej", "fake_rej"
+
+        @staticmethod
+        def read(path, ctx):
+            for i in range(3):
+                yield Batch("rejected_rows", pl.DataFrame(
+                    {"record_no": [i], "reason": ["bad"], "raw": ["<x/>"]}))
+                gc.collect()
+                assert all(r() is None for r in refs[:-1]), "rejected batch kept alive"
+
+    monkeypatch.setattr(pl.DataFrame, "to_arrow", tracked)
+    monkeypatch.setattr(ingest, "detect_format", lambda path: Rejecting)
+    monkeypatch.setattr(ingest, "READ_AHEAD_BATCHES", 0)  # the check runs between writes
+    (tmp_path / "f.dat").write_text("x")
+    with store.connect(tmp_path / "s.duckdb") as con:
+        res = ingest.import_file(con, tmp_path / "f.dat")
+        assert res.status == "partial" and res.rows_rejected == 3 and len(refs) == 3
