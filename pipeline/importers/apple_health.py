@@ -52,8 +52,9 @@ import queue
 import re
 import threading
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,10 @@ CHUNK_BYTES = 16 * 1024**2
 BATCH_ROWS = 250_000
 #: chunks read ahead by a background thread (for export.zip: inflated on the other core)
 READ_AHEAD_CHUNKS = 2
+#: chunks whose ``<Record>`` tags are parsed at the same time, in worker threads (polars
+#: releases the GIL); results are applied in file order, so batches do not change.
+#: 1: parse in the reader's own thread
+PARSE_THREADS = 2
 #: the prolog (XML declaration + internal DTD) must end within this many bytes
 MAX_PROLOG_BYTES = 16 * 1024**2
 #: a single tag longer than this means the file is not an Apple export
@@ -466,6 +471,8 @@ class AppleHealthReader(Iterator[Batch]):
         self._buffered: dict[str, int] = dict.fromkeys(self._buffers, 0)
         self._workout_rows: list[tuple] = []
         self._pending_me: pl.DataFrame | None = None
+        # chunks whose records are being parsed, in file order (with a cut-off last tag)
+        self._parsing: deque[tuple[Future, str | None]] = deque()
         self._gen = self._run()
 
     def __iter__(self) -> AppleHealthReader:
@@ -499,11 +506,34 @@ class AppleHealthReader(Iterator[Batch]):
 
     def _read_stream(self, stream: BinaryIO) -> Iterator[Batch]:
         pending = self._skip_prolog(stream)
-        for text, final in self._chunks(stream, pending):
-            yield from self._process_chunk(text, final)
-            yield from self._flush(final=False)
+        workers = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="apple-health-parse") \
+            if PARSE_THREADS > 1 else None
+        try:
+            for text, final in self._chunks(stream, pending):
+                yield from self._process_chunk(text, final, workers)
+                yield from self._apply_parsed(keep=PARSE_THREADS - 1)
+            yield from self._apply_parsed(keep=0)
+        finally:
+            if workers is not None:
+                workers.shutdown(wait=True, cancel_futures=True)
         yield from self._finish()
         yield from self._flush(final=True)
+
+    def _apply_parsed(self, keep: int) -> Iterator[Batch]:
+        """Apply parsed chunks in file order until ``keep`` are left in progress; flush."""
+        while len(self._parsing) > keep:
+            job, partial = self._parsing.popleft()
+            part: _ChunkRecords = job.result()
+            for table, frame in part.out:
+                self._buffer(table, frame)
+            s, p = self.summary, part.summary
+            s.samples += p.samples
+            s.sleep_segments += p.sleep_segments
+            s.records_rejected += p.records_rejected
+            s.unmapped_types.update(p.unmapped_types)
+            if partial is not None:
+                self._truncated_tag(partial)
+            yield from self._flush(final=False)
 
     def _skip_prolog(self, stream: BinaryIO) -> bytes:
         """Read up to the ``<HealthData`` root tag; the prolog and DTD are never parsed."""
@@ -545,7 +575,8 @@ class AppleHealthReader(Iterator[Batch]):
 
     # ------------------------------------------------------------------ one chunk
 
-    def _process_chunk(self, data: bytes, final: bool) -> Iterator[Batch]:
+    def _process_chunk(self, data: bytes, final: bool,
+                       workers: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
         if b"<!--" in data:
             data = _COMMENT.sub(b"", data)
         toks = _split_tags(data)
@@ -577,9 +608,13 @@ class AppleHealthReader(Iterator[Batch]):
             mask = pl.Series(nested[recs["tok"].to_numpy()])
             self.summary.records_in_correlations += int(mask.sum())
             recs = recs.filter(~mask)
-        self._records(recs)
-        if partial is not None:
-            self._truncated_tag(partial)
+        # the records: parsed by a worker (applied later, in order) or here
+        job: Future = Future()
+        if workers is not None:
+            job = workers.submit(_ChunkRecords.parse, self.ctx, recs)
+        else:
+            job.set_result(_ChunkRecords.parse(self.ctx, recs))
+        self._parsing.append((job, partial))
 
     def _structure(self, struct: pl.DataFrame, n_tokens: int) -> np.ndarray | None:
         """Walk structural tags: Correlation nesting, workouts, Me, end of document.
@@ -851,6 +886,29 @@ class AppleHealthReader(Iterator[Batch]):
                 self._buffers[table] = []
                 self._buffered[table] = 0
                 yield Batch(table, frame)
+
+
+class _ChunkRecords(AppleHealthReader):
+    """The rows and counts from one chunk's ``<Record>`` tags, parsed in a worker thread.
+
+    It borrows the reader's record methods (``_records``, ``_quantities``, ``_sleep``,
+    ``_reject_records``, which use only ``ctx``, ``summary`` and ``_buffer``) but collects
+    into its own ``out`` and ``summary``; the reader applies them in file order.
+    """
+
+    def __init__(self, ctx: ImportContext):  # not the reader's: nothing is read here
+        self.ctx = ctx
+        self.summary = ImportSummary()
+        self.out: list[tuple[str, pl.DataFrame]] = []
+
+    def _buffer(self, table: str, frame: pl.DataFrame) -> None:
+        self.out.append((table, frame))
+
+    @classmethod
+    def parse(cls, ctx: ImportContext, recs: pl.DataFrame) -> _ChunkRecords:
+        part = cls(ctx)
+        part._records(recs)
+        return part
 
 
 # --------------------------------------------------------------------------- helpers

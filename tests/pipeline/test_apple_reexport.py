@@ -189,7 +189,8 @@ def test_insert_new_in_frame_duplicates_first_wins(tmp_path, dups):
 
 def _reader_threads() -> list[str]:
     return [t.name for t in threading.enumerate()
-            if t.name in ("crampwatch-read-ahead", "apple-health-read-ahead")]
+            if t.name in ("crampwatch-read-ahead", "apple-health-read-ahead")
+            or t.name.startswith("apple-health-parse")]
 
 
 class _FakeImporter:
@@ -277,6 +278,30 @@ def test_apple_reader_closed_early_stops_its_read_ahead(exports):
     assert not _reader_threads()
 
 
+@pytest.mark.parametrize("which", ["later_zip", "truncated"])
+def test_parallel_record_parsing_gives_the_same_batches(exports, tmp_path, monkeypatch, which):
+    """Chunks parsed two at a time are applied in file order: identical batches and summary
+    to parsing in the reader's thread, also for a truncated export."""
+    path = exports["later_zip"]
+    if which == "truncated":
+        text = exports["later_xml"].read_bytes()
+        path = tmp_path / "cut.xml"
+        path.write_bytes(text[: len(text) * 2 // 3])
+    got = []
+    for threads in (1, 2):
+        monkeypatch.setattr(apple_health, "PARSE_THREADS", threads)
+        reader = apple_health.read(path, ImportContext(participant_id=PID),
+                                   chunk_bytes=64 * 1024, batch_rows=2000)
+        got.append(([(b.table, b.frame) for b in reader], reader.summary))
+    (serial, s1), (parallel, s2) = got
+    assert s1 == s2 and s1.records_seen > 10_000
+    assert [t for t, _ in serial] == [t for t, _ in parallel] and len(serial) > 5
+    for (_, a), (_, b) in zip(serial, parallel, strict=True):
+        assert a.equals(b)
+    if which == "truncated":
+        assert s1.truncated and s1.records_rejected >= 1
+
+
 def test_same_result_with_and_without_read_ahead(exports, tmp_path, monkeypatch):
     got = []
     for depth in (0, 1):
@@ -345,7 +370,7 @@ def test_import_runs_under_a_memory_limit_and_restores_the_default(fake, tmp_pat
         assert res.status == "ok" and imp.closed
         ref = duckdb.connect()
         ref.execute(f"SET memory_limit = '{ingest.IMPORT_MEMORY_LIMIT}'")
-        assert set(seen) == {_memory_limit(ref)} != {default}  # 256MB while importing
+        assert set(seen) == {_memory_limit(ref)} != {default}  # the import's limit
         assert _memory_limit(con) == default
 
 
