@@ -92,20 +92,35 @@ IMPORTERS = (
 )
 
 
-def _registry() -> list[ModuleType]:
+def _load(entry: str) -> ModuleType | None:
+    """The importer for one ``IMPORTERS`` entry (``module`` or ``module:ATTR``), or None."""
     import importlib
 
-    out = []
+    name, _, attr = entry.partition(":")
+    try:
+        module = importlib.import_module(f"pipeline.importers.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"pipeline.importers.{name}":
+            raise
+        return None  # importer not written yet
+    return getattr(module, attr) if attr else module
+
+
+def _iter_registry() -> Iterator[ModuleType]:
+    """Importers in detection order, each module imported only when its turn comes.
+
+    Lazy on purpose: importing all of them costs 0.4-1 s (``garmin_fit_sdk`` alone 0.2 s),
+    paid on every file, while most files are recognised by the first few sniffers.
+    """
     for entry in IMPORTERS:
-        name, _, attr = entry.partition(":")
-        try:
-            module = importlib.import_module(f"pipeline.importers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pipeline.importers.{name}":
-                raise
-            continue  # importer not written yet
-        out.append(getattr(module, attr) if attr else module)
-    return out
+        module = _load(entry)
+        if module is not None:
+            yield module
+
+
+def _registry() -> list[ModuleType]:
+    """Every available importer, in detection order."""
+    return list(_iter_registry())
 
 
 def read_head(path: Path) -> tuple[bytes, str]:
@@ -131,7 +146,7 @@ def read_head(path: Path) -> tuple[bytes, str]:
 def detect_format(path: Path) -> ModuleType:
     """The importer module for ``path``, chosen from its content; raises ImportFormatError."""
     head, name = read_head(path)
-    for module in _registry():
+    for module in _iter_registry():
         if module.sniff(head, name):
             return module
     first = head[:120].decode("utf-8", "replace").splitlines()[0] if head else "(empty file)"
