@@ -1,0 +1,112 @@
+"""The cramp detector's output is unchanged by speed work: frozen candidates of cramp-0.1.
+
+``tests/fixtures/cramps/frozen_cramp-0.1.parquet`` holds every scored candidate (times,
+confidence, label, suppressing confounder, evidence) that the ``cramp-0.1`` code of
+2026-11-26 (before the participant-level vectorisation) gave on
+
+* the second generator's nights (``nightgen``, seed 202; 5-min HR with stages, seconds HR
+  with stages, seconds HR without stages through the actigraphy fallback), and
+* one participant-year of ``benchmarks/detect.py`` data (seconds HR in bed, minute steps).
+
+The current code, with the confounder rules added after that date switched off (their
+``CrampParams`` fields set so they never fire), must give the same rows: same segments,
+same confidence and label, same suppressing confounder and the same evidence values
+(evidence keys added later, ``params_id`` and the confounder name lists are not compared).
+
+Regenerate only on purpose, from the code being frozen:
+``uv run --frozen python -m tests.detectors.test_cramps_frozen --write``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from detectors.cramps import CrampParams, score_cramp_candidates
+from detectors.sleep import detect_sleep
+from tests.detectors.nightgen import GenConfig, generate
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cramps" / "frozen_cramp-0.1.parquet"
+CASES = {"nightgen-hr300-stages": (300, True), "nightgen-hr1-stages": (1, True),
+         "nightgen-hr1-actigraphy": (1, False)}
+#: evidence keys not compared: the parameter hash and the confounder name lists change
+#: whenever a confounder is added; the rest must be identical
+NOT_COMPARED = {"params_id", "confounders_ruled_out", "confounders_present"}
+
+
+def frozen_params() -> CrampParams:
+    """Today's defaults with every rule added after cramp-0.1 switched off."""
+    p = CrampParams()
+    off = {k: v for k, v in _RULES_OFF.items() if hasattr(p, k)}
+    return replace(p, **off)
+
+
+#: CrampParams fields of later rules and the value that disables each
+_RULES_OFF: dict[str, object] = {
+    "hr_gap_edge_s": 0,
+    "post_move_hr_check": False,
+    "bathroom_follow_s": 0,
+    "movement_missing_confidence_cap": 1.0,
+}
+
+
+def _inputs(case: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    if case == "benchmark-year":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+        from detect import participant_year  # noqa: PLC0415
+
+        smp = participant_year(0, 20260101)
+        periods, seg = detect_sleep(pl.DataFrame(), smp)
+        return smp, seg, periods
+    res, stages = CASES[case]
+    g = generate(GenConfig(participants=3, nights=30, seed=202, hr_resolution_s=res,
+                           stages=stages))
+    periods, seg = detect_sleep(g.sleep_segments if stages else g.sleep_segments.clear(),
+                                g.samples)
+    return g.samples, seg, periods
+
+
+def _candidates(case: str, params: CrampParams) -> pl.DataFrame:
+    smp, seg, periods = _inputs(case)
+    return score_cramp_candidates(smp, seg, periods, params=params).with_columns(
+        case=pl.lit(case))
+
+
+ALL_CASES = [*CASES, "benchmark-year"]
+
+
+def _comparable(ev: str) -> dict:
+    d = json.loads(ev)
+    return {k: v for k, v in d.items() if k not in NOT_COMPARED}
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
+    want = pl.read_parquet(FIXTURE).filter(pl.col("case") == case)
+    assert want.height > 0
+    got = _candidates(case, frozen_params())
+    assert got.height == want.height
+    for col in ("participant_id", "night_of", "start_utc", "end_utc", "confidence", "label",
+                "suppressed_by"):
+        assert got[col].to_list() == want[col].to_list(), col
+    for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
+        gd, wd = _comparable(g), _comparable(w)
+        assert {k: gd.get(k) for k in wd} == wd
+        assert set(gd) - set(wd) <= NEW_EVIDENCE_KEYS
+
+
+#: evidence keys added after cramp-0.1 (absent from the fixture)
+NEW_EVIDENCE_KEYS = {"hr_after_move_bpm", "hr_gap_before_onset_s", "steps_following",
+                     "movement_observed"}
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    frames = [_candidates(c, CrampParams()) for c in ALL_CASES]
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    pl.concat(frames).write_parquet(FIXTURE, compression="zstd", compression_level=19)
+    print(FIXTURE, FIXTURE.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
