@@ -29,7 +29,8 @@ st.set_page_config(page_title="crampwatch", layout="wide")
 PAGES = [
     st.Page(str(HERE / "app_pages" / "nights.py"), title="Nights",
             url_path="nights", default=True),
-    # later: st.Page(... "episodes.py", title="Episode review"), st.Page(... "triggers.py")
+    st.Page(str(HERE / "app_pages" / "days.py"), title="Days and triggers", url_path="days"),
+    # later: st.Page(... "episodes.py", title="Episode review")
 ]
 page = st.navigation(PAGES, position="sidebar")
 

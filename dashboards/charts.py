@@ -6,7 +6,7 @@ scale, so the browser's own time zone never shifts what the participant experien
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -238,4 +238,193 @@ def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
         .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
                         labelColor="#3b4652", titleColor="#3b4652")
         .configure_legend(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# days and triggers: one column of panels over local calendar days
+
+#: NWS heat-index bands (°F thresholds 80 / 90 / 103 / 125, shown in °C); docs/data-model.md
+HEAT_BANDS = [("below caution", "#d5dde5"), ("caution", "#f3d27a"),
+              ("extreme caution", "#e89a3c"), ("danger", "#d0582f"),
+              ("extreme danger", "#8e1b1b")]
+HEAT_BAND_LIMITS_F = (80.0, 90.0, 103.0, 125.0)
+FLUID_STATUS_COLOURS = {"logged": "#4a90c2", "partial": "#a9c8e0", "not_logged": "#d5dde5"}
+NUTRIENT_SERIES = {
+    "magnesium_7d_pct_rda": "magnesium (% RDA)",
+    "calcium_7d_pct_rda": "calcium (% RDA)",
+    "potassium_7d_pct_ai": "potassium (% AI)",
+    "vitamin_d_7d_pct_rda": "vitamin D (% RDA)",
+}
+NUTRIENT_COLOURS = ["#2e7d6b", "#7a5ea8", "#c27c2c", "#c2a02c"]
+DAY_PANEL_HEIGHT = 120
+
+
+def _heat_band(hi_c: pl.Expr) -> pl.Expr:
+    """NWS band name of a heat index in °C (thresholds are defined in °F)."""
+    hi_f = hi_c * 9 / 5 + 32
+    expr = pl.when(hi_f.is_null()).then(None)
+    for (name, _), limit in zip(HEAT_BANDS, HEAT_BAND_LIMITS_F, strict=False):
+        expr = expr.when(hi_f < limit).then(pl.lit(name))
+    return expr.otherwise(pl.lit(HEAT_BANDS[-1][0]))
+
+
+def days_frame(days: pl.DataFrame) -> pl.DataFrame:
+    """``queries.days`` shaped for :func:`days_chart`: ISO day strings (parsed as UTC dates by
+    Vega-Lite, so no browser zone shifts a day) and the display-only derived labels."""
+    return days.with_columns(
+        pl.col("local_date").cast(pl.String).alias("day"),
+        pl.col("local_date").dt.strftime("%a %d %b %Y").alias("day_label"),
+        _heat_band(pl.col("outdoor_hi_max_c")).alias("heat_band"),
+        pl.col("fluid_log_status").replace_strict(
+            {"logged": "logged", "partial": "partly logged", "not_logged": "not logged"},
+            default=pl.col("fluid_log_status")).alias("fluid_status_label"),
+    )
+
+
+def _day_x(window: tuple[date, date], *, axis: bool, centre: bool = False) -> alt.X:
+    """Shared day axis; bars fill their day, ``centre`` puts points and lines mid-day."""
+    lo = datetime(window[0].year, window[0].month, window[0].day)
+    hi = datetime(window[1].year, window[1].month, window[1].day) + timedelta(days=1)
+    return alt.X("utcyearmonthdate(day):T", title=None,
+                 scale=alt.Scale(type="utc", domain=[_dt(lo), _dt(hi)], nice=False),
+                 axis=alt.Axis(format="%d %b", labelAngle=0, grid=False, labels=axis,
+                               ticks=axis, domain=axis, tickCount=12,
+                               title="local date" if axis else None),
+                 **({"bandPosition": 0.5} if centre else {}))
+
+
+def days_chart(days: pl.DataFrame, window: tuple[date, date]) -> alt.VConcatChart:
+    """Cramp nights above the day's triggers: heat index, fluids, sweat and activity, the next
+    morning's body-mass change and the 7-day nutrient intakes, day by day.
+
+    ``days``: :func:`days_frame` of ``queries.days``; ``window``: first and last local date.
+    A panel shows gaps where the table is NULL (no data), never zeros.
+    """
+    frame = days.filter(pl.col("local_date").is_between(*window))
+    tip_day = alt.Tooltip("day_label:N", title="day")
+
+    def panel(title: str, *layers: alt.Chart, height: int = DAY_PANEL_HEIGHT) -> alt.LayerChart:
+        return alt.layer(*layers).properties(height=height, title=alt.TitleParams(
+            title, anchor="start", fontSize=13, fontWeight="normal", color="#3b4652"))
+
+    base = alt.Chart(frame)
+    x = _day_x(window, axis=False)
+    x_mid = _day_x(window, axis=False, centre=True)
+
+    # cramp nights: detected (coloured by label) and journal-reported, one row each
+    cramps = pl.concat([
+        frame.filter(pl.col("cramp_episodes_night_after") > 0).select(
+            "day", "day_label", pl.lit("detected").alias("row"),
+            pl.col("cramp_label_night_after").alias("what"),
+            pl.col("cramp_episodes_night_after").alias("n")),
+        frame.filter(pl.col("journal_cramps_night_after") > 0).select(
+            "day", "day_label", pl.lit("journal").alias("row"), pl.lit("journal").alias("what"),
+            pl.col("journal_cramps_night_after").alias("n")),
+    ], how="vertical_relaxed")
+    cramp_colours = {**LABEL_COLOURS, "journal": JOURNAL_COLOUR}
+    cramp_panel = panel(
+        "Cramp episodes in the night after the day",
+        alt.Chart(cramps).mark_point(filled=True, size=70, opacity=0.9).encode(
+            x=x_mid,
+            y=alt.Y("row:N", title=None, sort=["detected", "journal"],
+                    scale=alt.Scale(domain=["detected", "journal"]),
+                    axis=alt.Axis(ticks=False, domain=False, labelPadding=6)),
+            color=alt.Color("what:N", title="cramps", scale=alt.Scale(
+                domain=list(cramp_colours), range=list(cramp_colours.values()))),
+            shape=alt.Shape("row:N", legend=None, scale=alt.Scale(
+                domain=["detected", "journal"], range=["circle", "triangle-down"])),
+            tooltip=[tip_day, alt.Tooltip("what:N", title="label"),
+                     alt.Tooltip("n:Q", title="episodes / entries")]),
+        height=56)
+
+    heat_panel = panel(
+        "Outdoor heat index, daily max (°C) · dehydration-condition days marked",
+        base.mark_bar(opacity=0.9).encode(
+            x=x, y=alt.Y("outdoor_hi_max_c:Q", title="°C"),
+            color=alt.Color("heat_band:N", title="NWS heat-index band", scale=alt.Scale(
+                domain=[b for b, _ in HEAT_BANDS], range=[c for _, c in HEAT_BANDS])),
+            tooltip=[tip_day, alt.Tooltip("outdoor_hi_max_c:Q", title="heat index max °C",
+                                          format=".1f"),
+                     alt.Tooltip("outdoor_temp_max_c:Q", title="air temp max °C", format=".1f"),
+                     alt.Tooltip("outdoor_hi_ge_80f_h:Q", title="hours HI ≥ 80 °F"),
+                     alt.Tooltip("outdoor_wbgt_max_c:Q", title="WBGT max °C", format=".1f"),
+                     alt.Tooltip("heat_band:N", title="band")]),
+        base.transform_filter(alt.datum.dehydration_label != None).mark_text(  # noqa: E711
+            text="▲", dy=-8, fontSize=12, color=LABEL_COLOURS["likely"]).encode(
+            x=x_mid, y="outdoor_hi_max_c:Q",
+            tooltip=[tip_day, alt.Tooltip("dehydration_label:N", title="dehydration"),
+                     alt.Tooltip("dehydration_episode_confidence:Q", title="confidence",
+                                 format=".2f")]),
+    )
+
+    fluid_panel = panel(
+        "Fluids: logged beverages (bars) against the day's need (ticks), mL",
+        base.mark_bar().encode(
+            x=x, y=alt.Y("fluid_logged_ml:Q", title="mL"),
+            color=alt.Color("fluid_log_status:N", title="fluid log", scale=alt.Scale(
+                domain=list(FLUID_STATUS_COLOURS), range=list(FLUID_STATUS_COLOURS.values()))),
+            tooltip=[tip_day, alt.Tooltip("fluid_status_label:N", title="log"),
+                     alt.Tooltip("fluid_logged_ml:Q", title="logged mL", format=",.0f"),
+                     alt.Tooltip("fluid_need_ml:Q", title="need mL", format=",.0f"),
+                     alt.Tooltip("fluid_balance_ml:Q", title="balance mL", format=",.0f")]),
+        base.mark_tick(color="#2f3e4e", thickness=2).encode(
+            x=x, y="fluid_need_ml:Q",
+            tooltip=[tip_day, alt.Tooltip("fluid_need_ml:Q", title="need mL", format=",.0f"),
+                     alt.Tooltip("sweat_loss_ml:Q", title="of which sweat mL", format=",.0f")]),
+    )
+
+    activity_panel = panel(
+        "Estimated sweat loss (mL) · workouts and active energy in the tooltip",
+        base.mark_bar(color="#5f9c8b").encode(
+            x=x, y=alt.Y("sweat_loss_ml:Q", title="mL"),
+            tooltip=[tip_day, alt.Tooltip("sweat_loss_ml:Q", title="sweat mL", format=",.0f"),
+                     alt.Tooltip("sweat_loss_pct_bm:Q", title="sweat % body mass",
+                                 format=".2f"),
+                     alt.Tooltip("workouts_count:Q", title="workouts"),
+                     alt.Tooltip("workout_min:Q", title="workout min", format=".0f"),
+                     alt.Tooltip("active_energy_kcal:Q", title="active kcal", format=",.0f"),
+                     alt.Tooltip("steps:Q", title="steps", format=",.0f")]),
+    )
+
+    mass_panel = panel(
+        "Next-morning body-mass change against the 7-morning baseline (%)",
+        alt.Chart(pl.DataFrame({"y": [-1.0, -2.0]})).mark_rule(
+            strokeDash=[4, 3], color="#8a96a3").encode(y="y:Q"),
+        base.mark_bar(color="#8e7cc3").encode(
+            x=x, y=alt.Y("next_morning_mass_change_pct:Q", title="%"),
+            tooltip=[tip_day, alt.Tooltip("next_morning_mass_change_pct:Q",
+                                          title="next-morning change %", format=".2f"),
+                     alt.Tooltip("sleeping_hr_delta_bpm:Q", title="sleeping HR vs baseline bpm",
+                                 format=".1f")]),
+    )
+
+    nutrients = frame.unpivot(index=["day", "day_label"], on=list(NUTRIENT_SERIES),
+                              variable_name="nutrient", value_name="pct").with_columns(
+        pl.col("nutrient").replace_strict(NUTRIENT_SERIES))
+    x_axis = _day_x(window, axis=True, centre=True)
+    nutrient_panel = panel(
+        "Intake, 7-day mean against the reference intake (%) · 100 % = RDA or AI",
+        alt.Chart(pl.DataFrame({"y": [100.0]})).mark_rule(
+            strokeDash=[4, 3], color="#8a96a3").encode(y="y:Q"),
+        alt.Chart(nutrients).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+            x=x_axis, y=alt.Y("pct:Q", title="%"),
+            color=alt.Color("nutrient:N", title="nutrient", scale=alt.Scale(
+                domain=list(NUTRIENT_SERIES.values()), range=NUTRIENT_COLOURS)),
+            tooltip=[tip_day, alt.Tooltip("nutrient:N"),
+                     alt.Tooltip("pct:Q", title="% of reference", format=".0f")]),
+    )
+
+    return (
+        alt.vconcat(cramp_panel, heat_panel, fluid_panel, activity_panel, mass_panel,
+                    nutrient_panel, spacing=14)
+        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        .resolve_scale(x="shared", color="independent", shape="independent")
+        .resolve_axis(x="independent")
+        .resolve_legend(color="independent")
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
+                        labelColor="#3b4652", titleColor="#3b4652")
+        .configure_legend(labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
+                          orient="right")
     )

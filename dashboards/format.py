@@ -237,3 +237,85 @@ def night_label(night_of: date) -> str:
     """``2026-01-08`` -> ``'Thu 8 Jan 2026 → Fri 9 Jan'``."""
     nxt = date.fromordinal(night_of.toordinal() + 1)
     return f"{night_of:%a} {night_of.day} {night_of:%b %Y} → {nxt:%a} {nxt.day} {nxt:%b}"
+
+
+ADEQUACY_LABELS = {
+    "likely_adequate": "likely adequate",
+    "uncertain": "uncertain",
+    "likely_inadequate": "likely inadequate",
+    "insufficient_data": "not enough logged",
+    "no_reference": "no reference",
+    "at_or_above_ai": "at or above AI",
+    "below_ai_undetermined": "below AI",
+    "not_assessed_high_k_risk": "not assessed",
+}
+
+
+def _adequacy(status: str, pct: str) -> pl.Expr:
+    """``'likely adequate · 104 %'``; the label alone when there is no percentage."""
+    label = pl.col(status).replace_strict(ADEQUACY_LABELS, default=pl.col(status))
+    return pl.when(pl.col(pct).is_not_null()).then(
+        label + " · " + pl.col(pct).round(0).cast(pl.Int64).cast(pl.String) + " %"
+    ).otherwise(label)
+
+
+def days_table(days: pl.DataFrame) -> pl.DataFrame:
+    """``queries.days`` rows shaped for display, newest first (numbers stay numeric)."""
+    cramps = pl.concat_str([
+        pl.when(pl.col("cramp_episodes_night_after") > 0).then(
+            pl.col("cramp_episodes_night_after").cast(pl.String) + " · "
+            + pl.col("cramp_label_night_after")),
+        pl.when(pl.col("journal_cramps_night_after") > 0).then(
+            pl.col("journal_cramps_night_after").cast(pl.String) + " in journal"),
+    ], separator="; ", ignore_nulls=True)
+    dehydration = pl.when(pl.col("dehydration_label").is_not_null()).then(
+        pl.col("dehydration_label") + " ("
+        + pl.col("dehydration_episode_confidence").round(2).cast(pl.String) + ")")
+    return days.sort("local_date", descending=True).select(
+        pl.col("local_date").alias("day"),
+        pl.when(cramps != "").then(cramps).alias("cramps_night_after"),
+        pl.col("outdoor_hi_max_c").alias("heat_index_max_c"),
+        pl.col("outdoor_hi_ge_80f_h").alias("hours_hi_ge_80f"),
+        pl.col("sweat_loss_ml"),
+        pl.col("fluid_logged_ml"),
+        pl.col("fluid_need_ml"),
+        pl.col("fluid_log_status").str.replace("_", " ").alias("fluid_log"),
+        pl.col("workouts_count").alias("workouts"),
+        pl.col("active_energy_kcal"),
+        pl.col("next_morning_mass_change_pct").alias("mass_change_next_morning_pct"),
+        dehydration.alias("dehydration"),
+        _adequacy("magnesium_adequacy", "magnesium_7d_pct_rda").alias("magnesium"),
+        _adequacy("calcium_adequacy", "calcium_7d_pct_rda").alias("calcium"),
+        _adequacy("potassium_adequacy", "potassium_7d_pct_ai").alias("potassium"),
+        _adequacy("vitamin_d_adequacy", "vitamin_d_7d_pct_rda").alias("vitamin_d"),
+    )
+
+
+DRUG_CLASS_LABELS = {
+    "thiazide_diuretic": "thiazide diuretic", "potassium_sparing_diuretic":
+    "potassium-sparing diuretic", "loop_diuretic": "loop diuretic",
+    "long_acting_beta2_agonist": "long-acting β2 agonist", "statin": "statin",
+    "pregabalin": "pregabalin", "other_reported": "other reported",
+}
+
+
+CONDITION_CLASS_LABELS = {
+    "type2_diabetes": "type 2 diabetes", "peripheral_artery_disease": "peripheral artery disease",
+    "thyroid_parathyroid": "thyroid/parathyroid", "neuromuscular_disorder":
+    "neuromuscular disorder",
+}
+
+
+def profile_lines(profile: dict[str, Any]) -> list[str]:
+    """Markdown lines: listed conditions and medications, with the cramp-associated classes."""
+    def listing(values: list[str] | None) -> str:
+        return ", ".join(md_escape(v) for v in values) if values else "none listed"
+
+    drug = [DRUG_CLASS_LABELS.get(c, c.replace("_", " ")) for c in
+            (profile.get("cramp_drug_classes") or [])]
+    cond = [CONDITION_CLASS_LABELS.get(c, c.replace("_", " ")) for c in (profile.get("cramp_condition_classes") or [])]
+    lines = [f"**Conditions:** {listing(profile.get('conditions'))}"
+             + (f" · cramp-associated: **{md_escape(', '.join(cond))}**" if cond else ""),
+             f"**Medications:** {listing(profile.get('medications'))}"
+             + (f" · cramp-associated: **{md_escape(', '.join(drug))}**" if drug else "")]
+    return lines

@@ -391,3 +391,88 @@ def dehydration_days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.
     """Dehydration-condition episodes, newest first, with the day's outdoor weather if known."""
     return con.sql(DEHYDRATION_SQL, params={
         "pid": participant_id, "dehydration": DEHYDRATION}).pl()
+
+
+# --------------------------------------------------------------------------------------------
+# days and triggers (daily_exposures, docs/data-model.md)
+
+#: the daily_exposures columns the Days page shows (units in the names, as in the table)
+DAY_COLUMNS = (
+    "local_date", "outdoor_temp_max_c", "outdoor_hi_max_c", "outdoor_hi_ge_80f_h",
+    "outdoor_hi_ge_91f_h", "outdoor_wbgt_max_c", "indoor_temp_max_c", "indoor_hi_max_c",
+    "sweat_loss_ml", "sweat_loss_pct_bm", "fluid_need_ml", "fluid_log_status",
+    "fluid_logged_ml", "fluid_balance_ml", "fluid_deficit_pct_bm", "workouts_count",
+    "workout_min", "active_energy_kcal", "steps", "magnesium_7d_pct_rda",
+    "calcium_7d_pct_rda", "potassium_7d_pct_ai", "vitamin_d_7d_pct_rda", "magnesium_adequacy",
+    "calcium_adequacy", "potassium_adequacy", "vitamin_d_adequacy", "time_in_daylight_min",
+    "blood_glucose_mean_mg_dl", "next_morning_mass_change_pct", "sleeping_hr_delta_bpm",
+    "resting_hr_delta_bpm", "dehydration_level", "dehydration_confidence",
+)
+
+DAYS_SQL = f"""
+WITH
+cramps AS (
+    SELECT local_date, count(*) AS cramp_episodes, max(confidence) AS cramp_max_confidence,
+           arg_max(label, confidence) AS cramp_label
+    FROM episodes
+    WHERE participant_id = $pid AND kind = $cramp AND label IN ('likely', 'possible')
+    GROUP BY 1
+),
+jr AS (
+    SELECT CAST({_local('time_utc')} - INTERVAL 12 HOUR AS DATE) AS local_date,
+           count(*) AS journal_cramps
+    FROM journal WHERE participant_id = $pid AND kind = 'cramp'
+    GROUP BY 1
+),
+dehy AS (
+    SELECT local_date, arg_max(label, confidence) AS dehydration_label,
+           max(confidence) AS dehydration_episode_confidence
+    FROM episodes
+    WHERE participant_id = $pid AND kind = $dehydration AND label IN ('likely', 'possible')
+    GROUP BY 1
+)
+SELECT {', '.join('x.' + c for c in DAY_COLUMNS)},
+       d.dehydration_label, d.dehydration_episode_confidence,
+       coalesce(c.cramp_episodes, 0) AS cramp_episodes_night_after,
+       c.cramp_label AS cramp_label_night_after,
+       c.cramp_max_confidence AS cramp_max_confidence_night_after,
+       coalesce(j.journal_cramps, 0) AS journal_cramps_night_after
+FROM daily_exposures x
+LEFT JOIN cramps c USING (local_date)
+LEFT JOIN jr j USING (local_date)
+LEFT JOIN dehy d USING (local_date)
+WHERE x.participant_id = $pid
+ORDER BY x.local_date
+"""
+
+
+def days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
+    """One row per local day of ``daily_exposures``, oldest first, with the night that follows.
+
+    ``*_night_after``: likely/possible cramp episodes and journal cramps of the night that
+    starts on the evening of ``local_date`` (noon-to-noon nights, as in :func:`nights`);
+    ``dehydration_label`` / ``dehydration_episode_confidence``: the day's dehydration episode,
+    NULL when none was written (``dehydration_level`` is the detector's level for every day).
+    Missing exposures stay NULL.
+    """
+    return con.sql(DAYS_SQL, params={
+        "pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}).pl()
+
+
+PROFILE_SQL = """
+SELECT p.participant_id, p.sex, p.birth_year, p.conditions, p.medications,
+       (SELECT cramp_drug_classes FROM daily_exposures x
+         WHERE x.participant_id = p.participant_id ORDER BY local_date DESC LIMIT 1)
+           AS cramp_drug_classes,
+       (SELECT cramp_condition_classes FROM daily_exposures x
+         WHERE x.participant_id = p.participant_id ORDER BY local_date DESC LIMIT 1)
+           AS cramp_condition_classes
+FROM participants p WHERE p.participant_id = $pid
+"""
+
+
+def profile(con: duckdb.DuckDBPyConnection, participant_id: str) -> dict[str, Any] | None:
+    """The participant's listed conditions and medications, with the cramp-associated drug
+    and condition classes the exposures detector flagged (``None`` without a profile)."""
+    frame = con.sql(PROFILE_SQL, params={"pid": participant_id}).pl()
+    return frame.row(0, named=True) if frame.height else None

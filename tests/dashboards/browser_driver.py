@@ -85,7 +85,8 @@ def _state(page) -> dict:
         "metrics": _metrics(page),
         "exceptions": page.locator('[data-testid="stException"]').count(),
         "charts": page.locator('[data-testid="stVegaLiteChart"]').count(),
-        "night": page.locator("h3").first.inner_text().strip(),
+        "night": (page.locator("h3").first.inner_text().strip()
+                  if page.locator("h3").count() else None),
         "axis_labels": page.evaluate(
             "() => [...document.querySelectorAll("
             "'[data-testid=\"stVegaLiteChart\"] svg .role-axis-label text')]"
@@ -115,6 +116,9 @@ def main() -> int:
                     help="select this row (0 = newest night) of the nights table first")
     ap.add_argument("--then-participant",
                     help="after the screenshot, choose this participant and report again")
+    ap.add_argument("--days-screenshot",
+                    help="finally open the Days and triggers page (new session) and save a "
+                         "full-page screenshot here")
     ap.add_argument("--timezone", help="browser time zone (IANA), to prove axes ignore it")
     ap.add_argument("--timeout-s", type=float, default=60)
     args = ap.parse_args()
@@ -150,6 +154,21 @@ def main() -> int:
                 page.set_viewport_size({"width": 1440, "height": 1000})
                 _choose_participant(page, args.then_participant, timeout_ms)
                 result["participant_switched"] = _state(page)
+            if args.days_screenshot:
+                page.set_viewport_size({"width": 1440, "height": 1000})
+                page.goto(args.url.rstrip("/") + "/days", wait_until="domcontentloaded",
+                          timeout=timeout_ms)
+                page.wait_for_selector('[data-testid="stMetricValue"]', timeout=timeout_ms)
+                page.wait_for_selector(CHART_SVG, timeout=timeout_ms)
+                _wait_idle(page, timeout_ms)
+                page.wait_for_timeout(800)
+                days = _state(page)
+                days["chart_titles"] = page.evaluate(
+                    "() => [...document.querySelectorAll("
+                    "'[data-testid=\"stVegaLiteChart\"] svg .role-title-text')]"
+                    ".map(t => t.textContent)")
+                result["days"] = days
+                _full_page_screenshot(page, args.days_screenshot)
             result["console_errors"] = console_errors
             result["failed_requests"] = failed_requests
             result["elapsed_s"] = round(time.monotonic() - t0, 2)

@@ -9,6 +9,10 @@ P01 (Europe/Berlin, UTC+1 in January): 5 nights 2026-01-05..09 with stages and h
 P02 (America/New_York, UTC-5): 4 nights 2026-01-04..07; a likely episode on 01-05 and a
 possible one on 01-07; journal cramps on the nights of 01-05 and 01-06; one ``no_cramp`` entry.
 -> nights 4, cramp nights 2, dehydration days 0, journal cramps 2.
+
+Days and triggers (``daily_exposures``): P01 has the 6 days 2026-01-04..09 of ``P01_DAYS``
+(conditions type 2 diabetes; medications hydrochlorothiazide + atorvastatin, flagged thiazide
+and statin); P02 has none (the page's empty state).
 """
 
 from __future__ import annotations
@@ -48,6 +52,17 @@ EXPECTED = {
 #: night (P01) with the cramp episode, and the night with a heart-rate gap
 P01_CRAMP_NIGHT = date(2026, 1, 8)
 P01_GAP_NIGHT = date(2026, 1, 7)
+
+#: P01's daily_exposures: (day, heat index max °C, hours HI >= 80 °F, fluid log status,
+#: logged mL, need mL, sweat mL, next-morning mass change %, magnesium 7-d % RDA)
+P01_DAYS = [
+    (date(2026, 1, 4), 20.0, 0, "logged", 2100.0, 2000.0, 0.0, 0.2, None),
+    (date(2026, 1, 5), 24.5, 0, "logged", 1900.0, 2150.0, 150.0, -0.3, None),
+    (date(2026, 1, 6), 25.0, 0, "not_logged", None, 2000.0, 0.0, None, None),
+    (date(2026, 1, 7), 28.1, 2, "logged", 2300.0, 2600.0, 600.0, 0.1, 82.0),
+    (date(2026, 1, 8), 32.9, 3, "logged", 1500.0, 3100.0, 1100.0, -1.1, 78.0),
+    (date(2026, 1, 9), None, None, "partial", 800.0, 2000.0, None, None, 75.0),
+]
 
 STAGE_CYCLE = [("light", 25), ("deep", 30), ("light", 15), ("rem", 20)]  # minutes
 
@@ -144,12 +159,27 @@ def _insert_rows(con, rows: dict[str, list]) -> None:
             con.unregister("_rows")
 
 
+def _daily_exposures(con, p: Participant) -> None:
+    for day, hi, hi80, status, logged, need, sweat, mass, mg in P01_DAYS:
+        con.execute(
+            "INSERT INTO daily_exposures (participant_id, local_date, outdoor_hi_max_c, "
+            "outdoor_hi_ge_80f_h, fluid_log_status, fluid_logged, fluid_logged_ml, "
+            "fluid_need_ml, sweat_loss_ml, next_morning_mass_change_pct, magnesium_7d_pct_rda, "
+            "magnesium_adequacy, cramp_drug_classes, cramp_condition_classes, "
+            "detector_version, computed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "['thiazide_diuretic', 'statin'], ['type2_diabetes'], 'test', now())",
+            [p.pid, day, hi, hi80, status, status == "logged", logged, need, sweat, mass, mg,
+             None if mg is None else "uncertain"])
+
+
 def build_store(path: Path) -> Path:
     """Create the store at ``path`` with the data above and publish its snapshot."""
     con = connect(path)
     try:
-        con.execute("INSERT INTO participants (participant_id, tz) VALUES (?, ?), (?, ?)",
-                    [P01.pid, P01.tz, P02.pid, P02.tz])
+        con.execute("INSERT INTO participants (participant_id, tz, conditions, medications) "
+                    "VALUES (?, ?, ['type 2 diabetes'], ['hydrochlorothiazide', 'atorvastatin']),"
+                    " (?, ?, NULL, NULL)", [P01.pid, P01.tz, P02.pid, P02.tz])
+        _daily_exposures(con, P01)
         # --- P01
         rows: dict[str, list] = {table: [] for table in _COLUMNS}
         cramp_local = datetime(2026, 1, 9, 3, 10)

@@ -1,7 +1,7 @@
 """The real server in Debian Chromium (Playwright sync API, run in a child process).
 
 Skipped when /usr/bin/chromium is missing, unless CRAMPWATCH_REQUIRE_BROWSER=1 (CI), which
-turns the skip into a failure. Saves a full-page screenshot to artifacts/dashboard.png.
+turns the skip into a failure. Saves full-page screenshots to artifacts/dashboard.png and artifacts/days.png.
 """
 
 from __future__ import annotations
@@ -75,10 +75,13 @@ def server(store, tmp_path):
 def test_dashboard_in_chromium(server):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dashboard.png"
+    days_shot = ARTIFACTS / "days.png"
     shot.unlink(missing_ok=True)
+    days_shot.unlink(missing_ok=True)
     run = subprocess.run(
         [sys.executable, str(DRIVER), server, str(shot), "--night-row", "1",
-         "--then-participant", "P02", "--timezone", "America/Los_Angeles"],
+         "--then-participant", "P02", "--timezone", "America/Los_Angeles",
+         "--days-screenshot", str(days_shot)],
         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
@@ -102,6 +105,14 @@ def test_dashboard_in_chromium(server):
     assert switched["exceptions"] == 0
     assert switched["title"] == "Nights · P02"
     assert switched["metrics"] == _expected("P02")
+
+    days = result["days"]
+    assert days["exceptions"] == 0
+    assert days["title"] == "Days and triggers · P01"
+    assert days["metrics"]["Days with fluids logged"] == "4 of 6"
+    assert days["charts"] == 1
+    assert len(days["chart_titles"]) == 6  # every panel drawn
+    assert days_shot.exists() and days_shot.stat().st_size > 50_000
 
     assert result["failed_requests"] == []  # nothing tried to reach the internet
     assert shot.exists() and shot.stat().st_size > 50_000
