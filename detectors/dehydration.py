@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -557,6 +556,54 @@ def build_hourly_table(
     )
 
 
+def _env_hourly(env: pl.DataFrame) -> pl.LazyFrame:
+    """Weather per participant and UTC hour (lazy): outdoor and indoor T/RH means, the first
+    row's offset, and outdoor wind, radiation and location (they ride along for
+    ``detectors.exposures``).
+
+    Columns are masked to null outside their setting before one aggregation: the same means
+    and firsts as filtering inside each group, at a fraction of the cost (test:
+    ``tests/detectors/test_exposures_equivalence.py``).
+    """
+    keys = ["participant_id", "hour_utc"]
+    env = env.with_columns(
+        [pl.lit(None, dtype=pl.Float64).alias(c) for c in ENV_EXTRA if c not in env.columns]
+    )
+    is_out = pl.col("setting").fill_null("outdoor") != "indoor"
+
+    def out_(c: str) -> pl.Expr:
+        return pl.when(is_out).then(pl.col(c))
+
+    def in_(c: str) -> pl.Expr:
+        return pl.when(~is_out).then(pl.col(c))
+
+    return (
+        env.lazy()
+        .select(
+            "participant_id",
+            "utc_offset_s",
+            hour_utc=pl.col("time_utc").dt.truncate(_HOUR),
+            outdoor_temp_c=out_("temp_c"),
+            outdoor_rh_pct=out_("rh_pct"),
+            indoor_temp_c=in_("temp_c"),
+            indoor_rh_pct=in_("rh_pct"),
+            outdoor_wind_m_s=out_("wind_speed_m_s"),
+            outdoor_ssr_w_m2=out_("shortwave_radiation_w_m2"),
+            env_lat_deg=out_("latitude_deg"),
+            env_lon_deg=out_("longitude_deg"),
+        )
+        .group_by(keys)
+        .agg(
+            pl.col("outdoor_temp_c", "outdoor_rh_pct", "indoor_temp_c", "indoor_rh_pct").mean(),
+            off_env=pl.col("utc_offset_s").first(),
+            outdoor_wind_m_s=pl.col("outdoor_wind_m_s").mean(),
+            outdoor_ssr_w_m2=pl.col("outdoor_ssr_w_m2").mean(),
+            env_lat_deg=pl.col("env_lat_deg").drop_nulls().first(),
+            env_lon_deg=pl.col("env_lon_deg").drop_nulls().first(),
+        )
+    )
+
+
 def _hourly(
     smp: pl.DataFrame, wk: pl.DataFrame, env: pl.DataFrame, ppl: pl.DataFrame, p: DehydrationParams
 ) -> pl.DataFrame:
@@ -625,27 +672,7 @@ def _hourly(
         .drop("wk_kcal_n")
     )
 
-    # weather per hour (wind, radiation and location ride along for detectors.exposures)
-    setting = pl.col("setting").fill_null("outdoor")
-    env = env.with_columns(
-        [pl.lit(None, dtype=pl.Float64).alias(c) for c in ENV_EXTRA if c not in env.columns]
-    )
-    env_h = (
-        env.lazy()
-        .with_columns(hour_utc=pl.col("time_utc").dt.truncate(_HOUR), is_out=setting != "indoor")
-        .group_by(keys)
-        .agg(
-            outdoor_temp_c=pl.col("temp_c").filter("is_out").mean(),
-            outdoor_rh_pct=pl.col("rh_pct").filter("is_out").mean(),
-            indoor_temp_c=pl.col("temp_c").filter(~pl.col("is_out")).mean(),
-            indoor_rh_pct=pl.col("rh_pct").filter(~pl.col("is_out")).mean(),
-            off_env=pl.col("utc_offset_s").first(),
-            outdoor_wind_m_s=pl.col("wind_speed_m_s").filter("is_out").mean(),
-            outdoor_ssr_w_m2=pl.col("shortwave_radiation_w_m2").filter("is_out").mean(),
-            env_lat_deg=pl.col("latitude_deg").filter("is_out").drop_nulls().first(),
-            env_lon_deg=pl.col("longitude_deg").filter("is_out").drop_nulls().first(),
-        )
-    )
+    env_h = _env_hourly(env)
 
     h = (
         offs.join(ae_h, on=keys, how="full", coalesce=True)
@@ -726,40 +753,61 @@ def _hourly(
     )
 
 
+def _sorted_nanmedian(rows: np.ndarray) -> np.ndarray:
+    """Row-wise median ignoring NaN, by one sort (NaN sorts last); NaN for all-NaN rows.
+
+    The same value as ``np.nanmedian(rows, axis=1)`` (the two middle values averaged as
+    ``(a + b) / 2``), without its masked-array path for short rows.
+    """
+    s = np.sort(rows, axis=1)
+    n = (~np.isnan(rows)).sum(axis=1)
+    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(s, np.minimum(n // 2, rows.shape[1] - 1)[:, None], axis=1)[:, 0]
+    return np.where(n > 0, (lo + hi) / 2.0, np.nan)
+
+
 def _trailing(
     df: pl.DataFrame, value: str, window_days: int, min_n: int, floor: float = 0.0
 ) -> pl.DataFrame:
     """Median, normal-scaled MAD and count of ``value`` over the previous ``window_days``
-    days (the row's own day excluded), per participant. ``df`` has one row per day."""
+    days (the row's own day excluded), per participant. ``df`` has one row per day.
+
+    All participants share one dense day grid, each preceded by ``window_days`` NaN cells, so
+    one sliding-window view and two sorts serve everyone (no loop per participant).
+    """
     df = df.sort("participant_id", "d")
-    med = np.full(df.height, np.nan)
-    mad = np.full(df.height, np.nan)
-    cnt = np.zeros(df.height, dtype=np.int64)
+    if df.height == 0:
+        return df.with_columns(
+            base_med=pl.lit(None, dtype=pl.Float64),
+            base_mad=pl.lit(None, dtype=pl.Float64),
+            base_n=pl.lit(None, dtype=pl.Int64),
+        )
     pid = df["participant_id"].to_numpy()
     dn = df["d"].cast(pl.Int32).to_numpy().astype(np.int64)
-    v = df[value].to_numpy().astype(float)
-    bounds = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1], [True]]))
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        dd, vv = dn[a:b], v[a:b]
-        # dense day grid with window_days of NaN padding in front: the window of day d is
-        # grid[d - lo : d - lo + window_days] = days d - window_days .. d - 1
-        lo = dd[0]
-        grid = np.full(int(dd[-1] - lo) + 1 + window_days, np.nan)
-        grid[dd - lo + window_days] = vv
-        rows = sliding_window_view(grid, window_days)[dd - lo]
-        n = np.isfinite(rows).sum(axis=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN
-            m = np.nanmedian(rows, axis=1)
-            dev = np.nanmedian(np.abs(rows - m[:, None]), axis=1)
-        ok = n >= min_n
-        cnt[a:b] = n
-        med[a:b] = np.where(ok, m, np.nan)
-        mad[a:b] = np.where(ok, np.maximum(1.4826 * dev, floor), np.nan)
+    v = df[value].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    new_seg = np.concatenate([[True], pid[1:] != pid[:-1]])
+    seg = np.cumsum(new_seg) - 1
+    starts = np.flatnonzero(new_seg)
+    ends = np.concatenate([starts[1:], [df.height]]) - 1
+    lo = dn[starts]
+    # each participant: window_days NaN cells, then its days lo .. hi
+    span = dn[ends] - lo + 1 + window_days
+    base = np.concatenate([[0], np.cumsum(span)[:-1]])
+    pos = base[seg] + (dn - lo[seg]) + window_days
+    grid = np.full(int(span.sum()), np.nan)
+    grid[pos] = v
+    # the window of the day at pos is grid[pos - window_days : pos]: days d - window .. d - 1
+    rows = sliding_window_view(grid, window_days)[pos - window_days]
+    n = np.isfinite(rows).sum(axis=1)
+    m = _sorted_nanmedian(rows)
+    dev = _sorted_nanmedian(np.abs(rows - m[:, None]))
+    ok = n >= min_n
+    med = np.where(ok, m, np.nan)
+    mad = np.where(ok, np.maximum(1.4826 * dev, floor), np.nan)
     return df.with_columns(
         base_med=pl.Series(med).fill_nan(None),
         base_mad=pl.Series(mad).fill_nan(None),
-        base_n=pl.Series(cnt, dtype=pl.Int64),
+        base_n=pl.Series(n.astype(np.int64), dtype=pl.Int64),
     )
 
 

@@ -1,0 +1,139 @@
+"""Equivalence of the fast code paths behind ``daily_exposures`` with the straightforward ones
+they replaced (benchmarks/exposures.py measures the speed; these check the values)."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+from polars.testing import assert_frame_equal
+
+from detectors.dehydration import _env_hourly, _sorted_nanmedian, _trailing
+from detectors.frames import ENVIRONMENT_SCHEMA
+
+
+def _trailing_loop(
+    df: pl.DataFrame, value: str, window_days: int, min_n: int, floor: float = 0.0
+) -> pl.DataFrame:
+    """The per-participant loop with ``np.nanmedian`` (dehydration-0.2, before the shared grid)."""
+    df = df.sort("participant_id", "d")
+    med = np.full(df.height, np.nan)
+    mad = np.full(df.height, np.nan)
+    cnt = np.zeros(df.height, dtype=np.int64)
+    pid = df["participant_id"].to_numpy()
+    dn = df["d"].cast(pl.Int32).to_numpy().astype(np.int64)
+    v = df[value].to_numpy().astype(float)
+    bounds = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1], [True]]))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        dd, vv = dn[a:b], v[a:b]
+        lo = dd[0]
+        grid = np.full(int(dd[-1] - lo) + 1 + window_days, np.nan)
+        grid[dd - lo + window_days] = vv
+        rows = sliding_window_view(grid, window_days)[dd - lo]
+        n = np.isfinite(rows).sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            m = np.nanmedian(rows, axis=1)
+            dev = np.nanmedian(np.abs(rows - m[:, None]), axis=1)
+        ok = n >= min_n
+        cnt[a:b] = n
+        med[a:b] = np.where(ok, m, np.nan)
+        mad[a:b] = np.where(ok, np.maximum(1.4826 * dev, floor), np.nan)
+    return df.with_columns(
+        base_med=pl.Series(med).fill_nan(None),
+        base_mad=pl.Series(mad).fill_nan(None),
+        base_n=pl.Series(cnt, dtype=pl.Int64),
+    )
+
+
+def test_sorted_nanmedian_equals_numpy() -> None:
+    rng = np.random.default_rng(5)
+    for width in (1, 2, 7, 14, 28):
+        rows = np.round(rng.normal(60, 5, (400, width)), 1)
+        rows[rng.random(rows.shape) < 0.4] = np.nan
+        rows[0] = np.nan  # an all-NaN row
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanmedian(rows, axis=1)
+        got = _sorted_nanmedian(rows)
+        assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize(("window", "min_n", "floor"), [(7, 3, 0.0), (14, 7, 1.0), (28, 3, 0.0)])
+def test_trailing_grid_equals_loop(window: int, min_n: int, floor: float) -> None:
+    rng = np.random.default_rng(window)
+    rows = []
+    for pid in ("a", "b", "c", "d"):
+        n = int(rng.integers(1, 90))
+        # gaps between days, so windows are ragged; "d" has a single day
+        days = np.cumsum(rng.integers(1, 4, n)) if pid != "d" else np.array([3])
+        for k in days:
+            val = None if rng.random() < 0.1 else float(np.round(rng.normal(70, 2), 2))
+            rows.append((pid, date(2024, 1, 1) + timedelta(days=int(k)), val))
+    df = pl.DataFrame(rows, schema=["participant_id", "d", "x"], orient="row").sample(
+        fraction=1.0, shuffle=True, seed=1
+    )
+    assert_frame_equal(
+        _trailing(df, "x", window, min_n, floor=floor),
+        _trailing_loop(df, "x", window, min_n, floor=floor),
+        check_exact=True,
+    )
+    empty = df.head(0)
+    assert _trailing(empty, "x", window, min_n).height == 0
+
+
+def _env_hourly_filtered(env: pl.DataFrame) -> pl.DataFrame:
+    """The per-group filter form (dehydration-0.2) of ``_env_hourly``."""
+    is_out = pl.col("setting").fill_null("outdoor") != "indoor"
+    return (
+        env.with_columns(hour_utc=pl.col("time_utc").dt.truncate("1h"), is_out=is_out)
+        .group_by("participant_id", "hour_utc")
+        .agg(
+            outdoor_temp_c=pl.col("temp_c").filter("is_out").mean(),
+            outdoor_rh_pct=pl.col("rh_pct").filter("is_out").mean(),
+            indoor_temp_c=pl.col("temp_c").filter(~pl.col("is_out")).mean(),
+            indoor_rh_pct=pl.col("rh_pct").filter(~pl.col("is_out")).mean(),
+            off_env=pl.col("utc_offset_s").first(),
+            outdoor_wind_m_s=pl.col("wind_speed_m_s").filter("is_out").mean(),
+            outdoor_ssr_w_m2=pl.col("shortwave_radiation_w_m2").filter("is_out").mean(),
+            env_lat_deg=pl.col("latitude_deg").filter("is_out").drop_nulls().first(),
+            env_lon_deg=pl.col("longitude_deg").filter("is_out").drop_nulls().first(),
+        )
+    )
+
+
+def test_env_hourly_equals_filtered_aggregation() -> None:
+    rng = np.random.default_rng(3)
+    t0 = datetime(2024, 7, 1, tzinfo=UTC)
+    rows = []
+    for pid in ("p1", "p2"):
+        for _k in range(300):
+            # several readings in some hours, both settings, a null setting, missing values
+            t = t0 + timedelta(minutes=int(rng.integers(0, 60 * 72)))
+            setting = rng.choice(["outdoor", "indoor", None])
+            rows.append(
+                {
+                    "participant_id": pid,
+                    "time_utc": t,
+                    "utc_offset_s": int(rng.choice([3600, 7200])),
+                    "setting": setting,
+                    "temp_c": None if rng.random() < 0.1 else float(rng.normal(25, 5)),
+                    "rh_pct": None if rng.random() < 0.1 else float(rng.uniform(20, 90)),
+                    "wind_speed_m_s": None if rng.random() < 0.3 else float(rng.gamma(2, 1)),
+                    "shortwave_radiation_w_m2": float(rng.uniform(0, 900)),
+                    "latitude_deg": None if rng.random() < 0.5 else float(rng.uniform(-40, 60)),
+                    "longitude_deg": None if rng.random() < 0.5 else float(rng.uniform(0, 90)),
+                }
+            )
+    env = pl.DataFrame(rows).cast(ENVIRONMENT_SCHEMA)  # type: ignore[arg-type]
+    keys = ["participant_id", "hour_utc"]
+    got = _env_hourly(env).collect().sort(keys)
+    want = _env_hourly_filtered(env).sort(keys).select(got.columns)
+    # means of the same values in the same order: equal up to the last bit or two
+    assert_frame_equal(got, want, check_exact=False, rel_tol=1e-13, abs_tol=1e-12)
+    assert got["env_lat_deg"].equals(want["env_lat_deg"])
+    assert got["off_env"].equals(want["off_env"])
