@@ -203,26 +203,20 @@ def webster_rescore(sleep: np.ndarray) -> np.ndarray:
     won, woff = _runs(~s)
     length = woff - won
     k = np.where(length >= 15, 4, np.where(length >= 10, 3, np.where(length >= 4, 1, 0)))
-    for b, kk in zip(woff[k > 0], k[k > 0], strict=True):
-        s[b : b + kk] = False
+    s &= ~_cover(n, woff[k > 0], np.minimum(woff[k > 0] + k[k > 0], n))
     son, soff = _runs(s)
     if son.size == 0:
         return s
     won, woff = _runs(~s)
-    # wake run ending at each sleep-run start / starting at each sleep-run end
-    before = np.zeros(son.size, int)
-    after = np.zeros(son.size, int)
-    end_at = dict(zip(woff.tolist(), (woff - won).tolist(), strict=True))
-    start_at = dict(zip(won.tolist(), (woff - won).tolist(), strict=True))
-    before = np.array([end_at.get(int(a), 0) for a in son])
-    after = np.array([start_at.get(int(b), 0) for b in soff])
+    # length of the wake run ending at each sleep-run start / starting at each sleep-run end
+    # (0 at the array ends: they do not count as wake)
+    before = _run_length_at(son, woff, woff - won)
+    after = _run_length_at(soff, won, woff - won)
     slen = soff - son
     kill = ((slen <= 6) & (before >= 10) & (after >= 10)) | (
         (slen <= 10) & (before >= 20) & (after >= 20)
     )
-    for a, b in zip(son[kill], soff[kill], strict=True):
-        s[a:b] = False
-    return s
+    return s & ~_cover(n, son[kill], soff[kill])
 
 
 def sadeh_1994(
@@ -295,14 +289,11 @@ def nonwear_minutes(
     closed = quiet.copy()
     if tol > 0:
         on, off = _runs(~quiet)
-        for a, b in zip(on, off, strict=True):
-            if a > 0 and b < n and b - a <= tol:
-                closed[a:b] = True
-    out = np.zeros(n, bool)
-    for a, b in zip(*_runs(closed), strict=True):
-        if (b - a) * 60 >= params.nonwear_min_s:
-            out[a:b] = True
-    return out
+        inner = (on > 0) & (off < n) & (off - on <= tol)
+        closed |= _cover(n, on[inner], off[inner])
+    on, off = _runs(closed)
+    long = (off - on) * 60 >= params.nonwear_min_s
+    return _cover(n, on[long], off[long])
 
 
 def sleep_blocks(
@@ -310,15 +301,27 @@ def sleep_blocks(
 ) -> list[tuple[int, int]]:
     """HDCZA block rules on a boolean sleep array: keep runs > ``min_block_s``, then merge
     blocks separated by < ``merge_gap_s`` (van Hees 2018). Returns (start, stop) indices."""
-    on, off = _runs(np.asarray(sleep, bool))
-    keep = [(a, b) for a, b in zip(on, off, strict=True) if (b - a) * epoch_s > min_block_s]
-    merged: list[tuple[int, int]] = []
-    for a, b in keep:
-        if merged and (a - merged[-1][1]) * epoch_s < merge_gap_s:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    return merged
+    on, off = _sleep_block_bounds(
+        np.asarray(sleep, bool), epoch_s, min_block_s=min_block_s, merge_gap_s=merge_gap_s
+    )
+    return list(zip(on, off, strict=True))
+
+
+def _sleep_block_bounds(
+    sleep: np.ndarray, epoch_s: float, *, min_block_s: float, merge_gap_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sleep_blocks` as two index arrays (starts, stops)."""
+    on, off = _runs(sleep)
+    keep = (off - on) * epoch_s > min_block_s
+    on, off = on[keep], off[keep]
+    if on.size == 0:
+        return on, off
+    # a kept run joins the previous block when the gap to the previous kept run is short
+    new = np.ones(on.size, bool)
+    new[1:] = ~((on[1:] - off[:-1]) * epoch_s < merge_gap_s)
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:] - 1, [on.size - 1]])
+    return on[first], off[last]
 
 
 # ----------------------------------------------------------------------------------------
@@ -453,6 +456,35 @@ MINUTE_SCHEMA: dict[str, pl.DataType] = {
     "hr_wake": pl.Boolean,  # the HR criterion said wake
 }
 
+#: integer code of each metric the minute classification reads (-1: any other metric)
+_METRIC_CODE: dict[str, int] = {"steps": 0, "intensity_level": 1, "met": 2, "heart_rate_bpm": 3}
+
+
+@dataclass(frozen=True)
+class MinuteGrid:
+    """:data:`MINUTE_SCHEMA` as numpy arrays: the minute grids of several participants one
+    after the other, participant ``pids[k]`` on rows ``bounds[k]:bounds[k + 1]``.
+
+    ``has_data`` (an activity proxy or an HR median) and ``hr_present`` (an HR median) are
+    kept beside the columns so that periods and segments need no frame.
+    """
+
+    pids: list[str]
+    bounds: np.ndarray
+    minute_us: np.ndarray  # minute start, epoch microseconds
+    utc_offset_s: np.ndarray
+    counts: np.ndarray  # counts/min proxy, NaN: no activity record
+    hr_bpm: np.ndarray  # minute median HR, NaN: none
+    hr_present: np.ndarray
+    has_data: np.ndarray
+    sleep: np.ndarray
+    nonwear: np.ndarray
+    hr_wake: np.ndarray
+
+    @property
+    def height(self) -> int:
+        return int(self.bounds[-1])
+
 
 def classify_minutes(
     samples: pl.DataFrame,
@@ -480,21 +512,133 @@ def classify_minutes(
         with any activity or HR record. A minute is asleep when the count algorithm says
         sleep, it is not non-wear, and (where the HR criterion applies) HR does not say wake.
     """
+    return minute_frame(classify_minute_grid(samples, method=method, params=params))
+
+
+def classify_minute_grid(
+    samples: pl.DataFrame,
+    *,
+    method: str = METHOD_COLE_KRIPKE,
+    params: ActigraphyParams = ActigraphyParams(),
+) -> MinuteGrid:
+    """:func:`classify_minutes` as a :class:`MinuteGrid` (participants in sorted order).
+
+    The samples are read once into numpy columns; each participant's rows are a contiguous
+    slice of them (the flow loads one participant at a time; other inputs are grouped by one
+    stable sort), so no per-participant frame is built.
+    """
     if method not in (METHOD_COLE_KRIPKE, METHOD_SADEH):
         raise ValueError(f"method must be {METHOD_COLE_KRIPKE!r} or {METHOD_SADEH!r}")
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
-    smp = keep_finest_resolution(
-        smp.filter(
-            pl.col("metric").is_in([*ACTIVITY_METRICS, "heart_rate_bpm"])
-            & pl.col("value").is_finite()
-        )
-    )
+    keep = pl.col("metric").is_in(list(_METRIC_CODE)) & pl.col("value").is_finite()
+    if not smp.select(keep.fill_null(False).all()).item():
+        smp = smp.filter(keep)
+    smp = keep_finest_resolution(smp)
     if smp.height == 0:
-        return pl.DataFrame(schema=MINUTE_SCHEMA)
+        return _empty_grid()
+    smp, pids, bounds = _participant_slices(smp)
+    code = _metric_codes(smp["metric"])
+    s = smp["start_utc"].dt.epoch("us").to_numpy()
+    e = smp["end_utc"].dt.epoch("us").to_numpy()
+    v = smp["value"].to_numpy()
+    off = smp["utc_offset_s"].to_numpy()
     parts = []
-    for (pid,), df in smp.partition_by("participant_id", as_dict=True).items():
-        parts.append(_classify_participant(pid, df, method, params))
-    return pl.concat(parts).sort("participant_id", "minute_utc").cast(MINUTE_SCHEMA)  # type: ignore[arg-type]
+    for k in pl.Series(pids, dtype=pl.String).arg_sort().to_list():
+        sl = slice(bounds[k], bounds[k + 1])
+        parts.append(
+            (pids[k], _classify_participant(code[sl], s[sl], e[sl], v[sl], off[sl], method, params))
+        )
+    return _stack_grid(parts)
+
+
+def minute_frame(grid: MinuteGrid) -> pl.DataFrame:
+    """The :data:`MINUTE_SCHEMA` frame of a :class:`MinuteGrid`."""
+    if grid.height == 0:
+        return pl.DataFrame(schema=MINUTE_SCHEMA)
+    rows_of = np.repeat(np.arange(len(grid.pids)), np.diff(grid.bounds))
+    return pl.DataFrame(
+        {
+            "participant_id": pl.Series(grid.pids, dtype=pl.String).gather(rows_of),
+            "minute_utc": pl.Series(grid.minute_us).cast(MINUTE_SCHEMA["minute_utc"]),
+            "utc_offset_s": grid.utc_offset_s,
+            "counts_proxy": grid.counts,
+            "hr_bpm": pl.Series(np.where(grid.hr_present, grid.hr_bpm, np.nan)).fill_nan(None),
+            "sleep": grid.sleep,
+            "nonwear": grid.nonwear,
+            "hr_wake": grid.hr_wake,
+        }
+    ).cast(MINUTE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _grid_from_minutes(minutes: pl.DataFrame) -> MinuteGrid:
+    """A :class:`MinuteGrid` from a :data:`MINUTE_SCHEMA` frame (rows of a participant in
+    frame order, as they were classified)."""
+    if minutes.height == 0:
+        return _empty_grid()
+    mins, pids, bounds = _participant_slices(minutes)
+    has_data = mins.select(
+        pl.col("counts_proxy").is_not_nan().fill_null(False) | pl.col("hr_bpm").is_not_null()
+    ).to_series()
+    return MinuteGrid(
+        pids=pids,
+        bounds=bounds,
+        minute_us=mins["minute_utc"].dt.epoch("us").to_numpy(),
+        utc_offset_s=mins["utc_offset_s"].to_numpy(),
+        counts=mins["counts_proxy"].to_numpy(),
+        hr_bpm=mins["hr_bpm"].fill_null(np.nan).to_numpy(),
+        hr_present=mins["hr_bpm"].is_not_null().to_numpy(),
+        has_data=has_data.to_numpy(),
+        sleep=mins["sleep"].to_numpy(),
+        nonwear=mins["nonwear"].to_numpy(),
+        hr_wake=mins["hr_wake"].to_numpy(),
+    )
+
+
+def _empty_grid() -> MinuteGrid:
+    f, b = np.zeros(0), np.zeros(0, bool)
+    return MinuteGrid(
+        [], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), f, f, b, b, b, b, b
+    )
+
+
+def _stack_grid(parts: list[tuple[str, dict[str, np.ndarray]]]) -> MinuteGrid:
+    if not parts:
+        return _empty_grid()
+    cols = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
+    sizes = [p["minute_us"].size for _, p in parts]
+    return MinuteGrid(
+        pids=[pid for pid, _ in parts],
+        bounds=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        **cols,
+    )
+
+
+def _participant_slices(frame: pl.DataFrame) -> tuple[pl.DataFrame, list, np.ndarray]:
+    """``frame`` with each participant's rows contiguous (frame order kept within a
+    participant), the participants in that order and their row bounds.
+
+    Frames already grouped by participant are returned as they are; others are grouped by
+    a stable sort, which keeps each participant's rows exactly as ``partition_by`` would.
+    """
+    runs = frame["participant_id"].rle()
+    if runs.struct.field("value").n_unique() != runs.len():
+        frame = frame.sort("participant_id", maintain_order=True)
+        runs = frame["participant_id"].rle()
+    lens = runs.struct.field("len").to_numpy()
+    bounds = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    return frame, runs.struct.field("value").to_list(), bounds
+
+
+def _metric_codes(metric: pl.Series) -> np.ndarray:
+    """``_METRIC_CODE`` of every row (-1 for other metrics), as int8."""
+    runs = metric.rle()
+    if runs.len() * 8 <= metric.len():  # sorted or grouped by metric: code each run once
+        codes = [_METRIC_CODE.get(m, -1) for m in runs.struct.field("value").to_list()]
+        return np.repeat(np.asarray(codes, np.int8), runs.struct.field("len").to_numpy())
+    out = np.full(metric.len(), -1, np.int8)
+    for name, c in _METRIC_CODE.items():
+        out[(metric == name).fill_null(False).to_numpy()] = c
+    return out
 
 
 def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
@@ -510,9 +654,9 @@ def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
     if "source" not in samples.columns or samples.height == 0:
         return samples
     if (
-        samples["source"].n_unique() == 1
-        and samples["participant_id"].null_count() == 0
+        samples["participant_id"].null_count() == 0
         and samples["metric"].null_count() == 0
+        and _single_value(samples["source"])
     ):
         # one source everywhere: nothing is a coarser copy, and the semi join below would
         # keep every row (it drops only null keys, excluded here); skip the grouped pass
@@ -536,30 +680,44 @@ def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _single_value(col: pl.Series) -> bool:
+    """True when every row of ``col`` holds the same value (all null counts as one value),
+    as ``n_unique() == 1`` but by one comparison with the first row instead of hashing."""
+    nulls = col.null_count()
+    if nulls:
+        return nulls == col.len()
+    return bool((col == col[0]).all())
+
+
 def _classify_participant(
-    pid: str, df: pl.DataFrame, method: str, p: ActigraphyParams
-) -> pl.DataFrame:
-    df = df.with_columns(s=pl.col("start_utc").dt.epoch("us"), e=pl.col("end_utc").dt.epoch("us"))
-    g0 = int(df["s"].min()) // _MIN_US * _MIN_US
-    g1 = (int(df["e"].max()) // _MIN_US + 1) * _MIN_US
+    code: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+    value: np.ndarray,
+    offset_s: np.ndarray,
+    method: str,
+    p: ActigraphyParams,
+) -> dict[str, np.ndarray]:
+    """One participant's minute grid from the rows of its samples (``code`` from
+    ``_METRIC_CODE``, ``s`` / ``e`` epoch microseconds, rows in input order)."""
+    g0 = int(s.min()) // _MIN_US * _MIN_US
+    g1 = (int(e.max()) // _MIN_US + 1) * _MIN_US
     n = int((g1 - g0) // _MIN_US)
     cell = lambda t: ((np.asarray(t, np.int64) - g0) // _MIN_US).clip(0, n - 1)  # noqa: E731
-
-    def metric(name: str) -> pl.DataFrame:
-        return df.filter(pl.col("metric") == name)
+    short = e - s <= 120 * _US  # level and MET rows longer than 2 min are ignored
 
     # steps: amounts spread uniformly over [s, e) (point records land in their minute)
-    st = metric("steps")
+    st = code == _METRIC_CODE["steps"]
     steps = None
-    if st.height:
+    if st.any():
         steps = np.zeros(n)
-        s, e, v = (st[c].to_numpy() for c in ("s", "e", "value"))
-        e = np.maximum(e, s)
+        s1, e1, v = s[st], e[st], value[st]
+        e1 = np.maximum(e1, s1)
         edges = g0 + _MIN_US * np.arange(n + 1, dtype=np.int64)
-        point = e == s
-        np.add.at(steps, cell(s[point]), v[point])
+        point = e1 == s1
+        np.add.at(steps, cell(s1[point]), v[point])
         if (~point).any():
-            s2, e2, v2 = s[~point], e[~point], v[~point]
+            s2, e2, v2 = s1[~point], e1[~point], v[~point]
             rate = v2 / (e2 - s2)
             t = np.concatenate([s2, e2]).astype(float)
             d = np.concatenate([rate, -rate])
@@ -569,16 +727,20 @@ def _classify_participant(
             cum = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(t))])
             steps += np.diff(np.interp(edges.astype(float), t, cum, left=0.0, right=cum[-1]))
     intensity = None
-    it = metric("intensity_level").filter(pl.col("e") - pl.col("s") <= 120 * _US)
-    if it.height:
+    it = (code == _METRIC_CODE["intensity_level"]) & short
+    if it.any():
         intensity = np.full(n, np.nan)
-        np.fmax.at(intensity, cell(it["s"].to_numpy()), it["value"].to_numpy())
+        c = cell(s[it])
+        if c.size < 2 or bool((np.diff(c) > 0).all()):  # one row per minute: no maximum
+            intensity[c] = value[it]
+        else:
+            np.fmax.at(intensity, c, value[it])
     met = None
-    mt = metric("met").filter(pl.col("e") - pl.col("s") <= 120 * _US)
-    if mt.height:
+    mt = (code == _METRIC_CODE["met"]) & short
+    if mt.any():
         tot, cnt = np.zeros(n), np.zeros(n)
-        c = cell(mt["s"].to_numpy())
-        np.add.at(tot, c, mt["value"].to_numpy())
+        c = cell(s[mt])
+        np.add.at(tot, c, value[mt])
         np.add.at(cnt, c, 1)
         met = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
     has_activity = steps is not None or intensity is not None or met is not None
@@ -589,25 +751,21 @@ def _classify_participant(
     else:
         counts = np.full(n, np.nan)
 
-    hr = metric("heart_rate_bpm").filter(pl.col("value") > 0)
-    hr_min = np.full(n, np.nan)
-    if hr.height:
-        hc = cell(hr["s"].to_numpy())
-        hv = hr["value"].to_numpy()
-        order = np.lexsort((hv, hc))
-        hc, hv = hc[order], hv[order]
-        uniq, first, cnts = np.unique(hc, return_index=True, return_counts=True)
-        hr_min[uniq] = 0.5 * (hv[first + (cnts - 1) // 2] + hv[first + cnts // 2])
+    hr = (code == _METRIC_CODE["heart_rate_bpm"]) & (value > 0)
+    hr_min = _cell_medians(cell(s[hr]), value[hr], n)
     hr_present = np.isfinite(hr_min)
     has_hr_channel = int(hr_present.sum()) >= p.hr_min_minutes
 
     # offsets per minute: forward-filled from the records
-    off = np.full(n, np.iinfo(np.int32).min, dtype=np.int64)
-    oc = cell(df["s"].to_numpy())
-    off[oc] = df["utc_offset_s"].to_numpy()
-    idx = np.maximum.accumulate(np.where(off != np.iinfo(np.int32).min, np.arange(n), 0))
-    off = off[idx]
-    off = np.where(off == np.iinfo(np.int32).min, int(df["utc_offset_s"][0]), off)
+    minute_t = g0 + _MIN_US * np.arange(n, dtype=np.int64)
+    if offset_s.size and offset_s.min() == offset_s.max():  # one offset: nothing to fill
+        off = np.full(n, offset_s[0], dtype=np.int64)
+    else:
+        off = np.full(n, np.iinfo(np.int32).min, dtype=np.int64)
+        off[cell(s)] = offset_s
+        idx = np.maximum.accumulate(np.where(off != np.iinfo(np.int32).min, np.arange(n), 0))
+        off = off[idx]
+        off = np.where(off == np.iinfo(np.int32).min, int(offset_s[0]), off)
 
     if method == METHOD_COLE_KRIPKE:
         sleep, _ = cole_kripke_1992(counts, params=p)
@@ -617,36 +775,105 @@ def _classify_participant(
 
     hr_wake = np.zeros(n, bool)
     if has_hr_channel:
-        k = max(1, p.hr_roll_s // 60)
-        # rolling median over finite values only (NaN-aware via filling with a sentinel run)
-        roll = _nan_rolling_median(hr_min, k)
-        minute_t = g0 + _MIN_US * np.arange(n, dtype=np.int64)
-        night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
-        # minutes grouped by night key (stable sort: each night's minutes keep their order)
-        order = np.argsort(night_key, kind="stable")
-        bounds = np.flatnonzero(np.diff(night_key[order])) + 1
-        for sel in np.split(order, bounds):
-            v = hr_min[sel][hr_present[sel]]
-            if v.size < p.hr_min_minutes:
-                continue
-            thr = float(np.percentile(v, p.hr_low_pct)) + p.hr_wake_margin_bpm
-            hr_wake[sel] = np.isfinite(roll[sel]) & (roll[sel] > thr)
-    asleep = sleep & ~nonwear & ~hr_wake & (np.isfinite(counts) | hr_present)
-    return pl.DataFrame(
-        {
-            "participant_id": pid,
-            "minute_utc": (g0 + _MIN_US * np.arange(n, dtype=np.int64)).astype("datetime64[us]"),
-            "utc_offset_s": off.astype(np.int32),
-            "counts_proxy": counts,
-            "hr_bpm": np.where(hr_present, hr_min, np.nan),
-            "sleep": asleep,
-            "nonwear": nonwear,
-            "hr_wake": hr_wake,
-        }
-    ).with_columns(
-        pl.col("minute_utc").dt.replace_time_zone("UTC"),
-        pl.col("hr_bpm").fill_nan(None),
-    )
+        hr_wake = _hr_wake(hr_min, hr_present, minute_t, off, p)
+    has_data = np.isfinite(counts) | hr_present
+    return {
+        "minute_us": minute_t,
+        "utc_offset_s": off.astype(np.int32),
+        "counts": counts,
+        "hr_bpm": hr_min,
+        "hr_present": hr_present,
+        "has_data": has_data,
+        "sleep": sleep & ~nonwear & ~hr_wake & has_data,
+        "nonwear": nonwear,
+        "hr_wake": hr_wake,
+    }
+
+
+def _cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """Median of the values falling in each of ``n`` cells (NaN for an empty cell).
+
+    A cell's median is the mean of its sorted values at positions ``(c - 1) // 2`` and
+    ``c // 2`` (``c`` values), as ``np.median``. Rows already in cell order (samples sorted
+    by time) are sorted within their cell in one ``np.sort`` per distinct cell size;
+    otherwise all rows are sorted by (cell, value).
+    """
+    out = np.full(n, np.nan)
+    if cell.size == 0:
+        return out
+    in_order = cell.size < 2 or bool((np.diff(cell) >= 0).all())
+    if in_order:
+        first = np.flatnonzero(np.concatenate([[True], np.diff(cell) != 0]))
+        size = np.diff(np.concatenate([first, [cell.size]]))
+        sizes = np.unique(size)
+        if sizes.size <= 32:
+            for c in sizes.tolist():
+                at = first[size == c]
+                if c == 1:
+                    v = value[at]
+                    out[cell[at]] = 0.5 * (v + v)
+                    continue
+                block = np.sort(value[at[:, None] + np.arange(c)], axis=1)
+                out[cell[at]] = 0.5 * (block[:, (c - 1) // 2] + block[:, c // 2])
+            return out
+    order = np.lexsort((value, cell))
+    cell, value = cell[order], value[order]
+    uniq, first, cnts = np.unique(cell, return_index=True, return_counts=True)
+    out[uniq] = 0.5 * (value[first + (cnts - 1) // 2] + value[first + cnts // 2])
+    return out
+
+
+def _hr_wake(
+    hr_min: np.ndarray,
+    hr_present: np.ndarray,
+    minute_t: np.ndarray,
+    off: np.ndarray,
+    p: ActigraphyParams,
+) -> np.ndarray:
+    """HR wake criterion per minute: the 10-min rolling median HR above the noon-to-noon
+    window's ``hr_low_pct`` percentile + ``hr_wake_margin_bpm`` (windows with fewer than
+    ``hr_min_minutes`` HR minutes: never). All windows at once: values sorted by (window,
+    value) in one sort, the percentile taken as ``np.percentile`` (linear) takes it."""
+    k = max(1, p.hr_roll_s // 60)
+    roll = _nan_rolling_median(hr_min, k)
+    night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
+    step = np.diff(night_key)
+    if (step >= 0).all():  # time order is night order (no offset change back over noon)
+        night = np.concatenate([[0], np.cumsum(step != 0)])
+    else:
+        night = np.unique(night_key, return_inverse=True)[1]
+    n_nights = int(night.max()) + 1
+    v = hr_min[hr_present]
+    if v.size == 0:
+        return np.zeros(hr_min.size, bool)
+    uv, rank = np.unique(v, return_inverse=True)
+    key = night[hr_present].astype(np.int64) * uv.size + rank
+    key.sort()
+    cnt = np.bincount(key // uv.size, minlength=n_nights)
+    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    ok = (cnt >= p.hr_min_minutes) & (cnt > 0)
+    thr = np.full(n_nights, np.nan)
+    if ok.any():
+        srt = uv[key % uv.size]
+        thr[ok] = _percentile_sorted(srt, start[ok], cnt[ok], p.hr_low_pct) + p.hr_wake_margin_bpm
+    return np.isfinite(roll) & (roll > thr[night])
+
+
+def _percentile_sorted(
+    srt: np.ndarray, start: np.ndarray, count: np.ndarray, pct: float
+) -> np.ndarray:
+    """``np.percentile(srt[start[i] : start[i] + count[i]], pct)`` for every i (each slice
+    sorted, count >= 1), with numpy's default linear method and the same arithmetic."""
+    q = np.true_divide(pct, 100)
+    virtual = (count - 1) * q
+    prev = np.floor(virtual)
+    above = virtual >= count - 1  # numpy takes the last value there
+    lo = np.where(above, count - 1, prev).astype(np.intp)
+    hi = np.where(above, count - 1, prev + 1).astype(np.intp)
+    gamma = virtual - np.where(above, -1, prev)
+    a, b = srt[start + lo], srt[start + hi]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def _nan_rolling_median(x: np.ndarray, k: int) -> np.ndarray:
@@ -688,75 +915,166 @@ def detect_sleep_periods_actigraphy(
     ``"cole1992"`` or ``"sadeh1994"``, with ``"+hr"`` when the HR criterion was active.
     Pass ``minutes`` (the output of :func:`classify_minutes`) to avoid recomputing it.
     """
-    mins = classify_minutes(samples, method=method, params=params) if minutes is None else minutes
-    if mins.height == 0:
-        return pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
-    rows = []
-    for (pid,), df in mins.partition_by(
-        "participant_id", as_dict=True, maintain_order=True
-    ).items():
-        t = df["minute_utc"].dt.epoch("us").to_numpy()
-        off = df["utc_offset_s"].to_numpy()
-        sleep = df["sleep"].to_numpy()
-        nonwear = df["nonwear"].to_numpy()
-        has_data = (
-            df["counts_proxy"].is_not_nan().fill_null(False).to_numpy()
-            | df["hr_bpm"].is_not_null().to_numpy()
-        )
-        hr_used = bool(df["hr_wake"].any()) or int(df["hr_bpm"].is_not_null().sum()) >= (
+    if minutes is None:
+        grid = classify_minute_grid(samples, method=method, params=params)
+    else:
+        grid = _grid_from_minutes(minutes)
+    return sleep_periods_from_grid(grid, method=method, params=params).select(
+        list(SLEEP_PERIOD_SCHEMA)
+    )
+
+
+def sleep_periods_from_grid(
+    grid: MinuteGrid,
+    *,
+    method: str = METHOD_COLE_KRIPKE,
+    params: ActigraphyParams = ActigraphyParams(),
+) -> pl.DataFrame:
+    """:func:`detect_sleep_periods_actigraphy` on a :class:`MinuteGrid`, plus the grid rows
+    of each period: ``grid_start`` / ``grid_stop`` (rows ``grid_start:grid_stop``).
+
+    The grid rows of a participant are taken as consecutive minutes (classification makes
+    them so), as the blocks are index runs.
+    """
+    cols: dict[str, list] = {c: [] for c in ("k", "night", "a", "b", "asleep", "awake")}
+    methods = []
+    for k in range(len(grid.pids)):
+        lo, hi = int(grid.bounds[k]), int(grid.bounds[k + 1])
+        sleep = grid.sleep[lo:hi]
+        hr_used = bool(grid.hr_wake[lo:hi].any()) or int(grid.hr_present[lo:hi].sum()) >= (
             params.hr_min_minutes
         )
-        # contiguous grid assumed (classify_minutes makes one); split where it is not
-        for a, b in sleep_blocks(
+        methods.append(method + ("+hr" if hr_used else ""))
+        a, b = _sleep_block_bounds(
             sleep, 60, min_block_s=params.block_min_s, merge_gap_s=params.block_merge_gap_s
-        ):
-            mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + int(off[a])) % 86400 / 3600
-            if params.night_midpoint_latest_h <= mid_local_h < params.night_midpoint_earliest_h:
-                continue
-            asleep = int(sleep[a:b].sum())
-            awake = int((~sleep[a:b] & ~nonwear[a:b] & has_data[a:b]).sum())
-            local_s = t[a] // _US + int(off[a]) - NIGHT_START_HOUR * 3600
-            rows.append(
-                {
-                    "participant_id": pid,
-                    "night_of": np.datetime64(int(local_s // 86400), "D").astype(object),
-                    "start_us": int(t[a]),
-                    "end_us": int(t[b - 1] + _MIN_US),
-                    "utc_offset_s": int(off[a]),
-                    "asleep_s": asleep * 60.0,
-                    "awake_s": awake * 60.0,
-                    "method": method + ("+hr" if hr_used else ""),
-                }
-            )
-    if not rows:
-        return pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
-    out = (
-        pl.DataFrame(rows)
-        .sort(
-            ["participant_id", "night_of", "asleep_s", "start_us"],
-            descending=[False, False, True, False],
         )
-        .group_by("participant_id", "night_of", maintain_order=True)
-        .first()
+        if a.size == 0:
+            continue
+        t, off = grid.minute_us[lo:hi], grid.utc_offset_s[lo:hi].astype(np.int64)
+        mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + off[a]) % 86400 / 3600
+        day = (params.night_midpoint_latest_h <= mid_local_h) & (
+            mid_local_h < params.night_midpoint_earliest_h
+        )
+        a, b = a[~day], b[~day]
+        awake_min = ~sleep & ~grid.nonwear[lo:hi] & grid.has_data[lo:hi]
+        asleep = _range_sums(sleep, a, b)
+        awake = _range_sums(awake_min, a, b)
+        night = (t[a] // _US + off[a] - NIGHT_START_HOUR * 3600) // 86400
+        # main block per night: most asleep minutes, ties to the earlier one
+        order = np.lexsort((a, -asleep, night))
+        first = order[np.concatenate([[True], np.diff(night[order]) != 0])] if a.size else order
+        for name, arr in (
+            ("night", night),
+            ("a", a),
+            ("b", b),
+            ("asleep", asleep),
+            ("awake", awake),
+        ):
+            cols[name].append(arr[first])
+        cols["a"][-1] = cols["a"][-1] + lo
+        cols["b"][-1] = cols["b"][-1] + lo
+        cols["k"].append(np.full(first.size, k))
+    if not cols["k"] or sum(x.size for x in cols["k"]) == 0:
+        return pl.DataFrame(
+            schema={**SLEEP_PERIOD_SCHEMA, "grid_start": pl.Int64, "grid_stop": pl.Int64}
+        )
+    k, night, a, b, asleep, awake = (
+        np.concatenate(cols[c]) for c in ("k", "night", "a", "b", "asleep", "awake")
     )
     return (
-        out.select(
-            "participant_id",
-            pl.col("night_of").cast(pl.Date),
-            start_utc=pl.from_epoch("start_us", time_unit="us").dt.replace_time_zone("UTC"),
-            end_utc=pl.from_epoch("end_us", time_unit="us").dt.replace_time_zone("UTC"),
-            utc_offset_s=pl.col("utc_offset_s").cast(pl.Int32),
-            asleep_s="asleep_s",
-            awake_s="awake_s",
-            method="method",
-            detector_version=pl.lit(DETECTOR_VERSION),
+        pl.DataFrame(
+            {
+                "participant_id": pl.Series(grid.pids, dtype=pl.String).gather(k),
+                "night_of": pl.Series(night).cast(pl.Int32).cast(pl.Date),
+                "start_utc": pl.Series(grid.minute_us[a]).cast(SLEEP_PERIOD_SCHEMA["start_utc"]),
+                "end_utc": pl.Series(grid.minute_us[b - 1] + _MIN_US).cast(
+                    SLEEP_PERIOD_SCHEMA["end_utc"]
+                ),
+                "utc_offset_s": grid.utc_offset_s[a].astype(np.int32),
+                "asleep_s": asleep * 60.0,
+                "awake_s": awake * 60.0,
+                "method": pl.Series(methods, dtype=pl.String).gather(k),
+                "detector_version": DETECTOR_VERSION,
+                "grid_start": a,
+                "grid_stop": b,
+            }
         )
-        .sort("participant_id", "night_of")
         .cast(SLEEP_PERIOD_SCHEMA)  # type: ignore[arg-type]
+        .sort("participant_id", "night_of")
     )
+
+
+def segments_from_grid(grid: MinuteGrid, periods: pl.DataFrame, *, source: str) -> pl.DataFrame:
+    """``asleep`` / ``awake`` segments inside ``periods`` (rows of
+    :func:`sleep_periods_from_grid`, with ``grid_start`` / ``grid_stop``).
+
+    A minute is ``asleep`` when classified asleep, ``awake`` when it is worn, has data and
+    the activity proxy (not only the HR criterion) says wake; other minutes get no segment.
+    Runs of one stage inside one period become one segment; ``source`` names them.
+    """
+    schema = {
+        "participant_id": pl.String,
+        "start_utc": SLEEP_PERIOD_SCHEMA["start_utc"],
+        "end_utc": SLEEP_PERIOD_SCHEMA["end_utc"],
+        "utc_offset_s": pl.Int32,
+        "stage": pl.String,
+        "source": pl.String,
+    }
+    if periods.height == 0 or grid.height == 0:
+        return pl.DataFrame(schema=schema)
+    a = periods["grid_start"].to_numpy()
+    b = periods["grid_stop"].to_numpy()
+    size = b - a
+    total = int(size.sum())
+    of = np.repeat(np.arange(a.size), size)  # period of each minute inside a period
+    rows = a[of] + np.arange(total) - np.repeat(np.cumsum(size) - size, size)
+    awake = ~grid.nonwear[rows] & ~grid.hr_wake[rows] & grid.has_data[rows]
+    stage = np.where(grid.sleep[rows], 1, np.where(awake, 2, 0))
+    new = np.ones(total, bool)
+    new[1:] = (stage[1:] != stage[:-1]) | (of[1:] != of[:-1])
+    first = np.flatnonzero(new)
+    last = np.concatenate([first[1:], [total]]) - 1
+    keep = stage[first] > 0
+    first, last = first[keep], last[keep]
+    return (
+        pl.DataFrame(
+            {
+                "participant_id": periods["participant_id"].gather(of[first]),
+                "start_utc": pl.Series(grid.minute_us[rows[first]]).cast(schema["start_utc"]),
+                "end_utc": pl.Series(grid.minute_us[rows[last]] + _MIN_US).cast(schema["end_utc"]),
+                "utc_offset_s": grid.utc_offset_s[rows[first]].astype(np.int32),
+                "stage": pl.Series(["", "asleep", "awake"], dtype=pl.String).gather(stage[first]),
+                "source": source,
+            }
+        )
+        .cast(schema)  # type: ignore[arg-type]
+        .sort("participant_id", "start_utc")
+    )
+
+
+def _range_sums(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Number of True in ``mask[a[i]:b[i]]`` for every i."""
+    c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    return c[b] - c[a]
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, stop) indices of the True runs of a boolean array."""
     d = np.diff(np.concatenate([[0], np.asarray(mask).astype(np.int8), [0]]))
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _cover(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Boolean array of length ``n``, True on every ``[starts[i], stops[i])`` (stops <= n)."""
+    if len(starts) == 0:
+        return np.zeros(n, bool)
+    d = np.bincount(starts, minlength=n + 1) - np.bincount(stops, minlength=n + 1)
+    return np.cumsum(d[:n]) > 0
+
+
+def _run_length_at(pos: np.ndarray, edges: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``lengths[j]`` where ``edges[j] == pos[i]`` (``edges`` sorted, unique), else 0."""
+    if edges.size == 0:
+        return np.zeros(pos.size, np.int64)
+    j = np.minimum(np.searchsorted(edges, pos), edges.size - 1)
+    return np.where(edges[j] == pos, lengths[j], 0)

@@ -10,8 +10,9 @@ import polars as pl
 from detectors.actigraphy import (
     METHOD_COLE_KRIPKE,
     ActigraphyParams,
-    classify_minutes,
-    detect_sleep_periods_actigraphy,
+    classify_minute_grid,
+    segments_from_grid,
+    sleep_periods_from_grid,
 )
 from detectors.frames import SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import night_of
@@ -89,10 +90,9 @@ def detect_sleep(
     staged = detect_stage_periods(seg, params=params)
     if samples is None or samples.height == 0:
         return staged, seg
-    minutes = classify_minutes(samples, method=method, params=actigraphy_params)
-    acti = detect_sleep_periods_actigraphy(
-        samples, method=method, params=actigraphy_params, minutes=minutes
-    )
+    # minute grids as numpy arrays: the periods and their segments need no minute frame
+    grid = classify_minute_grid(samples, method=method, params=actigraphy_params)
+    acti = sleep_periods_from_grid(grid, method=method, params=actigraphy_params)
     if acti.height == 0:
         return staged, seg
     acti = acti.join(
@@ -111,8 +111,9 @@ def detect_sleep(
             .unique()
         )
         acti = acti.join(ov, on=["participant_id", "night_of"], how="anti")
-    periods = pl.concat([staged, acti]).sort("participant_id", "night_of")
-    extra = actigraphy_segments(minutes, acti, method=method)
+    periods = pl.concat([staged, acti.select(staged.columns)]).sort("participant_id", "night_of")
+    # the same segments as actigraphy_segments(classify_minutes(samples), acti)
+    extra = segments_from_grid(grid, acti, source=f"actigraphy:{method}")
     if extra.height:
         if "source" not in seg.columns:
             seg = seg.with_columns(source=pl.lit("", pl.String))
