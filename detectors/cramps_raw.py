@@ -501,6 +501,29 @@ def heart_rate_grid(
     return out, present
 
 
+def still_bouts(
+    angle_deg: np.ndarray, moved: np.ndarray, *, epoch_s: int = 5,
+    params: ActigraphyParams | None = None,
+) -> np.ndarray:
+    """van Hees 2015 sustained inactivity with extra change points: epochs whose z-angle
+    changes by > 5 deg *or* that hold a movement event (``moved``) break stillness; the
+    stretches between breaks lasting >= 5 min are still. Boolean per epoch."""
+    params = params or ActigraphyParams()
+    ang = np.asarray(angle_deg, float)
+    n = ang.size
+    brk = np.asarray(moved, bool).copy()
+    if n > 1:
+        brk[1:] |= np.abs(np.diff(ang)) > params.sib_angle_deg
+    quiet = ~brk
+    d = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
+    out = np.zeros(n, bool)
+    k = params.sib_min_s / epoch_s
+    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+        if b - a >= k:
+            out[a:b] = True
+    return out
+
+
 def night_windows(t_first_us: int, t_last_us: int, utc_offset_s: int
                   ) -> list[tuple[np.datetime64, int, int]]:
     """Noon-to-noon local windows ``(night_of, lo_us, hi_us)`` covering ``[first, last]``."""
@@ -656,9 +679,14 @@ def analyse_night(
         max(_MAD_NORMAL * float(np.median(np.abs(sleep_hr - night_med))), p.hr_spread_floor_bpm)
         if sleep_hr.size >= 2 else p.hr_spread_floor_bpm
     )
-    # cumulative counts for fast window statistics
     q_hr = quiet & np.isfinite(hr)
-    sib_idx = np.flatnonzero(sib)
+    # still epochs for the wake-after criterion: van Hees 2015 (no z-angle change > 5 deg for
+    # >= 5 min) with movement events also breaking the stillness (grade D: zero-mean arm
+    # movements of an awake person need not change the 5-s mean angle)
+    ep_moved = np.zeros(m_ep, bool)
+    for lo_e, hi_e in zip((es // ep_s).tolist(), (-(-ee // ep_s)).tolist(), strict=True):
+        ep_moved[lo_e : min(m_ep, hi_e)] = True
+    sib_idx = np.flatnonzero(still_bouts(ang, ep_moved, epoch_s=ep_s, params=ap))
 
     ev_s = ev["start_s"].to_numpy()
     ev_e = ev["end_s"].to_numpy()
@@ -764,8 +792,9 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     walk_s, steps = walking_steps(acc[w_lo:w_hi], fs, p)
     walk = walk_s >= p.walk_min_s
 
-    # --- non-sleep after the episode: time to the next sustained-inactivity epoch ---
-    e_after = int(math.ceil(off_s / ep_s))
+    # --- non-sleep after the onset movement: from the end of the episode's first event to
+    # the next still bout (the episode's later events are the wake that follows it) ---
+    e_after = int(math.ceil(float(ev_e[a]) / ep_s))
     nxt = sib_idx[np.searchsorted(sib_idx, e_after):]
     cap = p.wake_after_cap_s
     wake_after_s = min(float((nxt[0] - e_after) * ep_s), cap) if nxt.size else cap
@@ -777,8 +806,9 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     flat = post.shape[0] < 0.5 * (x1 - x0) or int(
         (post.std(axis=0) < p.watch_off_sd_g).sum()) >= p.actigraphy.raw_nonwear_axes
     hr_after = hr_present[min(n_s, i_off) : min(n_s, i_off + int(p.watch_off_window_s))].any()
-    watch_off = has_hr_channel and flat and not hr_after and not hr_in_episode or (
-        has_hr_channel and hr_missing_frac > p.hr_missing_max_frac and not hr_in_episode)
+    watch_off = has_hr_channel and (
+        (flat and not hr_after)
+        or (hr_missing_frac > p.hr_missing_max_frac and not hr_in_episode))
 
     # --- confounders (vetoes) ---
     spt_lo, spt_hi = spt

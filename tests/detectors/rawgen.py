@@ -331,7 +331,8 @@ def _draw(rng, kind: str) -> dict:
         return {"dur_s": d, "span_s": d + 10}
     if kind == "watch_off":
         d = rng.uniform(600, 2400)
-        return {"dur_s": d, "gap": rng.random() < 0.5, "span_s": d + 15}
+        return {"dur_s": d, "gap": rng.random() < 0.5, "remove_s": rng.uniform(3, 6),
+                "span_s": d + 15}
     raise ValueError(kind)
 
 
@@ -423,15 +424,15 @@ def _phone(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     new = _new_posture(rng, PHONE)
     nt.burst(end, 3, 0.15)
     nt.set_posture(end + 0.5, new, 1.5)
+    # reading in bed: no surge (the HR offset of active wake is not applied)
     nt.hr_bump(t, rng.uniform(0, 3), p["dur_s"], tau_up=60.0, tau_down=60.0)
-    awake[int(t): int(end)] = 1
     nt.truth.append({"kind": "phone_use", "start_s": t, "end_s": end + 3})
     return new
 
 
 def _watch_off(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     rng = nt.rng
-    d = rng.uniform(3, 6)
+    d = p["remove_s"]
     nt.burst(t, d, 0.2)
     a = int((t + d) * nt.fs)
     b = int((t + d + p["dur_s"]) * nt.fs)
