@@ -24,6 +24,7 @@ from detectors.cramps import (
     detect_nocturnal_cramps,
     score_cramp_candidates,
 )
+from detectors.cramps_raw import RawCrampParams, detect_raw_nights
 from detectors.dehydration import (
     DehydrationParams,
     bmr_mifflin_kcal_d,
@@ -90,6 +91,8 @@ __all__ = [
     "sustained_inactivity",
     "z_angle_deg",
     "CrampParams",
+    "RawCrampParams",
+    "detect_raw_nights",
     "DehydrationParams",
     "SleepParams",
     "bmr_mifflin_kcal_d",

@@ -9,14 +9,17 @@ look-back the detectors' baselines need, runs the detectors (pure functions in
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 import detectors
+from detectors import cramps_raw
 from detectors.calibration import (
     CalibrationResult,
     calibrate_participant,
@@ -73,6 +76,9 @@ def changed_ranges(con: duckdb.DuckDBPyConnection, since_import_id: int,
         f"SELECT pl.participant_id, {_LOCAL_DATE.format(ts='e.time_utc')} AS d "
         "FROM environment e JOIN participant_locations pl USING (location_id) "
         "WHERE e.import_id > $1")
+    for ts in ("start_utc", "end_utc"):  # a raw recording touches the dates it spans
+        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d "
+                     "FROM accelerometry_files WHERE import_id > $1")
     sql = ("SELECT participant_id, min(d), max(d) FROM (" + " UNION ALL ".join(parts) +
            ") GROUP BY 1 ORDER BY 1")
     rows = con.execute(sql, [since_import_id]).fetchall()
@@ -132,17 +138,106 @@ def _sleep(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame,
     return samples, periods, segments
 
 
-def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | None = None
+def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | None = None,
+                  raw: tuple[pl.DataFrame, pl.DataFrame] | None = None
                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pure step: inputs -> (sleep_periods, episodes)."""
+    """Pure step: inputs -> (sleep_periods, episodes).
+
+    ``raw`` = ``(sleep_periods, episodes)`` of the nights analysed from raw accelerometry
+    (:func:`detect_raw`). Those nights take the raw sleep period and the raw cramp detector;
+    the minute-level period of the same night, or one overlapping a raw period, is dropped
+    before the minute-level cramp detector runs, so a night is never detected twice.
+    """
     samples, periods, segments = _sleep(inputs)
+    raw_periods = raw[0] if raw is not None else pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
+    if raw_periods.height:
+        periods = periods.join(raw_periods.select("participant_id", "night_of"),
+                               on=["participant_id", "night_of"], how="anti")
+        overlap = periods.join(
+            raw_periods.select("participant_id", s2="start_utc", e2="end_utc"),
+            on="participant_id", how="inner",
+        ).filter((pl.col("start_utc") < pl.col("e2")) & (pl.col("end_utc") > pl.col("s2")))
+        periods = periods.join(overlap.select("participant_id", "night_of").unique(),
+                               on=["participant_id", "night_of"], how="anti")
     cramps = detectors.detect_nocturnal_cramps(samples, segments, periods,
                                                cramp_params or CrampParams())
     dehydration = detectors.detect_dehydration(
         inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"])
-    episodes = pl.concat([cramps.select(list(EPISODE_SCHEMA)),
-                          dehydration.select(list(EPISODE_SCHEMA))], how="vertical")
-    return periods.select(list(SLEEP_PERIOD_SCHEMA)), episodes
+    parts = [cramps.select(list(EPISODE_SCHEMA)), dehydration.select(list(EPISODE_SCHEMA))]
+    if raw is not None:
+        parts.append(raw[1].select(list(EPISODE_SCHEMA)))
+    episodes = pl.concat(parts, how="vertical")
+    periods = pl.concat([periods.select(list(SLEEP_PERIOD_SCHEMA)),
+                         raw_periods.select(list(SLEEP_PERIOD_SCHEMA))]).sort(
+        "participant_id", "night_of")
+    return periods, episodes
+
+
+def store_data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The data folder beside the open store (``crampwatch.data/``), None in memory."""
+    from pipeline.config import data_dir
+
+    row = con.execute("SELECT path FROM duckdb_databases() "
+                      "WHERE database_name = current_database()").fetchone()
+    return data_dir(row[0]) if row and row[0] else None
+
+
+def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date,
+               samples: pl.DataFrame, data_dir: str | os.PathLike | None,
+               params: cramps_raw.RawCrampParams | None = None
+               ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Raw-accelerometry sleep periods and cramp episodes for the nights ``lo``..``hi``.
+
+    The participant's ``accelerometry_files`` that overlap those nights are read night by
+    night (local noon to noon, the file's own offset) straight from their Parquet files, for
+    that night's time range only (row groups outside it are skipped by their min/max), so
+    memory holds one night. Heart rate comes from ``samples`` (``heart_rate_bpm``). A night
+    whose raw data yields no HDCZA period is left to the minute-level detectors.
+    """
+    empty = (pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA), pl.DataFrame(schema=EPISODE_SCHEMA))
+    if data_dir is None:
+        return empty
+    root = Path(data_dir)
+    t_lo = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) - timedelta(days=1)
+    t_hi = datetime(hi.year, hi.month, hi.day, tzinfo=UTC) + timedelta(days=2)
+    files = con.execute(
+        "SELECT path, epoch_us(start_utc), epoch_us(end_utc), utc_offset_s "
+        "FROM accelerometry_files WHERE participant_id = ? AND end_utc >= ? AND start_utc < ? "
+        "ORDER BY start_utc", [participant_id, t_lo, t_hi]).fetchall()
+    files = [f for f in files if (root / f[0]).is_file()]
+    if not files:
+        return empty
+    nights: dict[date, tuple[int, int, int]] = {}
+    for _, start_us, end_us, off in files:
+        for night_of, w_lo, w_hi in cramps_raw.night_windows(start_us, end_us, off):
+            d = night_of.astype(object)
+            if lo <= d <= hi:
+                nights.setdefault(d, (w_lo, w_hi, off))
+    hr = samples.filter((pl.col("participant_id") == participant_id)
+                        & (pl.col("metric") == "heart_rate_bpm")).sort("start_utc")
+    hr_t = hr["start_utc"].dt.epoch("us").to_numpy()
+    hr_v = hr["value"].to_numpy()
+    p = params or cramps_raw.RawCrampParams()
+    periods, episodes = [empty[0]], [empty[1]]
+    for night_of, (w_lo, w_hi, off) in sorted(nights.items()):
+        paths = [str(root / f[0]) for f in files if f[2] >= w_lo and f[1] < w_hi]
+        lo_dt = datetime.fromtimestamp(w_lo / 1e6, UTC)
+        hi_dt = datetime.fromtimestamp(w_hi / 1e6, UTC)
+        acc = (pl.scan_parquet(paths, hive_partitioning=False)
+               .filter((pl.col("time_utc") >= lo_dt) & (pl.col("time_utc") < hi_dt))
+               .select("time_utc", "x_g", "y_g", "z_g").collect())
+        if len(paths) > 1:  # overlapping recordings: one sample per instant
+            acc = acc.unique("time_utc", keep="first").sort("time_utc")
+        if acc.height == 0:
+            continue
+        t = acc["time_utc"].dt.epoch("us").to_numpy()
+        j0, j1 = hr_t.searchsorted([w_lo, w_hi])
+        night = cramps_raw.analyse_night(t, acc.select("x_g", "y_g", "z_g").to_numpy(),
+                                         hr_t[j0:j1], hr_v[j0:j1], params=p)
+        per, eps, _ = cramps_raw.night_frames(participant_id, night_of, night, off)
+        periods.append(per)
+        episodes.append(eps)
+    return pl.concat(periods), pl.concat(episodes)
 
 
 def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> CalibrationResult | None:
@@ -212,9 +307,15 @@ def _replace(con, table: str, date_col: str, frame: pl.DataFrame, participant_id
 
 
 def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
-                   participant_ids: list[str] | None = None) -> DetectSummary:
-    """Recompute outputs for what changed since the last run (everything if ``full``)."""
+                   participant_ids: list[str] | None = None,
+                   data_dir: str | os.PathLike | None = None) -> DetectSummary:
+    """Recompute outputs for what changed since the last run (everything if ``full``).
+
+    ``data_dir`` is the store's data folder (raw accelerometry Parquet); by default the one
+    beside the store's file (:func:`pipeline.config.data_dir`).
+    """
     t0 = time.perf_counter()
+    raw_dir = Path(data_dir) if data_dir is not None else store_data_dir(con)
     summary = DetectSummary()
     last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchall()[0][0]
     newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
@@ -227,7 +328,8 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
             if full or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
             inputs = load_inputs(con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_hi)
-            periods, episodes = run_detectors(inputs, active_cramp_params(con, pid))
+            raw = detect_raw(con, pid, out_lo, out_hi, inputs["samples"], raw_dir)
+            periods, episodes = run_detectors(inputs, active_cramp_params(con, pid), raw=raw)
             summary.nights += _replace(con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
             written = _replace(con, "episodes", "local_date", episodes, pid, out_lo, out_hi,
                                ", created_utc", ", now()")
