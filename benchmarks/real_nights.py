@@ -187,8 +187,10 @@ def main() -> None:
     hr_users = per.filter(pl.col("hr_nights") > 0)
     for group, g in (
         ("fitabase", per.filter(pl.col("participant_id").str.starts_with("fitabase-"))),
-        ("fitabase users with seconds HR (target)", hr_users.filter(
-            pl.col("participant_id").str.starts_with("fitabase-"))),
+        (
+            "fitabase users with seconds HR (target)",
+            hr_users.filter(pl.col("participant_id").str.starts_with("fitabase-")),
+        ),
         ("garmin", per.filter(pl.col("participant_id").str.starts_with("garmin-"))),
     ):
         n = int(g["nights"].sum())

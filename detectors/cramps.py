@@ -340,7 +340,7 @@ def score_cramp_candidates(
         e=pl.col("end_utc").dt.epoch("us"),
     ).filter(pl.col("e") > pl.col("s"))
 
-    smp_by = {k[0]: v for k, v in smp.partition_by("participant_id", as_dict=True).items()}
+    smp_by = _split_by_participant(smp)
     seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
 
     # phase 1: per-night grids and candidate segments; phase 2: one batched MAD call for the
@@ -351,13 +351,20 @@ def score_cramp_candidates(
         "participant_id", as_dict=True, maintain_order=True
     ).items():
         data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
-        for night, ps, pe in zip(
-            nights["night_of"].to_list(),
-            nights["start_utc"].dt.epoch("us").to_list(),
-            nights["end_utc"].dt.epoch("us").to_list(),
-            strict=True,
+        ps_all = nights["start_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        pe_all = nights["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        # a few nights per pass: whole-year grids would leave the CPU caches (slower)
+        pres = [
+            pre
+            for k in range(0, ps_all.size, _PRE_NIGHTS)
+            for pre in _participant_pre(
+                data, ps_all[k : k + _PRE_NIGHTS], pe_all[k : k + _PRE_NIGHTS], params
+            )
+        ]
+        for night, ps, pe, pre in zip(
+            nights["night_of"].to_list(), ps_all.tolist(), pe_all.tolist(), pres, strict=True
         ):
-            ctx = _prepare_night(data, int(ps), int(pe), params)
+            ctx = _prepare_night(data, int(ps), int(pe), params, pre)
             if ctx.segments:
                 prepared.append((pid, night, ctx))
     if not prepared:
@@ -421,6 +428,61 @@ class _Intervals:
 
 
 @dataclass
+class _SampleArrays:
+    """One participant's samples as numpy columns (metric and source as integer codes)."""
+
+    metric: np.ndarray
+    s: np.ndarray
+    e: np.ndarray
+    v: np.ndarray
+    src: np.ndarray
+    metric_codes: dict[str, int]
+
+
+def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
+    """Samples per participant as numpy arrays: one sort instead of a partition and a
+    filter + sort per metric (the polars copies of the string columns dominated)."""
+    if smp.height == 0:
+        return {}
+    codes = smp.select(  # categorical codes (only used to group rows; cheaper than ranks)
+        pid=pl.col("participant_id").cast(pl.Categorical).to_physical().cast(pl.Int64),
+        metric=pl.col("metric").cast(pl.Categorical).to_physical().cast(pl.Int64),
+        src=pl.col("src").cast(pl.Categorical).to_physical().cast(pl.Int64),
+    )
+    pid = codes["pid"].to_numpy().astype(np.int64)
+    order = np.argsort(pid, kind="stable")
+    pid = pid[order]
+    metric = codes["metric"].to_numpy().astype(np.int64)[order]
+    src = codes["src"].to_numpy()[order]
+    s = smp["s"].to_numpy().astype(np.int64)[order]
+    e = smp["e"].to_numpy().astype(np.int64)[order]
+    v = smp["v"].to_numpy().astype(float)[order]
+    bounds = np.flatnonzero(np.diff(pid)) + 1
+    lo = np.concatenate([[0], bounds])
+    hi = np.concatenate([bounds, [pid.size]])
+    out = {}
+    met_all = codes["metric"].to_numpy()
+    ucodes, ufirst = np.unique(met_all, return_index=True)
+    mc = {str(smp["metric"][int(i)]): int(c) for c, i in zip(ucodes, ufirst, strict=True)}
+    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+        out[str(smp["participant_id"][int(order[a])])] = _SampleArrays(
+            metric[a:b], s[a:b], e[a:b], v[a:b], src[a:b], mc
+        )
+    return out
+
+
+def _intervals_np(s: np.ndarray, e: np.ndarray, v: np.ndarray, src: np.ndarray) -> _Intervals:
+    """:meth:`_Intervals.from_frame` from numpy columns (sorted by start, then end)."""
+    if s.size == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return _Intervals(z, z, np.zeros(0), z, z)
+    order = np.lexsort((e, s))
+    s, e, v, src = s[order], e[order], v[order], src[order]
+    e = np.maximum(e, s)
+    return _Intervals(s, e, v, src, np.maximum.accumulate(e))
+
+
+@dataclass
 class _ParticipantData:
     hr_t: np.ndarray
     hr_v: np.ndarray
@@ -431,16 +493,36 @@ class _ParticipantData:
     staged_t: np.ndarray  # starts of stage-only segments (awake/light/deep/rem), sorted
 
     @classmethod
-    def build(cls, smp: pl.DataFrame | None, seg: pl.DataFrame | None) -> _ParticipantData:
-        def metric(name: str) -> pl.DataFrame | None:
-            return None if smp is None else smp.filter(pl.col("metric") == name)
+    def build(
+        cls, smp: pl.DataFrame | _SampleArrays | None, seg: pl.DataFrame | None
+    ) -> _ParticipantData:
+        if isinstance(smp, _SampleArrays):
+            a = smp
 
-        hr = metric("heart_rate_bpm")
-        if hr is None or hr.height == 0:
-            hr_t, hr_v = np.zeros(0, dtype=np.int64), np.zeros(0)
+            def sel(name: str) -> np.ndarray:
+                code = a.metric_codes.get(name, -1)
+                return np.flatnonzero(a.metric == code)
+
+            h = sel("heart_rate_bpm")
+            h = h[a.v[h] > 0]
+            h = h[np.argsort(a.s[h], kind="stable")]
+            hr_t, hr_v = a.s[h], a.v[h]
+            st, ac = sel("steps"), sel("active_energy_kcal")
+            steps_iv = _intervals_np(a.s[st], a.e[st], a.v[st], a.src[st])
+            act_iv = _intervals_np(a.s[ac], a.e[ac], a.v[ac], a.src[ac])
         else:
-            hr = hr.filter(pl.col("v") > 0).sort("s")
-            hr_t, hr_v = hr["s"].to_numpy().astype(np.int64), hr["v"].to_numpy().astype(float)
+
+            def metric(name: str) -> pl.DataFrame | None:
+                return None if smp is None else smp.filter(pl.col("metric") == name)
+
+            hr = metric("heart_rate_bpm")
+            if hr is None or hr.height == 0:
+                hr_t, hr_v = np.zeros(0, dtype=np.int64), np.zeros(0)
+            else:
+                hr = hr.filter(pl.col("v") > 0).sort("s")
+                hr_t, hr_v = hr["s"].to_numpy().astype(np.int64), hr["v"].to_numpy().astype(float)
+            steps_iv = _Intervals.from_frame(metric("steps"))
+            act_iv = _Intervals.from_frame(metric("active_energy_kcal"))
 
         def stages(names: tuple[str, ...]) -> pl.DataFrame | None:
             if seg is None:
@@ -458,8 +540,8 @@ class _ParticipantData:
         return cls(
             hr_t=hr_t,
             hr_v=hr_v,
-            steps=_Intervals.from_frame(metric("steps")),
-            act=_Intervals.from_frame(metric("active_energy_kcal")),
+            steps=steps_iv,
+            act=act_iv,
             asleep=_Intervals.from_frame(stages(ASLEEP_STAGES)),
             awake=_Intervals.from_frame(stages(("awake",))),
             staged_t=staged_t,
@@ -604,7 +686,9 @@ def _robust_spread(x: np.ndarray, floor: float) -> float:
     return max(_MAD_NORMAL * _median(np.abs(x - _median(x))), floor)
 
 
-def _medfilt_samples(hr_raw: np.ndarray, kernel: int, max_gap_cells: int) -> np.ndarray:
+def _medfilt_samples(
+    hr_raw: np.ndarray, kernel: int, max_gap_cells: int, night_of_cell: np.ndarray | None = None
+) -> np.ndarray:
     """``scipy.signal.medfilt`` over the sequence of sampled cells (not over minutes).
 
     Consecutive samples closer than ``max_gap_cells`` form a run; each run is filtered with
@@ -615,7 +699,10 @@ def _medfilt_samples(hr_raw: np.ndarray, kernel: int, max_gap_cells: int) -> np.
     if idx.size < kernel:
         return hr_raw
     out = hr_raw.copy()
-    breaks = np.flatnonzero(np.diff(idx) > max_gap_cells) + 1
+    gap = np.diff(idx) > max_gap_cells
+    if night_of_cell is not None:  # concatenated nights: runs never cross a night boundary
+        gap |= night_of_cell[idx[1:]] != night_of_cell[idx[:-1]]
+    breaks = np.flatnonzero(gap) + 1
     lengths = np.diff(np.concatenate([[0], breaks, [idx.size]]))
     long_run = np.repeat(lengths >= kernel, lengths)  # shorter runs stay as they are
     if not long_run.any():
@@ -698,29 +785,27 @@ def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> 
     return out
 
 
-def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> _Night:
-    step = p.grid_s * _US
-    pad = 30 * _MIN_US
-    g0 = (ps // step) * step - pad
-    g1 = -(-pe // step) * step + pad
-    n = int((g1 - g0) // step)
+@dataclass
+class _NightPre:
+    """The parts of a night's grids that can be computed for all nights of a participant at
+    once: stage coverage (s per cell), Step A minute HR and the fine HR grid."""
+
+    asleep_cov: np.ndarray
+    awake_cov: np.ndarray
+    staged: bool
+    hr_raw: np.ndarray  # minute medians after the sample medfilt (NaN: no sample)
+    src: np.ndarray  # index of the minute whose sample fills each cell, -1 if none
+    hr_s: np.ndarray  # forward-filled, medfilt(3) per finite stretch
+    spacing_s: float  # median spacing of the window's HR samples (NaN: <= 10 samples)
+    hr_fine: np.ndarray | None  # fine grid HR, only for nights that take the fine path
+
+
+def _night_pre(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> _NightPre:
+    """:class:`_NightPre` of one night on its own (the reference for :func:`_participant_pre`)."""
+    g0, step, n = _night_grid(ps, pe, p)
     edges = g0 + step * np.arange(n + 1, dtype=np.int64)
-    cell_start = edges[:-1]
-    in_period = (cell_start + step > ps) & (cell_start < pe)
-
-    # stages: staged nights read the awake stage; old-style nights read gaps between asleep
-    asleep_cov = _coverage_s(data.asleep, edges)
     i0, i1 = np.searchsorted(data.staged_t, [ps, pe])
-    staged = bool(i1 > i0)
-    half = p.stage_min_cover_s
-    if staged:
-        wake = in_period & (_coverage_s(data.awake, edges) >= half)
-    else:
-        wake = in_period & (asleep_cov < half)
-    asleep = in_period & (asleep_cov >= half) & ~wake
-
-    # heart rate: per-minute median, forward fill <= 5 min, medfilt(3) per finite stretch
-    j0, j1 = np.searchsorted(data.hr_t, [g0, g1])
+    j0, j1 = np.searchsorted(data.hr_t, [g0, g0 + n * step])
     hr_raw = _minute_median(data.hr_t[j0:j1], data.hr_v[j0:j1], g0, step, n)
     hr_raw = _medfilt_samples(
         hr_raw, p.hr_medfilt_samples, p.hr_sample_medfilt_max_gap_s // p.grid_s
@@ -731,6 +816,218 @@ def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> 
     src = np.where(ok, last, -1)
     hr_ff = np.where(ok, hr_raw[np.maximum(last, 0)], np.nan)
     hr_s = _medfilt_runs(hr_ff, p.hr_medfilt_samples)
+    hr_t_win = data.hr_t[j0:j1]
+    spacing = _median(np.diff(hr_t_win)) / _US if hr_t_win.size > 10 else math.nan
+    hr_fine = None
+    if math.isfinite(spacing) and spacing <= p.hr_fine_max_spacing_s:
+        per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
+        hr_fine = _fine_hr(hr_t_win, data.hr_v[j0:j1], g0, n * per_cell, p)
+    return _NightPre(
+        asleep_cov=_coverage_s(data.asleep, edges),
+        awake_cov=_coverage_s(data.awake, edges),
+        staged=bool(i1 > i0),
+        hr_raw=hr_raw,
+        src=src,
+        hr_s=hr_s,
+        spacing_s=spacing,
+        hr_fine=hr_fine,
+    )
+
+
+def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(lo[i], hi[i])`` and the ``i`` of each element."""
+    lengths = np.maximum(hi - lo, 0)
+    owner = np.repeat(np.arange(lo.size), lengths)
+    first = np.cumsum(lengths) - lengths
+    return lo[owner] + (np.arange(owner.size) - first[owner]), owner
+
+
+def _runs_split(mask: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_runs`, with every run also cut at the indices ``starts`` (night boundaries)."""
+    cut = np.zeros(mask.size + 1, dtype=bool)
+    cut[starts] = True
+    m = mask.astype(bool)
+    prev = np.concatenate([[False], m[:-1]])
+    nxt = np.concatenate([m[1:], [False]])
+    on = np.flatnonzero(m & (~prev | cut[:-1]))
+    off = np.flatnonzero(m & (~nxt | cut[1:])) + 1
+    return on, off
+
+
+def _medfilt_runs_split(x: np.ndarray, starts: np.ndarray, kernel: int) -> np.ndarray:
+    """:func:`_medfilt_runs` on concatenated nights (finite stretches cut at ``starts``)."""
+    out = np.full_like(x, np.nan)
+    ok = np.isfinite(x)
+    on, off = _runs_split(ok, starts)
+    if on.size:  # the runs tile the finite cells in order
+        out[ok] = _medfilt_edge(x[ok], off - on, kernel)
+    return out
+
+
+def _ffill_split(x: np.ndarray, night_of_cell: np.ndarray, first: np.ndarray, max_cells: int):
+    """Forward fill over gaps <= ``max_cells`` within each night: (filled, source index)."""
+    n = x.size
+    ok_raw = np.isfinite(x)
+    last = np.maximum.accumulate(np.where(ok_raw, np.arange(n), -1))
+    ok = (last >= first[night_of_cell]) & (np.arange(n) - last <= max_cells)
+    return np.where(ok, x[np.maximum(last, 0)], np.nan), np.where(ok, last, -1)
+
+
+def _cum_coverage(ms: np.ndarray, me: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Exact covered microseconds of the disjoint sorted intervals before each ``t``."""
+    if ms.size == 0:
+        return np.zeros(t.size, dtype=np.int64)
+    cum = np.concatenate([[0], np.cumsum(me - ms)])
+    k = np.searchsorted(ms, t, side="right")  # intervals starting at or before t
+    kk = np.maximum(k - 1, 0)
+    part = np.clip(t - ms[kk], 0, me[kk] - ms[kk])
+    return np.where(k > 0, cum[kk] + part, 0)
+
+
+#: nights per :func:`_participant_pre` pass (about 0.5 MB of fine-HR cells per night)
+_PRE_NIGHTS = 8
+
+
+def _participant_pre(
+    data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams
+) -> list[_NightPre]:
+    """:func:`_night_pre` for all of a participant's nights in one vectorised pass.
+
+    The nights' grids are laid end to end; every step that runs along the grid (sample
+    medfilt, forward fill, medfilt per finite stretch) is cut at the night boundaries, so
+    each night gets exactly the values it gets alone. Stage coverage is computed in exact
+    integer microseconds (the per-night path's float interpolation is exact there too).
+    """
+    m = ps.size
+    step = p.grid_s * _US
+    pad = 30 * _MIN_US
+    g0 = (ps // step) * step - pad
+    n = ((-(-pe // step) * step + pad) - g0) // step
+    first = np.concatenate([[0], np.cumsum(n)[:-1]])
+    total = int(n.sum())
+    night_of_cell = np.repeat(np.arange(m), n)
+    cell_start = g0[night_of_cell] + step * (np.arange(total) - first[night_of_cell])
+
+    def coverage(iv: _Intervals) -> np.ndarray:
+        ms, me = _merge(iv.s, iv.e)
+        return (_cum_coverage(ms, me, cell_start + step) - _cum_coverage(ms, me, cell_start)) / _US
+
+    asleep_cov, awake_cov = coverage(data.asleep), coverage(data.awake)
+    i0 = np.searchsorted(data.staged_t, ps)
+    i1 = np.searchsorted(data.staged_t, pe)
+
+    # minute HR: the samples of each night's window, as cells of the concatenated grid
+    j0 = np.searchsorted(data.hr_t, g0)
+    j1 = np.searchsorted(data.hr_t, g0 + n * step)
+    idx, owner = _ragged(j0, j1)
+    t, v = data.hr_t[idx], data.hr_v[idx]
+    cells = first[owner] + (t - g0[owner]) // step
+    hr_raw = _minute_median(cells, v, 0, 1, total)
+    hr_raw = _medfilt_samples(
+        hr_raw,
+        p.hr_medfilt_samples,
+        p.hr_sample_medfilt_max_gap_s // p.grid_s,
+        night_of_cell=night_of_cell,
+    )
+    hr_ff, last = _ffill_split(hr_raw, night_of_cell, first, p.hr_ffill_max_s // p.grid_s)
+    hr_s = _medfilt_runs_split(hr_ff, first, p.hr_medfilt_samples)
+    src = np.where(last >= 0, last - first[night_of_cell], -1)
+
+    # median sample spacing per night (windows of > 10 samples), as _median computes it
+    cnt = j1 - j0
+    spacing = np.full(m, np.nan)
+    if idx.size > 1:
+        same = owner[1:] == owner[:-1]
+        d = np.diff(t).astype(float)[same]
+        d_owner = owner[1:][same]
+        order = np.lexsort((d, d_owner))
+        d, d_owner = d[order], d_owner[order]
+        nd = np.bincount(d_owner, minlength=m)
+        start = np.concatenate([[0], np.cumsum(nd)[:-1]])
+        has = (cnt > 10) & (nd > 0)
+        lo = start + (nd - 1) // 2
+        hi = start + nd // 2
+        med = np.full(m, np.nan)
+        med[has] = (d[lo[has]] + d[hi[has]]) / 2
+        spacing = np.where(has, med / _US, np.nan)
+
+    # fine HR grid for the nights that take the fine path
+    fine = np.isfinite(spacing) & (spacing <= p.hr_fine_max_spacing_s)
+    hr_fine: list[np.ndarray | None] = [None] * m
+    if fine.any():
+        per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
+        fstep = p.hr_fine_grid_s * _US
+        fi = np.flatnonzero(fine)
+        nf = n[fi] * per_cell
+        ffirst = np.concatenate([[0], np.cumsum(nf)[:-1]])
+        ftotal = int(nf.sum())
+        fpos = np.full(m, -1)
+        fpos[fi] = np.arange(fi.size)
+        keep = fine[owner]
+        fo = fpos[owner[keep]]
+        fcells = ffirst[fo] + (t[keep] - g0[fi][fo]) // fstep
+        x = _minute_median(fcells, v[keep], 0, 1, ftotal)
+        f_night = np.repeat(np.arange(fi.size), nf)
+        x, _ = _ffill_split(x, f_night, ffirst, p.hr_fine_ffill_s // p.hr_fine_grid_s)
+        x = _medfilt_runs_split(x, ffirst, p.hr_fine_medfilt_cells)
+        for k, i in enumerate(fi):
+            hr_fine[i] = x[ffirst[k] : ffirst[k] + nf[k]]
+
+    out = []
+    for i in range(m):
+        a, b = first[i], first[i] + n[i]
+        out.append(
+            _NightPre(
+                asleep_cov=asleep_cov[a:b],
+                awake_cov=awake_cov[a:b],
+                staged=bool(i1[i] > i0[i]),
+                hr_raw=hr_raw[a:b],
+                src=src[a:b],
+                hr_s=hr_s[a:b],
+                spacing_s=float(spacing[i]),
+                hr_fine=hr_fine[i],
+            )
+        )
+    return out
+
+
+def _night_grid(ps: int, pe: int, p: CrampParams) -> tuple[int, int, int]:
+    """(g0, step, n): the night's 1-min grid over the period with 30 min of margin."""
+    step = p.grid_s * _US
+    pad = 30 * _MIN_US
+    g0 = (ps // step) * step - pad
+    g1 = -(-pe // step) * step + pad
+    return g0, step, int((g1 - g0) // step)
+
+
+def _prepare_night(
+    data: _ParticipantData, ps: int, pe: int, p: CrampParams, pre: _NightPre | None = None
+) -> _Night:
+    """Per-night grids and candidate segments. ``pre`` carries the parts computed for all of
+    the participant's nights at once (:func:`_participant_pre`); without it they are
+    computed here for this night alone (the reference path, same values)."""
+    g0, step, n = _night_grid(ps, pe, p)
+    g1 = g0 + n * step
+    edges = g0 + step * np.arange(n + 1, dtype=np.int64)
+    cell_start = edges[:-1]
+    in_period = (cell_start + step > ps) & (cell_start < pe)
+    if pre is None:
+        pre = _night_pre(data, ps, pe, p)
+
+    # stages: staged nights read the awake stage; old-style nights read gaps between asleep
+    asleep_cov = pre.asleep_cov
+    staged = pre.staged
+    half = p.stage_min_cover_s
+    if staged:
+        wake = in_period & (pre.awake_cov >= half)
+    else:
+        wake = in_period & (asleep_cov < half)
+    asleep = in_period & (asleep_cov >= half) & ~wake
+
+    # heart rate: per-minute median, forward fill <= 5 min, medfilt(3) per finite stretch
+    j0, j1 = np.searchsorted(data.hr_t, [g0, g1])
+    hr_raw, src, hr_s = pre.hr_raw, pre.src, pre.hr_s
+    has_raw = np.isfinite(hr_raw)
 
     # steps and activity (active energy per minute, robust z against asleep minutes)
     steps, has_steps = _amount_per_cell(data.steps, edges)
@@ -744,13 +1041,14 @@ def _prepare_night(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> 
     walk_on, walk_off = _runs(walking_cell)
 
     # fine HR (seconds exports): 5-s cells, abrupt sustained rises become candidates too
-    hr_t_win = data.hr_t[j0:j1]
-    spacing = _median(np.diff(hr_t_win)) / _US if hr_t_win.size > 10 else math.nan
+    spacing = pre.spacing_s
     fine = math.isfinite(spacing) and spacing <= p.hr_fine_max_spacing_s
     hr_fine = surge_cells = None
     per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
     if fine:
-        hr_fine = _fine_hr(hr_t_win, data.hr_v[j0:j1], g0, n * per_cell, p)
+        hr_fine = pre.hr_fine
+        if hr_fine is None:
+            hr_fine = _fine_hr(data.hr_t[j0:j1], data.hr_v[j0:j1], g0, n * per_cell, p)
         ref = hr_s[asleep]
         ref = ref[np.isfinite(ref)]
         if ref.size:

@@ -32,8 +32,11 @@ from detectors.sleep import detect_sleep
 from tests.detectors.nightgen import GenConfig, generate
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cramps" / "frozen_cramp-0.1.parquet"
-CASES = {"nightgen-hr300-stages": (300, True), "nightgen-hr1-stages": (1, True),
-         "nightgen-hr1-actigraphy": (1, False)}
+CASES = {
+    "nightgen-hr300-stages": (300, True),
+    "nightgen-hr1-stages": (1, True),
+    "nightgen-hr1-actigraphy": (1, False),
+}
 #: evidence keys not compared: the parameter hash and the confounder name lists change
 #: whenever a confounder is added; the rest must be identical
 NOT_COMPARED = {"params_id", "confounders_ruled_out", "confounders_present"}
@@ -64,17 +67,14 @@ def _inputs(case: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         periods, seg = detect_sleep(pl.DataFrame(), smp)
         return smp, seg, periods
     res, stages = CASES[case]
-    g = generate(GenConfig(participants=3, nights=30, seed=202, hr_resolution_s=res,
-                           stages=stages))
-    periods, seg = detect_sleep(g.sleep_segments if stages else g.sleep_segments.clear(),
-                                g.samples)
+    g = generate(GenConfig(participants=3, nights=30, seed=202, hr_resolution_s=res, stages=stages))
+    periods, seg = detect_sleep(g.sleep_segments if stages else g.sleep_segments.clear(), g.samples)
     return g.samples, seg, periods
 
 
 def _candidates(case: str, params: CrampParams) -> pl.DataFrame:
     smp, seg, periods = _inputs(case)
-    return score_cramp_candidates(smp, seg, periods, params=params).with_columns(
-        case=pl.lit(case))
+    return score_cramp_candidates(smp, seg, periods, params=params).with_columns(case=pl.lit(case))
 
 
 ALL_CASES = [*CASES, "benchmark-year"]
@@ -91,8 +91,15 @@ def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
     assert want.height > 0
     got = _candidates(case, frozen_params())
     assert got.height == want.height
-    for col in ("participant_id", "night_of", "start_utc", "end_utc", "confidence", "label",
-                "suppressed_by"):
+    for col in (
+        "participant_id",
+        "night_of",
+        "start_utc",
+        "end_utc",
+        "confidence",
+        "label",
+        "suppressed_by",
+    ):
         assert got[col].to_list() == want[col].to_list(), col
     for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
         gd, wd = _comparable(g), _comparable(w)
@@ -101,8 +108,12 @@ def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
 
 
 #: evidence keys added after cramp-0.1 (absent from the fixture)
-NEW_EVIDENCE_KEYS = {"hr_after_move_bpm", "hr_gap_before_onset_s", "steps_following",
-                     "movement_observed"}
+NEW_EVIDENCE_KEYS = {
+    "hr_after_move_bpm",
+    "hr_gap_before_onset_s",
+    "steps_following",
+    "movement_observed",
+}
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
@@ -110,3 +121,36 @@ if __name__ == "__main__" and "--write" in sys.argv:
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     pl.concat(frames).write_parquet(FIXTURE, compression="zstd", compression_level=19)
     print(FIXTURE, FIXTURE.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
+
+
+@pytest.mark.parametrize("case", ["nightgen-hr1-stages", "nightgen-hr300-stages"])
+def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
+    """``_participant_pre`` (all nights at once) == ``_night_pre`` (each night alone)."""
+    import numpy as np
+
+    from detectors import cramps
+
+    smp, seg, periods = _inputs(case)
+    for pid in periods["participant_id"].unique().to_list():
+        per = periods.filter(pl.col("participant_id") == pid).sort("start_utc")
+        s = smp.filter(pl.col("participant_id") == pid).select(
+            "participant_id", "metric", s=pl.col("start_utc").dt.epoch("us"),
+            e=pl.col("end_utc").dt.epoch("us"), v="value", src=pl.lit(""))
+        g = seg.filter(pl.col("participant_id") == pid).select(
+            "participant_id", "stage", s=pl.col("start_utc").dt.epoch("us"),
+            e=pl.col("end_utc").dt.epoch("us"))
+        data = cramps._ParticipantData.build(cramps._split_by_participant(s)[pid], g)
+        ps = per["start_utc"].dt.epoch("us").to_numpy()
+        pe = per["end_utc"].dt.epoch("us").to_numpy()
+        fast = cramps._participant_pre(data, ps, pe, CrampParams())
+        for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
+            ref = cramps._night_pre(data, a, b, CrampParams())
+            for name in ("asleep_cov", "awake_cov", "hr_raw", "src", "hr_s"):
+                np.testing.assert_array_equal(getattr(f, name), getattr(ref, name), name)
+            assert f.staged == ref.staged
+            assert (f.spacing_s == ref.spacing_s) or (f.spacing_s != f.spacing_s
+                                                      and ref.spacing_s != ref.spacing_s)
+            if ref.hr_fine is None:
+                assert f.hr_fine is None
+            else:
+                np.testing.assert_array_equal(f.hr_fine, ref.hr_fine)
