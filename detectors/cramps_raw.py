@@ -614,9 +614,12 @@ def analyse_night(
         hr_min = np.zeros(n_min, bool)
         np.logical_or.at(hr_min, np.flatnonzero(hr_present) // 60, True)
         sample_min = (np.arange(n) / fs).astype(np.int64) // 60
-        nonwear = nonwear_raw(acc, fs, hr_present=hr_min[sample_min], params=ap)
+        hr_sample = hr_min[sample_min]
+        nonwear = (nonwear_raw(acc, fs, hr_present=hr_sample, params=ap)
+                   if _nonwear_possible(acc, fs, ap, hr_sample) else np.zeros(n, bool))
     else:
-        nonwear = nonwear_raw(acc, fs, params=ap)
+        nonwear = (nonwear_raw(acc, fs, params=ap) if _nonwear_possible(acc, fs, ap)
+                   else np.zeros(n, bool))
     bad = nonwear | ~valid
     ep_bad = bad[: m_ep * k_ep].reshape(m_ep, k_ep).mean(axis=1) > 0.5
     spt, thr_deg = hdcza(ang, epoch_s=ep_s, params=ap, valid=~ep_bad)
@@ -708,6 +711,33 @@ def analyse_night(
             r_med=r_med, r_spread=r_spread, theta=theta,
         ))
     return out
+
+
+def _nonwear_possible(acc: np.ndarray, fs: float, ap: ActigraphyParams,
+                      hr_present: np.ndarray | None = None) -> bool:
+    """False when no van Hees 2013 window of :func:`nonwear_raw` can be non-wear: its range
+    condition (< 50 mg on >= 2 axes) fails, or it holds a heart-rate reading, for every
+    60-min window. Windows start every
+    15 min, so each is 4 consecutive 15-min blocks and its range comes from the blocks'
+    maxima and minima (exact, one pass over the data instead of one per window). When the
+    window is not a whole number of steps, True (the caller runs the full rule)."""
+    n = acc.shape[0]
+    w = int(round(ap.raw_nonwear_window_s * fs))
+    st = int(round(ap.raw_nonwear_step_s * fs))
+    if n < w or st <= 0:
+        return False  # nonwear_raw returns all False too
+    if w % st:
+        return True
+    per = w // st
+    nb = n // st
+    blocks = acc[: nb * st].reshape(nb, st, 3)
+    hi = np.lib.stride_tricks.sliding_window_view(blocks.max(axis=1), per, axis=0).max(axis=-1)
+    lo = np.lib.stride_tricks.sliding_window_view(blocks.min(axis=1), per, axis=0).min(axis=-1)
+    narrow = ((hi - lo) < ap.raw_nonwear_range_g).sum(axis=1) >= ap.raw_nonwear_axes
+    if hr_present is not None:
+        hr_block = np.asarray(hr_present[: nb * st], bool).reshape(nb, st).any(axis=1)
+        narrow &= ~np.lib.stride_tricks.sliding_window_view(hr_block, per).any(axis=-1)
+    return bool(narrow.any())
 
 
 def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has_hr_channel,

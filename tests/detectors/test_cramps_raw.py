@@ -231,3 +231,27 @@ def test_every_night_gets_a_raw_sleep_period_near_the_truth(scored):
         assert abs(start - g.sleep_us[0]) < 1800 * US and abs(end - g.sleep_us[1]) < 1800 * US
         assert row["asleep_s"] > 0.5 * (g.sleep_us[1] - g.sleep_us[0]) / US
         assert not math.isnan(row["awake_s"])
+
+
+def test_nonwear_shortcut_agrees_with_nonwear_raw():
+    from detectors.actigraphy import ActigraphyParams, nonwear_raw
+    from detectors.cramps_raw import _nonwear_possible
+
+    ap = ActigraphyParams()
+    fs = 10.0
+    rng = np.random.default_rng(3)
+    n = int(3 * 3600 * fs)
+    acc = rng.normal(0, 0.004, (n, 3)) + [0.0, 0.0, 1.0]
+    acc[: int(3600 * fs)] += rng.normal(0, 0.05, (int(3600 * fs), 3))  # an hour of movement
+    hr_all = np.ones(n, bool)
+    # a still, worn wrist (HR everywhere): no window can be non-wear
+    assert not _nonwear_possible(acc, fs, ap, hr_all)
+    assert not nonwear_raw(acc, fs, hr_present=hr_all, params=ap).any()
+    # the same without HR over the still 2 h: both say non-wear is possible / present
+    hr = hr_all.copy()
+    hr[int(3600 * fs):] = False
+    assert _nonwear_possible(acc, fs, ap, hr)
+    assert nonwear_raw(acc, fs, hr_present=hr, params=ap).any()
+    # moving everywhere: the range rule fails for every window
+    moving = acc + rng.normal(0, 0.05, acc.shape)
+    assert not _nonwear_possible(moving, fs, ap) and not nonwear_raw(moving, fs, params=ap).any()
