@@ -530,9 +530,10 @@ def classify_minute_grid(
     if method not in (METHOD_COLE_KRIPKE, METHOD_SADEH):
         raise ValueError(f"method must be {METHOD_COLE_KRIPKE!r} or {METHOD_SADEH!r}")
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
-    keep = pl.col("metric").is_in(list(_METRIC_CODE)) & pl.col("value").is_finite()
-    if not smp.select(keep.fill_null(False).all()).item():
-        smp = smp.filter(keep)
+    # the metrics read here with a finite value (a null value reads as NaN: dropped too)
+    keep = (_metric_codes(smp["metric"]) >= 0) & np.isfinite(smp["value"].to_numpy())
+    if not keep.all():
+        smp = smp.filter(pl.Series(keep))
     smp = keep_finest_resolution(smp)
     if smp.height == 0:
         return _empty_grid()
@@ -805,7 +806,7 @@ def _cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     if in_order:
         first = np.flatnonzero(np.concatenate([[True], np.diff(cell) != 0]))
         size = np.diff(np.concatenate([first, [cell.size]]))
-        sizes = np.unique(size)
+        sizes = np.flatnonzero(np.bincount(size))
         if sizes.size <= 32:
             for c in sizes.tolist():
                 at = first[size == c]
@@ -832,31 +833,43 @@ def _hr_wake(
 ) -> np.ndarray:
     """HR wake criterion per minute: the 10-min rolling median HR above the noon-to-noon
     window's ``hr_low_pct`` percentile + ``hr_wake_margin_bpm`` (windows with fewer than
-    ``hr_min_minutes`` HR minutes: never). All windows at once: values sorted by (window,
-    value) in one sort, the percentile taken as ``np.percentile`` (linear) takes it."""
+    ``hr_min_minutes`` HR minutes: never).
+
+    All windows at once: each window's HR minutes become one row of a matrix (padded with
+    +inf), the rows are sorted in one ``np.sort``, and the percentile is read off each row
+    as ``np.percentile`` (linear) reads it.
+    """
     k = max(1, p.hr_roll_s // 60)
     roll = _nan_rolling_median(hr_min, k)
     night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
+    # minutes grouped by night key (stable sort: each night's minutes keep their order;
+    # none needed when the keys never decrease, the usual case)
     step = np.diff(night_key)
-    if (step >= 0).all():  # time order is night order (no offset change back over noon)
-        night = np.concatenate([[0], np.cumsum(step != 0)])
-    else:
-        night = np.unique(night_key, return_inverse=True)[1]
-    n_nights = int(night.max()) + 1
-    v = hr_min[hr_present]
-    if v.size == 0:
-        return np.zeros(hr_min.size, bool)
-    uv, rank = np.unique(v, return_inverse=True)
-    key = night[hr_present].astype(np.int64) * uv.size + rank
-    key.sort()
-    cnt = np.bincount(key // uv.size, minlength=n_nights)
-    start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    order = None if (step >= 0).all() else np.argsort(night_key, kind="stable")
+    key = night_key if order is None else night_key[order]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    size = np.diff(np.concatenate([first, [key.size]]))
+    night = np.repeat(np.arange(first.size), size)  # night index of the sorted minutes
+    pos = np.arange(key.size) - np.repeat(first, size)  # position inside its night
+    vals = hr_min if order is None else hr_min[order]
+    present = hr_present if order is None else hr_present[order]
+    width = int(size.max())
+    matrix = np.full((first.size, width), np.inf)
+    matrix[night[present], pos[present]] = vals[present]
+    matrix.sort(axis=1)
+    cnt = np.bincount(night[present], minlength=first.size)
     ok = (cnt >= p.hr_min_minutes) & (cnt > 0)
-    thr = np.full(n_nights, np.nan)
+    thr = np.full(first.size, np.nan)
     if ok.any():
-        srt = uv[key % uv.size]
-        thr[ok] = _percentile_sorted(srt, start[ok], cnt[ok], p.hr_low_pct) + p.hr_wake_margin_bpm
-    return np.isfinite(roll) & (roll > thr[night])
+        rows = np.flatnonzero(ok)
+        thr[ok] = (
+            _percentile_sorted(matrix.ravel(), rows * width, cnt[ok], p.hr_low_pct)
+            + p.hr_wake_margin_bpm
+        )
+    thr_min = thr[night]
+    if order is not None:
+        thr_min = thr_min[np.argsort(order)]
+    return np.isfinite(roll) & (roll > thr_min)
 
 
 def _percentile_sorted(
@@ -890,10 +903,15 @@ def _nan_rolling_median(x: np.ndarray, k: int) -> np.ndarray:
     pad = k // 2
     xp = np.pad(np.asarray(x, float), (pad, k - 1 - pad), constant_values=np.nan)
     win = np.sort(sliding_window_view(xp, k), axis=1)
-    c = np.isfinite(win).sum(axis=1)
-    rows = np.arange(x.size)
-    lo = win[rows, np.maximum(c - 1, 0) // 2]
-    hi = win[rows, c // 2 - (c == 0)]
+    finite = np.concatenate([[0], np.cumsum(np.isfinite(xp))])
+    c = finite[k:] - finite[:-k]  # finite values per window
+    lo, hi = win[:, (k - 1) // 2], win[:, k // 2]  # full windows
+    part = np.flatnonzero(c < k)
+    if part.size:
+        cp = c[part]
+        lo, hi = lo.copy(), hi.copy()
+        lo[part] = win[part, np.maximum(cp - 1, 0) // 2]
+        hi[part] = win[part, cp // 2 - (cp == 0)]
     return np.where(c > 0, (lo + hi) / 2, np.nan)
 
 

@@ -556,20 +556,27 @@ def test_benchmark_years_shuffled_match(bench_years: pl.DataFrame) -> None:
 def test_benchmark_year_with_travel_and_dst_matches(bench_years: pl.DataFrame) -> None:
     one = bench_years.filter(pl.col("participant_id") == "b000")
     t = pl.col("start_utc")
-    # DST from 10 March (-4 h) and a week at +1 h in June: offsets differ inside nights
+
+    def utc(*a: int) -> pl.Expr:
+        return pl.datetime(*a, time_zone="UTC")
+
+    # DST from 10 March (-4 h), a week at +1 h in June and one at +9 h in August: offsets
+    # change inside nights, and the flight back from +9 h at 13:00 local lands on the
+    # previous noon-to-noon night (night keys go back in time order)
     off = (
-        pl.when(
-            t.is_between(
-                pl.datetime(2024, 6, 3, 23, time_zone="UTC"),
-                pl.datetime(2024, 6, 10, 4, 30, time_zone="UTC"),
-            )
-        )
+        pl.when(t.is_between(utc(2024, 6, 3, 23), utc(2024, 6, 10, 4, 30)))
         .then(3600)
-        .when(t >= pl.datetime(2024, 3, 10, 7, time_zone="UTC"))
+        .when(t.is_between(utc(2024, 8, 10, 2), utc(2024, 8, 17, 4)))
+        .then(32400)
+        .when(t >= utc(2024, 3, 10, 7))
         .then(-14400)
         .otherwise(-18000)
     )
-    _assert_same(one.with_columns(utc_offset_s=off.cast(pl.Int32)))
+    smp = one.with_columns(utc_offset_s=off.cast(pl.Int32))
+    mins = actigraphy.classify_minutes(smp)
+    key = (mins["minute_utc"].dt.epoch("s") + mins["utc_offset_s"] - 12 * 3600) // 86400
+    assert (key.diff().drop_nulls() < 0).any()
+    _assert_same(smp)
 
 
 @pytest.fixture(scope="module")
@@ -661,3 +668,39 @@ def test_cell_medians_match_sorted_groups(per_minute: int) -> None:
         uniq, first, cnts = np.unique(c, return_index=True, return_counts=True)
         want[uniq] = 0.5 * (v[first + (cnts - 1) // 2] + v[first + cnts // 2])
         np.testing.assert_array_equal(actigraphy._cell_medians(cell, value, n), want)
+
+
+def _ref_hr_wake(hr_min, hr_present, minute_t, off, p):
+    # the per-night loop of the reference _classify_participant
+    hr_wake = np.zeros(hr_min.size, bool)
+    roll = _nan_rolling_median(hr_min, max(1, p.hr_roll_s // 60))
+    night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
+    order = np.argsort(night_key, kind="stable")
+    bounds = np.flatnonzero(np.diff(night_key[order])) + 1
+    for sel in np.split(order, bounds):
+        v = hr_min[sel][hr_present[sel]]
+        if v.size < p.hr_min_minutes:
+            continue
+        thr = float(np.percentile(v, p.hr_low_pct)) + p.hr_wake_margin_bpm
+        hr_wake[sel] = np.isfinite(roll[sel]) & (roll[sel] > thr)
+    return hr_wake
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hr_wake_matches_per_night_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 12 * 1440
+    t = 1_704_067_200 * _US + _MIN_US * np.arange(n, dtype=np.int64)
+    # offsets jumping back and forth by up to 14 h (night keys out of time order)
+    off = np.repeat(rng.choice([-36000, -18000, 0, 19800, 32400, 50400], 30), n // 30 + 1)[:n]
+    level = np.repeat(rng.normal(60, 6, 40), n // 40 + 1)[:n]  # HR level changing in steps
+    hr = np.round(level + rng.normal(0, 4, n) + 15 * (rng.random(n) < 0.2)) + rng.choice(
+        [0, 0.5], n
+    )
+    hr[rng.random(n) < rng.choice([0.02, 0.5, 0.9])] = np.nan
+    present = np.isfinite(hr)
+    for p in (ActigraphyParams(), ActigraphyParams(hr_min_minutes=600, hr_low_pct=25.0)):
+        np.testing.assert_array_equal(
+            actigraphy._hr_wake(hr, present, t, off.astype(np.int64), p),
+            _ref_hr_wake(hr, present, t, off.astype(np.int64), p),
+        )
