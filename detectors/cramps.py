@@ -29,7 +29,7 @@ from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
 from detectors.sleep import ASLEEP_STAGES, STAGED_STAGES
 
-DETECTOR_VERSION = "cramp-0.1"
+DETECTOR_VERSION = "cramp-0.2"
 KIND = "nocturnal_cramp"
 
 _US = 1_000_000
@@ -42,6 +42,7 @@ CONFOUNDERS: tuple[str, ...] = (
     "rollover_or_phone",
     "restless_plm_like",
     "bathroom_trip",
+    "movement_only_hr",
 )
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
@@ -66,7 +67,7 @@ class CrampParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "cramp-brief-7.1-v1"
+    name: str = "cramp-brief-7.1-v2"
 
     # --- grid and heart-rate pre-processing (brief 7.1 "Inputs" and Step A) ---
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
@@ -152,6 +153,28 @@ class CrampParams:
     #: [crampwatch_brief] 7.1 Step D: if hr_missing > 0.5 drop HR terms and cap confidence at 0.5
     hr_missing_max_frac: float = 0.5
     hr_missing_confidence_cap: float = 0.5  # [crampwatch_brief] 7.1 Step D
+    #: watch-off edge (issue 4, real Fitabase nights: HR resuming at 96-101 bpm after a
+    #: 14-min gap, back to 55 within 2 min): [crampwatch_brief] 7.1 forward-fills HR gaps of
+    #: <= 5 min only, so after a longer gap there is no measured level to rise from; grade D:
+    #: an HR peak within this many seconds of the first sample after such a gap is the sensor
+    #: re-acquiring (watch put back on / contact regained), not a surge -> ``watch_off``.
+    #: 0 switches the rule off
+    hr_gap_edge_s: int = 120
+    #: movement-only HR (issue 4, real Fitabase nights: 5 of 14 detections were 2-4 min of
+    #: steps with HR +30-50 bpm that was back at baseline in the minute after the steps):
+    #: [crampwatch_brief] 7.1 Step A "motion corrupts PPG, trust post-movement HR more than HR
+    #: during movement"; 6.1 a cramp's HR elevation is sustained; 6.3 a rollover returns to
+    #: sleep within 1-2 min. Seconds-HR nights only (5-min HR cannot see the minute after):
+    #: if HR in the minute after the segment's last movement minute is below baseline +
+    #: ``sustain_delta_bpm`` (brief 7.1 Step C's "still elevated" margin), the rise was the
+    #: movement's -> ``movement_only_hr``. False switches the rule off
+    post_move_hr_check: bool = True
+    #: bathroom trip split by an unstaged gap (issue 4, real Fitabase night: a 2-min surge
+    #: with 17 steps, then 149 steps 4-10 min later): [crampwatch_brief] 6.3 a bathroom trip is
+    #: a 3-15 min wake bout containing the walk, so a walk of >= ``walk_veto_steps`` steps
+    #: starting within this many seconds after the segment makes it the trip's getting-up
+    #: (grade D) -> ``bathroom_trip``. 0 switches the rule off
+    bathroom_follow_s: int = 600
 
     # --- Step D logistic confidence: starting weights to be refit once labels exist ---
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
@@ -1279,6 +1302,37 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
             d = np.where(np.isfinite(xx) & np.isfinite(pm), xx - pm, -np.inf)[f0 - lo :]
             hr_rise_30s = float(d.max()) if np.isfinite(d).any() else math.nan
 
+    # --- watch-off edge: HR gap longer than the forward fill just before the peak
+    gap_before_s = math.nan
+    if peak is not None and p.hr_gap_edge_s > 0:
+        peak_src = int(c.src[peak])
+        if peak_src >= 0:
+            first = peak_src
+            while first > 0 and c.has_raw[first - 1]:
+                first -= 1  # first raw sample of the stretch that holds the peak
+            prev_raw = np.flatnonzero(c.has_raw[:first])
+            gap_cells = first - (int(prev_raw[-1]) + 1) if prev_raw.size else first
+            gap_before_s = float(gap_cells * p.grid_s)
+            if (peak_src - first) * p.grid_s > p.hr_gap_edge_s:
+                gap_before_s = 0.0  # the peak is not at the edge of that gap
+
+    # --- movement-only HR: seconds HR in the minute after the last movement minute
+    hr_after_move = math.nan
+    if c.fine and c.hr_fine is not None and moving.size and math.isfinite(b_hr):
+        after = t_on + int(moving[-1]) + 1
+        if after < n:
+            k = c.fine_per_cell
+            cell_hr = c.hr_fine[after * k : (after + 1) * k]
+            cell_hr = cell_hr[np.isfinite(cell_hr)]
+            if cell_hr.size:
+                hr_after_move = _median(cell_hr)
+
+    # --- steps of a walk following the segment (bathroom trip split off by a gap)
+    steps_following = math.nan
+    if c.has_steps and p.bathroom_follow_s > 0:
+        f1 = min(n, t_off + cells(p.bathroom_follow_s))
+        steps_following = float(c.steps[t_off:f1].sum())
+
     # --- explicit confounders
     surge = hr_usable and (
         (dhr >= p.hr_rise_min_bpm or dhr / b_hr >= p.hr_rise_min_frac)
@@ -1293,10 +1347,14 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         suppressed_by = "watch_off"
     elif (period_end - t_off) * p.grid_s < p.final_wake_guard_s:
         suppressed_by = "final_awakening"
-    elif walk and steps_tot >= p.walk_veto_steps:
+    elif (walk and steps_tot >= p.walk_veto_steps) or steps_following >= p.walk_veto_steps:
         suppressed_by = "bathroom_trip"
+    elif gap_before_s > p.hr_ffill_max_s:
+        suppressed_by = "watch_off"
     elif n_short >= p.plm_min_bouts and seg_longest_s <= p.plm_short_bout_max_s:
         suppressed_by = "restless_plm_like"
+    elif p.post_move_hr_check and hr_after_move < b_hr + p.sustain_delta_bpm:
+        suppressed_by = "movement_only_hr"
     elif hr_usable and not surge:
         suppressed_by = "rollover_or_phone"
     present = ["bathroom_trip"] if walk and suppressed_by != "bathroom_trip" else []
@@ -1351,6 +1409,9 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         "wake_after_s": _r(wake_after_min * 60.0, 0),
         "restless_frac": _r(restless_frac, 3),
         "short_wake_bouts_count": n_short,
+        "hr_gap_before_onset_s": _r(gap_before_s, 0),
+        "hr_after_move_bpm": _r(hr_after_move),
+        "steps_following": _r(steps_following, 1),
         "logit": _r(logit, 3),
         "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
         "confidence_caps": caps,

@@ -54,7 +54,7 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert row["kind"] == "nocturnal_cramp"
     assert row["local_date"] == NIGHT
     assert row["label"] == "likely" and row["confidence"] >= 0.7
-    assert row["detector_version"] == "cramp-0.1"
+    assert row["detector_version"] == "cramp-0.2"
     ev = evidence(eps)
     # samples ..., 55 (02:57), 80 (03:02), 75 (03:07): the 3-sample median keeps 75 -> +20
     assert ev["hr_rise_bpm"] == pytest.approx(20.0, abs=1.5)
@@ -68,6 +68,7 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
         "rollover_or_phone",
         "restless_plm_like",
         "bathroom_trip",
+        "movement_only_hr",
     }
     assert ev["params"] == CrampParams().name
 
@@ -411,9 +412,10 @@ def test_seconds_hr_slow_drift_is_not_abrupt() -> None:
 
 
 def test_seconds_hr_surge_without_wake_stage_becomes_a_candidate() -> None:
-    # the device missed the wake (no awake stage), but HR surged abruptly for 4 min
+    # the device missed the wake (no awake stage), but HR surged abruptly for 4 min; the
+    # steps come early in it (HR still up after them, else it is movement_only_hr)
     seg = staged_night()
-    _, cand = run(seg, concat([fine_hr([("03:00", 240, 24.0)]), steps(CRAMP_STEPS)]))
+    _, cand = run(seg, concat([fine_hr([("03:00", 240, 24.0)]), steps([("03:01", "03:02", 12)])]))
     assert cand.height >= 1
     first = cand.filter(pl.col("suppressed_by").is_null())
     assert first.height == 1
@@ -466,3 +468,44 @@ def test_night_features_frame_has_gaps_explicit_and_the_cramp_minutes() -> None:
     asleep = feats.filter(pl.col("stage") == "asleep")
     assert abs(asleep["hr_rel_bpm"].median()) <= 1.0
     assert feats.filter(pl.col("minute_utc") == local("03:03"))["steps"][0] == pytest.approx(12)
+
+
+# --- confounders added in cramp-0.2 (issue 4, real Fitabase nights): one hand-built night each
+
+
+def test_seconds_hr_rise_only_while_moving_is_movement_only_hr() -> None:
+    # 3 min of steps with HR +30 that is back at baseline in the minute after the steps
+    seg = staged_night(awake=[("03:00", "03:03")])
+    smp = concat([fine_hr([("03:00", 180, 30.0)]), steps([("03:00", "03:03", 45)])])
+    eps, cand = run(seg, smp)
+    assert eps.height == 0
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    assert row["suppressed_by"][0] == "movement_only_hr"
+    assert evidence(row)["hr_after_move_bpm"] < 60
+
+
+def test_hr_resuming_high_after_a_long_gap_is_a_watch_off_edge() -> None:
+    # no HR 02:45-03:00 (watch loose), then HR resumes at +35 for 2 min: sensor re-acquiring
+    seg = staged_night(awake=[("03:00", "03:03")])
+    hr = fine_hr([("03:00", 120, 35.0)]).filter(
+        ~pl.col("start_utc").is_between(local("02:45"), local("03:00"), closed="left")
+    )
+    eps, cand = run(seg, concat([hr, steps([("03:01", "03:02", 8)])]))
+    assert eps.height == 0
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    assert row["suppressed_by"][0] == "watch_off"
+    assert evidence(row)["hr_gap_before_onset_s"] > 300
+
+
+def test_surge_followed_by_a_walk_within_ten_minutes_is_a_bathroom_trip() -> None:
+    # getting up (surge, few steps), then the walk 5 min later after an unstaged gap
+    seg = staged_night(awake=[("03:00", "03:02")])
+    smp = concat([
+        fine_hr([("03:00", 600, 25.0)]),
+        steps([("03:01", "03:02", 10), ("03:07", "03:10", 150)]),
+    ])
+    eps, cand = run(seg, smp)
+    first = cand.filter(pl.col("start_utc") <= local("03:01")).tail(1)
+    assert first["suppressed_by"][0] == "bathroom_trip"
+    assert evidence(first)["steps_following"] >= 100
+    assert eps.filter(pl.col("start_utc") <= local("03:01")).height == 0

@@ -39,14 +39,13 @@ CASES = {
 }
 #: evidence keys not compared: the parameter hash and the confounder name lists change
 #: whenever a confounder is added; the rest must be identical
-NOT_COMPARED = {"params_id", "confounders_ruled_out", "confounders_present"}
+NOT_COMPARED = {"params_id", "params", "confounders_ruled_out", "confounders_present"}
 
 
 def frozen_params() -> CrampParams:
     """Today's defaults with every rule added after cramp-0.1 switched off."""
     p = CrampParams()
-    off = {k: v for k, v in _RULES_OFF.items() if hasattr(p, k)}
-    return replace(p, **off)
+    return replace(p, **_RULES_OFF)
 
 
 #: CrampParams fields of later rules and the value that disables each
@@ -54,7 +53,6 @@ _RULES_OFF: dict[str, object] = {
     "hr_gap_edge_s": 0,
     "post_move_hr_check": False,
     "bathroom_follow_s": 0,
-    "movement_missing_confidence_cap": 1.0,
 }
 
 
