@@ -530,15 +530,18 @@ def classify_minute_grid(
     if method not in (METHOD_COLE_KRIPKE, METHOD_SADEH):
         raise ValueError(f"method must be {METHOD_COLE_KRIPKE!r} or {METHOD_SADEH!r}")
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
+    code = _metric_codes(smp["metric"])
     # the metrics read here with a finite value (a null value reads as NaN: dropped too)
-    keep = (_metric_codes(smp["metric"]) >= 0) & np.isfinite(smp["value"].to_numpy())
+    keep = (code >= 0) & np.isfinite(smp["value"].to_numpy())
+    read = smp
     if not keep.all():
         smp = smp.filter(pl.Series(keep))
     smp = keep_finest_resolution(smp)
     if smp.height == 0:
         return _empty_grid()
     smp, pids, bounds = _participant_slices(smp)
-    code = _metric_codes(smp["metric"])
+    if smp is not read:  # rows dropped or regrouped: code them again
+        code = _metric_codes(smp["metric"])
     s = smp["start_utc"].dt.epoch("us").to_numpy()
     e = smp["end_utc"].dt.epoch("us").to_numpy()
     v = smp["value"].to_numpy()
