@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import detectors
+from detectors.actigraphy import ActigraphyParams
 from detectors.cramps import CrampParams
+from detectors.cramps_raw import RawCrampParams
 from detectors.dehydration import DehydrationParams
 from detectors.references import REFERENCES
 from detectors.sleep import SleepParams
@@ -37,7 +39,8 @@ def _field_comments(cls: type) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("cls", [CrampParams, DehydrationParams, SleepParams])
+@pytest.mark.parametrize("cls", [CrampParams, DehydrationParams, SleepParams, RawCrampParams,
+                                 ActigraphyParams])
 def test_every_parameter_cites_a_known_reference(cls: type) -> None:
     comments = _field_comments(cls)
     missing = []
