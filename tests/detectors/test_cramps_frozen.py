@@ -121,6 +121,81 @@ if __name__ == "__main__" and "--write" in sys.argv:
     print(FIXTURE, FIXTURE.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
 
 
+# --- cramp-0.2 (frozen 2026-11-26, before the second speed round) -------------------------
+
+FIXTURE_02 = FIXTURE.with_name("frozen_cramp-0.2.parquet")
+#: other inputs than the cramp-0.1 fixture: nightgen seed 303 and benchmark years 1 and 2
+CASES_02 = {
+    "nightgen303-hr300-stages": (303, 300, True),
+    "nightgen303-hr1-stages": (303, 1, True),
+    "nightgen303-hr1-actigraphy": (303, 1, False),
+    "benchmark-year-1": (None, 1, None),
+    "benchmark-year-2": (None, 2, None),
+}
+
+
+def frozen_params_02() -> CrampParams:
+    """Today's defaults with every rule added after cramp-0.2 switched off."""
+    return replace(CrampParams(), **_RULES_OFF_02)
+
+
+#: CrampParams fields of rules added after cramp-0.2 and the value that disables each
+_RULES_OFF_02: dict[str, object] = {}
+
+
+def _candidates_02(case: str, params: CrampParams) -> pl.DataFrame:
+    seed, x, stages = CASES_02[case]
+    if seed is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+        from detect import participant_year  # noqa: PLC0415
+
+        smp = participant_year(x, 20260101)
+        periods, seg = detect_sleep(pl.DataFrame(), smp)
+    else:
+        g = generate(
+            GenConfig(participants=3, nights=30, seed=seed, hr_resolution_s=x, stages=stages)
+        )
+        periods, seg = detect_sleep(
+            g.sleep_segments if stages else g.sleep_segments.clear(), g.samples
+        )
+        smp = g.samples
+    return score_cramp_candidates(smp, seg, periods, params=params).with_columns(case=pl.lit(case))
+
+
+#: evidence keys added after cramp-0.2 (absent from the cramp-0.2 fixture)
+NEW_EVIDENCE_KEYS_02: set[str] = set()
+
+
+@pytest.mark.parametrize("case", list(CASES_02))
+def test_candidates_equal_the_frozen_cramp_0_2_output(case: str) -> None:
+    """Every column and every evidence value (except ``params_id``) as cramp-0.2 gave them."""
+    want = pl.read_parquet(FIXTURE_02).filter(pl.col("case") == case)
+    assert want.height > 0
+    got = _candidates_02(case, frozen_params_02())
+    assert got.height == want.height
+    for col in (
+        "participant_id",
+        "night_of",
+        "start_utc",
+        "end_utc",
+        "confidence",
+        "label",
+        "suppressed_by",
+    ):
+        assert got[col].to_list() == want[col].to_list(), col
+    for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
+        gd, wd = json.loads(g), json.loads(w)
+        gd.pop("params_id"), wd.pop("params_id")
+        assert {k: gd.get(k) for k in wd} == wd
+        assert set(gd) - set(wd) <= NEW_EVIDENCE_KEYS_02
+
+
+if __name__ == "__main__" and "--write-0.2" in sys.argv:
+    frames = [_candidates_02(c, CrampParams()) for c in CASES_02]
+    pl.concat(frames).write_parquet(FIXTURE_02, compression="zstd", compression_level=19)
+    print(FIXTURE_02, FIXTURE_02.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
+
+
 @pytest.mark.parametrize("case", ["nightgen-hr1-stages", "nightgen-hr300-stages"])
 def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
     """``_participant_pre`` (all nights at once) == ``_night_pre`` (each night alone)."""
