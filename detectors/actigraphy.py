@@ -842,8 +842,6 @@ def _hr_wake(
     +inf), the rows are sorted in one ``np.sort``, and the percentile is read off each row
     as ``np.percentile`` (linear) reads it.
     """
-    k = max(1, p.hr_roll_s // 60)
-    roll = _nan_rolling_median(hr_min, k)
     night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
     # minutes grouped by night key (stable sort: each night's minutes keep their order;
     # none needed when the keys never decrease, the usual case)
@@ -872,7 +870,7 @@ def _hr_wake(
     thr_min = thr[night]
     if order is not None:
         thr_min = thr_min[np.argsort(order)]
-    return np.isfinite(roll) & (roll > thr_min)
+    return _rolling_median_above(hr_min, max(1, p.hr_roll_s // 60), thr_min)
 
 
 def _percentile_sorted(
@@ -892,22 +890,27 @@ def _percentile_sorted(
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
-def _nan_rolling_median(x: np.ndarray, k: int) -> np.ndarray:
+def _nan_rolling_median(x: np.ndarray, k: int, at: np.ndarray | None = None) -> np.ndarray:
     """Centred rolling median ignoring NaN (NaN where the window has no value).
 
     Window ``[i - k // 2, i + k - 1 - k // 2]``; each window is sorted once (NaN sorts last),
     and the median of its ``c`` finite values is the mean of sorted positions
-    ``(c - 1) // 2`` and ``c // 2`` (the same value ``np.nanmedian`` gives).
+    ``(c - 1) // 2`` and ``c // 2`` (the same value ``np.nanmedian`` gives). With ``at``
+    (indices), only the windows centred there are computed.
     """
     if k <= 1 or x.size == 0:
-        return x.copy()
+        return x.copy() if at is None else np.asarray(x, float)[at]
     from numpy.lib.stride_tricks import sliding_window_view
 
     pad = k // 2
     xp = np.pad(np.asarray(x, float), (pad, k - 1 - pad), constant_values=np.nan)
-    win = np.sort(sliding_window_view(xp, k), axis=1)
     finite = np.concatenate([[0], np.cumsum(np.isfinite(xp))])
     c = finite[k:] - finite[:-k]  # finite values per window
+    if at is None:
+        win = np.sort(sliding_window_view(xp, k), axis=1)
+    else:
+        win = np.sort(xp[np.asarray(at)[:, None] + np.arange(k)], axis=1)
+        c = c[at]
     lo, hi = win[:, (k - 1) // 2], win[:, k // 2]  # full windows
     part = np.flatnonzero(c < k)
     if part.size:
@@ -916,6 +919,44 @@ def _nan_rolling_median(x: np.ndarray, k: int) -> np.ndarray:
         lo[part] = win[part, np.maximum(cp - 1, 0) // 2]
         hi[part] = win[part, cp // 2 - (cp == 0)]
     return np.where(c > 0, (lo + hi) / 2, np.nan)
+
+
+def _rolling_median_above(x: np.ndarray, k: int, thr: np.ndarray) -> np.ndarray:
+    """``np.isfinite(m) & (m > thr)`` with ``m = _nan_rolling_median(x, k)``, ``x`` finite
+    or NaN, without computing most medians.
+
+    In a window whose values all share the centre's threshold ``T``, the median of its ``c``
+    finite values (the mean of sorted positions ``(c - 1) // 2`` and ``c // 2``) is above
+    ``T`` when at most ``(c - 1) // 2`` values are <= T (both positions above ``T``), and
+    not above it when at least ``c // 2 + 1`` are (both at or below); counting needs only
+    cumulative sums. The median is computed for the other windows: an even count split at
+    ``T``, or a threshold changing inside the window (a night boundary).
+    """
+    n = x.size
+    if k <= 1 or n == 0:
+        return np.isfinite(x) & (x > thr)
+    pad = k // 2
+
+    def window_sum(v: np.ndarray) -> np.ndarray:
+        cs = np.concatenate([[0], np.cumsum(np.pad(v, (pad, k - 1 - pad)), dtype=np.int64)])
+        return cs[k:] - cs[:-k]
+
+    c = window_sum(np.isfinite(x))
+    low = window_sum(x <= thr)  # NaN on either side compares False
+    # thresholds change between i - 1 and i (NaN to NaN is no change)
+    change = np.zeros(n, bool)
+    change[1:] = (thr[1:] != thr[:-1]) & ~(np.isnan(thr[1:]) & np.isnan(thr[:-1]))
+    cc = np.concatenate([[0], np.cumsum(change)])
+    lo_i = np.maximum(np.arange(n) - pad, 0)
+    hi_i = np.minimum(np.arange(n) + k - pad, n)
+    uniform = cc[hi_i] - cc[lo_i + 1] == 0  # no change after the window's first minute
+    both_above = low <= (c - 1) // 2
+    both_below = low >= c // 2 + 1
+    out = uniform & (c > 0) & both_above & np.isfinite(thr)
+    todo = np.flatnonzero((c > 0) & np.isfinite(thr) & ~(uniform & (both_above | both_below)))
+    if todo.size:
+        out[todo] = _nan_rolling_median(x, k, at=todo) > thr[todo]
+    return out
 
 
 def detect_sleep_periods_actigraphy(

@@ -704,3 +704,20 @@ def test_hr_wake_matches_per_night_loop(seed: int) -> None:
             actigraphy._hr_wake(hr, present, t, off.astype(np.int64), p),
             _ref_hr_wake(hr, present, t, off.astype(np.int64), p),
         )
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 10, 11])
+@pytest.mark.parametrize("p_nan", [0.0, 0.3, 0.9])
+def test_rolling_median_above_matches_median_then_compare(k: int, p_nan: float) -> None:
+    rng = np.random.default_rng([k, int(p_nan * 10)])
+    for n in (1, 2, 7, 3000):
+        x = np.round(rng.normal(60, 6, n)) + rng.choice([0, 0.5], n)
+        x[rng.random(n) < p_nan] = np.nan
+        # thresholds constant over stretches (nights), some NaN, often equal to data values
+        thr = np.repeat(rng.choice([np.nan, 55.0, 60.0, 60.5, 64.0], n // 50 + 1), 50)[:n]
+        m = actigraphy._nan_rolling_median(x, k)
+        np.testing.assert_array_equal(
+            actigraphy._rolling_median_above(x, k, thr), np.isfinite(m) & (m > thr)
+        )
+        at = np.flatnonzero(rng.random(n) < 0.3)
+        np.testing.assert_array_equal(actigraphy._nan_rolling_median(x, k, at=at), m[at])
