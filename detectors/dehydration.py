@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
+from scipy.special import ndtr
 
 from detectors.frames import (
     ENVIRONMENT_SCHEMA,
@@ -42,7 +43,7 @@ from detectors.heat import (  # noqa: F401  (re-exported: the heat index used to
 from detectors.nights import local_date, local_datetime, local_midnight_utc
 from detectors.schema import EPISODE_SCHEMA, UTC_DT, episode_id, label_for
 
-DETECTOR_VERSION = "dehydration-0.2"
+DETECTOR_VERSION = "dehydration-0.3"
 KIND = "dehydration"
 
 # ------------------------------------------------------------------------------------------
@@ -65,6 +66,10 @@ PW_EREQ_COEFF = 1.527
 PW_EMAX_COEFF = 0.87
 #: [iso8996] metabolic-rate unit conversion: 1 kcal/h = 1.163 W
 KCAL_H_TO_W = 1.163
+#: [iso7730] respiratory heat loss (Fanger 1970): dry Cres = 0.0014 M (34 - Ta) and latent
+#: Eres = 0.0173 M (5.87 - Pa), Pa in kPa, W/m2; it leaves through the breath, not the skin
+RES_DRY_COEFF, RES_DRY_REF_C = 0.0014, 34.0
+RES_LATENT_COEFF, RES_LATENT_REF_KPA = 0.0173, 5.87
 #: [dubois1916] A_D = 0.007184 BM^0.425 H^0.725 (m2; kg, cm)
 DUBOIS_K, DUBOIS_MASS_EXP, DUBOIS_HEIGHT_EXP = 0.007184, 0.425, 0.725
 #: [mifflin1990] REE = 10 BM + 6.25 H - 5 age + s, s = +5 men, -161 women (kcal/d)
@@ -89,7 +94,7 @@ class DehydrationParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "dehydration-brief-8-v3"
+    name: str = "dehydration-brief-8-v4"
 
     # --- exposure context (brief 1.6) ---
     indoor_temp_c: float = 23.0  # [crampwatch_brief] 1.6 grade D: indoor default when no sensor
@@ -128,6 +133,15 @@ class DehydrationParams:
     #: exercise; at rest PW goes negative and insensible loss is inside the AI baseline)
     sweat_min_met: float = 2.0
     sweat_max_ml_h: float = 2500.0  # [crampwatch_brief] 2.2 clamp; [baker2016] [barnes2019]
+    #: [crampwatch_brief] 2.1 latent-heat fallback; [iso7730]: the sweat an hour needs is at
+    #: least the water whose evaporation removes the heat the skin must lose,
+    #: min(Ereq_skin, Emax) / latent heat (Ereq_skin = M - W - Cres - Eres + (R + C)). PW
+    #: was fitted on clothing with im/clo ~0.33 ([gonzalez2012]); with the light-clothing
+    #: im/clo 0.9 its -0.87 Emax term drives it below this heat-balance bound (0.14 L/h
+    #: for a brisk walk at 30 C, half the evaporation the walk requires), so the larger of
+    #: the two is used (dehydration-0.3). Efficiency 1 (no dripping): still a lower bound
+    sweat_heat_balance_floor: bool = True
+    latent_heat_j_g: float = 2430.0  # [crampwatch_brief] 2.1: ~2.43 kJ/g evaporated
 
     # --- fluid need and intake (brief 2.4, 8.1) ---
     ai_female_ml: float = 2000.0  # [efsa2010] adequate total water intake, women
@@ -140,6 +154,10 @@ class DehydrationParams:
     beverage_frac_of_ai: float = 0.8
     partial_log_frac: float = 0.5  # [crampwatch_brief] 8.1.5 grade D: < 50 % of typical
     partial_log_gap_h: float = 6.0  # [crampwatch_brief] 8.1.5 grade D: "long stretch" >= 6 h
+    #: [crampwatch_brief] 8.1.5 grade D: a log whose last entry is >= 6 h before the end of
+    #: the waking window stopped (a forgotten log); whatever its volume, the end-of-day
+    #: balance depends on the unlogged evening, so the day is partial (dehydration-0.3)
+    partial_log_stopped: bool = True
     waking_start_h: int = 7  # [crampwatch_brief] grade D: waking window for the gap rule
     waking_end_h: int = 22  # [crampwatch_brief] grade D
     typical_window_days: int = 28  # [crampwatch_brief] grade D: "typical" = trailing 28 days
@@ -170,6 +188,21 @@ class DehydrationParams:
     mass_baseline_min: int = 3  # [cheuvront2004] three mornings give a usable baseline
     mass_drop_weak_pct: float = 1.0  # [cheuvront2004] ~1.5 CV of day-to-day mass
     mass_drop_strong_pct: float = 2.0  # [sawka2007] hypohydration > 2 % BM
+    #: [cheuvront2004] first-morning body mass varies 0.51 +- 0.20 kg day to day, CV 0.66 %:
+    #: the SD of one morning's deviation; the baseline median of n mornings adds
+    #: (pi/2) CV^2 / n (variance of a median), so SD = CV sqrt(1 + pi / (2 n))
+    mass_day_cv_pct: float = 0.66
+    #: [crampwatch_brief] grade D: SD of the computed fluid deficit, per person, as the
+    #: normal-scaled MAD of their own previous 28 logged days' computed deficits (>= 7; the
+    #: same window as the bias): most days carry no real deficit, so that spread is the
+    #: model's error (AI vs own losses, food water, unlogged drinks, sweat equation)
+    deficit_spread_floor_pct: float = 0.5  # [crampwatch_brief] grade D: SD floor
+    deficit_spread_default_pct: float = 1.0  # [crampwatch_brief] grade D: < 7 logged days
+    #: [baker2016] whole-body sweat rate 1.21 +- 0.68 L/h across athletes (CV 0.56): a
+    #: population equation does not know the person's own rate, so the day's computed sweat
+    #: adds an error of 0.56 x sweat (% BM) to the SD above (the trailing spread is made
+    #: mostly of days without exercise); grade D use
+    sweat_relative_sd: float = 0.56
     #: [crampwatch_brief] issue 5 asks for a 14-day robust baseline (median/MAD) of resting
     #: and sleeping HR and HRV; brief 8.2 proposes 28 days. The issue wins: a shorter window
     #: follows acclimatisation and season faster, at the cost of a noisier MAD (grade D)
@@ -194,22 +227,20 @@ class DehydrationParams:
     default_age_y: float = 40.0  # [crampwatch_brief] grade D
 
     # --- confidence mapping (no calibration data yet) ---
-    #: [crampwatch_brief] grade D: an episode means a likely >= 2 % deficit ([sawka2007]).
-    #: Exposure reaches "possible" (0.4) only with a >= 2 % next-morning mass drop (0.50);
-    #: a 1-2 % computed fluid deficit needs some mass support (weak: 0.45). Weaker evidence
-    #: stays in daily_exposures (level, confidence) without an episode. (v1 had 0.25 / 0.45,
-    #: which flagged every 1-2 % deficit; see docs/detectors/dehydration.md, evaluation)
+    #: dehydration-0.3: a day with a deficit estimate (computed fluid balance and/or
+    #: next-morning mass) has confidence = P(deficit >= 2 % | estimates) ([sawka2007]),
+    #: from their inverse-variance weighted mean and its SD (normal errors, flat prior);
+    #: the constants below apply to days without any estimate (exposure only), to the HR
+    #: support when no mass was measured, and to a measured session loss.
+    #: [crampwatch_brief] grade D: exposure alone stays below "possible" (0.4)
     conf_heat_sweat_exposure: float = 0.20
-    conf_likely_fluid_deficit: float = 0.30  # [crampwatch_brief] grade D
-    conf_likely_dehydration_condition: float = 0.55  # [crampwatch_brief] grade D; [sawka2007] 2 %
-    #: [crampwatch_brief] grade D: next-morning mass drop >= 2 % ([sawka2007]) -> "likely"
-    conf_support_strong: float = 0.30
-    #: [crampwatch_brief] grade D: drop >= 1 % ([cheuvront2004]) or resting HR and HRV together
+    #: [crampwatch_brief] grade D; [sawka2007]: the least confidence of a measured session
+    #: loss >= 2 % (weighed before and after a workout)
+    conf_likely_dehydration_condition: float = 0.55
+    #: [crampwatch_brief] grade D: resting or sleeping HR and HRV together, no mass measured
     conf_support_weak: float = 0.15
     #: [crampwatch_brief] 8.2 grade D: resting-HR criterion alone, "low weight" ([adams2014])
     conf_support_hr_only: float = 0.05
-    #: [crampwatch_brief] 8.2 grade D: next-morning mass at or above baseline contradicts
-    conf_contradicted: float = -0.25
 
 
 # ------------------------------------------------------------------------------------------
@@ -305,6 +336,39 @@ def sweat_rate_pw_g_m2_h(
     return intercept + PW_EREQ_COEFF * ereq - PW_EMAX_COEFF * emax
 
 
+def evaporation_floor_g_m2_h(
+    metabolic_rate_w_m2: ArrayLike,
+    temp_c: ArrayLike,
+    rh_pct: ArrayLike,
+    *,
+    clo: float = 0.5,
+    im: float = 0.45,
+    skin_temp_c: float = 35.0,
+    external_work_w_m2: float = 0.0,
+    latent_heat_j_g: float = 2430.0,
+) -> np.ndarray:
+    """Heat-balance lower bound of the sweat rate, g m^-2 h^-1 (0 when no evaporation is needed).
+
+    ``min(Ereq_skin, Emax)^+ / latent heat``, with the skin's required evaporation
+    ``Ereq_skin = M - W_ext - Cres - Eres + (6.45/clo)(Ta - Tsk)`` (respiratory losses
+    ``Cres = 0.0014 M (34 - Ta)``, ``Eres = 0.0173 M (5.87 - Pa)``, Pa in kPa, ISO 7730 /
+    Fanger 1970) and ``Emax`` as in :func:`sweat_rate_pw_g_m2_h`. In a steady state the skin
+    must evaporate Ereq_skin (at most Emax), and every gram evaporated was sweat; dripping
+    (efficiency < 1) and heat storage are ignored, so this bounds the sweat from below
+    (the brief's latent-heat fallback, 2.43 kJ/g, with the heat balance of section 2.1).
+    """
+    m = np.asarray(metabolic_rate_w_m2, dtype=float)
+    ta = np.asarray(temp_c, dtype=float)
+    rh = np.asarray(rh_pct, dtype=float)
+    pa_hpa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta)
+    cres = RES_DRY_COEFF * m * (RES_DRY_REF_C - ta)
+    eres = RES_LATENT_COEFF * m * (RES_LATENT_REF_KPA - pa_hpa / 10.0)
+    ereq = m - external_work_w_m2 - cres - eres + (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
+    psk = saturation_vapour_pressure_hpa(skin_temp_c) * HPA_TO_MMHG
+    emax = EMAX_COEFF_W_M2_MMHG * (im / clo) * (psk - pa_hpa * HPA_TO_MMHG)
+    return np.clip(np.minimum(ereq, emax), 0.0, None) * 3600.0 / latent_heat_j_g
+
+
 # ------------------------------------------------------------------------------------------
 # hourly and daily tables
 
@@ -357,12 +421,17 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "intake_ml": pl.Float64,
     "deficit_model_pct_bm": pl.Float64,  # (need - intake) / BM as computed
     "deficit_bias_pct_bm": pl.Float64,  # personal typical computed deficit (>= 0), subtracted
-    "deficit_pct_bm": pl.Float64,  # model - bias: the deficit the levels use
+    "deficit_pct_bm": pl.Float64,  # model - bias: the fluid-balance estimate
+    "deficit_sd_pct_bm": pl.Float64,  # its personal SD (trailing MAD of computed deficits)
     "session_loss_pct_bm": pl.Float64,
     "morning_mass_next_kg": pl.Float64,
     "mass_baseline_kg": pl.Float64,
     "mass_baseline_count": pl.Int64,
     "mass_change_pct": pl.Float64,
+    "mass_change_sd_pct": pl.Float64,  # SD of one morning vs the baseline median (CV 0.66 %)
+    "deficit_estimate_pct_bm": pl.Float64,  # inverse-variance mean of the two estimates
+    "deficit_estimate_sd_pct_bm": pl.Float64,
+    "p_deficit_ge_2pct": pl.Float64,  # P(deficit >= 2 % BM | estimates), normal errors
     "resting_hr_next_bpm": pl.Float64,
     "resting_hr_z": pl.Float64,
     "resting_hr_rise_bpm": pl.Float64,
@@ -736,6 +805,20 @@ def _hourly(
         external_work_w_m2=p.external_work_w_m2,
         cool_below_c=p.pw_cool_below_c,
     )
+    if p.sweat_heat_balance_floor:
+        pw = np.maximum(
+            pw,
+            evaporation_floor_g_m2_h(
+                m,
+                h["ta_used_c"].to_numpy(),
+                h["rh_used_pct"].to_numpy(),
+                clo=p.clo,
+                im=p.im,
+                skin_temp_c=p.skin_temp_c,
+                external_work_w_m2=p.external_work_w_m2,
+                latent_heat_j_g=p.latent_heat_j_g,
+            ),
+        )
     sweat = np.clip(pw * h["bsa_m2"].to_numpy(), 0.0, p.sweat_max_ml_h)
     sweat = np.where(m >= p.sweat_min_met * p.met_w_m2, sweat, 0.0)
     sweat = np.where(np.isfinite(m), sweat, np.nan)
@@ -935,6 +1018,7 @@ def _build(
         water_ml=pl.col("value").sum(),
         water_entries_count=pl.len().cast(pl.Int64),
         longest_gap_h=_longest_gap_expr(p),
+        last_entry_h=pl.col("hour_local").max(),
     )
     if wd.height:
         typical = _trailing(
@@ -957,8 +1041,12 @@ def _build(
     ).with_columns(
         water_reference_ml=pl.coalesce("water_typical_ml", pl.col("ai_ml") * p.beverage_frac_of_ai),
     )
-    partial = (pl.col("water_ml") < p.partial_log_frac * pl.col("water_reference_ml")) & (
-        pl.col("longest_gap_h") >= p.partial_log_gap_h
+    partial = (
+        (pl.col("water_ml") < p.partial_log_frac * pl.col("water_reference_ml"))
+        & (pl.col("longest_gap_h") >= p.partial_log_gap_h)
+    ) | (
+        p.partial_log_stopped
+        & (float(p.waking_end_h) - pl.col("last_entry_h") >= p.partial_log_gap_h)
     )
     d = (
         d.with_columns(
@@ -988,14 +1076,29 @@ def _build(
         "participant_id", d="local_date", x="deficit_model_pct_bm"
     )
     if logged_days.height:
-        bias = _trailing(logged_days, "x", p.bias_window_days, p.bias_min_days).select(
-            "participant_id", local_date="d", deficit_bias_pct_bm=pl.col("base_med").clip(0.0)
+        bias = _trailing(
+            logged_days, "x", p.bias_window_days, p.bias_min_days, floor=p.deficit_spread_floor_pct
+        ).select(
+            "participant_id",
+            local_date="d",
+            deficit_bias_pct_bm=pl.col("base_med").clip(0.0),
+            spread=pl.col("base_mad"),
         )
         d = d.join(bias, on=dkeys, how="left")
     else:
-        d = d.with_columns(deficit_bias_pct_bm=pl.lit(None, dtype=pl.Float64))
+        d = d.with_columns(
+            deficit_bias_pct_bm=pl.lit(None, dtype=pl.Float64),
+            spread=pl.lit(None, dtype=pl.Float64),
+        )
     d = d.with_columns(
         deficit_pct_bm=pl.col("deficit_model_pct_bm") - pl.col("deficit_bias_pct_bm").fill_null(0.0)
+    ).with_columns(
+        deficit_sd_pct_bm=pl.when(pl.col("deficit_pct_bm").is_not_null()).then(
+            (
+                pl.col("spread").fill_null(p.deficit_spread_default_pct) ** 2
+                + (p.sweat_relative_sd * pl.col("sweat_pct_bm").fill_null(0.0)) ** 2
+            ).sqrt()
+        )
     )
 
     # --- measured session loss (pre/post weighing around a workout)
@@ -1276,19 +1379,40 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         | (pl.col("sweat_pct_bm").fill_null(0) >= p.sweat_exposure_pct_bm)
     )
     logged = pl.col("water_status") == "logged"
-    deficit = pl.col("deficit_pct_bm")
     session = pl.col("session_loss_pct_bm").fill_null(-math.inf)
+    has_mass = pl.col("mass_change_pct").is_not_null() & (
+        pl.col("mass_baseline_count").fill_null(0) >= p.mass_baseline_min
+    )
+    # two estimates of the day's deficit (% BM), each with its SD: the next-morning mass drop
+    # (a direct measurement, [cheuvront2010]; brief 3: the best marker available) and,
+    # when no mass was measured, the fluid balance of a logged day. They are not averaged:
+    # the balance's error on a given day is systematic (the person's own sweat rate, the
+    # drinks not logged), not independent noise, and it would pull a measured drop toward
+    # the model ([crampwatch_brief] grade D; dehydration-0.3)
+    has_f = logged & pl.col("deficit_pct_bm").is_not_null() & pl.col("deficit_sd_pct_bm").gt(0)
+    mass_sd = (
+        p.mass_day_cv_pct
+        * (1.0 + math.pi / (2.0 * pl.col("mass_baseline_count").cast(pl.Float64))).sqrt()
+    )
+    d = d.with_columns(mass_change_sd_pct=pl.when(has_mass).then(mass_sd))
+    wf = pl.when(has_f & ~has_mass).then(1.0 / pl.col("deficit_sd_pct_bm") ** 2).otherwise(0.0)
+    wm = pl.when(has_mass).then(1.0 / pl.col("mass_change_sd_pct") ** 2).otherwise(0.0)
+    est = (
+        wf * pl.col("deficit_pct_bm").fill_null(0.0) - wm * pl.col("mass_change_pct").fill_null(0.0)
+    ) / (wf + wm)
+    d = d.with_columns(
+        deficit_estimate_pct_bm=pl.when(wf + wm > 0).then(est),
+        deficit_estimate_sd_pct_bm=pl.when(wf + wm > 0).then(1.0 / (wf + wm).sqrt()),
+    )
+    estimate = pl.col("deficit_estimate_pct_bm").fill_null(-math.inf)
     level = (
-        pl.when((logged & (deficit >= p.dehydration_pct)) | (session >= p.session_loss_pct))
+        pl.when((estimate >= p.dehydration_pct) | (session >= p.session_loss_pct))
         .then(pl.lit("likely_dehydration_condition"))
-        .when(logged & (deficit >= p.fluid_deficit_pct))
+        .when(estimate >= p.fluid_deficit_pct)
         .then(pl.lit("likely_fluid_deficit"))
         .when(exposure)
         .then(pl.lit("heat_sweat_exposure"))
         .otherwise(pl.lit("none"))
-    )
-    has_mass = pl.col("mass_change_pct").is_not_null() & (
-        pl.col("mass_baseline_count").fill_null(0) >= p.mass_baseline_min
     )
     dm = pl.col("mass_change_pct")
     rhr_ok = (pl.col("resting_hr_z") >= p.rhr_z_min) & (
@@ -1331,27 +1455,36 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         .otherwise(pl.lit("not_available"))
     )
     d = d.with_columns(level=level, support_strength=strength, corroboration=corroboration)
-    base = (
-        pl.when(pl.col("level") == "likely_dehydration_condition")
-        .then(p.conf_likely_dehydration_condition)
-        .when(pl.col("level") == "likely_fluid_deficit")
-        .then(p.conf_likely_fluid_deficit)
-        .when(pl.col("level") == "heat_sweat_exposure")
-        .then(p.conf_heat_sweat_exposure)
-        .otherwise(0.0)
-    )
-    adj = (
-        pl.when(pl.col("corroboration") == "contradicted")
-        .then(p.conf_contradicted)
-        .when(pl.col("support_strength") == "strong")
-        .then(p.conf_support_strong)
+    hr_adj = (
+        pl.when(has_mass)
+        .then(0.0)  # measured mass outweighs HR; it is inside the estimate
         .when(pl.col("support_strength") == "weak")
         .then(p.conf_support_weak)
         .when(pl.col("support_strength") == "hr_only")
         .then(p.conf_support_hr_only)
         .otherwise(0.0)
     )
-    conf = pl.when(pl.col("level") == "none").then(0.0).otherwise((base + adj).clip(0.0, 1.0))
+    p2 = pl.Series(
+        ndtr(
+            (d["deficit_estimate_pct_bm"].fill_null(np.nan).to_numpy() - p.dehydration_pct)
+            / d["deficit_estimate_sd_pct_bm"].fill_null(np.nan).to_numpy()
+        ),
+        dtype=pl.Float64,
+    ).fill_nan(None)
+    d = d.with_columns(p_deficit_ge_2pct=p2)
+    conf = (
+        pl.when(pl.col("p_deficit_ge_2pct").is_not_null())
+        .then(pl.col("p_deficit_ge_2pct") + hr_adj)
+        .when(pl.col("level") == "heat_sweat_exposure")
+        .then(p.conf_heat_sweat_exposure + hr_adj)
+        .otherwise(0.0)
+    )
+    conf = (
+        pl.when(session >= p.session_loss_pct)
+        .then(pl.max_horizontal(conf, pl.lit(p.conf_likely_dehydration_condition)))
+        .otherwise(conf)
+    )
+    conf = pl.when(pl.col("level") == "none").then(0.0).otherwise(conf.clip(0.0, 1.0))
     return d.with_columns(confidence=conf.round(4))
 
 
@@ -1436,7 +1569,7 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
     return {
-        "method": "brief8_hi_nws_anderson2013_sweat_gonzalez2009_pw",
+        "method": "brief8_hi_nws_anderson2013_sweat_gonzalez2009_pw_heat_balance_floor",
         "params": p.name,
         "level": r["level"],
         "corroboration": r["corroboration"],
@@ -1461,6 +1594,17 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "deficit_pct_bm": rnd(r["deficit_pct_bm"]),
         "deficit_model_pct_bm": rnd(r["deficit_model_pct_bm"]),
         "deficit_bias_pct_bm": rnd(r["deficit_bias_pct_bm"]),
+        "deficit_sd_pct_bm": rnd(r["deficit_sd_pct_bm"]),
+        "deficit_estimate_source": (
+            None
+            if r["deficit_estimate_pct_bm"] is None
+            else "next_morning_mass"
+            if r["mass_change_sd_pct"] is not None
+            else "fluid_balance"
+        ),
+        "deficit_estimate_pct_bm": rnd(r["deficit_estimate_pct_bm"]),
+        "deficit_estimate_sd_pct_bm": rnd(r["deficit_estimate_sd_pct_bm"]),
+        "p_deficit_ge_2pct": rnd(r["p_deficit_ge_2pct"], 3),
         "session_loss_pct_bm": rnd(r["session_loss_pct_bm"]),
         "body_mass_kg": rnd(r["body_mass_kg"], 1),
         "body_mass_source": r["body_mass_source"],

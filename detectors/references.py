@@ -127,6 +127,12 @@ REFERENCES: dict[str, str] = {
         "ISO 8996:2021 Ergonomics of the thermal environment - Determination of metabolic rate "
         "(1 met = 58.2 W/m2)."
     ),
+    "iso7730": (
+        "ISO 7730:2005 Ergonomics of the thermal environment - Analytical determination and "
+        "interpretation of thermal comfort using calculation of the PMV and PPD indices "
+        "(respiratory heat loss after Fanger PO (1970) Thermal Comfort: Cres = 0.0014 M "
+        "(34 - ta), Eres = 1.7e-5 M (5867 - pa) with pa in Pa)."
+    ),
     "icrp2002": (
         "ICRP (2002) Basic anatomical and physiological data for use in radiological protection: "
         "reference values. ICRP Publication 89. Ann ICRP 32(3-4). "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
+from scipy.special import ndtr
 
 from detectors.dehydration import (
     DAILY_SCHEMA,
@@ -18,6 +20,7 @@ from detectors.dehydration import (
     build_daily_table,
     build_hourly_table,
     detect_dehydration,
+    evaporation_floor_g_m2_h,
     heat_index_c,
     heat_index_f,
     metabolic_rate_w_m2,
@@ -99,6 +102,27 @@ def test_bsa_bmr_metabolic_rate() -> None:
     assert float(bmr_mifflin_kcal_d(70.0, 175.0, 44.0, None)) == pytest.approx(1578.75 - 83)
     # 1 MET at rest: BMR 1400 kcal/d, no activity, 1.163 W per kcal/h, A_D 1.163 m2 -> 58.33
     assert float(metabolic_rate_w_m2(1400.0, 0.0, 1.163)) == pytest.approx(1400 / 24)
+
+
+def test_heat_balance_floor_of_the_sweat_rate() -> None:
+    # brisk walk, 30 C / 50 %, clo 0.5, im 0.45: Pa 2.12 kPa; Cres = 0.0014 * 250 * 4 = 1.4,
+    # Eres = 0.0173 * 250 * (5.87 - 2.12) = 16.2, R + C = 12.9 * (30 - 35) = -64.5 W/m2 ->
+    # Ereq_skin 167.9 W/m2 < Emax 336 -> 167.9 * 3600 / 2430 = 248.7 g/m2/h, where PW gives 138
+    floor = float(evaporation_floor_g_m2_h(250.0, 30.0, 50.0))
+    assert floor == pytest.approx(248.7, abs=0.5)
+    assert float(sweat_rate_pw_g_m2_h(250.0, 30.0, 50.0)) < floor
+    # running: Ereq_skin 493 W/m2 exceeds Emax (336 W/m2): the floor is Emax's 497 g/m2/h, and
+    # PW's 673 g/m2/h stands
+    assert float(evaporation_floor_g_m2_h(600.0, 30.0, 50.0)) == pytest.approx(497.4, abs=0.5)
+    # at rest no evaporation is required: zero, never negative
+    assert float(evaporation_floor_g_m2_h(58.2, 30.0, 50.0)) == 0.0
+    # the daily sweat uses the larger of the two (hourly table: a 2-h run at 33 C)
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=None)
+    on = build_hourly_table(smp, wk, env, ppl).filter(pl.col("workout_s") > 0)
+    off = build_hourly_table(
+        smp, wk, env, ppl, DehydrationParams(sweat_heat_balance_floor=False)
+    ).filter(pl.col("workout_s") > 0)
+    assert (on["sweat_ml"] >= off["sweat_ml"]).all()
 
 
 # --- day-level scenarios ---------------------------------------------------------------------
@@ -192,7 +216,7 @@ def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> 
     # the local day's bounds in UTC (UTC+2): 7 July 22:00 -> 8 July 22:00
     assert row["start_utc"] == datetime(2024, 7, 7, 22, tzinfo=UTC)
     assert row["end_utc"] == datetime(2024, 7, 8, 22, tzinfo=UTC)
-    assert row["detector_version"] == "dehydration-0.2"
+    assert row["detector_version"] == "dehydration-0.3"
     ev = json.loads(row["evidence"])
     assert ev["level"] == "likely_dehydration_condition"
     assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"
@@ -231,9 +255,15 @@ def test_no_water_logged_but_mass_drop_says_water_not_logged_in_evidence() -> No
     assert eps.height == 1
     ev = json.loads(eps["evidence"][0])
     assert ev["water_status"] == "not_logged"
-    assert ev["water_ml"] is None and ev["deficit_pct_bm"] is None
-    assert ev["level"] == "heat_sweat_exposure"  # never a fluid-deficit level without logs
-    assert eps["label"][0] == "possible"
+    assert ev["water_ml"] is None and ev["deficit_pct_bm"] is None  # no balance without logs
+    # the deficit estimate is the measured 2.5 % drop (7 baseline mornings)
+    assert ev["deficit_estimate_source"] == "next_morning_mass"
+    assert ev["deficit_estimate_pct_bm"] == pytest.approx(2.5, abs=0.01)
+    sd = _mass_sd(7)
+    assert ev["deficit_estimate_sd_pct_bm"] == pytest.approx(sd, abs=0.01)
+    assert eps["confidence"][0] == pytest.approx(float(ndtr((2.5 - 2.0) / sd)), abs=1e-3)
+    assert ev["level"] == "likely_dehydration_condition"
+    assert eps["label"][0] == "likely"  # P(>= 2 %) ~0.75
 
 
 def test_partial_logging_is_treated_as_not_logged() -> None:
@@ -263,7 +293,13 @@ def test_resting_hr_rise_alone_is_low_weight_support() -> None:
     assert day["resting_hr_z"] >= 2 and day["resting_hr_rise_bpm"] >= 5
     assert day["support_strength"] == "hr_only"
     assert day["corroboration"] == "unconfirmed"  # HR without HRV is not "supported"
-    assert day["confidence"] == pytest.approx(0.55 + 0.05)
+    # no mass: the estimate is the fluid balance, SD = default spread (< 7 logged days) and
+    # 0.56 x the day's sweat; HR alone adds its low weight to P(deficit >= 2 %)
+    sd = math.hypot(1.0, 0.56 * day["sweat_pct_bm"])
+    assert day["deficit_estimate_sd_pct_bm"] == pytest.approx(sd)
+    p2 = float(ndtr((day["deficit_pct_bm"] - 2.0) / sd))
+    assert day["p_deficit_ge_2pct"] == pytest.approx(p2)
+    assert day["confidence"] == pytest.approx(p2 + 0.05, abs=1e-4)
 
 
 def test_measured_session_loss_sets_dehydration_level() -> None:
@@ -418,24 +454,72 @@ def test_bias_needs_seven_logged_days() -> None:
     assert day["deficit_pct_bm"] == pytest.approx(day["deficit_model_pct_bm"])
 
 
-def test_fluid_deficit_alone_is_not_an_episode_but_with_mass_support_it_is() -> None:
-    # no exercise, 1.0 L logged: deficit (2500 - 1250) / 70 kg = 1.8 % -> likely_fluid_deficit
+def _mass_sd(n: int) -> float:
+    # Cheuvront 2004 CV 0.66 %, plus the baseline median of n mornings
+    return 0.66 * math.sqrt(1.0 + math.pi / (2.0 * n))
+
+
+def test_fluid_deficit_confidence_is_the_probability_of_a_2_pct_deficit() -> None:
+    # no exercise, 1.0 L logged: deficit (2500 - 1250) / 70 kg = 1.79 % -> likely_fluid_deficit
     smp, _, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
     smp = smp.filter(pl.col("metric") != "active_energy_kcal")
     day = _day(build_daily_table(smp, workouts([]), env, ppl))
-    assert day["level"] == "likely_fluid_deficit" and day["confidence"] == pytest.approx(0.30)
+    deficit = (2500 - 1250) / 1000 / 70 * 100
+    assert day["level"] == "likely_fluid_deficit"
+    # a new logger: the default 1.0 % SD, so P(>= 2 %) = Phi((1.79 - 2) / 1.0) = 0.42
+    assert day["deficit_sd_pct_bm"] == pytest.approx(1.0)
+    assert day["confidence"] == pytest.approx(float(ndtr(deficit - 2.0)), abs=1e-4)
+    assert detect_dehydration(smp, workouts([]), env, ppl)["label"].to_list() == ["possible"]
+
+    def with_next_morning(kg: float) -> pl.DataFrame:
+        t = at(HOT + timedelta(days=1), "07:05")
+        return detect_dehydration(
+            pl.concat([smp, samples([("body_mass_kg", t, t, kg)])]), workouts([]), env, ppl
+        )
+
+    # a measured next-morning mass decides: -1.5 % says the deficit was below 2 %
+    assert with_next_morning(70.0 * 0.985).height == 0
+    eps = with_next_morning(70.0 * 0.975)  # -2.5 %
+    assert eps.height == 1
+    assert eps["confidence"][0] == pytest.approx(float(ndtr(0.5 / _mass_sd(7))), abs=1e-3)
+    ev = json.loads(eps["evidence"][0])
+    assert ev["deficit_estimate_source"] == "next_morning_mass"
+
+
+def test_a_personal_spread_narrows_the_fluid_balance() -> None:
+    # ten earlier logged days of 1.9 L (computed deficit 0.18 % each, subtracted as bias):
+    # their spread is nil, floored at 0.5 %, so the day's 1.61 % gives P(>= 2 %) = 0.22
+    # where a new logger's 1.0 % SD gave 0.42: no episode
+    smp, _, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
+    smp = smp.filter(pl.col("metric") != "active_energy_kcal")
+    smp = _logged_days(smp, 1900.0, range(1, 11))
+    day = _day(build_daily_table(smp, workouts([]), env, ppl))
+    assert day["deficit_sd_pct_bm"] == pytest.approx(0.5)
+    assert day["confidence"] == pytest.approx(
+        float(ndtr((day["deficit_pct_bm"] - 2.0) / 0.5)), abs=1e-4
+    )
     assert detect_dehydration(smp, workouts([]), env, ppl).height == 0
-    drop = samples([("body_mass_kg", at(HOT + timedelta(days=1), "07:05"),
-                     at(HOT + timedelta(days=1), "07:05"), 70.0 * 0.985)])  # fmt: skip
-    eps = detect_dehydration(pl.concat([smp, drop]), workouts([]), env, ppl)
-    assert eps.height == 1 and eps["confidence"][0] == pytest.approx(0.30 + 0.15)
+
+
+def test_a_log_that_stops_early_is_partial() -> None:
+    # 2 L logged, but nothing after 13:00: the evening is unknown (>= 6 h before 22:00)
+    smp, _, env, ppl = _scenario(water_ml=None, next_morning_kg=None)
+    smp = pl.concat(
+        [smp, samples([("water_ml", at(HOT, hh), at(HOT, hh), 500.0)
+                       for hh in ("07:30", "09:00", "11:00", "13:00")])]
+    )  # fmt: skip
+    day = _day(build_daily_table(smp, workouts([]), env, ppl))
+    assert day["water_status"] == "partial" and day["deficit_pct_bm"] is None
+    late = pl.concat([smp, samples([("water_ml", at(HOT, "19:00"), at(HOT, "19:00"), 100.0)])])
+    assert _day(build_daily_table(late, workouts([]), env, ppl))["water_status"] == "logged"
 
 
 def test_exposure_with_weak_mass_drop_is_not_an_episode() -> None:
     smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=70.0 * 0.985)
     day = _day(build_daily_table(smp, wk, env, ppl))
-    assert day["level"] == "heat_sweat_exposure" and day["support_strength"] == "weak"
-    assert day["confidence"] == pytest.approx(0.35)
+    # a measured 1.5 % drop: a deficit, most likely below 2 % (P = Phi(-0.5 / 0.73) = 0.25)
+    assert day["level"] == "likely_fluid_deficit" and day["support_strength"] == "weak"
+    assert day["confidence"] == pytest.approx(float(ndtr(-0.5 / _mass_sd(7))), abs=1e-3)
     assert detect_dehydration(smp, wk, env, ppl).height == 0
 
 
@@ -466,10 +550,12 @@ def test_hr_baseline_is_14_days() -> None:
 def test_scores_on_the_independent_day_generator() -> None:
     """Regression guard on tests/detectors/daygen.py (a second, naturalistic simulator).
 
-    Measured for detector 0.2 on seeds 11-13 pooled (6 people x 120 days each): precision
-    ~0.8, recall ~0.5, F1 ~0.6 -- below the issue's 0.8 target; see
-    docs/detectors/dehydration.md for why (PW sweat with light-clothing defaults is ~1.6x
-    below the generator's heat-balance sweat; scale noise). This test keeps it from falling.
+    Measured for detector 0.3 on seeds 11-13 pooled (6 people x 120 days each, the
+    development seeds): precision 0.80, recall 0.66, F1 0.72 (0.2: 0.80 / 0.57 / 0.67).
+    Held-out seeds 14-20: 0.77 / 0.59 / 0.67 (0.2: 0.79 / 0.54 / 0.65). Below the issue's
+    0.8 target; docs/detectors/dehydration.md shows why (scale noise of 0.7 % BM against a
+    2 % threshold that half the truth days exceed by < 0.5 %; an in-sample logistic fit on
+    every observable column reaches 0.79). This test keeps it from falling.
     """
     from tests.detectors.daygen import generate, score_days
 
@@ -481,6 +567,6 @@ def test_scores_on_the_independent_day_generator() -> None:
             tot[k] += s[k]
     precision = tot["tp"] / (tot["tp"] + tot["fp"])
     recall = tot["tp"] / (tot["tp"] + tot["fn"])
-    assert precision >= 0.7
-    assert recall >= 0.4
-    assert 2 * precision * recall / (precision + recall) >= 0.55
+    assert precision >= 0.75
+    assert recall >= 0.6
+    assert 2 * precision * recall / (precision + recall) >= 0.68
