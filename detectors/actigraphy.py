@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 from scipy import ndimage
 
-from detectors.frames import SAMPLES_SCHEMA, prepare
+from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import NIGHT_START_HOUR
 from detectors.schema import SLEEP_PERIOD_SCHEMA
 
@@ -462,15 +462,13 @@ _METRIC_CODE: dict[str, int] = {"steps": 0, "intensity_level": 1, "met": 2, "hea
 
 @dataclass(frozen=True)
 class MinuteGrid:
-    """:data:`MINUTE_SCHEMA` as numpy arrays: the minute grids of several participants one
-    after the other, participant ``pids[k]`` on rows ``bounds[k]:bounds[k + 1]``.
+    """One participant's rows of :data:`MINUTE_SCHEMA` as numpy arrays.
 
     ``has_data`` (an activity proxy or an HR median) and ``hr_present`` (an HR median) are
     kept beside the columns so that periods and segments need no frame.
     """
 
-    pids: list[str]
-    bounds: np.ndarray
+    participant_id: str
     minute_us: np.ndarray  # minute start, epoch microseconds
     utc_offset_s: np.ndarray
     counts: np.ndarray  # counts/min proxy, NaN: no activity record
@@ -481,9 +479,22 @@ class MinuteGrid:
     nonwear: np.ndarray
     hr_wake: np.ndarray
 
-    @property
-    def height(self) -> int:
-        return int(self.bounds[-1])
+    def frame(self) -> pl.DataFrame:
+        """The :data:`MINUTE_SCHEMA` rows."""
+        return pl.DataFrame(
+            {
+                "participant_id": pl.repeat(
+                    self.participant_id, self.minute_us.size, dtype=pl.String, eager=True
+                ),
+                "minute_utc": pl.Series(self.minute_us).cast(MINUTE_SCHEMA["minute_utc"]),
+                "utc_offset_s": self.utc_offset_s,
+                "counts_proxy": self.counts,
+                "hr_bpm": pl.Series(np.where(self.hr_present, self.hr_bpm, np.nan)).fill_nan(None),
+                "sleep": self.sleep,
+                "nonwear": self.nonwear,
+                "hr_wake": self.hr_wake,
+            }
+        ).cast(MINUTE_SCHEMA)  # type: ignore[arg-type]
 
 
 def classify_minutes(
@@ -512,7 +523,10 @@ def classify_minutes(
         with any activity or HR record. A minute is asleep when the count algorithm says
         sleep, it is not non-wear, and (where the HR criterion applies) HR does not say wake.
     """
-    return minute_frame(classify_minute_grid(samples, method=method, params=params))
+    grids = classify_minute_grid(samples, method=method, params=params)
+    if not grids:
+        return pl.DataFrame(schema=MINUTE_SCHEMA)
+    return pl.concat([g.frame() for g in grids])
 
 
 def classify_minute_grid(
@@ -520,8 +534,8 @@ def classify_minute_grid(
     *,
     method: str = METHOD_COLE_KRIPKE,
     params: ActigraphyParams = ActigraphyParams(),
-) -> MinuteGrid:
-    """:func:`classify_minutes` as a :class:`MinuteGrid` (participants in sorted order).
+) -> list[MinuteGrid]:
+    """:func:`classify_minutes` as one :class:`MinuteGrid` per participant, sorted by id.
 
     The samples are read once into numpy columns; each participant's rows are a contiguous
     slice of them (the flow loads one participant at a time; other inputs are grouped by one
@@ -538,7 +552,7 @@ def classify_minute_grid(
         smp = smp.filter(pl.Series(keep))
     smp = keep_finest_resolution(smp)
     if smp.height == 0:
-        return _empty_grid()
+        return []
     smp, pids, bounds = _participant_slices(smp)
     if smp is not read:  # rows dropped or regrouped: code them again
         code = _metric_codes(smp["metric"])
@@ -546,75 +560,40 @@ def classify_minute_grid(
     e = smp["end_utc"].dt.epoch("us").to_numpy()
     v = smp["value"].to_numpy()
     off = smp["utc_offset_s"].to_numpy()
-    parts = []
+    grids = []
     for k in pl.Series(pids, dtype=pl.String).arg_sort().to_list():
         sl = slice(bounds[k], bounds[k + 1])
-        parts.append(
-            (pids[k], _classify_participant(code[sl], s[sl], e[sl], v[sl], off[sl], method, params))
+        grids.append(
+            _classify_participant(pids[k], code[sl], s[sl], e[sl], v[sl], off[sl], method, params)
         )
-    return _stack_grid(parts)
+    return grids
 
 
-def minute_frame(grid: MinuteGrid) -> pl.DataFrame:
-    """The :data:`MINUTE_SCHEMA` frame of a :class:`MinuteGrid`."""
-    if grid.height == 0:
-        return pl.DataFrame(schema=MINUTE_SCHEMA)
-    rows_of = np.repeat(np.arange(len(grid.pids)), np.diff(grid.bounds))
-    return pl.DataFrame(
-        {
-            "participant_id": pl.Series(grid.pids, dtype=pl.String).gather(rows_of),
-            "minute_utc": pl.Series(grid.minute_us).cast(MINUTE_SCHEMA["minute_utc"]),
-            "utc_offset_s": grid.utc_offset_s,
-            "counts_proxy": grid.counts,
-            "hr_bpm": pl.Series(np.where(grid.hr_present, grid.hr_bpm, np.nan)).fill_nan(None),
-            "sleep": grid.sleep,
-            "nonwear": grid.nonwear,
-            "hr_wake": grid.hr_wake,
-        }
-    ).cast(MINUTE_SCHEMA)  # type: ignore[arg-type]
-
-
-def _grid_from_minutes(minutes: pl.DataFrame) -> MinuteGrid:
-    """A :class:`MinuteGrid` from a :data:`MINUTE_SCHEMA` frame (rows of a participant in
-    frame order, as they were classified)."""
+def _grids_from_minutes(minutes: pl.DataFrame) -> list[MinuteGrid]:
+    """:class:`MinuteGrid` per participant from a :data:`MINUTE_SCHEMA` frame (rows of a
+    participant in frame order, as they were classified)."""
     if minutes.height == 0:
-        return _empty_grid()
+        return []
     mins, pids, bounds = _participant_slices(minutes)
-    has_data = mins.select(
-        pl.col("counts_proxy").is_not_nan().fill_null(False) | pl.col("hr_bpm").is_not_null()
-    ).to_series()
-    return MinuteGrid(
-        pids=pids,
-        bounds=bounds,
-        minute_us=mins["minute_utc"].dt.epoch("us").to_numpy(),
-        utc_offset_s=mins["utc_offset_s"].to_numpy(),
-        counts=mins["counts_proxy"].to_numpy(),
-        hr_bpm=mins["hr_bpm"].fill_null(np.nan).to_numpy(),
-        hr_present=mins["hr_bpm"].is_not_null().to_numpy(),
-        has_data=has_data.to_numpy(),
-        sleep=mins["sleep"].to_numpy(),
-        nonwear=mins["nonwear"].to_numpy(),
-        hr_wake=mins["hr_wake"].to_numpy(),
-    )
-
-
-def _empty_grid() -> MinuteGrid:
-    f, b = np.zeros(0), np.zeros(0, bool)
-    return MinuteGrid(
-        [], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32), f, f, b, b, b, b, b
-    )
-
-
-def _stack_grid(parts: list[tuple[str, dict[str, np.ndarray]]]) -> MinuteGrid:
-    if not parts:
-        return _empty_grid()
-    cols = {c: np.concatenate([p[c] for _, p in parts]) for c in parts[0][1]}
-    sizes = [p["minute_us"].size for _, p in parts]
-    return MinuteGrid(
-        pids=[pid for pid, _ in parts],
-        bounds=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        **cols,
-    )
+    cols = {
+        "minute_us": mins["minute_utc"].dt.epoch("us").to_numpy(),
+        "utc_offset_s": mins["utc_offset_s"].to_numpy(),
+        "counts": mins["counts_proxy"].to_numpy(),
+        "hr_bpm": mins["hr_bpm"].fill_null(np.nan).to_numpy(),
+        "hr_present": mins["hr_bpm"].is_not_null().to_numpy(),
+        "has_data": mins.select(
+            pl.col("counts_proxy").is_not_nan().fill_null(False) | pl.col("hr_bpm").is_not_null()
+        )
+        .to_series()
+        .to_numpy(),
+        "sleep": mins["sleep"].to_numpy(),
+        "nonwear": mins["nonwear"].to_numpy(),
+        "hr_wake": mins["hr_wake"].to_numpy(),
+    }
+    return [
+        MinuteGrid(pid, **{c: v[bounds[k] : bounds[k + 1]] for c, v in cols.items()})
+        for k, pid in enumerate(pids)
+    ]
 
 
 def _participant_slices(frame: pl.DataFrame) -> tuple[pl.DataFrame, list, np.ndarray]:
@@ -694,6 +673,7 @@ def _single_value(col: pl.Series) -> bool:
 
 
 def _classify_participant(
+    pid: str,
     code: np.ndarray,
     s: np.ndarray,
     e: np.ndarray,
@@ -701,7 +681,7 @@ def _classify_participant(
     offset_s: np.ndarray,
     method: str,
     p: ActigraphyParams,
-) -> dict[str, np.ndarray]:
+) -> MinuteGrid:
     """One participant's minute grid from the rows of its samples (``code`` from
     ``_METRIC_CODE``, ``s`` / ``e`` epoch microseconds, rows in input order)."""
     g0 = int(s.min()) // _MIN_US * _MIN_US
@@ -781,17 +761,18 @@ def _classify_participant(
     if has_hr_channel:
         hr_wake = _hr_wake(hr_min, hr_present, minute_t, off, p)
     has_data = np.isfinite(counts) | hr_present
-    return {
-        "minute_us": minute_t,
-        "utc_offset_s": off.astype(np.int32),
-        "counts": counts,
-        "hr_bpm": hr_min,
-        "hr_present": hr_present,
-        "has_data": has_data,
-        "sleep": sleep & ~nonwear & ~hr_wake & has_data,
-        "nonwear": nonwear,
-        "hr_wake": hr_wake,
-    }
+    return MinuteGrid(
+        participant_id=pid,
+        minute_us=minute_t,
+        utc_offset_s=off.astype(np.int32),
+        counts=counts,
+        hr_bpm=hr_min,
+        hr_present=hr_present,
+        has_data=has_data,
+        sleep=sleep & ~nonwear & ~hr_wake & has_data,
+        nonwear=nonwear,
+        hr_wake=hr_wake,
+    )
 
 
 def _cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
@@ -978,139 +959,133 @@ def detect_sleep_periods_actigraphy(
     Pass ``minutes`` (the output of :func:`classify_minutes`) to avoid recomputing it.
     """
     if minutes is None:
-        grid = classify_minute_grid(samples, method=method, params=params)
+        grids = classify_minute_grid(samples, method=method, params=params)
     else:
-        grid = _grid_from_minutes(minutes)
-    return sleep_periods_from_grid(grid, method=method, params=params).select(
+        grids = _grids_from_minutes(minutes)
+    return sleep_periods_from_grid(grids, method=method, params=params).select(
         list(SLEEP_PERIOD_SCHEMA)
     )
 
 
 def sleep_periods_from_grid(
-    grid: MinuteGrid,
+    grids: list[MinuteGrid],
     *,
     method: str = METHOD_COLE_KRIPKE,
     params: ActigraphyParams = ActigraphyParams(),
 ) -> pl.DataFrame:
-    """:func:`detect_sleep_periods_actigraphy` on a :class:`MinuteGrid`, plus the grid rows
-    of each period: ``grid_start`` / ``grid_stop`` (rows ``grid_start:grid_stop``).
+    """:func:`detect_sleep_periods_actigraphy` on :class:`MinuteGrid` s, plus where each
+    period lies in them: ``grid`` (index in ``grids``), rows ``grid_start:grid_stop``.
 
-    The grid rows of a participant are taken as consecutive minutes (classification makes
-    them so), as the blocks are index runs.
+    A grid's rows are taken as consecutive minutes (classification makes them so): the
+    blocks are index runs.
     """
-    cols: dict[str, list] = {c: [] for c in ("k", "night", "a", "b", "asleep", "awake")}
-    methods = []
-    for k in range(len(grid.pids)):
-        lo, hi = int(grid.bounds[k]), int(grid.bounds[k + 1])
-        sleep = grid.sleep[lo:hi]
-        hr_used = bool(grid.hr_wake[lo:hi].any()) or int(grid.hr_present[lo:hi].sum()) >= (
-            params.hr_min_minutes
-        )
-        methods.append(method + ("+hr" if hr_used else ""))
-        a, b = _sleep_block_bounds(
-            sleep, 60, min_block_s=params.block_min_s, merge_gap_s=params.block_merge_gap_s
-        )
-        if a.size == 0:
-            continue
-        t, off = grid.minute_us[lo:hi], grid.utc_offset_s[lo:hi].astype(np.int64)
-        mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + off[a]) % 86400 / 3600
-        day = (params.night_midpoint_latest_h <= mid_local_h) & (
-            mid_local_h < params.night_midpoint_earliest_h
-        )
-        a, b = a[~day], b[~day]
-        awake_min = ~sleep & ~grid.nonwear[lo:hi] & grid.has_data[lo:hi]
-        asleep = _range_sums(sleep, a, b)
-        awake = _range_sums(awake_min, a, b)
-        night = (t[a] // _US + off[a] - NIGHT_START_HOUR * 3600) // 86400
-        # main block per night: most asleep minutes, ties to the earlier one
-        order = np.lexsort((a, -asleep, night))
-        first = order[np.concatenate([[True], np.diff(night[order]) != 0])] if a.size else order
-        for name, arr in (
-            ("night", night),
-            ("a", a),
-            ("b", b),
-            ("asleep", asleep),
-            ("awake", awake),
-        ):
-            cols[name].append(arr[first])
-        cols["a"][-1] = cols["a"][-1] + lo
-        cols["b"][-1] = cols["b"][-1] + lo
-        cols["k"].append(np.full(first.size, k))
-    if not cols["k"] or sum(x.size for x in cols["k"]) == 0:
+    parts = [_grid_periods(k, g, method, params) for k, g in enumerate(grids)]
+    parts = [p for p in parts if p is not None]
+    if not parts:
         return pl.DataFrame(
-            schema={**SLEEP_PERIOD_SCHEMA, "grid_start": pl.Int64, "grid_stop": pl.Int64}
-        )
-    k, night, a, b, asleep, awake = (
-        np.concatenate(cols[c]) for c in ("k", "night", "a", "b", "asleep", "awake")
-    )
-    return (
-        pl.DataFrame(
-            {
-                "participant_id": pl.Series(grid.pids, dtype=pl.String).gather(k),
-                "night_of": pl.Series(night).cast(pl.Int32).cast(pl.Date),
-                "start_utc": pl.Series(grid.minute_us[a]).cast(SLEEP_PERIOD_SCHEMA["start_utc"]),
-                "end_utc": pl.Series(grid.minute_us[b - 1] + _MIN_US).cast(
-                    SLEEP_PERIOD_SCHEMA["end_utc"]
-                ),
-                "utc_offset_s": grid.utc_offset_s[a].astype(np.int32),
-                "asleep_s": asleep * 60.0,
-                "awake_s": awake * 60.0,
-                "method": pl.Series(methods, dtype=pl.String).gather(k),
-                "detector_version": DETECTOR_VERSION,
-                "grid_start": a,
-                "grid_stop": b,
+            schema={
+                **SLEEP_PERIOD_SCHEMA,
+                "grid": pl.Int64,
+                "grid_start": pl.Int64,
+                "grid_stop": pl.Int64,
             }
         )
-        .cast(SLEEP_PERIOD_SCHEMA)  # type: ignore[arg-type]
-        .sort("participant_id", "night_of")
+    return pl.concat(parts).sort("participant_id", "night_of")
+
+
+def _grid_periods(
+    k: int, g: MinuteGrid, method: str, params: ActigraphyParams
+) -> pl.DataFrame | None:
+    """The main period of each night of one participant's grid (None: no period)."""
+    sleep, t = g.sleep, g.minute_us
+    a, b = _sleep_block_bounds(
+        sleep, 60, min_block_s=params.block_min_s, merge_gap_s=params.block_merge_gap_s
     )
+    off = g.utc_offset_s[a].astype(np.int64)
+    mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + off) % 86400 / 3600
+    night_time = ~(
+        (params.night_midpoint_latest_h <= mid_local_h)
+        & (mid_local_h < params.night_midpoint_earliest_h)
+    )
+    a, b, off = a[night_time], b[night_time], off[night_time]
+    if a.size == 0:
+        return None
+    asleep = _range_sums(sleep, a, b)
+    awake = _range_sums(~sleep & ~g.nonwear & g.has_data, a, b)
+    night = (t[a] // _US + off - NIGHT_START_HOUR * 3600) // 86400
+    # main block per night: most asleep minutes, ties to the earlier one
+    order = np.lexsort((a, -asleep, night))
+    main = order[np.concatenate([[True], np.diff(night[order]) != 0])]
+    hr_used = bool(g.hr_wake.any()) or int(g.hr_present.sum()) >= params.hr_min_minutes
+    a, b = a[main], b[main]
+    return pl.DataFrame(
+        {
+            "participant_id": pl.repeat(g.participant_id, a.size, dtype=pl.String, eager=True),
+            "night_of": pl.Series(night[main]).cast(pl.Int32).cast(pl.Date),
+            "start_utc": pl.Series(t[a]).cast(SLEEP_PERIOD_SCHEMA["start_utc"]),
+            "end_utc": pl.Series(t[b - 1] + _MIN_US).cast(SLEEP_PERIOD_SCHEMA["end_utc"]),
+            "utc_offset_s": off[main].astype(np.int32),
+            "asleep_s": asleep[main] * 60.0,
+            "awake_s": awake[main] * 60.0,
+            "method": method + ("+hr" if hr_used else ""),
+            "detector_version": DETECTOR_VERSION,
+            "grid": k,
+            "grid_start": a,
+            "grid_stop": b,
+        }
+    ).cast({**SLEEP_PERIOD_SCHEMA, "grid": pl.Int64})  # type: ignore[arg-type]
 
 
-def segments_from_grid(grid: MinuteGrid, periods: pl.DataFrame, *, source: str) -> pl.DataFrame:
+def segments_from_grid(
+    grids: list[MinuteGrid], periods: pl.DataFrame, *, source: str
+) -> pl.DataFrame:
     """``asleep`` / ``awake`` segments inside ``periods`` (rows of
-    :func:`sleep_periods_from_grid`, with ``grid_start`` / ``grid_stop``).
+    :func:`sleep_periods_from_grid` on the same ``grids``).
 
     A minute is ``asleep`` when classified asleep, ``awake`` when it is worn, has data and
     the activity proxy (not only the HR criterion) says wake; other minutes get no segment.
     Runs of one stage inside one period become one segment; ``source`` names them.
     """
-    schema = {
-        "participant_id": pl.String,
-        "start_utc": SLEEP_PERIOD_SCHEMA["start_utc"],
-        "end_utc": SLEEP_PERIOD_SCHEMA["end_utc"],
-        "utc_offset_s": pl.Int32,
-        "stage": pl.String,
-        "source": pl.String,
-    }
-    if periods.height == 0 or grid.height == 0:
+    schema = {**SLEEP_SEGMENTS_SCHEMA, "source": pl.String}
+    parts = [
+        _grid_segments(grids[k], per["grid_start"].to_numpy(), per["grid_stop"].to_numpy())
+        for (k,), per in periods.partition_by("grid", as_dict=True).items()
+    ]
+    parts = [p for p in parts if p.height]
+    if not parts:
         return pl.DataFrame(schema=schema)
-    a = periods["grid_start"].to_numpy()
-    b = periods["grid_stop"].to_numpy()
+    return (
+        pl.concat(parts)
+        .with_columns(source=pl.lit(source, pl.String))
+        .cast(schema)  # type: ignore[arg-type]
+        .sort("participant_id", "start_utc")
+    )
+
+
+def _grid_segments(g: MinuteGrid, a: np.ndarray, b: np.ndarray) -> pl.DataFrame:
     size = b - a
     total = int(size.sum())
     of = np.repeat(np.arange(a.size), size)  # period of each minute inside a period
     rows = a[of] + np.arange(total) - np.repeat(np.cumsum(size) - size, size)
-    awake = ~grid.nonwear[rows] & ~grid.hr_wake[rows] & grid.has_data[rows]
-    stage = np.where(grid.sleep[rows], 1, np.where(awake, 2, 0))
+    awake = ~g.nonwear[rows] & ~g.hr_wake[rows] & g.has_data[rows]
+    stage = np.where(g.sleep[rows], 1, np.where(awake, 2, 0))
     new = np.ones(total, bool)
     new[1:] = (stage[1:] != stage[:-1]) | (of[1:] != of[:-1])
     first = np.flatnonzero(new)
     last = np.concatenate([first[1:], [total]]) - 1
     keep = stage[first] > 0
-    first, last = first[keep], last[keep]
-    return (
-        pl.DataFrame(
-            {
-                "participant_id": periods["participant_id"].gather(of[first]),
-                "start_utc": pl.Series(grid.minute_us[rows[first]]).cast(schema["start_utc"]),
-                "end_utc": pl.Series(grid.minute_us[rows[last]] + _MIN_US).cast(schema["end_utc"]),
-                "utc_offset_s": grid.utc_offset_s[rows[first]].astype(np.int32),
-                "stage": pl.Series(["", "asleep", "awake"], dtype=pl.String).gather(stage[first]),
-                "source": source,
-            }
-        )
-        .cast(schema)  # type: ignore[arg-type]
-        .sort("participant_id", "start_utc")
+    code = stage[first[keep]]
+    first, last = rows[first[keep]], rows[last[keep]]
+    return pl.DataFrame(
+        {
+            "participant_id": pl.repeat(g.participant_id, first.size, dtype=pl.String, eager=True),
+            "start_utc": pl.Series(g.minute_us[first]).cast(SLEEP_SEGMENTS_SCHEMA["start_utc"]),
+            "end_utc": pl.Series(g.minute_us[last] + _MIN_US).cast(
+                SLEEP_SEGMENTS_SCHEMA["end_utc"]
+            ),
+            "utc_offset_s": g.utc_offset_s[first].astype(np.int32),
+            "stage": pl.Series(["", "asleep", "awake"], dtype=pl.String).gather(code),
+        }
     )
 
 

@@ -91,8 +91,8 @@ def detect_sleep(
     if samples is None or samples.height == 0:
         return staged, seg
     # minute grids as numpy arrays: the periods and their segments need no minute frame
-    grid = classify_minute_grid(samples, method=method, params=actigraphy_params)
-    acti = sleep_periods_from_grid(grid, method=method, params=actigraphy_params)
+    grids = classify_minute_grid(samples, method=method, params=actigraphy_params)
+    acti = sleep_periods_from_grid(grids, method=method, params=actigraphy_params)
     if acti.height == 0:
         return staged, seg
     acti = acti.join(
@@ -113,7 +113,7 @@ def detect_sleep(
         acti = acti.join(ov, on=["participant_id", "night_of"], how="anti")
     periods = pl.concat([staged, acti.select(staged.columns)]).sort("participant_id", "night_of")
     # the same segments as actigraphy_segments(classify_minutes(samples), acti)
-    extra = segments_from_grid(grid, acti, source=f"actigraphy:{method}")
+    extra = segments_from_grid(grids, acti, source=f"actigraphy:{method}")
     if extra.height:
         if "source" not in seg.columns:
             seg = seg.with_columns(source=pl.lit("", pl.String))
