@@ -815,13 +815,15 @@ def _hr_wake(
     off: np.ndarray,
     p: ActigraphyParams,
 ) -> np.ndarray:
-    """HR wake criterion per minute: the 10-min rolling median HR above the noon-to-noon
-    window's ``hr_low_pct`` percentile + ``hr_wake_margin_bpm`` (windows with fewer than
-    ``hr_min_minutes`` HR minutes: never).
+    """HR wake criterion per minute: the ``hr_roll_s`` rolling median HR above the
+    noon-to-noon window's ``hr_low_pct`` percentile + ``hr_wake_margin_bpm`` (windows with
+    fewer than ``hr_min_minutes`` HR minutes: never). Grade D, [burgess1997] and
+    [crampwatch_brief] as cited on :class:`ActigraphyParams`.
 
     All windows at once: each window's HR minutes become one row of a matrix (padded with
     +inf), the rows are sorted in one ``np.sort``, and the percentile is read off each row
-    as ``np.percentile`` (linear) reads it.
+    as ``np.percentile`` (linear) reads it; the rolling median is compared by
+    :func:`_rolling_median_above`.
     """
     night_key = (minute_t // _US + off - NIGHT_START_HOUR * 3600) // 86400
     # minutes grouped by night key (stable sort: each night's minutes keep their order;
