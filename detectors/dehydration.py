@@ -625,6 +625,16 @@ def build_hourly_table(
     )
 
 
+def nws_heat_band_expr(hi_f: str) -> pl.Expr:
+    """:func:`detectors.heat.nws_heat_band` as a polars expression on a column of heat
+    indices (F): the same names, null where the heat index is null or not finite."""
+    x = pl.col(hi_f)
+    expr = pl.when(x.is_null() | x.is_nan() | x.is_infinite()).then(pl.lit(None, dtype=pl.String))
+    for edge, name in sorted(NWS_HEAT_BANDS_F, reverse=True):
+        expr = expr.when(x >= edge).then(pl.lit(name))
+    return expr.otherwise(pl.lit("none"))
+
+
 def _env_hourly(env: pl.DataFrame) -> pl.LazyFrame:
     """Weather per participant and UTC hour (lazy): outdoor and indoor T/RH means, the first
     row's offset, and outdoor wind, radiation and location (they ride along for
@@ -795,39 +805,44 @@ def _hourly(
         h["active_energy_kcal"].fill_null(np.nan).to_numpy(),
         h["bsa_m2"].to_numpy(),
     )
-    pw = sweat_rate_pw_g_m2_h(
-        m,
-        h["ta_used_c"].to_numpy(),
-        h["rh_used_pct"].to_numpy(),
-        clo=p.clo,
-        im=p.im,
-        skin_temp_c=p.skin_temp_c,
-        external_work_w_m2=p.external_work_w_m2,
-        cool_below_c=p.pw_cool_below_c,
-    )
-    if p.sweat_heat_balance_floor:
-        pw = np.maximum(
-            pw,
-            evaporation_floor_g_m2_h(
-                m,
-                h["ta_used_c"].to_numpy(),
-                h["rh_used_pct"].to_numpy(),
-                clo=p.clo,
-                im=p.im,
-                skin_temp_c=p.skin_temp_c,
-                external_work_w_m2=p.external_work_w_m2,
-                latent_heat_j_g=p.latent_heat_j_g,
-            ),
+    # sweat only where M >= 2 MET (elsewhere 0, or null where M is unknown): the equations
+    # run on those hours alone
+    active = m >= p.sweat_min_met * p.met_w_m2
+    sweat = np.where(np.isfinite(m), 0.0, np.nan)
+    if active.any():
+        ma = m[active]
+        ta = h["ta_used_c"].to_numpy()[active]
+        rh = h["rh_used_pct"].to_numpy()[active]
+        pw = sweat_rate_pw_g_m2_h(
+            ma,
+            ta,
+            rh,
+            clo=p.clo,
+            im=p.im,
+            skin_temp_c=p.skin_temp_c,
+            external_work_w_m2=p.external_work_w_m2,
+            cool_below_c=p.pw_cool_below_c,
         )
-    sweat = np.clip(pw * h["bsa_m2"].to_numpy(), 0.0, p.sweat_max_ml_h)
-    sweat = np.where(m >= p.sweat_min_met * p.met_w_m2, sweat, 0.0)
-    sweat = np.where(np.isfinite(m), sweat, np.nan)
+        if p.sweat_heat_balance_floor:
+            pw = np.maximum(
+                pw,
+                evaporation_floor_g_m2_h(
+                    ma,
+                    ta,
+                    rh,
+                    clo=p.clo,
+                    im=p.im,
+                    skin_temp_c=p.skin_temp_c,
+                    external_work_w_m2=p.external_work_w_m2,
+                    latent_heat_j_g=p.latent_heat_j_g,
+                ),
+            )
+        sweat[active] = np.clip(pw * h["bsa_m2"].to_numpy()[active], 0.0, p.sweat_max_ml_h)
     h = h.with_columns(
         hi_f=pl.Series(hi_f, dtype=pl.Float64).fill_nan(None),
-        hi_band=pl.Series(nws_heat_band(hi_f).tolist(), dtype=pl.String),
         metabolic_rate_w_m2=pl.Series(m, dtype=pl.Float64).fill_nan(None),
         sweat_ml=pl.Series(sweat, dtype=pl.Float64).fill_nan(None),
-    )
+    ).with_columns(hi_band=nws_heat_band_expr("hi_f"))
     return h.select(
         *[pl.col(c).cast(t) for c, t in HOURLY_SCHEMA.items()],
         "indoor_temp_c",

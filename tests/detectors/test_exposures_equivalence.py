@@ -12,8 +12,18 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from polars.testing import assert_frame_equal
 
-from detectors.dehydration import _env_hourly, _sorted_nanmedian, _trailing
+from detectors.dehydration import (
+    DehydrationParams,
+    _env_hourly,
+    _sorted_nanmedian,
+    _trailing,
+    build_hourly_table,
+    evaporation_floor_g_m2_h,
+    nws_heat_band_expr,
+    sweat_rate_pw_g_m2_h,
+)
 from detectors.frames import ENVIRONMENT_SCHEMA
+from detectors.heat import nws_heat_band
 
 
 def _trailing_loop(
@@ -137,3 +147,39 @@ def test_env_hourly_equals_filtered_aggregation() -> None:
     assert_frame_equal(got, want, check_exact=False, rel_tol=1e-13, abs_tol=1e-12)
     assert got["env_lat_deg"].equals(want["env_lat_deg"])
     assert got["off_env"].equals(want["off_env"])
+
+
+def test_heat_band_expression_equals_numpy_bands() -> None:
+    hi = np.array([np.nan, -10.0, 79.99, 80.0, 89.9, 90.0, 102.9, 103.0, 124.9, 125.0, 150.0])
+    want = nws_heat_band(hi).tolist()
+    got = pl.DataFrame({"hi_f": pl.Series(hi).fill_nan(None)}).select(nws_heat_band_expr("hi_f"))[
+        :, 0
+    ]
+    assert got.to_list() == want
+    # NaN kept as NaN (not null) is also no band
+    nan = pl.DataFrame({"hi_f": [float("nan")]}).select(nws_heat_band_expr("hi_f"))[:, 0]
+    assert nan.to_list() == [None]
+
+
+def test_hourly_sweat_on_active_hours_equals_the_full_array_formula() -> None:
+    """Sweat is computed for hours >= 2 MET only; the same values as the equations over every
+    hour followed by the mask (dehydration-0.2/0.3 before the restriction)."""
+    from tests.detectors.daygen import generate
+
+    g = generate(seed=3, n_participants=3, n_days=20)
+    p = DehydrationParams()
+    h = build_hourly_table(g.samples, g.workouts, g.environment, g.participants, p)
+    m = h["metabolic_rate_w_m2"].fill_null(np.nan).to_numpy()
+    ta, rh = h["ta_used_c"].to_numpy(), h["rh_used_pct"].to_numpy()
+    kw = {"clo": p.clo, "im": p.im, "skin_temp_c": p.skin_temp_c,
+          "external_work_w_m2": p.external_work_w_m2}  # fmt: skip
+    pw = np.maximum(
+        sweat_rate_pw_g_m2_h(m, ta, rh, cool_below_c=p.pw_cool_below_c, **kw),
+        evaporation_floor_g_m2_h(m, ta, rh, latent_heat_j_g=p.latent_heat_j_g, **kw),
+    )
+    want = np.clip(pw * h["bsa_m2"].to_numpy(), 0.0, p.sweat_max_ml_h)
+    want = np.where(m >= p.sweat_min_met * p.met_w_m2, want, 0.0)
+    want = np.where(np.isfinite(m), want, np.nan)
+    got = h["sweat_ml"].fill_null(np.nan).to_numpy()
+    assert (got > 0).sum() > 50  # workouts and active hours are in there
+    assert np.array_equal(got, want, equal_nan=True)
