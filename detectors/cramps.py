@@ -377,17 +377,14 @@ def score_cramp_candidates(
         ps_all = nights["start_utc"].dt.epoch("us").to_numpy().astype(np.int64)
         pe_all = nights["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
         # a few nights per pass: whole-year grids would leave the CPU caches (slower)
-        pres = [
-            pre
+        ctxs = [
+            ctx
             for k in range(0, ps_all.size, _PRE_NIGHTS)
-            for pre in _participant_pre(
+            for ctx in _prepare_chunk(
                 data, ps_all[k : k + _PRE_NIGHTS], pe_all[k : k + _PRE_NIGHTS], params
             )
         ]
-        for night, ps, pe, pre in zip(
-            nights["night_of"].to_list(), ps_all.tolist(), pe_all.tolist(), pres, strict=True
-        ):
-            ctx = _prepare_night(data, int(ps), int(pe), params, pre)
+        for night, ctx in zip(nights["night_of"].to_list(), ctxs, strict=True):
             if ctx.segments:
                 prepared.append((pid, night, ctx))
     if not prepared:
@@ -790,6 +787,11 @@ class _Night:
     hr_fine: np.ndarray | None = None  # filtered HR on the fine grid (NaN: gap)
     fine_per_cell: int = 1  # fine cells per grid cell
     surge_cells: np.ndarray | None = None  # grid cells where a fine abrupt sustained rise starts
+    # per-night arrays of the segment scoring, filled by _scoring_arrays (once per night)
+    asleep_open: np.ndarray | None = None  # asleep and not a candidate minute
+    period_end: int = 0  # cell after the last cell of the period
+    hr_fine_still: np.ndarray | None = None  # fine HR, NaN during walking + its recovery
+    rise_30s: np.ndarray | None = None  # fine HR minus its minimum over the 30 s before
 
 
 def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
@@ -801,6 +803,23 @@ def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> 
     if cell.size == 1 or bool((cell[1:] > cell[:-1]).all()):  # one sample per cell, in order
         out[cell] = v
         return out
+    if bool((cell[1:] >= cell[:-1]).all()) and not np.isnan(v).any():
+        # samples in time order (the usual case): each cell's samples sorted as one row of
+        # an inf-padded matrix instead of a lexsort + unique over all samples (same values)
+        new = np.empty(cell.size, dtype=bool)
+        new[0] = True
+        np.not_equal(cell[1:], cell[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        counts = np.diff(np.append(starts, cell.size))
+        width = int(counts.max())
+        if width <= 64:
+            grp = np.cumsum(new) - 1
+            rows = np.full((starts.size, width), np.inf)
+            rows[grp, np.arange(cell.size) - starts[grp]] = v
+            rows.sort(axis=1)
+            r = np.arange(starts.size)
+            out[cell[starts]] = 0.5 * (rows[r, (counts - 1) // 2] + rows[r, counts // 2])
+            return out
     order = np.lexsort((v, cell))
     cell, v = cell[order], v[order]
     uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)
@@ -911,9 +930,57 @@ def _cum_coverage(ms: np.ndarray, me: np.ndarray, t: np.ndarray) -> np.ndarray:
 _PRE_NIGHTS = 8
 
 
+@dataclass
+class _ChunkPre:
+    """:class:`_NightPre` of several nights, as arrays laid end to end (night ``i`` holds
+    cells ``first[i] : first[i] + n[i]``)."""
+
+    m: int
+    step: int
+    g0: np.ndarray
+    n: np.ndarray
+    first: np.ndarray
+    total: int
+    night_of_cell: np.ndarray
+    cell_start: np.ndarray
+    asleep_cov: np.ndarray
+    awake_cov: np.ndarray
+    staged: np.ndarray
+    hr_raw: np.ndarray
+    src: np.ndarray  # index within the night
+    hr_s: np.ndarray
+    spacing: np.ndarray
+    fine_idx: np.ndarray  # nights on the fine path
+    f_first: np.ndarray  # their offsets in hr_fine_cat
+    f_n: np.ndarray
+    hr_fine_cat: np.ndarray
+    hr_fine: list  # per night: view into hr_fine_cat, or None
+
+
 def _participant_pre(
     data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams
 ) -> list[_NightPre]:
+    """:func:`_night_pre` for several nights of a participant in one vectorised pass."""
+    c = _chunk_pre(data, ps, pe, p)
+    out = []
+    for i in range(c.m):
+        a, b = c.first[i], c.first[i] + c.n[i]
+        out.append(
+            _NightPre(
+                asleep_cov=c.asleep_cov[a:b],
+                awake_cov=c.awake_cov[a:b],
+                staged=bool(c.staged[i]),
+                hr_raw=c.hr_raw[a:b],
+                src=c.src[a:b],
+                hr_s=c.hr_s[a:b],
+                spacing_s=float(c.spacing[i]),
+                hr_fine=c.hr_fine[i],
+            )
+        )
+    return out
+
+
+def _chunk_pre(data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams) -> _ChunkPre:
     """:func:`_night_pre` for all of a participant's nights in one vectorised pass.
 
     The nights' grids are laid end to end; every step that runs along the grid (sample
@@ -977,6 +1044,9 @@ def _participant_pre(
     # fine HR grid for the nights that take the fine path
     fine = np.isfinite(spacing) & (spacing <= p.hr_fine_max_spacing_s)
     hr_fine: list[np.ndarray | None] = [None] * m
+    fine_idx = np.flatnonzero(fine)
+    f_first = f_n = np.zeros(0, dtype=np.int64)
+    hr_fine_cat = np.zeros(0)
     if fine.any():
         per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
         fstep = p.hr_fine_grid_s * _US
@@ -995,23 +1065,30 @@ def _participant_pre(
         x = _medfilt_runs_split(x, ffirst, p.hr_fine_medfilt_cells)
         for k, i in enumerate(fi):
             hr_fine[i] = x[ffirst[k] : ffirst[k] + nf[k]]
+        f_first, f_n, hr_fine_cat = ffirst, nf, x
 
-    out = []
-    for i in range(m):
-        a, b = first[i], first[i] + n[i]
-        out.append(
-            _NightPre(
-                asleep_cov=asleep_cov[a:b],
-                awake_cov=awake_cov[a:b],
-                staged=bool(i1[i] > i0[i]),
-                hr_raw=hr_raw[a:b],
-                src=src[a:b],
-                hr_s=hr_s[a:b],
-                spacing_s=float(spacing[i]),
-                hr_fine=hr_fine[i],
-            )
-        )
-    return out
+    return _ChunkPre(
+        m=m,
+        step=step,
+        g0=g0,
+        n=n,
+        first=first,
+        total=total,
+        night_of_cell=night_of_cell,
+        cell_start=cell_start,
+        asleep_cov=asleep_cov,
+        awake_cov=awake_cov,
+        staged=i1 > i0,
+        hr_raw=hr_raw,
+        src=src,
+        hr_s=hr_s,
+        spacing=spacing,
+        fine_idx=fine_idx,
+        f_first=f_first,
+        f_n=f_n,
+        hr_fine_cat=hr_fine_cat,
+        hr_fine=hr_fine,
+    )
 
 
 def _night_grid(ps: int, pe: int, p: CrampParams) -> tuple[int, int, int]:
@@ -1151,6 +1228,292 @@ def _prepare_night(
     )
 
 
+# ----------------------------------------------------------------------------------------
+# all of a participant's nights at once (the per-night functions above are the reference)
+
+
+def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
+    """:func:`_median` of each group ``owner == i`` (``i < m``): NaN for an empty group or
+    one holding a NaN, else the mean of the two middle values of the sorted group. The groups
+    are sorted as rows of one inf-padded matrix (``owner`` must be non-decreasing)."""
+    out = np.full(m, np.nan)
+    if v.size == 0:
+        return out
+    cnt = np.bincount(owner, minlength=m)
+    start = np.cumsum(cnt) - cnt
+    rows = np.full((m, int(cnt.max())), np.inf)
+    rows[owner, np.arange(v.size) - start[owner]] = v
+    rows.sort(axis=1)  # NaN after the inf padding; a group with NaN is NaN (below)
+    has = cnt > 0
+    r = np.flatnonzero(has)
+    med = (rows[r, ((cnt - 1) // 2)[has]] + rows[r, (cnt // 2)[has]]) / 2
+    nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
+    out[has] = med
+    out[nan] = np.nan
+    return out
+
+
+def _seg_mad(x: np.ndarray, owner: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: (median absolute deviation around the median, number of values)."""
+    cnt = np.bincount(owner, minlength=m)
+    med = _seg_medians(x, owner, m)
+    return _seg_medians(np.abs(x - med[owner]), owner, m), cnt
+
+
+def _seg_robust_spread(x: np.ndarray, owner: np.ndarray, m: int, floor: float) -> np.ndarray:
+    """:func:`_robust_spread` of each group (finite values only)."""
+    ok = np.isfinite(x)
+    mad, cnt = _seg_mad(x[ok], owner[ok], m)
+    return np.where(cnt >= 2, np.maximum(_MAD_NORMAL * mad, floor), floor)
+
+
+#: scipy.stats.median_abs_deviation's divisor for scale="normal" (scipy 1.17: ndtri(0.75))
+_SCIPY_NORMAL_SCALE = 0.6744897501960817
+
+
+def _seg_scipy_spread(x: np.ndarray, owner: np.ndarray, m: int, floor: float) -> np.ndarray:
+    """:func:`_robust_spreads` per group (finite values): ``median_abs_deviation(x,
+    scale="normal")`` = MAD / 0.67449 (a division, as scipy computes it), floored."""
+    mad, cnt = _seg_mad(x, owner, m)
+    with np.errstate(invalid="ignore"):
+        mad = mad / _SCIPY_NORMAL_SCALE
+    return np.maximum(np.where((cnt >= 2) & np.isfinite(mad), mad, floor), floor)
+
+
+def _close_gaps(mask: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
+    """``ndimage.binary_closing(np.pad(x, k), np.ones(k))[k:-k]`` of every night ``x`` of the
+    concatenated ``mask`` (nights begin at ``starts``): a 1-d closing by ``k`` cells fills
+    exactly the gaps shorter than ``k`` that have a True cell on both sides (the padding keeps
+    gaps at the ends open)."""
+    out = mask.copy()
+    if k <= 1 or mask.size == 0:
+        return out
+    on, off = _runs_split(~mask, starts)  # gaps, cut at night boundaries
+    cut = np.zeros(mask.size + 1, dtype=bool)
+    cut[starts] = True
+    cut[mask.size] = True
+    inner = (~cut[on]) & (~cut[off]) & ((off - on) < k)  # True before and after, same night
+    if inner.any():
+        idx, _ = _ragged(on[inner], off[inner])
+        out[idx] = True
+    return out
+
+
+def _abrupt_sustained_cat(
+    x: np.ndarray,
+    f_first: np.ndarray,
+    f_n: np.ndarray,
+    base: np.ndarray,
+    thr: np.ndarray,
+    p: CrampParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_abrupt_sustained` on concatenated fine nights (night ``j`` at ``f_first[j]``,
+    ``f_n[j]`` cells, its own ``base`` and ``thr``). Returns (night, cell within the night)
+    of every onset. An onset is above ``base + thr``, which few cells are, so the 30-s prior
+    minimum and the 60-s run are evaluated at those cells only; the prior minimum reflects at
+    the night's first cell, as ``minimum_filter1d``'s default boundary does for one night."""
+    k = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
+    m = max(1, p.hr_sustained_min_s // p.hr_fine_grid_s)
+    none = np.zeros(0, dtype=np.int64)
+    if x.size == 0:
+        return none, none
+    with np.errstate(invalid="ignore"):
+        above = x >= np.repeat(base + thr, f_n)  # NaN cells are never above
+    cand = np.flatnonzero(above)
+    if cand.size == 0:
+        return none, none
+    night = np.searchsorted(f_first, cand, side="right") - 1
+    local = cand - f_first[night]
+    n_night = f_n[night]
+    # above for the m cells starting at i (cand is strictly increasing)
+    q = np.arange(cand.size)
+    last = np.minimum(q + m - 1, cand.size - 1)
+    run_ok = (q + m - 1 < cand.size) & (cand[last] - cand == m - 1) & (local <= n_night - m)
+    # min of x[i-k .. i-1] within the night; positions before the night's start reflect
+    # (position -1 -> 0, -2 -> 1, ...) as in minimum_filter1d(size=k, origin=(k-1)//2),
+    # whose window ends at the cell itself, shifted by one
+    pos = local[:, None] - np.arange(1, k + 1)[None, :]
+    pos = np.where(pos < 0, -pos - 1, pos)
+    pos = np.minimum(pos, np.maximum(n_night - 1, 0)[:, None])
+    xs = x[f_first[night][:, None] + pos]
+    prior_min = np.where(np.isfinite(xs), xs, np.inf).min(axis=1)
+    prior_min[local == 0] = np.inf
+    xi = x[cand]
+    rise = np.isfinite(prior_min) & (xi - prior_min >= thr[night])
+    onset = rise & run_ok & (n_night > k + m)
+    prev = np.zeros(cand.size, dtype=bool)
+    prev[1:] = onset[:-1] & (cand[1:] - cand[:-1] == 1)
+    prev &= local > 0
+    on = onset & ~prev
+    return night[on], local[on]
+
+
+def _prepare_chunk(
+    data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams
+) -> list[_Night]:
+    """:func:`_prepare_night` for several nights of a participant in one vectorised pass
+    (same values; every step along the grid is cut at the night boundaries, medians and
+    spreads are per night, float sums keep the per-night order)."""
+    c = _chunk_pre(data, ps, pe, p)
+    m, n, first, noc, total, step = c.m, c.n, c.first, c.night_of_cell, c.total, c.step
+    in_period = (c.cell_start + step > ps[noc]) & (c.cell_start < pe[noc])
+    half = p.stage_min_cover_s
+    wake = in_period & np.where(c.staged[noc], c.awake_cov >= half, c.asleep_cov < half)
+    asleep = in_period & (c.asleep_cov >= half) & ~wake
+    hr_s = c.hr_s
+
+    # steps and activity: per night, because their float sums depend on the night's window
+    steps = np.empty(total)
+    act = np.empty(total)
+    has_steps = np.zeros(m, dtype=bool)
+    has_act = np.zeros(m, dtype=bool)
+    for i in range(m):
+        a, b = int(first[i]), int(first[i] + n[i])
+        edges = c.cell_start[a:b]
+        edges = np.append(edges, edges[-1] + step)
+        steps[a:b], has_steps[i] = _amount_per_cell(data.steps, edges)
+        act[a:b], has_act[i] = _amount_per_cell(data.act, edges)
+    act_z = np.full(total, -np.inf)
+    if has_act.any():
+        any_asleep = np.bincount(noc[asleep], minlength=m) > 0
+        ref = has_act[noc] & np.where(any_asleep[noc], asleep, in_period)
+        med_act = _seg_medians(act[ref], noc[ref], m)
+        med_act = np.where(np.bincount(noc[ref], minlength=m) > 0, med_act, 0.0)
+        spread = _seg_robust_spread(act[ref], noc[ref], m, p.act_spread_floor_kcal_min)
+        z = (act - med_act[noc]) / spread[noc]
+        act_z = np.where(has_act[noc], z, act_z)
+    walking_cell = steps >= p.walk_cadence_steps_min
+    walk_on, walk_off = _runs_split(walking_cell, first)
+
+    # fine HR: abrupt sustained rises against the night's asleep median
+    fine = np.isfinite(c.spacing) & (c.spacing <= p.hr_fine_max_spacing_s)
+    per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
+    surge = np.zeros(total, dtype=bool)
+    has_surge = np.zeros(m, dtype=bool)
+    if c.fine_idx.size:
+        ref = asleep & np.isfinite(hr_s) & fine[noc]
+        cnt = np.bincount(noc[ref], minlength=m)
+        med = _seg_medians(hr_s[ref], noc[ref], m)
+        spr = _seg_robust_spread(hr_s[ref], noc[ref], m, p.hr_spread_floor_bpm)
+        thr = np.maximum(
+            np.minimum(p.hr_rise_min_bpm, p.hr_rise_min_frac * med), p.hr_rise_min_spread * spr
+        )
+        fi = c.fine_idx
+        use = cnt[fi] > 0
+        base_f = np.where(use, med[fi], np.inf)
+        thr_f = np.where(use, thr[fi], np.inf)
+        j, cell = _abrupt_sustained_cat(c.hr_fine_cat, c.f_first, c.f_n, base_f, thr_f, p)
+        surge[first[fi[j]] + cell // per_cell] = True
+        surge &= in_period
+        has_surge[fi[use]] = True
+
+    # Step B: candidate minutes, closing, segments
+    raw_mask = in_period & (wake | (act_z >= p.act_z_min) | (steps > 0)) | surge
+    kc = max(1, p.closing_s // p.grid_s)
+    closed = _close_gaps(raw_mask, first, kc) & in_period
+    seg_on, seg_off = _runs_split(closed, first)
+    dur_s = (seg_off - seg_on) * p.grid_s
+    keep = (dur_s >= p.min_segment_s) & (dur_s <= p.max_segment_s)
+    seg_on, seg_off = seg_on[keep], seg_off[keep]
+    seg_night = noc[seg_on] if seg_on.size else np.zeros(0, dtype=np.int64)
+    sleep_mask = asleep & ~closed & np.isfinite(hr_s)
+    sleep_owner = noc[sleep_mask]
+    sleep_vals = hr_s[sleep_mask]
+    night_med = _seg_medians(sleep_vals, sleep_owner, m)
+    sleep_cnt = np.bincount(sleep_owner, minlength=m)
+    sleep_first = np.cumsum(sleep_cnt) - sleep_cnt
+    bout_on, bout_off = _runs_split(raw_mask, first)
+    bout_night = noc[bout_on] if bout_on.size else np.zeros(0, dtype=np.int64)
+    walk_night = noc[walk_on] if walk_on.size else np.zeros(0, dtype=np.int64)
+    n_seg = np.bincount(seg_night, minlength=m)
+
+    # HR peaks and prominences of the nights with segments, in one find_peaks call: the
+    # nights are laid end to end with a separator higher than any HR, so no peak, base or
+    # prominence window crosses a night boundary (windows stop at a higher value)
+    peaks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    fin_hr = np.bincount(noc[np.isfinite(hr_s)], minlength=m) > 0
+    todo = np.flatnonzero((n_seg > 0) & fin_hr)
+    if todo.size:
+        xs = []
+        for i in todo.tolist():
+            x = hr_s[first[i] : first[i] + n[i]]
+            fill = night_med[i]
+            if not math.isfinite(fill):
+                fill = float(np.nanmedian(x))
+            xs.append(np.where(np.isfinite(x), x, fill))
+        sep = max(float(np.max(np.concatenate(xs))), 0.0) * 2.0 + 1.0
+        cat = np.concatenate([v for x in xs for v in (x, np.full(1, sep))])
+        lens = n[todo] + 1
+        off0 = np.cumsum(lens) - lens
+        wlen = 2 * (p.sustain_window_s // p.grid_s) + 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # PeakPropertyWarning: flat plateaus
+            pk, props = signal.find_peaks(cat, prominence=0.0, width=1, wlen=wlen)
+        prom = props["prominences"]
+        owner = np.searchsorted(off0, pk, side="right") - 1
+        rel = pk - off0[owner]
+        real = rel < n[todo][owner]  # drop the separators
+        pk, prom, owner, rel = pk[real], prom[real], owner[real], rel[real]
+        bounds = np.searchsorted(owner, np.arange(todo.size + 1))
+        for t, i in enumerate(todo.tolist()):
+            peaks[i] = (rel[bounds[t] : bounds[t + 1]], prom[bounds[t] : bounds[t + 1]])
+
+    def by_night(night_of: np.ndarray) -> np.ndarray:
+        return np.searchsorted(night_of, np.arange(m + 1))
+
+    sb, bb, wb = by_night(seg_night), by_night(bout_night), by_night(walk_night)
+    out = []
+    empty = np.zeros(0)
+    for i in range(m):
+        a, b = int(first[i]), int(first[i] + n[i])
+        fa = int(first[i])
+        pk_i, prom_i = peaks.get(i, (empty, empty))
+        segs = list(
+            zip(
+                (seg_on[sb[i] : sb[i + 1]] - fa).tolist(),
+                (seg_off[sb[i] : sb[i + 1]] - fa).tolist(),
+                strict=True,
+            )
+        )
+        bo = bout_on[bb[i] : bb[i + 1]] - fa
+        out.append(
+            _Night(
+                g0=int(c.g0[i]),
+                step=step,
+                n=int(n[i]),
+                staged=bool(c.staged[i]),
+                in_period=in_period[a:b],
+                asleep=asleep[a:b],
+                raw_mask=raw_mask[a:b],
+                closed=closed[a:b],
+                hr_raw=c.hr_raw[a:b],
+                has_raw=np.isfinite(c.hr_raw[a:b]),
+                src=c.src[a:b],
+                hr_s=hr_s[a:b],
+                night_med=float(night_med[i]),
+                sleep_hr=sleep_vals[sleep_first[i] : sleep_first[i] + sleep_cnt[i]],
+                steps=steps[a:b],
+                has_steps=bool(has_steps[i]),
+                walking_cell=walking_cell[a:b],
+                walk_on=walk_on[wb[i] : wb[i + 1]] - fa,
+                walk_off=walk_off[wb[i] : wb[i + 1]] - fa,
+                act_z=act_z[a:b],
+                has_act=bool(has_act[i]),
+                bout_on=bo,
+                bout_len_s=(bout_off[bb[i] : bb[i + 1]] - fa - bo) * p.grid_s,
+                peak_idx=pk_i,
+                peak_prom=prom_i,
+                segments=segs,
+                fine=bool(fine[i]),
+                hr_spacing_s=float(c.spacing[i]),
+                hr_fine=c.hr_fine[i],
+                fine_per_cell=per_cell,
+                surge_cells=surge[a:b] if has_surge[i] else None,
+            )
+        )
+    return out
+
+
 def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
     """Smallest rise that counts as a surge: 10 bpm or 10 % (whichever is smaller, brief 7.2
     says "or"), and never below 3 robust SDs of the night's asleep HR."""
@@ -1190,7 +1553,33 @@ def _abrupt_sustained(x: np.ndarray, base: np.ndarray, thr: float, p: CrampParam
     return on
 
 
+def _scoring_arrays(c: _Night, p: CrampParams) -> None:
+    """The per-night arrays :func:`_score_segment` reads, computed once per night (the
+    values are those the per-segment slices gave: fine HR with walking minutes and the
+    recovery after them removed, and its rise over the preceding 30 s, whose window only
+    looks back, so a night-wide pass equals a pass over each segment's slice)."""
+    c.asleep_open = c.asleep & ~c.closed
+    c.period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
+    if c.fine and c.hr_fine is not None:
+        k = c.fine_per_cell
+        rec = max(0, p.walk_hr_recovery_s // p.grid_s)
+        walk_ext = c.walking_cell.copy()
+        for r in range(1, rec + 1):
+            walk_ext[r:] |= c.walking_cell[:-r]
+        xx = c.hr_fine.copy()
+        xx[np.repeat(walk_ext, k)[: xx.size]] = np.nan
+        kk = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
+        filled = np.where(np.isfinite(xx), xx, np.inf)
+        pm = ndimage.minimum_filter1d(filled, size=kk, origin=(kk - 1) // 2)
+        pm = np.concatenate([np.full(1, np.inf), pm[:-1]])
+        with np.errstate(invalid="ignore"):
+            c.rise_30s = np.where(np.isfinite(xx) & np.isfinite(pm), xx - pm, -np.inf)
+        c.hr_fine_still = xx
+
+
 def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams) -> dict:
+    if c.asleep_open is None:
+        _scoring_arrays(c, p)
     def cells(sec: float) -> int:
         return int(sec // p.grid_s)
 
@@ -1199,7 +1588,7 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
 
     # --- Step A baseline at onset: preceding 30 min of asleep, non-candidate minutes
     b0 = max(0, t_on - cells(p.baseline_window_s))
-    pre = c.hr_s[b0:t_on][(c.asleep & ~c.closed)[b0:t_on]]
+    pre = c.hr_s[b0:t_on][c.asleep_open[b0:t_on]]
     pre = pre[np.isfinite(pre)]
     b_hr = _median(pre) if pre.size >= cells(p.baseline_min_s) else c.night_med
 
@@ -1279,28 +1668,17 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         k = c.fine_per_cell
         f0 = max(0, (t_on * k) - p.hr_onset_search_before_s // p.hr_fine_grid_s)
         f1 = min(c.hr_fine.size, w1 * k)
-        xf = c.hr_fine[f0:f1].copy()
         # walking and the recovery after it explain HR (fine cells of those minutes dropped)
-        rec = max(0, p.walk_hr_recovery_s // p.grid_s)
-        walk_ext = c.walking_cell.copy()
-        for r in range(1, rec + 1):
-            walk_ext[r:] |= c.walking_cell[:-r]
-        walk_fine = np.repeat(walk_ext, k)[f0:f1]
-        xf[walk_fine] = np.nan
-        if np.isfinite(xf).any():
+        xf = c.hr_fine_still[f0:f1]
+        fin = np.isfinite(xf)
+        if fin.any():
             thr = _surge_threshold(b_hr, s_hr, p)
-            above = np.isfinite(xf) & (xf >= b_hr + thr)
+            above = fin & (xf >= b_hr + thr)
             on, off = _runs(above)
             hr_sustained_s = float((off - on).max() * p.hr_fine_grid_s) if on.size else 0.0
-            kk = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
-            lo = max(0, f0 - kk)
-            xx = c.hr_fine[lo:f1].copy()
-            xx[np.repeat(walk_ext, k)[lo:f1]] = np.nan
-            filled = np.where(np.isfinite(xx), xx, np.inf)
-            pm = ndimage.minimum_filter1d(filled, size=kk, origin=(kk - 1) // 2)
-            pm = np.concatenate([np.full(1, np.inf), pm[:-1]])
-            d = np.where(np.isfinite(xx) & np.isfinite(pm), xx - pm, -np.inf)[f0 - lo :]
-            hr_rise_30s = float(d.max()) if np.isfinite(d).any() else math.nan
+            d = c.rise_30s[f0:f1]
+            d_max = float(d.max()) if d.size else -math.inf
+            hr_rise_30s = d_max if math.isfinite(d_max) else math.nan
 
     # --- watch-off edge: HR gap longer than the forward fill just before the peak
     gap_before_s = math.nan
@@ -1342,7 +1720,7 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         thr = _surge_threshold(b_hr, s_hr, p)
         surge = (hr_sustained_s >= p.hr_sustained_min_s) and (hr_rise_30s >= thr)
     suppressed_by = None
-    period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
+    period_end = c.period_end
     if not raw_in_segment and hr_missing_frac > p.hr_missing_max_frac:
         suppressed_by = "watch_off"
     elif (period_end - t_off) * p.grid_s < p.final_wake_guard_s:
