@@ -725,3 +725,61 @@ def test_rolling_median_above_matches_median_then_compare(k: int, p_nan: float) 
         )
         at = np.flatnonzero(rng.random(n) < 0.3)
         np.testing.assert_array_equal(actigraphy._nan_rolling_median(x, k, at=at), m[at])
+
+
+def test_mixed_channels_and_odd_rows_match(bench_years: pl.DataFrame) -> None:
+    # three weeks of both participants with every kind of row the classification reads or
+    # skips: METs, a second (lower) intensity row in some minutes (per-minute maximum),
+    # level rows longer than 2 min (ignored), point steps, an hourly steps copy (dropped as
+    # coarser), other metrics, NaN and null values, a second source
+    base = bench_years.filter(pl.col("start_utc") < pl.datetime(2024, 1, 22, time_zone="UTC"))
+    lvl = base.filter(pl.col("metric") == "intensity_level")
+    t = pl.col("start_utc")
+    extra = [
+        lvl.with_columns(metric=pl.lit("met"), value=1.2 + pl.col("value") * 2.1),
+        lvl.filter(t.dt.minute() % 7 == 0).with_columns(value=(pl.col("value") - 1).clip(0)),
+        lvl.filter(t.dt.minute() == 30).with_columns(end_utc=t + pl.duration(minutes=5)),
+        base.filter(pl.col("metric") == "steps")
+        .filter(t.dt.minute() % 3 == 0)
+        .with_columns(end_utc=t, value=pl.col("value") / 2),
+        base.filter(pl.col("metric") == "steps")
+        .group_by("participant_id", t.dt.truncate("1h"))
+        .agg(pl.col("value").sum(), pl.col("utc_offset_s").first())
+        .select(
+            "participant_id",
+            metric=pl.lit("steps"),
+            start_utc="start_utc",
+            end_utc=t + pl.duration(hours=1),
+            utc_offset_s="utc_offset_s",
+            value="value",
+            source=pl.lit("bench:hourly"),
+        ),
+        lvl.head(50).with_columns(metric=pl.lit("water_ml")),
+        lvl.slice(100, 20).with_columns(value=pl.lit(float("nan"))),
+        lvl.slice(200, 20).with_columns(value=pl.lit(None, pl.Float64)),
+        lvl.slice(300, 20).with_columns(source=pl.lit("other:minute")),
+    ]
+    mixed = pl.concat([base, *[e.select(base.columns) for e in extra]])
+    _assert_same(mixed)
+    hr_only = base.filter(pl.col("metric") == "heart_rate_bpm")
+    no_hr = mixed.filter(pl.col("metric") != "heart_rate_bpm")
+    for frame in (hr_only, no_hr, mixed.drop("source")):
+        for method in (METHOD_COLE_KRIPKE, METHOD_SADEH):
+            assert_frame_equal(
+                actigraphy.classify_minutes(frame, method=method),
+                classify_minutes(frame, method=method),
+                check_exact=True,
+            )
+            ref = detect_sleep(pl.DataFrame(), frame, method=method)
+            got = fast_sleep.detect_sleep(pl.DataFrame(), frame, method=method)
+            assert_frame_equal(got[0], ref[0], check_exact=True)
+            assert_frame_equal(got[1], ref[1], check_exact=True)
+    # nothing the classification reads: empty, same schemas
+    none = lvl.head(10).with_columns(metric=pl.lit("water_ml"))
+    assert_frame_equal(actigraphy.classify_minutes(none), classify_minutes(none))
+    for got, ref in zip(
+        fast_sleep.detect_sleep(pl.DataFrame(), none),
+        detect_sleep(pl.DataFrame(), none),
+        strict=True,
+    ):
+        assert_frame_equal(got, ref)
