@@ -704,8 +704,9 @@ def _hourly(
                 ),
             ]
         )
-        .group_by(keys)
-        .agg(off_own=pl.col("off").first())
+        # the first row's offset per hour; an order-keeping unique is the cheapest way here
+        .unique(keys, keep="first", maintain_order=True)
+        .rename({"off": "off_own"})
     )
 
     # active energy per hour
