@@ -345,12 +345,15 @@ def score_cramp_candidates(
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
     smp = keep_finest_resolution(
-        smp.filter(pl.col("metric").is_in(["heart_rate_bpm", "steps", "active_energy_kcal"]))
+        smp.with_columns(_metric=_metric_code()).filter(
+            pl.col("_metric") < len(_USED_METRICS)
+        )
     )
     has_source = "source" in smp.columns
     smp = smp.select(
         "participant_id",
         "metric",
+        "_metric",
         s=pl.col("start_utc").dt.epoch("us"),
         e=pl.col("end_utc").dt.epoch("us"),
         v=pl.col("value"),
@@ -459,36 +462,73 @@ class _SampleArrays:
     metric_codes: dict[str, int]
 
 
+#: the sample metrics the detector reads, in the order of their integer codes
+_USED_METRICS: tuple[str, ...] = ("heart_rate_bpm", "steps", "active_energy_kcal")
+
+
+def _metric_code() -> pl.Expr:
+    """Code of ``metric`` in :data:`_USED_METRICS` (``len(_USED_METRICS)`` for any other)."""
+    expr = pl.lit(len(_USED_METRICS), dtype=pl.Int64)
+    for code in range(len(_USED_METRICS) - 1, -1, -1):
+        expr = (
+            pl.when(pl.col("metric") == _USED_METRICS[code])
+            .then(pl.lit(code, dtype=pl.Int64))
+            .otherwise(expr)
+        )
+    return expr
+
+
 def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
-    """Samples per participant as numpy arrays: one sort instead of a partition and a
-    filter + sort per metric (the polars copies of the string columns dominated)."""
+    """Samples per participant as numpy arrays: one pass instead of a partition and a
+    filter + sort per metric (the polars copies of the string columns dominated).
+
+    Rows of one participant usually come together (exports, the pipeline's queries): then
+    the participants are the runs of equal ids (``rle_id``, one comparison per row) and no
+    sort is needed; metric codes come from comparisons with the three metrics used, and a
+    single ``src`` everywhere gets one code. Otherwise the columns are categorical-coded and
+    the rows stably sorted by participant (same arrays in the same order)."""
     if smp.height == 0:
         return {}
-    codes = smp.select(  # categorical codes (only used to group rows; cheaper than ranks)
-        pid=pl.col("participant_id").cast(pl.Categorical).to_physical().cast(pl.Int64),
-        metric=pl.col("metric").cast(pl.Categorical).to_physical().cast(pl.Int64),
-        src=pl.col("src").cast(pl.Categorical).to_physical().cast(pl.Int64),
+    used = _USED_METRICS
+    one_src = smp["src"].null_count() == 0 and bool((smp["src"] == smp["src"][0]).all())
+    codes = smp.select(
+        run=pl.col("participant_id").rle_id(),
+        metric=pl.col("_metric") if "_metric" in smp.columns else _metric_code(),
+        src=(
+            pl.lit(0, dtype=pl.Int64)
+            if one_src
+            else pl.col("src").cast(pl.Categorical).to_physical().cast(pl.Int64)
+        ),
     )
-    pid = codes["pid"].to_numpy().astype(np.int64)
-    order = np.argsort(pid, kind="stable")
-    pid = pid[order]
-    metric = codes["metric"].to_numpy().astype(np.int64)[order]
-    src = codes["src"].to_numpy()[order]
-    s = smp["s"].to_numpy().astype(np.int64)[order]
-    e = smp["e"].to_numpy().astype(np.int64)[order]
-    v = smp["v"].to_numpy().astype(float)[order]
-    bounds = np.flatnonzero(np.diff(pid)) + 1
+    run = codes["run"].to_numpy()
+    bounds = np.flatnonzero(np.diff(run)) + 1
     lo = np.concatenate([[0], bounds])
-    hi = np.concatenate([bounds, [pid.size]])
-    out = {}
-    met_all = codes["metric"].to_numpy()
-    ucodes, ufirst = np.unique(met_all, return_index=True)
-    mc = {str(smp["metric"][int(i)]): int(c) for c, i in zip(ucodes, ufirst, strict=True)}
-    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-        out[str(smp["participant_id"][int(order[a])])] = _SampleArrays(
-            metric[a:b], s[a:b], e[a:b], v[a:b], src[a:b], mc
+    run_pids = smp["participant_id"].gather(lo).to_list()
+    metric = codes["metric"].to_numpy().astype(np.int64, copy=False)
+    src = codes["src"].to_numpy().astype(np.int64, copy=False)
+    s = smp["s"].to_numpy().astype(np.int64, copy=False)
+    e = smp["e"].to_numpy().astype(np.int64, copy=False)
+    v = smp["v"].to_numpy().astype(float, copy=False)
+    if len(set(run_pids)) != len(run_pids) or None in run_pids:
+        # interleaved participants: group by a code per participant, stable within each
+        pid = (
+            smp.select(pl.col("participant_id").cast(pl.Categorical).to_physical())
+            .to_series()
+            .to_numpy()
+            .astype(np.int64)
         )
-    return out
+        order = np.argsort(pid, kind="stable")
+        pid = pid[order]
+        metric, src, s, e, v = metric[order], src[order], s[order], e[order], v[order]
+        bounds = np.flatnonzero(np.diff(pid)) + 1
+        lo = np.concatenate([[0], bounds])
+        run_pids = smp["participant_id"].gather(order[lo]).to_list()
+    hi = np.concatenate([bounds, [run.size]])
+    mc = {name: code for code, name in enumerate(used)}
+    return {
+        str(pid): _SampleArrays(metric[a:b], s[a:b], e[a:b], v[a:b], src[a:b], mc)
+        for pid, a, b in zip(run_pids, lo.tolist(), hi.tolist(), strict=True)
+    }
 
 
 def _intervals_np(s: np.ndarray, e: np.ndarray, v: np.ndarray, src: np.ndarray) -> _Intervals:
