@@ -786,9 +786,9 @@ def _cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.nan)
     if cell.size == 0:
         return out
-    in_order = cell.size < 2 or bool((np.diff(cell) >= 0).all())
-    if in_order:
-        first = np.flatnonzero(np.concatenate([[True], np.diff(cell) != 0]))
+    step = np.diff(cell)
+    if (step >= 0).all():
+        first = np.flatnonzero(np.concatenate([[True], step != 0]))
         size = np.diff(np.concatenate([first, [cell.size]]))
         sizes = np.flatnonzero(np.bincount(size))
         if sizes.size <= 32:
@@ -1099,8 +1099,9 @@ def _range_sums(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, stop) indices of the True runs of a boolean array."""
-    d = np.diff(np.concatenate([[0], np.asarray(mask).astype(np.int8), [0]]))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])  # starts and stops alternate
+    return edges[0::2], edges[1::2]
 
 
 def _cover(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
