@@ -29,7 +29,7 @@ from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
 from detectors.sleep import ASLEEP_STAGES, STAGED_STAGES
 
-DETECTOR_VERSION = "cramp-0.2"
+DETECTOR_VERSION = "cramp-0.3"
 KIND = "nocturnal_cramp"
 
 _US = 1_000_000
@@ -67,7 +67,7 @@ class CrampParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "cramp-brief-7.1-v2"
+    name: str = "cramp-brief-7.1-v3"
 
     # --- grid and heart-rate pre-processing (brief 7.1 "Inputs" and Step A) ---
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
@@ -175,6 +175,18 @@ class CrampParams:
     #: starting within this many seconds after the segment makes it the trip's getting-up
     #: (grade D) -> ``bathroom_trip``. 0 switches the rule off
     bathroom_follow_s: int = 600
+    #: movement channel missing (issue 4, real Fitabase night: an episode on a night before
+    #: the export's minute step / intensity files begin, HR only): [crampwatch_brief] 7.1
+    #: Step D drops the HR terms and caps confidence when HR is missing; the symmetric case
+    #: (grade D): with no movement sample at all (steps, active energy, intensity, METs;
+    #: absent, not zero) within this many seconds either side of the segment, the movement
+    #: terms (steps, walk, activity) cannot be evaluated, so confidence is capped at
+    #: ``movement_missing_confidence_cap``. A night without steps but with steps during the
+    #: surrounding day (Apple writes sparse step samples) is not missing. 0 switches it off
+    movement_channel_window_s: int = 43200
+    #: [crampwatch_brief] grade D: below the 0.4 "possible" threshold of
+    #: ``detectors.schema.label_for`` (kept for audit in ``score_cramp_candidates``)
+    movement_missing_confidence_cap: float = 0.35
 
     # --- Step D logistic confidence: starting weights to be refit once labels exist ---
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
@@ -345,9 +357,7 @@ def score_cramp_candidates(
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
     smp = keep_finest_resolution(
-        smp.with_columns(_metric=_metric_code()).filter(
-            pl.col("_metric") < len(_USED_METRICS)
-        )
+        smp.with_columns(_metric=_metric_code()).filter(pl.col("_metric") < len(_USED_METRICS))
     )
     has_source = "source" in smp.columns
     smp = smp.select(
@@ -395,8 +405,9 @@ def score_cramp_candidates(
     spreads = _robust_spreads([ctx.sleep_hr for _, _, ctx in prepared], params.hr_spread_floor_bpm)
     rows: list[dict] = []
     for (pid, night, ctx), s_hr in zip(prepared, spreads, strict=True):
-        for t_on, t_off in ctx.segments:
-            cand = _score_segment(ctx, t_on, t_off, float(s_hr), params)
+        missing = ctx.movement_missing or [None] * len(ctx.segments)
+        for (t_on, t_off), move_missing in zip(ctx.segments, missing, strict=True):
+            cand = _score_segment(ctx, t_on, t_off, float(s_hr), params, move_missing)
             cand["participant_id"] = pid
             cand["night_of"] = night
             rows.append(cand)
@@ -462,8 +473,18 @@ class _SampleArrays:
     metric_codes: dict[str, int]
 
 
-#: the sample metrics the detector reads, in the order of their integer codes
-_USED_METRICS: tuple[str, ...] = ("heart_rate_bpm", "steps", "active_energy_kcal")
+#: the sample metrics the detector reads, in the order of their integer codes; the ones
+#: after the first three only tell whether the movement channel exists (their times)
+_USED_METRICS: tuple[str, ...] = (
+    "heart_rate_bpm",
+    "steps",
+    "active_energy_kcal",
+    "intensity_level",  # Fitbit activity level (minute rows, 0 = sedentary: still present)
+    "met",
+    "activity_intensity",  # Garmin monitoring intensity
+)
+#: codes of the movement channel's metrics (steps, active energy and the ones after them)
+_MOVEMENT_CODES: tuple[int, ...] = tuple(range(1, len(_USED_METRICS)))
 
 
 def _metric_code() -> pl.Expr:
@@ -551,6 +572,18 @@ class _ParticipantData:
     asleep: _Intervals
     awake: _Intervals
     staged_t: np.ndarray  # starts of stage-only segments (awake/light/deep/rem), sorted
+    #: movement samples (any metric of the movement channel): starts sorted, running max of
+    #: the ends (a sample overlaps [lo, hi] iff start <= hi and end >= lo)
+    move_s: np.ndarray | None = None
+    move_emax: np.ndarray | None = None
+
+    def movement_present(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Whether any movement sample overlaps each ``[lo, hi]`` (epoch us, inclusive)."""
+        lo, hi = np.asarray(lo), np.asarray(hi)
+        if self.move_s is None or self.move_s.size == 0:
+            return np.zeros(lo.shape, dtype=bool)
+        i1 = np.searchsorted(self.move_s, hi, side="right")
+        return (i1 > 0) & (self.move_emax[np.maximum(i1 - 1, 0)] >= lo)
 
     @classmethod
     def build(
@@ -570,6 +603,17 @@ class _ParticipantData:
             st, ac = sel("steps"), sel("active_energy_kcal")
             steps_iv = _intervals_np(a.s[st], a.e[st], a.v[st], a.src[st])
             act_iv = _intervals_np(a.s[ac], a.e[ac], a.v[ac], a.src[ac])
+            mv = np.flatnonzero(
+                np.isin(
+                    a.metric,
+                    [
+                        a.metric_codes[_USED_METRICS[c]]
+                        for c in _MOVEMENT_CODES
+                        if _USED_METRICS[c] in a.metric_codes
+                    ],
+                )
+            )
+            move_s, move_e = a.s[mv], np.maximum(a.e[mv], a.s[mv])
         else:
 
             def metric(name: str) -> pl.DataFrame | None:
@@ -583,6 +627,10 @@ class _ParticipantData:
                 hr_t, hr_v = hr["s"].to_numpy().astype(np.int64), hr["v"].to_numpy().astype(float)
             steps_iv = _Intervals.from_frame(metric("steps"))
             act_iv = _Intervals.from_frame(metric("active_energy_kcal"))
+            mv = None if smp is None else smp.filter(pl.col("metric").is_in(_USED_METRICS[1:]))
+            move_s = np.zeros(0, dtype=np.int64) if mv is None else mv["s"].to_numpy()
+            move_e = np.zeros(0, dtype=np.int64) if mv is None else mv["e"].to_numpy()
+            move_e = np.maximum(move_e.astype(np.int64), move_s.astype(np.int64))
 
         def stages(names: tuple[str, ...]) -> pl.DataFrame | None:
             if seg is None:
@@ -605,6 +653,10 @@ class _ParticipantData:
             asleep=_Intervals.from_frame(stages(ASLEEP_STAGES)),
             awake=_Intervals.from_frame(stages(("awake",))),
             staged_t=staged_t,
+            move_s=np.sort(move_s.astype(np.int64)),
+            move_emax=np.maximum.accumulate(move_e[np.argsort(move_s, kind="stable")])
+            if move_s.size
+            else np.zeros(0, dtype=np.int64),
         )
 
 
@@ -827,6 +879,8 @@ class _Night:
     hr_fine: np.ndarray | None = None  # filtered HR on the fine grid (NaN: gap)
     fine_per_cell: int = 1  # fine cells per grid cell
     surge_cells: np.ndarray | None = None  # grid cells where a fine abrupt sustained rise starts
+    #: per segment: no movement sample within movement_channel_window_s (None: rule off)
+    movement_missing: list[bool] | None = None
     # per-night arrays of the segment scoring, filled by _scoring_arrays (once per night)
     asleep_open: np.ndarray | None = None  # asleep and not a candidate minute
     period_end: int = 0  # cell after the last cell of the period
@@ -1260,6 +1314,14 @@ def _prepare_night(
         peak_idx=peak_idx,
         peak_prom=peak_prom,
         segments=segments,
+        movement_missing=_movement_missing(
+            data,
+            g0,
+            step,
+            np.array([a for a, _ in segments], dtype=np.int64),
+            np.array([b for _, b in segments], dtype=np.int64),
+            p,
+        ),
         fine=fine,
         hr_spacing_s=spacing,
         hr_fine=hr_fine,
@@ -1456,6 +1518,9 @@ def _prepare_chunk(
     keep = (dur_s >= p.min_segment_s) & (dur_s <= p.max_segment_s)
     seg_on, seg_off = seg_on[keep], seg_off[keep]
     seg_night = noc[seg_on] if seg_on.size else np.zeros(0, dtype=np.int64)
+    seg_missing = _movement_missing(
+        data, 0, 1, c.cell_start[seg_on], c.cell_start[seg_off - 1] + step, p
+    )
     sleep_mask = asleep & ~closed & np.isfinite(hr_s)
     sleep_owner = noc[sleep_mask]
     sleep_vals = hr_s[sleep_mask]
@@ -1544,6 +1609,7 @@ def _prepare_chunk(
                 peak_idx=pk_i,
                 peak_prom=prom_i,
                 segments=segs,
+                movement_missing=None if seg_missing is None else seg_missing[sb[i] : sb[i + 1]],
                 fine=bool(fine[i]),
                 hr_spacing_s=float(c.spacing[i]),
                 hr_fine=c.hr_fine[i],
@@ -1552,6 +1618,19 @@ def _prepare_chunk(
             )
         )
     return out
+
+
+def _movement_missing(
+    data: _ParticipantData, g0: int, step: int, on: np.ndarray, off: np.ndarray, p: CrampParams
+) -> list[bool] | None:
+    """Per segment ``[on, off)`` (cells of a grid starting at ``g0``): True when the
+    participant has no movement sample within ``movement_channel_window_s`` either side."""
+    if p.movement_channel_window_s <= 0:
+        return None
+    w = p.movement_channel_window_s * _US
+    lo = np.asarray(g0 + on * step, dtype=np.int64) - w
+    hi = np.asarray(g0 + off * step, dtype=np.int64) + w
+    return (~data.movement_present(lo, hi)).tolist()
 
 
 def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
@@ -1617,9 +1696,17 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
         c.hr_fine_still = xx
 
 
-def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams) -> dict:
+def _score_segment(
+    c: _Night,
+    t_on: int,
+    t_off: int,
+    s_hr: float,
+    p: CrampParams,
+    movement_missing: bool | None = None,
+) -> dict:
     if c.asleep_open is None:
         _scoring_arrays(c, p)
+
     def cells(sec: float) -> int:
         return int(sec // p.grid_s)
 
@@ -1799,6 +1886,9 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
     if not hr_usable:  # HR missing, no baseline, or HR only while walking: HR terms dropped
         confidence = min(confidence, p.hr_missing_confidence_cap)
         caps.append("hr_missing")
+    if movement_missing:  # no movement channel at all: movement terms cannot be evaluated
+        confidence = min(confidence, p.movement_missing_confidence_cap)
+        caps.append("movement_channel_missing")
     if suppressed_by is not None:
         confidence = 0.0
 
@@ -1833,6 +1923,7 @@ def _score_segment(c: _Night, t_on: int, t_off: int, s_hr: float, p: CrampParams
         "logit": _r(logit, 3),
         "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
         "confidence_caps": caps,
+        "movement_channel_missing": movement_missing,
         "confounders_ruled_out": [
             x for x in CONFOUNDERS if x != suppressed_by and x not in present
         ],

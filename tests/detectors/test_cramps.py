@@ -54,7 +54,7 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert row["kind"] == "nocturnal_cramp"
     assert row["local_date"] == NIGHT
     assert row["label"] == "likely" and row["confidence"] >= 0.7
-    assert row["detector_version"] == "cramp-0.2"
+    assert row["detector_version"] == "cramp-0.3"
     ev = evidence(eps)
     # samples ..., 55 (02:57), 80 (03:02), 75 (03:07): the 3-sample median keeps 75 -> +20
     assert ev["hr_rise_bpm"] == pytest.approx(20.0, abs=1.5)
@@ -209,6 +209,8 @@ def test_cramp_on_dst_night_is_found_at_the_right_instant() -> None:
                 start="03:02",
                 end="07:30",
             ),
+            # the evening's steps: the movement channel exists (cramp-0.3 caps nights without)
+            steps([("21:00", "21:10", 600)], night=night, offset_s=3600),
         ]
     )
     eps, _ = run(seg, hr)
@@ -509,3 +511,55 @@ def test_surge_followed_by_a_walk_within_ten_minutes_is_a_bathroom_trip() -> Non
     assert first["suppressed_by"][0] == "bathroom_trip"
     assert evidence(first)["steps_following"] >= 100
     assert eps.filter(pl.col("start_utc") <= local("03:01")).height == 0
+
+
+# --- cramp-0.3: the movement channel missing altogether (issue 4, real Fitabase night) ------
+
+
+def test_no_movement_channel_within_12_h_caps_confidence_below_possible() -> None:
+    # the same strong cramp as above, but the export has HR only (its minute step and
+    # intensity files begin days later): steps/walk/activity cannot be evaluated
+    seg = staged_night(awake=[("03:00", "03:08")])
+    hr = heart_rate(CRAMP_HR)
+    later = samples(  # step and intensity rows 2 days later: outside +-12 h
+        [
+            ("steps", local("10:00") + timedelta(days=2), local("10:01") + timedelta(days=2), 30),
+            (
+                "intensity_level",
+                local("10:00") + timedelta(days=2),
+                local("10:01") + timedelta(days=2),
+                0,
+            ),
+        ]
+    )
+    eps, cand = run(seg, concat([hr, later]))
+    assert eps.height == 0
+    assert cand.height == 1 and cand["suppressed_by"][0] is None
+    ev = evidence(cand)
+    assert ev["movement_channel_missing"] is True
+    assert "movement_channel_missing" in ev["confidence_caps"]
+    assert cand["confidence"][0] == pytest.approx(CrampParams().movement_missing_confidence_cap)
+    # switched off, the HR evidence alone scores the night as likely (the cap did it)
+    off = replace(CrampParams(), movement_channel_window_s=0)
+    eps_off, cand_off = run(seg, concat([hr, later]), off)
+    assert eps_off.height == 1 and cand_off["confidence"][0] >= 0.7
+    assert evidence(cand_off)["movement_channel_missing"] is None
+
+
+@pytest.mark.parametrize(
+    "movement",
+    [
+        ("steps", "20:00", "20:01", 25.0),  # sparse Apple steps in the evening: none at night
+        ("intensity_level", "16:00", "16:01", 0.0),  # a sedentary row (zero, not absent)
+        ("active_energy_kcal", "11:30", "11:31", 0.2),  # next morning, within 12 h
+    ],
+)
+def test_movement_samples_within_12_h_are_a_channel_even_with_no_steps_at_night(
+    movement: tuple[str, str, str, float],
+) -> None:
+    metric, a, b, v = movement
+    seg = staged_night(awake=[("03:00", "03:08")])
+    smp = concat([heart_rate(CRAMP_HR), samples([(metric, local(a), local(b), v)])])
+    eps, cand = run(seg, smp)
+    assert evidence(cand)["movement_channel_missing"] is False
+    assert eps.height == 1 and eps["label"][0] == "likely"

@@ -53,6 +53,7 @@ _RULES_OFF: dict[str, object] = {
     "hr_gap_edge_s": 0,
     "post_move_hr_check": False,
     "bathroom_follow_s": 0,
+    "movement_channel_window_s": 0,
 }
 
 
@@ -111,6 +112,7 @@ NEW_EVIDENCE_KEYS = {
     "hr_gap_before_onset_s",
     "steps_following",
     "movement_observed",
+    "movement_channel_missing",
 }
 
 
@@ -140,7 +142,7 @@ def frozen_params_02() -> CrampParams:
 
 
 #: CrampParams fields of rules added after cramp-0.2 and the value that disables each
-_RULES_OFF_02: dict[str, object] = {}
+_RULES_OFF_02: dict[str, object] = {"movement_channel_window_s": 0}
 
 
 def _candidates_02(case: str, params: CrampParams) -> pl.DataFrame:
@@ -163,12 +165,13 @@ def _candidates_02(case: str, params: CrampParams) -> pl.DataFrame:
 
 
 #: evidence keys added after cramp-0.2 (absent from the cramp-0.2 fixture)
-NEW_EVIDENCE_KEYS_02: set[str] = set()
+NEW_EVIDENCE_KEYS_02: set[str] = {"movement_channel_missing"}
 
 
 @pytest.mark.parametrize("case", list(CASES_02))
 def test_candidates_equal_the_frozen_cramp_0_2_output(case: str) -> None:
-    """Every column and every evidence value (except ``params_id``) as cramp-0.2 gave them."""
+    """Every column and every evidence value (except the parameter set's ``params_id`` and
+    ``params`` name) as cramp-0.2 gave them."""
     want = pl.read_parquet(FIXTURE_02).filter(pl.col("case") == case)
     assert want.height > 0
     got = _candidates_02(case, frozen_params_02())
@@ -185,7 +188,8 @@ def test_candidates_equal_the_frozen_cramp_0_2_output(case: str) -> None:
         assert got[col].to_list() == want[col].to_list(), col
     for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
         gd, wd = json.loads(g), json.loads(w)
-        gd.pop("params_id"), wd.pop("params_id")
+        for key in ("params_id", "params"):
+            gd.pop(key), wd.pop(key)
         assert {k: gd.get(k) for k in wd} == wd
         assert set(gd) - set(wd) <= NEW_EVIDENCE_KEYS_02
 
