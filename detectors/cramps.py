@@ -175,14 +175,18 @@ class CrampParams:
     #: starting within this many seconds after the segment makes it the trip's getting-up
     #: (grade D) -> ``bathroom_trip``. 0 switches the rule off
     bathroom_follow_s: int = 600
-    #: movement channel missing (issue 4, real Fitabase night: an episode on a night before
-    #: the export's minute step / intensity files begin, HR only): [crampwatch_brief] 7.1
-    #: Step D drops the HR terms and caps confidence when HR is missing; the symmetric case
-    #: (grade D): with no movement sample at all (steps, active energy, intensity, METs;
-    #: absent, not zero) within this many seconds either side of the segment, the movement
-    #: terms (steps, walk, activity) cannot be evaluated, so confidence is capped at
-    #: ``movement_missing_confidence_cap``. A night without steps but with steps during the
-    #: surrounding day (Apple writes sparse step samples) is not missing. 0 switches it off
+    #: movement channel missing (issue 4, real Fitabase night: an episode 1 h 44 min before
+    #: the export's minute step / intensity files begin, HR only, in an hour the hourly file
+    #: gives 1077 steps): [crampwatch_brief] 7.1 Step D drops the HR terms and caps
+    #: confidence when HR is missing; the symmetric case (grade D): the movement channel
+    #: (steps, active energy, intensity level, METs, Garmin intensity, each at the finest
+    #: resolution the participant has; absent, not zero) exists at a segment only if it has a
+    #: sample within this many seconds *before* and one within this many seconds *after* it
+    #: (a sample during the segment counts for both). Otherwise the channel has not started
+    #: yet / has ended, the movement terms (steps, walk, activity) cannot be evaluated, and
+    #: confidence is capped at ``movement_missing_confidence_cap``. A night without steps
+    #: but with steps the evening before and the morning after (Apple writes sparse step
+    #: samples) is not missing. 0 switches the rule off
     movement_channel_window_s: int = 43200
     #: [crampwatch_brief] grade D: below the 0.4 "possible" threshold of
     #: ``detectors.schema.label_for`` (kept for audit in ``score_cramp_candidates``)
@@ -343,7 +347,7 @@ def score_cramp_candidates(
     Same inputs and method as :func:`detect_nocturnal_cramps`. Returns ``CANDIDATE_SCHEMA``:
     ``label`` is null below 0.4, ``suppressed_by`` names the confounder that vetoed a segment.
     """
-    smp = prepare(samples, "samples", SAMPLES_SCHEMA)
+    smp = all_samples = prepare(samples, "samples", SAMPLES_SCHEMA)
     seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
     per = prepare(
         sleep_periods,
@@ -403,9 +407,11 @@ def score_cramp_candidates(
     if not prepared:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     spreads = _robust_spreads([ctx.sleep_hr for _, _, ctx in prepared], params.hr_spread_floor_bpm)
+    _check_other_movement(all_samples, prepared, params)
     rows: list[dict] = []
     for (pid, night, ctx), s_hr in zip(prepared, spreads, strict=True):
-        missing = ctx.movement_missing or [None] * len(ctx.segments)
+        seen = ctx.movement_seen
+        missing = [None] * len(ctx.segments) if seen is None else [x != 3 for x in seen]
         for (t_on, t_off), move_missing in zip(ctx.segments, missing, strict=True):
             cand = _score_segment(ctx, t_on, t_off, float(s_hr), params, move_missing)
             cand["participant_id"] = pid
@@ -473,18 +479,15 @@ class _SampleArrays:
     metric_codes: dict[str, int]
 
 
-#: the sample metrics the detector reads, in the order of their integer codes; the ones
-#: after the first three only tell whether the movement channel exists (their times)
-_USED_METRICS: tuple[str, ...] = (
-    "heart_rate_bpm",
-    "steps",
-    "active_energy_kcal",
-    "intensity_level",  # Fitbit activity level (minute rows, 0 = sedentary: still present)
+#: the sample metrics the detector reads, in the order of their integer codes
+_USED_METRICS: tuple[str, ...] = ("heart_rate_bpm", "steps", "active_energy_kcal")
+#: movement-channel metrics read only for their existence (cramp-0.3 rule), and only for
+#: segments with no steps or active energy within the window (few: one extra filter then)
+_OTHER_MOVEMENT_METRICS: tuple[str, ...] = (
+    "intensity_level",  # Fitbit activity level (minute rows; 0 = sedentary is still present)
     "met",
     "activity_intensity",  # Garmin monitoring intensity
 )
-#: codes of the movement channel's metrics (steps, active energy and the ones after them)
-_MOVEMENT_CODES: tuple[int, ...] = tuple(range(1, len(_USED_METRICS)))
 
 
 def _metric_code() -> pl.Expr:
@@ -563,6 +566,16 @@ def _intervals_np(s: np.ndarray, e: np.ndarray, v: np.ndarray, src: np.ndarray) 
     return _Intervals(s, e, v, src, np.maximum.accumulate(e))
 
 
+def _present(s: np.ndarray, emax: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether any interval (starts ``s`` sorted, ``emax`` running max of the ends) overlaps
+    each ``[lo, hi]``: some start <= hi whose end (or an earlier one's) is >= lo."""
+    lo, hi = np.asarray(lo), np.asarray(hi)
+    if s.size == 0:
+        return np.zeros(lo.shape, dtype=bool)
+    i1 = np.searchsorted(s, hi, side="right")
+    return (i1 > 0) & (emax[np.maximum(i1 - 1, 0)] >= lo)
+
+
 @dataclass
 class _ParticipantData:
     hr_t: np.ndarray
@@ -572,18 +585,6 @@ class _ParticipantData:
     asleep: _Intervals
     awake: _Intervals
     staged_t: np.ndarray  # starts of stage-only segments (awake/light/deep/rem), sorted
-    #: movement samples (any metric of the movement channel): starts sorted, running max of
-    #: the ends (a sample overlaps [lo, hi] iff start <= hi and end >= lo)
-    move_s: np.ndarray | None = None
-    move_emax: np.ndarray | None = None
-
-    def movement_present(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Whether any movement sample overlaps each ``[lo, hi]`` (epoch us, inclusive)."""
-        lo, hi = np.asarray(lo), np.asarray(hi)
-        if self.move_s is None or self.move_s.size == 0:
-            return np.zeros(lo.shape, dtype=bool)
-        i1 = np.searchsorted(self.move_s, hi, side="right")
-        return (i1 > 0) & (self.move_emax[np.maximum(i1 - 1, 0)] >= lo)
 
     @classmethod
     def build(
@@ -603,17 +604,6 @@ class _ParticipantData:
             st, ac = sel("steps"), sel("active_energy_kcal")
             steps_iv = _intervals_np(a.s[st], a.e[st], a.v[st], a.src[st])
             act_iv = _intervals_np(a.s[ac], a.e[ac], a.v[ac], a.src[ac])
-            mv = np.flatnonzero(
-                np.isin(
-                    a.metric,
-                    [
-                        a.metric_codes[_USED_METRICS[c]]
-                        for c in _MOVEMENT_CODES
-                        if _USED_METRICS[c] in a.metric_codes
-                    ],
-                )
-            )
-            move_s, move_e = a.s[mv], np.maximum(a.e[mv], a.s[mv])
         else:
 
             def metric(name: str) -> pl.DataFrame | None:
@@ -627,10 +617,6 @@ class _ParticipantData:
                 hr_t, hr_v = hr["s"].to_numpy().astype(np.int64), hr["v"].to_numpy().astype(float)
             steps_iv = _Intervals.from_frame(metric("steps"))
             act_iv = _Intervals.from_frame(metric("active_energy_kcal"))
-            mv = None if smp is None else smp.filter(pl.col("metric").is_in(_USED_METRICS[1:]))
-            move_s = np.zeros(0, dtype=np.int64) if mv is None else mv["s"].to_numpy()
-            move_e = np.zeros(0, dtype=np.int64) if mv is None else mv["e"].to_numpy()
-            move_e = np.maximum(move_e.astype(np.int64), move_s.astype(np.int64))
 
         def stages(names: tuple[str, ...]) -> pl.DataFrame | None:
             if seg is None:
@@ -653,10 +639,6 @@ class _ParticipantData:
             asleep=_Intervals.from_frame(stages(ASLEEP_STAGES)),
             awake=_Intervals.from_frame(stages(("awake",))),
             staged_t=staged_t,
-            move_s=np.sort(move_s.astype(np.int64)),
-            move_emax=np.maximum.accumulate(move_e[np.argsort(move_s, kind="stable")])
-            if move_s.size
-            else np.zeros(0, dtype=np.int64),
         )
 
 
@@ -879,8 +861,9 @@ class _Night:
     hr_fine: np.ndarray | None = None  # filtered HR on the fine grid (NaN: gap)
     fine_per_cell: int = 1  # fine cells per grid cell
     surge_cells: np.ndarray | None = None  # grid cells where a fine abrupt sustained rise starts
-    #: per segment: no movement sample within movement_channel_window_s (None: rule off)
-    movement_missing: list[bool] | None = None
+    #: per segment: movement samples seen within movement_channel_window_s before (bit 1) and
+    #: after (bit 2) it; None with the rule off
+    movement_seen: list[int] | None = None
     # per-night arrays of the segment scoring, filled by _scoring_arrays (once per night)
     asleep_open: np.ndarray | None = None  # asleep and not a candidate minute
     period_end: int = 0  # cell after the last cell of the period
@@ -1314,7 +1297,7 @@ def _prepare_night(
         peak_idx=peak_idx,
         peak_prom=peak_prom,
         segments=segments,
-        movement_missing=_movement_missing(
+        movement_seen=_movement_seen(
             data,
             g0,
             step,
@@ -1518,9 +1501,7 @@ def _prepare_chunk(
     keep = (dur_s >= p.min_segment_s) & (dur_s <= p.max_segment_s)
     seg_on, seg_off = seg_on[keep], seg_off[keep]
     seg_night = noc[seg_on] if seg_on.size else np.zeros(0, dtype=np.int64)
-    seg_missing = _movement_missing(
-        data, 0, 1, c.cell_start[seg_on], c.cell_start[seg_off - 1] + step, p
-    )
+    seg_seen = _movement_seen(data, 0, 1, c.cell_start[seg_on], c.cell_start[seg_off - 1] + step, p)
     sleep_mask = asleep & ~closed & np.isfinite(hr_s)
     sleep_owner = noc[sleep_mask]
     sleep_vals = hr_s[sleep_mask]
@@ -1609,7 +1590,7 @@ def _prepare_chunk(
                 peak_idx=pk_i,
                 peak_prom=prom_i,
                 segments=segs,
-                movement_missing=None if seg_missing is None else seg_missing[sb[i] : sb[i + 1]],
+                movement_seen=None if seg_seen is None else seg_seen[sb[i] : sb[i + 1]],
                 fine=bool(fine[i]),
                 hr_spacing_s=float(c.spacing[i]),
                 hr_fine=c.hr_fine[i],
@@ -1620,17 +1601,69 @@ def _prepare_chunk(
     return out
 
 
-def _movement_missing(
+def _check_other_movement(
+    samples: pl.DataFrame, prepared: list[tuple[str, object, _Night]], p: CrampParams
+) -> None:
+    """Add the other movement metrics (intensity level, METs, Garmin intensity; finest
+    source per metric) to ``movement_seen`` of the segments that steps and active energy
+    do not bracket. One filter over the samples, and only when some segment needs it."""
+    todo = [
+        (pid, ctx, j)
+        for pid, _, ctx in prepared
+        if ctx.movement_seen
+        for j, seen in enumerate(ctx.movement_seen)
+        if seen != 3
+    ]
+    if not todo:
+        return
+    pids = sorted({pid for pid, _, _ in todo})
+    other = keep_finest_resolution(
+        samples.filter(
+            pl.col("metric").is_in(_OTHER_MOVEMENT_METRICS) & pl.col("participant_id").is_in(pids)
+        )
+    ).select(
+        "participant_id",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+    )
+    if other.height == 0:
+        return
+    by_pid = {}
+    for (pid,), g in other.sort("s").partition_by("participant_id", as_dict=True).items():
+        s_us = g["s"].to_numpy().astype(np.int64)
+        e_us = np.maximum(g["e"].to_numpy().astype(np.int64), s_us)
+        by_pid[pid] = (s_us, np.maximum.accumulate(e_us))
+    w = p.movement_channel_window_s * _US
+    for pid, ctx, j in todo:
+        if pid in by_pid:
+            t_on, t_off = ctx.segments[j]
+            on = np.array([ctx.g0 + t_on * ctx.step])
+            off = np.array([ctx.g0 + t_off * ctx.step])
+            ctx.movement_seen[j] |= int(_seen_bits(*by_pid[pid], on, off, w)[0])
+
+
+def _seen_bits(s: np.ndarray, emax: np.ndarray, on: np.ndarray, off: np.ndarray, w: int):
+    """Bit 1: an interval overlaps ``[on - w, off]``; bit 2: one overlaps ``[on, off + w]``."""
+    return _present(s, emax, on - w, off).astype(np.int64) | (
+        _present(s, emax, on, off + w).astype(np.int64) << 1
+    )
+
+
+def _movement_seen(
     data: _ParticipantData, g0: int, step: int, on: np.ndarray, off: np.ndarray, p: CrampParams
-) -> list[bool] | None:
-    """Per segment ``[on, off)`` (cells of a grid starting at ``g0``): True when the
-    participant has no movement sample within ``movement_channel_window_s`` either side."""
+) -> list[int] | None:
+    """Per segment ``[on, off)`` (cells of a grid starting at ``g0``): whether a step or
+    active-energy sample lies within ``movement_channel_window_s`` before (bit 1) and after
+    (bit 2) it; the other movement metrics are added afterwards for segments not at 3."""
     if p.movement_channel_window_s <= 0:
         return None
     w = p.movement_channel_window_s * _US
-    lo = np.asarray(g0 + on * step, dtype=np.int64) - w
-    hi = np.asarray(g0 + off * step, dtype=np.int64) + w
-    return (~data.movement_present(lo, hi)).tolist()
+    on_us = np.asarray(g0 + on * step, dtype=np.int64)
+    off_us = np.asarray(g0 + off * step, dtype=np.int64)
+    bits = _seen_bits(data.steps.s, data.steps.emax, on_us, off_us, w) | _seen_bits(
+        data.act.s, data.act.emax, on_us, off_us, w
+    )
+    return bits.tolist()
 
 
 def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
@@ -1886,7 +1919,7 @@ def _score_segment(
     if not hr_usable:  # HR missing, no baseline, or HR only while walking: HR terms dropped
         confidence = min(confidence, p.hr_missing_confidence_cap)
         caps.append("hr_missing")
-    if movement_missing:  # no movement channel at all: movement terms cannot be evaluated
+    if movement_missing:  # no movement channel around the segment: terms not evaluable
         confidence = min(confidence, p.movement_missing_confidence_cap)
         caps.append("movement_channel_missing")
     if suppressed_by is not None:

@@ -209,8 +209,10 @@ def test_cramp_on_dst_night_is_found_at_the_right_instant() -> None:
                 start="03:02",
                 end="07:30",
             ),
-            # the evening's steps: the movement channel exists (cramp-0.3 caps nights without)
+            # the evening's and the morning's steps: the movement channel exists around the
+            # night (cramp-0.3 caps nights without)
             steps([("21:00", "21:10", 600)], night=night, offset_s=3600),
+            steps([("08:00", "08:10", 600)], night=night, offset_s=7200),
         ]
     )
     eps, _ = run(seg, hr)
@@ -502,10 +504,12 @@ def test_hr_resuming_high_after_a_long_gap_is_a_watch_off_edge() -> None:
 def test_surge_followed_by_a_walk_within_ten_minutes_is_a_bathroom_trip() -> None:
     # getting up (surge, few steps), then the walk 5 min later after an unstaged gap
     seg = staged_night(awake=[("03:00", "03:02")])
-    smp = concat([
-        fine_hr([("03:00", 600, 25.0)]),
-        steps([("03:01", "03:02", 10), ("03:07", "03:10", 150)]),
-    ])
+    smp = concat(
+        [
+            fine_hr([("03:00", 600, 25.0)]),
+            steps([("03:01", "03:02", 10), ("03:07", "03:10", 150)]),
+        ]
+    )
     eps, cand = run(seg, smp)
     first = cand.filter(pl.col("start_utc") <= local("03:01")).tail(1)
     assert first["suppressed_by"][0] == "bathroom_trip"
@@ -513,23 +517,22 @@ def test_surge_followed_by_a_walk_within_ten_minutes_is_a_bathroom_trip() -> Non
     assert eps.filter(pl.col("start_utc") <= local("03:01")).height == 0
 
 
-# --- cramp-0.3: the movement channel missing altogether (issue 4, real Fitabase night) ------
+# --- cramp-0.3: the movement channel missing (issue 4, real Fitabase night) ----------------
 
 
-def test_no_movement_channel_within_12_h_caps_confidence_below_possible() -> None:
-    # the same strong cramp as above, but the export has HR only (its minute step and
-    # intensity files begin days later): steps/walk/activity cannot be evaluated
+def _at(hhmm: str, days: int = 0) -> datetime:
+    return local(hhmm) + timedelta(days=days)
+
+
+def test_no_movement_channel_around_the_segment_caps_confidence_below_possible() -> None:
+    # the strong cramp of the first test, but the export's minute step and intensity files
+    # begin 2 h after it (the real night: 1 h 44 min): nothing before it within 12 h
     seg = staged_night(awake=[("03:00", "03:08")])
     hr = heart_rate(CRAMP_HR)
-    later = samples(  # step and intensity rows 2 days later: outside +-12 h
+    later = samples(
         [
-            ("steps", local("10:00") + timedelta(days=2), local("10:01") + timedelta(days=2), 30),
-            (
-                "intensity_level",
-                local("10:00") + timedelta(days=2),
-                local("10:01") + timedelta(days=2),
-                0,
-            ),
+            ("steps", _at("05:00"), _at("05:01"), 0),  # zero steps: present, not absent
+            ("intensity_level", _at("05:00"), _at("05:01"), 0),
         ]
     )
     eps, cand = run(seg, concat([hr, later]))
@@ -544,22 +547,61 @@ def test_no_movement_channel_within_12_h_caps_confidence_below_possible() -> Non
     eps_off, cand_off = run(seg, concat([hr, later]), off)
     assert eps_off.height == 1 and cand_off["confidence"][0] >= 0.7
     assert evidence(cand_off)["movement_channel_missing"] is None
+    # an HR-only export (no movement metric at all) is capped the same way
+    _, cand_hr = run(seg, hr)
+    assert evidence(cand_hr)["movement_channel_missing"] is True
+    # movement only more than 12 h before and after does not count either
+    far = samples(
+        [
+            ("steps", _at("14:00"), _at("14:01"), 40),  # 13 h before 03:00
+            ("steps", _at("16:00", days=1), _at("16:01", days=1), 40),  # 13 h after 03:08
+        ]
+    )
+    _, cand_far = run(seg, concat([hr, far]))
+    assert evidence(cand_far)["movement_channel_missing"] is True
 
 
 @pytest.mark.parametrize(
-    "movement",
+    ("before", "after"),
     [
-        ("steps", "20:00", "20:01", 25.0),  # sparse Apple steps in the evening: none at night
-        ("intensity_level", "16:00", "16:01", 0.0),  # a sedentary row (zero, not absent)
-        ("active_energy_kcal", "11:30", "11:31", 0.2),  # next morning, within 12 h
+        # sparse Apple steps: the evening walk and the morning walk, none during the night
+        (("steps", "20:00", "20:01", 25.0), ("steps", "08:30", "08:31", 40.0)),
+        # a sedentary intensity row counts (zero, not absent), as does active energy
+        (("intensity_level", "16:00", "16:01", 0.0), ("active_energy_kcal", "11:30", "11:31", 0.2)),
+        # a Garmin intensity sample spanning the night counts for both sides
+        (("activity_intensity", "22:00", "07:00", 0.0), None),
     ],
 )
-def test_movement_samples_within_12_h_are_a_channel_even_with_no_steps_at_night(
-    movement: tuple[str, str, str, float],
+def test_movement_within_12_h_before_and_after_is_a_channel_without_night_steps(
+    before: tuple[str, str, str, float], after: tuple[str, str, str, float] | None
 ) -> None:
-    metric, a, b, v = movement
     seg = staged_night(awake=[("03:00", "03:08")])
-    smp = concat([heart_rate(CRAMP_HR), samples([(metric, local(a), local(b), v)])])
+    given = [before] if after is None else [before, after]
+    rows = [(m, local(a), local(b), v) for m, a, b, v in given]
+    smp = concat([heart_rate(CRAMP_HR), samples(rows)])
     eps, cand = run(seg, smp)
     assert evidence(cand)["movement_channel_missing"] is False
     assert eps.height == 1 and eps["label"][0] == "likely"
+
+
+def test_movement_channel_is_read_at_its_finest_resolution() -> None:
+    # hourly intensity rows (a coarse copy) before the cramp, minute rows only after it:
+    # the detector reads the minute channel, which has not started yet -> missing
+    seg = staged_night(awake=[("03:00", "03:08")])
+    hourly = samples(
+        [("intensity_level", _at(f"{h:02d}:00"), _at(f"{h + 1:02d}:00"), 0.3) for h in range(0, 3)]
+    ).with_columns(source=pl.lit("fitabase:hourly"))
+    minute = samples(
+        [
+            (
+                "intensity_level",
+                _at("05:00") + timedelta(minutes=i),
+                _at("05:00") + timedelta(minutes=i + 1),
+                0,
+            )
+            for i in range(30)
+        ]
+    ).with_columns(source=pl.lit("fitabase:minute"))
+    hr = heart_rate(CRAMP_HR).with_columns(source=pl.lit("fitabase:seconds"))
+    _, cand = run(seg, pl.concat([hr, hourly, minute]))
+    assert evidence(cand)["movement_channel_missing"] is True

@@ -1,0 +1,165 @@
+"""The cramp detector's vectorised passes equal their per-night references, value for value.
+
+``_prepare_chunk`` (several nights laid end to end) against ``_prepare_night`` (one night
+alone), and each exact replacement of a per-night scipy / numpy call against that call:
+binary closing, the abrupt-rise filter, grouped medians and MADs, minute medians.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields, replace
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import ndimage, stats
+
+from detectors import cramps
+from detectors.cramps import CrampParams
+from detectors.sleep import detect_sleep
+from tests.detectors.nightgen import GenConfig, generate
+
+
+def _nights(rng: np.random.Generator, count: int, lo: int, hi: int) -> np.ndarray:
+    return rng.integers(lo, hi, count)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 7])
+def test_close_gaps_equals_scipy_binary_closing_per_night(k: int) -> None:
+    rng = np.random.default_rng(k)
+    for density in (0.1, 0.3, 0.6):
+        n = _nights(rng, 6, 1, 40)
+        first = np.concatenate([[0], np.cumsum(n)[:-1]])
+        mask = rng.random(int(n.sum())) < density
+        got = cramps._close_gaps(mask, first, k)
+        for a, m in zip(first.tolist(), n.tolist(), strict=True):
+            x = mask[a : a + m]
+            want = ndimage.binary_closing(np.pad(x, k), structure=np.ones(k, dtype=bool))
+            np.testing.assert_array_equal(got[a : a + m], want[k : k + m])
+
+
+@pytest.mark.parametrize(
+    ("abrupt_s", "sustained_s"), [(30, 60), (5, 60), (15, 30), (45, 90), (60, 5)]
+)
+def test_abrupt_sustained_on_concatenated_nights_equals_each_night(
+    abrupt_s: int, sustained_s: int
+) -> None:
+    p = replace(CrampParams(), hr_abrupt_window_s=abrupt_s, hr_sustained_min_s=sustained_s)
+    rng = np.random.default_rng(abrupt_s * 100 + sustained_s)
+    n = _nights(rng, 7, 3, 400)
+    n[0] = 2  # shorter than the windows
+    xs, bases, thrs = [], [], []
+    for m in n.tolist():
+        x = 55 + np.cumsum(rng.normal(0, 1.5, m))
+        x[rng.random(m) < 0.05] = np.nan
+        for _ in range(3):  # surges of various lengths
+            a = int(rng.integers(0, max(m - 1, 1)))
+            x[a : a + int(rng.integers(1, 40))] += rng.uniform(5, 30)
+        xs.append(x)
+        bases.append(float(np.nanmedian(x)) if np.isfinite(x).any() else 55.0)
+        thrs.append(float(rng.uniform(3, 12)))
+    x = np.concatenate(xs)
+    first = np.concatenate([[0], np.cumsum(n)[:-1]])
+    night, cell = cramps._abrupt_sustained_cat(x, first, n, np.array(bases), np.array(thrs), p)
+    for j, xj in enumerate(xs):
+        want = cramps._abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
+        np.testing.assert_array_equal(cell[night == j], want)
+
+
+def test_grouped_medians_and_spreads_equal_the_single_array_functions() -> None:
+    rng = np.random.default_rng(5)
+    groups = [rng.normal(60, 4, int(s)) for s in rng.integers(0, 30, 12)]
+    groups[3] = np.array([np.nan, 1.0, 2.0])  # a NaN makes the median NaN
+    groups[4] = np.array([3.5])
+    groups[5] = np.round(groups[5])  # ties
+    v = np.concatenate(groups)
+    owner = np.repeat(np.arange(len(groups)), [g.size for g in groups])
+    med = cramps._seg_medians(v, owner, len(groups))
+    spread = cramps._seg_robust_spread(v, owner, len(groups), 2.0)
+    for i, g in enumerate(groups):
+        want = cramps._median(g)
+        assert (med[i] == want) or (math.isnan(med[i]) and math.isnan(want))
+        assert spread[i] == cramps._robust_spread(g, 2.0)
+    finite = [g[np.isfinite(g)] for g in groups]
+    w = np.concatenate(finite)
+    w_owner = np.repeat(np.arange(len(groups)), [g.size for g in finite])
+    got = cramps._seg_scipy_spread(w, w_owner, len(groups), 0.5)
+    np.testing.assert_array_equal(got, cramps._robust_spreads(finite, 0.5))
+    for i, g in enumerate(finite):
+        if g.size >= 2:
+            assert got[i] == max(stats.median_abs_deviation(g, scale="normal"), 0.5)
+
+
+def test_minute_median_row_sort_equals_the_lexsort_path() -> None:
+    rng = np.random.default_rng(9)
+    t = np.sort(rng.integers(0, 600 * 60, 3000)) * 1_000_000  # several samples per minute
+    v = np.round(rng.normal(60, 5, t.size), 1)
+    got = cramps._minute_median(t, v, 0, 60_000_000, 601)
+    cell = t // 60_000_000
+    for c in np.unique(cell)[:200].tolist():
+        assert got[c] == np.median(v[cell == c])
+    assert np.isnan(got[np.setdiff1d(np.arange(601), cell)]).all()
+    shuffled = rng.permutation(t.size)  # out of time order: the lexsort path, same values
+    np.testing.assert_array_equal(
+        cramps._minute_median(t[shuffled], v[shuffled], 0, 60_000_000, 601), got
+    )
+
+
+def _same(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, np.ndarray):
+        return a.shape == np.asarray(b).shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return a == b
+
+
+@pytest.mark.parametrize(
+    ("res", "stages", "params"),
+    [
+        (300, True, CrampParams()),
+        (1, True, CrampParams()),
+        (1, False, replace(CrampParams(), closing_s=300, hr_abrupt_window_s=15)),
+    ],
+)
+def test_prepare_chunk_equals_prepare_night(res: int, stages: bool, params: CrampParams) -> None:
+    g = generate(GenConfig(participants=2, nights=20, seed=77, hr_resolution_s=res, stages=stages))
+    periods, seg = detect_sleep(g.sleep_segments if stages else g.sleep_segments.clear(), g.samples)
+    smp = g.samples.select(
+        "participant_id",
+        "metric",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+        v="value",
+        src=pl.lit(""),
+    )
+    seg = seg.select(
+        "participant_id",
+        "stage",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+    )
+    split = cramps._split_by_participant(smp)
+    checked = 0
+    for pid in periods["participant_id"].unique().sort().to_list():
+        data = cramps._ParticipantData.build(
+            split[pid], seg.filter(pl.col("participant_id") == pid)
+        )
+        per = periods.filter(pl.col("participant_id") == pid).sort("start_utc")
+        ps = per["start_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        pe = per["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        fast = [
+            night
+            for k in range(0, ps.size, 6)
+            for night in cramps._prepare_chunk(data, ps[k : k + 6], pe[k : k + 6], params)
+        ]
+        for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
+            ref = cramps._prepare_night(data, a, b, params)
+            for fl in fields(cramps._Night):
+                if fl.name in ("peak_idx", "peak_prom") and not ref.segments:
+                    continue  # not computed without segments
+                assert _same(getattr(f, fl.name), getattr(ref, fl.name)), fl.name
+            checked += 1
+    assert checked == periods.height
