@@ -869,6 +869,12 @@ class _Night:
     period_end: int = 0  # cell after the last cell of the period
     hr_fine_still: np.ndarray | None = None  # fine HR, NaN during walking + its recovery
     rise_30s: np.ndarray | None = None  # fine HR minus its minimum over the 30 s before
+    prev_raw: np.ndarray | None = None  # last cell < i with a raw HR sample (-1: none)
+    raw_run_start: np.ndarray | None = None  # first cell of the raw-sample run holding i
+    cum_hr_gap: np.ndarray | None = None  # cumulative counts (n + 1): HR missing,
+    cum_raw: np.ndarray | None = None  # raw sample present,
+    cum_in_period: np.ndarray | None = None  # in the period,
+    cum_raw_mask: np.ndarray | None = None  # candidate minute (raw mask, inside the period)
 
 
 def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
@@ -1712,6 +1718,18 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
     looks back, so a night-wide pass equals a pass over each segment's slice)."""
     c.asleep_open = c.asleep & ~c.closed
     c.period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
+    idx = np.arange(c.n)
+    last_raw = np.maximum.accumulate(np.where(c.has_raw, idx, -1))
+    c.prev_raw = np.concatenate([[-1], last_raw[:-1]])
+    c.raw_run_start = np.maximum.accumulate(np.where(c.has_raw, -1, idx)) + 1
+
+    def cum(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(x)])
+
+    c.cum_hr_gap = cum(~np.isfinite(c.hr_s))
+    c.cum_raw = cum(c.has_raw)
+    c.cum_in_period = cum(c.in_period)
+    c.cum_raw_mask = cum(c.raw_mask)
     if c.fine and c.hr_fine is not None:
         k = c.fine_per_cell
         rec = max(0, p.walk_hr_recovery_s // p.grid_s)
@@ -1757,8 +1775,8 @@ def _score_segment(
         max(0, t_on - cells(p.hr_missing_before_s)),
         min(n, t_off + cells(p.hr_missing_after_s)),
     )
-    hr_missing_frac = float(np.mean(~np.isfinite(c.hr_s[m0:m1])))
-    raw_in_segment = bool(c.has_raw[t_on:t_off].any())
+    hr_missing_frac = int(c.cum_hr_gap[m1] - c.cum_hr_gap[m0]) / (m1 - m0)  # = np.mean
+    raw_in_segment = bool(c.cum_raw[t_off] > c.cum_raw[t_on])
 
     # --- dHR over [t_on, t_off + 3 min], ignoring HR sampled during walking minutes
     w1 = min(n, t_off + cells(p.hr_peak_after_s))
@@ -1785,15 +1803,14 @@ def _score_segment(
     slope = prominence = math.nan
     if peak is not None:
         peak_src = int(c.src[peak])
-        prev_raw = np.flatnonzero(c.has_raw[max(0, peak_src - 60) : peak_src])
-        if prev_raw.size:
-            prev = max(0, peak_src - 60) + int(prev_raw[-1])
+        prev = int(c.prev_raw[peak_src])  # last raw sample in the hour before the peak's
+        if prev >= max(0, peak_src - 60):
             slope = float(
                 (c.hr_raw[peak_src] - c.hr_raw[prev]) / ((peak_src - prev) * p.grid_s / 60.0)
             )
-        near = (c.peak_idx >= t_on) & (c.peak_idx < w1)
-        if near.any():
-            prominence = float(c.peak_prom[near].max())
+        i0, i1 = np.searchsorted(c.peak_idx, [t_on, w1])  # peaks in [t_on, w1), sorted
+        if i1 > i0:
+            prominence = float(c.peak_prom[i0:i1].max())
 
     # --- movement: steps, walking (>= 2 consecutive minutes at >= 40/min, or >= 60 steps)
     seg_steps = c.steps[t_on:t_off]
@@ -1814,9 +1831,14 @@ def _score_segment(
     # --- background restlessness and PLM-like periodicity
     r0 = max(0, t_on - cells(p.restless_window_s))
     r1 = min(n, t_off + cells(p.restless_window_s))
-    around = c.in_period[r0:r1].copy()
-    around[t_on - r0 : t_off - r0] = False
-    restless_frac = float(c.raw_mask[r0:r1][around].mean()) if around.any() else 0.0
+    # fraction of the period's minutes around (not in) the segment that are candidates
+    n_around = int(
+        c.cum_in_period[r1] - c.cum_in_period[r0] - (c.cum_in_period[t_off] - c.cum_in_period[t_on])
+    )
+    n_restless = int(
+        c.cum_raw_mask[r1] - c.cum_raw_mask[r0] - (c.cum_raw_mask[t_off] - c.cum_raw_mask[t_on])
+    )
+    restless_frac = n_restless / n_around if n_around else 0.0
     in_win = (c.bout_on >= r0) & (c.bout_on < r1)
     n_short = int(np.sum(in_win & (c.bout_len_s <= p.plm_short_bout_max_s)))
     in_seg = (c.bout_on >= t_on) & (c.bout_on < t_off)
@@ -1845,11 +1867,9 @@ def _score_segment(
     if peak is not None and p.hr_gap_edge_s > 0:
         peak_src = int(c.src[peak])
         if peak_src >= 0:
-            first = peak_src
-            while first > 0 and c.has_raw[first - 1]:
-                first -= 1  # first raw sample of the stretch that holds the peak
-            prev_raw = np.flatnonzero(c.has_raw[:first])
-            gap_cells = first - (int(prev_raw[-1]) + 1) if prev_raw.size else first
+            first = int(c.raw_run_start[peak_src])  # first raw sample of the peak's stretch
+            prev = int(c.prev_raw[first])
+            gap_cells = first - (prev + 1) if prev >= 0 else first
             gap_before_s = float(gap_cells * p.grid_s)
             if (peak_src - first) * p.grid_s > p.hr_gap_edge_s:
                 gap_before_s = 0.0  # the peak is not at the edge of that gap
