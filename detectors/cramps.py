@@ -981,6 +981,26 @@ def _runs_split(mask: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def _medfilt_runs_split(x: np.ndarray, starts: np.ndarray, kernel: int) -> np.ndarray:
     """:func:`_medfilt_runs` on concatenated nights (finite stretches cut at ``starts``)."""
+    if kernel == 3 and x.size:
+        # in place on the grid: a neighbour outside the cell's finite stretch (NaN, or the
+        # other side of a night boundary) is replaced by the cell itself (= edge padding),
+        # then the median of three by min/max, as _medfilt_edge computes it; NaN stays NaN
+        fin = np.isfinite(x)
+        cut = np.zeros(x.size + 1, dtype=bool)
+        cut[starts] = True
+        left = np.empty_like(x)
+        left[0] = x[0]
+        left[1:] = x[:-1]
+        bad = ~np.concatenate([[False], fin[:-1]]) | cut[:-1]
+        left[bad] = x[bad]
+        right = np.empty_like(x)
+        right[-1] = x[-1]
+        right[:-1] = x[1:]
+        bad = ~np.concatenate([fin[1:], [False]]) | cut[1:]
+        right[bad] = x[bad]
+        med = np.maximum(np.minimum(left, x), np.minimum(np.maximum(left, x), right))
+        med[~fin] = np.nan  # (inf cells too, as the stretch-wise filter leaves them)
+        return med
     out = np.full_like(x, np.nan)
     ok = np.isfinite(x)
     on, off = _runs_split(ok, starts)
@@ -1113,16 +1133,9 @@ def _chunk_pre(data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampP
         same = owner[1:] == owner[:-1]
         d = np.diff(t).astype(float)[same]
         d_owner = owner[1:][same]
-        order = np.lexsort((d, d_owner))
-        d, d_owner = d[order], d_owner[order]
         nd = np.bincount(d_owner, minlength=m)
-        start = np.concatenate([[0], np.cumsum(nd)[:-1]])
         has = (cnt > 10) & (nd > 0)
-        lo = start + (nd - 1) // 2
-        hi = start + nd // 2
-        med = np.full(m, np.nan)
-        med[has] = (d[lo[has]] + d[hi[has]]) / 2
-        spacing = np.where(has, med / _US, np.nan)
+        spacing = np.where(has, _seg_medians(d, d_owner, m) / _US, np.nan)
 
     # fine HR grid for the nights that take the fine path
     fine = np.isfinite(spacing) & (spacing <= p.hr_fine_max_spacing_s)
@@ -1324,23 +1337,20 @@ def _prepare_night(
 
 
 def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
-    """:func:`_median` of each group ``owner == i`` (``i < m``): NaN for an empty group or
-    one holding a NaN, else the mean of the two middle values of the sorted group. The groups
-    are sorted as rows of one inf-padded matrix (``owner`` must be non-decreasing)."""
+    """:func:`_median` of each group ``owner == i`` (``i < m``; ``owner`` non-decreasing, so
+    each group is contiguous): NaN for an empty group or one holding a NaN, else the mean
+    of the two middle values, found by ``np.partition`` (the sorted order's values)."""
     out = np.full(m, np.nan)
     if v.size == 0:
         return out
     cnt = np.bincount(owner, minlength=m)
-    start = np.cumsum(cnt) - cnt
-    rows = np.full((m, int(cnt.max())), np.inf)
-    rows[owner, np.arange(v.size) - start[owner]] = v
-    rows.sort(axis=1)  # NaN after the inf padding; a group with NaN is NaN (below)
-    has = cnt > 0
-    r = np.flatnonzero(has)
-    med = (rows[r, ((cnt - 1) // 2)[has]] + rows[r, (cnt // 2)[has]]) / 2
-    nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
-    out[has] = med
-    out[nan] = np.nan
+    stops = np.cumsum(cnt)
+    has_nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
+    for i in np.flatnonzero((cnt > 0) & ~has_nan).tolist():
+        k = int(cnt[i])
+        lo, hi = (k - 1) // 2, k // 2
+        part = np.partition(v[stops[i] - k : stops[i]], (lo, hi) if hi != lo else lo)
+        out[i] = (part[lo] + part[hi]) / 2
     return out
 
 

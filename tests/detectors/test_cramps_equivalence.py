@@ -163,3 +163,18 @@ def test_prepare_chunk_equals_prepare_night(res: int, stages: bool, params: Cram
                 assert _same(getattr(f, fl.name), getattr(ref, fl.name)), fl.name
             checked += 1
     assert checked == periods.height
+
+
+def test_medfilt_on_concatenated_nights_equals_each_night() -> None:
+    rng = np.random.default_rng(3)
+    n = _nights(rng, 9, 1, 60)
+    first = np.concatenate([[0], np.cumsum(n)[:-1]])
+    x = np.round(rng.normal(60, 8, int(n.sum())))
+    x[rng.random(x.size) < 0.25] = np.nan
+    x[rng.random(x.size) < 0.02] = np.inf
+    for kernel in (3, 5):
+        got = cramps._medfilt_runs_split(x, first, kernel)
+        for a, m in zip(first.tolist(), n.tolist(), strict=True):
+            np.testing.assert_array_equal(
+                got[a : a + m], cramps._medfilt_runs(x[a : a + m], kernel)
+            )
