@@ -114,10 +114,33 @@ def report(pairs: pl.DataFrame) -> None:
           "absolute difference; <=30 / <=60: share of nights within 30 / 60 min.")
 
 
+def worst(con, pairs: pl.DataFrame, n: int) -> None:
+    """The nights with the largest asleep disagreement, with the period's local start / end."""
+    per = con.sql("SELECT participant_id, night_of, start_utc + to_seconds(utc_offset_s) AS "
+                  "start_local, end_utc + to_seconds(utc_offset_s) AS end_local "
+                  "FROM sleep_periods").pl()
+    d = (pairs.drop_nulls("detected_asleep_min")
+         .join(per, on=["participant_id", "night_of"], how="left")
+         .with_columns(diff=pl.col("detected_asleep_min") - pl.col("fitbit_asleep_min")))
+    with pl.Config(tbl_rows=2 * n + 4, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        for hr in (True, False):
+            print(f"\nlargest |asleep difference|, with_hr={hr}:")
+            print(d.filter(pl.col("with_hr") == hr).sort(pl.col("diff").abs(), descending=True)
+                  .head(n).select("participant_id", "night_of", "start_local", "end_local",
+                                  "fitbit_asleep_min", "fitbit_in_bed_min",
+                                  "detected_asleep_min", "detected_period_min", "diff"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", help="DuckDB file (default: a temporary one)")
     ap.add_argument("--no-import", action="store_true", help="reuse --db as imported")
+    ap.add_argument("--redetect", action="store_true",
+                    help="with --no-import: clear sleep_periods, episodes and detection_runs "
+                         "and detect again (after a detector change)")
+    ap.add_argument("--worst", type=int, default=0,
+                    help="also print the N nights with the largest |asleep difference| per "
+                         "HR group")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(args.db) if args.db else Path(tmp) / "fitabase.duckdb"
@@ -131,7 +154,21 @@ def main() -> None:
                 summary = detect_changed(con, full=True)
                 print(f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
                       file=sys.stderr)
-            report(con.sql(PAIRS_SQL).pl())
+            elif args.redetect:
+                for table in ("sleep_periods", "episodes", "detection_runs"):
+                    con.execute(f"DELETE FROM {table}")
+                t = time.perf_counter()
+                summary = detect_changed(con, full=True)
+                print(f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
+                      file=sys.stderr)
+            periods = con.sql("SELECT epoch(end_utc - start_utc) / 3600.0 AS h "
+                              "FROM sleep_periods").pl()["h"]
+            print(f"detected main sleep periods: {periods.len()}; longest {periods.max():.1f} h; "
+                  f"> 16 h: {(periods > 16).sum()}; > 24 h: {(periods > 24).sum()}")
+            pairs = con.sql(PAIRS_SQL).pl()
+            report(pairs)
+            if args.worst:
+                worst(con, pairs, args.worst)
         finally:
             con.close()
 

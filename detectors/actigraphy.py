@@ -93,6 +93,13 @@ class ActigraphyParams:
     #: a flat activity proxy (<= spike tolerance of non-zero minutes) for >= 60 min
     nonwear_min_s: int = 3600
     nonwear_spike_s: int = 120  # [choi2011] up to 2 min of non-zero counts inside the window
+    #: no HR channel: a flat activity run (zero or missing proxy, Choi spike tolerance) that
+    #: covers a whole local daytime (``night_midpoint_latest_h`` to
+    #: ``night_midpoint_earliest_h`` of one day) is non-wear, the whole run. [vanhees2013] /
+    #: [choi2011] call long flat runs non-wear; a still sleeper makes them too, so without HR
+    #: only a run no sleep can explain (all of a day, [roenneberg2007] grade D window) is
+    #: called non-wear. Fitabase writes zero steps and level 0 for every unworn minute.
+    nonwear_flat_daytime: bool = True
     raw_nonwear_sd_g: float = 0.013  # [vanhees2013] per-axis SD < 13 mg ...
     raw_nonwear_range_g: float = 0.050  # [vanhees2013] ... and value range < 50 mg
     raw_nonwear_axes: int = 2  # [vanhees2013] on >= 2 of 3 axes
@@ -102,6 +109,13 @@ class ActigraphyParams:
     # --- sleep blocks (HDCZA rules, reused for minute classifications) ---
     block_min_s: int = 1800  # [vanhees2018] keep blocks > 30 min
     block_merge_gap_s: int = 3600  # [vanhees2018] merge gaps < 60 min
+    #: [vanhees2018] the SPT window is searched per noon-to-noon day: sleep blocks are cut at
+    #: local noon and never merged across it, so no main period exceeds 24 h
+    night_window_clip: bool = True
+    #: grade D (no source found for a ceiling on one main sleep period): a main actigraphy
+    #: period longer than 16 h leaves at most 8 h of the day awake and is read as unflagged
+    #: non-wear or a sedentary day, not sleep; the night gets no period (0: no ceiling)
+    max_main_sleep_s: int = 16 * 3600
 
     #: [roenneberg2007] grade D: an actigraphy main block must have its midpoint between
     #: 21:00 and 09:00 local (a still afternoon on the sofa is not the night's sleep when
@@ -296,6 +310,43 @@ def nonwear_minutes(
     return _cover(n, on[long], off[long])
 
 
+def nonwear_flat_daytime(
+    counts_per_min: np.ndarray,
+    local_s: np.ndarray,
+    *,
+    params: ActigraphyParams = ActigraphyParams(),
+) -> np.ndarray:
+    """Non-wear without heart rate: flat activity runs that cover a whole local daytime.
+
+    ``counts_per_min`` is the proxy per consecutive minute, ``local_s`` each minute's start
+    in local seconds since the epoch. A minute is flat when its proxy is 0 or missing; gaps
+    of up to ``nonwear_spike_s`` of non-flat minutes inside a run are closed (Choi 2011's
+    spike tolerance). A closed run is non-wear when it contains the whole interval
+    ``[night_midpoint_latest_h, night_midpoint_earliest_h)`` (09:00-21:00) of some local day:
+    a still sleeper gives flat runs too, but not through an entire day (grade D, see
+    :class:`ActigraphyParams`). Returns a boolean per minute.
+    """
+    counts = np.nan_to_num(np.asarray(counts_per_min, float))
+    n = counts.size
+    if n == 0 or not params.nonwear_flat_daytime:
+        return np.zeros(n, bool)
+    flat = counts <= 0
+    tol = params.nonwear_spike_s // 60
+    if tol > 0:
+        on, off = _runs(~flat)
+        inner = (on > 0) & (off < n) & (off - on <= tol)
+        flat = flat | _cover(n, on[inner], off[inner])
+    a, b = _runs(flat)
+    loc = np.asarray(local_s, np.int64)
+    day0_s = int(params.night_midpoint_latest_h * 3600)
+    day1_s = int(params.night_midpoint_earliest_h * 3600)
+    start, end = loc[a], loc[b - 1] + 60
+    # first local day whose daytime begins at or after the run's start
+    d = (start - day0_s + 86399) // 86400
+    covers = d * 86400 + day1_s <= end
+    return _cover(n, a[covers], b[covers])
+
+
 def sleep_blocks(
     sleep: np.ndarray, epoch_s: float, *, min_block_s: float, merge_gap_s: float
 ) -> list[tuple[int, int]]:
@@ -308,10 +359,28 @@ def sleep_blocks(
 
 
 def _sleep_block_bounds(
-    sleep: np.ndarray, epoch_s: float, *, min_block_s: float, merge_gap_s: float
+    sleep: np.ndarray,
+    epoch_s: float,
+    *,
+    min_block_s: float,
+    merge_gap_s: float,
+    window: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sleep_blocks` as two index arrays (starts, stops)."""
-    on, off = _runs(sleep)
+    """:func:`sleep_blocks` as two index arrays (starts, stops).
+
+    With ``window`` (an integer key per epoch, e.g. the noon-to-noon night), sleep runs are
+    cut where the key changes and blocks are never merged across a change.
+    """
+    if window is None:
+        on, off = _runs(sleep)
+    else:
+        s = np.asarray(sleep, bool)
+        cut = np.zeros(s.size + 1, bool)
+        cut[1:-1] = window[1:] != window[:-1]
+        prev = np.concatenate([[False], s[:-1]])
+        nxt = np.concatenate([s[1:], [False]])
+        on = np.flatnonzero(s & (~prev | cut[:-1]))
+        off = np.flatnonzero(s & (~nxt | cut[1:])) + 1
     keep = (off - on) * epoch_s > min_block_s
     on, off = on[keep], off[keep]
     if on.size == 0:
@@ -319,6 +388,8 @@ def _sleep_block_bounds(
     # a kept run joins the previous block when the gap to the previous kept run is short
     new = np.ones(on.size, bool)
     new[1:] = ~((on[1:] - off[:-1]) * epoch_s < merge_gap_s)
+    if window is not None:
+        new[1:] |= window[on[1:]] != window[off[:-1] - 1]
     first = np.flatnonzero(new)
     last = np.concatenate([first[1:] - 1, [on.size - 1]])
     return on[first], off[last]
@@ -756,6 +827,8 @@ def _classify_participant(
     else:
         sleep, _ = sadeh_1994(counts, params=p)
     nonwear = nonwear_minutes(counts, hr_present if has_hr_channel else None, params=p)
+    if not has_hr_channel and p.nonwear_flat_daytime:
+        nonwear |= nonwear_flat_daytime(counts, minute_t // _US + off, params=p)
 
     hr_wake = np.zeros(n, bool)
     if has_hr_channel:
@@ -1000,8 +1073,15 @@ def _grid_periods(
 ) -> pl.DataFrame | None:
     """The main period of each night of one participant's grid (None: no period)."""
     sleep, t = g.sleep, g.minute_us
+    window = None
+    if params.night_window_clip:  # [vanhees2018] noon-to-noon windows
+        window = (t // _US + g.utc_offset_s - NIGHT_START_HOUR * 3600) // 86400
     a, b = _sleep_block_bounds(
-        sleep, 60, min_block_s=params.block_min_s, merge_gap_s=params.block_merge_gap_s
+        sleep,
+        60,
+        min_block_s=params.block_min_s,
+        merge_gap_s=params.block_merge_gap_s,
+        window=window,
     )
     off = g.utc_offset_s[a].astype(np.int64)
     mid_local_h = ((t[a] + t[b - 1]) // 2 // _US + off) % 86400 / 3600
@@ -1018,6 +1098,10 @@ def _grid_periods(
     # main block per night: most asleep minutes, ties to the earlier one
     order = np.lexsort((a, -asleep, night))
     main = order[np.concatenate([[True], np.diff(night[order]) != 0])]
+    if params.max_main_sleep_s > 0:  # grade D ceiling: the night gets no period
+        main = main[(b[main] - a[main]) * 60 <= params.max_main_sleep_s]
+        if main.size == 0:
+            return None
     hr_used = bool(g.hr_wake.any()) or int(g.hr_present.sum()) >= params.hr_min_minutes
     a, b = a[main], b[main]
     return pl.DataFrame(

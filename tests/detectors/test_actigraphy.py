@@ -4,7 +4,7 @@ non-wear (minute and raw), z-angle, sustained inactivity, HDCZA, and the sleep f
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -18,6 +18,7 @@ from detectors.actigraphy import (
     epoch_z_angle,
     hdcza,
     keep_finest_resolution,
+    nonwear_flat_daytime,
     nonwear_minutes,
     nonwear_raw,
     sadeh_1994,
@@ -311,3 +312,132 @@ def test_keep_finest_resolution_drops_hourly_and_daily_copies() -> None:
     assert out["source"].to_list() == ["f:minute", "f:minute"]
     assert keep_finest_resolution(smp.drop("source")).height == 4
     assert OFFSET  # builders' offset used by local()
+
+
+# --- issue 4: non-wear without HR, the noon-to-noon clip, the main-period ceiling ------------
+
+_RULES_OFF = ActigraphyParams(
+    night_window_clip=False, nonwear_flat_daytime=False, max_main_sleep_s=0
+)
+
+
+def _fitabase_days(days: int, flat: list[tuple[datetime, datetime]] = (), hr: bool = False):
+    """Minute steps and intensity (Fitabase: a row for every minute, zeros when unworn) from
+    noon of NIGHT for ``days`` days: asleep 23:00-07:00 (all zero), awake otherwise with a
+    5-min walk every 30 min; minutes inside any ``flat`` interval are zero (tracker off).
+    With ``hr``, 20-s HR everywhere (54 bpm asleep, 72 awake): a worn, still tracker."""
+    rows = []
+    t = local("12:00")
+    end = t + timedelta(days=days)
+    i = 0
+    while t < end:
+        loc_h = (t + timedelta(seconds=OFFSET)).hour
+        asleep = loc_h >= 23 or loc_h < 7
+        off = any(a <= t < b for a, b in flat)
+        walking = not asleep and not off and i % 30 < 5
+        rows.append(("steps", t, t + timedelta(minutes=1), 100 if walking else 0))
+        rows.append(("intensity_level", t, t + timedelta(minutes=1), 2 if walking else 0))
+        if hr:
+            for k in (0, 20, 40):
+                v = 54.0 if asleep else 72.0
+                rows.append(("heart_rate_bpm", t + timedelta(seconds=k), t, v + (i % 3) * 0.5))
+        t += timedelta(minutes=1)
+        i += 1
+    return samples(rows)
+
+
+def _hours(row: dict) -> float:
+    return (row["end_utc"] - row["start_utc"]).total_seconds() / 3600
+
+
+def test_flat_daytime_nonwear_by_hand() -> None:
+    # local minutes of one day from 00:00; flat (0) except where set
+    local_s = 60 * np.arange(2 * 1440, dtype=np.int64)
+    counts = np.full(local_s.size, 50.0)
+    counts[8 * 60 : 20 * 60] = 0  # 08:00-20:00: does not reach 21:00 -> not non-wear
+    assert not nonwear_flat_daytime(counts, local_s).any()
+    counts[8 * 60 : 21 * 60 + 30] = 0  # 08:00-21:30 covers 09:00-21:00
+    counts[15 * 60 : 15 * 60 + 2] = 40  # a 2-min spike inside is tolerated (Choi 2011)
+    got = nonwear_flat_daytime(counts, local_s)
+    assert got[8 * 60 : 21 * 60 + 30].all() and got.sum() == 13 * 60 + 30
+    counts[15 * 60 : 15 * 60 + 3] = 40  # 3 min of motion splits the run: neither half covers
+    assert not nonwear_flat_daytime(counts, local_s).any()
+    assert not nonwear_flat_daytime(
+        np.zeros(3000), 60 * np.arange(3000), params=ActigraphyParams(nonwear_flat_daytime=False)
+    ).any()
+
+
+def test_three_day_flat_run_without_hr_gives_no_multi_day_period() -> None:
+    # worn 2 nights, tracker off from 23:00 on the third night for 59 h (midpoint 04:30)
+    off0, off1 = (
+        local("23:00", NIGHT + timedelta(days=2)),
+        local("10:00", NIGHT + timedelta(days=4)),
+    )
+    smp = _fitabase_days(7, flat=[(off0, off1)])
+    before = detect_sleep_periods(pl.DataFrame(), smp, actigraphy_params=_RULES_OFF)
+    assert max(_hours(r) for r in before.iter_rows(named=True)) > 48  # the old fault
+    out = detect_sleep_periods(pl.DataFrame(), smp)
+    assert all(_hours(r) < 9 for r in out.iter_rows(named=True))
+    nights = out["night_of"].to_list()
+    for k in (0, 1, 5):  # the worn nights keep their 23:00-07:00 period
+        assert NIGHT + timedelta(days=k) in nights
+    for k in (2, 3, 4):  # inside the unworn run: no period (cannot be told from non-wear)
+        assert NIGHT + timedelta(days=k) not in nights
+    mins = classify_minutes(smp)
+    inside = mins.filter(pl.col("minute_utc").is_between(off0, off1, closed="left"))
+    assert inside["nonwear"].all() and not inside["sleep"].any()
+
+
+def test_flat_days_with_hr_keep_their_periods() -> None:
+    # a worn tracker that counts no steps for three days: HR shows it is worn, the nights stay
+    smp = _fitabase_days(
+        3, flat=[(local("12:00"), local("12:00", NIGHT + timedelta(days=3)))], hr=True
+    )
+    out = detect_sleep_periods(pl.DataFrame(), smp)
+    assert out.height == 3 and set(out["method"]) == {"cole1992+hr"}
+    for k, row in enumerate(out.iter_rows(named=True)):
+        night = NIGHT + timedelta(days=k)
+        assert abs((row["start_utc"] - local("23:00", night)).total_seconds()) <= 10 * 60
+        assert abs((row["end_utc"] - local("07:00", night)).total_seconds()) <= 10 * 60
+    assert not classify_minutes(smp)["nonwear"].any()
+
+
+def test_period_is_cut_at_local_noon() -> None:
+    # flat 22:00 until 04:00 three nights on (54 h, midpoint 01:00); non-wear rule, ceiling off
+    flat = [(local("22:00"), local("04:00", NIGHT + timedelta(days=2)))]
+    smp = _fitabase_days(4, flat=flat)
+    clip_only = ActigraphyParams(nonwear_flat_daytime=False, max_main_sleep_s=0)
+    assert (
+        max(
+            _hours(r)
+            for r in detect_sleep_periods(
+                pl.DataFrame(), smp, actigraphy_params=_RULES_OFF
+            ).iter_rows(named=True)
+        )
+        >= 30
+    )
+    out = detect_sleep_periods(pl.DataFrame(), smp, actigraphy_params=clip_only)
+    first = out.row(0, named=True)
+    assert first["night_of"] == NIGHT
+    assert local("21:30") <= first["start_utc"] <= local("22:00")  # last walk ends 21:35
+    assert first["end_utc"] == local(
+        "12:00", NIGHT + timedelta(days=1)
+    )  # cut at the end of the noon-to-noon night
+    assert all(_hours(r) <= 24 for r in out.iter_rows(named=True))
+
+
+def test_main_period_longer_than_16_h_is_dropped() -> None:
+    # flat 19:00-11:30 (16.5 h, does not cover a daytime, inside one noon-to-noon window)
+    smp = _fitabase_days(1, flat=[(local("19:00"), local("11:30"))])
+    ceiling_only = ActigraphyParams(nonwear_flat_daytime=False, night_window_clip=False)
+    kept = detect_sleep_periods(
+        pl.DataFrame(), smp, actigraphy_params=ActigraphyParams(max_main_sleep_s=0)
+    )
+    assert kept.height == 1 and _hours(kept.row(0, named=True)) > 16
+    assert detect_sleep_periods(pl.DataFrame(), smp, actigraphy_params=ceiling_only).height == 0
+    assert detect_sleep_periods(pl.DataFrame(), smp).height == 0
+    # a 9 h flat night is kept
+    ok = detect_sleep_periods(
+        pl.DataFrame(), _fitabase_days(1, flat=[(local("22:00"), local("07:00"))])
+    )
+    assert ok.height == 1 and 9 <= _hours(ok.row(0, named=True)) <= 9.5  # from 21:42

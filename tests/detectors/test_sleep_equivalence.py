@@ -15,6 +15,13 @@ code must match it bit for bit (``check_exact``) on:
 * the nights generator (``tests/detectors/nightgen.py``) at 1-s and 5-min heart rate;
 * random arrays for the helpers (Webster rescoring, non-wear, blocks, percentiles, minute
   medians).
+
+The three rules added after that commit (``night_window_clip``, ``nonwear_flat_daytime``,
+``max_main_sleep_s`` on :class:`ActigraphyParams`, issue 4) change behaviour on purpose:
+the fast code is compared here with them switched off (``_PREV``), which is the behaviour
+the reference specifies. ``test_new_rules_do_not_fire_on_benchmark_years`` checks that with
+the defaults (rules on) the output is still the reference's where none of the rules applies;
+their own behaviour has hand-built tests in ``test_actigraphy.py``.
 """
 
 from __future__ import annotations
@@ -52,8 +59,10 @@ _MIN_US = 60 * _US
 # reference: the implementation before vectorisation (commit 3f54e1b), unchanged but for
 # dropped docstrings
 
-_ACTI = ActigraphyParams()
+_ACTI = ActigraphyParams(night_window_clip=False, nonwear_flat_daytime=False, max_main_sleep_s=0)
 _SLEEP = SleepParams()
+#: the fast code with the rules added after the reference switched off
+_PREV = _ACTI
 
 
 def cole_kripke_1992(
@@ -512,21 +521,25 @@ def _assert_same(
     seg = pl.DataFrame() if segments is None else segments
     for method in methods:
         ref_min = classify_minutes(samples, method=method)
-        fast_min = actigraphy.classify_minutes(samples, method=method)
+        fast_min = actigraphy.classify_minutes(samples, method=method, params=_PREV)
         assert_frame_equal(fast_min, ref_min, check_exact=True)
         ref_p = detect_sleep_periods_actigraphy(samples, method=method, minutes=ref_min)
         assert_frame_equal(
-            actigraphy.detect_sleep_periods_actigraphy(samples, method=method),
+            actigraphy.detect_sleep_periods_actigraphy(samples, method=method, params=_PREV),
             ref_p,
             check_exact=True,
         )
         assert_frame_equal(
-            actigraphy.detect_sleep_periods_actigraphy(samples, method=method, minutes=ref_min),
+            actigraphy.detect_sleep_periods_actigraphy(
+                samples, method=method, minutes=ref_min, params=_PREV
+            ),
             ref_p,
             check_exact=True,
         )
         ref_periods, ref_seg = detect_sleep(seg, samples, method=method)
-        periods, fast_seg = fast_sleep.detect_sleep(seg, samples, method=method)
+        periods, fast_seg = fast_sleep.detect_sleep(
+            seg, samples, method=method, actigraphy_params=_PREV
+        )
         assert_frame_equal(periods, ref_periods, check_exact=True)
         assert_frame_equal(fast_seg, ref_seg, check_exact=True)
         assert_frame_equal(
@@ -550,6 +563,18 @@ def bench_years() -> pl.DataFrame:
 
 def test_benchmark_years_match(bench_years: pl.DataFrame) -> None:
     _assert_same(bench_years, methods=(METHOD_COLE_KRIPKE,))  # Sadeh: the smaller cases
+
+
+def test_new_rules_do_not_fire_on_benchmark_years(bench_years: pl.DataFrame) -> None:
+    # every benchmark participant has HR (no daytime-flat rule), no block crosses local noon
+    # and no main period exceeds 16 h: the defaults give exactly the reference's output
+    ref_min = classify_minutes(bench_years)
+    assert_frame_equal(actigraphy.classify_minutes(bench_years), ref_min, check_exact=True)
+    ref = detect_sleep_periods_actigraphy(bench_years, minutes=ref_min)
+    assert ref.height > 300
+    assert_frame_equal(
+        actigraphy.detect_sleep_periods_actigraphy(bench_years), ref, check_exact=True
+    )
 
 
 def test_benchmark_years_shuffled_match(bench_years: pl.DataFrame) -> None:
@@ -577,7 +602,7 @@ def test_benchmark_year_with_travel_and_dst_matches(bench_years: pl.DataFrame) -
         .otherwise(-18000)
     )
     smp = one.with_columns(utc_offset_s=off.cast(pl.Int32))
-    mins = actigraphy.classify_minutes(smp)
+    mins = actigraphy.classify_minutes(smp, params=_PREV)
     key = (mins["minute_utc"].dt.epoch("s") + mins["utc_offset_s"] - 12 * 3600) // 86400
     assert (key.diff().drop_nulls() < 0).any()
     _assert_same(smp, methods=(METHOD_COLE_KRIPKE,))
@@ -766,12 +791,14 @@ def test_mixed_channels_and_odd_rows_match(bench_years: pl.DataFrame) -> None:
     for frame in (hr_only, no_hr, mixed.drop("source")):
         for method in (METHOD_COLE_KRIPKE, METHOD_SADEH):
             assert_frame_equal(
-                actigraphy.classify_minutes(frame, method=method),
+                actigraphy.classify_minutes(frame, method=method, params=_PREV),
                 classify_minutes(frame, method=method),
                 check_exact=True,
             )
             ref = detect_sleep(pl.DataFrame(), frame, method=method)
-            got = fast_sleep.detect_sleep(pl.DataFrame(), frame, method=method)
+            got = fast_sleep.detect_sleep(
+                pl.DataFrame(), frame, method=method, actigraphy_params=_PREV
+            )
             assert_frame_equal(got[0], ref[0], check_exact=True)
             assert_frame_equal(got[1], ref[1], check_exact=True)
     # nothing the classification reads: empty, same schemas
