@@ -28,7 +28,7 @@ from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import NIGHT_START_HOUR
 from detectors.schema import SLEEP_PERIOD_SCHEMA
 
-DETECTOR_VERSION = "actigraphy-0.1"
+DETECTOR_VERSION = "actigraphy-0.2"  # 0.2: noon cut, flat-daytime non-wear without HR, 16 h ceiling
 
 #: method names written to ``sleep_periods.method`` (also citation keys, style guide 3)
 METHOD_COLE_KRIPKE = "cole1992"
