@@ -225,7 +225,9 @@ def detect_nocturnal_cramps(
         ``steps`` and ``active_energy_kcal`` (counts over ``[start_utc, end_utc)``, spread
         uniformly over the minutes they cover). If a ``source`` column is present, steps and
         active energy are combined per minute by the *maximum* over sources (phone and watch
-        both count the same steps); otherwise they are summed. Other metrics are ignored.
+        both count the same steps); otherwise they are summed. ``intensity_level``, ``met``
+        and ``activity_intensity`` are read only for whether the movement channel exists
+        around a segment (their times, not their values). Other metrics are ignored.
     sleep_segments : polars.DataFrame
         Recorded stages (see :func:`detectors.sleep.detect_sleep_periods`).
     sleep_periods : polars.DataFrame
@@ -273,6 +275,11 @@ def detect_nocturnal_cramps(
        capped at 0.5. When walking fired, the activity term is dropped too: walking explains
        the active energy (Apple's active energy rises 15-20 robust SDs while walking, which
        would otherwise cancel the walk penalty the brief relies on for bathroom trips).
+       If the movement channel (steps, active energy, intensity level, METs, Garmin
+       intensity; finest resolution per metric) has no sample within 12 h before or none
+       within 12 h after the segment, the movement terms cannot be evaluated and confidence
+       is capped at 0.35, below "possible" (cramp-0.3, grade D; evidence
+       ``movement_channel_missing``).
 
     Explicit confounders (each listed in ``confounders_ruled_out`` when checked and absent):
 
