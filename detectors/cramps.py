@@ -522,21 +522,20 @@ def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
         return {}
     used = _USED_METRICS
     one_src = smp["src"].null_count() == 0 and bool((smp["src"] == smp["src"][0]).all())
-    codes = smp.select(
-        run=pl.col("participant_id").rle_id(),
-        metric=pl.col("_metric") if "_metric" in smp.columns else _metric_code(),
-        src=(
-            pl.lit(0, dtype=pl.Int64)
-            if one_src
-            else pl.col("src").cast(pl.Categorical).to_physical().cast(pl.Int64)
-        ),
-    )
-    run = codes["run"].to_numpy()
-    bounds = np.flatnonzero(np.diff(run)) + 1
+    runs = smp["participant_id"].rle().struct.unnest()  # (len, value) per run
+    run_len = runs["len"].to_numpy().astype(np.int64)
+    run_pids = runs["value"].to_list()
+    bounds = np.cumsum(run_len)[:-1]
     lo = np.concatenate([[0], bounds])
-    run_pids = smp["participant_id"].gather(lo).to_list()
-    metric = codes["metric"].to_numpy().astype(np.int64, copy=False)
-    src = codes["src"].to_numpy().astype(np.int64, copy=False)
+    metric = (
+        smp["_metric"] if "_metric" in smp.columns else smp.select(_metric_code()).to_series()
+    )
+    metric = metric.to_numpy().astype(np.int64, copy=False)
+    if one_src:
+        src = np.zeros(smp.height, dtype=np.int64)
+    else:
+        src = smp.select(pl.col("src").cast(pl.Categorical).to_physical()).to_series()
+        src = src.to_numpy().astype(np.int64)
     s = smp["s"].to_numpy().astype(np.int64, copy=False)
     e = smp["e"].to_numpy().astype(np.int64, copy=False)
     v = smp["v"].to_numpy().astype(float, copy=False)
@@ -554,7 +553,7 @@ def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
         bounds = np.flatnonzero(np.diff(pid)) + 1
         lo = np.concatenate([[0], bounds])
         run_pids = smp["participant_id"].gather(order[lo]).to_list()
-    hi = np.concatenate([bounds, [run.size]])
+    hi = np.concatenate([bounds, [smp.height]])
     mc = {name: code for code, name in enumerate(used)}
     return {
         str(pid): _SampleArrays(metric[a:b], s[a:b], e[a:b], v[a:b], src[a:b], mc)

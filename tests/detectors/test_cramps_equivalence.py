@@ -178,3 +178,35 @@ def test_medfilt_on_concatenated_nights_equals_each_night() -> None:
             np.testing.assert_array_equal(
                 got[a : a + m], cramps._medfilt_runs(x[a : a + m], kernel)
             )
+
+
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_split_by_participant_keeps_each_participants_rows_in_input_order(
+    interleaved: bool,
+) -> None:
+    rng = np.random.default_rng(1)
+    n = 400
+    frame = pl.DataFrame(
+        {
+            "participant_id": np.where(np.arange(n) < 250, "a", "b"),
+            "metric": rng.choice(["heart_rate_bpm", "steps", "active_energy_kcal", "met"], n),
+            "s": rng.integers(0, 10**9, n),
+            "e": rng.integers(0, 10**9, n),
+            "v": rng.normal(0, 1, n),
+            "src": rng.choice(["watch", "phone"], n),
+        }
+    )
+    if interleaved:
+        frame = frame.sample(fraction=1.0, shuffle=True, seed=2)
+    split = cramps._split_by_participant(frame)
+    assert sorted(split) == ["a", "b"]
+    for pid, arrays in split.items():
+        rows = frame.filter(pl.col("participant_id") == pid)
+        np.testing.assert_array_equal(arrays.s, rows["s"].to_numpy())
+        np.testing.assert_array_equal(arrays.v, rows["v"].to_numpy())
+        names = {code: name for name, code in arrays.metric_codes.items()}
+        assert [names.get(int(c), "other") for c in arrays.metric] == [
+            m if m in names.values() else "other" for m in rows["metric"].to_list()
+        ]
+        same_src = rows["src"].to_numpy()[:, None] == rows["src"].to_numpy()[None, :]
+        assert ((arrays.src[:, None] == arrays.src[None, :]) == same_src).all()
