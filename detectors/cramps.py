@@ -413,7 +413,15 @@ def score_cramp_candidates(
                 prepared.append((pid, night, ctx))
     if not prepared:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    spreads = _robust_spreads([ctx.sleep_hr for _, _, ctx in prepared], params.hr_spread_floor_bpm)
+    # s_hr per night: scipy's median_abs_deviation(scale="normal") (= _robust_spreads),
+    # computed per night group without scipy's per-row overhead
+    sleep_hr = [ctx.sleep_hr for _, _, ctx in prepared]
+    spreads = _seg_scipy_spread(
+        np.concatenate(sleep_hr),
+        np.repeat(np.arange(len(sleep_hr)), [a.size for a in sleep_hr]),
+        len(sleep_hr),
+        params.hr_spread_floor_bpm,
+    )
     _check_other_movement(all_samples, prepared, params)
     rows: list[dict] = []
     for (pid, night, ctx), s_hr in zip(prepared, spreads, strict=True):
