@@ -112,9 +112,10 @@ class ActigraphyParams:
     #: [vanhees2018] the SPT window is searched per noon-to-noon day: sleep blocks are cut at
     #: local noon and never merged across it, so no main period exceeds 24 h
     night_window_clip: bool = True
-    #: grade D (no source found for a ceiling on one main sleep period): a main actigraphy
-    #: period longer than 16 h leaves at most 8 h of the day awake and is read as unflagged
-    #: non-wear or a sedentary day, not sleep; the night gets no period (0: no ceiling)
+    #: grade D (no source gives a ceiling on one main sleep period; [hirshkowitz2015] puts
+    #: adult sleep above 10-11 h outside the recommended range, 16 h is far beyond it): a main
+    #: actigraphy period longer than 16 h leaves at most 8 h of the day awake and is read as
+    #: unflagged non-wear or a sedentary day, not sleep; the night gets no period (0: no ceiling)
     max_main_sleep_s: int = 16 * 3600
 
     #: [roenneberg2007] grade D: an actigraphy main block must have its midpoint between

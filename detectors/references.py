@@ -16,6 +16,11 @@ REFERENCES: dict[str, str] = {
         "detectors, and trigger statistics. shared/research/detectors-science.md. "
         "Values marked grade D there are engineering assumptions, not findings."
     ),
+    "hirshkowitz2015": (
+        "Hirshkowitz M et al. (2015). National Sleep Foundation's sleep time duration "
+        "recommendations: methodology and results summary. Sleep Health 1:40-43. "
+        "https://doi.org/10.1016/j.sleh.2014.12.010 (adults: more than 10-11 h not recommended)"
+    ),
     # --- heat indices -------------------------------------------------------------------
     "nws_heat_index": (
         "NOAA/NWS Weather Prediction Center. The Heat Index Equation (Rothfusz regression, "
