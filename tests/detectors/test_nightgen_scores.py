@@ -18,11 +18,12 @@ from tests.detectors.nightgen import GenConfig, generate
 
 SEED = 202  # held out: never used while choosing thresholds (development used seed 11)
 
-# (hr_resolution_s, device stages) -> (F1 floor, F1 measured when written)
+# (hr_resolution_s, device stages) -> (F1 floor, F1 measured with cramp-0.3 / actigraphy-0.2).
+# The floors are issue 4's targets: >= 0.8 with 5-minute HR and stages, >= 0.9 with seconds HR.
 CASES = {
-    (300, True): (0.75, 0.85),
-    (1, True): (0.85, 0.95),
-    (1, False): (0.80, 0.89),
+    (300, True): (0.80, 0.875),
+    (1, True): (0.90, 0.97),
+    (1, False): (0.90, 0.98),
 }
 
 
