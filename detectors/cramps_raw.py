@@ -59,7 +59,7 @@ from detectors.actigraphy import (
 from detectors.nights import NIGHT_START_HOUR
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
 
-DETECTOR_VERSION = "cramp-raw-0.1"
+DETECTOR_VERSION = "cramp-raw-0.2"  # 0.2: raw periods must have a night-time midpoint
 KIND = "nocturnal_cramp"
 #: ``sleep_periods.method`` of nights whose period comes from raw accelerometry
 METHOD = METHOD_HDCZA
@@ -590,7 +590,7 @@ def analyse_night(
     t0, fs, acc, valid = regular_grid(t, acc_g, max_gap_s=p.max_gap_s)
     out.t0_us, out.fs_hz = t0, fs
     n = acc.shape[0]
-    if not math.isfinite(fs) or fs < 2 * p.walk_band_high_hz:
+    if not math.isfinite(fs) or fs <= 2 * p.walk_band_high_hz:
         return out
 
     hr_t = np.asarray(hr_t_us, np.int64)
@@ -960,7 +960,15 @@ def _r(x: float, nd: int = 2) -> float | None:
 def night_frames(
     participant_id: str, night_of, night: RawNight, utc_offset_s: int
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """``(sleep_periods, episodes, candidates)`` frames of one analysed night."""
+    """``(sleep_periods, episodes, candidates)`` frames of one analysed night.
+
+    A period whose local midpoint is not between 21:00 and 09:00 (the minute-level rule,
+    ``ActigraphyParams.night_midpoint_*``, [roenneberg2007] grade D) is not a night's main
+    sleep (e.g. 45 still minutes in the afternoon tail of a recording that ends at 13:30): the
+    night gets no raw period and no raw episodes, and stays with the minute-level detectors.
+    """
+    if night.period_us is not None and not _midpoint_at_night(night.period_us, utc_offset_s):
+        night = RawNight(t0_us=night.t0_us, fs_hz=night.fs_hz)
     if night.period_us is None:
         return (pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA), pl.DataFrame(schema=EPISODE_SCHEMA),
                 pl.DataFrame(schema=CANDIDATE_SCHEMA))
@@ -985,6 +993,14 @@ def night_frames(
     }, schema={**CANDIDATE_SCHEMA, "start_utc": pl.Int64, "end_utc": pl.Int64}).with_columns(
         pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
     return periods, _episodes(cand), cand.cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _midpoint_at_night(period_us: tuple[int, int], utc_offset_s: int) -> bool:
+    """Local midpoint of the period in [night_midpoint_earliest_h, 24) or [0, latest_h)."""
+    ap = ActigraphyParams()
+    mid_s = (period_us[0] + period_us[1]) // 2 // _US + int(utc_offset_s)
+    hour = (mid_s % 86400) / 3600.0
+    return hour >= ap.night_midpoint_earliest_h or hour < ap.night_midpoint_latest_h
 
 
 def _episodes(cand: pl.DataFrame) -> pl.DataFrame:
@@ -1026,7 +1042,7 @@ def detect_raw_nights(
     -------
     ``(sleep_periods, episodes, candidates)``: ``SLEEP_PERIOD_SCHEMA`` rows with ``method``
     ``vanhees2018_hdcza``; ``EPISODE_SCHEMA`` rows (``kind`` ``nocturnal_cramp``,
-    ``detector_version`` ``cramp-raw-0.1``, confidence >= 0.4); ``CANDIDATE_SCHEMA`` rows
+    ``detector_version`` ``cramp-raw-0.2``, confidence >= 0.4); ``CANDIDATE_SCHEMA`` rows
     (every scored activity episode, with ``suppressed_by``). One night at a time.
     """
     outs: tuple[list, list, list] = ([], [], [])

@@ -255,3 +255,25 @@ def test_nonwear_shortcut_agrees_with_nonwear_raw():
     # moving everywhere: the range rule fails for every window
     moving = acc + rng.normal(0, 0.05, acc.shape)
     assert not _nonwear_possible(moving, fs, ap) and not nonwear_raw(moving, fs, params=ap).any()
+
+
+def test_afternoon_raw_period_is_not_a_night() -> None:
+    """A still afternoon stretch in a recording's tail (HDCZA finds a block) must not become
+    the night's main sleep: no raw period, so the minute-level period of that night stays."""
+    from datetime import date as _date
+
+    from detectors.cramps_raw import RawNight, night_frames
+
+    us = 1_000_000
+    noon_utc = 1_751_976_000 * us  # 2025-07-08 12:00 UTC; participant at UTC+2
+    off = 7200
+    afternoon = RawNight(t0_us=noon_utc, fs_hz=50.0,
+                         period_us=(noon_utc + 30 * 60 * us, noon_utc + 75 * 60 * us),
+                         asleep_s=2690.0)
+    per, eps, cand = night_frames("p", _date(2025, 7, 8), afternoon, off)
+    assert per.height == 0 and eps.height == 0 and cand.height == 0
+    night = RawNight(t0_us=noon_utc, fs_hz=50.0,
+                     period_us=(noon_utc + 9 * 3600 * us, noon_utc + 17 * 3600 * us),
+                     asleep_s=7 * 3600.0)  # 23:00-07:00 local
+    per, _, _ = night_frames("p", _date(2025, 7, 8), night, off)
+    assert per.height == 1 and per["asleep_s"][0] == 7 * 3600.0
