@@ -43,6 +43,8 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -532,6 +534,28 @@ def night_windows(t_first_us: int, t_last_us: int, utc_offset_s: int
     d1 = (int(t_last_us) - shift) // (86400 * _US)
     return [(np.datetime64(int(d), "D"), int(d * 86400 * _US + shift),
              int((d + 1) * 86400 * _US + shift)) for d in range(d0, d1 + 1)]
+
+
+def night_windows_tz(t_first_us: int, t_last_us: int, zone: ZoneInfo
+                     ) -> list[tuple[np.datetime64, int, int, int]]:
+    """Noon-to-noon windows in the participant's IANA ``zone``: ``(night_of, lo_us, hi_us,
+    utc_offset_s)``, each from local noon to the next local noon (23 or 25 h across a DST
+    change), with the zone's offset at the window's middle (the night itself). Use this when
+    the zone is known: a recording's own offset holds only at its start."""
+    def local_noon_us(d: date) -> int:
+        return int(datetime(d.year, d.month, d.day, NIGHT_START_HOUR, tzinfo=zone)
+                   .timestamp() * _US)
+
+    first = datetime.fromtimestamp(t_first_us / _US, zone)
+    d = first.date() - timedelta(days=1 if first.hour < NIGHT_START_HOUR else 0)
+    out = []
+    while True:
+        lo, hi = local_noon_us(d), local_noon_us(d + timedelta(days=1))
+        if lo > t_last_us:
+            return out
+        mid = datetime.fromtimestamp((lo + hi) / 2 / _US, zone)
+        out.append((np.datetime64(d, "D"), lo, hi, int(mid.utcoffset().total_seconds())))
+        d += timedelta(days=1)
 
 
 # ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import polars as pl
@@ -182,6 +183,16 @@ def store_data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
     return data_dir(row[0]) if row and row[0] else None
 
 
+def _zone(con: duckdb.DuckDBPyConnection, participant_id: str) -> ZoneInfo | None:
+    """The participant's IANA zone from ``participants.tz`` (None when unknown or invalid)."""
+    row = con.execute("SELECT tz FROM participants WHERE participant_id = ?",
+                      [participant_id]).fetchone()
+    try:
+        return ZoneInfo(row[0]) if row and row[0] else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date,
                samples: pl.DataFrame, data_dir: str | os.PathLike | None,
                params: cramps_raw.RawCrampParams | None = None
@@ -207,12 +218,18 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
     files = [f for f in files if (root / f[0]).is_file()]
     if not files:
         return empty
+    # nights in the participant's IANA zone when known (DST-correct windows and offsets);
+    # else the recording's own offset at its start
+    zone = _zone(con, participant_id)
     nights: dict[date, tuple[int, int, int]] = {}
     for _, start_us, end_us, off in files:
-        for night_of, w_lo, w_hi in cramps_raw.night_windows(start_us, end_us, off):
+        windows = (cramps_raw.night_windows_tz(start_us, end_us, zone) if zone is not None
+                   else [(n, a, b, off) for n, a, b
+                         in cramps_raw.night_windows(start_us, end_us, off)])
+        for night_of, w_lo, w_hi, w_off in windows:
             d = night_of.astype(object)
             if lo <= d <= hi:
-                nights.setdefault(d, (w_lo, w_hi, off))
+                nights.setdefault(d, (w_lo, w_hi, w_off))
     hr = samples.filter((pl.col("participant_id") == participant_id)
                         & (pl.col("metric") == "heart_rate_bpm")).sort("start_utc")
     hr_t = hr["start_utc"].dt.epoch("us").to_numpy()

@@ -277,3 +277,31 @@ def test_afternoon_raw_period_is_not_a_night() -> None:
                      asleep_s=7 * 3600.0)  # 23:00-07:00 local
     per, _, _ = night_frames("p", _date(2025, 7, 8), night, off)
     assert per.height == 1 and per["asleep_s"][0] == 7 * 3600.0
+
+
+def test_night_windows_follow_the_zone_across_dst() -> None:
+    """Europe/Berlin leaves summer time on 2025-10-26 03:00 local: the night of 10-25 runs
+    from 12:00 CEST (10:00 UTC) to 12:00 CET next day (11:00 UTC), 25 h, with the offset at its
+    middle (00:30 CEST, still +2 h); the next night is 24 h at +1 h. The recording's start offset alone (+2 h) would
+    put the second window an hour off local noon."""
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from detectors.cramps_raw import night_windows, night_windows_tz
+
+    us = 1_000_000
+
+    def ts(*a):
+        return int(datetime(*a, tzinfo=UTC).timestamp() * us)
+
+    first, last = ts(2025, 10, 25, 19, 0), ts(2025, 10, 27, 4, 0)  # 21:00 CEST .. 05:00 CET
+    got = night_windows_tz(first, last, ZoneInfo("Europe/Berlin"))
+    assert [(str(n), lo, hi, off) for n, lo, hi, off in got] == [
+        ("2025-10-25", ts(2025, 10, 25, 10), ts(2025, 10, 26, 11), 7200),
+        ("2025-10-26", ts(2025, 10, 26, 11), ts(2025, 10, 27, 11), 3600),
+    ]
+    fixed = night_windows(first, last, 7200)
+    assert fixed[1][1] == ts(2025, 10, 26, 10)  # the start offset: one hour early
+    # a recording that starts in the morning belongs to the previous evening's night
+    morning = night_windows_tz(ts(2025, 7, 8, 6), ts(2025, 7, 8, 8), ZoneInfo("Europe/Berlin"))
+    assert [str(n) for n, *_ in morning] == [str(date(2025, 7, 7))]

@@ -96,3 +96,26 @@ def test_walch_fixture_is_too_short_for_a_raw_night(stored):
     raw = con.execute("SELECT count(*) FROM sleep_periods WHERE participant_id = 'w1' "
                       "AND method = ?", [cramps_raw.METHOD]).fetchone()[0]
     assert raw == 0  # 20 s of data: left to the minute-level detectors
+
+
+def test_participant_zone_gives_the_same_night(tmp_path):
+    """With the participant's IANA zone stored (fixed UTC+2 here, as the simulated night),
+    the raw night windows come from the zone and the same period and episode result."""
+    g = generate_night(RawGenConfig(seed=5, fs_hz=25.0), 0,
+                       schedule=[("nocturnal_cramp", 1500.0, {})], sleep_h=1.0)
+    assert g.utc_offset_s == 7200
+    csv = tmp_path / "night.csv"
+    write_research_csv(g, csv)
+    con = store.connect(tmp_path / "crampwatch.duckdb")
+    try:
+        import_file(con, csv, participant_id="z1", data_dir=tmp_path / "crampwatch.data")
+        con.execute("UPDATE participants SET tz = 'Etc/GMT-2' WHERE participant_id = 'z1'")
+        detect_changed(con, full=True)
+        rows = con.execute("SELECT night_of, method, utc_offset_s FROM sleep_periods "
+                           "WHERE participant_id = 'z1'").fetchall()
+        assert rows == [(g.night_of, cramps_raw.METHOD, 7200)]
+        n = con.execute("SELECT count(*) FROM episodes WHERE participant_id = 'z1' "
+                        "AND detector_version = ?", [cramps_raw.DETECTOR_VERSION]).fetchone()[0]
+        assert n == 1
+    finally:
+        con.close()
