@@ -1,0 +1,54 @@
+"""Smoke tests of the speed benchmarks: each runs at a tiny size and prints its figures.
+No timing is asserted (speed is noise on CI); the figures' lines must be there and sane."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def _run(script: str, *args: str) -> str:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_detect_benchmark_one_participant_year():
+    out = _run("detect.py", "--participants", "1")
+    assert re.search(r"participant-years: 1\s+participant-nights with a period: 3\d\d", out)
+    m = re.search(r"seconds per participant-year \(sleep \+ cramps\): ([0-9.]+)", out)
+    assert m and float(m.group(1)) > 0
+    assert "ratio to building the input frames" in out
+
+
+def test_exposures_benchmark_small():
+    out = _run("exposures.py", "--participants", "2", "--days", "30", "--repeat", "1")
+    assert "exposures / build_daily_table" in out
+    assert re.search(r"target < 10 s for 2 participant-years: (meets|misses)", out)
+
+
+def test_cramps_raw_benchmark_short_night():
+    out = _run("cramps_raw.py", "--fs", "25", "--hours", "3", "--repeats", "1")
+    assert re.search(r"night: [0-9,]+ samples x 3 at 25 Hz", out)
+    m = re.search(r"ratio night / floor:\s+([0-9.]+)", out)
+    assert m and float(m.group(1)) > 0
+
+
+def test_cramps_raw_benchmark_rejects_a_too_short_night():
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cramps_raw.py"),
+                           "--hours", "1"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "--hours must be at least 2" in proc.stderr
+
+
+@pytest.mark.parametrize("script", ["real_nights.py", "sleep_real.py"])
+def test_evaluation_scripts_document_their_options(script):
+    out = _run(script, "--help")
+    assert "--db" in out and "--no-import" in out
