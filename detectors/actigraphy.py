@@ -320,18 +320,20 @@ def nonwear_flat_daytime(
     """Non-wear without heart rate: flat activity runs that cover a whole local daytime.
 
     ``counts_per_min`` is the proxy per consecutive minute, ``local_s`` each minute's start
-    in local seconds since the epoch. A minute is flat when its proxy is 0 or missing; gaps
+    in local seconds since the epoch. A minute is flat when its proxy is 0; a missing minute
+    (NaN) is unknown, not flat, so a day without any record does not join the still night
+    after it into one "non-wear" run; gaps
     of up to ``nonwear_spike_s`` of non-flat minutes inside a run are closed (Choi 2011's
     spike tolerance). A closed run is non-wear when it contains the whole interval
     ``[night_midpoint_latest_h, night_midpoint_earliest_h)`` (09:00-21:00) of some local day:
     a still sleeper gives flat runs too, but not through an entire day (grade D, see
     :class:`ActigraphyParams`). Returns a boolean per minute.
     """
-    counts = np.nan_to_num(np.asarray(counts_per_min, float))
+    counts = np.asarray(counts_per_min, float)
     n = counts.size
     if n == 0 or not params.nonwear_flat_daytime:
         return np.zeros(n, bool)
-    flat = counts <= 0
+    flat = counts <= 0  # NaN compares False: missing is not flat
     tol = params.nonwear_spike_s // 60
     if tol > 0:
         on, off = _runs(~flat)

@@ -367,6 +367,19 @@ def test_flat_daytime_nonwear_by_hand() -> None:
     ).any()
 
 
+def test_flat_daytime_nonwear_missing_minutes_are_not_flat() -> None:
+    # day 1 has no record at all (NaN) until 22:00, then a still night (0) to 07:00 on day 2:
+    # missing is unknown, so the night is not swallowed into a "non-wear" run
+    local_s = 60 * np.arange(2 * 1440, dtype=np.int64)
+    counts = np.full(local_s.size, 50.0)
+    counts[: 22 * 60] = np.nan
+    counts[22 * 60 : 1440 + 7 * 60] = 0.0
+    assert not nonwear_flat_daytime(counts, local_s).any()
+    # the same night after a day of zeros (a worn-but-unused tracker writes 0) is non-wear
+    counts[: 22 * 60] = 0.0
+    assert nonwear_flat_daytime(counts, local_s)[: 1440 + 7 * 60].all()
+
+
 def test_three_day_flat_run_without_hr_gives_no_multi_day_period() -> None:
     # worn 2 nights, tracker off from 23:00 on the third night for 59 h (midpoint 04:30)
     off0, off1 = (
