@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import duckdb
 import polars as pl
 import streamlit as st
 
@@ -94,9 +95,13 @@ def main() -> None:
     tz = state.participant_tz()
     st.title(f"Days and triggers · {pid}")
     st.caption(f"Local days{f' ({tz})' if tz else ''}. {INTRO}")
-    profile_view(pid)
-
-    days = state.load(queries.days, participant_id=pid)
+    try:
+        profile_view(pid)
+        days = state.load(queries.days, participant_id=pid)
+    except duckdb.CatalogException:  # a snapshot written by a version before daily_exposures
+        st.info("This database predates daily exposures: run `crampwatch detect` (or the "
+                "nightly flow) once to add them, then reload this page.")
+        return
     if days.height == 0:
         st.info("No daily exposures yet: they are computed by `crampwatch detect` (or the "
                 "nightly flow) once samples or weather are imported.")

@@ -128,3 +128,18 @@ def test_days_page_without_exposures_says_so(app_env):
     assert at.title[0].value == "Days and triggers · P02"
     assert any("No daily exposures yet" in i.value for i in at.info)
     assert "**Medications:** none listed" in [m.value for m in at.markdown]
+
+
+def test_days_page_on_a_database_without_daily_exposures(fresh_store, monkeypatch):
+    """A snapshot from before migration 0002 (no daily_exposures): a hint, not a traceback."""
+    import duckdb
+
+    from pipeline.config import snapshot_path
+
+    con = duckdb.connect(str(snapshot_path(fresh_store)))
+    con.execute("DROP TABLE daily_exposures")
+    con.close()
+    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
+    at = _days_page()
+    assert not at.exception
+    assert any("predates daily exposures" in i.value for i in at.info)
