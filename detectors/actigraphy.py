@@ -810,7 +810,7 @@ def _classify_participant(
         counts = np.full(n, np.nan)
 
     hr = (code == _METRIC_CODE["heart_rate_bpm"]) & (value > 0)
-    hr_min = _cell_medians(cell(s[hr]), value[hr], n)
+    hr_min = cell_medians(cell(s[hr]), value[hr], n)
     hr_present = np.isfinite(hr_min)
     has_hr_channel = int(hr_present.sum()) >= p.hr_min_minutes
 
@@ -851,7 +851,7 @@ def _classify_participant(
     )
 
 
-def _cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+def cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     """Median of the values falling in each of ``n`` cells (NaN for an empty cell).
 
     A cell's median is the mean of its sorted values at positions ``(c - 1) // 2`` and

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy import ndimage, signal, stats
 
-from detectors.actigraphy import keep_finest_resolution
+from detectors.actigraphy import cell_medians, keep_finest_resolution
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
@@ -892,36 +892,9 @@ class _Night:
 
 
 def _minute_median(t: np.ndarray, v: np.ndarray, g0: int, step: int, n: int) -> np.ndarray:
-    """Median of the samples in each grid cell (NaN where none), vectorised."""
-    out = np.full(n, np.nan)
-    if t.size == 0:
-        return out
-    cell = (t - g0) // step
-    if cell.size == 1 or bool((cell[1:] > cell[:-1]).all()):  # one sample per cell, in order
-        out[cell] = v
-        return out
-    if bool((cell[1:] >= cell[:-1]).all()) and not np.isnan(v).any():
-        # samples in time order (the usual case): each cell's samples sorted as one row of
-        # an inf-padded matrix instead of a lexsort + unique over all samples (same values)
-        new = np.empty(cell.size, dtype=bool)
-        new[0] = True
-        np.not_equal(cell[1:], cell[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        counts = np.diff(np.append(starts, cell.size))
-        width = int(counts.max())
-        if width <= 64:
-            grp = np.cumsum(new) - 1
-            rows = np.full((starts.size, width), np.inf)
-            rows[grp, np.arange(cell.size) - starts[grp]] = v
-            rows.sort(axis=1)
-            r = np.arange(starts.size)
-            out[cell[starts]] = 0.5 * (rows[r, (counts - 1) // 2] + rows[r, counts // 2])
-            return out
-    order = np.lexsort((v, cell))
-    cell, v = cell[order], v[order]
-    uniq, first, counts = np.unique(cell, return_index=True, return_counts=True)
-    out[uniq] = 0.5 * (v[first + (counts - 1) // 2] + v[first + counts // 2])
-    return out
+    """Median of the samples in each grid cell of ``step`` us from ``g0`` (NaN where none):
+    :func:`detectors.actigraphy.cell_medians` on the samples' cell numbers."""
+    return cell_medians((np.asarray(t) - g0) // step, v, n)
 
 
 @dataclass

@@ -696,7 +696,7 @@ def test_cell_medians_match_sorted_groups(per_minute: int) -> None:
         want = np.full(n, np.nan)
         uniq, first, cnts = np.unique(c, return_index=True, return_counts=True)
         want[uniq] = 0.5 * (v[first + (cnts - 1) // 2] + v[first + cnts // 2])
-        np.testing.assert_array_equal(actigraphy._cell_medians(cell, value, n), want)
+        np.testing.assert_array_equal(actigraphy.cell_medians(cell, value, n), want)
 
 
 def _ref_hr_wake(hr_min, hr_present, minute_t, off, p):
