@@ -159,6 +159,12 @@ def format_offset(utc_offset_s: int) -> str:
     return f"UTC{sign}{h:02d}:{rem // 60:02d}"
 
 
+def table_height(rows: int, max_rows: int = 30) -> int:
+    """Pixel height of an ``st.dataframe`` showing ``rows`` rows without an inner scrollbar
+    (up to ``max_rows``): Streamlit's 35 px rows plus the header."""
+    return 38 + 35 * max(1, min(rows, max_rows))
+
+
 def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
     """The nights frame of ``queries.nights`` shaped for display (same row order)."""
     sleep = pl.when(pl.col("sleep_start_local").is_not_null()).then(

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import charts, queries, state
-from dashboards.format import days_table, md_escape, profile_lines
+from dashboards.format import days_table, md_escape, profile_lines, table_height
 
 INTRO = (
     "Each day's measured exposure to the known cramp triggers, with the cramp episodes of the "
@@ -115,7 +115,7 @@ def main() -> None:
     table = days_table(chosen)
     st.dataframe(table, hide_index=True, width="stretch", column_config=DAYS_COLUMNS,
                  key=f"days_table_{pid}", placeholder="—",
-                 height=38 + 35 * max(1, min(table.height, 12)))
+                 height=table_height(table.height, max_rows=12))
     st.download_button(
         "Download these days (CSV)", chosen.write_csv(), file_name=f"{pid}_days.csv",
         mime="text/csv", key=f"days_csv_{pid}",

@@ -17,6 +17,7 @@ from dashboards.format import (
     md_escape,
     night_label,
     nights_table,
+    table_height,
 )
 
 DISCLAIMER = (
@@ -78,16 +79,11 @@ def choose_night(pid: str, nights: pl.DataFrame) -> date | None:
         nights_table(nights), key=key, hide_index=True, column_config=NIGHTS_COLUMNS,
         on_select="rerun", selection_mode="single-row-required",
         selection_default={"selection": {"rows": [0]}},
-        height=_table_height(nights.height, max_rows=8), placeholder="—",
+        height=table_height(nights.height, max_rows=8), placeholder="—",
     )
     rows = selection.selection.rows if selection is not None else []
     index = rows[0] if rows and rows[0] < nights.height else 0
     return nights.get_column("night_of")[index]
-
-
-def _table_height(rows: int, max_rows: int = 30) -> int:
-    """Pixel height showing ``rows`` rows without an inner scrollbar (up to ``max_rows``)."""
-    return 38 + 35 * max(1, min(rows, max_rows))
 
 
 EVIDENCE_COLUMNS = {
@@ -104,12 +100,12 @@ def evidence_view(evidence: str | None, *, key: str) -> None:
     signals = table.filter(~pl.col("detail")).drop("detail")
     details = table.filter(pl.col("detail")).drop("detail")
     st.dataframe(signals, hide_index=True, width="stretch", column_config=EVIDENCE_COLUMNS,
-                 key=f"evidence_{key}", height=_table_height(signals.height))
+                 key=f"evidence_{key}", height=table_height(signals.height))
     if details.height:
         with st.expander("Model details"):
             st.dataframe(details, hide_index=True, width="stretch",
                          column_config=EVIDENCE_COLUMNS, key=f"evidence_details_{key}",
-                         height=_table_height(details.height))
+                         height=table_height(details.height))
 
 
 def journal_line(entry: dict) -> str:
@@ -193,7 +189,7 @@ def dehydration_view(pid: str) -> None:
         dehydration_table(days), hide_index=True, width="stretch", placeholder="—",
         key=f"dehydration_table_{pid}", on_select="rerun",
         selection_mode="single-row-required", selection_default={"selection": {"rows": [0]}},
-        height=_table_height(days.height, max_rows=8),
+        height=table_height(days.height, max_rows=8),
         column_config={
             "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
             "label": st.column_config.TextColumn("Level"),
