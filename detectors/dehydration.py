@@ -1551,6 +1551,15 @@ def detect_dehydration(
     and resting HR / HRV robust z as weak support.
     """
     daily = build_daily_table(samples, workouts, environment, participants, params)
+    return episodes_from_daily(daily, params)
+
+
+def episodes_from_daily(
+    daily: pl.DataFrame, params: DehydrationParams = DehydrationParams()
+) -> pl.DataFrame:
+    """``EPISODE_SCHEMA`` rows for the days of a :func:`build_daily_table` result whose
+    confidence earns a label (``possible`` >= 0.4, ``likely`` >= 0.7); what
+    :func:`detect_dehydration` returns, for callers that keep the daily table too."""
     flagged = daily.filter(pl.col("confidence") >= 0.4)
     if flagged.height == 0:
         return pl.DataFrame(schema=EPISODE_SCHEMA)

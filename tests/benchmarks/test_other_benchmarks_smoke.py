@@ -52,3 +52,15 @@ def test_cramps_raw_benchmark_rejects_a_too_short_night():
 def test_evaluation_scripts_document_their_options(script):
     out = _run(script, "--help")
     assert "--db" in out and "--no-import" in out
+
+
+def test_dehydration_daygen_evaluation_small():
+    out = _run("dehydration_daygen.py", "--dev", "12", "--held-out", "13",
+               "--participants", "3", "--days", "40")  # fmt: skip
+    assert out.count("detector: TP") == 3  # development, held-out, all seeds
+    assert re.search(r"held-out seeds 13: 120 participant-days, \d+ truth days", out)
+    for line in ("mass-drop oracle, weighed days only", "scale-noise oracle", "observables oracle",
+                 "trained on the development seeds' truth"):  # fmt: skip
+        assert line in out
+    f1s = [float(x) for x in re.findall(r"F1 ([0-9.]+)", out)]
+    assert f1s and all(0.0 <= f <= 1.0 for f in f1s)

@@ -15,7 +15,8 @@ sample data on purpose:
 * **drinking**: no designed dehydration days. On each day a person either drinks to their
   sweat (replacing 75-105 %) or does not (10-50 %), with personal odds (10-50 %), on top of
   a habitual intake, with a thirst catch-up
-  of half of yesterday's deficit; food water, baseline losses and logging completeness are
+  of 80 % of the deficit carried into the day and renal conservation (less urine, at most
+  0.7 L) while a deficit persists; food water, baseline losses and logging completeness are
   personal. A day is a dehydration day when the end-of-day deficit is >= 2 % of body mass
   (the ACSM threshold, Sawka 2007), however it arose;
 * **logging**: whole days without water entries, days that stop logging at noon, and a

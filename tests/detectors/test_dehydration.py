@@ -570,3 +570,14 @@ def test_scores_on_the_independent_day_generator() -> None:
     assert precision >= 0.75
     assert recall >= 0.6
     assert 2 * precision * recall / (precision + recall) >= 0.68
+
+
+def test_episodes_from_daily_is_what_detect_dehydration_returns() -> None:
+    from detectors.dehydration import episodes_from_daily
+    from tests.detectors.daygen import generate
+
+    g = generate(seed=13, n_participants=3, n_days=40)
+    args = (g.samples, g.workouts, g.environment, g.participants)
+    direct = detect_dehydration(*args)
+    assert direct.height > 0
+    assert episodes_from_daily(build_daily_table(*args)).equals(direct)
