@@ -277,11 +277,13 @@ def days_table(days: pl.DataFrame) -> pl.DataFrame:
     dehydration = pl.when(pl.col("dehydration_label").is_not_null()).then(
         pl.col("dehydration_label") + " ("
         + pl.col("dehydration_episode_confidence").round(2).cast(pl.String) + ")")
-    return days.sort("local_date", descending=True).select(
+    table = days.sort("local_date", descending=True).select(
         pl.col("local_date").alias("day"),
         pl.when(cramps != "").then(cramps).alias("cramps_night_after"),
         pl.col("outdoor_hi_max_c").alias("heat_index_max_c"),
         pl.col("outdoor_hi_ge_80f_h").alias("hours_hi_ge_80f"),
+        pl.col("indoor_temp_max_c").alias("bedroom_temp_max_c"),
+        pl.col("indoor_hi_ge_80f_h").alias("bedroom_hours_hi_ge_80f"),
         pl.col("sweat_loss_ml"),
         pl.col("fluid_logged_ml"),
         pl.col("fluid_need_ml"),
@@ -295,6 +297,11 @@ def days_table(days: pl.DataFrame) -> pl.DataFrame:
         _adequacy("potassium_adequacy", "potassium_7d_pct_ai").alias("potassium"),
         _adequacy("vitamin_d_adequacy", "vitamin_d_7d_pct_rda").alias("vitamin_d"),
     )
+    # the bedroom columns only for people with an indoor sensor
+    bedroom = ["bedroom_temp_max_c", "bedroom_hours_hi_ge_80f"]
+    if table.select(pl.col(bedroom).is_not_null().any()).row(0) == (False, False):
+        table = table.drop(bedroom)
+    return table
 
 
 DRUG_CLASS_LABELS = {

@@ -400,6 +400,7 @@ def dehydration_days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.
 DAY_COLUMNS = (
     "local_date", "outdoor_temp_max_c", "outdoor_hi_max_c", "outdoor_hi_ge_80f_h",
     "outdoor_hi_ge_91f_h", "outdoor_wbgt_max_c", "indoor_temp_max_c", "indoor_hi_max_c",
+    "indoor_hi_ge_80f_h",
     "sweat_loss_ml", "sweat_loss_pct_bm", "fluid_need_ml", "fluid_log_status",
     "fluid_logged_ml", "fluid_balance_ml", "fluid_deficit_pct_bm", "workouts_count",
     "workout_min", "active_energy_kcal", "steps", "magnesium_7d_pct_rda",

@@ -39,7 +39,7 @@ from detectors.frames import (
 from detectors.nights import epoch_us, local_date
 from detectors.nutrients import NUTRIENT_SCHEMA, NutrientParams, compute_nutrient_adequacy
 
-EXPOSURES_VERSION = "exposures-0.1"
+EXPOSURES_VERSION = "exposures-0.2"
 
 # ------------------------------------------------------------------------------------------
 # cramp-associated drugs and conditions
@@ -252,6 +252,10 @@ _HEAD: dict[str, pl.DataType] = {
     "indoor_hi_max_c": pl.Float64,
     "indoor_wbgt_max_c": pl.Float64,
     "indoor_wbgt_method": pl.String,
+    "indoor_sensor_h": pl.Int32,
+    "indoor_at_max_c": pl.Float64,
+    "indoor_hi_ge_80f_h": pl.Int32,
+    "indoor_hi_ge_90f_h": pl.Int32,
     # sweat and fluids
     "sweat_loss_ml": pl.Float64,
     "sweat_loss_pct_bm": pl.Float64,
@@ -459,14 +463,37 @@ def _heat_daily(hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams) -> p
     else:
         raise ValueError(f"indoor_wbgt_method must be bernard1999 or stull2011, got "
                          f"{p.indoor_wbgt_method!r}")  # fmt: skip
+    hi_f_in = heat.heat_index_f(heat.c_to_f(ti), rhi)
+    # indoors the air is still: Steadman's shade AT with ws = 0 ([steadman1994] calm air)
+    at_in = np.where(
+        np.isfinite(ti) & np.isfinite(rhi), heat.apparent_temperature_c(ti, rhi), np.nan
+    )
     ind = ind.with_columns(
         hi_c=pl.Series(heat.heat_index_c(ti, rhi)).fill_nan(None),
+        hi_f=pl.Series(hi_f_in).fill_nan(None),
+        at_c=pl.Series(at_in).fill_nan(None),
         wbgt_c=pl.Series(wi).fill_nan(None),
         wbgt_method=pl.lit(p.indoor_wbgt_method),
     )
+    # [nws_heat_bands] Caution from 80 F, Extreme caution from 90 F
+    in80, in90 = edges[0], edges[1]
     idd = (
         ind.group_by(_KEYS)
-        .agg(indoor_temp_max_c=pl.col("temp_c").max(), indoor_hi_max_c=pl.col("hi_c").max())
+        .agg(
+            indoor_temp_max_c=pl.col("temp_c").max(),
+            indoor_hi_max_c=pl.col("hi_c").max(),
+            indoor_sensor_h=pl.col("hi_f").is_not_null().sum().cast(pl.Int32),
+            indoor_at_max_c=pl.col("at_c").max(),
+            indoor_hi_ge_80f_h=(pl.col("hi_f") >= in80).sum().cast(pl.Int32),
+            indoor_hi_ge_90f_h=(pl.col("hi_f") >= in90).sum().cast(pl.Int32),
+        )
+        # a sensor day without usable T/RH: the hour counts are unknown, not zero
+        .with_columns(
+            [
+                pl.when(pl.col("indoor_sensor_h") == 0).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("indoor_hi_ge_80f_h", "indoor_hi_ge_90f_h")
+            ]
+        )
         .join(
             _max_with_method(
                 ind, "wbgt_c", "wbgt_method", "indoor_wbgt_max_c", "indoor_wbgt_method"

@@ -26,7 +26,12 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from detectors.exposures import DAILY_EXPOSURES_SCHEMA, ExposureParams, compute_daily_exposures
+from detectors.exposures import (
+    DAILY_EXPOSURES_SCHEMA,
+    EXPOSURES_VERSION,
+    ExposureParams,
+    compute_daily_exposures,
+)
 from pipeline.detect import changed_ranges, load_inputs
 
 #: days loaded before the first recomputed date: the 28-day typical-water window of the
@@ -49,27 +54,35 @@ class ExposureSummary:
         return asdict(self)
 
 
-def _replace(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, participant_id: str,
-             lo: date, hi: date) -> int:
-    con.execute("DELETE FROM daily_exposures WHERE participant_id = ? "
-                "AND local_date BETWEEN ? AND ?", [participant_id, lo, hi])
-    keep = frame.filter((pl.col("participant_id") == participant_id)
-                        & pl.col("local_date").is_between(lo, hi))
+def _replace(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, participant_id: str, lo: date, hi: date
+) -> int:
+    con.execute(
+        "DELETE FROM daily_exposures WHERE participant_id = ? AND local_date BETWEEN ? AND ?",
+        [participant_id, lo, hi],
+    )
+    keep = frame.filter(
+        (pl.col("participant_id") == participant_id) & pl.col("local_date").is_between(lo, hi)
+    )
     if keep.height == 0:
         return 0
     con.register("_crampwatch_exposures", keep.to_arrow())
     try:
         cols = ", ".join(keep.columns)
-        con.execute(f"INSERT INTO daily_exposures ({cols}, computed_utc) "
-                    f"SELECT {cols}, now() FROM _crampwatch_exposures")
+        con.execute(
+            f"INSERT INTO daily_exposures ({cols}, computed_utc) "
+            f"SELECT {cols}, now() FROM _crampwatch_exposures"
+        )
     finally:
         con.unregister("_crampwatch_exposures")
     return keep.height
 
 
-def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
-                              ranges: dict[str, tuple[date, date]],
-                              params: ExposureParams | None = None) -> int:
+def compute_changed_exposures(
+    con: duckdb.DuckDBPyConnection,
+    ranges: dict[str, tuple[date, date]],
+    params: ExposureParams | None = None,
+) -> int:
     """Recompute ``daily_exposures`` for each participant's changed local dates.
 
     Parameters
@@ -96,19 +109,29 @@ def compute_changed_exposures(con: duckdb.DuckDBPyConnection,
         out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
         inputs = load_inputs(con, pid, out_lo - timedelta(days=LOOKBACK_DAYS), out_hi)
         frame = compute_daily_exposures(
-            inputs["samples"], inputs["workouts"], inputs["environment"],
-            inputs["participants"], inputs["sleep_segments"], params=params)
+            inputs["samples"],
+            inputs["workouts"],
+            inputs["environment"],
+            inputs["participants"],
+            inputs["sleep_segments"],
+            params=params,
+        )
         written += _replace(con, frame.select(list(DAILY_EXPOSURES_SCHEMA)), pid, out_lo, out_hi)
     return written
 
 
-def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
-                     participant_ids: list[str] | None = None,
-                     params: ExposureParams | None = None) -> ExposureSummary:
+def update_exposures(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    full: bool = False,
+    participant_ids: list[str] | None = None,
+    params: ExposureParams | None = None,
+) -> ExposureSummary:
     """Bring ``daily_exposures`` up to date with every import (all dates if ``full``).
 
-    One transaction: on error nothing is written and ``exposure_runs`` is unchanged, so the
-    next call retries the same ranges.
+    Participants with rows of another ``detector_version`` (written before an upgrade)
+    are recomputed over all their dates. One transaction: on error nothing is written and
+    ``exposure_runs`` is unchanged, so the next call retries the same ranges.
     """
     t0 = time.perf_counter()
     summary = ExposureSummary()
@@ -116,6 +139,17 @@ def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM exposure_runs").fetchall()[0][0]
     newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
+    # rows written by another version of the table (an upgrade): recompute those people whole
+    stale = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT participant_id FROM daily_exposures WHERE detector_version <> ?",
+            [EXPOSURES_VERSION],
+        ).fetchall()
+        if participant_ids is None or r[0] in participant_ids
+    ]
+    if stale:
+        ranges.update(changed_ranges(con, -1, stale))
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
@@ -126,8 +160,14 @@ def update_exposures(con: duckdb.DuckDBPyConnection, *, full: bool = False,
         con.execute(
             "INSERT INTO exposure_runs VALUES "
             "(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, ?, ?)",
-            [run_id, int(summary.seconds * 1e6), newest, summary.participants,
-             summary.days_written])
+            [
+                run_id,
+                int(summary.seconds * 1e6),
+                newest,
+                summary.participants,
+                summary.days_written,
+            ],
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

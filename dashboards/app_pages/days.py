@@ -72,6 +72,10 @@ DAYS_COLUMNS = {
         "Cramps the night after", help="Detected likely/possible episodes; journal entries"),
     "heat_index_max_c": st.column_config.NumberColumn("Heat index max (°C)", format="%.1f"),
     "hours_hi_ge_80f": st.column_config.NumberColumn("Hours HI ≥ 80 °F", format="%d"),
+    "bedroom_temp_max_c": st.column_config.NumberColumn(
+        "Bedroom max (°C)", format="%.1f", help="indoor sensor (environment.setting = indoor)"),
+    "bedroom_hours_hi_ge_80f": st.column_config.NumberColumn(
+        "Bedroom hours HI ≥ 80 °F", format="%d", help="NWS Caution band or above, indoors"),
     "sweat_loss_ml": st.column_config.NumberColumn("Sweat (mL)", format="%.0f"),
     "fluid_logged_ml": st.column_config.NumberColumn("Fluids logged (mL)", format="%.0f"),
     "fluid_need_ml": st.column_config.NumberColumn("Need (mL)", format="%.0f"),
@@ -101,6 +105,10 @@ def main() -> None:
     except duckdb.CatalogException:  # a snapshot written by a version before daily_exposures
         st.info("This database predates daily exposures: run `crampwatch detect` (or the "
                 "nightly flow) once to add them, then reload this page.")
+        return
+    except duckdb.BinderException:  # written before a later daily_exposures column
+        st.info("This database was written by an older crampwatch: run `crampwatch detect` "
+                "(or the nightly flow) once to update it, then reload this page.")
         return
     if days.height == 0:
         st.info("No daily exposures yet: they are computed by `crampwatch detect` (or the "

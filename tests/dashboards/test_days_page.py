@@ -59,6 +59,19 @@ def test_days_table_newest_first_with_labels(p01_days):
     assert quiet["magnesium"] is None
 
 
+def test_days_table_shows_the_bedroom_only_with_an_indoor_sensor(p01_days):
+    assert "bedroom_temp_max_c" not in days_table(p01_days).columns  # P01 has no sensor
+    sensor = p01_days.with_columns(
+        indoor_temp_max_c=pl.when(pl.col("local_date") == date(2026, 1, 8)).then(29.5),
+        indoor_hi_ge_80f_h=pl.when(pl.col("local_date") == date(2026, 1, 8)).then(4),
+    )
+    table = days_table(sensor)
+    hot = table.filter(pl.col("day") == date(2026, 1, 8)).row(0, named=True)
+    assert hot["bedroom_temp_max_c"] == 29.5 and hot["bedroom_hours_hi_ge_80f"] == 4
+    other = table.filter(pl.col("day") == date(2026, 1, 6)).row(0, named=True)
+    assert other["bedroom_temp_max_c"] is None  # no reading that day: empty, not 0
+
+
 def test_heat_bands_follow_the_nws_thresholds_in_fahrenheit():
     # 80 / 90 / 103 / 125 °F = 26.67 / 32.22 / 39.44 / 51.67 °C
     hi_c = [20.0, 26.6, 26.7, 32.3, 39.5, 51.7, None]
@@ -143,3 +156,18 @@ def test_days_page_on_a_database_without_daily_exposures(fresh_store, monkeypatc
     at = _days_page()
     assert not at.exception
     assert any("predates daily exposures" in i.value for i in at.info)
+
+
+def test_days_page_on_a_snapshot_from_before_a_newer_column(fresh_store, monkeypatch):
+    """A snapshot written before migration 0005 (no indoor band hours): a hint to update."""
+    import duckdb
+
+    from pipeline.config import snapshot_path
+
+    con = duckdb.connect(str(snapshot_path(fresh_store)))
+    con.execute("ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h")
+    con.close()
+    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
+    at = _days_page()
+    assert not at.exception
+    assert any("written by an older crampwatch" in i.value for i in at.info)

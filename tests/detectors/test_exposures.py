@@ -11,6 +11,7 @@ import pytest
 from detectors import heat
 from detectors.exposures import (
     DAILY_EXPOSURES_SCHEMA,
+    EXPOSURES_VERSION,
     ExposureParams,
     compute_daily_exposures,
     cramp_condition_classes,
@@ -117,7 +118,7 @@ def test_one_row_per_day_with_the_schema_and_version() -> None:
     out = _run(env=_weather([D, D + timedelta(days=1)]))
     assert out.schema == pl.Schema(DAILY_EXPOSURES_SCHEMA)
     assert out["local_date"].to_list() == [D, D + timedelta(days=1)]
-    assert set(out["detector_version"]) == {"exposures-0.1"}
+    assert set(out["detector_version"]) == {EXPOSURES_VERSION}
 
 
 # --- heat ----------------------------------------------------------------------------------
@@ -370,3 +371,35 @@ def test_inputs_not_mutated() -> None:
     copies = [f.clone() for f in frames]
     compute_daily_exposures(*frames)
     assert all(a.equals(b) for a, b in zip(frames, copies, strict=True))
+
+
+def test_indoor_apparent_temperature_and_nws_band_hours() -> None:
+    """Bedroom heat like the outdoor side: Steadman AT in still air (ws = 0) and the hours
+    in the NWS Caution (>= 80 F) and Extreme caution (>= 90 F) bands; an hour without
+    humidity counts as no sensor hour; no indoor sensor: NULL, not 0."""
+    temps = {3: 28.0, 4: 32.0, 5: 32.0}  # 82.4 F / 60 % -> HI ~86 F; 89.6 F -> HI ~100 F
+
+    def row(h: int) -> dict:
+        return {
+            "participant_id": "p1",
+            "time_utc": at(D, "00:00") + timedelta(hours=h),
+            "utc_offset_s": OFF,
+            "setting": "indoor",
+            "temp_c": temps.get(h, 22.0),
+            "rh_pct": None if h == 10 else 60.0,
+        }
+
+    assert 80 <= float(heat.heat_index_f(heat.c_to_f(28.0), 60.0)) < 90
+    assert float(heat.heat_index_f(heat.c_to_f(32.0), 60.0)) >= 90
+    day = _day(_run(env=pl.concat([_weather([D]), environment([row(h) for h in range(24)])])))
+    assert day["indoor_sensor_h"] == 23
+    assert day["indoor_hi_ge_80f_h"] == 3 and day["indoor_hi_ge_90f_h"] == 2
+    assert day["indoor_at_max_c"] == pytest.approx(float(heat.apparent_temperature_c(32.0, 60.0)))
+    # still air: the calm-air value, above the same reading with wind
+    assert day["indoor_at_max_c"] > float(heat.apparent_temperature_c(32.0, 60.0, 2.0))
+    cool = _day(_run(env=pl.concat([_weather([D]), environment([
+        {**row(h), "temp_c": 20.0} for h in range(24)])])))  # fmt: skip
+    assert cool["indoor_hi_ge_80f_h"] == 0 and cool["indoor_hi_ge_90f_h"] == 0
+    none = _day(_run(env=_weather([D])))
+    assert none["indoor_sensor_h"] is None and none["indoor_hi_ge_80f_h"] is None
+    assert none["indoor_at_max_c"] is None

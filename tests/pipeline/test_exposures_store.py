@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
+from detectors.exposures import EXPOSURES_VERSION
 from pipeline import store
 from pipeline.exposures import LOOKAHEAD_DAYS, compute_changed_exposures, update_exposures
 from tests.detectors.daygen import generate
@@ -97,7 +98,7 @@ def test_columns_round_trip_with_lists_and_nulls(con, gen) -> None:
         "WHERE participant_id = 'g00' AND local_date = DATE '2024-07-05'"
     ).fetchall()[0]
     assert row[0] == ["hydrochlorothiazide"] and row[1] == ["thiazide_diuretic"]
-    assert row[2] in ("bernard1999", "liljegren2008") and row[4] and row[5] == "exposures-0.1"
+    assert row[2] in ("bernard1999", "liljegren2008") and row[4] and row[5] == EXPOSURES_VERSION
     other = con.execute(
         "SELECT medications, cramp_drug_classes FROM daily_exposures "
         "WHERE participant_id = 'g01' LIMIT 1"
@@ -161,3 +162,23 @@ def test_full_recompute_and_rollback_on_error(con, gen, monkeypatch) -> None:
         update_exposures(con)
     assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == n
     assert con.execute("SELECT max(max_import_id) FROM exposure_runs").fetchall()[0][0] == 1
+
+
+def test_rows_of_an_older_table_version_are_recomputed(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    first = update_exposures(con)
+    # as a store written before an upgrade: one person's rows carry the old version
+    con.execute("UPDATE daily_exposures SET detector_version = 'exposures-0.1', "
+                "indoor_sensor_h = NULL WHERE participant_id = 'g01'")  # fmt: skip
+    s = update_exposures(con)  # nothing new imported
+    assert s.participants == 1
+    assert s.days_written == con.execute(
+        "SELECT count(*) FROM daily_exposures WHERE participant_id = 'g01'").fetchall()[0][0]  # fmt: skip
+    versions = con.execute("SELECT DISTINCT detector_version FROM daily_exposures").fetchall()
+    assert versions == [(EXPOSURES_VERSION,)]
+    total = con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0]
+    assert total == first.days_written
+    # g01 has the bedroom sensor in the generator: its hours are back
+    assert con.execute("SELECT count(indoor_sensor_h) FROM daily_exposures "
+                       "WHERE participant_id = 'g01'").fetchall()[0][0] > 0  # fmt: skip
+    assert update_exposures(con).participants == 0
