@@ -640,6 +640,45 @@ def open_meteo_csv(
     return name, "\n".join(lines) + "\n"
 
 
+#: participants with a bedroom sensor (p01: a flat in Berlin without air conditioning)
+BEDROOM_SENSOR = ("p01",)
+#: bedroom sensor logging interval, s
+BEDROOM_INTERVAL_S = 900
+
+
+def bedroom_sensor_csv(sim: Sim, seed: int, pidx: int, n_days: int) -> str:
+    """A bedroom temperature/humidity logger (``indoor_csv`` format), every 15 min.
+
+    A first-order building: the room relaxes towards the outdoor air plus internal gains
+    (2.5 C) with a 48-h time constant, never below 20 C (heating); the room's vapour
+    pressure is the outdoor one plus 2 hPa from the occupants. Sensor noise 0.1 C / 1 %RH.
+    Its own random stream, so the other files do not change when it does.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, pidx, 7]))
+    w = sim.weather
+    start = sim.t0
+    n = n_days * 86400 // BEDROOM_INTERVAL_S
+    ts = start + BEDROOM_INTERVAL_S * np.arange(n)
+    t_out = np.array([w.at(t) for t in ts])
+    dew_out = np.array([w.at(t, w.dew) for t in ts])
+    tau_s = 48 * 3600.0
+    k = BEDROOM_INTERVAL_S / tau_s
+    t_in = np.empty(n)
+    t = 23.0
+    for i in range(n):
+        t += k * (t_out[i] + 2.5 - t)
+        t = max(t, 20.0)
+        t_in[i] = t
+    e_in = magnus_es(dew_out) + 2.0
+    rh_in = np.clip(100.0 * e_in / magnus_es(t_in), 25.0, 85.0)
+    t_obs = t_in + rng.normal(0.0, 0.1, n)
+    rh_obs = rh_in + rng.normal(0.0, 1.0, n)
+    lines = ["timestamp,temperature_c,humidity_pct,sensor"]
+    for i in range(n):
+        lines.append(f"{sim.clock.iso(ts[i])},{t_obs[i]:.1f},{rh_obs[i]:.0f},bedroom")
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------------------------
 # the participant simulation
 # --------------------------------------------------------------------------------------------
@@ -2740,6 +2779,13 @@ def generate(out: Path, seed: int = DEFAULT_SEED, nights: int = DEFAULT_NIGHTS) 
             if old.name != wname:
                 old.unlink()
         (pdir / wname).write_text(wcsv, encoding="utf-8", newline="")
+        sensor = pdir / "bedroom-sensor.csv"
+        if p.pid in BEDROOM_SENSOR:
+            sensor.write_text(
+                bedroom_sensor_csv(sim, seed, k, nights + 1), encoding="utf-8", newline=""
+            )
+        elif sensor.exists():
+            sensor.unlink()
         gt = ground_truth_rows(sim)
         gt_all += gt
         journal_all += journal_rows(sim)
@@ -2860,6 +2906,8 @@ def readme(out: Path, stats: dict) -> str:
             continue
         if rel.startswith("inbox/p0") and "open-meteo" in rel:
             d = "hourly weather at the participant's home, Open-Meteo CSV download format"
+        elif rel.endswith("bedroom-sensor.csv"):
+            d = "bedroom temperature and humidity logger, every 15 min (indoor sensor CSV)"
         else:
             d = desc.get(rel, "")
         add(f"| `{rel}` | {size:,} | {d} |")
@@ -3175,6 +3223,13 @@ wall clock. Convert with `time_utc = time - utc_offset_seconds`, never with the 
 The coordinates are the model grid point (a few km from the home in `participants.csv`);
 link weather to a participant by the inbox folder. Decimals as Open-Meteo writes them:
 temperature, dew point, apparent temperature and wind 1, humidity 0, precipitation 2.
+
+`inbox/p01/bedroom-sensor.csv`: a bedroom logger (crampwatch's indoor sensor CSV,
+`timestamp,temperature_c,humidity_pct,sensor`), every 15 min, ISO 8601 with the offset. A
+flat without air conditioning: the room follows the outdoor air plus 2.5 °C of internal
+gains with a 48-h time constant (never below 20 °C) and reaches ~32 °C at the end of the
+heat wave (a top-floor flat);
+humidity from the outdoor dew point plus 2 hPa from the occupants. p02 has no sensor.
 
 `inbox/participants.csv`: `participant_id,sex,birth_year,tz,home_lat_deg,home_lon_deg,height_cm,conditions,medications`,
 lists separated by `;` (`hydrochlorothiazide;levothyroxine`, `type2_diabetes`, ...).
