@@ -26,6 +26,8 @@ STAGE_COLOURS = {
 LABEL_COLOURS = {"likely": "#c0392b", "possible": "#e58e26"}
 HR_COLOUR = "#2f3e4e"
 JOURNAL_COLOUR = "#5c6b7a"
+#: the bedroom sensor's line on the heat panel (distinct from the NWS band colours)
+BEDROOM_COLOUR = "#3d4f9f"
 
 #: a line is broken where consecutive heart-rate samples are further apart than this
 MAX_HR_GAP = timedelta(minutes=15)
@@ -338,8 +340,22 @@ def days_chart(days: pl.DataFrame, window: tuple[date, date]) -> alt.VConcatChar
                      alt.Tooltip("n:Q", title="episodes / entries")]),
         height=56)
 
+    heat_layers = []
+    heat_title = "Outdoor heat index, daily max (°C) · dehydration-condition days marked"
+    if frame.get_column("indoor_hi_max_c").is_not_null().any():  # a bedroom sensor
+        heat_title = ("Heat index, daily max (°C): outdoor (bars), bedroom sensor (line) · "
+                      "dehydration-condition days marked")
+        heat_layers.append(base.mark_line(
+            color=BEDROOM_COLOUR, strokeWidth=2, point=alt.OverlayMarkDef(
+                color=BEDROOM_COLOUR, size=14)).encode(
+            x=x_mid, y=alt.Y("indoor_hi_max_c:Q", title="°C"),
+            tooltip=[tip_day, alt.Tooltip("indoor_hi_max_c:Q", title="bedroom heat index max °C",
+                                          format=".1f"),
+                     alt.Tooltip("indoor_temp_max_c:Q", title="bedroom temp max °C",
+                                 format=".1f"),
+                     alt.Tooltip("indoor_hi_ge_80f_h:Q", title="bedroom hours HI ≥ 80 °F")]))
     heat_panel = panel(
-        "Outdoor heat index, daily max (°C) · dehydration-condition days marked",
+        heat_title,
         base.mark_bar(opacity=0.9).encode(
             x=x, y=alt.Y("outdoor_hi_max_c:Q", title="°C"),
             color=alt.Color("heat_band:N", title="NWS heat-index band", scale=alt.Scale(
@@ -356,6 +372,7 @@ def days_chart(days: pl.DataFrame, window: tuple[date, date]) -> alt.VConcatChar
             tooltip=[tip_day, alt.Tooltip("dehydration_label:N", title="dehydration"),
                      alt.Tooltip("dehydration_episode_confidence:Q", title="confidence",
                                  format=".2f")]),
+        *heat_layers,
     )
 
     fluid_panel = panel(

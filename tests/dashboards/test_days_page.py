@@ -94,6 +94,27 @@ def test_days_chart_panels_and_window(p01_days):
     assert sorted(r["row"] for r in cramp_sets[0]) == ["detected", "journal"]
 
 
+def _heat_marks(spec: dict) -> list[str]:
+    heat = spec["vconcat"][1]
+    return [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+            for layer in heat["layer"]]
+
+
+def test_days_chart_draws_the_bedroom_line_only_with_a_sensor(p01_days):
+    window = (date(2026, 1, 5), date(2026, 1, 9))
+    plain = charts.days_chart(charts.days_frame(p01_days), window).to_dict()
+    assert "line" not in _heat_marks(plain)  # P01 has no indoor sensor
+    sensor = p01_days.with_columns(
+        indoor_hi_max_c=pl.when(pl.col("local_date") >= date(2026, 1, 7)).then(27.5))
+    spec = charts.days_chart(charts.days_frame(sensor), window).to_dict()
+    assert spec["vconcat"][1]["title"]["text"].startswith(
+        "Heat index, daily max (°C): outdoor (bars), bedroom sensor (line)")
+    assert "line" in _heat_marks(spec)
+    line = next(layer for layer in spec["vconcat"][1]["layer"]
+                if isinstance(layer["mark"], dict) and layer["mark"]["type"] == "line")
+    assert line["encoding"]["y"]["field"] == "indoor_hi_max_c"
+
+
 def test_profile_lines_name_the_flagged_classes():
     lines = profile_lines({"conditions": ["type 2 diabetes"],
                            "medications": ["hydrochlorothiazide", "atorvastatin"],
