@@ -447,6 +447,15 @@ ORDER BY x.local_date
 """
 
 
+def missing_day_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The :data:`DAY_COLUMNS` a database's ``daily_exposures`` lacks (written by an older
+    crampwatch, before the migration that added them)."""
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'daily_exposures'").fetchall()}  # fmt: skip
+    return [c for c in DAY_COLUMNS if c not in have]
+
+
 def days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
     """One row per local day of ``daily_exposures``, oldest first, with the night that follows.
 

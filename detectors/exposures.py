@@ -362,7 +362,9 @@ def _heat_daily(hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams) -> p
         pl.col("outdoor_temp_c").is_not_null() | pl.col("outdoor_rh_pct").is_not_null()
     )
     out = out.rename({"outdoor_temp_c": "temp_c", "outdoor_rh_pct": "rh_pct"})
-    ind = agg.filter(pl.col("indoor_temp_c").is_not_null()).rename(
+    ind = agg.filter(
+        pl.col("indoor_temp_c").is_not_null() | pl.col("indoor_rh_pct").is_not_null()
+    ).rename(
         {"indoor_temp_c": "temp_c", "indoor_rh_pct": "rh_pct"}
     )
 
@@ -475,8 +477,9 @@ def _heat_daily(hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams) -> p
         wbgt_c=pl.Series(wi).fill_nan(None),
         wbgt_method=pl.lit(p.indoor_wbgt_method),
     )
-    # [nws_heat_bands] Caution from 80 F, Extreme caution from 90 F
-    in80, in90 = edges[0], edges[1]
+    # [nws_heat_bands] Caution from 80 F (the same edge as the outdoor count), Extreme
+    # caution from 90 F
+    in80, in90 = p80, edges[1]
     idd = (
         ind.group_by(_KEYS)
         .agg(

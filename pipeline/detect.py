@@ -97,6 +97,16 @@ def _load(con, sql: str, params: list) -> pl.DataFrame:
     return con.sql(sql, params=params).pl()
 
 
+#: indoor rows: only the sensor named ``bedroom`` when the participant has one (the
+#: indoor_csv importer's default name, location ``indoor:<participant>:bedroom``), else every
+#: indoor sensor (their hourly mean); a cool living room must not dilute a hot bedroom
+_BEDROOM_FIRST = (
+    "(e.setting IS DISTINCT FROM 'indoor' OR e.location_id LIKE 'indoor:%:bedroom' "
+    "OR NOT EXISTS (SELECT 1 FROM participant_locations b WHERE b.participant_id = $1 "
+    "AND b.location_id LIKE 'indoor:%:bedroom'))"
+)
+
+
 def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
                 ) -> dict[str, pl.DataFrame]:
     """Everything the detectors need for one participant between two local dates."""
@@ -122,7 +132,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
             "e.wind_speed_m_s, e.shortwave_radiation_w_m2, e.latitude_deg, e.longitude_deg "
             "FROM environment e JOIN participant_locations pl USING (location_id) "
             "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
-            "AND e.time_utc < $3::TIMESTAMPTZ ORDER BY e.time_utc", p),
+            "AND e.time_utc < $3::TIMESTAMPTZ AND " + _BEDROOM_FIRST + " ORDER BY e.time_utc",
+            p),
         "participants": _load(con,
             "SELECT participant_id, sex, birth_year, height_cm, tz, conditions, medications, "
             "home_lat_deg, home_lon_deg FROM participants "

@@ -153,6 +153,11 @@ def update_exposures(
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
+        for pid in stale:  # rows of the old version outside the recomputed dates go too
+            con.execute(
+                "DELETE FROM daily_exposures WHERE participant_id = ? AND detector_version <> ?",
+                [pid, EXPOSURES_VERSION],
+            )
         summary.days_written = compute_changed_exposures(con, ranges, params)
         summary.participants = len(ranges)
         summary.max_import_id = newest

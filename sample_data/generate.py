@@ -640,7 +640,7 @@ def open_meteo_csv(
     return name, "\n".join(lines) + "\n"
 
 
-#: participants with a bedroom sensor (p01: a flat in Berlin without air conditioning)
+#: participants with a bedroom sensor (p01: a top-floor flat without air conditioning)
 BEDROOM_SENSOR = ("p01",)
 #: bedroom sensor logging interval, s
 BEDROOM_INTERVAL_S = 900

@@ -73,7 +73,8 @@ DAYS_COLUMNS = {
     "heat_index_max_c": st.column_config.NumberColumn("Heat index max (°C)", format="%.1f"),
     "hours_hi_ge_80f": st.column_config.NumberColumn("Hours HI ≥ 80 °F", format="%d"),
     "bedroom_temp_max_c": st.column_config.NumberColumn(
-        "Bedroom max (°C)", format="%.1f", help="indoor sensor (environment.setting = indoor)"),
+        "Bedroom max (°C)", format="%.1f",
+        help="the indoor sensor named bedroom, else the mean of the indoor sensors"),
     "bedroom_hours_hi_ge_80f": st.column_config.NumberColumn(
         "Bedroom hours HI ≥ 80 °F", format="%d", help="NWS Caution band or above, indoors"),
     "sweat_loss_ml": st.column_config.NumberColumn("Sweat (mL)", format="%.0f"),
@@ -106,7 +107,10 @@ def main() -> None:
         st.info("This database predates daily exposures: run `crampwatch detect` (or the "
                 "nightly flow) once to add them, then reload this page.")
         return
-    except duckdb.BinderException:  # written before a later daily_exposures column
+    except duckdb.BinderException:
+        if not state.load(queries.missing_day_columns):
+            raise  # a real query error, not an old snapshot
+        # written before a later daily_exposures column (a migration the snapshot predates)
         st.info("This database was written by an older crampwatch: run `crampwatch detect` "
                 "(or the nightly flow) once to update it, then reload this page.")
         return

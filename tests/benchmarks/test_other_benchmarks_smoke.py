@@ -55,12 +55,12 @@ def test_evaluation_scripts_document_their_options(script):
 
 
 def test_dehydration_daygen_evaluation_small():
-    out = _run("dehydration_daygen.py", "--dev", "12", "--held-out", "13",
+    out = _run("dehydration_daygen.py", "--dev", "12", "--held-out", "13", "--train", "14",
                "--participants", "3", "--days", "40")  # fmt: skip
-    assert out.count("detector: TP") == 3  # development, held-out, all seeds
+    assert out.count("detector: TP") == 4  # development, held-out, both, training
     assert re.search(r"held-out seeds 13: 120 participant-days, \d+ truth days", out)
     for line in ("mass-drop oracle, weighed days only", "scale-noise oracle", "observables oracle",
-                 "trained on the development seeds' truth"):  # fmt: skip
+                 "trained on development seeds 12", "trained on training seeds 14"):  # fmt: skip
         assert line in out
     f1s = [float(x) for x in re.findall(r"F1 ([0-9.]+)", out)]
     assert f1s and all(0.0 <= f <= 1.0 for f in f1s)

@@ -192,3 +192,33 @@ def test_days_page_on_a_snapshot_from_before_a_newer_column(fresh_store, monkeyp
     at = _days_page()
     assert not at.exception
     assert any("written by an older crampwatch" in i.value for i in at.info)
+
+
+def test_missing_day_columns(fresh_store):
+    import duckdb
+
+    from pipeline.config import snapshot_path
+
+    con = duckdb.connect(str(snapshot_path(fresh_store)))
+    try:
+        assert queries.missing_day_columns(con) == []
+        con.execute("ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h")
+        assert queries.missing_day_columns(con) == ["indoor_hi_ge_80f_h"]
+    finally:
+        con.close()
+
+
+def test_days_page_does_not_hide_a_real_binder_error(fresh_store, monkeypatch):
+    """Only a snapshot that lacks a column gets the 'older crampwatch' hint; any other binder
+    error in the query is a bug and must surface."""
+    import duckdb
+
+    def broken(con, participant_id):
+        raise duckdb.BinderException('Referenced column "no_such_column" not found')
+
+    broken.__name__ = "days"  # state.load looks the query up by name
+    monkeypatch.setattr(queries, "days", broken)
+    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
+    at = _days_page()
+    assert at.exception and "no_such_column" in at.exception[0].message
+    assert not any("older crampwatch" in i.value for i in at.info)

@@ -43,6 +43,8 @@ from detectors.frames import (
     WORKOUTS_SCHEMA,
 )
 
+#: SD of the morning scale's noise (gut contents, clothing), kg
+SCALE_NOISE_SD_KG = 0.35
 OUTDOOR_TYPES = ("running", "cycling", "walking", "hiking", "tennis")
 INDOOR_TYPES = ("traditional_strength_training", "elliptical", "indoor_cycling")
 #: MET of each workout type (Ainsworth compendium ballpark values)
@@ -299,7 +301,7 @@ def generate(
             pct = 100 * deficit_end / mass0
             drift += rng.normal(0, 0.05)
             if rng.random() < p_weigh:
-                noise = rng.normal(0, 0.35)
+                noise = rng.normal(0, SCALE_NOISE_SD_KG)
                 t0 = _utc(dn, float(rng.uniform(6.0, 8.5)), off)
                 smp_rows.append(
                     (pid, "body_mass_kg", t0, t0, off, round(mass0 + drift - deficit_end + noise, 2))

@@ -377,7 +377,9 @@ def test_indoor_apparent_temperature_and_nws_band_hours() -> None:
     """Bedroom heat like the outdoor side: Steadman AT in still air (ws = 0) and the hours
     in the NWS Caution (>= 80 F) and Extreme caution (>= 90 F) bands; an hour without
     humidity counts as no sensor hour; no indoor sensor: NULL, not 0."""
-    temps = {3: 28.0, 4: 32.0, 5: 32.0}  # 82.4 F / 60 % -> HI ~86 F; 89.6 F -> HI ~100 F
+    # at 60 %: 28.0 C -> HI ~86 F; 32.0 C -> ~100 F; 29.6 C -> 89.8 F and 29.7 C -> 90.1 F
+    # (either side of the Extreme caution edge; the OSHA 91 F edge would count neither)
+    temps = {3: 28.0, 4: 32.0, 5: 32.0, 6: 29.6, 7: 29.7}
 
     def row(h: int) -> dict:
         return {
@@ -389,11 +391,14 @@ def test_indoor_apparent_temperature_and_nws_band_hours() -> None:
             "rh_pct": None if h == 10 else 60.0,
         }
 
-    assert 80 <= float(heat.heat_index_f(heat.c_to_f(28.0), 60.0)) < 90
-    assert float(heat.heat_index_f(heat.c_to_f(32.0), 60.0)) >= 90
+    def hi_f(t: float) -> float:
+        return float(heat.heat_index_f(heat.c_to_f(t), 60.0))
+
+    assert 80 <= hi_f(28.0) < 90 and hi_f(32.0) >= 90
+    assert 89.5 < hi_f(29.6) < 90.0 <= hi_f(29.7) < 90.5
     day = _day(_run(env=pl.concat([_weather([D]), environment([row(h) for h in range(24)])])))
     assert day["indoor_sensor_h"] == 23
-    assert day["indoor_hi_ge_80f_h"] == 3 and day["indoor_hi_ge_90f_h"] == 2
+    assert day["indoor_hi_ge_80f_h"] == 5 and day["indoor_hi_ge_90f_h"] == 3
     assert day["indoor_at_max_c"] == pytest.approx(float(heat.apparent_temperature_c(32.0, 60.0)))
     # still air: the calm-air value, above the same reading with wind
     assert day["indoor_at_max_c"] > float(heat.apparent_temperature_c(32.0, 60.0, 2.0))
@@ -403,3 +408,9 @@ def test_indoor_apparent_temperature_and_nws_band_hours() -> None:
     none = _day(_run(env=_weather([D])))
     assert none["indoor_sensor_h"] is None and none["indoor_hi_ge_80f_h"] is None
     assert none["indoor_at_max_c"] is None
+    # a humidity-only logger: a sensor day (0 usable hours), band hours unknown, not 0
+    rh_only = _day(_run(env=pl.concat([_weather([D]), environment([
+        {**row(h), "temp_c": None} for h in range(24)])])))  # fmt: skip
+    assert rh_only["indoor_sensor_h"] == 0
+    assert rh_only["indoor_hi_ge_80f_h"] is None and rh_only["indoor_hi_ge_90f_h"] is None
+    assert rh_only["indoor_temp_max_c"] is None and rh_only["indoor_at_max_c"] is None

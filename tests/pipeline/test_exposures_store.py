@@ -182,3 +182,14 @@ def test_rows_of_an_older_table_version_are_recomputed(con, gen) -> None:
     assert con.execute("SELECT count(indoor_sensor_h) FROM daily_exposures "
                        "WHERE participant_id = 'g01'").fetchall()[0][0] > 0  # fmt: skip
     assert update_exposures(con).participants == 0
+
+
+def test_an_old_version_row_outside_the_data_range_is_removed_once(con, gen) -> None:
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    update_exposures(con)
+    n = con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0]
+    con.execute("INSERT INTO daily_exposures (participant_id, local_date, detector_version, "
+                "computed_utc) VALUES ('g00', DATE '2023-01-01', 'exposures-0.1', now())")  # fmt: skip
+    assert update_exposures(con).participants == 1
+    assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == n
+    assert update_exposures(con).participants == 0  # converged: no recompute every night

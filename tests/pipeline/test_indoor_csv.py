@@ -212,3 +212,31 @@ def test_store_round_trip_and_overlapping_export(tmp_path):
     assert (nxt.rows_accepted, nxt.rows_duplicate) == (1, 2)
     assert con.execute("SELECT count(*) FROM environment WHERE setting = 'indoor'"
                        ).fetchone() == (7,)
+
+
+def test_detector_inputs_use_the_bedroom_sensor_when_there_is_one(tmp_path):
+    """A hall or living-room sensor must not dilute a hot bedroom: with a sensor named
+    bedroom, the detectors' environment holds only its indoor rows; without one, all."""
+    from datetime import date
+
+    from pipeline.detect import load_inputs
+
+    with store.connect(tmp_path / "s.duckdb") as con:
+        ingest.import_file(con, FIXTURE, participant_id="p01")
+        env = load_inputs(con, "p01", date(2025, 7, 1), date(2025, 7, 2))["environment"]
+        indoor = env.filter(pl.col("setting") == "indoor")
+        stored = con.execute("SELECT count(*) FROM environment WHERE setting = 'indoor'"
+                             ).fetchall()[0][0]  # fmt: skip
+        assert indoor.height > 0 and stored > indoor.height  # the hall's hours are left out
+        bedroom = con.execute("SELECT avg(temp_c) FROM environment "
+                              "WHERE location_id = 'indoor:p01:bedroom'").fetchall()[0][0]  # fmt: skip
+        assert indoor["temp_c"].mean() == pytest.approx(bedroom)
+    hall_only = "\n".join(line.replace(",bedroom", ",living")
+                          for line in FIXTURE.read_text(encoding="utf-8").splitlines())  # fmt: skip
+    with store.connect(tmp_path / "t.duckdb") as con:
+        ingest.import_file(con, write(tmp_path, hall_only + "\n", "rooms.csv"),
+                           participant_id="p01")  # fmt: skip
+        env = load_inputs(con, "p01", date(2025, 7, 1), date(2025, 7, 2))["environment"]
+        stored = con.execute("SELECT count(*) FROM environment WHERE setting = 'indoor'"
+                             ).fetchall()[0][0]  # fmt: skip
+        assert env.filter(pl.col("setting") == "indoor").height == stored  # no bedroom: all
