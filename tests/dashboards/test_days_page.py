@@ -164,32 +164,30 @@ def test_days_page_without_exposures_says_so(app_env):
     assert "**Medications:** none listed" in [m.value for m in at.markdown]
 
 
-def test_days_page_on_a_database_without_daily_exposures(fresh_store, monkeypatch):
-    """A snapshot from before migration 0002 (no daily_exposures): a hint, not a traceback."""
+def _page_on_an_older_snapshot(fresh_store, monkeypatch, sql: str) -> AppTest:
+    """The Days page on the fresh store's snapshot after ``sql`` made it look older."""
     import duckdb
 
     from pipeline.config import snapshot_path
 
     con = duckdb.connect(str(snapshot_path(fresh_store)))
-    con.execute("DROP TABLE daily_exposures")
+    con.execute(sql)
     con.close()
     monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
-    at = _days_page()
+    return _days_page()
+
+
+def test_days_page_on_a_database_without_daily_exposures(fresh_store, monkeypatch):
+    """A snapshot from before migration 0002 (no daily_exposures): a hint, not a traceback."""
+    at = _page_on_an_older_snapshot(fresh_store, monkeypatch, "DROP TABLE daily_exposures")
     assert not at.exception
     assert any("predates daily exposures" in i.value for i in at.info)
 
 
 def test_days_page_on_a_snapshot_from_before_a_newer_column(fresh_store, monkeypatch):
     """A snapshot written before migration 0005 (no indoor band hours): a hint to update."""
-    import duckdb
-
-    from pipeline.config import snapshot_path
-
-    con = duckdb.connect(str(snapshot_path(fresh_store)))
-    con.execute("ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h")
-    con.close()
-    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
-    at = _days_page()
+    at = _page_on_an_older_snapshot(
+        fresh_store, monkeypatch, "ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h")
     assert not at.exception
     assert any("written by an older crampwatch" in i.value for i in at.info)
 
