@@ -2,7 +2,8 @@
 
     uv run python benchmarks/exposures.py [--participants 100] [--days 365] [--seed 1] [--repeat 3]
 
-Builds hourly weather (with wind and radiation, so Liljegren runs on workout hours), hourly
+Builds hourly weather (with wind and radiation, so Liljegren runs on workout hours; a bedroom
+sensor for every third participant), hourly
 active energy and steps, workouts, water logs, morning weights, resting HR, night HR, HRV and
 a food diary per participant (vectorised numpy; generation is not timed), then times the pure
 ``detectors.exposures.compute_daily_exposures`` on all participants in one call, and in the
@@ -69,6 +70,27 @@ def synth(n_participants: int, n_days: int, seed: int) -> dict[str, pl.DataFrame
                 }
             )
         )
+        if i % 3 == 0:  # a third of the people have a bedroom sensor (hourly means)
+            indoor = 22 + 0.35 * (daily - 18) + 0.8 * np.sin(np.pi * (hod - 12) / 12)
+            env_parts.append(
+                pl.DataFrame(
+                    {
+                        "participant_id": pid,
+                        "time_utc": hours.astype("datetime64[s]").astype("datetime64[us]"),
+                        "utc_offset_s": off,
+                        "setting": "indoor",
+                        "temp_c": (indoor + rng.normal(0, 0.2, n_h)).round(1),
+                        "rh_pct": np.clip(rng.normal(50, 8, n_h), 20, 80).round(0),
+                        "wind_speed_m_s": None,
+                        "shortwave_radiation_w_m2": None,
+                        "latitude_deg": None,
+                        "longitude_deg": None,
+                    },
+                    schema_overrides={c: pl.Float64 for c in (
+                        "wind_speed_m_s", "shortwave_radiation_w_m2", "latitude_deg",
+                        "longitude_deg")},
+                )  # fmt: skip
+            )
         awake = (hod >= 7) & (hod <= 22)
         ae_t = hours[awake]
         steps = rng.poisson(400, awake.sum()).astype(float)
@@ -168,7 +190,9 @@ def main() -> None:
     rows = sum(f.height for f in data.values())
     print(f"synthetic data: {args.participants} participants x {args.days} days, "
           f"{rows:,} input rows ({data['samples'].height:,} samples, "
-          f"{data['environment'].height:,} weather hours), built in {gen_s:.1f} s")  # fmt: skip
+          f"{data['environment'].height:,} weather hours, of them "
+          f"{data['environment'].filter(pl.col('setting') == 'indoor').height:,} from bedroom "
+          f"sensors), built in {gen_s:.1f} s")  # fmt: skip
 
     args_ = (data["samples"], data["workouts"], data["environment"], data["participants"])
 
