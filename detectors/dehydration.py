@@ -285,6 +285,13 @@ def metabolic_rate_w_m2(
     return (b / 24.0 + aee) * KCAL_H_TO_W / a
 
 
+def _emax_w_m2(pa_hpa: np.ndarray, clo: float, im: float, skin_temp_c: float) -> np.ndarray:
+    """Maximum evaporative capacity ``Emax = 14.21 (im/clo)(Psk - Pa)`` (W/m2), vapour
+    pressures in mmHg ([shapiro1982] via brief 2.1); ``pa_hpa`` the air's vapour pressure."""
+    psk = saturation_vapour_pressure_hpa(skin_temp_c) * HPA_TO_MMHG
+    return EMAX_COEFF_W_M2_MMHG * (im / clo) * (psk - pa_hpa * HPA_TO_MMHG)
+
+
 def sweat_rate_pw_g_m2_h(
     metabolic_rate_w_m2: ArrayLike,
     temp_c: ArrayLike,
@@ -329,9 +336,8 @@ def sweat_rate_pw_g_m2_h(
     rh = np.asarray(rh_pct, dtype=float)
     rc = (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
     ereq = m - external_work_w_m2 + rc
-    psk = saturation_vapour_pressure_hpa(skin_temp_c) * HPA_TO_MMHG
-    pa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta) * HPA_TO_MMHG
-    emax = EMAX_COEFF_W_M2_MMHG * (im / clo) * (psk - pa)
+    pa_hpa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta)
+    emax = _emax_w_m2(pa_hpa, clo, im, skin_temp_c)
     intercept = np.where(ta < cool_below_c, PW_COOL_INTERCEPT_G_M2_H, PW_INTERCEPT_G_M2_H)
     return intercept + PW_EREQ_COEFF * ereq - PW_EMAX_COEFF * emax
 
@@ -364,8 +370,7 @@ def evaporation_floor_g_m2_h(
     cres = RES_DRY_COEFF * m * (RES_DRY_REF_C - ta)
     eres = RES_LATENT_COEFF * m * (RES_LATENT_REF_KPA - pa_hpa / 10.0)
     ereq = m - external_work_w_m2 - cres - eres + (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
-    psk = saturation_vapour_pressure_hpa(skin_temp_c) * HPA_TO_MMHG
-    emax = EMAX_COEFF_W_M2_MMHG * (im / clo) * (psk - pa_hpa * HPA_TO_MMHG)
+    emax = _emax_w_m2(pa_hpa, clo, im, skin_temp_c)
     return np.clip(np.minimum(ereq, emax), 0.0, None) * 3600.0 / latent_heat_j_g
 
 

@@ -84,26 +84,33 @@ def _comparable(ev: str) -> dict:
     return {k: v for k, v in d.items() if k not in NOT_COMPARED}
 
 
+def _without_params(ev: str) -> dict:
+    """Evidence without the parameter set's ``params_id`` and ``params`` name."""
+    d = json.loads(ev)
+    for key in ("params_id", "params"):
+        d.pop(key)
+    return d
+
+
+def _assert_frozen(got: pl.DataFrame, want: pl.DataFrame, normalise, new_keys: set[str]) -> None:
+    """Same rows and columns as the frozen output; every frozen evidence value (after
+    ``normalise``) unchanged, and only ``new_keys`` added."""
+    assert got.height == want.height
+    for col in ("participant_id", "night_of", "start_utc", "end_utc", "confidence", "label",
+                "suppressed_by"):  # fmt: skip
+        assert got[col].to_list() == want[col].to_list(), col
+    for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
+        gd, wd = normalise(g), normalise(w)
+        assert {k: gd.get(k) for k in wd} == wd
+        assert set(gd) - set(wd) <= new_keys
+
+
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
     want = pl.read_parquet(FIXTURE).filter(pl.col("case") == case)
     assert want.height > 0
     got = _candidates(case, frozen_params())
-    assert got.height == want.height
-    for col in (
-        "participant_id",
-        "night_of",
-        "start_utc",
-        "end_utc",
-        "confidence",
-        "label",
-        "suppressed_by",
-    ):
-        assert got[col].to_list() == want[col].to_list(), col
-    for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
-        gd, wd = _comparable(g), _comparable(w)
-        assert {k: gd.get(k) for k in wd} == wd
-        assert set(gd) - set(wd) <= NEW_EVIDENCE_KEYS
+    _assert_frozen(got, want, _comparable, NEW_EVIDENCE_KEYS)
 
 
 #: evidence keys added after cramp-0.1 (absent from the fixture)
@@ -175,23 +182,7 @@ def test_candidates_equal_the_frozen_cramp_0_2_output(case: str) -> None:
     want = pl.read_parquet(FIXTURE_02).filter(pl.col("case") == case)
     assert want.height > 0
     got = _candidates_02(case, frozen_params_02())
-    assert got.height == want.height
-    for col in (
-        "participant_id",
-        "night_of",
-        "start_utc",
-        "end_utc",
-        "confidence",
-        "label",
-        "suppressed_by",
-    ):
-        assert got[col].to_list() == want[col].to_list(), col
-    for g, w in zip(got["evidence"].to_list(), want["evidence"].to_list(), strict=True):
-        gd, wd = json.loads(g), json.loads(w)
-        for key in ("params_id", "params"):
-            gd.pop(key), wd.pop(key)
-        assert {k: gd.get(k) for k in wd} == wd
-        assert set(gd) - set(wd) <= NEW_EVIDENCE_KEYS_02
+    _assert_frozen(got, want, _without_params, NEW_EVIDENCE_KEYS_02)
 
 
 if __name__ == "__main__" and "--write-0.2" in sys.argv:
