@@ -1,6 +1,6 @@
 """Benchmark: raw-accelerometry sleep period + cramp detection for one night.
 
-Builds one seeded simulated night (``tests/detectors/rawgen.py``; ~8 h of sleep at 50 Hz,
+Builds one seeded simulated night (``simulators/rawgen.py``; ~8 h of sleep at 50 Hz,
 about 1.6 M samples x 3 axes with the evening and morning wake, HR every second) and times
 
 * ``floor``: one ``butter(4, [0.5, 15] Hz)`` ``sosfiltfilt`` over the night's three axes (the
@@ -27,7 +27,7 @@ from scipy import signal
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from detectors.cramps_raw import analyse_night  # noqa: E402
-from tests.detectors.rawgen import RawGenConfig, generate_night  # noqa: E402
+from simulators.rawgen import RawGenConfig, generate_night  # noqa: E402
 
 
 def best(fn, repeats: int) -> float:

@@ -3,7 +3,7 @@
     uv run python benchmarks/dehydration_daygen.py [--dev 11,12,13] [--held-out 14-20]
                                                     [--train 21-32] [--participants 6] [--days 120]
 
-Generates each seed with ``tests/detectors/daygen.py`` (a second simulator written without
+Generates each seed with ``simulators/daygen.py`` (a second simulator written without
 reading ``sample_data/generate.py``; see its docstring), runs the detector's daily table
 (``detectors.dehydration.build_daily_table``) and turns it into episodes exactly as
 ``detect_dehydration`` does (``episodes_from_daily``), then prints for each seed set:
@@ -58,7 +58,7 @@ from detectors.dehydration import (  # noqa: E402
     build_daily_table,
     episodes_from_daily,
 )
-from tests.detectors.daygen import SCALE_NOISE_SD_KG, generate, score_days  # noqa: E402
+from simulators.daygen import SCALE_NOISE_SD_KG, generate, score_days  # noqa: E402
 
 KEYS = ["participant_id", "local_date"]
 #: published day-to-day SD of first-morning body mass, % ([cheuvront2004], the detector's value)

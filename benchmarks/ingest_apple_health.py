@@ -1,6 +1,6 @@
 """Benchmark: Apple Health export -> crampwatch DuckDB, against healthkit-to-sqlite.
 
-Generates a realistic export of the requested size (``benchmarks/_apple_export_gen.py``,
+Generates a realistic export of the requested size (``simulators/apple_export.py``,
 seeded), then times in the same run, each as a separate process timed from outside
 (start-up and imports included):
 
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         child_inflate(*args.child_inflate)
         return 0
 
-    from benchmarks import _apple_export_gen as gen
+    from simulators import apple_export as gen
 
     hk = None
     if not args.skip_baseline:

@@ -32,7 +32,7 @@ Per night (local noon to noon):
 No raw accelerometry with cramp labels exists anywhere we looked (shared real data:
 SOURCES.md section 2, Walch 2019 files not found; section 7 is a per-minute PLM night): the
 thresholds are the brief's and the published ones, checked only on simulated nights
-(``tests/detectors/rawgen.py``).
+(``simulators/rawgen.py``).
 
 Design rule (brief section 7): no trigger variable is used here.
 """

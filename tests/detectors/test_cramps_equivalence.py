@@ -18,7 +18,7 @@ from scipy import ndimage, stats
 from detectors import cramps
 from detectors.cramps import CrampParams
 from detectors.sleep import detect_sleep
-from tests.detectors.nightgen import GenConfig, generate
+from simulators.nightgen import GenConfig, generate
 
 
 def _nights(rng: np.random.Generator, count: int, lo: int, hi: int) -> np.ndarray:

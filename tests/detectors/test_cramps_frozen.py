@@ -29,7 +29,7 @@ import pytest
 
 from detectors.cramps import CrampParams, score_cramp_candidates
 from detectors.sleep import detect_sleep
-from tests.detectors.nightgen import GenConfig, generate
+from simulators.nightgen import GenConfig, generate
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cramps" / "frozen_cramp-0.1.parquet"
 CASES = {

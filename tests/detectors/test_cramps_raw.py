@@ -1,7 +1,7 @@
 """Raw-accelerometry cramp detector (``detectors.cramps_raw``).
 
 Building blocks on hand-made arrays with known answers; one short simulated window per
-confounder (``tests/detectors/rawgen.py`` with a hand-placed event); event-level scores on
+confounder (``simulators/rawgen.py`` with a hand-placed event); event-level scores on
 seeded simulated nights with ``pipeline.evaluate``'s matching at tau = 60 s (brief 7.3).
 No real raw accelerometry with cramp labels exists (shared real data, SOURCES.md sections 2
 and 7), so the scores below are on the simulator only.
@@ -32,7 +32,7 @@ from detectors.cramps_raw import (
 )
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
 from pipeline.evaluate import score_events
-from tests.detectors.rawgen import RawGenConfig, generate_night
+from simulators.rawgen import RawGenConfig, generate_night
 
 US = 1_000_000
 RAW_TOLERANCE_S = 60  # brief 7.3: tau = 60 s for PSG or raw data

@@ -548,7 +548,7 @@ def test_hr_baseline_is_14_days() -> None:
 
 
 def test_scores_on_the_independent_day_generator() -> None:
-    """Regression guard on tests/detectors/daygen.py (a second, naturalistic simulator).
+    """Regression guard on simulators/daygen.py (a second, naturalistic simulator).
 
     Measured for detector 0.3 on seeds 11-13 pooled (6 people x 120 days each, the
     development seeds): precision 0.80, recall 0.66, F1 0.72 (0.2: 0.80 / 0.57 / 0.67).
@@ -558,7 +558,7 @@ def test_scores_on_the_independent_day_generator() -> None:
     the truth of 12 other seeds reaches 0.75 on the held-out seeds, an in-sample fit 0.79:
     benchmarks/dehydration_daygen.py). This test keeps it from falling.
     """
-    from tests.detectors.daygen import generate, score_days
+    from simulators.daygen import generate, score_days
 
     tot = {"tp": 0, "fp": 0, "fn": 0}
     for seed in (11, 12, 13):
@@ -575,7 +575,7 @@ def test_scores_on_the_independent_day_generator() -> None:
 
 def test_episodes_from_daily_is_what_detect_dehydration_returns() -> None:
     from detectors.dehydration import episodes_from_daily
-    from tests.detectors.daygen import generate
+    from simulators.daygen import generate
 
     g = generate(seed=13, n_participants=3, n_days=40)
     args = (g.samples, g.workouts, g.environment, g.participants)

@@ -164,7 +164,7 @@ def test_heat_band_expression_equals_numpy_bands() -> None:
 def test_hourly_sweat_on_active_hours_equals_the_full_array_formula() -> None:
     """Sweat is computed for hours >= 2 MET only; the same values as the equations over every
     hour followed by the mask (dehydration-0.2/0.3 before the restriction)."""
-    from tests.detectors.daygen import generate
+    from simulators.daygen import generate
 
     g = generate(seed=3, n_participants=3, n_days=20)
     p = DehydrationParams()

@@ -1,6 +1,6 @@
 """Regression floor: the cramp detector scored on the second generator's nights.
 
-The generator (``tests/detectors/nightgen.py``) was written independently of
+The generator (``simulators/nightgen.py``) was written independently of
 ``sample_data/generate.py``. Detector development used seed 11 only; these tests score
 seed 202, which no threshold was ever looked at against. The floors sit below the scores
 measured when they were written (stated per case) so that a change which makes the
@@ -14,7 +14,7 @@ import pytest
 from detectors.cramps import detect_nocturnal_cramps
 from detectors.sleep import detect_sleep
 from pipeline.evaluate import EXACT_TOLERANCE_S, score_events
-from tests.detectors.nightgen import GenConfig, generate
+from simulators.nightgen import GenConfig, generate
 
 SEED = 202  # held out: never used while choosing thresholds (development used seed 11)
 

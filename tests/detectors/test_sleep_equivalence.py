@@ -12,7 +12,7 @@ code must match it bit for bit (``check_exact``) on:
 * the bundled sample data (two Apple Health exports read by the importer: two step
   sources, old-style and staged nights, travel and a DST change), with and without the
   device stages;
-* the nights generator (``tests/detectors/nightgen.py``) at 1-s and 5-min heart rate;
+* the nights generator (``simulators/nightgen.py``) at 1-s and 5-min heart rate;
 * random arrays for the helpers (Webster rescoring, non-wear, blocks, percentiles, minute
   medians).
 
@@ -49,8 +49,8 @@ from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import NIGHT_START_HOUR
 from detectors.schema import SLEEP_PERIOD_SCHEMA
 from detectors.sleep import SleepParams, detect_stage_periods
+from simulators.nightgen import GenConfig, generate
 from tests.conftest import SAMPLE_DATA
-from tests.detectors.nightgen import GenConfig, generate
 
 _US = 1_000_000
 _MIN_US = 60 * _US

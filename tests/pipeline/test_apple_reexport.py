@@ -4,7 +4,7 @@ Apple writes the whole history into every export, so the second import of a part
 export must add exactly the records that are new, count the rest as duplicates (even though
 every ``HKDevice: 0x...`` memory address differs between the two exports) and recognise
 a file it has already imported. The exports come from the benchmark's independent generator
-(``benchmarks/_apple_export_gen.py``); the expected counts are computed here with
+(``simulators/apple_export.py``); the expected counts are computed here with
 ElementTree, not with crampwatch code.
 
 Also here: the import path's memory behaviour in one long transaction (batches are released
@@ -26,10 +26,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from benchmarks import _apple_export_gen as gen
 from pipeline import ingest, store
 from pipeline.importers import NATURAL_KEYS, Batch, ImportContext, apple_health
 from pipeline.importers.apple_health import QUANTITY_TYPES, SLEEP_TYPE
+from simulators import apple_export as gen
 
 START = date(2025, 3, 24)  # spans the switch to summer time on 30 March
 POINTER = re.compile(r"HKDevice: 0x[0-9a-fA-F]+")

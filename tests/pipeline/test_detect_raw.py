@@ -1,7 +1,7 @@
 """Raw accelerometry through the real ingest and detect code into a temporary store.
 
 The Walch-layout fixture (20 s, too short for a sleep period) and a longer research-device
-CSV written from ``tests/detectors/rawgen.py`` (one simulated night holding a cramp) are
+CSV written from ``simulators/rawgen.py`` (one simulated night holding a cramp) are
 imported with :func:`pipeline.ingest.import_file`; :func:`pipeline.detect.detect_changed`
 then reads the Parquet files night by night. The night with raw data gets the HDCZA sleep
 period and exactly one cramp episode from the raw detector; the minute-level detector does
@@ -21,7 +21,7 @@ from detectors.cramps import DETECTOR_VERSION as MINUTE_VERSION
 from pipeline import store
 from pipeline.detect import detect_changed
 from pipeline.ingest import import_file
-from tests.detectors.rawgen import RawGenConfig, generate_night
+from simulators.rawgen import RawGenConfig, generate_night
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "accelerometry"
 US = 1_000_000

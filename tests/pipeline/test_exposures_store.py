@@ -10,7 +10,7 @@ import pytest
 from detectors.exposures import EXPOSURES_VERSION
 from pipeline import store
 from pipeline.exposures import LOOKAHEAD_DAYS, compute_changed_exposures, update_exposures
-from tests.detectors.daygen import generate
+from simulators.daygen import generate
 
 UNITS = {
     "active_energy_kcal": "kcal", "water_ml": "mL", "body_mass_kg": "kg",

@@ -30,7 +30,7 @@ that is how Apple's cumulative exports behave and what the re-export tests rely 
 
 Usage::
 
-    uv run python -m benchmarks._apple_export_gen OUT_DIR --size-mb 100 --seed 1
+    uv run python -m benchmarks.apple_export OUT_DIR --size-mb 100 --seed 1
 """
 
 from __future__ import annotations

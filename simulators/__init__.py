@@ -1,0 +1,12 @@
+"""Simulators of wearable and weather data with hidden truth, kept apart from the detectors.
+
+Each module is a generator written from its own sources (see its docstring); none imports
+``detectors`` scoring code, and no test may force a simulator to obey a detector threshold.
+They serve the evaluation protocol in ``evaluation/`` (develop on some simulators and seeds,
+report on the others) and the fixtures of the tests and benchmarks.
+
+* ``nightgen``: semi-Markov nights, detector input frames directly (cramp / sleep detectors).
+* ``daygen``: day-level fluid balance, weather and scale (dehydration detector).
+* ``rawgen``: raw accelerometry nights (raw-accelerometry cramp variant).
+* ``apple_export``: large Apple Health exports for the import benchmarks.
+"""
