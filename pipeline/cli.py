@@ -236,6 +236,157 @@ def evaluate(truth_path, tolerance_min, db):
                    f"recall {d.recall:.2f} F1 {d.f1:.2f}")
 
 
+def _iso_utc(ctx, param, value):
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from exc
+    if t.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset (e.g. 2025-07-03T03:15+02:00)")
+    return t
+
+
+@main.command()
+@click.argument("episode_id", required=False)
+@click.argument("answer", required=False, type=click.Choice(["confirmed", "rejected"]))
+@click.option("--missed", is_flag=True,
+              help="A cramp the detector missed: give --participant, --start and --end.")
+@click.option("--participant", "participant_id", default=None,
+              help="Participant (missed cramps; episodes not in the store).")
+@click.option("--start", "start", default=None, callback=_iso_utc,
+              help="ISO 8601 time with offset: start of the missed cramp or candidate.")
+@click.option("--end", "end", default=None, callback=_iso_utc, help="ISO 8601 time with offset.")
+@click.option("--note", default=None, help="Free text kept with the label.")
+@click.option("--by", "labelled_by", default="self", show_default=True,
+              help="Who answers (free text; the OS user name is never recorded).")
+@click.option("--kind", default="nocturnal_cramp", show_default=True,
+              type=click.Choice(["nocturnal_cramp", "dehydration"]))
+@db_option
+def label(episode_id, answer, missed, participant_id, start, end, note, labelled_by, kind, db):
+    """Confirm or reject an episode (EPISODE_ID confirmed|rejected), or report a missed cramp
+    (--missed --participant ID --start ISO --end ISO).
+
+    The label is saved at once to a queue file beside the store and merged into
+    episode_labels now if no flow is writing, else by the next `detect` or `run`.
+    """
+    import duckdb
+
+    from pipeline import labels as lb
+    from pipeline import store
+
+    db_path = resolve_db(db)
+    fields = {"kind": kind, "note": note, "labelled_by": labelled_by, "source": "cli"}
+    if missed:
+        if episode_id or answer:
+            raise click.UsageError("--missed takes no EPISODE_ID or answer")
+        if not (participant_id and start and end):
+            raise click.UsageError("--missed needs --participant, --start and --end")
+        fields.update(participant_id=participant_id, label="missed", start_utc=start,
+                      end_utc=end)
+    else:
+        if not (episode_id and answer):
+            raise click.UsageError("give EPISODE_ID and confirmed|rejected, or --missed")
+        ep = None
+        try:
+            with store.connect_reader(db_path, lock_timeout_s=2) as con:
+                ep = lb.episode_for_label(con, episode_id)
+        except (FileNotFoundError, duckdb.Error):
+            ep = None
+        if ep is None and not (participant_id and start):
+            raise click.ClickException(
+                f"episode {episode_id} is not in the store; give --participant and --start "
+                "(and --end) as `crampwatch review` prints them")
+        if ep is None:
+            ep = {"participant_id": participant_id, "kind": kind, "start_utc": start,
+                  "end_utc": end or start, "confidence": None, "detector_version": None}
+        fields.update(participant_id=ep["participant_id"], kind=ep["kind"], label=answer,
+                      episode_id=episode_id, start_utc=ep["start_utc"], end_utc=ep["end_utc"],
+                      detector_version=ep["detector_version"],
+                      confidence_at_label=ep["confidence"])
+    try:
+        lab = lb.add_label(db_path, **fields)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    merged = lb.try_merge(db_path) if Path(db_path).exists() else None
+    where = ("stored" if merged is not None
+             else f"queued in {lb.queue_path(db_path)} (merged by the next detect/run)")
+    click.echo(f"{lab.label} {lab.kind} {lab.participant_id} "
+               f"{lab.start_utc:%Y-%m-%d %H:%M}Z label {lab.label_id}: {where}")
+
+
+@main.command()
+@click.option("--participant", "participant_id", default=None, help="Only this participant.")
+@click.option("-n", "n", default=10, show_default=True, type=int, help="Episodes to list.")
+@click.option("--nights", default=28, show_default=True, type=int,
+              help="Look back this many nights from each participant's last night.")
+@db_option
+def review(participant_id, n, nights, db):
+    """List the cramp candidates to ask about first (those whose answer teaches the most).
+
+    Uncertainty sampling: the candidates closest to the reporting threshold of the
+    participant's current detector, recent nights first among equals
+    (detectors/review.py). Answer with the printed `crampwatch label` command.
+    """
+    from datetime import timedelta
+
+    import polars as pl
+
+    import detectors
+    from detectors.review import rank_for_review
+    from pipeline import detect as dt
+    from pipeline import labels as lb
+    from pipeline import store
+
+    db_path = resolve_db(db)
+    try:
+        con = store.connect_reader(db_path)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = []
+    with con:
+        ranges = dt.full_ranges(con)
+        pids = [participant_id] if participant_id else sorted(ranges)
+        pending = lb.labels_frame(lb.pending_labels(db_path))
+        for pid in pids:
+            if pid not in ranges:
+                raise click.ClickException(f"no data for participant {pid!r}")
+            lo, hi = ranges[pid]
+            lo = max(lo, hi - timedelta(days=nights))
+            samples, periods, segments = dt._sleep(
+                dt.load_inputs(con, pid, lo - timedelta(days=1), hi))
+            periods = periods.filter(pl.col("night_of") >= lo)
+            cand = detectors.score_cramp_candidates(samples, segments, periods)
+            labels = pl.concat([lb.current_labels(con, pid).drop("merged_seq"),
+                                pending.filter(pl.col("participant_id") == pid)])
+            ranked = rank_for_review(cand, labels, params=dt.active_cramp_params(con, pid),
+                                     n=n)
+            stored = set()
+            if ranked.height:
+                stored = {r[0] for r in con.execute(
+                    "SELECT episode_id FROM episodes WHERE participant_id = ? "
+                    "AND kind = 'nocturnal_cramp' AND start_utc >= ?",
+                    [pid, ranked["start_utc"].min()]).fetchall()}
+            rows.append((pid, ranked, stored))
+    from detectors.cramps import DETECTOR_VERSION
+    from detectors.schema import episode_id
+
+    for pid, ranked, stored in rows:
+        click.echo(f"{pid}: {ranked.height} to ask about")
+        for r in ranked.iter_rows(named=True):
+            eid = episode_id(pid, "nocturnal_cramp", r["start_utc"], DETECTOR_VERSION)
+            cmd = f"crampwatch label {eid} confirmed|rejected"
+            if eid not in stored:  # below the threshold: not an episode, give its span
+                cmd += (f" --participant {pid} --start {r['start_utc'].isoformat()} "
+                        f"--end {r['end_utc'].isoformat()}")
+            click.echo(f"  {r['rank']:>3d}. night of {r['night_of']}  "
+                       f"{r['start_utc']:%H:%M}-{r['end_utc']:%H:%M}Z  "
+                       f"confidence {r['confidence_person']:.2f}  {cmd}")
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the database, then exit.")

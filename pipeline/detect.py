@@ -25,6 +25,7 @@ from detectors.calibration import (
     CalibrationResult,
     calibrate_participant,
     journal_cramps,
+    nights_of_labels,
     params_from_json,
     params_to_json,
 )
@@ -269,35 +270,50 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
 
 
 def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> CalibrationResult | None:
-    """Fit the participant's cramp parameters on their journal and store them.
+    """Fit the participant's cramp parameters on their journal and labels and store them.
 
     Labelled nights are the participant's sleep periods from the first to the last journalled
-    cramp: within the span someone keeps a cramp journal, a night without an entry is taken
-    as a night without a cramp (an assumption; ``no_cramp`` entries are not required).
-    Held-out scoring is leave-one-night-out (``detectors.calibration``). The fitted set
-    becomes active only if its held-out F1 is at least the default's.
+    cramp (within the span someone keeps a cramp journal, a night without an entry is taken
+    as a night without a cramp, an assumption; ``no_cramp`` entries are not required), plus
+    every night with a current episode label (``episode_labels``; queued labels are merged
+    first, :mod:`pipeline.labels`). Held-out scoring is leave-one-night-out
+    (``detectors.calibration``). The fitted set becomes active only if its held-out F1 is at
+    least the default's.
     """
+    from pipeline import labels as episode_labels
+
+    episode_labels.merge_pending(con)
     journal = con.sql("SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
                       "WHERE participant_id = $1", params=[participant_id]).pl()
     cramps = journal_cramps(journal)
-    if cramps.height == 0:
+    current = episode_labels.current_labels(con, participant_id)
+    if (cramps.height == 0 and current.height == 0) or participant_id not in (
+            ranges := full_ranges(con)):
         return None
-    lo, hi = full_ranges(con)[participant_id]
+    lo, hi = ranges[participant_id]
     samples, periods, segments = _sleep(load_inputs(con, participant_id, lo, hi))
-    first, last = cramps["night_of"].min(), cramps["night_of"].max()
-    labelled = periods.filter(pl.col("night_of").is_between(first, last))["night_of"].to_list()
+    labelled: set = set()
+    if cramps.height:
+        first, last = cramps["night_of"].min(), cramps["night_of"].max()
+        labelled |= set(periods.filter(pl.col("night_of").is_between(first, last))["night_of"])
+    current = nights_of_labels(current, periods)
+    labelled |= set(current["night_of"].to_list()) & set(periods["night_of"].to_list())
     if not labelled:
         return None
     candidates = detectors.score_cramp_candidates(samples, segments, periods)
-    res = calibrate_participant(candidates, cramps, labelled, participant_id=participant_id)
+    res = calibrate_participant(candidates, cramps, sorted(labelled),
+                                participant_id=participant_id, labels=current)
     con.execute("UPDATE cramp_param_sets SET active = false WHERE participant_id = ?",
                 [participant_id])
     con.execute("DELETE FROM cramp_param_sets WHERE params_id = ?", [res.params_id])
     con.execute(
-        "INSERT INTO cramp_param_sets VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+        "INSERT INTO cramp_param_sets (params_id, participant_id, name, params_json, "
+        "detector_version, fitted_utc, n_nights, n_events, heldout_f1, default_heldout_f1, "
+        "active, n_labels, labels_through_seq) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
         [res.params_id, participant_id, res.params.name, params_to_json(res.params),
          CRAMP_VERSION, res.n_nights, res.n_events, _finite(res.fitted_heldout.f1),
-         _finite(res.default_heldout.f1), res.use_fitted])
+         _finite(res.default_heldout.f1), res.use_fitted, res.n_labels,
+         episode_labels.labels_through_seq(con, participant_id) or 0])
     return res
 
 
@@ -313,6 +329,14 @@ def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> 
 
 
 def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
+    """New journal rows since the last run, or episode labels the latest fit has not seen
+    (queued labels are merged into ``episode_labels`` first: the writer run is where the
+    queue lands, :mod:`pipeline.labels`)."""
+    from pipeline import labels as episode_labels
+
+    episode_labels.merge_pending(con)
+    if episode_labels.labels_changed(con, participant_id):
+        return True
     return con.execute("SELECT count(*) FROM journal WHERE participant_id = ? AND import_id > ?",
                        [participant_id, since_import_id]).fetchall()[0][0] > 0
 
