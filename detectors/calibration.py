@@ -229,9 +229,10 @@ def _f1(c: np.ndarray) -> np.ndarray:
     return np.where(d > 0, 2 * c[..., 0] / np.where(d > 0, d, 1), 0.0)
 
 
-def _models(n_events: int, base: CrampParams) -> list[tuple[float, float]]:
+def _models(n_events: int, base: CrampParams, min_events_slope: int
+            ) -> list[tuple[float, float]]:
     """(slope, intercept) grid: intercepts only, plus slopes once there are enough events."""
-    slopes = SLOPE_GRID if n_events >= MIN_EVENTS_SLOPE else (1.0,)
+    slopes = SLOPE_GRID if n_events >= min_events_slope else (1.0,)
     grid = [(1.0, float(base.w_intercept))]
     grid += [(float(s), float(w)) for s in slopes for w in INTERCEPT_GRID]
     return grid
@@ -286,6 +287,7 @@ def calibrate_participant(
     base: CrampParams = _DEFAULT,
     tolerance_s: float = JOURNAL_TOLERANCE_S,
     labels: pl.DataFrame | None = None,
+    min_events_slope: int = MIN_EVENTS_SLOPE,
 ) -> CalibrationResult:
     """Fit one participant's confidence model with leave-one-night-out scoring.
 
@@ -307,6 +309,8 @@ def calibrate_participant(
         The person's current episode labels (:func:`pipeline.labels.current_labels` rows)
         with ``night_of``: ``participant_id``, ``start_utc``, ``end_utc``, ``label``
         (confirmed / rejected / missed).
+    min_events_slope : int
+        Reference cramps needed before slopes are searched (a huge value: intercept only).
 
     Returns
     -------
@@ -334,7 +338,7 @@ def calibrate_participant(
     n_events = int(truth.center_s.size)
     n_labels = 0 if lab is None else lab.height
 
-    models = _models(n_events, base)
+    models = _models(n_events, base, min_events_slope)
     cache: dict[bytes, np.ndarray] = {}
     counts = np.zeros((len(models), len(nights), 3), np.int64)
     for m, (s, w) in enumerate(models):

@@ -101,7 +101,7 @@ def rank_for_review(
             .join(lab, on="participant_id", how="inner")
             .filter((pl.col("start_utc").dt.epoch("us") - pl.col("_lab_s")).abs()
                     <= int(LABEL_TOLERANCE_S * 1e6))
-            .get_column("_i")
+            .get_column("_i").to_list()
         )
         cand = cand.with_row_index("_i").filter(~pl.col("_i").is_in(hit)).drop("_i")
     if cand.height == 0:

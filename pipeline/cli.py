@@ -273,10 +273,7 @@ def label(episode_id, answer, missed, participant_id, start, end, note, labelled
     The label is saved at once to a queue file beside the store and merged into
     episode_labels now if no flow is writing, else by the next `detect` or `run`.
     """
-    import duckdb
-
     from pipeline import labels as lb
-    from pipeline import store
 
     db_path = resolve_db(db)
     fields = {"kind": kind, "note": note, "labelled_by": labelled_by, "source": "cli"}
@@ -290,12 +287,7 @@ def label(episode_id, answer, missed, participant_id, start, end, note, labelled
     else:
         if not (episode_id and answer):
             raise click.UsageError("give EPISODE_ID and confirmed|rejected, or --missed")
-        ep = None
-        try:
-            with store.connect_reader(db_path, lock_timeout_s=2) as con:
-                ep = lb.episode_for_label(con, episode_id)
-        except (FileNotFoundError, duckdb.Error):
-            ep = None
+        ep = lb.lookup_episode(db_path, episode_id)
         if ep is None and not (participant_id and start):
             raise click.ClickException(
                 f"episode {episode_id} is not in the store; give --participant and --start "

@@ -35,9 +35,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
+
+if TYPE_CHECKING:  # polars is imported where frames are built: `crampwatch label` stays fast
+    import polars as pl
 
 KINDS = ("nocturnal_cramp", "dehydration")
 LABELS = ("confirmed", "rejected", "missed")
@@ -47,21 +50,27 @@ COLUMNS = (
     "label_id", "participant_id", "episode_id", "kind", "start_utc", "end_utc", "label",
     "labelled_utc", "labelled_by", "source", "note", "detector_version", "confidence_at_label",
 )
-LABEL_SCHEMA: dict[str, pl.DataType] = {
-    "label_id": pl.String,
-    "participant_id": pl.String,
-    "episode_id": pl.String,
-    "kind": pl.String,
-    "start_utc": pl.Datetime("us", "UTC"),
-    "end_utc": pl.Datetime("us", "UTC"),
-    "label": pl.String,
-    "labelled_utc": pl.Datetime("us", "UTC"),
-    "labelled_by": pl.String,
-    "source": pl.String,
-    "note": pl.String,
-    "detector_version": pl.String,
-    "confidence_at_label": pl.Float64,
-}
+
+
+def label_schema() -> dict[str, pl.DataType]:
+    """Polars schema of a labels frame (the table's columns without the arrival ones)."""
+    import polars as pl
+
+    return {
+        "label_id": pl.String,
+        "participant_id": pl.String,
+        "episode_id": pl.String,
+        "kind": pl.String,
+        "start_utc": pl.Datetime("us", "UTC"),
+        "end_utc": pl.Datetime("us", "UTC"),
+        "label": pl.String,
+        "labelled_utc": pl.Datetime("us", "UTC"),
+        "labelled_by": pl.String,
+        "source": pl.String,
+        "note": pl.String,
+        "detector_version": pl.String,
+        "confidence_at_label": pl.Float64,
+    }
 
 
 @dataclass(frozen=True)
@@ -248,19 +257,28 @@ def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def labels_frame(labels: list[Label]) -> pl.DataFrame:
-    """Labels as a frame with :data:`LABEL_SCHEMA`."""
-    return pl.DataFrame([asdict(lab) for lab in labels] or None, schema=LABEL_SCHEMA)
+    """Labels as a frame with :func:`label_schema`."""
+    import polars as pl
+
+    return pl.DataFrame([asdict(lab) for lab in labels] or None, schema=label_schema())
 
 
 def insert_labels(con: duckdb.DuckDBPyConnection, labels: list[Label]) -> int:
     """Insert the labels whose id is not stored yet; returns how many were inserted."""
     if not labels:
         return 0
-    _crampwatch_labels = labels_frame(labels).unique("label_id", keep="first").to_arrow()  # noqa: F841
+    seen: dict[str, Label] = {}
+    for lab in labels:
+        seen.setdefault(lab.label_id, lab)
+    have = _stored_ids(con, list(seen))
+    new = [lab for i, lab in seen.items() if i not in have]
+    if not new:
+        return 0
     cols = ", ".join(COLUMNS)
-    return con.execute(
-        f"INSERT INTO episode_labels ({cols}) SELECT {cols} FROM _crampwatch_labels n "
-        "WHERE n.label_id NOT IN (SELECT label_id FROM episode_labels)").fetchall()[0][0]
+    marks = ", ".join("?" for _ in COLUMNS)
+    con.executemany(f"INSERT INTO episode_labels ({cols}) VALUES ({marks})",
+                    [[getattr(lab, c) for c in COLUMNS] for lab in new])
+    return len(new)
 
 
 def merge_pending(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike | None = None,
@@ -315,15 +333,18 @@ def try_merge(db_path: str | os.PathLike) -> int | None:
     Opens the store read-write without waiting (the nightly flow keeps it while it runs;
     its own run merges the queue), merges, commits and compacts the queue.
     """
-    from pipeline import store
-
     try:
-        con = store.connect(db_path, lock_timeout_s=0)
+        con = duckdb.connect(str(db_path))
     except duckdb.IOException as exc:
-        if store.LOCK_ERROR in str(exc):
+        if "Could not set lock" in str(exc):  # pipeline.store.LOCK_ERROR
             return None
         raise
     with con:
+        con.execute("SET TimeZone = 'UTC'")
+        if not _has_table(con):  # an older store: migrate (imports pipeline.store)
+            from pipeline import store
+
+            store.migrate(con)
         n = merge_pending(con, db_path)
         compact_queue(con, db_path)
     return n
@@ -334,10 +355,13 @@ def current_labels(con: duckdb.DuckDBPyConnection, participant_id: str | None = 
     """The current label per episode (latest ``labelled_utc``, then arrival), history aside.
 
     A ``missed`` label has no episode: each is its own current label. Returns
-    :data:`LABEL_SCHEMA` columns plus ``merged_seq``.
+    :func:`label_schema` columns plus ``merged_seq``.
     """
+    import polars as pl
+
+    schema = {**label_schema(), "merged_seq": pl.Int64}
     if not _has_table(con):
-        return pl.DataFrame(schema={**LABEL_SCHEMA, "merged_seq": pl.Int64})
+        return pl.DataFrame(schema=schema)
     cols = ", ".join(COLUMNS)
     return con.sql(
         f"SELECT {cols}, merged_seq FROM episode_labels "
@@ -345,7 +369,7 @@ def current_labels(con: duckdb.DuckDBPyConnection, participant_id: str | None = 
         "QUALIFY row_number() OVER (PARTITION BY participant_id, coalesce(episode_id, label_id) "
         "ORDER BY labelled_utc DESC, merged_seq DESC) = 1 "
         "ORDER BY participant_id, start_utc",
-        params=[participant_id, kind]).pl().cast({"merged_seq": pl.Int64, **LABEL_SCHEMA})
+        params=[participant_id, kind]).pl().cast(schema)
 
 
 def labels_through_seq(con: duckdb.DuckDBPyConnection, participant_id: str) -> int | None:
@@ -375,3 +399,22 @@ def episode_for_label(con: duckdb.DuckDBPyConnection, episode_id: str) -> dict |
     row = rows[0]
     keys = ("participant_id", "kind", "start_utc", "end_utc", "confidence", "detector_version")
     return dict(zip(keys, row, strict=True))
+
+
+def lookup_episode(db_path: str | os.PathLike, episode_id: str) -> dict | None:
+    """:func:`episode_for_label` from the published snapshot (else the store, read-only);
+    None when neither can be read or the episode is not there."""
+    from pipeline.config import snapshot_path
+
+    for target in (snapshot_path(db_path), Path(db_path)):
+        if not target.exists():
+            continue
+        try:
+            with duckdb.connect(str(target), read_only=True) as con:
+                con.execute("SET TimeZone = 'UTC'")
+                ep = episode_for_label(con, episode_id)
+        except duckdb.Error:
+            continue
+        if ep is not None:
+            return ep
+    return None
