@@ -9,7 +9,6 @@ report on the others) and the fixtures of the tests and benchmarks.
 * ``daygen``: day-level fluid balance, weather and scale (dehydration detector).
 * ``rawgen``: raw accelerometry nights (raw-accelerometry cramp variant).
 * ``apple_export``: large Apple Health exports for the import benchmarks.
-* ``physio``: independent scenario generator (Apple/Fitabase/Open-Meteo files + truth), every
-  parameter a literature range (``physio/ranges.py``), written without reading the detectors.
+* ``physio``: independent scenario generator, every parameter a literature range (``physio/ranges.py``).
 * ``sample``: the bundled demo data in ``sample_data/`` (``python -m simulators.sample``).
 """

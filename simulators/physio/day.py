@@ -248,9 +248,9 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
             urine += p["surplus_excrete_frac"] * (-deficit)
         urine = max(p["urine_min_l_d"], urine)
         food, metab, insens = p["food_water_l_d"], p["metabolic_water_l_d"], p["insensible_l_d"]
-        # day phase: all drinking, food, 75 % of urine and insensible loss (grade D split)
-        d_end = deficit + sweat + 0.75 * (urine + insens) - beverages - food - 0.7 * metab
-        d_morning_next = d_end + 0.25 * (urine + insens) - 0.3 * metab
+        # 24 h balance: the deficit is the cumulative imbalance, read at bedtime; the next
+        # morning starts from it (overnight losses are part of the daily budget)
+        d_end = deficit + sweat + urine + insens - beverages - food - metab
         base_mass += rng.normal(0, p["mass_drift_kg_d"])
         pct = 100 * d_end / base_mass
         # morning body mass of this day (deficit carried in from the night before)
@@ -282,7 +282,7 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
                      "water_logged_ml": logged_ml, "max_temp_c": float(np.max(
                          temp_at(wx, np.arange(local_epoch(day, 0, zi),
                                                local_epoch(day, 24, zi), 3600))))})
-        deficit = d_morning_next
+        deficit = d_end
     # awake HR per minute from MET, smoothed by a 1-min first-order response (grade C)
     hr = awake_rest + p["hr_per_met"] * (tl.met - 1.3)
     hr = np.minimum(hr, 0.95 * hr_max)

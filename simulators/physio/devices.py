@@ -121,7 +121,7 @@ def device_epochs(person: Person, nt: Night, rng: np.random.Generator) -> np.nda
     n_ep = len(nt.stage) // EPOCH
     st = nt.stage[:n_ep * EPOCH].reshape(n_ep, EPOCH)
     wake_frac = (st == WAKE).mean(1)
-    true = np.array([np.bincount(r, minlength=5).argmax() for r in st])
+    true = np.stack([(st == k).sum(1) for k in range(5)]).argmax(0)
     true[wake_frac >= 0.5] = WAKE
     lab = true.copy()
     lab[(lab == 1)] = 2

@@ -14,9 +14,12 @@ from simulators.physio.night import simulate_night
 from simulators.physio.people import make_people
 from simulators.physio.ranges import markdown
 
-DEFAULT_START = date(2024, 2, 20)  # spans the 2024 DST changes of US, EU and Sydney
+#: first night: summer heat in the north, then the 2024 DST changes of Sydney (Oct 6), the EU
+#: (Oct 27) and the US (Nov 3) for runs of >= 86 nights
+DEFAULT_START = date(2024, 8, 10)
 
-COMMANDS = """# Ingest this scenario (run from the crampwatch repository)
+COMMANDS = """# Ingest this scenario: run from the crampwatch repository with OUT set to this folder,
+# e.g. OUT=/tmp/physio
 # Fitabase files carry local times without an offset and name their own participants, so the
 # importer needs the zone on the command line (it does not use the inbox folder's participant);
 # Apple exports and Open-Meteo files carry their own offsets.
@@ -122,10 +125,10 @@ def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
     truth.write_truth(out, all_truth, all_feats, all_days)
     (out / "ranges.md").write_text(markdown(), encoding="utf-8")
     cli = "\n".join(
-        f"uv run --frozen crampwatch ingest --db {out}/crampwatch.duckdb"
+        "uv run --frozen crampwatch ingest --db $OUT/crampwatch.duckdb"
         + (f" --timezone {p.tz}" if p.device == "fitabase" else "")
-        + f" {out}/inbox/{p.participant_id}" for p in cohort)
-    (out / "commands.txt").write_text(COMMANDS.format(out=out, cli=cli), encoding="utf-8")
+        + f" $OUT/inbox/{p.participant_id}" for p in cohort)
+    (out / "commands.txt").write_text(COMMANDS.format(out="$OUT", cli=cli), encoding="utf-8")
     summary["_period"] = {"start": start.isoformat(),
                           "end": (start + timedelta(days=nights)).isoformat(),
                           "seconds": round(time.perf_counter() - t_begin, 2)}

@@ -151,8 +151,8 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
 
     def wake_span(a: int, b: int, hr_rise: float, rise_s: float = 5.0) -> None:
         a, b = max(a, 0), min(b, n)
-        awake[a:b] = True
-        hr_add[:] += _exp_window(n, a, b, hr_rise, rise_s, 40.0)
+        awake[a:b] = True  # sustained part: the awake stage offset; here the arousal transient
+        hr_add[:] += _exp_window(n, a, min(b, a + 20), hr_rise, rise_s, 30.0)
         busy.append((a, b))
 
     # ---- cramps (contraction onset anywhere in the sleep period: no PSG data, grade D)

@@ -115,10 +115,13 @@ def write_apple(path: Path, person: Person, t0: int, hr_t: np.ndarray, hr_v: np.
     counts["active_energy"] = len(recs)
     lines += recs
     # sleep analysis: InBed from the phone, stages from the watch
-    for a, b, v in sleep_segments:
-        src = 'sourceName="iPhone" sourceVersion="17.3"' if v == -2 else APPLE_SOURCE
-        lines += _records("HKCategoryTypeIdentifierSleepAnalysis", None, [a], [b],
-                          [f"HKCategoryValueSleepAnalysis{STAGE_VALUES[v]}"], tz, src)
+    for phone in (True, False):
+        segs = [x for x in sleep_segments if (x[2] == -2) == phone]
+        src = 'sourceName="iPhone" sourceVersion="17.3"' if phone else APPLE_SOURCE
+        lines += _records("HKCategoryTypeIdentifierSleepAnalysis", None, [x[0] for x in segs],
+                          [x[1] for x in segs],
+                          [f"HKCategoryValueSleepAnalysis{STAGE_VALUES[x[2]]}" for x in segs],
+                          tz, src)
     counts["sleep_segments"] = len(sleep_segments)
     mass = logs["mass"]
     lines += _records(q + "BodyMass", "kg", [m["time"] for m in mass],
