@@ -391,4 +391,25 @@ REFERENCES: dict[str, str] = {
         "doi:10.1056/NEJM199910283411804 (HR falls by ~12 bpm or more in the first minute "
         "after exercise, and keeps falling over the next minutes)"
     ),
+    "iso7933": (
+        "ISO 7933:2004 Ergonomics of the thermal environment - Analytical determination and "
+        "interpretation of heat stress using calculation of the predicted heat strain (PHS). "
+        "Malchaire J et al. (2001) Development and validation of the predicted heat strain "
+        "model. Ann Occup Hyg 45:123-135. doi:10.1016/S0003-4878(00)00030-2 (required "
+        "wettedness w = Ereq/Emax, sweating efficiency r = 1 - w^2/2, w_max 0.85 / 1.0 and "
+        "SW_max 400 / 500 W/m2 for non-acclimatised / acclimatised subjects)"
+    ),
+    "candas1979": (
+        "Candas V, Libert JP, Vogt JJ (1979) Influence of air velocity and heat acclimation on "
+        "human skin wettedness and sweating efficiency. J Appl Physiol 47:1194-1200. "
+        "doi:10.1152/jappl.1979.47.6.1194 (sweating efficiency falls as skin wettedness rises)"
+    ),
+    "kalman1960": (
+        "Kalman RE (1960) A new approach to linear filtering and prediction problems. "
+        "J Basic Eng 82:35-45. doi:10.1115/1.3662552"
+    ),
+    "rauch1965": (
+        "Rauch HE, Tung F, Striebel CT (1965) Maximum likelihood estimates of linear dynamic "
+        "systems. AIAA J 3:1445-1450. doi:10.2514/3.3166 (the RTS fixed-interval smoother)"
+    ),
 }
