@@ -15,7 +15,7 @@ euhydrated ("tissue") body mass ``B_t``::
 * ``a_t`` (``retain_frac``) = 1 - (fraction of yesterday's deficit made up today): renal
   water conservation on every day, plus thirst-driven drinking on days whose drinking is not
   in a complete log (on logged days that drinking is part of ``u_t``) -- grade D values
-  (``DehydrationParams.renal_recovery_frac`` / ``thirst_recovery_frac``; Sawka 2007: a
+  (``BodyWaterParams.renal_recovery_frac`` / ``thirst_recovery_frac``; Sawka 2007: a
   deficit is restored within 8-12 h with meals and drinks; Cheuvront 2004: morning mass is
   stable from day to day). Without them a deficit would persist forever.
 * ``y_t``: the first morning weighing of day t + 1, i.e. the end-of-day-t mass; NaN when
@@ -53,7 +53,38 @@ import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-from detectors.dehydration_params import DehydrationParams
+
+@dataclass(frozen=True)
+class BodyWaterParams:
+    """Inputs and priors of the body-water state model; each field cites REFERENCES keys.
+
+    Not wired into ``detect_dehydration`` yet (see docs/detectors/dehydration.md): on the
+    independent physio simulator it scored below dehydration-0.3's mass-first rule.
+    """
+
+    dehydration_pct: float = 2.0  # [sawka2007] > 2 % body-mass water deficit
+    mass_day_cv_pct: float = 0.66  # [cheuvront2004] day-to-day SD of first-morning mass
+    deficit_spread_default_pct: float = 1.0  # [crampwatch_brief] grade D: balance SD, % BM
+    #: [crampwatch_brief] grade D: fraction of the previous day's deficit made up by the
+    #: kidneys (less urine) on any day
+    renal_recovery_frac: float = 0.2
+    #: [sawka2007] (8-12 h with meals and drinks restore euhydration) [cheuvront2004] (stable
+    #: morning mass) grade D: made up by thirst-driven drinking on days without a full log
+    thirst_recovery_frac: float = 0.4
+    #: [crampwatch_brief] grade D: share of the day's sweat drunk back without a log
+    adlib_replace_frac: float = 0.5
+    adlib_replace_sd_frac: float = 0.3  # [crampwatch_brief] grade D: its SD
+    #: [baker2016] grade D: unknown sweat (no activity data) has SD 1 L (~1 h at 1.21 L/h)
+    unknown_sweat_sd_ml: float = 1000.0
+    mass_drift_sd_kg: float = 0.1  # [cheuvront2004] grade D: tissue-mass random walk per day
+    deficit_prior_sd_kg: float = 0.5  # [crampwatch_brief] grade D: first day's deficit SD
+    mass_prior_sd_kg: float = 5.0  # [crampwatch_brief] grade D: tissue mass before weighing
+    #: [crampwatch_brief] grade D: truncate the deficit at 0 every day (a surplus is
+    #: excreted); off: with an unidentified tissue mass the truncation ratchets the deficit up
+    deficit_floor_at_zero: bool = False
+    #: [cheuvront2004] grade D: subtract the person's signed habitual balance (trailing median)
+    balance_habit_signed: bool = True
+
 
 #: 1 / sqrt(2 pi), for the normal density
 _INV_SQRT_2PI = 0.3989422804014327
@@ -235,7 +266,7 @@ BODY_WATER_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def daily_inputs(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
+def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     """``net_loss_ml``, ``net_loss_sd_ml`` and ``retain_frac`` of each participant-day.
 
     ``d`` holds ``body_mass_kg``, ``sweat_ml``, ``sweat_sd_ml``, ``water_status``,
@@ -251,11 +282,15 @@ def daily_inputs(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
       ``u = (1 - adlib) sweat`` and ``s^2 = spread^2 + ((1 - adlib) sd_sweat)^2 +
       (sd_adlib sweat)^2``; ``a = 1 - renal - thirst``.
 
-    Unknown sweat (no activity data) counts as none.
+    Unknown sweat (no activity data) counts as none, with SD ``unknown_sweat_sd_ml``.
     """
     bm = pl.col("body_mass_kg")
     sweat = pl.col("sweat_ml").fill_null(0.0)
-    sweat_sd = pl.col("sweat_sd_ml").fill_null(0.0)
+    sweat_sd = (
+        pl.when(pl.col("sweat_ml").is_null())
+        .then(p.unknown_sweat_sd_ml)
+        .otherwise(pl.col("sweat_sd_ml").fill_null(0.0))
+    )
     spread_ml = pl.col("spread").fill_null(p.deficit_spread_default_pct) * bm * 10.0
     logged = (pl.col("water_status") == "logged") & pl.col("deficit_model_pct_bm").is_not_null()
     keep = 1.0 - p.adlib_replace_frac
@@ -264,11 +299,7 @@ def daily_inputs(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         "participant_id",
         "local_date",
         net_loss_ml=pl.when(logged)
-        .then(
-            (pl.col("deficit_model_pct_bm") - pl.col(habit).fill_null(0.0))
-            * bm
-            * 10.0
-        )
+        .then((pl.col("deficit_model_pct_bm") - pl.col(habit).fill_null(0.0)) * bm * 10.0)
         .otherwise(keep * sweat),
         net_loss_sd_ml=pl.when(logged)
         .then((spread_ml**2 + sweat_sd**2).sqrt())
@@ -281,7 +312,7 @@ def daily_inputs(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
     )
 
 
-def body_water_daily(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
+def body_water_daily(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     """Smoothed end-of-day deficit of every participant-day of ``d`` (``BODY_WATER_SCHEMA``).
 
     ``d``: one row per participant and local date with the columns of :func:`daily_inputs`

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-
-from detectors.body_water import body_water_daily, p_deficit_at_least
+from scipy.special import ndtr
 
 # the public API of the dehydration detector: what used to live in this one module is
 # re-exported from its new homes (detectors.sweat, detectors.fluid_tables,
@@ -125,7 +124,7 @@ __all__ = [
     "sweat_rate_pw_g_m2_h",
 ]
 
-DETECTOR_VERSION = "dehydration-0.4"
+DETECTOR_VERSION = "dehydration-0.3"
 KIND = "dehydration"
 
 DAILY_SCHEMA: dict[str, pl.DataType] = {
@@ -143,7 +142,6 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "active_energy_kcal": pl.Float64,
     "workout_s": pl.Float64,
     "sweat_ml": pl.Float64,
-    "sweat_sd_ml": pl.Float64,  # person-to-person SD of the day's sweat (Baker 2016 CV)
     "sweat_pct_bm": pl.Float64,
     "body_mass_kg": pl.Float64,
     "body_mass_source": pl.String,  # measured | default
@@ -164,14 +162,9 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "mass_baseline_count": pl.Int64,
     "mass_change_pct": pl.Float64,
     "mass_change_sd_pct": pl.Float64,  # SD of one morning vs the baseline median (CV 0.66 %)
-    "net_loss_ml": pl.Float64,  # body-water input u_t: losses - intake beyond habit
-    "net_loss_sd_ml": pl.Float64,  # its SD
-    "retain_frac": pl.Float64,  # share of yesterday's deficit still there today
-    "deficit_kg": pl.Float64,  # smoothed end-of-day deficit (Kalman + RTS)
-    "deficit_sd_kg": pl.Float64,  # its posterior SD
-    "deficit_estimate_pct_bm": pl.Float64,  # deficit_kg as % of body mass
+    "deficit_estimate_pct_bm": pl.Float64,  # inverse-variance mean of the two estimates
     "deficit_estimate_sd_pct_bm": pl.Float64,
-    "p_deficit_ge_2pct": pl.Float64,  # P(deficit >= 2 % BM) of the posterior
+    "p_deficit_ge_2pct": pl.Float64,  # P(deficit >= 2 % BM | estimates), normal errors
     "resting_hr_next_bpm": pl.Float64,
     "resting_hr_z": pl.Float64,
     "resting_hr_rise_bpm": pl.Float64,
@@ -292,10 +285,6 @@ def _build(
         ),
         workout_s=pl.col("workout_s").sum(),
         sweat_ml=pl.when(pl.col("sweat_ml").is_not_null().any()).then(pl.col("sweat_ml").sum()),
-        # one person's rate: the hours' errors move together, so their SDs add
-        sweat_sd_ml=pl.when(pl.col("sweat_sd_ml").is_not_null().any()).then(
-            pl.col("sweat_sd_ml").sum()
-        ),
     )
     anthro = _anthropometrics(days.select(dkeys), smp, ppl, p)
     d = (
@@ -378,14 +367,12 @@ def _build(
             "participant_id",
             local_date="d",
             deficit_bias_pct_bm=pl.col("base_med").clip(0.0),
-            balance_habit_pct_bm=pl.col("base_med"),
             spread=pl.col("base_mad"),
         )
         d = d.join(bias, on=dkeys, how="left")
     else:
         d = d.with_columns(
             deficit_bias_pct_bm=pl.lit(None, dtype=pl.Float64),
-            balance_habit_pct_bm=pl.lit(None, dtype=pl.Float64),
             spread=pl.lit(None, dtype=pl.Float64),
         )
     d = d.with_columns(
@@ -430,20 +417,6 @@ def _build(
     phys = physiology_baselines(smp, p)
     d = d.join(_next_day(phys, p), on=dkeys, how="left")
 
-    # --- body water carried across days (Kalman filter + RTS smoother)
-    d = d.join(body_water_daily(d, p).drop("p_deficit_ge_2pct"), on=dkeys, how="left")
-    d = d.with_columns(
-        p_deficit_ge_2pct=pl.Series(
-            p_deficit_at_least(
-                d["deficit_kg"].fill_null(np.nan).to_numpy(),
-                d["deficit_sd_kg"].fill_null(np.nan).to_numpy(),
-                d["body_mass_kg"].to_numpy(),
-                p.dehydration_pct,
-            ),
-            dtype=pl.Float64,
-        ).fill_nan(None)
-    )
-
     d = _classify(d, p)
     daily = d.select(list(DAILY_SCHEMA)).cast(DAILY_SCHEMA).sort(dkeys)  # type: ignore[arg-type]
     return Built(hourly, daily, phys, mass)
@@ -455,22 +428,31 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         | (pl.col("exposed_hi_ge_91f_h").fill_null(0) >= p.moderate_min_h)
         | (pl.col("sweat_pct_bm").fill_null(0) >= p.sweat_exposure_pct_bm)
     )
+    logged = pl.col("water_status") == "logged"
     session = pl.col("session_loss_pct_bm").fill_null(-math.inf)
     has_mass = pl.col("mass_change_pct").is_not_null() & (
         pl.col("mass_baseline_count").fill_null(0) >= p.mass_baseline_min
     )
-    # the day's deficit estimate is the body-water state (detectors.body_water, dehydration-0.4):
-    # the smoothed end-of-day deficit of a Kalman filter over the person's days, which weighs
-    # the fluid balance, the days before and after and every morning weighing together
-    # ([kalman1960] [rauch1965]). The mass change against 7 mornings stays as corroboration
+    # two estimates of the day's deficit (% BM), each with its SD: the next-morning mass drop
+    # (a direct measurement, [cheuvront2010]; brief 3: the best marker available) and,
+    # when no mass was measured, the fluid balance of a logged day. They are not averaged:
+    # the balance's error on a given day is systematic (the person's own sweat rate, the
+    # drinks not logged), not independent noise, and it would pull a measured drop toward
+    # the model ([crampwatch_brief] grade D; dehydration-0.3)
+    has_f = logged & pl.col("deficit_pct_bm").is_not_null() & pl.col("deficit_sd_pct_bm").gt(0)
     mass_sd = (
         p.mass_day_cv_pct
         * (1.0 + math.pi / (2.0 * pl.col("mass_baseline_count").cast(pl.Float64))).sqrt()
     )
+    d = d.with_columns(mass_change_sd_pct=pl.when(has_mass).then(mass_sd))
+    wf = pl.when(has_f & ~has_mass).then(1.0 / pl.col("deficit_sd_pct_bm") ** 2).otherwise(0.0)
+    wm = pl.when(has_mass).then(1.0 / pl.col("mass_change_sd_pct") ** 2).otherwise(0.0)
+    est = (
+        wf * pl.col("deficit_pct_bm").fill_null(0.0) - wm * pl.col("mass_change_pct").fill_null(0.0)
+    ) / (wf + wm)
     d = d.with_columns(
-        mass_change_sd_pct=pl.when(has_mass).then(mass_sd),
-        deficit_estimate_pct_bm=pl.col("deficit_kg") / pl.col("body_mass_kg") * 100.0,
-        deficit_estimate_sd_pct_bm=pl.col("deficit_sd_kg") / pl.col("body_mass_kg") * 100.0,
+        deficit_estimate_pct_bm=pl.when(wf + wm > 0).then(est),
+        deficit_estimate_sd_pct_bm=pl.when(wf + wm > 0).then(1.0 / (wf + wm).sqrt()),
     )
     estimate = pl.col("deficit_estimate_pct_bm").fill_null(-math.inf)
     level = (
@@ -523,15 +505,36 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         .otherwise(pl.lit("not_available"))
     )
     d = d.with_columns(level=level, support_strength=strength, corroboration=corroboration)
-    # confidence = P(deficit >= 2 % BM) of the body-water posterior ([sawka2007]); HR and HRV
-    # stay in the corroboration fields (grade C markers, brief 3), outside the probability
-    conf = pl.col("p_deficit_ge_2pct").fill_null(0.0)
+    hr_adj = (
+        pl.when(has_mass)
+        .then(0.0)  # measured mass outweighs HR; it is inside the estimate
+        .when(pl.col("support_strength") == "weak")
+        .then(p.conf_support_weak)
+        .when(pl.col("support_strength") == "hr_only")
+        .then(p.conf_support_hr_only)
+        .otherwise(0.0)
+    )
+    p2 = pl.Series(
+        ndtr(
+            (d["deficit_estimate_pct_bm"].fill_null(np.nan).to_numpy() - p.dehydration_pct)
+            / d["deficit_estimate_sd_pct_bm"].fill_null(np.nan).to_numpy()
+        ),
+        dtype=pl.Float64,
+    ).fill_nan(None)
+    d = d.with_columns(p_deficit_ge_2pct=p2)
+    conf = (
+        pl.when(pl.col("p_deficit_ge_2pct").is_not_null())
+        .then(pl.col("p_deficit_ge_2pct") + hr_adj)
+        .when(pl.col("level") == "heat_sweat_exposure")
+        .then(p.conf_heat_sweat_exposure + hr_adj)
+        .otherwise(0.0)
+    )
     conf = (
         pl.when(session >= p.session_loss_pct)
         .then(pl.max_horizontal(conf, pl.lit(p.conf_likely_dehydration_condition)))
         .otherwise(conf)
     )
-    conf = conf.clip(0.0, 1.0)
+    conf = pl.when(pl.col("level") == "none").then(0.0).otherwise(conf.clip(0.0, 1.0))
     return d.with_columns(confidence=conf.round(4))
 
 
@@ -625,7 +628,7 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
     return {
-        "method": "brief8_hi_nws_anderson2013_sweat_pw_iso7933_body_water_kalman_rts",
+        "method": "brief8_hi_nws_anderson2013_sweat_gonzalez2009_pw_heat_balance_floor",
         "params": p.name,
         "level": r["level"],
         "corroboration": r["corroboration"],
@@ -639,7 +642,6 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "exposed_hi_ge_91f_h": r["exposed_hi_ge_91f_h"],
         "workout_s": rnd(r["workout_s"], 0),
         "sweat_ml": rnd(r["sweat_ml"], 0),
-        "sweat_sd_ml": rnd(r["sweat_sd_ml"], 0),
         "sweat_pct_bm": rnd(r["sweat_pct_bm"]),
         "need_ml": rnd(r["need_ml"], 0),
         "water_status": r["water_status"],
@@ -652,12 +654,13 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "deficit_model_pct_bm": rnd(r["deficit_model_pct_bm"]),
         "deficit_bias_pct_bm": rnd(r["deficit_bias_pct_bm"]),
         "deficit_sd_pct_bm": rnd(r["deficit_sd_pct_bm"]),
-        "deficit_estimate_source": "body_water_kalman_rts",
-        "net_loss_ml": rnd(r["net_loss_ml"], 0),
-        "net_loss_sd_ml": rnd(r["net_loss_sd_ml"], 0),
-        "retain_frac": rnd(r["retain_frac"]),
-        "deficit_kg": rnd(r["deficit_kg"]),
-        "deficit_sd_kg": rnd(r["deficit_sd_kg"]),
+        "deficit_estimate_source": (
+            None
+            if r["deficit_estimate_pct_bm"] is None
+            else "next_morning_mass"
+            if r["mass_change_sd_pct"] is not None
+            else "fluid_balance"
+        ),
         "deficit_estimate_pct_bm": rnd(r["deficit_estimate_pct_bm"]),
         "deficit_estimate_sd_pct_bm": rnd(r["deficit_estimate_sd_pct_bm"]),
         "p_deficit_ge_2pct": rnd(r["p_deficit_ge_2pct"], 3),

@@ -23,7 +23,7 @@ class DehydrationParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "dehydration-brief-8-v5"
+    name: str = "dehydration-brief-8-v4"
 
     # --- exposure context (brief 1.6) ---
     indoor_temp_c: float = 23.0  # [crampwatch_brief] 1.6 grade D: indoor default when no sensor
@@ -71,20 +71,6 @@ class DehydrationParams:
     #: the two is used (dehydration-0.3). Efficiency 1 (no dripping): still a lower bound
     sweat_heat_balance_floor: bool = True
     latent_heat_j_g: float = 2430.0  # [crampwatch_brief] 2.1: ~2.43 kJ/g evaporated
-    #: [iso7933] [candas1979] dehydration-0.4: the sweat while active is the larger of PW
-    #: ([gonzalez2009]) and the required sweat of the skin heat balance at the sweating
-    #: efficiency r = 1 - w^2/2 (detectors.sweat.exercise_sweat_g_m2_h); "pw_floor" is 0.3's
-    #: PW with the efficiency-1 floor. Typical runs and rides then land in the normative
-    #: 0.8-1.5 L/h of [baker2016] [barnes2019] instead of 0.2-0.9 L/h
-    sweat_model: str = "iso7933"
-    max_wettedness: float = 1.0  # [iso7933] w_max of heat-acclimatised subjects (0.85 not)
-    max_sweat_w_m2: float = 500.0  # [iso7933] SW_max of acclimatised subjects (400 not)
-    #: [crampwatch_brief] 2.1 grade D: a workout's minutes are run at the workout's own
-    #: metabolic rate, the rest of the clock hour at the rest (the equations are affine in M)
-    sweat_split_workout: bool = True
-    #: [iso8996] grade D: cap of a workout's metabolic rate (16 MET, elite running) against
-    #: exports whose workout energy and duration disagree
-    workout_max_met: float = 16.0
 
     # --- fluid need and intake (brief 2.4, 8.1) ---
     ai_female_ml: float = 2000.0  # [efsa2010] adequate total water intake, women
@@ -146,38 +132,6 @@ class DehydrationParams:
     #: adds an error of 0.56 x sweat (% BM) to the SD above (the trailing spread is made
     #: mostly of days without exercise); grade D use
     sweat_relative_sd: float = 0.56
-    #: [baker2016] grade D: wider (CV 0.8) for hours at the assumed indoor climate (23 C /
-    #: 50 %, brief 1.6): conditions unknown on top of the person's own rate
-    sweat_unknown_relative_sd: float = 0.8
-
-    # --- body water state (detectors.body_water; dehydration-0.4) ---
-    #: [kalman1960] [rauch1965] the daily deficit is a state carried across days: Kalman
-    #: filter + RTS smoother over each participant's days. [crampwatch_brief] grade D:
-    #: fraction of the previous day's deficit made up by the kidneys (less urine) on any day
-    renal_recovery_frac: float = 0.2
-    #: [sawka2007] (8-12 h with meals and drinks restore euhydration) [cheuvront2004] (stable
-    #: morning mass) grade D: fraction made up by thirst-driven drinking; on logged days that
-    #: drinking is in the log, so it applies to days without a complete water log only
-    thirst_recovery_frac: float = 0.4
-    #: [crampwatch_brief] grade D: share of the day's sweat a person drinks back without a
-    #: log to show it (ad-libitum drinking replaces part of sweat losses), and its SD
-    adlib_replace_frac: float = 0.5
-    adlib_replace_sd_frac: float = 0.3
-    #: [cheuvront2004] grade D: day-to-day random walk of the euhydrated (tissue) mass, SD
-    #: per day; slow against the 0.5 kg day-to-day scatter of morning mass
-    mass_drift_sd_kg: float = 0.1
-    #: [crampwatch_brief] grade D: prior SD of the deficit on a participant's first day
-    deficit_prior_sd_kg: float = 0.5
-    #: [crampwatch_brief] grade D: prior SD of the euhydrated mass before the first weighing
-    #: (around the person's median measured mass, or the ICRP default)
-    mass_prior_sd_kg: float = 5.0
-    #: [crampwatch_brief] grade D: a surplus is excreted, so the deficit is >= 0: the
-    #: filtered state is truncated at 0 (moment matching) every day
-    deficit_floor_at_zero: bool = False
-    #: [cheuvront2004] grade D: the body-water input of a logged day is its computed balance
-    #: minus the person's habitual one (trailing median, signed): a habit of logging more or
-    #: less than the AI is the model's bias either way, and one-sided it drives the state
-    balance_habit_signed: bool = True
     #: [crampwatch_brief] issue 5 asks for a 14-day robust baseline (median/MAD) of resting
     #: and sleeping HR and HRV; brief 8.2 proposes 28 days. The issue wins: a shorter window
     #: follows acclimatisation and season faster, at the cost of a noisier MAD (grade D)

@@ -26,7 +26,6 @@ from detectors.sweat import (
     bmr_mifflin_kcal_d,
     body_surface_area_m2,
     evaporation_floor_g_m2_h,
-    exercise_sweat_g_m2_h,
     metabolic_rate_w_m2,
     sweat_rate_pw_g_m2_h,
 )
@@ -51,7 +50,6 @@ HOURLY_SCHEMA: dict[str, pl.DataType] = {
     "bmr_kcal_d": pl.Float64,
     "metabolic_rate_w_m2": pl.Float64,
     "sweat_ml": pl.Float64,
-    "sweat_sd_ml": pl.Float64,  # person-to-person SD of that sweat (Baker 2016 CV)
 }
 
 
@@ -411,12 +409,48 @@ def _hourly(
         h["outdoor_rh_pct"].fill_null(np.nan).to_numpy(),
     )
     hi_f = hi * 9.0 / 5.0 + 32.0
-    sweat, sweat_sd, m = _hourly_sweat(h, p)
+    m = metabolic_rate_w_m2(
+        h["bmr_kcal_d"].to_numpy(),
+        h["active_energy_kcal"].fill_null(np.nan).to_numpy(),
+        h["bsa_m2"].to_numpy(),
+    )
+    # sweat only where M >= 2 MET (elsewhere 0, or null where M is unknown): the equations
+    # run on those hours alone
+    active = m >= p.sweat_min_met * p.met_w_m2
+    sweat = np.where(np.isfinite(m), 0.0, np.nan)
+    if active.any():
+        ma = m[active]
+        ta = h["ta_used_c"].to_numpy()[active]
+        rh = h["rh_used_pct"].to_numpy()[active]
+        pw = sweat_rate_pw_g_m2_h(
+            ma,
+            ta,
+            rh,
+            clo=p.clo,
+            im=p.im,
+            skin_temp_c=p.skin_temp_c,
+            external_work_w_m2=p.external_work_w_m2,
+            cool_below_c=p.pw_cool_below_c,
+        )
+        if p.sweat_heat_balance_floor:
+            pw = np.maximum(
+                pw,
+                evaporation_floor_g_m2_h(
+                    ma,
+                    ta,
+                    rh,
+                    clo=p.clo,
+                    im=p.im,
+                    skin_temp_c=p.skin_temp_c,
+                    external_work_w_m2=p.external_work_w_m2,
+                    latent_heat_j_g=p.latent_heat_j_g,
+                ),
+            )
+        sweat[active] = np.clip(pw * h["bsa_m2"].to_numpy()[active], 0.0, p.sweat_max_ml_h)
     h = h.with_columns(
         hi_f=pl.Series(hi_f, dtype=pl.Float64).fill_nan(None),
         metabolic_rate_w_m2=pl.Series(m, dtype=pl.Float64).fill_nan(None),
         sweat_ml=pl.Series(sweat, dtype=pl.Float64).fill_nan(None),
-        sweat_sd_ml=pl.Series(sweat_sd, dtype=pl.Float64).fill_nan(None),
     ).with_columns(hi_band=nws_heat_band_expr("hi_f"))
     return h.select(
         *[pl.col(c).cast(t) for c, t in HOURLY_SCHEMA.items()],
@@ -434,89 +468,3 @@ def _longest_gap_expr(p: DehydrationParams) -> pl.Expr:
         pts.diff().max(),
         float(p.waking_end_h) - pts.last(),
     )
-
-
-def _sweat_rate_ml_h(
-    m: np.ndarray, ta: np.ndarray, rh: np.ndarray, bsa: np.ndarray, p: DehydrationParams
-) -> np.ndarray:
-    """Sweat rate (mL/h) at metabolic rate ``m`` (W/m2) with the configured sweat model,
-    clamped to [0, ``sweat_max_ml_h``]."""
-    kw = {
-        "clo": p.clo,
-        "im": p.im,
-        "skin_temp_c": p.skin_temp_c,
-        "external_work_w_m2": p.external_work_w_m2,
-    }
-    if p.sweat_model == "iso7933":
-        g = exercise_sweat_g_m2_h(
-            m,
-            ta,
-            rh,
-            cool_below_c=p.pw_cool_below_c,
-            latent_heat_j_g=p.latent_heat_j_g,
-            max_wettedness=p.max_wettedness,
-            max_sweat_w_m2=p.max_sweat_w_m2,
-            **kw,
-        )
-    else:  # "pw_floor" (dehydration-0.3): PW, at least the efficiency-1 heat-balance bound
-        g = sweat_rate_pw_g_m2_h(m, ta, rh, cool_below_c=p.pw_cool_below_c, **kw)
-        if p.sweat_heat_balance_floor:
-            g = np.maximum(
-                g, evaporation_floor_g_m2_h(m, ta, rh, latent_heat_j_g=p.latent_heat_j_g, **kw)
-            )
-    return np.clip(g * bsa, 0.0, p.sweat_max_ml_h)
-
-
-def _hourly_sweat(
-    h: pl.DataFrame, p: DehydrationParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sweat (mL), its SD (mL) and the hour-mean metabolic rate (W/m2) of each hour.
-
-    The sweat equations are affine in M (intercepts, the dry-heat and Emax terms are rates
-    per hour of exposure), so an hour is split into its workout part and the rest: the
-    workout's minutes run at ``M_w = BMR/24 + kcal_w / t_w`` (the workout's own active energy
-    in the hour, else all of the hour's, over the workout time ``t_w``, at most
-    ``workout_max_met``), the rest at the remaining active energy over the remaining time.
-    Each part sweats only at >= 2 MET (brief 2.1). Averaging a 40-min run over two clock hours
-    instead (dehydration-0.3) put each hour under 2-3 MET and lost most of its sweat.
-    SD = ``sweat_relative_sd`` x sweat ([baker2016] between-person CV), or
-    ``sweat_unknown_relative_sd`` x sweat for hours at the assumed indoor climate.
-    """
-    bmr = h["bmr_kcal_d"].to_numpy()
-    bsa = h["bsa_m2"].to_numpy()
-    ae = h["active_energy_kcal"].fill_null(np.nan).to_numpy()
-    ta = h["ta_used_c"].to_numpy()
-    rh = h["rh_used_pct"].to_numpy()
-    m = metabolic_rate_w_m2(bmr, ae, bsa)
-    sweat = np.where(np.isfinite(m), 0.0, np.nan)
-    gate = p.sweat_min_met * p.met_w_m2
-    if p.sweat_split_workout:
-        t_w = np.clip(h["workout_s"].to_numpy() / 3600.0, 0.0, 1.0)
-        wk = h["wk_kcal"].fill_null(np.nan).to_numpy()
-        kcal_w = np.where(t_w > 0, np.where(np.isfinite(wk), wk, ae), 0.0)
-        kcal_w = np.where(np.isfinite(kcal_w), np.minimum(kcal_w, np.nan_to_num(ae)), np.nan)
-    else:
-        t_w = np.zeros(h.height)
-        kcal_w = np.zeros(h.height)
-    has_w = (t_w > 0) & np.isfinite(kcal_w)
-    if has_w.any():
-        i = np.flatnonzero(has_w)
-        m_w = metabolic_rate_w_m2(bmr[i], kcal_w[i] / t_w[i], bsa[i])
-        m_w = np.minimum(m_w, p.workout_max_met * p.met_w_m2)
-        ok = m_w >= gate
-        i = i[ok]
-        sweat[i] += _sweat_rate_ml_h(m_w[ok], ta[i], rh[i], bsa[i], p) * t_w[i]
-    t_r = 1.0 - np.where(has_w, t_w, 0.0)
-    kcal_r = np.clip(ae - np.where(has_w, kcal_w, 0.0), 0.0, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m_r = metabolic_rate_w_m2(bmr, kcal_r / t_r, bsa)
-    rest = (t_r > 0) & (m_r >= gate)
-    if rest.any():
-        i = np.flatnonzero(rest)
-        sweat[i] += _sweat_rate_ml_h(m_r[i], ta[i], rh[i], bsa[i], p) * t_r[i]
-    cv = np.where(
-        h["exposure"].to_numpy() == "assumed_indoor",
-        p.sweat_unknown_relative_sd,
-        p.sweat_relative_sd,
-    )
-    return sweat, cv * sweat, m

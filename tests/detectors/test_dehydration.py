@@ -556,7 +556,7 @@ def test_scores_on_the_independent_day_generator() -> None:
     0.8 target; docs/detectors/dehydration.md shows why (scale noise of 0.7 % BM against a
     2 % threshold that half the truth days exceed by < 0.5 %; a logistic model trained on
     the truth of 12 other seeds reaches 0.75 on the held-out seeds, an in-sample fit 0.79:
-    benchmarks/dehydration_daygen.py). This test keeps it from falling.
+    evaluation/dehydration.py). This test keeps it from falling.
     """
     from simulators.daygen import generate, score_days
 
@@ -582,3 +582,33 @@ def test_episodes_from_daily_is_what_detect_dehydration_returns() -> None:
     direct = detect_dehydration(*args)
     assert direct.height > 0
     assert episodes_from_daily(build_daily_table(*args)).equals(direct)
+
+
+# --- exercise sweat inside the published normative ranges -------------------------------------
+
+
+@pytest.mark.parametrize("met, ta, lo, hi", [(9.5, 25.0, 0.71, 1.85), (9.5, 30.0, 0.71, 1.85),
+                                              (7.5, 30.0, 0.58, 1.64)])  # fmt: skip
+def test_exercise_sweat_of_typical_workouts_is_in_the_normative_range(met, ta, lo, hi) -> None:
+    # 75 kg, 177 cm man, 50 % RH. Running: Barnes 2019 endurance 1.28 +- 0.57 L/h, cycling
+    # (as endurance, at a lower intensity) Baker 2016 1.21 +- 0.68 L/h minus its lower MET;
+    # bounds = mean +- 1 SD of the published rates
+    from detectors.sweat import exercise_sweat_g_m2_h
+
+    bsa = float(body_surface_area_m2(75.0, 177.0))
+    bmr = float(bmr_mifflin_kcal_d(75.0, 177.0, 40.0, "male"))
+    m = float(metabolic_rate_w_m2(bmr, (met - 1.0) * 75.0, bsa))
+    l_h = float(exercise_sweat_g_m2_h(m, ta, 50.0)) * bsa / 1000.0
+    assert lo <= l_h <= hi
+
+
+def test_required_sweat_is_the_floor_at_full_efficiency_and_more_below_it() -> None:
+    from detectors.sweat import evaporation_floor_g_m2_h, required_sweat_g_m2_h
+
+    # brisk walk at 30 C / 50 %: w = 167.9 / 336 = 0.5, r = 1 - 0.125: 248.7 / 0.875 g/m2/h
+    req = float(required_sweat_g_m2_h(250.0, 30.0, 50.0))
+    floor = float(evaporation_floor_g_m2_h(250.0, 30.0, 50.0))
+    w = 248.7 * 2430 / 3600 / float(evaporation_floor_g_m2_h(600.0, 30.0, 50.0) * 2430 / 3600)
+    assert req == pytest.approx(floor / (1 - w**2 / 2), rel=1e-3)
+    # at rest nothing is required
+    assert float(required_sweat_g_m2_h(58.2, 25.0, 50.0)) == 0.0

@@ -1,0 +1,93 @@
+"""The body-water state model (detectors/body_water.py) on tiny arrays with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+
+from detectors.body_water import p_deficit_at_least, smooth_body_water
+
+KW = dict(tissue_mass0_kg=70.0, tissue_mass0_sd_kg=1e-6, deficit0_sd_kg=0.0, drift_sd_kg=0.0,
+          floor_at_zero=False)  # fmt: skip
+
+
+def _run(u, s, a, y, r=0.5, **kw):
+    n = len(u)
+    return smooth_body_water(
+        np.asarray(u, float), np.full(n, s) if np.isscalar(s) else np.asarray(s, float),
+        np.full(n, a) if np.isscalar(a) else np.asarray(a, float),
+        np.asarray(y, float), np.full(n, r), **{**KW, **kw},
+    )  # fmt: skip
+
+
+def test_constant_input_without_weighing_matches_the_closed_form() -> None:
+    # D_t = a D_{t-1} + u, D_{-1} = 0: mean u (1 - a^(t+1)) / (1 - a),
+    # variance s^2 (1 - a^(2(t+1))) / (1 - a^2)
+    a, u, s, n = 0.6, 0.5, 0.3, 8
+    bw = _run(np.full(n, u), s, a, np.full(n, np.nan))
+    t = np.arange(n) + 1
+    assert bw.deficit_kg == pytest.approx(u * (1 - a**t) / (1 - a))
+    assert bw.deficit_sd_kg == pytest.approx(s * np.sqrt((1 - a ** (2 * t)) / (1 - a**2)))
+
+
+def test_one_weighing_against_a_known_baseline_is_the_scalar_kalman_update() -> None:
+    # prior D ~ N(1.0, 0.6^2); scale 68.5 kg against a known 70 kg: D observed 1.5, SD 0.5
+    bw = _run([1.0], 0.6, 0.0, [68.5])
+    k = 0.36 / (0.36 + 0.25)
+    assert bw.deficit_kg[0] == pytest.approx(1.0 + k * 0.5)
+    assert bw.deficit_sd_kg[0] == pytest.approx(np.sqrt((1 - k) * 0.36))
+
+
+def test_a_missing_weighing_widens_the_posterior() -> None:
+    y = np.full(5, 70.0)
+    full = _run(np.zeros(5), 0.5, 0.5, y)
+    y[2] = np.nan
+    gap = _run(np.zeros(5), 0.5, 0.5, y)
+    assert gap.deficit_sd_kg[2] > full.deficit_sd_kg[2]
+    assert gap.deficit_sd_kg[0] == pytest.approx(full.deficit_sd_kg[0], rel=0.05)
+
+
+def test_a_three_day_deficit_without_weighing_carries_over() -> None:
+    # 0.8 kg short on each of three days, retained 70 %, weighed only before and after
+    u = [0.0, 0.8, 0.8, 0.8, 0.0]
+    y = [70.0, np.nan, np.nan, np.nan, np.nan]
+    bw = _run(u, 0.4, 0.7, y)
+    assert bw.deficit_kg[3] == pytest.approx(0.8 * (1 + 0.7 + 0.49), abs=1e-6)
+    assert bw.deficit_kg[1] < bw.deficit_kg[2] < bw.deficit_kg[3]
+    # a weighing after the spell confirms it and informs the earlier, unweighed days (RTS)
+    y2 = [70.0, np.nan, np.nan, 70.0 - 1.75, np.nan]
+    conf = _run(u, 0.4, 0.7, y2)
+    assert conf.deficit_sd_kg[2] < bw.deficit_sd_kg[2]
+
+
+def test_tissue_drift_is_not_read_as_a_deficit() -> None:
+    # the scale falls 0.05 kg a day for 60 days (tissue), no water input
+    y = 70.0 - 0.05 * np.arange(60)
+    bw = _run(np.zeros(60), 0.5, 0.5, y, drift_sd_kg=0.1)
+    # the tracker lags a steady ramp by a bounded amount: far below 2 % of 70 kg (1.4 kg)
+    assert np.abs(bw.deficit_kg).max() < 0.5
+    assert p_deficit_at_least(bw.deficit_kg, bw.deficit_sd_kg, np.full(60, 70.0), 2.0).max() < 0.05
+
+
+def test_probability_of_a_2_pct_deficit_is_monotone_and_exact() -> None:
+    m = np.linspace(0.0, 3.0, 31)
+    p = p_deficit_at_least(m, np.full(31, 0.5), np.full(31, 70.0), 2.0)
+    assert np.all(np.diff(p) > 0)
+    assert p[14] == pytest.approx(float(ndtr((1.4 - 1.4) / 0.5)))
+    assert p_deficit_at_least(np.array([1.5]), np.array([0.0]), np.array([70.0]), 2.0)[0] == 1.0
+
+
+def test_vectorised_participants_equal_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    u = rng.normal(0, 0.5, (3, 20))
+    y = np.where(rng.random((3, 20)) < 0.6, 70 - rng.normal(0, 1, (3, 20)), np.nan)
+    kw = dict(tissue_mass0_kg=70.0, tissue_mass0_sd_kg=5.0, deficit0_sd_kg=0.5,
+              drift_sd_kg=0.1)  # fmt: skip
+    both = smooth_body_water(u, np.full((3, 20), 0.6), np.full((3, 20), 0.5), y,
+                             np.full((3, 20), 0.46), **kw)  # fmt: skip
+    for i in range(3):
+        one = smooth_body_water(u[i], np.full(20, 0.6), np.full(20, 0.5), y[i], np.full(20, 0.46),
+                                **kw)  # fmt: skip
+        assert one.deficit_kg == pytest.approx(both.deficit_kg[i])
+        assert one.deficit_sd_kg == pytest.approx(both.deficit_sd_kg[i])
