@@ -23,14 +23,18 @@ import numpy as np
 import polars as pl
 from scipy import ndimage, signal, stats
 
+from detectors import cramp_model
 from detectors.actigraphy import cell_medians, keep_finest_resolution
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id, label_for
 from detectors.sleep import ASLEEP_STAGES, STAGED_STAGES
 
-DETECTOR_VERSION = "cramp-0.3"
+DETECTOR_VERSION = "cramp-0.4"
 KIND = "nocturnal_cramp"
+
+#: the brief's Step D intercept (7.1, grade D): origin of ``CrampParams.w_intercept``
+_BRIEF_INTERCEPT = -4.0
 
 _US = 1_000_000
 _MIN_US = 60 * _US
@@ -191,6 +195,16 @@ class CrampParams:
     #: [crampwatch_brief] grade D: below the 0.4 "possible" threshold of
     #: ``detectors.schema.label_for`` (kept for audit in ``score_cramp_candidates``)
     movement_missing_confidence_cap: float = 0.35
+
+    # --- confidence scorer ---
+    #: ``"model"``: the logistic model refit on simulator families' development seeds
+    #: (``detectors/cramp_model.py``, ``cramp_model.json``; brief 7.1 Step D: "to be refit by
+    #: logistic regression once labels exist"); the physiological rules below (bathroom
+    #: trip, PLM-like, movement-only HR, no surge) enter it as features instead of vetoes,
+    #: only ``watch_off`` and ``final_awakening`` (data quality) still veto.
+    #: ``"brief"``: the brief's grade-D starting weights below with every rule a veto
+    #: (cramp-0.3 behaviour)
+    scorer: str = "model"
 
     # --- Step D logistic confidence: starting weights to be refit once labels exist ---
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D
@@ -432,6 +446,8 @@ def score_cramp_candidates(
             cand["participant_id"] = pid
             cand["night_of"] = night
             rows.append(cand)
+    if params.scorer == "model":
+        _finish_model_scores(rows, params)
     out = pl.DataFrame(
         {
             "participant_id": [r["participant_id"] for r in rows],
@@ -880,6 +896,7 @@ class _Night:
     movement_seen: list[int] | None = None
     # per-night arrays of the segment scoring, filled by _scoring_arrays (once per night)
     asleep_open: np.ndarray | None = None  # asleep and not a candidate minute
+    period_start: int = 0  # first cell of the period
     period_end: int = 0  # cell after the last cell of the period
     hr_fine_still: np.ndarray | None = None  # fine HR, NaN during walking + its recovery
     rise_30s: np.ndarray | None = None  # fine HR minus its minimum over the 30 s before
@@ -1715,6 +1732,7 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
     recovery after them removed, and its rise over the preceding 30 s, whose window only
     looks back, so a night-wide pass equals a pass over each segment's slice)."""
     c.asleep_open = c.asleep & ~c.closed
+    c.period_start = int(np.flatnonzero(c.in_period)[0])
     c.period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
     idx = np.arange(c.n)
     last_raw = np.maximum.accumulate(np.where(c.has_raw, idx, -1))
@@ -1743,6 +1761,54 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
         with np.errstate(invalid="ignore"):
             c.rise_30s = np.where(np.isfinite(xx) & np.isfinite(pm), xx - pm, -np.inf)
         c.hr_fine_still = xx
+
+
+def _order_of_events(
+    c: _Night, t_on: int, t_off: int, w1: int, first_step: int, b_hr: float, s_hr: float,
+    p: CrampParams,
+) -> dict[str, float]:
+    """Heart rate while still lying vs after getting up (issue 10, brief 6.3 / 5.2).
+
+    * ``rise_lying_bpm``: the highest HR *measured* (raw samples; seconds HR: the fine grid)
+      from ``hr_onset_search_before_s`` before the segment up to the first minute with steps
+      (getting up; movement in bed does not count), minus the baseline ``b_hr``. A cramp's pain surge starts
+      while lying ([lavigne2001] HR rises with nociceptive stimuli in sleep); an orthostatic
+      rise (about 10-20 bpm in the first minute of standing, brief 6.3) follows getting up.
+    * ``rise_moving_bpm``: the same from the first step minute to ``w1``.
+    * ``lead_s``: first step minute minus the onset of the HR rise (first measured HR
+      at >= b_hr + max(``sustain_delta_bpm``, 2 s_hr), grade D), in seconds: positive when HR
+      rose before anyone stood up. A segment without steps gives the lead to its end.
+    * ``post_bpm``: median measured HR over the 10 min after the segment minus ``b_hr``
+      (brief 6.1: a cramp's elevation is sustained, a PLM's or rollover's lasts ~10 beats,
+      [winkelman1999] [chouchou2011]).
+
+    NaN where no HR was measured in the window.
+    """
+    out = {"rise_lying_bpm": math.nan, "rise_moving_bpm": math.nan, "lead_s": math.nan,
+           "post_bpm": math.nan}
+    if not math.isfinite(b_hr):
+        return out
+    lo = max(0, t_on - int(p.hr_onset_search_before_s // p.grid_s))
+    if c.fine and c.hr_fine is not None:
+        k = c.fine_per_cell
+        x, scale, step_s = c.hr_fine, k, p.hr_fine_grid_s
+    else:
+        x, scale, step_s = np.where(c.has_raw, c.hr_raw, np.nan), 1, p.grid_s
+    a, m, b = lo * scale, min(first_step, w1) * scale, w1 * scale
+    lying, moving = x[a:m], x[m:b]
+    if np.isfinite(lying).any():
+        out["rise_lying_bpm"] = float(np.nanmax(lying) - b_hr)
+    if np.isfinite(moving).any():
+        out["rise_moving_bpm"] = float(np.nanmax(moving) - b_hr)
+    thr = max(p.sustain_delta_bpm, 2.0 * s_hr)
+    over = np.flatnonzero(np.isfinite(x[a:b]) & (x[a:b] >= b_hr + thr))
+    if over.size:
+        out["lead_s"] = float((m - (a + int(over[0]))) * step_s)
+    post = x[t_off * scale : min(x.size, (t_off + int(p.sustain_window_s // p.grid_s)) * scale)]
+    post = post[np.isfinite(post)]
+    if post.size:
+        out["post_bpm"] = float(np.median(post) - b_hr)
+    return out
 
 
 def _score_segment(
@@ -1826,6 +1892,19 @@ def _score_segment(
     if peak is not None and hr_usable:
         arousal_end = max(arousal_end, min(peak, t_off - 1))
     wake_after_min = max(0.0, (t_off - arousal_end - 1) * p.grid_s / 60.0)
+
+    # --- order of events (issue 10; brief 6.3 "a pain surge that starts while still lying,
+    # before any movement, vs a heart-rate rise that follows getting up"): HR read only
+    # before the first movement minute of the segment, the onset of the HR rise against the
+    # first movement, and HR after the movement ends
+    stepping = np.flatnonzero(seg_steps > 0)
+    first_step = t_on + int(stepping[0]) if stepping.size else t_off
+    lying = _order_of_events(c, t_on, t_off, w1, first_step, b_hr, s_hr, p)
+    steps_before_peak = (
+        float(c.steps[t_on : max(t_on, peak)].sum()) if c.has_steps and peak is not None
+        else math.nan
+    )
+    since_onset_min = float((t_on - c.period_start) * p.grid_s / 60.0)
 
     # --- background restlessness and PLM-like periodicity
     r0 = max(0, t_on - cells(p.restless_window_s))
@@ -1917,37 +1996,49 @@ def _score_segment(
     elif hr_usable and not surge:
         suppressed_by = "rollover_or_phone"
     present = ["bathroom_trip"] if walk and suppressed_by != "bathroom_trip" else []
+    # each physiological rule on its own (the chain above reports only the first that fires)
+    rules = {
+        "bathroom_trip": bool(
+            (walk and steps_tot >= p.walk_veto_steps) or steps_following >= p.walk_veto_steps
+        ),
+        "restless_plm_like": bool(
+            n_short >= p.plm_min_bouts and seg_longest_s <= p.plm_short_bout_max_s
+        ),
+        "movement_only_hr": bool(
+            p.post_move_hr_check and hr_after_move < b_hr + p.sustain_delta_bpm
+        ),
+        "rollover_or_phone": bool(hr_usable and not surge),
+    }
+    model_mode = p.scorer == "model"
+    if model_mode and suppressed_by not in (None, "watch_off", "final_awakening"):
+        present.append(suppressed_by)
+        suppressed_by = None
 
     # --- Step D logistic confidence
     terms: dict[str, float] = {"intercept": p.w_intercept}
-    if hr_usable:
+    if model_mode:
+        pass  # terms from the fitted model, below (they need the evidence dict)
+    elif hr_usable:
         terms["hr_rise"] = p.w_hr_rise * min(max(dhr, 0.0) / p.hr_rise_scale_bpm, p.term_cap)
         terms["hr_sustain"] = p.w_hr_sustain * min(
             hr_sustain_min / p.hr_sustain_scale_min, p.term_cap
         )
-    if c.has_act and math.isfinite(act_peak) and not walk:  # walking explains the activity
-        terms["act_peak"] = p.w_act_peak * min(max(act_peak, 0.0) / p.act_peak_scale, p.term_cap)
-    terms["duration"] = p.w_duration * math.log1p(dur_min)
-    if c.has_steps and 0 < steps_tot <= p.few_steps_max:
-        terms["few_steps"] = p.w_few_steps
-    if walk:
-        terms["walk"] = p.w_walk
-    terms["restless"] = p.w_restless * restless_frac
-    terms["wake_after"] = p.w_wake_after * math.log1p(wake_after_min)
-    logit = sum(terms.values())
-    confidence = 1.0 / (1.0 + math.exp(-logit))
+    if not model_mode:
+        if c.has_act and math.isfinite(act_peak) and not walk:  # walking explains activity
+            terms["act_peak"] = p.w_act_peak * min(
+                max(act_peak, 0.0) / p.act_peak_scale, p.term_cap
+            )
+        terms["duration"] = p.w_duration * math.log1p(dur_min)
+        if c.has_steps and 0 < steps_tot <= p.few_steps_max:
+            terms["few_steps"] = p.w_few_steps
+        if walk:
+            terms["walk"] = p.w_walk
+        terms["restless"] = p.w_restless * restless_frac
+        terms["wake_after"] = p.w_wake_after * math.log1p(wake_after_min)
     caps: list[str] = []
-    if not hr_usable:  # HR missing, no baseline, or HR only while walking: HR terms dropped
-        confidence = min(confidence, p.hr_missing_confidence_cap)
-        caps.append("hr_missing")
-    if movement_missing:  # no movement channel around the segment: terms not evaluable
-        confidence = min(confidence, p.movement_missing_confidence_cap)
-        caps.append("movement_channel_missing")
-    if suppressed_by is not None:
-        confidence = 0.0
-
     evidence = {
         "method": "brief7.2_fine_hr" if c.fine else "brief7.1_minute_export",
+        "scorer": p.scorer,
         "hr_sample_spacing_s": _r(c.hr_spacing_s, 1),
         "hr_sustained_s": _r(hr_sustained_s, 0),
         "hr_rise_30s_bpm": _r(hr_rise_30s),
@@ -1974,6 +2065,30 @@ def _score_segment(
         "hr_gap_before_onset_s": _r(gap_before_s, 0),
         "hr_after_move_bpm": _r(hr_after_move),
         "steps_following": _r(steps_following, 1),
+        "hr_rise_lying_bpm": _r(lying["rise_lying_bpm"]),
+        "hr_rise_moving_bpm": _r(lying["rise_moving_bpm"]),
+        "hr_lead_s": _r(lying["lead_s"], 0),
+        "hr_post_bpm": _r(lying["post_bpm"]),
+        "stepped": bool(stepping.size),
+        "steps_before_peak": _r(steps_before_peak, 1),
+        "since_onset_min": _r(since_onset_min, 1),
+        "rules": [k for k, v in rules.items() if v],
+    }
+    if model_mode:
+        # filled in by _finish_model_scores (one vectorised pass over all candidates)
+        terms["model"] = 0.0
+    logit = sum(terms.values())
+    confidence = 1.0 / (1.0 + math.exp(-logit))
+    if not hr_usable:  # HR missing, no baseline, or HR only while walking: HR terms dropped
+        confidence = min(confidence, p.hr_missing_confidence_cap)
+        caps.append("hr_missing")
+    if movement_missing:  # no movement channel around the segment: terms not evaluable
+        confidence = min(confidence, p.movement_missing_confidence_cap)
+        caps.append("movement_channel_missing")
+    if suppressed_by is not None:
+        confidence = 0.0
+
+    evidence.update({
         "logit": _r(logit, 3),
         "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
         "confidence_caps": caps,
@@ -1983,15 +2098,41 @@ def _score_segment(
         ],
         "confounders_present": present,
         "suppressed_by": suppressed_by,
-    }
+    })
     return {
         "start_us": int(c.g0 + t_on * c.step),
         "end_us": int(c.g0 + t_off * c.step),
         "confidence": round(confidence, 4),
         "label": label_for(confidence),
         "suppressed_by": suppressed_by,
-        "evidence": json.dumps(evidence),
+        "evidence": evidence if model_mode else json.dumps(evidence),
     }
+
+
+def _finish_model_scores(rows: list[dict], p: CrampParams) -> None:
+    """Model scorer: the fitted model's log-odds for all candidates in one vectorised pass
+    (:func:`detectors.cramp_model.raw_scores`), then the same caps and vetoes as the brief
+    scorer. The model's log-odds enter as the term ``model`` = log-odds - (-4.0), so
+    ``w_intercept`` keeps the brief's origin and per-participant calibration shifts it."""
+    if not rows:
+        return
+    ev = [r["evidence"] for r in rows]
+    raw = cramp_model.raw_scores(cramp_model.matrix(ev))
+    for r, e, z in zip(rows, ev, raw, strict=True):
+        terms = e["logit_terms"]
+        terms["model"] = _r(float(z) - _BRIEF_INTERCEPT, 3)
+        logit = p.w_intercept + float(z) - _BRIEF_INTERCEPT
+        conf = 1.0 / (1.0 + math.exp(-logit))
+        if "hr_missing" in e["confidence_caps"]:
+            conf = min(conf, p.hr_missing_confidence_cap)
+        if "movement_channel_missing" in e["confidence_caps"]:
+            conf = min(conf, p.movement_missing_confidence_cap)
+        if r["suppressed_by"] is not None:
+            conf = 0.0
+        e["logit"] = _r(logit, 3)
+        r["confidence"] = round(conf, 4)
+        r["label"] = label_for(conf)
+        r["evidence"] = json.dumps(e)
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,7 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from detectors.cramps import CrampParams, detect_nocturnal_cramps, score_cramp_candidates
+from detectors.cramps import (
+    DETECTOR_VERSION,
+    CrampParams,
+    detect_nocturnal_cramps,
+    score_cramp_candidates,
+)
 from detectors.schema import EPISODE_SCHEMA
 from detectors.sleep import detect_sleep_periods
 from tests.detectors.builders import (
@@ -54,7 +59,7 @@ def test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min() -> None
     assert row["kind"] == "nocturnal_cramp"
     assert row["local_date"] == NIGHT
     assert row["label"] == "likely" and row["confidence"] >= 0.7
-    assert row["detector_version"] == "cramp-0.3"
+    assert row["detector_version"] == DETECTOR_VERSION
     ev = evidence(eps)
     # samples ..., 55 (02:57), 80 (03:02), 75 (03:07): the 3-sample median keeps 75 -> +20
     assert ev["hr_rise_bpm"] == pytest.approx(20.0, abs=1.5)

@@ -1,0 +1,181 @@
+"""The cramp detector's confidence: a logistic model over physiological features.
+
+The design brief (7.1 Step D) gives starting weights as grade-D hypotheses "to be refit by
+logistic regression ... once labels exist". This module holds the refit: the features each
+candidate segment gets (from :func:`detectors.cramps.score_cramp_candidates`' evidence),
+their transforms, and coefficients fitted by ``evaluation/fit_cramp_model.py`` on the
+**development** seeds of several independently written simulator families (never on their
+held-out seeds, never on real nights). The coefficients live in ``cramp_model.json`` beside
+this file with their provenance (families, seeds, fit settings, date).
+
+Each feature names the physiology it stands for:
+
+=====================  ===================================================================
+feature                 meaning and source
+=====================  ===================================================================
+``hr_rise``             dHR over the segment + 3 min, bpm / 10 (brief 7.1 Step C; Lavigne
+                        2001: pain in sleep raises HR)
+``hr_rise_z``           dHR in robust SDs of the night's sleeping HR (brief 7.1 Step A)
+``hr_rise_lying``       highest HR measured before the first step, bpm / 10: a pain surge
+                        starts while still lying (brief 6.3 order of events)
+``hr_rise_moving``      highest HR from the first step on, bpm / 10 (orthostatic rise of
+                        about 10-20 bpm in the first minute of standing, brief 6.3)
+``hr_lead``             first step minus onset of the HR rise, s / 300: positive when HR rose
+                        before anyone stood up (brief 6.3)
+``hr_post``             median HR in the 10 min after, bpm / 10 above baseline: a cramp's
+                        elevation is sustained, a PLM's lasts ~10 beats (brief 6.1;
+                        Winkelman 1999; Chouchou 2011)
+``hr_sustain``          minutes >= baseline + 5 bpm in the 10 min after, / 3 (brief 7.1 C)
+``fine_sustained``      seconds-HR only: longest run above the surge threshold, min (brief
+                        7.2: sustained >= 60 s)
+``fine_rise_30s``       seconds-HR only: rise within 30 s, bpm / 10 (brief 7.2)
+``log_steps``           ln(1 + steps in the segment): walking is a soft negative, cramp
+                        relief also takes a few steps (brief 6.3, 7.1 Step D)
+``walk``                >= 2 min at >= 40 steps/min or >= 60 steps (brief 6.3)
+``log_steps_after``     ln(1 + steps in the 10 min after): the walk of a bathroom trip
+``log_wake``            ln(1 + segment minutes): cramps last seconds to 10 min with residual
+                        pain (Hallegraeff 2017; Allen & Kirby 2012)
+``log_wake_after``      ln(1 + minutes awake after the arousal): delayed return to sleep
+                        (brief 7.1 C)
+``restless``            share of candidate minutes within +-30 min (PLM / RLS background,
+                        brief 7.1 C)
+``short_bouts``         short wake bouts within +-30 min / 4 (PLM series: >= 4 movements,
+                        AASM / WASM, brief 6.1)
+``act_peak``            activity robust z / 5, capped at 3 (brief 7.1 C)
+``hr_missing``          share of the window without HR (brief 7.1 C)
+``no_lying_hr``         no HR measured before the first step (sparse HR: the order of events
+                        cannot be read)
+``rule_*``              the cramp-0.3 confounder rules as 0/1 features (see :data:`RULES`)
+=====================  ===================================================================
+
+Transforms clip each feature to a physiological range so that one extreme value cannot
+dominate (grade D). Missing values enter as 0 with an indicator (``no_lying_hr``,
+``hr_missing``), never as a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).with_name("cramp_model.json")
+
+
+#: the cramp-0.3 confounder rules (``detectors.cramps``), each a 0/1 feature here instead of
+#: a veto: bathroom trip (>= 100 steps in or just after the segment), PLM-like short wake
+#: bouts, movement-only HR (seconds HR back at baseline right after the steps), no surge
+RULES: tuple[str, ...] = (
+    "bathroom_trip", "restless_plm_like", "movement_only_hr", "rollover_or_phone",
+)
+
+
+def _f(e: dict, k: str) -> float:
+    v = e.get(k)
+    return float(v) if v is not None and v == v else math.nan
+
+
+def _clip(x: float, lo: float, hi: float, scale: float) -> float:
+    return 0.0 if not math.isfinite(x) else min(max(x, lo), hi) / scale
+
+
+def features(e: dict) -> dict[str, float]:
+    """The model's feature vector from one candidate's evidence dict."""
+    fine = e.get("method") == "brief7.2_fine_hr"
+    lying = _f(e, "hr_rise_lying_bpm")
+    lead = _f(e, "hr_lead_s")
+    return {
+        "hr_rise": _clip(_f(e, "hr_rise_bpm"), -10, 40, 10),
+        "hr_rise_z": _clip(_f(e, "hr_rise_z"), -3, 12, 3),
+        "hr_rise_lying": _clip(lying, -10, 40, 10),
+        "hr_rise_moving": _clip(_f(e, "hr_rise_moving_bpm"), -10, 40, 10),
+        "hr_lead": _clip(lead, -600, 600, 300),
+        "hr_post": _clip(_f(e, "hr_post_bpm"), -10, 30, 10),
+        "hr_sustain": _clip(_f(e, "hr_sustain_min"), 0, 10, 3),
+        "fine_sustained": _clip(_f(e, "hr_sustained_s"), 0, 600, 60) if fine else 0.0,
+        "fine_rise_30s": _clip(_f(e, "hr_rise_30s_bpm"), -10, 40, 10) if fine else 0.0,
+        "log_steps": math.log1p(max(_f(e, "steps"), 0.0)) if math.isfinite(_f(e, "steps")) else 0.0,
+        "walk": 1.0 if e.get("walk") else 0.0,
+        "log_steps_after": (math.log1p(max(_f(e, "steps_following"), 0.0))
+                            if math.isfinite(_f(e, "steps_following")) else 0.0),
+        "log_wake": math.log1p(_clip(_f(e, "wake_s"), 0, 3600, 60)),
+        "log_wake_after": math.log1p(_clip(_f(e, "wake_after_s"), 0, 3600, 60)),
+        "restless": _clip(_f(e, "restless_frac"), 0, 1, 1),
+        "short_bouts": _clip(float(e.get("short_wake_bouts_count") or 0), 0, 12, 4),
+        "act_peak": _clip(_f(e, "act_peak_z"), 0, 15, 5),
+        "hr_missing": _clip(_f(e, "hr_missing_frac"), 0, 1, 1),
+        "no_lying_hr": 0.0 if math.isfinite(lying) else 1.0,
+        **{f"rule_{k}": 1.0 if k in (e.get("rules") or ()) else 0.0 for k in RULES},
+    }
+
+
+FEATURES: tuple[str, ...] = tuple(features({}))
+
+
+def matrix(evidence: list[dict]) -> np.ndarray:
+    """Feature matrix (rows = candidates, columns = :data:`FEATURES`)."""
+    return np.array([[features(e)[k] for k in FEATURES] for e in evidence], float).reshape(
+        len(evidence), len(FEATURES))
+
+
+#: physiological direction of each feature (+1: more of it -> more likely a cramp; -1: less
+#: likely; 0: free), imposed on the fitted trees as monotonic constraints so that no
+#: simulator quirk can reverse what the sources say (brief 6.1, 6.3, 7.1 C/D)
+MONOTONE: dict[str, int] = {
+    "hr_rise": 1, "hr_rise_z": 1, "hr_rise_lying": 1, "hr_lead": 1, "hr_post": 1,
+    "hr_sustain": 1, "fine_sustained": 1, "fine_rise_30s": 1, "walk": -1,
+    "log_steps_after": -1, "log_wake_after": 1, "short_bouts": -1,
+    "rule_bathroom_trip": -1, "rule_restless_plm_like": -1, "rule_movement_only_hr": -1,
+    "rule_rollover_or_phone": -1,
+}
+
+
+@lru_cache(maxsize=1)
+def load_model(path: str | None = None) -> dict:
+    """The fitted model and its provenance (``cramp_model.json``)."""
+    m = json.loads(Path(path or MODEL_PATH).read_text())
+    if m.get("kind") == "gradient_boosted_trees":
+        m["_trees"] = [
+            {k: np.asarray(v) for k, v in t.items()} for t in m["trees"]
+        ]
+    return m
+
+
+def _tree_value(t: dict, x: np.ndarray) -> float:
+    """One tree's value for one feature vector (reference for :func:`raw_scores`)."""
+    i = 0
+    while not t["is_leaf"][i]:
+        v = x[t["feature"][i]]
+        go_left = (t["missing_left"][i] if v != v else v <= t["threshold"][i])
+        i = t["left"][i] if go_left else t["right"][i]
+    return float(t["value"][i])
+
+
+def raw_scores(X: np.ndarray, model: dict | None = None) -> np.ndarray:
+    """The model's log-odds for each row of ``X`` (columns :data:`FEATURES`), before
+    per-person calibration. Trees are walked level by level for all rows at once."""
+    m = model or load_model()
+    X = np.asarray(X, float).reshape(-1, len(FEATURES))
+    if m.get("kind") != "gradient_boosted_trees":
+        w = np.array([m["coef"].get(k, 0.0) for k in FEATURES])
+        return X @ w + m["intercept"]
+    if "_trees" not in m:
+        m["_trees"] = [{k: np.asarray(v) for k, v in t.items()} for t in m["trees"]]
+    cols = [FEATURES.index(k) for k in m["features"]]
+    X = X[:, cols]
+    rows = np.arange(X.shape[0])
+    out = np.full(X.shape[0], float(m["baseline"]))
+    for t in m["_trees"]:
+        i = np.zeros(X.shape[0], np.int64)
+        while True:
+            leaf = t["is_leaf"][i]
+            if leaf.all():
+                break
+            v = X[rows, t["feature"][i]]
+            left = np.where(np.isnan(v), t["missing_left"][i], v <= t["threshold"][i])
+            i = np.where(leaf, i, np.where(left, t["left"][i], t["right"][i]))
+        out += t["value"][i]
+    return out
