@@ -117,7 +117,7 @@ FEATURES: tuple[str, ...] = tuple(features({}))
 
 def matrix(evidence: list[dict]) -> np.ndarray:
     """Feature matrix (rows = candidates, columns = :data:`FEATURES`)."""
-    return np.array([[features(e)[k] for k in FEATURES] for e in evidence], float).reshape(
+    return np.array([list(features(e).values()) for e in evidence], float).reshape(
         len(evidence), len(FEATURES))
 
 

@@ -204,7 +204,7 @@ class CrampParams:
     #: only ``watch_off`` and ``final_awakening`` (data quality) still veto.
     #: ``"brief"``: the brief's grade-D starting weights below with every rule a veto
     #: (cramp-0.3 behaviour)
-    scorer: str = "model"
+    scorer: str = "model"  # [crampwatch_brief] 7.1 Step D: weights refit once labels exist
 
     # --- Step D logistic confidence: starting weights to be refit once labels exist ---
     w_intercept: float = -4.0  # [crampwatch_brief] 7.1 Step D, grade D

@@ -35,10 +35,15 @@ CRAMP_HR = {"03:02": 80, "03:07": 75, "03:12": 68, "03:17": 62}
 CRAMP_STEPS = [("03:03", "03:04", 12)]
 
 
+#: these tests specify the physiological rules, so they run the brief scorer, where every rule
+#: is a veto; the fitted model (default scorer) is checked in test_cramp_model.py
+BRIEF = replace(CrampParams(), scorer="brief")
+
+
 def run(
     seg: pl.DataFrame, smp: pl.DataFrame, params: CrampParams | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    params = params or CrampParams()
+    params = params or BRIEF
     periods = detect_sleep_periods(seg)
     return (
         detect_nocturnal_cramps(smp, seg, periods, params),
@@ -251,7 +256,7 @@ def test_duplicate_step_sources_are_not_double_counted() -> None:
 def test_params_change_the_outcome() -> None:
     seg = staged_night(awake=[("03:00", "03:08")])
     smp = concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)])
-    strict = replace(CrampParams(), hr_rise_min_bpm=30.0, hr_rise_min_frac=0.6, name="strict")
+    strict = replace(BRIEF, hr_rise_min_bpm=30.0, hr_rise_min_frac=0.6, name="strict")
     eps, cand = run(seg, smp, strict)
     assert eps.height == 0 and cand["suppressed_by"][0] == "rollover_or_phone"
 
@@ -453,9 +458,9 @@ def test_evidence_names_the_parameter_set() -> None:
     seg = staged_night(awake=[("03:00", "03:08")])
     eps, _ = run(seg, concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)]))
     ev = evidence(eps)
-    assert ev["params"] == CrampParams().name
-    assert ev["params_id"] == params_id(CrampParams())
-    other = replace(CrampParams(), w_intercept=-3.0, name="fitted")
+    assert ev["params"] == BRIEF.name
+    assert ev["params_id"] == params_id(BRIEF)
+    other = replace(BRIEF, w_intercept=-3.0, name="fitted")
     eps2, _ = run(seg, concat([heart_rate(CRAMP_HR), steps(CRAMP_STEPS)]), other)
     assert evidence(eps2)["params_id"] == params_id(other) != ev["params_id"]
 

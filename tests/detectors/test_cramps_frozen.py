@@ -44,7 +44,7 @@ NOT_COMPARED = {"params_id", "params", "confounders_ruled_out", "confounders_pre
 
 def frozen_params() -> CrampParams:
     """Today's defaults with every rule added after cramp-0.1 switched off."""
-    p = CrampParams()
+    p = replace(CrampParams(), scorer="brief")  # the frozen outputs are the brief scorer's
     return replace(p, **_RULES_OFF)
 
 
@@ -113,8 +113,13 @@ def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
     _assert_frozen(got, want, _comparable, NEW_EVIDENCE_KEYS)
 
 
+#: evidence keys added by cramp-0.4 (order-of-events features, scorer, rules that fired)
+CRAMP_04_KEYS = {
+    "scorer", "hr_rise_lying_bpm", "hr_rise_moving_bpm", "hr_lead_s", "hr_post_bpm",
+    "stepped", "steps_before_peak", "since_onset_min", "rules",
+}
 #: evidence keys added after cramp-0.1 (absent from the fixture)
-NEW_EVIDENCE_KEYS = {
+NEW_EVIDENCE_KEYS = CRAMP_04_KEYS | {
     "hr_after_move_bpm",
     "hr_gap_before_onset_s",
     "steps_following",
@@ -124,7 +129,7 @@ NEW_EVIDENCE_KEYS = {
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
-    frames = [_candidates(c, CrampParams()) for c in ALL_CASES]
+    frames = [_candidates(c, replace(CrampParams(), scorer="brief")) for c in ALL_CASES]
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     pl.concat(frames).write_parquet(FIXTURE, compression="zstd", compression_level=19)
     print(FIXTURE, FIXTURE.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
@@ -145,7 +150,7 @@ CASES_02 = {
 
 def frozen_params_02() -> CrampParams:
     """Today's defaults with every rule added after cramp-0.2 switched off."""
-    return replace(CrampParams(), **_RULES_OFF_02)
+    return replace(CrampParams(), scorer="brief", **_RULES_OFF_02)
 
 
 #: CrampParams fields of rules added after cramp-0.2 and the value that disables each
@@ -172,7 +177,7 @@ def _candidates_02(case: str, params: CrampParams) -> pl.DataFrame:
 
 
 #: evidence keys added after cramp-0.2 (absent from the cramp-0.2 fixture)
-NEW_EVIDENCE_KEYS_02: set[str] = {"movement_channel_missing"}
+NEW_EVIDENCE_KEYS_02: set[str] = {"movement_channel_missing"} | CRAMP_04_KEYS
 
 
 @pytest.mark.parametrize("case", list(CASES_02))
@@ -186,7 +191,7 @@ def test_candidates_equal_the_frozen_cramp_0_2_output(case: str) -> None:
 
 
 if __name__ == "__main__" and "--write-0.2" in sys.argv:
-    frames = [_candidates_02(c, CrampParams()) for c in CASES_02]
+    frames = [_candidates_02(c, replace(CrampParams(), scorer="brief")) for c in CASES_02]
     pl.concat(frames).write_parquet(FIXTURE_02, compression="zstd", compression_level=19)
     print(FIXTURE_02, FIXTURE_02.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
 
