@@ -189,8 +189,11 @@ def _print_frame(frame) -> None:
                    "cramp journal CSV.")
 @click.option("--tolerance-min", type=float, default=None,
               help="Onset tolerance in minutes (default 5 for ground truth, 30 for a journal).")
+@click.option("--calibration", is_flag=True,
+              help="Also print the reliability table: cramp episodes by confidence band, "
+                   "mean confidence vs the share that match a true cramp.")
 @db_option
-def evaluate(truth_path, tolerance_min, db):
+def evaluate(truth_path, tolerance_min, calibration, db):
     """Score the stored episodes against a ground-truth or journal file.
 
     Cramps: event-level precision, recall and F1 (one-to-one matching by overlap and onset
@@ -202,8 +205,8 @@ def evaluate(truth_path, tolerance_min, db):
     from pipeline import store
 
     with store.connect_reader(resolve_db(db)) as con:
-        episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label "
-                           "FROM episodes").pl()
+        episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
+                           "confidence FROM episodes").pl()
         nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
                                   "GROUP BY 1").fetchall())
         days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
@@ -228,6 +231,13 @@ def evaluate(truth_path, tolerance_min, db):
         click.echo(f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
                    f"{s.false_negatives:4d} {s.precision:9.2f} {s.recall:6.2f} {s.f1:5.2f} "
                    f"{s.false_alarms_per_night:8.3f} {s.onset_error_median_s / 60:13.1f} min")
+    if calibration:
+        click.echo("reliability of cramp confidence (predicted = mean confidence, observed = "
+                   "share matching a true cramp):")
+        click.echo(f"  {'band':10s} {'episodes':>8s} {'predicted':>9s} {'observed':>8s}")
+        for r in ev.reliability(cramps, true_cramps, tolerance_s=tol_s):
+            click.echo(f"  {r['band']:10s} {r['episodes']:8d} {r['predicted']:9.2f} "
+                       f"{r['observed']:8.2f}")
     if "local_date" in truth.columns:
         d = ev.score_days(episodes.filter(pl.col("kind") == "dehydration"),
                           truth.filter(pl.col("kind") == "dehydration"), days)

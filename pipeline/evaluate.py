@@ -122,6 +122,49 @@ def score_days(detected_days: pl.DataFrame, truth_days: pl.DataFrame,
                       all_days.select(key).unique().height, [])
 
 
+#: confidence bands of the reliability table (``possible`` 0.4-0.7, ``likely`` >= 0.7)
+RELIABILITY_BANDS: tuple[float, ...] = (0.4, 0.55, 0.7, 0.85, 1.0)
+
+
+def reliability(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
+                bands: tuple[float, ...] = RELIABILITY_BANDS) -> list[dict]:
+    """Predicted vs observed by confidence band (issue 10: "confidence that means what it
+    says"): for each band, the episodes' mean confidence and the share of them that match a
+    true event (one-to-one matching as :func:`match_events`, done once over all episodes so
+    a band cannot claim a true event another band's episode already matched).
+
+    ``detected`` needs ``participant_id, start_utc, end_utc, confidence``.
+    """
+    matched = np.zeros(detected.height, bool)
+    det = detected.with_row_index("_r")
+    for (pid,), d in det.partition_by("participant_id", as_dict=True).items():
+        t = truth.filter(pl.col("participant_id") == pid)
+        if t.height == 0 or d.height == 0:
+            continue
+        ds, de = _epoch_s(d["start_utc"]), _epoch_s(d["end_utc"])
+        ts, te = _epoch_s(t["start_utc"]), _epoch_s(t["end_utc"])
+        inter = np.clip(np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]),
+                        0, None)
+        union = np.maximum(de[:, None], te[None, :]) - np.minimum(ds[:, None], ts[None, :])
+        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+        dist = np.abs(ds[:, None] - ts[None, :])
+        ok = (iou >= MIN_IOU) | (dist <= tolerance_s)
+        if not ok.any():
+            continue
+        cost = np.where(ok, -(iou + 1.0 / (1.0 + dist)), 1e6)
+        r, c = linear_sum_assignment(cost)
+        keep = ok[r, c]
+        matched[d["_r"].to_numpy()[r[keep]]] = True
+    conf = detected["confidence"].to_numpy()
+    out = []
+    for lo, hi in zip(bands[:-1], bands[1:], strict=True):
+        m = (conf >= lo) & ((conf < hi) if hi < bands[-1] else (conf <= hi))
+        out.append({"band": f"{lo:.2f}-{hi:.2f}", "episodes": int(m.sum()),
+                    "predicted": float(conf[m].mean()) if m.any() else float("nan"),
+                    "observed": float(matched[m].mean()) if m.any() else float("nan")})
+    return out
+
+
 def read_truth(path: str | Path) -> pl.DataFrame:
     """Ground truth CSV (``participant_id,kind,start_utc,end_utc,local_date,...``)."""
     return pl.read_csv(path, try_parse_dates=False).with_columns(

@@ -50,3 +50,35 @@ def test_day_scores():
                                     "local_date": [date(2025, 7, x) for x in days]})
     s = score_days(d(1, 2, 3), d(2, 3, 4), d(*range(1, 11)))
     assert (s.true_positives, s.false_positives, s.false_negatives, s.nights) == (2, 1, 1, 10)
+
+
+def test_reliability_bands_count_matched_episodes_once() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import polars as pl
+
+    from pipeline.evaluate import reliability
+
+    t0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
+
+    def at(h: float) -> datetime:
+        return t0 + timedelta(hours=h)
+
+    det = pl.DataFrame({
+        "participant_id": ["a"] * 5,
+        "start_utc": [at(0), at(1), at(2), at(3), at(3.01)],
+        "end_utc": [at(0.1), at(1.1), at(2.1), at(3.1), at(3.11)],
+        "confidence": [0.45, 0.6, 0.75, 0.9, 0.95],
+    })
+    truth = pl.DataFrame({
+        "participant_id": ["a"] * 3,
+        "start_utc": [at(1), at(2), at(3)],
+        "end_utc": [at(1.1), at(2.1), at(3.1)],
+    })
+    rows = {r["band"]: r for r in reliability(det, truth, tolerance_s=300)}
+    assert rows["0.40-0.55"]["episodes"] == 1 and rows["0.40-0.55"]["observed"] == 0.0
+    assert rows["0.55-0.70"]["observed"] == 1.0
+    assert rows["0.70-0.85"]["observed"] == 1.0
+    # two episodes on one true cramp: only one of them can match it
+    assert rows["0.85-1.00"]["episodes"] == 2 and rows["0.85-1.00"]["observed"] == 0.5
+    assert rows["0.85-1.00"]["predicted"] == pytest.approx(0.925)
