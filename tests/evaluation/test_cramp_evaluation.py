@@ -1,0 +1,44 @@
+"""The cramp evaluation protocol (evaluation/candidates.py, evaluation/cramps.py) on one small
+nightgen development seed: candidates are labelled by the truth, the figures add up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from evaluation import candidates as C
+from evaluation import cramps as E
+
+
+def test_label_candidates_by_onset_tolerance_or_overlap() -> None:
+    t0 = datetime(2025, 1, 1, 2, tzinfo=UTC)
+    cand = pl.DataFrame({
+        "participant_id": ["a", "a", "a", "b"],
+        "start_utc": [t0, t0 + timedelta(minutes=20), t0 + timedelta(minutes=4), t0],
+        "end_utc": [t0 + timedelta(minutes=2), t0 + timedelta(minutes=22),
+                    t0 + timedelta(minutes=6), t0 + timedelta(minutes=2)],
+    })
+    truth = pl.DataFrame({"participant_id": ["a"], "start_utc": [t0],
+                          "end_utc": [t0 + timedelta(minutes=1)]})
+    out = C.label_candidates(cand, truth)
+    assert out["y"].to_list() == [True, False, True, False]
+    assert out["truth_idx"].to_list() == [0, -1, 0, -1]
+
+
+def test_dev_and_held_out_seeds_are_disjoint() -> None:
+    for fam, (dev, held) in C.SEEDS.items():
+        assert dev and held and not set(dev) & set(held), fam
+
+
+@pytest.mark.slow
+def test_figures_on_a_dev_seed_add_up() -> None:
+    d = E.load_data("nightgen-hr300", 11)
+    assert d.y.sum() > 0 and d.truth.height > 0
+    ev = E.evaluate([d], E.cramp_model.load_model())
+    s = ev["all"]
+    assert s["tp"] + s["fn"] == d.truth.height
+    assert s["f1"] == pytest.approx(2 * s["tp"] / (2 * s["tp"] + s["fp"] + s["fn"]))
+    assert 0 < ev["cand_recall"] <= 1
+    assert sum(r["n"] for r in ev["reliability"]) == int((~d.hard).sum())
