@@ -372,6 +372,17 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchall()[0][0]
     newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
+    # labels queued while another writer held the store, then participants whose labels are
+    # newer than their last fit: their whole range is refit and re-detected (labels are rare)
+    from pipeline import labels
+
+    labels.merge_pending(con, compact=True)
+    if not full:
+        everyone = full_ranges(con)
+        for pid in everyone:
+            if pid not in ranges and (participant_ids is None or pid in participant_ids) \
+                    and labels.labels_changed(con, pid):
+                ranges[pid] = everyone[pid]
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detection_runs").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:

@@ -191,3 +191,21 @@ def test_cli_label_command_is_fast(db):
     assert "stored" in r.stdout
     assert time.perf_counter() - t < 4.0  # < 2 s idle; headroom for a loaded CI machine
     assert "prefect" not in r.stderr.lower()
+
+
+def test_incremental_detect_refits_a_participant_with_only_new_labels(nightgen_db, tmp_path):
+    import shutil
+
+    from pipeline.detect import detect_changed
+
+    src, g = nightgen_db
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(src, path)
+    r = g.truth_of("nocturnal_cramp").row(0, named=True)
+    _lab(path, label="missed", episode_id=None, start_utc=r["start_utc"], end_utc=r["end_utc"])
+    with store.connect(path) as con:
+        s = detect_changed(con)  # no new import: only the (queued) label is new
+        assert s.participants == 1
+        assert not lb.labels_changed(con, "g01")  # the refit saw it
+        assert detect_changed(con).participants == 0  # no refit the next night
+    assert lb.pending_labels(path) == []
