@@ -1,12 +1,14 @@
-"""The cramp detector's confidence: a logistic model over physiological features.
+"""The cramp detector's confidence: a model fitted over physiological features.
 
 The design brief (7.1 Step D) gives starting weights as grade-D hypotheses "to be refit by
 logistic regression ... once labels exist". This module holds the refit: the features each
 candidate segment gets (from :func:`detectors.cramps.score_cramp_candidates`' evidence),
-their transforms, and coefficients fitted by ``evaluation/fit_cramp_model.py`` on the
-**development** seeds of several independently written simulator families (never on their
-held-out seeds, never on real nights). The coefficients live in ``cramp_model.json`` beside
-this file with their provenance (families, seeds, fit settings, date).
+their transforms, and the evaluation of a model fitted by ``python -m evaluation.cramps
+--fit`` on the **development** seeds of several independently written simulator families
+(never on their held-out seeds, never on real nights): gradient-boosted trees with the
+monotonic constraints of :data:`MONOTONE`, stored as plain arrays in ``cramp_model.json``
+beside this file with their provenance (families, seeds, settings, date). A ``logistic``
+model (``intercept`` + ``coef``) in that file is read too.
 
 Each feature names the physiology it stands for:
 

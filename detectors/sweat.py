@@ -141,6 +141,29 @@ def sweat_rate_pw_g_m2_h(
     return intercept + PW_EREQ_COEFF * ereq - PW_EMAX_COEFF * emax
 
 
+def _skin_heat_balance_w_m2(
+    metabolic_rate_w_m2: ArrayLike,
+    temp_c: ArrayLike,
+    rh_pct: ArrayLike,
+    clo: float,
+    im: float,
+    skin_temp_c: float,
+    external_work_w_m2: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(Ereq_skin, Emax)`` in W/m2: the evaporation the skin must achieve (metabolic heat
+    minus external work and respiratory losses, plus dry heat gain) and the most the
+    environment allows; shared by :func:`evaporation_floor_g_m2_h` and
+    :func:`required_sweat_g_m2_h` (constants and sources at the top of this module)."""
+    m = np.asarray(metabolic_rate_w_m2, dtype=float)
+    ta = np.asarray(temp_c, dtype=float)
+    rh = np.asarray(rh_pct, dtype=float)
+    pa_hpa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta)
+    cres = RES_DRY_COEFF * m * (RES_DRY_REF_C - ta)
+    eres = RES_LATENT_COEFF * m * (RES_LATENT_REF_KPA - pa_hpa / 10.0)
+    ereq = m - external_work_w_m2 - cres - eres + (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
+    return ereq, _emax_w_m2(pa_hpa, clo, im, skin_temp_c)
+
+
 def evaporation_floor_g_m2_h(
     metabolic_rate_w_m2: ArrayLike,
     temp_c: ArrayLike,
@@ -162,14 +185,9 @@ def evaporation_floor_g_m2_h(
     (efficiency < 1) and heat storage are ignored, so this bounds the sweat from below
     (the brief's latent-heat fallback, 2.43 kJ/g, with the heat balance of section 2.1).
     """
-    m = np.asarray(metabolic_rate_w_m2, dtype=float)
-    ta = np.asarray(temp_c, dtype=float)
-    rh = np.asarray(rh_pct, dtype=float)
-    pa_hpa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta)
-    cres = RES_DRY_COEFF * m * (RES_DRY_REF_C - ta)
-    eres = RES_LATENT_COEFF * m * (RES_LATENT_REF_KPA - pa_hpa / 10.0)
-    ereq = m - external_work_w_m2 - cres - eres + (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
-    emax = _emax_w_m2(pa_hpa, clo, im, skin_temp_c)
+    ereq, emax = _skin_heat_balance_w_m2(
+        metabolic_rate_w_m2, temp_c, rh_pct, clo, im, skin_temp_c, external_work_w_m2
+    )
     return np.clip(np.minimum(ereq, emax), 0.0, None) * 3600.0 / latent_heat_j_g
 
 
@@ -201,14 +219,10 @@ def required_sweat_g_m2_h(
     ``SW_max`` = 500 W/m2 are ISO 7933's values for heat-acclimatised subjects
     (0.85 and 400 W/m2 for non-acclimatised ones).
     """
-    m = np.asarray(metabolic_rate_w_m2, dtype=float)
-    ta = np.asarray(temp_c, dtype=float)
-    rh = np.asarray(rh_pct, dtype=float)
-    pa_hpa = (rh / 100.0) * saturation_vapour_pressure_hpa(ta)
-    cres = RES_DRY_COEFF * m * (RES_DRY_REF_C - ta)
-    eres = RES_LATENT_COEFF * m * (RES_LATENT_REF_KPA - pa_hpa / 10.0)
-    ereq = m - external_work_w_m2 - cres - eres + (RC_COEFF_W_M2_C / clo) * (ta - skin_temp_c)
-    emax = np.maximum(_emax_w_m2(pa_hpa, clo, im, skin_temp_c), 1e-9)
+    ereq, emax = _skin_heat_balance_w_m2(
+        metabolic_rate_w_m2, temp_c, rh_pct, clo, im, skin_temp_c, external_work_w_m2
+    )
+    emax = np.maximum(emax, 1e-9)
     w = np.clip(ereq / emax, 0.0, max_wettedness)
     eff = 1.0 - EFFICIENCY_W2_COEFF * w**2
     sw_w_m2 = np.minimum(w * emax / eff, max_sweat_w_m2)
