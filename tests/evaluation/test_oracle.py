@@ -1,0 +1,42 @@
+"""The physio oracle bound: the right features, event-level scores that add up."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from evaluation import oracle
+
+
+def _frame() -> pl.DataFrame:
+    rows = []
+    for kind, cramp, rise, steps, stood in (
+            ("nocturnal_cramp", True, 18.0, 0.0, None),
+            ("bathroom_trip", False, 14.0, 30.0, 1.0),
+            ("sleep", False, None, None, None),
+            ("watch_off", False, None, None, None),
+            ("phone_use", False, 4.0, 0.0, None)):
+        r = {f: None for f in oracle.ORACLE_FEATURES}
+        r.update(kind=kind, is_cramp=cramp, hr_rise_bpm=rise, steps_counted=steps, stood=stood,
+                 pain_surge_bpm=12.0 if cramp else None)
+        rows.append(r)
+    return pl.DataFrame(rows)
+
+
+def test_matrix_drops_non_events_and_cramp_only_columns() -> None:
+    X, y = oracle.matrix(_frame())
+    assert X.shape == (3, len(oracle.ORACLE_FEATURES))
+    assert y.tolist() == [True, False, False]
+    # a column whose presence alone names a cramp must not reach the oracle
+    assert "pain_surge_bpm" not in oracle.ORACLE_FEATURES
+    assert not np.isnan(X).any()  # absent = none of it (no standing, no steps)
+    i = oracle.ORACLE_FEATURES.index("stood")
+    assert X[:, i].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_scores_are_event_level_counts() -> None:
+    y = np.array([True, True, False, False, True])
+    det = np.array([True, False, True, False, True])
+    s = oracle.scores(y, det)
+    assert (s["tp"], s["fp"], s["fn"]) == (2, 1, 1)
+    assert abs(s["precision"] - 2 / 3) < 1e-12 and abs(s["recall"] - 2 / 3) < 1e-12
