@@ -4,6 +4,13 @@ Every file gets one row in ``imports``. A file whose sha256 is already in the le
 status ok/partial is recorded as ``already_imported`` and not read again; overlapping exports
 (this month's Apple export after last month's) are read, and rows whose natural key is already
 stored are counted as duplicates instead of being written twice.
+
+Quick check: a file found at the same absolute path with the same size and modification time
+as a ledger row that imported (or skipped) it is not hashed again; that row's sha256 stands
+for it (the hash stays the authority for "already imported"). With ``record_unchanged=False``
+(the nightly run over an inbox) such a file gets no new ledger row either, so a night with
+nothing new adds nothing to ``imports``; a file seen for the first time, changed, moved or
+failed before is hashed and ledgered as always.
 """
 
 from __future__ import annotations
@@ -171,13 +178,52 @@ def participant_from_inbox(path: Path, inbox_root: Path | None) -> str | None:
     return rel.parts[0] if len(rel.parts) > 1 else None
 
 
-def _ledger_start(con, path: Path, sha: str, size: int, fmt: str | None,
+@dataclass(frozen=True)
+class _FileId:
+    """What the quick check compares: where the file is, its size and modification time."""
+
+    abs_path: str
+    size: int
+    mtime_ns: int | None
+
+    @classmethod
+    def of(cls, path: Path) -> _FileId:
+        """Taken before the file is read. A file modified less than :data:`RACY_S` ago gets no
+        mtime (never matches): a later change within the clock's granularity could keep it."""
+        st = path.stat()
+        racy = time.time_ns() - st.st_mtime_ns < RACY_S * 1e9
+        return cls(str(path.resolve()), st.st_size, None if racy else st.st_mtime_ns)
+
+
+#: seconds within which a file's mtime is too recent to vouch for its content (coarse
+#: file-system clocks: FAT 2 s)
+RACY_S = 2
+
+
+#: ledger statuses whose sha256 is known to describe the file (a failed or running import may
+#: have stopped before anything was learnt, so such files are always looked at again)
+QUICK_CHECK_STATUSES = ("ok", "partial", "already_imported", "skipped")
+
+
+def quick_check(con: duckdb.DuckDBPyConnection, fid: _FileId) -> tuple | None:
+    """The latest ledger row for this path, size and mtime: (import_id, sha256, format,
+    status, error), or None."""
+    rows = con.execute(
+        "SELECT import_id, sha256, format, status, error FROM imports WHERE abs_path = ? "
+        "AND size_bytes = ? AND mtime_ns = ? AND sha256 IS NOT NULL AND status IN "
+        f"({', '.join('?' * len(QUICK_CHECK_STATUSES))}) ORDER BY import_id DESC LIMIT 1",
+        [fid.abs_path, fid.size, fid.mtime_ns, *QUICK_CHECK_STATUSES]).fetchall()
+    return rows[0] if rows else None
+
+
+def _ledger_start(con, path: Path, sha: str, fid: _FileId, fmt: str | None,
                   participant_id: str | None, status: str, error: str | None = None) -> int:
     return con.execute(
         "INSERT INTO imports (path, sha256, size_bytes, format, participant_id, status, error,"
-        " started_utc, finished_utc) VALUES (?, ?, ?, ?, ?, ?, ?, now(),"
-        " CASE WHEN ? = 'running' THEN NULL ELSE now() END) RETURNING import_id",
-        [str(path), sha, size, fmt, participant_id, status, error, status],
+        " started_utc, finished_utc, abs_path, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, now(),"
+        " CASE WHEN ? = 'running' THEN NULL ELSE now() END, ?, ?) RETURNING import_id",
+        [str(path), sha, fid.size, fmt, participant_id, status, error, status, fid.abs_path,
+         fid.mtime_ns],
     ).fetchone()[0]
 
 
@@ -210,27 +256,43 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
                 participant_id: str | None = None, tz: str | None = None,
                 inbox_root: str | os.PathLike | None = None,
                 data_dir: str | os.PathLike | None = None,
-                on_rows: Callable[[int], None] | None = None) -> ImportResult:
+                on_rows: Callable[[int], None] | None = None,
+                record_unchanged: bool = True) -> ImportResult:
     """Import ``path`` into the open store ``con``; never raises for bad input.
 
     Unknown formats are recorded as ``skipped`` with the reason; a file that fails half-way is
     rolled back and recorded as ``failed`` with the error naming the file.
+
+    A file the ledger already holds at the same path, size and mtime (the quick check) is not
+    hashed again. With ``record_unchanged=False`` it is also not recorded again: the result
+    (``already_imported`` or ``skipped``) carries the id of the ledger row that describes it.
     """
     t0 = time.perf_counter()
     path = Path(path)
     inbox = Path(inbox_root) if inbox_root else None
     pid = participant_id or participant_from_inbox(path, inbox)
-    size = path.stat().st_size
-    sha = sha256_file(path)
+    fid = _FileId.of(path)
+    known = quick_check(con, fid) if fid.mtime_ns is not None else None
+    if known is not None and not record_unchanged and known[3] == "skipped":
+        # seen before and not recognised; `crampwatch ingest FILE` sniffs it again
+        return ImportResult(path=str(path), status="skipped", import_id=known[0],
+                            format=known[2], participant_id=pid, error=known[4],
+                            seconds=time.perf_counter() - t0)
+    sha = known[1] if known is not None else sha256_file(path)
     res = ImportResult(path=str(path), status="running", participant_id=pid)
 
     prior = con.execute(
         "SELECT import_id, format FROM imports WHERE sha256 = ? AND status IN ('ok', 'partial')"
-        " ORDER BY import_id LIMIT 1", [sha]).fetchone()
-    if prior is not None:
-        res.status, res.format = "already_imported", prior[1]
-        res.error = f"same content as import {prior[0]}"
-        res.import_id = _ledger_start(con, path, sha, size, prior[1], pid, res.status, res.error)
+        " ORDER BY import_id LIMIT 1", [sha]).fetchall()
+    if prior:
+        prior_id, prior_format = prior[0]
+        res.status, res.format = "already_imported", prior_format
+        res.error = f"same content as import {prior_id}"
+        if known is not None and not record_unchanged:
+            res.import_id = known[0]
+        else:
+            res.import_id = _ledger_start(con, path, sha, fid, prior_format, pid, res.status,
+                                          res.error)
         res.seconds = time.perf_counter() - t0
         return res
 
@@ -238,7 +300,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         module = detect_format(path)
     except ImportFormatError as exc:
         res.status, res.format, res.error = "skipped", "unknown", str(exc)
-        res.import_id = _ledger_start(con, path, sha, size, "unknown", pid, res.status, res.error)
+        res.import_id = _ledger_start(con, path, sha, fid, "unknown", pid, res.status, res.error)
         res.seconds = time.perf_counter() - t0
         return res
     res.format = module.FORMAT
@@ -248,14 +310,14 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         res.status = "failed"
         res.error = (f"{path}: {module.FORMAT} files carry no participant id; pass "
                      "--participant ID or put the file in <inbox>/<participant_id>/")
-        res.import_id = _ledger_start(con, path, sha, size, res.format, pid, res.status, res.error)
+        res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status, res.error)
         res.seconds = time.perf_counter() - t0
         return res
 
     if tz is None and pid:  # fall back to the participant's stored home zone
         row = con.execute("SELECT tz FROM participants WHERE participant_id = ?", [pid]).fetchone()
         tz = row[0] if row else None
-    import_id = _ledger_start(con, path, sha, size, res.format, pid, "running")
+    import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running")
     res.import_id = import_id
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
                         data_dir=Path(data_dir) if data_dir else None)
