@@ -14,24 +14,45 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import polars as pl
 
-import detectors
-from detectors import cramps_raw
-from detectors.calibration import (
-    CalibrationResult,
-    calibrate_participant,
-    journal_cramps,
-    nights_of_labels,
-    params_from_json,
-    params_to_json,
-)
-from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
-from detectors.cramps import CrampParams
-from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
+# The detectors (scipy and all) are imported where they are used, not here: a run with
+# nothing new never loads them, which keeps `crampwatch detect`/`run` with nothing to do fast
+# (importing `detectors` costs 1.5-3 s on a 2-core machine).
+if TYPE_CHECKING:
+    from detectors import cramps_raw
+    from detectors.calibration import CalibrationResult
+    from detectors.cramps import CrampParams
+
+#: the names this module used to import at the top, still reachable as attributes
+_LAZY = {
+    "detectors": ("detectors", None),
+    "cramps_raw": ("detectors.cramps_raw", None),
+    "CalibrationResult": ("detectors.calibration", "CalibrationResult"),
+    "calibrate_participant": ("detectors.calibration", "calibrate_participant"),
+    "journal_cramps": ("detectors.calibration", "journal_cramps"),
+    "nights_of_labels": ("detectors.calibration", "nights_of_labels"),
+    "params_from_json": ("detectors.calibration", "params_from_json"),
+    "params_to_json": ("detectors.calibration", "params_to_json"),
+    "CRAMP_VERSION": ("detectors.cramps", "DETECTOR_VERSION"),
+    "CrampParams": ("detectors.cramps", "CrampParams"),
+    "EPISODE_SCHEMA": ("detectors.schema", "EPISODE_SCHEMA"),
+    "SLEEP_PERIOD_SCHEMA": ("detectors.schema", "SLEEP_PERIOD_SCHEMA"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    mod = importlib.import_module(module)
+    return mod if attr is None else getattr(mod, attr)
 
 #: days of data loaded before the first changed date: the 28-day resting-HR baseline
 #: (detectors-science.md 8.2) plus a margin for the 7-morning body-mass baseline
@@ -143,6 +164,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, h
 
 
 def _sleep(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    import detectors
+
     # finest resolution per metric (Fitabase stores minute, hourly and daily steps)
     samples = detectors.keep_finest_resolution(inputs["samples"])
     # device stages where a night has them, else Cole-Kripke on minute activity + HR; the
@@ -161,6 +184,10 @@ def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | N
     the minute-level period of the same night, or one overlapping a raw period, is dropped
     before the minute-level cramp detector runs, so a night is never detected twice.
     """
+    import detectors
+    from detectors.cramps import CrampParams
+    from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
+
     samples, periods, segments = _sleep(inputs)
     raw_periods = raw[0] if raw is not None else pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
     if raw_periods.height:
@@ -217,6 +244,9 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
     memory holds one night. Heart rate comes from ``samples`` (``heart_rate_bpm``). A night
     whose raw data yields no HDCZA period is left to the minute-level detectors.
     """
+    from detectors import cramps_raw
+    from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
+
     empty = (pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA), pl.DataFrame(schema=EPISODE_SCHEMA))
     if data_dir is None:
         return empty
@@ -280,6 +310,14 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     (``detectors.calibration``). The fitted set becomes active only if its held-out F1 is at
     least the default's.
     """
+    import detectors
+    from detectors.calibration import (
+        calibrate_participant,
+        journal_cramps,
+        nights_of_labels,
+        params_to_json,
+    )
+    from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
     from pipeline import labels as episode_labels
 
     episode_labels.merge_pending(con)
@@ -322,6 +360,9 @@ def _finite(x: float) -> float | None:
 
 
 def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> CrampParams | None:
+    from detectors.calibration import params_from_json
+    from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
+
     row = con.execute(
         "SELECT params_json FROM cramp_param_sets WHERE participant_id = ? AND active "
         "AND detector_version = ?", [participant_id, CRAMP_VERSION]).fetchall()

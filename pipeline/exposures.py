@@ -19,20 +19,64 @@ The flow calls::
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
-from detectors.exposures import (
-    DAILY_EXPOSURES_SCHEMA,
-    EXPOSURES_VERSION,
-    ExposureParams,
-    compute_daily_exposures,
-)
 from pipeline.detect import changed_ranges, load_inputs
+
+if TYPE_CHECKING:
+    from detectors.exposures import ExposureParams
+
+#: names taken from ``detectors.exposures`` when first needed (importing the detectors costs
+#: 1.5-3 s, which a run with nothing new does not pay); a value set on this module first
+#: (a test's monkeypatch) is kept
+_LAZY = ("DAILY_EXPOSURES_SCHEMA", "EXPOSURES_VERSION", "ExposureParams",
+         "compute_daily_exposures")
+
+
+def _load_detectors() -> None:
+    from detectors import exposures as de
+
+    g = globals()
+    for name in _LAZY:
+        g.setdefault(name, getattr(de, name))
+
+
+def _detectors_name(name: str):
+    _load_detectors()
+    return globals()[name]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _load_detectors()
+    return globals()[name]
+
+
+def exposures_version() -> str:
+    """``detectors.exposures.EXPOSURES_VERSION``, read from the module's source when the
+    detectors are not loaded yet (a run with nothing new needs only this constant)."""
+    if "detectors.exposures" in sys.modules:
+        return sys.modules["detectors.exposures"].EXPOSURES_VERSION
+    spec = importlib.util.find_spec("detectors")  # locates the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        src = Path(next(iter(spec.submodule_search_locations))) / "exposures.py"
+        if src.is_file():
+            m = re.search(r"""^EXPOSURES_VERSION\s*=\s*["']([^"'\\]+)["']\s*(#.*)?$""",
+                          src.read_text(encoding="utf-8"), re.M)
+            if m:
+                return m.group(1)
+    return _detectors_name("EXPOSURES_VERSION")
 
 #: days loaded before the first recomputed date: the 28-day typical-water window of the
 #: partial-log rule (detectors.dehydration), which also covers the 14-day HR/HRV baselines,
@@ -103,7 +147,11 @@ def compute_changed_exposures(
         before (its next-morning columns) and the days whose trailing baselines include
         a changed day.
     """
-    params = params or ExposureParams()
+    if not ranges:
+        return 0
+    compute_daily_exposures = _detectors_name("compute_daily_exposures")
+    schema = _detectors_name("DAILY_EXPOSURES_SCHEMA")
+    params = params or _detectors_name("ExposureParams")()
     written = 0
     for pid, (lo, hi) in sorted(ranges.items()):
         out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
@@ -116,7 +164,7 @@ def compute_changed_exposures(
             inputs["sleep_segments"],
             params=params,
         )
-        written += _replace(con, frame.select(list(DAILY_EXPOSURES_SCHEMA)), pid, out_lo, out_hi)
+        written += _replace(con, frame.select(list(schema)), pid, out_lo, out_hi)
     return written
 
 
@@ -144,7 +192,7 @@ def update_exposures(
         r[0]
         for r in con.execute(
             "SELECT DISTINCT participant_id FROM daily_exposures WHERE detector_version <> ?",
-            [EXPOSURES_VERSION],
+            [exposures_version()],
         ).fetchall()
         if participant_ids is None or r[0] in participant_ids
     ]
@@ -156,7 +204,7 @@ def update_exposures(
         for pid in stale:  # rows of the old version outside the recomputed dates go too
             con.execute(
                 "DELETE FROM daily_exposures WHERE participant_id = ? AND detector_version <> ?",
-                [pid, EXPOSURES_VERSION],
+                [pid, exposures_version()],
             )
         summary.days_written = compute_changed_exposures(con, ranges, params)
         summary.participants = len(ranges)
