@@ -1,4 +1,11 @@
-"""The ``crampwatch`` command line."""
+"""The ``crampwatch`` command line.
+
+Write commands (``ingest``, ``detect``, ``run``, ``demo``) run in this process through
+:mod:`pipeline.runner`: no Prefect import, no temporary API. ``--prefect`` (the default when
+``PREFECT_API_URL`` is set) runs the Prefect flow of :mod:`pipeline.flows` instead, so the run
+shows in that server's UI. Prefect's log lines reach the terminal only with ``--verbose``.
+Keep imports here cheap: everything heavy is imported inside the command that needs it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ from pipeline.config import apply_privacy_env
 
 apply_privacy_env()
 
+import logging  # noqa: E402
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -20,6 +29,52 @@ SAMPLE_INBOX = REPO_ROOT / "sample_data" / "inbox"
 db_option = click.option(
     "--db", type=click.Path(dir_okay=False), default=None,
     help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).")
+
+
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Show the run's log lines (one per file; with --prefect also Prefect's) on stderr.")
+
+prefect_option = click.option(
+    "--prefect/--no-prefect", "use_prefect", default=None,
+    help="Run as a Prefect flow (retries, run history in Prefect) instead of in this process. "
+         "Default: on when PREFECT_API_URL is set (a Prefect server is configured), else off.")
+
+
+def _use_prefect(flag: bool | None) -> bool:
+    return bool(os.environ.get("PREFECT_API_URL")) if flag is None else flag
+
+
+def _setup_logging(verbose: bool, use_prefect: bool) -> None:
+    """Log lines on stderr with ``--verbose``; otherwise none, Prefect's included.
+
+    The command's own output (tables, summaries) goes to stdout either way.
+    """
+    log = logging.getLogger("crampwatch")
+    log.propagate = False
+    for h in list(log.handlers):
+        log.removeHandler(h)
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s | %(levelname)-7s | %(message)s",
+                                               "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    else:
+        log.addHandler(logging.NullHandler())
+    if use_prefect and not verbose:
+        # read when Prefect configures logging at import; a value the user set wins
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+def _run_flow(fn, *args):
+    """Call a Prefect flow; a failure becomes one line (details with --verbose)."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise click.ClickException(f"{type(exc).__name__}: {first} (Prefect run failed; "
+                                   "--verbose shows its log)") from exc
 
 
 def _check_tz(ctx, param, value):
@@ -48,16 +103,26 @@ def main() -> None:
               help="Participant id for files that carry none (e.g. an Apple Health export).")
 @click.option("--timezone", "tz", default=None, callback=_check_tz,
               help="The participant's home IANA zone, for formats whose times have no offset.")
+@prefect_option
+@verbose_option
 @db_option
-def ingest(paths, participant_id, tz, db):
+def ingest(paths, participant_id, tz, use_prefect, verbose, db):
     """Import export files, folders or zips into the store (re-imports add nothing twice).
 
     Files in a folder's sub-folder <folder>/<id>/ belong to participant <id>. Unrecognised
     files are recorded as skipped; folders are never moved, changed or deleted.
     """
-    from pipeline.flows import ingest as ingest_flow
+    use_prefect = _use_prefect(use_prefect)
+    _setup_logging(verbose, use_prefect)
+    args = ([str(p) for p in paths], str(resolve_db(db)), participant_id, tz)
+    if use_prefect:
+        from pipeline.flows import ingest as ingest_flow
 
-    results = ingest_flow([str(p) for p in paths], str(resolve_db(db)), participant_id, tz)
+        results = _run_flow(ingest_flow, *args)
+    else:
+        from pipeline import runner
+
+        results = runner.ingest(*args)
     _print_imports(results)
     if any(r["status"] == "failed" for r in results):
         sys.exit(1)
@@ -85,12 +150,21 @@ def _print_imports(results: list[dict]) -> None:
 
 @main.command()
 @click.option("--full", is_flag=True, help="Recompute every night, not only those that changed.")
+@prefect_option
+@verbose_option
 @db_option
-def detect(full, db):
+def detect(full, use_prefect, verbose, db):
     """Recompute sleep periods and episodes for the nights whose data changed."""
-    from pipeline.flows import detect as detect_flow
+    use_prefect = _use_prefect(use_prefect)
+    _setup_logging(verbose, use_prefect)
+    if use_prefect:
+        from pipeline.flows import detect as detect_flow
 
-    s = detect_flow(str(resolve_db(db)), full)
+        s = _run_flow(detect_flow, str(resolve_db(db)), full)
+    else:
+        from pipeline import runner
+
+        s = runner.detect(str(resolve_db(db)), full)
     click.echo(f"{s['participants']} participants, {s['nights']} nights, "
                f"{s['episodes_written']} episodes {s['by_kind']} in {s['seconds']:.1f} s")
 
@@ -100,18 +174,30 @@ def detect(full, db):
 @click.option("--participant", "participant_id", default=None,
               help="Participant id for files that carry none and are not in <inbox>/<id>/.")
 @click.option("--timezone", "tz", default=None, callback=_check_tz, help="IANA zone.")
+@prefect_option
+@verbose_option
 @db_option
-def run(inbox, participant_id, tz, db):
-    """Run the nightly flow once: ingest new files in INBOX, detect, publish, summarise.
+def run(inbox, participant_id, tz, use_prefect, verbose, db):
+    """Run the nightly pipeline once: ingest new files in INBOX, detect, publish, summarise.
 
-    INBOX defaults to ./inbox. Schedule it with cron or a Prefect deployment (README).
+    INBOX defaults to ./inbox. Runs in this process; with --prefect (or PREFECT_API_URL set)
+    as the `nightly` Prefect flow. Schedule it with cron or a Prefect deployment (README).
     """
-    from pipeline.flows import nightly
-
+    use_prefect = _use_prefect(use_prefect)
+    _setup_logging(verbose, use_prefect)
     inbox = inbox or "inbox"
     if not Path(inbox).is_dir():
         raise click.BadParameter(f"inbox folder {inbox!r} does not exist", param_hint="INBOX")
-    out = nightly(inbox, str(resolve_db(db)), participant_id, tz)
+    args = (inbox, str(resolve_db(db)), participant_id, tz)
+    if use_prefect:
+        from pipeline.flows import nightly
+
+        out = _run_flow(nightly, *args)
+    else:
+        from pipeline import runner
+
+        out = runner.nightly(*args)
+    click.echo(out["summary"])
     if any(r["status"] == "failed" for r in out["imports"]):
         sys.exit(1)
 
@@ -392,16 +478,18 @@ def review(participant_id, n, nights, db):
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the database, then exit.")
+@verbose_option
 @db_option
-def demo(port, no_serve, db):
+def demo(port, no_serve, verbose, db):
     """Build a database from the bundled sample_data/ and serve the dashboard."""
-    from pipeline.flows import nightly
+    from pipeline import runner
 
+    _setup_logging(verbose, use_prefect=False)
     if not SAMPLE_INBOX.is_dir():
         raise click.ClickException(f"sample data not found at {SAMPLE_INBOX}")
     db_path = resolve_db(db)
     click.echo(f"building {db_path} from {SAMPLE_INBOX}")
-    nightly(str(SAMPLE_INBOX), str(db_path))
+    click.echo(runner.nightly(str(SAMPLE_INBOX), str(db_path))["summary"])
     if not no_serve:
         _serve(db_path, port, "127.0.0.1")
 
