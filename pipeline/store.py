@@ -117,9 +117,10 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike)
     return live
 
 
-#: tables that record that a run happened (one row per detection run), not what readers
-#: see: a run that changed only these does not republish the snapshot
-RUN_TABLES = ("detection_runs", "exposure_runs")
+#: the run history: the import ledger and the detection bookkeeping. Readers of the snapshot
+#: (the dashboard) do not use them, so a run that changed only these (nothing new, a file
+#: whose rows were all stored already, a header-only CSV) does not republish the snapshot
+RUN_TABLES = ("imports", "detection_runs", "exposure_runs")
 
 
 def content_fingerprint(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:

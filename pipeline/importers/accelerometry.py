@@ -79,8 +79,6 @@ from urllib.parse import quote
 
 import duckdb
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.indoor_csv import parse_timestamps, require_zone, resolve_local
@@ -100,8 +98,6 @@ ACCEL_RANGE_G = (-20.0, 20.0)
 MIN_FS_HZ = 10.0
 HR_METRIC = "heart_rate_bpm"
 CHUNK_BYTES = 4 << 20  # ~90 000 lines of 50 Hz CSV; peak memory ~230 MB above baseline
-PARQUET_SCHEMA = pa.schema([("time_utc", pa.timestamp("us", tz="UTC")), ("x_g", pa.float32()),
-                            ("y_g", pa.float32()), ("z_g", pa.float32())])
 #: Parquet settings: zstd; timestamps delta-encoded (a regular 50 Hz grid packs to a few bits
 #: per sample); floats byte-stream-split (sign/exponent bytes of still-wrist samples repeat)
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": False,
@@ -124,6 +120,21 @@ _WALCH_LINE = re.compile(rf"^\s*{_NUM}\s+{_NUM}\s+{_NUM}\s+{_NUM}\s*$")
 _WALCH_HR_LINE = re.compile(rf"^\s*{_NUM}\s*,\s*{_NUM}\s*$")
 _SECONDS_RE = r"^([-+]?\d+)(?:\.(\d+))?$"
 _DEVICE_RE = re.compile(r"^#\s*device\s*[:=]\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def parquet_schema():
+    """The Parquet files' Arrow schema (pyarrow is imported here, on first use: publishing the
+    view, which every write command does, must not pay for it)."""
+    import pyarrow as pa
+
+    return pa.schema([("time_utc", pa.timestamp("us", tz="UTC")), ("x_g", pa.float32()),
+                      ("y_g", pa.float32()), ("z_g", pa.float32())])
+
+
+def __getattr__(name: str):
+    if name == "PARQUET_SCHEMA":
+        return parquet_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,6 +351,9 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
     """Shared chunk loop: ``parse(chunk) -> frame`` with ``line_no``, ``raw``, ``_utc_us``,
     ``_local_us``, ``_off_s``, ``_reason``, ``x_g``/``y_g``/``z_g`` (if ``accel``), ``_hr``
     and ``_hr_reason``."""
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
     display = ctx.display_path or str(path)
     pid = ctx.participant_id
     if not pid:
@@ -390,9 +404,9 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
                         time_utc=pl.from_epoch("_utc_us", time_unit="us")
                         .dt.replace_time_zone("UTC"),
                         x_g=pl.col("x_g").cast(pl.Float32), y_g=pl.col("y_g").cast(pl.Float32),
-                        z_g=pl.col("z_g").cast(pl.Float32)).to_arrow().cast(PARQUET_SCHEMA)
+                        z_g=pl.col("z_g").cast(pl.Float32)).to_arrow().cast(schema)
                     if writer is None:
-                        writer = pq.ParquetWriter(tmp, PARQUET_SCHEMA, **PARQUET_OPTIONS)
+                        writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
                     writer.write_table(table)
             hr = _hr_samples(ok, state, pid, device, final=False)
             if hr.height:

@@ -68,7 +68,7 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
                 "ORDER BY table_name, column_index").fetchall():
             cols.setdefault(t, []).append(c)
         for t, names in cols.items():
-            if t in store.RUN_TABLES or t == "schema_migrations":
+            if t in ("detection_runs", "exposure_runs", "schema_migrations"):
                 continue
             keep = ", ".join(f'"{c}"' for c in names if c not in WALL_CLOCK)
             out[t] = sorted(con.execute(f'SELECT {keep} FROM "{t}"').fetchall(),
@@ -122,6 +122,26 @@ def test_nothing_new_adds_no_ledger_row_and_keeps_the_snapshot(inbox, in_process
            {k: v for k, v in before.items() if k not in store.RUN_TABLES}
     assert again["detection"]["participants"] == 0
     assert snapshot_path(db).stat().st_mtime_ns == snap_mtime, "snapshot copied for nothing"
+    with store.connect(db) as con:
+        assert store.snapshot_is_current(con, db)
+
+
+def test_a_file_that_adds_no_rows_is_ledgered_without_copying_the_snapshot(in_process,
+                                                                          tmp_path):
+    _, built = in_process
+    db = tmp_path / "cw.duckdb"
+    shutil.copy2(built, db)
+    shutil.copy2(snapshot_path(built), snapshot_path(db))
+    snap = snapshot_path(db).stat().st_mtime_ns
+    empty = tmp_path / "header_only.csv"
+    empty.write_text((SAMPLE_DATA / "inbox" / "journal.csv").read_text().splitlines()[0] + "\n")
+    (res,) = runner.ingest([str(empty)], str(db), progress=False)
+    assert (res["status"], res["format"], res["rows_accepted"]) == ("ok", "journal_csv", 0)
+    assert snapshot_path(db).stat().st_mtime_ns == snap
+    # new rows: published
+    (res,) = runner.ingest([str(SAMPLE_DATA / "inbox" / "p02" / "export.zip")], str(db),
+                           participant_id="p02", progress=False)
+    assert res["rows_accepted"] > 0 and snapshot_path(db).stat().st_mtime_ns != snap
     with store.connect(db) as con:
         assert store.snapshot_is_current(con, db)
 
