@@ -33,6 +33,16 @@ def test_exposures_benchmark_small():
     assert re.search(r"target < 10 s for 2 participant-years: (meets|misses)", out)
 
 
+def test_commands_benchmark_one_round():
+    out = _run("commands.py", "--repeat", "1")
+    for name in ("python -c pass", "run, first", "run, nothing new", "ingest header-only journal",
+                 "ingest already imported file", "detect, nothing new", 'sql "select 1"'):
+        m = re.search(rf"  {re.escape(name)}\s+([0-9.]+)\s+[0-9.]+-[0-9.]+\s+([0-9.]+)", out)
+        assert m and float(m.group(1)) > 0 and float(m.group(2)) > 0, name
+    assert re.search(r"second run \(nothing new\) / first run: \d+%", out)
+    assert "ledger rows added by the second run: 0" in out
+
+
 def test_cramps_raw_benchmark_short_night():
     out = _run("cramps_raw.py", "--fs", "25", "--hours", "3", "--repeats", "1")
     assert re.search(r"night: [0-9,]+ samples x 3 at 25 Hz", out)
