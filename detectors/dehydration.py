@@ -124,7 +124,7 @@ __all__ = [
     "sweat_rate_pw_g_m2_h",
 ]
 
-DETECTOR_VERSION = "dehydration-0.3"
+DETECTOR_VERSION = "dehydration-0.3.1"
 KIND = "dehydration"
 
 DAILY_SCHEMA: dict[str, pl.DataType] = {

@@ -23,7 +23,7 @@ class DehydrationParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "dehydration-brief-8-v4"
+    name: str = "dehydration-brief-8-v5"
 
     # --- exposure context (brief 1.6) ---
     indoor_temp_c: float = 23.0  # [crampwatch_brief] 1.6 grade D: indoor default when no sensor
@@ -70,6 +70,16 @@ class DehydrationParams:
     #: for a brisk walk at 30 C, half the evaporation the walk requires), so the larger of
     #: the two is used (dehydration-0.3). Efficiency 1 (no dripping): still a lower bound
     sweat_heat_balance_floor: bool = True
+    #: [crampwatch_brief] 2.1 grade D: a workout's minutes are run at the workout's own
+    #: metabolic rate, the rest of the clock hour at the rest (fluid_tables._hourly_sweat)
+    sweat_split_workout: bool = True
+    #: [iso8996] grade D: cap of a workout's metabolic rate (16 MET, elite running) against
+    #: exports whose workout energy and duration disagree
+    workout_max_met: float = 16.0
+    #: [ainsworth2011] [haskell2007] grade D: MET of Fitbit's minute intensity levels 0-3
+    #: (sedentary < 1.5, light 1.5-3, moderate 3-6, vigorous >= 6 MET; the middle of each
+    #: band, 8 for vigorous) for exports with levels but no active energy or METs (Fitabase)
+    intensity_level_met: tuple[float, float, float, float] = (1.0, 2.25, 4.5, 8.0)
     latent_heat_j_g: float = 2430.0  # [crampwatch_brief] 2.1: ~2.43 kJ/g evaporated
 
     # --- fluid need and intake (brief 2.4, 8.1) ---

@@ -128,6 +128,17 @@ REFERENCES: dict[str, str] = {
         "height and weight be known. Arch Intern Med 17:863-871. "
         "doi:10.1001/archinte.1916.00080130010002"
     ),
+    "ainsworth2011": (
+        "Ainsworth BE, Haskell WL, Herrmann SD, et al. (2011) 2011 Compendium of Physical "
+        "Activities: a second update of codes and MET values. Med Sci Sports Exerc "
+        "43:1575-1581. doi:10.1249/MSS.0b013e31821ece12 (1 MET = 1 kcal/kg/h)"
+    ),
+    "haskell2007": (
+        "Haskell WL, Lee IM, Pate RR, et al. (2007) Physical activity and public health: "
+        "updated recommendation for adults from the ACSM and the AHA. Med Sci Sports Exerc "
+        "39:1423-1434. doi:10.1249/mss.0b013e3180616b27 (light < 3, moderate 3-6, vigorous "
+        ">= 6 MET; Fitbit's activity levels use these bands)"
+    ),
     "iso8996": (
         "ISO 8996:2021 Ergonomics of the thermal environment - Determination of metabolic rate "
         "(1 met = 58.2 W/m2)."

@@ -216,7 +216,7 @@ def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> 
     # the local day's bounds in UTC (UTC+2): 7 July 22:00 -> 8 July 22:00
     assert row["start_utc"] == datetime(2024, 7, 7, 22, tzinfo=UTC)
     assert row["end_utc"] == datetime(2024, 7, 8, 22, tzinfo=UTC)
-    assert row["detector_version"] == "dehydration-0.3"
+    assert row["detector_version"] == "dehydration-0.3.1"
     ev = json.loads(row["evidence"])
     assert ev["level"] == "likely_dehydration_condition"
     assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"

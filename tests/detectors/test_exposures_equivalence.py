@@ -162,12 +162,15 @@ def test_heat_band_expression_equals_numpy_bands() -> None:
 
 
 def test_hourly_sweat_on_active_hours_equals_the_full_array_formula() -> None:
-    """Sweat is computed for hours >= 2 MET only; the same values as the equations over every
-    hour followed by the mask (dehydration-0.2/0.3 before the restriction)."""
+    """Without the workout split (hour-mean M), sweat is computed for hours >= 2 MET only; the
+    same values as the equations over every hour followed by the mask (dehydration-0.2/0.3
+    before the restriction)."""
+    from dataclasses import replace
+
     from simulators.daygen import generate
 
     g = generate(seed=3, n_participants=3, n_days=20)
-    p = DehydrationParams()
+    p = replace(DehydrationParams(), sweat_split_workout=False)
     h = build_hourly_table(g.samples, g.workouts, g.environment, g.participants, p)
     m = h["metabolic_rate_w_m2"].fill_null(np.nan).to_numpy()
     ta, rh = h["ta_used_c"].to_numpy(), h["rh_used_pct"].to_numpy()
@@ -183,3 +186,79 @@ def test_hourly_sweat_on_active_hours_equals_the_full_array_formula() -> None:
     got = h["sweat_ml"].fill_null(np.nan).to_numpy()
     assert (got > 0).sum() > 50  # workouts and active hours are in there
     assert np.array_equal(got, want, equal_nan=True)
+
+
+def _run(kcal: float, minutes: float, temp_c: float, params=None, start_min: int = 40) -> dict:
+    """One 70 kg person, one outdoor run starting ``start_min`` after 16:00 UTC, the same
+    weather for the two hours it may touch; sums over those hours."""
+    from datetime import UTC, datetime, timedelta
+
+    h0 = datetime(2025, 7, 3, 16, tzinfo=UTC)
+    t0 = h0 + timedelta(minutes=start_min)
+    wk = pl.DataFrame({"participant_id": ["a"], "activity_type": ["running"], "start_utc": [t0],
+                       "end_utc": [t0 + timedelta(minutes=minutes)], "utc_offset_s": [7200],
+                       "duration_s": [minutes * 60.0], "active_energy_kcal": [kcal],
+                       "distance_m": [None]})
+    smp = pl.DataFrame({"participant_id": ["a"], "metric": ["body_mass_kg"],
+                        "start_utc": [t0 - timedelta(hours=8)],
+                        "end_utc": [t0 - timedelta(hours=8)], "utc_offset_s": [7200],
+                        "value": [70.0]})
+    hours = [h0, h0 + timedelta(hours=1)]
+    env = pl.DataFrame({"participant_id": ["a", "a"], "time_utc": hours,
+                        "utc_offset_s": [7200, 7200], "setting": ["outdoor", "outdoor"],
+                        "temp_c": [temp_c, temp_c], "rh_pct": [50.0, 50.0]})
+    ppl = pl.DataFrame({"participant_id": ["a"], "sex": ["male"], "birth_year": [1985],
+                        "height_cm": [178.0], "tz": ["Europe/Berlin"]})
+    h = build_hourly_table(smp, wk, env, ppl, params or DehydrationParams())
+    h = h.filter(pl.col("hour_utc").is_in(hours))
+    return {c: h[c].sum() for c in ("workout_s", "active_energy_kcal", "sweat_ml")}
+
+
+def test_a_workout_sweats_at_its_own_rate_not_the_hour_mean() -> None:
+    """A 40-min run of 450 kcal at 30 C across two clock hours (16:40-17:20): the whole-body
+    sweat lands inside the normative range for running (Baker 2016: 1.21 +/- 0.68 L/h, i.e.
+    0.35-1.26 L in 40 min) and above the same run averaged over the two clock hours it
+    touches (dehydration-0.3), which loses the sweat of the hours it pushes under 2 MET."""
+    from dataclasses import replace
+
+    mean_p = replace(DehydrationParams(), sweat_split_workout=False)
+    split = _run(450.0, 40.0, 30.0)
+    mean = _run(450.0, 40.0, 30.0, mean_p)
+    assert split["workout_s"] == mean["workout_s"] == 2400.0
+    assert abs(split["active_energy_kcal"] - 450.0) < 1e-9
+    assert 350.0 <= split["sweat_ml"] <= 1260.0
+    assert split["sweat_ml"] > mean["sweat_ml"]
+    # inside one clock hour the split and the hour mean agree within the rest-time terms
+    one = _run(450.0, 40.0, 30.0, start_min=0)
+    assert 350.0 <= one["sweat_ml"] <= 1260.0
+
+
+def test_minute_intensity_levels_give_active_energy_when_no_export_has_it() -> None:
+    """Fitabase gives total calories and minute intensity levels, no active energy: 30
+    vigorous minutes (8 MET, Haskell 2007 bands) of a 70 kg person are (8 - 1) x 70 x 0.5 h
+    = 245 kcal above rest (Ainsworth 2011: 1 MET = 1 kcal/kg/h)."""
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2025, 7, 3, 6, tzinfo=UTC)
+    rows = [{"participant_id": "a", "metric": "intensity_level", "start_utc": t0 + timedelta(minutes=i),
+             "end_utc": t0 + timedelta(minutes=i + 1), "utc_offset_s": 0,
+             "value": 3.0 if i < 30 else 0.0} for i in range(60)]
+    rows.append({"participant_id": "a", "metric": "body_mass_kg", "start_utc": t0, "end_utc": t0,
+                 "utc_offset_s": 0, "value": 70.0})
+    smp = pl.DataFrame(rows)
+    env = pl.DataFrame({"participant_id": ["a"], "time_utc": [t0], "utc_offset_s": [0],
+                        "setting": ["outdoor"], "temp_c": [20.0], "rh_pct": [50.0]})
+    ppl = pl.DataFrame({"participant_id": ["a"], "sex": ["male"], "birth_year": [1985],
+                        "height_cm": [178.0], "tz": ["UTC"]})
+    wk = pl.DataFrame(schema={"participant_id": pl.String, "activity_type": pl.String,
+                              "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
+                              "utc_offset_s": pl.Int32})
+    h = build_hourly_table(smp, wk, env, ppl).filter(pl.col("hour_utc") == t0).row(0, named=True)
+    assert abs(h["active_energy_kcal"] - 245.0) < 1e-6
+    assert h["sweat_ml"] > 0
+    # a participant with active-energy samples keeps them: no double counting
+    smp2 = pl.concat([smp, pl.DataFrame([{"participant_id": "a", "metric": "active_energy_kcal",
+                                          "start_utc": t0, "end_utc": t0 + timedelta(hours=1),
+                                          "utc_offset_s": 0, "value": 100.0}])])
+    h2 = build_hourly_table(smp2, wk, env, ppl).filter(pl.col("hour_utc") == t0).row(0, named=True)
+    assert h2["active_energy_kcal"] == 100.0
