@@ -15,14 +15,15 @@ Steps (each opens the store itself unless given an open connection ``con``):
 and the commands built from them: :func:`ingest`, :func:`detect`, :func:`nightly` (import
 what is new in an inbox, detect, publish, summarise).
 
-Run history lives in the store whichever way a command runs: one ``imports`` row per file a
-run looked at for the first time (or that changed, or failed before), one ``detection_runs``
-and one ``exposure_runs`` row per detection. A nightly run over an inbox does not ledger the
-files it already knows again (``record_unchanged=False``, see :func:`pipeline.ingest.import_file`).
+Run history lives in the store whichever way a command runs: ``imports`` (``ingest`` records
+every file it is given; a nightly run only files it sees for the first time at their path, that
+changed or that failed before: ``record_unchanged=False``, see
+:func:`pipeline.ingest.import_file`), and one ``detection_runs`` and one ``exposure_runs`` row
+per detection, also when nothing changed.
 
-Nothing here imports Prefect, Streamlit or the detectors (scipy) unless there is detection
-work to do: ``python -X importtime -m pipeline.cli run INBOX`` with nothing new loads polars,
-duckdb and the pipeline only.
+Prefect and Streamlit are never imported here, the detectors (scipy) only when there is
+detection work to do: ``python -X importtime -m pipeline.cli run INBOX`` with nothing new
+loads polars, duckdb and the pipeline only.
 """
 
 from __future__ import annotations
