@@ -68,42 +68,50 @@ def rejected(record_nos: list[int], reasons: list[str], raws: list[str]) -> Batc
         schema={"record_no": pl.Int64, "reason": pl.String, "raw": pl.String}))
 
 
-#: importer modules in detection order (more specific formats first)
-IMPORTERS = (
-    "apple_health",
-    "open_meteo",
-    "open_meteo:JSON",
-    "journal_csv",
-    "participants_csv",
-    "fitabase",
-    "fitbit_takeout",
-    "garmin_fit",
-    "oura",
-    "oura:JSON",
-    "meteostat",
-    "meteostat:JSON",
-    "noaa_isd_lite",
-    "noaa_isd_lite:LCD",
-    "indoor_csv",
-    "accelerometry",
-    "accelerometry:WALCH",
-    "accelerometry:WALCH_HR",
-    "generic_csv",  # last: the catch-all timestamp,metric,value,unit layout
+#: importer modules in detection order (more specific formats first): ``module`` or
+#: ``module:ATTR``, with what a person would call the export (the "not recognised" message
+#: lists these)
+IMPORTERS: tuple[tuple[str, str], ...] = (
+    ("apple_health", "Apple Health export.zip / export.xml"),
+    ("open_meteo", "Open-Meteo hourly CSV"),
+    ("open_meteo:JSON", "Open-Meteo hourly JSON"),
+    ("journal_csv", "crampwatch journal CSV"),
+    ("participants_csv", "participants CSV"),
+    ("fitabase", "Fitabase / Fitbit CSV (minute, hourly, daily, heart rate, sleep, weight)"),
+    ("fitbit_takeout", "Fitbit account export JSON"),
+    ("garmin_fit", "Garmin FIT file"),
+    ("oura", "Oura CSV"),
+    ("oura:JSON", "Oura JSON"),
+    ("meteostat", "Meteostat hourly CSV"),
+    ("meteostat:JSON", "Meteostat JSON"),
+    ("noaa_isd_lite", "NOAA ISD-Lite"),
+    ("noaa_isd_lite:LCD", "NOAA Local Climatological Data CSV"),
+    ("indoor_csv", "indoor temperature/humidity CSV"),
+    ("accelerometry", "raw accelerometry CSV"),
+    ("accelerometry:WALCH", "Walch et al. acceleration file"),
+    ("accelerometry:WALCH_HR", "Walch et al. heart-rate file"),
+    # last: the catch-all timestamp,metric,value,unit layout
+    ("generic_csv", "generic CSV (timestamp,metric,value,unit)"),
 )
 
 
-def _load(entry: str) -> ModuleType | None:
-    """The importer for one ``IMPORTERS`` entry (``module`` or ``module:ATTR``), or None."""
+def _load(entry: str) -> ModuleType:
+    """The importer for one ``IMPORTERS`` entry (``module`` or ``module:ATTR``).
+
+    Fails loudly: a misspelt or missing entry is a programming error, never a silently
+    disabled format.
+    """
     import importlib
 
     name, _, attr = entry.partition(":")
+    module = importlib.import_module(f"pipeline.importers.{name}")
+    if not attr:
+        return module
     try:
-        module = importlib.import_module(f"pipeline.importers.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"pipeline.importers.{name}":
-            raise
-        return None  # importer not written yet
-    return getattr(module, attr) if attr else module
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise ImportError(f"IMPORTERS entry {entry!r}: pipeline.importers.{name} has no "
+                          f"{attr}") from exc
 
 
 def _iter_registry() -> Iterator[ModuleType]:
@@ -112,15 +120,28 @@ def _iter_registry() -> Iterator[ModuleType]:
     Lazy on purpose: importing all of them costs 0.4-1 s (``garmin_fit_sdk`` alone 0.2 s),
     paid on every file, while most files are recognised by the first few sniffers.
     """
-    for entry in IMPORTERS:
-        module = _load(entry)
-        if module is not None:
-            yield module
+    for entry, _ in IMPORTERS:
+        yield _load(entry)
 
 
 def _registry() -> list[ModuleType]:
-    """Every available importer, in detection order."""
+    """Every importer, in detection order."""
     return list(_iter_registry())
+
+
+def known_formats() -> str:
+    """The exports crampwatch reads, for messages (from :data:`IMPORTERS`)."""
+    return "; ".join(desc for _, desc in IMPORTERS)
+
+
+def _first_line(head: bytes) -> str:
+    """The head's first line for a message, or a note that it is binary."""
+    if not head:
+        return "(empty file)"
+    if b"\x00" in head[:1024]:
+        return f"(binary data, starts with bytes {head[:8].hex(' ')})"
+    line = head[:200].decode("utf-8", "replace").splitlines()[0] if head.strip() else ""
+    return repr(line[:120])
 
 
 def read_head(path: Path) -> tuple[bytes, str]:
@@ -149,10 +170,9 @@ def detect_format(path: Path) -> ModuleType:
     for module in _iter_registry():
         if module.sniff(head, name):
             return module
-    first = head[:120].decode("utf-8", "replace").splitlines()[0] if head else "(empty file)"
     raise ImportFormatError(
-        f"{path}: not a recognised export (Apple Health export.zip/export.xml, Open-Meteo "
-        f"hourly CSV, crampwatch journal CSV or participants CSV); first line: {first!r}")
+        f"{path}: not a recognised export; crampwatch reads: {known_formats()}. "
+        f"First line: {_first_line(head)}")
 
 
 def iter_candidate_files(root: Path) -> Iterator[Path]:

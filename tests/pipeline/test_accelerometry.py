@@ -26,37 +26,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import pipeline.importers as importers
 from pipeline import ingest, store
 from pipeline.importers import (
     ImportContext,
     ImportFormatError,
     accelerometry,
-    indoor_csv,
-    journal_csv,
-    meteostat,
-    noaa_isd_lite,
-    open_meteo,
-    participants_csv,
     read_head,
 )
+from tests.helpers import sniffing_formats
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "accelerometry"
 RESEARCH = FIX / "research_p01.csv"
 WALCH_ACC = FIX / "9000001_acceleration.txt"
 WALCH_HR = FIX / "9000001_heartrate.txt"
 WALCH_START = datetime(2017, 6, 13, 2, 41, tzinfo=UTC)  # 2017-06-12T22:41:00-04:00
-
-
-@pytest.fixture
-def registry(monkeypatch):
-    """The Walch readers in the registry, until ``pipeline.importers.IMPORTERS`` lists them."""
-    extra = tuple(e for e in ("accelerometry:WALCH", "accelerometry:WALCH_HR")
-                  if e not in importers.IMPORTERS)
-    if extra:
-        i = importers.IMPORTERS.index("accelerometry") + 1
-        monkeypatch.setattr(importers, "IMPORTERS",
-                            importers.IMPORTERS[:i] + extra + importers.IMPORTERS[i:])
 
 
 @pytest.fixture
@@ -90,13 +73,6 @@ def read(path: Path, ctx: ImportContext, reader=accelerometry.read) -> dict:
 
 # ------------------------------------------------------------------------------- detection
 
-SNIFFERS = {
-    "accelerometry_csv": accelerometry.sniff, "walch_acceleration": accelerometry.sniff_walch,
-    "walch_heartrate": accelerometry.sniff_walch_hr, "indoor_csv": indoor_csv.sniff,
-    "meteostat_csv": meteostat.sniff, "noaa_isd_lite": noaa_isd_lite.sniff,
-    "noaa_lcd_csv": noaa_isd_lite.sniff_lcd, "open_meteo_csv": open_meteo.sniff,
-    "journal_csv": journal_csv.sniff, "participants_csv": participants_csv.sniff,
-}
 
 
 @pytest.mark.parametrize(("path", "fmt"), [(RESEARCH, "accelerometry_csv"),
@@ -105,14 +81,14 @@ SNIFFERS = {
                          ids=lambda v: v.name if isinstance(v, Path) else v)
 def test_each_sniff_recognises_only_its_own_fixture(path, fmt):
     head, name = read_head(path)
-    assert {f for f, sniff in SNIFFERS.items() if sniff(head, name)} == {fmt}
+    assert sniffing_formats(head, name) == {fmt}
 
 
 def test_walch_needs_its_file_names_and_start_file_is_not_a_format():
     head = WALCH_ACC.read_bytes()[:65536]
     assert not accelerometry.sniff_walch(head, "motion.txt")
     start, name = read_head(FIX / "9000001_start.txt")
-    assert not any(sniff(start, name) for sniff in SNIFFERS.values())
+    assert sniffing_formats(start, name) == set()
 
 
 @pytest.mark.parametrize(("header", "ok"), [
@@ -366,7 +342,7 @@ def walch_rows() -> list[tuple[datetime, float, float, float]]:
     return out
 
 
-def test_walch_pair_through_the_driver(db, tmp_path, registry):
+def test_walch_pair_through_the_driver(db, tmp_path):
     con, data_dir, _ = db
     folder = tmp_path / "sleep-accel"
     (folder / "motion").mkdir(parents=True)
@@ -400,7 +376,7 @@ def test_walch_pair_through_the_driver(db, tmp_path, registry):
     assert [b[1] for b in beats] == [60.0, 61.0, 62.0, 63.0, 64.0]
 
 
-def test_walch_without_start_file_fails_naming_it(db, tmp_path, registry):
+def test_walch_without_start_file_fails_naming_it(db, tmp_path):
     con, data_dir, _ = db
     lone = tmp_path / WALCH_ACC.name
     shutil.copy(WALCH_ACC, lone)

@@ -8,12 +8,13 @@ import pytest
 
 from pipeline.importers import (
     HEAD_BYTES,
+    IMPORTERS,
     ImportFormatError,
     detect_format,
-    journal_csv,
     open_meteo,
-    participants_csv,
 )
+from pipeline.importers import _load as importers_load
+from tests.helpers import sniffing_formats
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEATHER = FIXTURES / "weather"
@@ -23,8 +24,6 @@ CASES = {
     FIXTURES / "journal" / "journal_p01.csv": "journal_csv",
     FIXTURES / "journal" / "participants.csv": "participants_csv",
 }
-SNIFFERS = {"open_meteo_csv": open_meteo.sniff, "open_meteo_json": open_meteo.sniff_json,
-            "journal_csv": journal_csv.sniff, "participants_csv": participants_csv.sniff}
 
 README = """# crampwatch inbox
 
@@ -50,13 +49,13 @@ def _head(path: Path) -> bytes:
 @pytest.mark.parametrize("path", list(CASES), ids=lambda p: p.name)
 def test_each_sniff_recognises_only_its_own_fixture(path):
     head = _head(path)
-    assert {fmt for fmt, sniff in SNIFFERS.items() if sniff(head, path.name)} == {CASES[path]}
+    assert sniffing_formats(head, path.name) == {CASES[path]}
 
 
 def test_json_sniff():
     path = WEATHER / "open_meteo_ewr_2013-11-02_2013-11-04_imperial.json"
     head = _head(path)
-    assert {fmt for fmt, sniff in SNIFFERS.items() if sniff(head, path.name)} == {
+    assert sniffing_formats(head, path.name) == {
         "open_meteo_json"}
     assert not open_meteo.sniff_json(b'{"reason": "bad", "error": true}', "x.json")
 
@@ -89,10 +88,40 @@ def test_unrelated_files_are_not_recognised(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)
     head = _head(path)
-    assert not any(sniff(head, name) for sniff in SNIFFERS.values())
+    assert sniffing_formats(head, name, exclude=()) == set()
     with pytest.raises(ImportFormatError) as err:
         detect_format(path)
-    assert str(path) in str(err.value)
+    msg = str(err.value)
+    assert str(path) in msg
+    # the message lists every format of the registry, and never raw bytes
+    for _, desc in IMPORTERS:
+        assert desc in msg
+
+
+def test_binary_file_message_names_bytes_not_garbage(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4)
+    with pytest.raises(ImportFormatError) as err:
+        detect_format(path)
+    msg = str(err.value)
+    assert "binary data" in msg and "ff d8 ff e0" in msg and "\ufffd" not in msg
+    assert len(msg.splitlines()) == 1
+
+
+def test_registry_fails_loudly_on_a_misspelt_entry(monkeypatch):
+    from pipeline import importers
+
+    monkeypatch.setattr(importers, "IMPORTERS", (("open_meteo", "x"), ("opn_meteo", "typo")))
+    with pytest.raises(ModuleNotFoundError):
+        list(importers._iter_registry())
+    monkeypatch.setattr(importers, "IMPORTERS", (("open_meteo:JSNO", "typo"),))
+    with pytest.raises(ImportError, match="JSNO"):
+        list(importers._iter_registry())
+
+
+def test_every_registry_entry_loads_with_a_distinct_format():
+    formats = [importers_load(e).FORMAT for e, _ in IMPORTERS]
+    assert len(formats) == len(set(formats))
 
 
 def test_text_mentioning_healthdata_is_not_an_apple_export(tmp_path):

@@ -22,16 +22,11 @@ from pipeline import ingest, store
 from pipeline.importers import (
     ImportContext,
     ImportFormatError,
-    accelerometry,
     detect_format,
     indoor_csv,
-    journal_csv,
-    meteostat,
-    noaa_isd_lite,
-    open_meteo,
-    participants_csv,
     read_head,
 )
+from tests.helpers import sniffing_formats
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "weather2" / \
     "indoor_p01_2025-07-01.csv"
@@ -59,17 +54,11 @@ def dew_point(t: float, rh: float) -> float:
 
 # ------------------------------------------------------------------------------- detection
 
-SNIFFERS = {
-    "indoor_csv": indoor_csv.sniff, "accelerometry_csv": accelerometry.sniff,
-    "meteostat_csv": meteostat.sniff, "noaa_isd_lite": noaa_isd_lite.sniff,
-    "noaa_lcd_csv": noaa_isd_lite.sniff_lcd, "open_meteo_csv": open_meteo.sniff,
-    "journal_csv": journal_csv.sniff, "participants_csv": participants_csv.sniff,
-}
 
 
 def test_fixture_is_recognised_only_as_indoor():
     head, name = read_head(FIXTURE)
-    assert {f for f, sniff in SNIFFERS.items() if sniff(head, name)} == {"indoor_csv"}
+    assert sniffing_formats(head, name) == {"indoor_csv"}
     assert detect_format(FIXTURE) is indoor_csv
 
 

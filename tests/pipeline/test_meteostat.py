@@ -21,20 +21,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import pipeline.importers as importers
 from pipeline import ingest, store
 from pipeline.importers import (
     ImportContext,
     ImportFormatError,
-    accelerometry,
-    indoor_csv,
-    journal_csv,
     meteostat,
-    noaa_isd_lite,
-    open_meteo,
-    participants_csv,
     read_head,
 )
+from tests.helpers import sniffing_formats
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 W2 = FIX / "weather2"
@@ -70,24 +64,8 @@ def expected_rows() -> list[dict]:
     return out
 
 
-@pytest.fixture
-def registry(monkeypatch):
-    """The JSON reader in the registry, until ``pipeline.importers.IMPORTERS`` lists it."""
-    if "meteostat:JSON" not in importers.IMPORTERS:
-        i = importers.IMPORTERS.index("meteostat") + 1
-        monkeypatch.setattr(importers, "IMPORTERS", importers.IMPORTERS[:i] + (
-            "meteostat:JSON",) + importers.IMPORTERS[i:])
-
-
 # ------------------------------------------------------------------------------- detection
 
-SNIFFERS = {
-    "meteostat_csv": meteostat.sniff, "meteostat_json": meteostat.sniff_json,
-    "open_meteo_csv": open_meteo.sniff, "open_meteo_json": open_meteo.sniff_json,
-    "journal_csv": journal_csv.sniff, "participants_csv": participants_csv.sniff,
-    "noaa_isd_lite": noaa_isd_lite.sniff, "noaa_lcd_csv": noaa_isd_lite.sniff_lcd,
-    "indoor_csv": indoor_csv.sniff, "accelerometry_csv": accelerometry.sniff,
-}
 
 
 @pytest.mark.parametrize(("path", "fmt"), [(CSV_FILE, "meteostat_csv"),
@@ -96,7 +74,7 @@ SNIFFERS = {
                          ids=lambda v: getattr(v, "name", v))
 def test_each_sniff_recognises_only_its_own_fixture(path, fmt):
     head, name = read_head(path)
-    assert {f for f, sniff in SNIFFERS.items() if sniff(head, name)} == {fmt}
+    assert sniffing_formats(head, name) == {fmt}
 
 
 def test_gzip_bulk_file_is_sniffed_and_read(tmp_path):
@@ -226,7 +204,7 @@ def test_missing_humidity_computed_from_dew_point_with_magnus(tmp_path):
 
 # ------------------------------------------------------------------------ store round trip
 
-def test_store_round_trip_reimport_adds_nothing(tmp_path, registry):
+def test_store_round_trip_reimport_adds_nothing(tmp_path):
     con = store.connect(tmp_path / "t.duckdb")
     first = ingest.import_file(con, JSON_FILE, participant_id="p01")
     assert (first.format, first.status, first.rows_accepted, first.rows_rejected) == (

@@ -25,20 +25,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import pipeline.importers as importers
 from pipeline import ingest, store
 from pipeline.importers import (
     ImportContext,
     ImportFormatError,
-    accelerometry,
-    indoor_csv,
-    journal_csv,
-    meteostat,
     noaa_isd_lite,
-    open_meteo,
-    participants_csv,
     read_head,
 )
+from tests.helpers import sniffing_formats
 
 W2 = Path(__file__).resolve().parents[1] / "fixtures" / "weather2"
 ISD = W2 / "725510-14939-2023"
@@ -58,24 +52,8 @@ def read(path: Path, ctx: ImportContext | None = None, reader=noaa_isd_lite.read
     return {table: pl.concat(frames) for table, frames in out.items()}
 
 
-@pytest.fixture
-def registry(monkeypatch):
-    """The LCD reader in the registry, until ``pipeline.importers.IMPORTERS`` lists it."""
-    if "noaa_isd_lite:LCD" not in importers.IMPORTERS:
-        i = importers.IMPORTERS.index("noaa_isd_lite") + 1
-        monkeypatch.setattr(importers, "IMPORTERS", importers.IMPORTERS[:i] + (
-            "noaa_isd_lite:LCD",) + importers.IMPORTERS[i:])
-
-
 # ------------------------------------------------------------------------------- detection
 
-SNIFFERS = {
-    "noaa_isd_lite": noaa_isd_lite.sniff, "noaa_lcd_csv": noaa_isd_lite.sniff_lcd,
-    "meteostat_csv": meteostat.sniff, "meteostat_json": meteostat.sniff_json,
-    "open_meteo_csv": open_meteo.sniff, "open_meteo_json": open_meteo.sniff_json,
-    "journal_csv": journal_csv.sniff, "participants_csv": participants_csv.sniff,
-    "indoor_csv": indoor_csv.sniff, "accelerometry_csv": accelerometry.sniff,
-}
 
 
 @pytest.mark.parametrize(("path", "fmt"), [(ISD, "noaa_isd_lite"), (LINCOLN, "noaa_lcd_csv"),
@@ -83,7 +61,7 @@ SNIFFERS = {
                          if isinstance(v, Path) else v)
 def test_each_sniff_recognises_only_its_own_fixture(path, fmt):
     head, name = read_head(path)
-    assert {f for f, sniff in SNIFFERS.items() if sniff(head, name)} == {fmt}
+    assert sniffing_formats(head, name) == {fmt}
 
 
 def test_fixture_lines_are_isd_lite_shaped():
@@ -311,7 +289,7 @@ def test_lcd_implausible_report_rejected_and_hour_filled_by_another(tmp_path):
 
 # ------------------------------------------------------------------------ store round trip
 
-def test_store_round_trip_reimport_adds_nothing(tmp_path, registry):
+def test_store_round_trip_reimport_adds_nothing(tmp_path):
     con = store.connect(tmp_path / "t.duckdb")
     isd = ingest.import_file(con, ISD, participant_id="p01")
     lcd = ingest.import_file(con, LINCOLN, participant_id="p01")

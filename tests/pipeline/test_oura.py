@@ -35,17 +35,6 @@ DURATION_FIELD = {"deep": "deep_sleep_duration", "light": "light_sleep_duration"
                   "rem": "rem_sleep_duration", "awake": "awake_time"}
 
 
-@pytest.fixture(autouse=True)
-def registry_with_json(monkeypatch):
-    """Detection of Oura JSON needs ``oura:JSON`` in the registry (like ``open_meteo:JSON``)."""
-    from pipeline import importers
-
-    if "oura:JSON" not in importers.IMPORTERS:
-        entries = list(importers.IMPORTERS)
-        entries.insert(entries.index("oura") + 1, "oura:JSON")
-        monkeypatch.setattr(importers, "IMPORTERS", tuple(entries))
-
-
 def read_all(reader, path: Path, ctx: ImportContext = CTX) -> dict[str, pl.DataFrame]:
     frames: dict[str, list[pl.DataFrame]] = {}
     for batch in reader(path, ctx):
