@@ -12,6 +12,7 @@ import altair as alt
 import polars as pl
 
 from dashboards.format import STAGE_LABELS
+from detectors.heat import NWS_HEAT_BAND_LABELS, nws_heat_band_expr
 
 #: hypnogram order, top to bottom
 STAGE_ORDER = ["awake", "rem", "light", "deep", "asleep", "in_bed"]
@@ -246,11 +247,10 @@ def night_chart(hr: pl.DataFrame, stages: pl.DataFrame, episodes: pl.DataFrame,
 # --------------------------------------------------------------------------------------------
 # days and triggers: one column of panels over local calendar days
 
-#: NWS heat-index bands (°F thresholds 80 / 90 / 103 / 125, shown in °C); docs/data-model.md
-HEAT_BANDS = [("below caution", "#d5dde5"), ("caution", "#f3d27a"),
-              ("extreme caution", "#e89a3c"), ("danger", "#d0582f"),
-              ("extreme danger", "#8e1b1b")]
-HEAT_BAND_LIMITS_F = (80.0, 90.0, 103.0, 125.0)
+#: colours of the NWS heat-index bands (bands and names: detectors.heat)
+HEAT_BAND_COLOURS = {"none": "#d5dde5", "caution": "#f3d27a", "extreme_caution": "#e89a3c",
+                     "danger": "#d0582f", "extreme_danger": "#8e1b1b"}
+HEAT_BANDS = [(NWS_HEAT_BAND_LABELS[k], c) for k, c in HEAT_BAND_COLOURS.items()]
 FLUID_STATUS_COLOURS = {"logged": "#4a90c2", "partial": "#a9c8e0", "not_logged": "#d5dde5"}
 NUTRIENT_SERIES = {
     "magnesium_7d_pct_rda": "magnesium (% RDA)",
@@ -263,12 +263,9 @@ DAY_PANEL_HEIGHT = 120
 
 
 def _heat_band(hi_c: pl.Expr) -> pl.Expr:
-    """NWS band name of a heat index in °C (thresholds are defined in °F)."""
-    hi_f = hi_c * 9 / 5 + 32
-    expr = pl.when(hi_f.is_null()).then(None)
-    for (name, _), limit in zip(HEAT_BANDS, HEAT_BAND_LIMITS_F, strict=False):
-        expr = expr.when(hi_f < limit).then(pl.lit(name))
-    return expr.otherwise(pl.lit(HEAT_BANDS[-1][0]))
+    """NWS band label of a heat index in °C (:func:`detectors.heat.nws_heat_band_expr`)."""
+    return nws_heat_band_expr(hi_c, unit="c").replace_strict(
+        NWS_HEAT_BAND_LABELS, default=None, return_dtype=pl.String)
 
 
 def days_frame(days: pl.DataFrame) -> pl.DataFrame:

@@ -39,7 +39,6 @@ from detectors.fluid_tables import (
     _longest_gap_expr,
     _split_hours,
     build_hourly_table,
-    nws_heat_band_expr,
 )
 from detectors.frames import (
     ENVIRONMENT_SCHEMA,
@@ -57,6 +56,7 @@ from detectors.heat import (
     heat_index_c,
     heat_index_f,
     nws_heat_band,
+    nws_heat_band_expr,
     saturation_vapour_pressure_hpa,
 )
 from detectors.hydration_markers import (

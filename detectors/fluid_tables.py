@@ -19,7 +19,7 @@ from detectors.frames import (
     WORKOUTS_SCHEMA,
     prepare,
 )
-from detectors.heat import NWS_HEAT_BANDS_F, heat_index_c
+from detectors.heat import heat_index_c, nws_heat_band_expr
 from detectors.nights import local_date, local_midnight_utc
 from detectors.schema import UTC_DT
 from detectors.sweat import (
@@ -231,16 +231,6 @@ def build_hourly_table(
     return (
         _hourly(smp, wk, env, ppl, p).select(list(HOURLY_SCHEMA)).sort("participant_id", "hour_utc")
     )
-
-
-def nws_heat_band_expr(hi_f: str) -> pl.Expr:
-    """:func:`detectors.heat.nws_heat_band` as a polars expression on a column of heat
-    indices (F): the same names, null where the heat index is null or not finite."""
-    x = pl.col(hi_f)
-    expr = pl.when(x.is_null() | x.is_nan() | x.is_infinite()).then(pl.lit(None, dtype=pl.String))
-    for edge, name in sorted(NWS_HEAT_BANDS_F, reverse=True):
-        expr = expr.when(x >= edge).then(pl.lit(name))
-    return expr.otherwise(pl.lit("none"))
 
 
 def _env_hourly(env: pl.DataFrame) -> pl.LazyFrame:

@@ -28,6 +28,7 @@ outdoors and Bernard indoors):
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import thermofeel
 from numpy.typing import ArrayLike
 from scipy.optimize import elementwise
@@ -162,6 +163,31 @@ def nws_heat_band(hi_f: ArrayLike) -> np.ndarray:
         out[hi >= edge] = name
     out[~np.isfinite(hi)] = None
     return out
+
+
+#: [nws_heat_bands] the bands' names as the NWS page writes them (for display)
+NWS_HEAT_BAND_LABELS: dict[str, str] = {
+    "none": "below caution",
+    "caution": "caution",
+    "extreme_caution": "extreme caution",
+    "danger": "danger",
+    "extreme_danger": "extreme danger",
+}
+
+
+def nws_heat_band_expr(hi: str | pl.Expr, *, unit: str = "f") -> pl.Expr:
+    """:func:`nws_heat_band` as a polars expression on a column of heat indices in F
+    (``unit="f"``) or C (``unit="c"``, converted exactly): the same names, null where the
+    heat index is null or not finite."""
+    x = pl.col(hi) if isinstance(hi, str) else hi
+    if unit == "c":
+        x = x * 9.0 / 5.0 + 32.0
+    elif unit != "f":
+        raise ValueError(f"unit must be 'f' or 'c', not {unit!r}")
+    expr = pl.when(x.is_null() | x.is_nan() | x.is_infinite()).then(pl.lit(None, dtype=pl.String))
+    for edge, name in sorted(NWS_HEAT_BANDS_F, reverse=True):
+        expr = expr.when(x >= edge).then(pl.lit(name))
+    return expr.otherwise(pl.lit("none"))
 
 
 # ------------------------------------------------------------------------------------------
