@@ -7,8 +7,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import REPO
 
 
@@ -22,9 +20,15 @@ def _run(script: str, *args: str) -> str:
 def test_detect_benchmark_one_participant_year():
     out = _run("detect.py", "--participants", "1")
     assert re.search(r"participant-years: 1\s+participant-nights with a period: 3\d\d", out)
+    # plausible, not merely present: the planted events are found at about their rate
+    # (~3 % of nights), a participant-year takes between a few hundredths of a second and a
+    # minute on any machine, and the detector costs more than building its inputs
+    m = re.search(r"episodes: (\d+) \(([0-9.]+) per night; ~0.03 planted\)", out)
+    assert m and 0.01 <= float(m.group(2)) <= 0.06
     m = re.search(r"seconds per participant-year \(sleep \+ cramps\): ([0-9.]+)", out)
-    assert m and float(m.group(1)) > 0
-    assert "ratio to building the input frames" in out
+    assert m and 0.02 < float(m.group(1)) < 60
+    m = re.search(r"ratio to building the input frames: ([0-9.]+)x", out)
+    assert m and 0.3 < float(m.group(1)) < 100
 
 
 def test_exposures_benchmark_small():
@@ -47,7 +51,7 @@ def test_cramps_raw_benchmark_short_night():
     out = _run("cramps_raw.py", "--fs", "25", "--hours", "3", "--repeats", "1")
     assert re.search(r"night: [0-9,]+ samples x 3 at 25 Hz", out)
     m = re.search(r"ratio night / floor:\s+([0-9.]+)", out)
-    assert m and float(m.group(1)) > 0
+    assert m and 0.2 < float(m.group(1)) < 200  # the night does more than one filter pass
 
 
 def test_cramps_raw_benchmark_rejects_a_too_short_night():
@@ -58,36 +62,3 @@ def test_cramps_raw_benchmark_rejects_a_too_short_night():
     assert "--hours must be at least 2" in proc.stderr
 
 
-@pytest.mark.parametrize("script", ["real_nights.py", "sleep_real.py"])
-def test_evaluation_scripts_document_their_options(script):
-    out = _run(script, "--help")
-    assert "--db" in out and "--no-import" in out
-
-
-def test_dehydration_evaluation_small():
-    """evaluation/dehydration.py (moved from benchmarks/dehydration_daygen.py) prints real
-    figures: counts that add up to the scored days and F1 values recomputed from them."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "evaluation.dehydration", "--dev", "12", "--held-out", "13",
-         "--train", "14", "--participants", "3", "--days", "40", "--physio-dev", "",
-         "--physio-held-out", ""],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
-    assert re.search(r"held-out seeds 13: 120 days, \d+ truth days, \d+ clear days", out)
-    for line in ("mass-drop oracle, weighed days only", "oracle, true deficit + the detector's "
-                 "posterior SD", "oracle, true deficit + scale noise", "observables oracle",
-                 "trained on development seeds 12", "trained on training seeds 14",
-                 "likely precision"):  # fmt: skip
-        assert line in out
-    rows = re.findall(r"== held-out seeds 13: (\d+) days, (\d+) truth days.*?\ndetector: TP (\d+)"
-                      r"  FP (\d+)  FN (\d+)  precision \S+  recall \S+  F1 ([0-9.]+)", out,
-                      re.S)  # fmt: skip
-    assert rows
-    days, truth, tp, fp, fn, f1 = rows[0]
-    days, truth, tp, fp, fn = map(int, (days, truth, tp, fp, fn))
-    assert tp + fn == truth > 0 and tp + fp <= days
-    assert float(f1) == pytest.approx(2 * tp / (2 * tp + fp + fn), abs=0.006)
-    oracles = [float(x) for x in re.findall(r"threshold 2 %: F1 ([0-9.]+)", out)]
-    assert len(oracles) >= 4 and all(0.0 < f <= 1.0 for f in oracles)

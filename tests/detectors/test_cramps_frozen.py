@@ -6,7 +6,7 @@ confidence, label, suppressing confounder, evidence) that the ``cramp-0.1`` code
 
 * the second generator's nights (``nightgen``, seed 202; 5-min HR with stages, seconds HR
   with stages, seconds HR without stages through the actigraphy fallback), and
-* one participant-year of ``benchmarks/detect.py`` data (seconds HR in bed, minute steps).
+* one participant-year of ``simulators/minute_year.py`` data (seconds HR in bed, minute steps).
 
 The current code, with the confounder rules added after that date switched off (their
 ``CrampParams`` fields set so they never fire), must give the same rows: same segments,
@@ -59,8 +59,7 @@ _RULES_OFF: dict[str, object] = {
 
 def _inputs(case: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     if case == "benchmark-year":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-        from detect import participant_year  # noqa: PLC0415
+        from simulators.minute_year import participant_year  # noqa: PLC0415
 
         smp = participant_year(0, 20260101)
         periods, seg = detect_sleep(pl.DataFrame(), smp)
@@ -160,8 +159,7 @@ _RULES_OFF_02: dict[str, object] = {"movement_channel_window_s": 0}
 def _candidates_02(case: str, params: CrampParams) -> pl.DataFrame:
     seed, x, stages = CASES_02[case]
     if seed is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-        from detect import participant_year  # noqa: PLC0415
+        from simulators.minute_year import participant_year  # noqa: PLC0415
 
         smp = participant_year(x, 20260101)
         periods, seg = detect_sleep(pl.DataFrame(), smp)
@@ -196,12 +194,35 @@ if __name__ == "__main__" and "--write-0.2" in sys.argv:
     print(FIXTURE_02, FIXTURE_02.stat().st_size, "bytes", sum(f.height for f in frames), "rows")
 
 
+def _participant_pre(data, ps, pe, p: CrampParams) -> list:
+    """``cramp_prep._chunk_pre`` of several nights, cut back into per-night ``_NightPre``."""
+    from detectors import cramp_prep
+
+    c = cramp_prep._chunk_pre(data, ps, pe, p)
+    out = []
+    for i in range(c.m):
+        a, b = c.first[i], c.first[i] + c.n[i]
+        out.append(
+            cramp_prep._NightPre(
+                asleep_cov=c.asleep_cov[a:b],
+                awake_cov=c.awake_cov[a:b],
+                staged=bool(c.staged[i]),
+                hr_raw=c.hr_raw[a:b],
+                src=c.src[a:b],
+                hr_s=c.hr_s[a:b],
+                spacing_s=float(c.spacing[i]),
+                hr_fine=c.hr_fine[i],
+            )
+        )
+    return out
+
+
 @pytest.mark.parametrize("case", ["nightgen-hr1-stages", "nightgen-hr300-stages"])
 def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
     """``_participant_pre`` (all nights at once) == ``_night_pre`` (each night alone)."""
     import numpy as np
 
-    from detectors import cramps
+    from detectors import cramp_prep
 
     smp, seg, periods = _inputs(case)
     for pid in periods["participant_id"].unique().to_list():
@@ -212,12 +233,12 @@ def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
         g = seg.filter(pl.col("participant_id") == pid).select(
             "participant_id", "stage", s=pl.col("start_utc").dt.epoch("us"),
             e=pl.col("end_utc").dt.epoch("us"))
-        data = cramps._ParticipantData.build(cramps._split_by_participant(s)[pid], g)
+        data = cramp_prep._ParticipantData.build(cramp_prep._split_by_participant(s)[pid], g)
         ps = per["start_utc"].dt.epoch("us").to_numpy()
         pe = per["end_utc"].dt.epoch("us").to_numpy()
-        fast = cramps._participant_pre(data, ps, pe, CrampParams())
+        fast = _participant_pre(data, ps, pe, CrampParams())
         for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
-            ref = cramps._night_pre(data, a, b, CrampParams())
+            ref = cramp_prep._night_pre(data, a, b, CrampParams())
             for name in ("asleep_cov", "awake_cov", "hr_raw", "src", "hr_s"):
                 np.testing.assert_array_equal(getattr(f, name), getattr(ref, name), name)
             assert f.staged == ref.staged

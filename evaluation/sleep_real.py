@@ -16,9 +16,9 @@ absolute difference, and the share within 30 / 60 min; split by nights with and 
 heart-rate channel and by detection method. Fitbit's own totals are not ground truth (they are
 another algorithm on the same wrist), so this is agreement, not accuracy.
 
-    uv run --frozen python benchmarks/sleep_real.py
-    uv run --frozen python benchmarks/sleep_real.py --db /tmp/fb.duckdb            # keep it
-    uv run --frozen python benchmarks/sleep_real.py --db /tmp/fb.duckdb --no-import
+    uv run --frozen python -m evaluation.sleep_real
+    uv run --frozen python -m evaluation.sleep_real --db /tmp/fb.duckdb            # keep it
+    uv run --frozen python -m evaluation.sleep_real --db /tmp/fb.duckdb --no-import
 """
 
 from __future__ import annotations

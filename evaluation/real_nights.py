@@ -18,9 +18,9 @@ per participant, and each episode's time, confidence and the evidence that fired
 ``--trace`` adds the minute-level HR / steps / intensity around each episode (to say what
 it was), ``--candidates`` every scored candidate with its suppressing confounder.
 
-    uv run --frozen python benchmarks/real_nights.py
-    uv run --frozen python benchmarks/real_nights.py --trace --db /tmp/real.duckdb
-    uv run --frozen python benchmarks/real_nights.py --db /tmp/real.duckdb --no-import --trace
+    uv run --frozen python -m evaluation.real_nights
+    uv run --frozen python -m evaluation.real_nights --trace --db /tmp/real.duckdb
+    uv run --frozen python -m evaluation.real_nights --db /tmp/real.duckdb --no-import --trace
 """
 
 from __future__ import annotations
