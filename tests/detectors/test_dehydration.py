@@ -540,8 +540,27 @@ def test_sleeping_hr_rise_is_an_hr_criterion() -> None:
     assert day["support_strength"] == "hr_only"
 
 
-def test_hr_baseline_is_14_days() -> None:
-    assert DehydrationParams().hr_baseline_days == 14  # issue 5 (brief 8.2 says 28)
+def test_sleeping_hr_baseline_reaches_back_14_nights_only() -> None:
+    """The baseline is the 14 nights before (issue 5; brief 8.2 says 28): high nights 15-40
+    days back do not raise it (a 28-night median would be theirs), high nights inside the
+    window do."""
+    smp, wk, env, ppl = _scenario(
+        water_ml=[200, 200, 200, 200, 200], next_morning_kg=None, with_baseline_mass=False
+    )
+
+    def rise(high_days_back: range) -> float:
+        rows = []
+        for back in range(-1, 41):  # back = -1: the night after HOT (58 bpm)
+            d = HOT - timedelta(days=back)
+            bpm = 58.0 if back == -1 else (70.0 if back in high_days_back else 50.0)
+            for k in range(8):
+                t = at(d, f"0{k % 6}:{10 * (k // 6) + 5:02d}")
+                rows.append(("heart_rate_bpm", t, t, bpm))
+        day = _day(build_daily_table(pl.concat([smp, samples(rows)]), wk, env, ppl))
+        return day["sleeping_hr_rise_bpm"]
+
+    assert rise(range(15, 41)) == pytest.approx(8.0)  # outside the window: baseline 50
+    assert rise(range(0, 10)) < 0.0  # inside: the baseline is theirs (70 bpm)
 
 
 # --- independent day-level generator ----------------------------------------------------------
