@@ -64,7 +64,9 @@ class FamilyRun:
 def _detector_key() -> str:
     from detectors.cramps import DETECTOR_VERSION, CrampParams, _params_id
 
-    src = (ROOT / "detectors" / "cramps.py").read_bytes() + Path(__file__).read_bytes()
+    # the detector's code: detectors/cramps.py and the cramp_*.py modules it is split into
+    mods = sorted((ROOT / "detectors").glob("cramp_*.py")) + [ROOT / "detectors" / "cramps.py"]
+    src = b"".join(m.read_bytes() for m in mods) + Path(__file__).read_bytes()
     h = hashlib.sha1(src).hexdigest()[:10]
     return f"{DETECTOR_VERSION}-{_params_id(CrampParams())}-{h}"
 

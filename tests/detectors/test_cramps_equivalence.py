@@ -3,11 +3,14 @@
 ``_prepare_chunk`` (several nights laid end to end) against ``_prepare_night`` (one night
 alone), and each exact replacement of a per-night scipy / numpy call against that call:
 binary closing, the abrupt-rise filter, grouped medians and MADs, minute medians.
+``_prepare_night`` stays in ``detectors/cramp_segments.py`` (not here) because
+``compute_night_features`` (the dashboard's night view) runs on it.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import fields, replace
 
 import numpy as np
@@ -15,10 +18,27 @@ import polars as pl
 import pytest
 from scipy import ndimage, stats
 
-from detectors import cramps
+from detectors import cramp_grid, cramp_prep, cramp_segments
 from detectors.cramps import CrampParams
 from detectors.sleep import detect_sleep
 from simulators.nightgen import GenConfig, generate
+
+
+def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
+    """Specification of ``cramp_grid._seg_scipy_spread`` (the detector's code until the
+    split): ``max(MAD_normal, floor)`` of many ragged arrays in one scipy call (NaN-padded)."""
+    width = max((a.size for a in arrays), default=0)
+    if width < 2:
+        return np.full(len(arrays), floor)
+    m = np.full((len(arrays), width), np.nan)
+    for i, a in enumerate(arrays):
+        m[i, : a.size] = a
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows with < 2 values: handled just below
+        mad = stats.median_abs_deviation(m, axis=1, scale="normal", nan_policy="omit")
+    n = np.array([a.size for a in arrays])
+    mad = np.where((n >= 2) & np.isfinite(mad), mad, floor)
+    return np.maximum(mad, floor)
 
 
 def _nights(rng: np.random.Generator, count: int, lo: int, hi: int) -> np.ndarray:
@@ -32,7 +52,7 @@ def test_close_gaps_equals_scipy_binary_closing_per_night(k: int) -> None:
         n = _nights(rng, 6, 1, 40)
         first = np.concatenate([[0], np.cumsum(n)[:-1]])
         mask = rng.random(int(n.sum())) < density
-        got = cramps._close_gaps(mask, first, k)
+        got = cramp_grid._close_gaps(mask, first, k)
         for a, m in zip(first.tolist(), n.tolist(), strict=True):
             x = mask[a : a + m]
             want = ndimage.binary_closing(np.pad(x, k), structure=np.ones(k, dtype=bool))
@@ -61,9 +81,9 @@ def test_abrupt_sustained_on_concatenated_nights_equals_each_night(
         thrs.append(float(rng.uniform(3, 12)))
     x = np.concatenate(xs)
     first = np.concatenate([[0], np.cumsum(n)[:-1]])
-    night, cell = cramps._abrupt_sustained_cat(x, first, n, np.array(bases), np.array(thrs), p)
+    night, cell = cramp_segments._abrupt_sustained_cat(x, first, n, np.array(bases), np.array(thrs), p)
     for j, xj in enumerate(xs):
-        want = cramps._abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
+        want = cramp_segments._abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
         np.testing.assert_array_equal(cell[night == j], want)
 
 
@@ -75,17 +95,17 @@ def test_grouped_medians_and_spreads_equal_the_single_array_functions() -> None:
     groups[5] = np.round(groups[5])  # ties
     v = np.concatenate(groups)
     owner = np.repeat(np.arange(len(groups)), [g.size for g in groups])
-    med = cramps._seg_medians(v, owner, len(groups))
-    spread = cramps._seg_robust_spread(v, owner, len(groups), 2.0)
+    med = cramp_grid._seg_medians(v, owner, len(groups))
+    spread = cramp_grid._seg_robust_spread(v, owner, len(groups), 2.0)
     for i, g in enumerate(groups):
-        want = cramps._median(g)
+        want = cramp_grid._median(g)
         assert (med[i] == want) or (math.isnan(med[i]) and math.isnan(want))
-        assert spread[i] == cramps._robust_spread(g, 2.0)
+        assert spread[i] == cramp_grid._robust_spread(g, 2.0)
     finite = [g[np.isfinite(g)] for g in groups]
     w = np.concatenate(finite)
     w_owner = np.repeat(np.arange(len(groups)), [g.size for g in finite])
-    got = cramps._seg_scipy_spread(w, w_owner, len(groups), 0.5)
-    np.testing.assert_array_equal(got, cramps._robust_spreads(finite, 0.5))
+    got = cramp_grid._seg_scipy_spread(w, w_owner, len(groups), 0.5)
+    np.testing.assert_array_equal(got, _robust_spreads(finite, 0.5))
     for i, g in enumerate(finite):
         if g.size >= 2:
             assert got[i] == max(stats.median_abs_deviation(g, scale="normal"), 0.5)
@@ -95,14 +115,14 @@ def test_minute_median_row_sort_equals_the_lexsort_path() -> None:
     rng = np.random.default_rng(9)
     t = np.sort(rng.integers(0, 600 * 60, 3000)) * 1_000_000  # several samples per minute
     v = np.round(rng.normal(60, 5, t.size), 1)
-    got = cramps._minute_median(t, v, 0, 60_000_000, 601)
+    got = cramp_grid._minute_median(t, v, 0, 60_000_000, 601)
     cell = t // 60_000_000
     for c in np.unique(cell)[:200].tolist():
         assert got[c] == np.median(v[cell == c])
     assert np.isnan(got[np.setdiff1d(np.arange(601), cell)]).all()
     shuffled = rng.permutation(t.size)  # out of time order: the lexsort path, same values
     np.testing.assert_array_equal(
-        cramps._minute_median(t[shuffled], v[shuffled], 0, 60_000_000, 601), got
+        cramp_grid._minute_median(t[shuffled], v[shuffled], 0, 60_000_000, 601), got
     )
 
 
@@ -141,10 +161,10 @@ def test_prepare_chunk_equals_prepare_night(res: int, stages: bool, params: Cram
         s=pl.col("start_utc").dt.epoch("us"),
         e=pl.col("end_utc").dt.epoch("us"),
     )
-    split = cramps._split_by_participant(smp)
+    split = cramp_prep._split_by_participant(smp)
     checked = 0
     for pid in periods["participant_id"].unique().sort().to_list():
-        data = cramps._ParticipantData.build(
+        data = cramp_prep._ParticipantData.build(
             split[pid], seg.filter(pl.col("participant_id") == pid)
         )
         per = periods.filter(pl.col("participant_id") == pid).sort("start_utc")
@@ -153,11 +173,11 @@ def test_prepare_chunk_equals_prepare_night(res: int, stages: bool, params: Cram
         fast = [
             night
             for k in range(0, ps.size, 6)
-            for night in cramps._prepare_chunk(data, ps[k : k + 6], pe[k : k + 6], params)
+            for night in cramp_segments._prepare_chunk(data, ps[k : k + 6], pe[k : k + 6], params)
         ]
         for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
-            ref = cramps._prepare_night(data, a, b, params)
-            for fl in fields(cramps._Night):
+            ref = cramp_segments._prepare_night(data, a, b, params)
+            for fl in fields(cramp_segments._Night):
                 if fl.name in ("peak_idx", "peak_prom") and not ref.segments:
                     continue  # not computed without segments
                 assert _same(getattr(f, fl.name), getattr(ref, fl.name)), fl.name
@@ -173,10 +193,10 @@ def test_medfilt_on_concatenated_nights_equals_each_night() -> None:
     x[rng.random(x.size) < 0.25] = np.nan
     x[rng.random(x.size) < 0.02] = np.inf
     for kernel in (3, 5):
-        got = cramps._medfilt_runs_split(x, first, kernel)
+        got = cramp_grid._medfilt_runs_split(x, first, kernel)
         for a, m in zip(first.tolist(), n.tolist(), strict=True):
             np.testing.assert_array_equal(
-                got[a : a + m], cramps._medfilt_runs(x[a : a + m], kernel)
+                got[a : a + m], cramp_grid._medfilt_runs(x[a : a + m], kernel)
             )
 
 
@@ -198,7 +218,7 @@ def test_split_by_participant_keeps_each_participants_rows_in_input_order(
     )
     if interleaved:
         frame = frame.sample(fraction=1.0, shuffle=True, seed=2)
-    split = cramps._split_by_participant(frame)
+    split = cramp_prep._split_by_participant(frame)
     assert sorted(split) == ["a", "b"]
     for pid, arrays in split.items():
         rows = frame.filter(pl.col("participant_id") == pid)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from detectors import actigraphy, cramps
+from detectors import actigraphy, cramp_grid
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +54,7 @@ def test_medfilt_runs_matches_per_run_medfilt(kernel: int, p_nan: float) -> None
     rng = np.random.default_rng([kernel, int(p_nan * 100)])
     for n in (0, 1, 2, 3, 10, 500):
         x = _gappy(rng, n, p_nan)
-        np.testing.assert_array_equal(cramps._medfilt_runs(x, kernel), _ref_medfilt_runs(x, kernel))
+        np.testing.assert_array_equal(cramp_grid._medfilt_runs(x, kernel), _ref_medfilt_runs(x, kernel))
 
 
 @pytest.mark.parametrize("kernel", [3, 5])
@@ -65,7 +65,7 @@ def test_medfilt_samples_matches_per_run_medfilt(kernel: int, p_nan: float, gap:
     for n in (0, 2, 5, 40, 600):
         x = _gappy(rng, n, p_nan)
         np.testing.assert_array_equal(
-            cramps._medfilt_samples(x, kernel, gap), _ref_medfilt_samples(x, kernel, gap)
+            cramp_grid._medfilt_samples(x, kernel, gap), _ref_medfilt_samples(x, kernel, gap)
         )
 
 
@@ -121,7 +121,7 @@ def test_minute_median_matches_sorted_groups(spacing_s: int) -> None:
         t = np.unique(t) if size % 2 else t  # with and without repeated instants
         v = np.round(rng.normal(60, 8, t.size))
         np.testing.assert_array_equal(
-            cramps._minute_median(t, v, g0, step, n), _ref_minute_median(t, v, g0, step, n)
+            cramp_grid._minute_median(t, v, g0, step, n), _ref_minute_median(t, v, g0, step, n)
         )
 
 
@@ -129,14 +129,14 @@ def test_median_matches_numpy() -> None:
     rng = np.random.default_rng(5)
     for n in range(1, 40):
         x = rng.normal(60, 8, n)
-        assert cramps._median(x) == float(np.median(x))
+        assert cramp_grid._median(x) == float(np.median(x))
         xr = np.round(x)
-        assert cramps._median(xr) == float(np.median(xr))
+        assert cramp_grid._median(xr) == float(np.median(xr))
         ints = rng.integers(0, 10**9, n)
-        assert cramps._median(ints) == float(np.median(ints))
+        assert cramp_grid._median(ints) == float(np.median(ints))
         xn = x.copy()
         xn[rng.integers(0, n)] = np.nan
-        assert np.isnan(cramps._median(xn))
+        assert np.isnan(cramp_grid._median(xn))
         xi = x.copy()
         xi[0] = np.inf
-        assert cramps._median(xi) == float(np.median(xi))
+        assert cramp_grid._median(xi) == float(np.median(xi))
