@@ -18,3 +18,9 @@ def test_learning_curve_small_seed_set_does_not_get_worse_with_the_journal():
     assert f1[10] >= f1[0]  # the LONO gate: the fitted set is used only where it holds up
     # the same held-out nights at every checkpoint: the truth count does not change
     assert len({int(c[0] + c[2]) for c in tot.values()}) == 1
+
+
+def test_participant_numbers_seed_nightgen_as_before_and_any_other_id_stably():
+    assert ll._pid_number("p3") == 3 and ll._pid_number("p01") == 1
+    assert ll._pid_number("fitabase-4608680948") == ll._pid_number("fitabase-4608680948")
+    assert ll._pid_number("fitabase-4608680948") != ll._pid_number("fitabase-9309650016")
