@@ -7,7 +7,7 @@ metric, a ``np.percentile`` call per night, Python loops over runs, a minute fra
 the periods for the segments), docstrings dropped, kept as the specification. The fast
 code must match it bit for bit (``check_exact``) on:
 
-* the benchmark's participant-years (``benchmarks/detect.py``), also shuffled and with a
+* the benchmark's participant-years (``simulators/minute_year.py``), also shuffled and with a
   travel offset and a DST change added;
 * the bundled sample data (two Apple Health exports read by the importer: two step
   sources, old-style and staged nights, travel and a DST change), with and without the
@@ -31,7 +31,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from benchmarks.detect import participant_year
 from detectors import actigraphy
 from detectors import sleep as fast_sleep
 from detectors.actigraphy import (
@@ -49,6 +48,7 @@ from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import NIGHT_START_HOUR
 from detectors.schema import SLEEP_PERIOD_SCHEMA
 from detectors.sleep import SleepParams, detect_stage_periods
+from simulators.minute_year import participant_year
 from simulators.nightgen import GenConfig, generate
 from tests.conftest import SAMPLE_DATA
 
