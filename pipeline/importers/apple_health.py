@@ -20,6 +20,9 @@ predefined entities and numeric character references only (anything else, e.g. `
 is kept literally), and control characters such as ``\\x0b`` pass through untouched.
 Comments are removed; CDATA sections do not occur in Apple exports and are not handled.
 
+The Apple type table and how types, units and dates map to canonical values live in
+:mod:`pipeline.importers.apple_health_types`.
+
 Rows emitted (``Batch`` tables): ``participants`` (from ``<Me>``), ``samples``,
 ``sleep_segments``, ``workouts``, ``rejected_rows``. Batches hold up to ``BATCH_ROWS`` rows.
 
@@ -56,7 +59,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,8 +68,36 @@ import polars as pl
 from pipeline import normalize
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
 from pipeline.importers._archive import ZipLimits, is_zip, open_member
+from pipeline.importers.apple_health_types import (
+    _DEVICE_POINTER,
+    _DURATION_S,
+    _MAPPED_TYPES,
+    _Q,
+    _QMAP,
+    _SLEEP_VALUE_PREFIX,
+    DATE_FORMAT,
+    QUANTITY_TYPES,
+    SEXES,
+    SLEEP_STAGES,
+    SLEEP_TYPE,
+    _convert_opt,
+    _float,
+    _parse_date,
+    _parse_dates,
+    _snake,
+    _unit_key,
+)
 
 FORMAT = "apple_health"
+
+#: the public names; the type table is re-exported from
+#: :mod:`pipeline.importers.apple_health_types` for the callers and tests that import it from here
+__all__ = [
+    "BATCH_ROWS", "CHUNK_BYTES", "DATE_FORMAT", "FORMAT", "MAX_PROLOG_BYTES", "MAX_TAG_BYTES",
+    "PARSE_THREADS", "PARTICIPANTS_SCHEMA", "QUANTITY_TYPES", "READ_AHEAD_CHUNKS",
+    "SAMPLES_SCHEMA", "SEXES", "SLEEP_SCHEMA", "SLEEP_STAGES", "SLEEP_TYPE", "WORKOUTS_SCHEMA",
+    "AppleHealthReader", "ImportSummary", "read", "sniff", "xml_unescape",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,71 +117,6 @@ MAX_PROLOG_BYTES = 16 * 1024**2
 #: a single tag longer than this means the file is not an Apple export
 MAX_TAG_BYTES = 64 * 1024**2
 
-_Q = "HKQuantityTypeIdentifier"
-SLEEP_TYPE = "HKCategoryTypeIdentifierSleepAnalysis"
-
-#: Apple type suffix -> (metric, canonical unit, {Apple unit: (from, to) for normalize})
-QUANTITY_TYPES: dict[str, tuple[str, str, dict[str, tuple[str, str] | tuple[float, float]]]] = {}
-
-
-def _q(suffix: str, metric: str, unit: str, units: dict) -> None:
-    QUANTITY_TYPES[_Q + suffix] = (metric, unit, units)
-
-
-_ENERGY = {"kcal": ("kcal", "kcal"), "Cal": ("Cal", "kcal"), "kJ": ("kJ", "kcal")}
-_MINERAL = {"mg": ("mg", "mg"), "g": ("g", "mg"), "mcg": ("mcg", "mg")}
-_q("HeartRate", "heart_rate_bpm", "count/min", {"count/min": ("count/min", "count/min")})
-_q("RestingHeartRate", "resting_heart_rate_bpm", "count/min",
-   {"count/min": ("count/min", "count/min")})
-_q("WalkingHeartRateAverage", "walking_heart_rate_bpm", "count/min",
-   {"count/min": ("count/min", "count/min")})
-_q("HeartRateVariabilitySDNN", "hrv_sdnn_ms", "ms", {"ms": ("ms", "ms")})
-_q("StepCount", "steps", "count", {"count": ("count", "count")})
-_q("ActiveEnergyBurned", "active_energy_kcal", "kcal", _ENERGY)
-_q("BasalEnergyBurned", "basal_energy_kcal", "kcal", _ENERGY)
-_q("DistanceWalkingRunning", "distance_m", "m",
-   {"m": ("m", "m"), "km": ("km", "m"), "mi": ("mi", "m"), "ft": ("ft", "m"),
-    "yd": ("yd", "m"), "cm": ("cm", "m")})
-_q("BodyMass", "body_mass_kg", "kg",
-   {"kg": ("kg", "kg"), "lb": ("lb", "kg"), "g": ("g", "kg"), "oz": ("oz", "kg"),
-    "st": ("st", "kg")})
-_q("Height", "height_cm", "cm",
-   {"cm": ("cm", "cm"), "m": ("m", "cm"), "in": ("in", "cm"), "ft": ("ft", "cm")})
-_q("DietaryWater", "water_ml", "mL",
-   {"mL": ("mL", "mL"), "L": ("L", "mL"), "fl_oz_us": ("fl_oz_us", "mL"),
-    "fl_oz_imp": ("fl_oz_imp", "mL"), "cup_us": ("cup_us", "mL")})
-_q("DietaryMagnesium", "magnesium_mg", "mg", _MINERAL)
-_q("DietaryCalcium", "calcium_mg", "mg", _MINERAL)
-_q("DietaryPotassium", "potassium_mg", "mg", _MINERAL)
-_q("DietarySodium", "sodium_mg", "mg", _MINERAL)
-_q("DietaryVitaminD", "vitamin_d_ug", "ug",
-   {"mcg": ("mcg", "ug"), "ug": ("ug", "ug"), "IU": ("IU", "ug")})
-# Apple writes "mmol<180.1558800000541>/L" (molar mass embedded); it is aliased to mmol/L
-_q("BloodGlucose", "blood_glucose_mg_dl", "mg/dL",
-   {"mg/dL": ("mg/dL", "mg/dL"), "mmol/L": ("mmol/L", "mg/dL")})
-_q("RespiratoryRate", "respiratory_rate_per_min", "count/min",
-   {"count/min": ("count/min", "count/min")})
-# HealthKit's percent unit is a fraction 0-1 in the export: explicit factor 100
-_q("OxygenSaturation", "oxygen_saturation_pct", "%", {"%": (100.0, 0.0)})
-_q("AppleSleepingWristTemperature", "wrist_temperature_c", "degC",
-   {"degC": ("degC", "degC"), "degF": ("degF", "degC")})
-_q("TimeInDaylight", "time_in_daylight_min", "min",
-   {"min": ("min", "min"), "s": ("s", "min"), "hr": ("hr", "min")})
-
-#: HKCategoryValueSleepAnalysis* -> sleep_segments.stage
-SLEEP_STAGES = {
-    "InBed": "in_bed", "Asleep": "asleep", "AsleepUnspecified": "asleep",
-    "AsleepCore": "light", "AsleepDeep": "deep", "AsleepREM": "rem", "Awake": "awake",
-}
-_SLEEP_VALUE_PREFIX = "HKCategoryValueSleepAnalysis"
-
-SEXES = {"HKBiologicalSexFemale": "female", "HKBiologicalSexMale": "male",
-         "HKBiologicalSexOther": "other"}
-
-_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001,
-               "d": 86400.0}
-
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 _UTC = pl.Datetime("us", "UTC")
 
 SAMPLES_SCHEMA = {
@@ -268,9 +233,6 @@ def _decode_column(df: pl.DataFrame, col: str, extra=None) -> pl.DataFrame:
 #: attributes per <Record> in the first split pass (Apple writes at most 9)
 _MAX_ATTRS = 9
 _ATTR_TOKEN = r'''[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')'''
-#: the memory address Apple prints into every device description changes between exports
-#: (and between records), so it is removed to keep the natural key stable across re-exports
-_DEVICE_POINTER = r"HKDevice: 0x[0-9a-fA-F]+"
 
 _RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "unit": "unit",
                  "startDate": "start", "endDate": "end", "value": "value"}
@@ -380,65 +342,6 @@ def _generic_record_attrs(toks: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns([pl.lit(None, dtype=pl.String).alias(c)
                              for c in cols if c not in out.columns]).select(
         "tok", "rec_no", *cols)
-
-
-# --------------------------------------------------------------------------- mapping frames
-
-
-def _quantity_frame() -> pl.DataFrame:
-    rows = []
-    for apple_type, (metric, unit, units) in QUANTITY_TYPES.items():
-        for apple_unit, conv in units.items():
-            if isinstance(conv[0], str):
-                scale, offset = normalize.unit_scale_offset(conv[0], conv[1])
-            else:
-                scale, offset = conv
-            rows.append((apple_type, apple_unit, metric, unit, scale, offset))
-    df = pl.DataFrame(rows, orient="row", schema={
-        "type": pl.String, "unit_key": pl.String, "metric": pl.String, "canon_unit": pl.String,
-        "scale": pl.Float64, "offset": pl.Float64})
-    return df.join(normalize.plausible_ranges_frame(), on="metric", how="left")
-
-
-_QMAP = _quantity_frame()
-_MAPPED_TYPES = [*QUANTITY_TYPES, SLEEP_TYPE]
-_GLUCOSE_UNIT = re.compile(r"^mmol<[^>]*>/L$")
-
-
-def _unit_key(unit: str) -> str:
-    return "mmol/L" if _GLUCOSE_UNIT.match(unit) else unit
-
-
-def _offset_seconds(off: str) -> int | None:
-    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", off)
-    if not m:
-        return None
-    s = int(m.group(2)) * 3600 + int(m.group(3)) * 60
-    return -s if m.group(1) == "-" else s
-
-
-def _snake(name: str) -> str:
-    name = name.removeprefix("HKWorkoutActivityType")
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
-    return name.lower()
-
-
-def _parse_date(text: str | None) -> tuple[datetime, int] | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.strptime(text, DATE_FORMAT)
-    except ValueError:
-        return None
-    off = dt.utcoffset()
-    return dt.astimezone(UTC), int(off.total_seconds()) if off is not None else 0
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- reader
@@ -996,33 +899,6 @@ def _cut_point(data: bytes) -> int:
     if c >= 0 and data.find(b"-->", c) < 0:
         cut = c
     return cut
-
-
-def _parse_dates(df: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr]:
-    """(instant as Datetime UTC, offset in s) for Apple dates ``2025-06-15 23:12:45 +0200``.
-
-    The local part is parsed at fixed width (polars' fast path) and the offset looked up in a
-    map built from the few distinct offsets present; anything not exactly in this shape is
-    null (-> rejected as unparseable).
-    """
-    tail = pl.col(col).str.slice(19)
-    offs = df.get_column(col).str.slice(19).drop_nulls().unique().to_list()
-    mapping = {o: v for o in offs if (v := _offset_seconds(o.lstrip(" "))) is not None}
-    off = tail.replace_strict(mapping, default=None, return_dtype=pl.Int32)
-    local = pl.col(col).str.slice(0, 19).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
-    instant = (local - pl.duration(seconds=off)).dt.replace_time_zone("UTC")
-    return instant, off
-
-
-def _convert_opt(value: str | None, unit: str | None, to_unit: str) -> float | None:
-    v = _float(value)
-    if v is None or not unit:
-        return None
-    try:
-        return normalize.convert(v, unit, to_unit)
-    except KeyError:
-        return None
 
 
 def _sum_stats(stats: list[dict[str, str]], want, to_unit: str) -> float | None:
