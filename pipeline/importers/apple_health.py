@@ -1,27 +1,20 @@
 """Apple Health ``export.zip`` / ``export.xml`` importer (HealthKit Export Versions 3-14).
 
-Design
-------
-The export is streamed in byte chunks (``CHUNK_BYTES``), each cut just before a ``<``, so a
-chunk always holds whole tags. polars' CSV reader, with ``<`` as its line terminator and no
-quoting, turns a chunk into one string per tag without a Python object per tag (an attribute
-value cannot hold a raw ``<``, so this is exact whatever the line layout). Each ``<Record``
-tag is then split at ``"`` (a value cannot hold a raw ``"`` either), which alternates
-attribute names and values; rows are grouped by their sequence of names (a handful of
-layouts per export, any attribute order) and each attribute is taken from its field with
-one vectorised select per layout. Tags that are not plain double-quoted pairs (single
-quotes, entities in names, unterminated tags) go to a slower, still vectorised, tokeniser.
-Only the rare structural tags (``Workout``, ``WorkoutStatistics``, ``Correlation``, ``Me``)
-go through Python. Memory stays flat: one chunk plus one output batch per table.
+Three modules, read in this order:
 
-It is not an XML parser: the prolog and internal DTD are skipped unread (no entity is ever
-expanded, nothing is fetched), entity references in attribute values are decoded for the five
-predefined entities and numeric character references only (anything else, e.g. ``&lol9;``,
-is kept literally), and control characters such as ``\\x0b`` pass through untouched.
-Comments are removed; CDATA sections do not occur in Apple exports and are not handled.
+* :mod:`pipeline.importers.apple_health_scan`: the byte-level tag scanner (deliberately not
+  an XML parser, for speed and safety): the file streamed in chunks cut before a ``<``, each
+  chunk split into tags, ``<Record>`` attributes taken vectorised, entities decoded;
+* :mod:`pipeline.importers.apple_health_types`: the Apple type table and how types, units,
+  dates, sleep stages and the rest map to canonical values;
+* this module: format detection (:func:`sniff`), the reader that walks the scanned tags
+  (structure, Correlation nesting, workouts, ``Me``), turns ``<Record>`` attributes into
+  canonical rows or rejections, batches them, and counts everything (:class:`ImportSummary`).
+  It also owns the tuning knobs (chunk size, batch rows, read-ahead, parse threads, limits).
 
-The Apple type table and how types, units and dates map to canonical values live in
-:mod:`pipeline.importers.apple_health_types`.
+The ``<Record>`` tags of a chunk are parsed in a worker thread (``PARSE_THREADS``) and the
+results applied in file order, so the batches are the same whatever the number of threads.
+Memory stays flat: one chunk plus one output batch per table.
 
 Rows emitted (``Batch`` tables): ``participants`` (from ``<Me>``), ``samples``,
 ``sleep_segments``, ``workouts``, ``rejected_rows``. Batches hold up to ``BATCH_ROWS`` rows.
@@ -49,14 +42,11 @@ Decisions
 
 from __future__ import annotations
 
-import io
 import logging
-import queue
 import re
-import threading
 import zipfile
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +56,18 @@ import numpy as np
 import polars as pl
 
 from pipeline import normalize
-from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
+from pipeline.importers import Batch, ImportContext, rejected
 from pipeline.importers._archive import ZipLimits, is_zip, open_member
+from pipeline.importers.apple_health_scan import (
+    _TAG_NAME,
+    _attrs,
+    _chunk_tags,
+    _chunks,
+    _decode_column,
+    _record_attrs,
+    _skip_prolog,
+    xml_unescape,
+)
 from pipeline.importers.apple_health_types import (
     _DEVICE_POINTER,
     _DURATION_S,
@@ -90,8 +90,8 @@ from pipeline.importers.apple_health_types import (
 
 FORMAT = "apple_health"
 
-#: the public names; the type table is re-exported from
-#: :mod:`pipeline.importers.apple_health_types` for the callers and tests that import it from here
+#: the public names; the type table and ``xml_unescape`` are re-exported from the sibling
+#: modules for the callers and tests that import them from here
 __all__ = [
     "BATCH_ROWS", "CHUNK_BYTES", "DATE_FORMAT", "FORMAT", "MAX_PROLOG_BYTES", "MAX_TAG_BYTES",
     "PARSE_THREADS", "PARTICIPANTS_SCHEMA", "QUANTITY_TYPES", "READ_AHEAD_CHUNKS",
@@ -185,165 +185,6 @@ class ImportSummary:
                 f"{self.records_accounted} accounted for ({self})")
 
 
-# --------------------------------------------------------------------------- entities
-
-_ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6}));")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def _xml_char_ok(cp: int) -> bool:
-    return (cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD
-            or 0x10000 <= cp <= 0x10FFFF)
-
-
-def _entity(m: re.Match[str]) -> str:
-    if m.group(1):
-        return _NAMED[m.group(1)]
-    cp = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
-    return chr(cp) if _xml_char_ok(cp) else m.group(0)
-
-
-def xml_unescape(text: str) -> str:
-    """Decode the predefined XML entities and character references; nothing else."""
-    return _ENTITY.sub(_entity, text) if "&" in text else text
-
-
-def _decode_column(df: pl.DataFrame, col: str, extra=None) -> pl.DataFrame:
-    """Decode entities in a string column by mapping its distinct escaped values
-    (or, with ``extra``, map every distinct value through ``extra``)."""
-    s = df.get_column(col)
-    if extra is None:
-        todo = s.filter(s.str.contains("&", literal=True)).unique()
-        fn = xml_unescape
-    else:
-        todo = s.drop_nulls().unique()
-        fn = extra
-    if todo.len() == 0:
-        return df
-    old = todo.to_list()
-    new = [fn(v) for v in old]
-    pairs = [(o, n) for o, n in zip(old, new, strict=True) if o != n]
-    if not pairs:
-        return df
-    return df.with_columns(pl.col(col).replace([p[0] for p in pairs], [p[1] for p in pairs]))
-
-
-# --------------------------------------------------------------------------- attributes
-
-#: attributes per <Record> in the first split pass (Apple writes at most 9)
-_MAX_ATTRS = 9
-_ATTR_TOKEN = r'''[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')'''
-
-_RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "unit": "unit",
-                 "startDate": "start", "endDate": "end", "value": "value"}
-_FIRST_NAME = re.compile(r"Record\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
-_NEXT_NAME = re.compile(r"\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
-_TAIL = re.compile(r"\s*/?>")
-#: a complete, well-formed <Record ...> or <Record .../> start tag (generic path)
-_START_TAG = rf"^Record(?:\s+{_ATTR_TOKEN})*\s*/?>"
-_PY_ATTR = re.compile(r'''([A-Za-z_:][\w:.\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')''')
-
-
-def _attrs(tag: str) -> dict[str, str]:
-    """Attributes of one tag (Python path, for the rare structural tags); decoded."""
-    return {m.group(1): xml_unescape(m.group(2) if m.group(2) is not None else m.group(3))
-            for m in _PY_ATTR.finditer(tag)}
-
-
-def _layout(signature: str) -> dict[str, int] | None:
-    """Field index of each wanted attribute for one tag layout, or None if the layout is
-    not plain ``name="value"`` pairs closed by ``>`` / ``/>`` (-> generic path).
-
-    ``signature`` holds the even fields of the tag split at ``"`` (the attribute names with
-    their ``=`` and the tail), joined by ``\x00``.
-    """
-    items = signature.split("\x00")
-    if len(items) < 2 or not _TAIL.match(items[-1]):
-        return None
-    out: dict[str, int] = {}
-    for i, item in enumerate(items[:-1]):
-        m = (_FIRST_NAME if i == 0 else _NEXT_NAME).fullmatch(item)
-        if m is None or m.group(1) in out:
-            return None
-        out[m.group(1)] = 2 * i + 1
-    return out
-
-
-def _record_attrs(recs: pl.DataFrame, max_attrs: int = _MAX_ATTRS) -> pl.DataFrame:
-    """Attributes of ``<Record>`` tags, any order: columns tok, rec_no, type, source,
-    device, unit, start, end, value (strings, still escaped) and ``malformed``.
-
-    Attribute values cannot hold a raw ``"``, so splitting a tag at ``"`` alternates names
-    and values exactly. Rows are grouped by their layout (the sequence of names; a handful
-    per export) and each attribute is taken from its field, one select per layout. Tags
-    with more than ``max_attrs`` attributes are split again, wider; tags that are not plain
-    double-quoted pairs go through :func:`_generic_record_attrs`.
-    """
-    n_fields = 2 * max_attrs + 2
-    fields = [f"f{i}" for i in range(n_fields)]
-    parts = recs.select(
-        "tok", "rec_no",
-        pl.col("t").str.splitn('"', n_fields).struct.rename_fields(fields).alias("p"),
-    ).unnest("p")
-    parts = parts.with_columns(sig=pl.concat_str(
-        [pl.col(f) for f in fields[0::2]], separator="\x00", ignore_nulls=True))
-    layouts = {sig: _layout(sig) for sig in parts.get_column("sig").unique().to_list()}
-    ids = {sig: i for i, (sig, lay) in enumerate(layouts.items())
-           if lay is not None and "type" in lay}
-    parts = parts.with_columns(
-        lay=pl.col("sig").replace_strict(ids, default=-1, return_dtype=pl.Int32))
-    out = []
-    for sig, i in ids.items():
-        lay = layouts[sig]
-        out.append(parts.filter(pl.col("lay") == i).select(
-            "tok", "rec_no",
-            *[(pl.col(f"f{lay[attr]}") if attr in lay else pl.lit(None, dtype=pl.String))
-              .alias(col) for attr, col in _RECORD_ATTRS.items()],
-            malformed=pl.lit(False)))
-    odd = parts.filter(pl.col("lay") < 0)
-    if odd.height:
-        wide = odd.filter(pl.col(fields[-1]).is_not_null()).select("tok")
-        if wide.height and max_attrs < 4 * _MAX_ATTRS:  # more attributes than expected
-            out.append(_record_attrs(recs.join(wide, on="tok"), 4 * _MAX_ATTRS))
-            odd = odd.join(wide, on="tok", how="anti")
-        if odd.height:
-            slow = recs.join(odd.select("tok"), on="tok")
-            slow = _generic_record_attrs(slow).join(slow.select(
-                "tok", complete=pl.col("t").str.contains(_START_TAG)), on="tok")
-            out.append(slow.with_columns(
-                malformed=~pl.col("complete") | pl.col("type").is_null()).drop("complete"))
-    if not out:
-        return pl.DataFrame(schema={"tok": pl.UInt32, "rec_no": pl.Int64,
-                                    **dict.fromkeys(_RECORD_ATTRS.values(), pl.String),
-                                    "malformed": pl.Boolean})
-    cols = out[0].columns
-    return pl.concat([o.select(cols) for o in out]).sort("tok")
-
-
-def _generic_record_attrs(toks: pl.DataFrame) -> pl.DataFrame:
-    """Record attributes in any order/quoting: sequential name=value tokens, then pivot."""
-    cols = list(_RECORD_ATTRS.values())
-    pairs = (
-        toks.select("tok", pl.col("t").str.extract_all(_ATTR_TOKEN).alias("a"))
-        .explode("a")
-        .drop_nulls("a")
-        .with_columns(
-            name=pl.col("a").str.extract(r"^([^\s=]+)"),
-            val=pl.col("a").str.extract(r"""(?s)=\s*["'](.*)["']$"""),
-        )
-        .filter(pl.col("name").is_in(list(_RECORD_ATTRS)))
-        .with_columns(pl.col("name").replace_strict(_RECORD_ATTRS))
-    )
-    if pairs.height == 0:
-        wide = pl.DataFrame(schema={"tok": pl.UInt32})
-    else:
-        wide = pairs.pivot(on="name", index="tok", values="val", aggregate_function="first")
-    out = toks.select("tok", "rec_no").join(wide, on="tok", how="left")
-    return out.with_columns([pl.lit(None, dtype=pl.String).alias(c)
-                             for c in cols if c not in out.columns]).select(
-        "tok", "rec_no", *cols)
-
-
 # --------------------------------------------------------------------------- reader
 
 
@@ -408,11 +249,14 @@ class AppleHealthReader(Iterator[Batch]):
                  " (TRUNCATED)" if s.truncated else "")
 
     def _read_stream(self, stream: BinaryIO) -> Iterator[Batch]:
-        pending = self._skip_prolog(stream)
+        pending = _skip_prolog(stream.read, self.chunk_bytes, max_prolog_bytes=MAX_PROLOG_BYTES,
+                               count=self._count_bytes, display=self.display)
         workers = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="apple-health-parse") \
             if PARSE_THREADS > 1 else None
         try:
-            for text, final in self._chunks(stream, pending):
+            for text, final in _chunks(stream.read, pending, self.chunk_bytes,
+                                       depth=READ_AHEAD_CHUNKS, max_tag_bytes=MAX_TAG_BYTES,
+                                       count=self._count_bytes, display=self.display):
                 yield from self._process_chunk(text, final, workers)
                 yield from self._apply_parsed(keep=PARSE_THREADS - 1)
             yield from self._apply_parsed(keep=0)
@@ -421,6 +265,9 @@ class AppleHealthReader(Iterator[Batch]):
                 workers.shutdown(wait=True, cancel_futures=True)
         yield from self._finish()
         yield from self._flush(final=True)
+
+    def _count_bytes(self, n: int) -> None:
+        self.summary.bytes_read += n
 
     def _apply_parsed(self, keep: int) -> Iterator[Batch]:
         """Apply parsed chunks in file order until ``keep`` are left in progress; flush."""
@@ -438,59 +285,12 @@ class AppleHealthReader(Iterator[Batch]):
                 self._truncated_tag(partial)
             yield from self._flush(final=False)
 
-    def _skip_prolog(self, stream: BinaryIO) -> bytes:
-        """Read up to the ``<HealthData`` root tag; the prolog and DTD are never parsed."""
-        buf = b""
-        root = re.compile(rb"<HealthData[\s/>]")
-        while True:
-            data = stream.read(min(self.chunk_bytes, 1024**2))
-            self.summary.bytes_read += len(data)
-            if not buf and data:
-                start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-                if start != b"<":
-                    raise ImportFormatError(
-                        f"{self.display}: not an XML file (first bytes {data[:40]!r})")
-            buf += data
-            m = root.search(buf)
-            if m:
-                return buf[m.start():]
-            if not data or len(buf) > MAX_PROLOG_BYTES:
-                what = "empty file" if not buf else f"first bytes {buf[:60]!r}"
-                raise ImportFormatError(
-                    f"{self.display}: no <HealthData> root element; not an Apple Health "
-                    f"export ({what})")
-
-    def _chunks(self, stream: BinaryIO, pending: bytes) -> Iterator[tuple[bytes, bool]]:
-        """Byte chunks cut just before a ``<`` (and never inside a comment)."""
-        for data in _read_ahead(stream.read, self.chunk_bytes, READ_AHEAD_CHUNKS):
-            self.summary.bytes_read += len(data)
-            pending = pending + data if pending else data
-            cut = _cut_point(pending)
-            if cut <= 0:
-                if len(pending) > MAX_TAG_BYTES:
-                    raise ImportFormatError(
-                        f"{self.display}: a single tag spans more than {MAX_TAG_BYTES} bytes; "
-                        "not an Apple Health export")
-                continue
-            yield pending[:cut], False
-            pending = pending[cut:]
-        yield pending, True
-
     # ------------------------------------------------------------------ one chunk
 
     def _process_chunk(self, data: bytes, final: bool,
                        workers: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
-        if b"<!--" in data:
-            data = _COMMENT.sub(b"", data)
-        toks = _split_tags(data)
+        toks, partial = _chunk_tags(data, final)
         del data
-        partial = None
-        if final and toks.len():
-            last = toks[-1]
-            if last is not None and ">" not in last:  # cut inside a tag: never complete
-                partial = last
-                toks = toks.slice(0, toks.len() - 1)
-        toks = toks.to_frame().with_row_index("tok")
         # --- classify
         toks = toks.with_columns(
             is_rec=pl.col("t").str.contains(r"^Record(?:[\s/>]|$)").fill_null(False),
@@ -815,90 +615,6 @@ class _ChunkRecords(AppleHealthReader):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _read_ahead(read: Callable[[int], bytes], size: int, depth: int) -> Iterator[bytes]:
-    """``read(size)`` repeated in a background thread, at most ``depth`` chunks ahead, until
-    it returns ``b""`` (not yielded).
-
-    Inflating export.zip (zlib releases the GIL) so overlaps with parsing. An exception from
-    ``read`` (corrupt zip, size limits) is raised here, in the consumer's thread; closing
-    the generator stops the thread before the stream is closed.
-    """
-    chunks: queue.Queue = queue.Queue(maxsize=max(depth, 1))
-    stop = threading.Event()
-
-    def put(item) -> None:
-        while not stop.is_set():
-            try:
-                chunks.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def run() -> None:
-        try:
-            while not stop.is_set():
-                data = read(size)
-                put(data)
-                if not data:
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(exc)
-
-    worker = threading.Thread(target=run, name="apple-health-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = chunks.get()
-            if isinstance(item, BaseException):
-                raise item
-            if not item:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-_COMMENT = re.compile(rb"<!--.*?-->", re.S)
-#: candidate field separators for the tag splitter: bytes that never occur in Apple exports
-_SEPARATORS = [bytes([b]) for b in (0x1F, 0x1E, 0x1D, 0x1C, 0x01, 0x02, 0x03, 0x04)]
-
-
-def _split_tags(data: bytes) -> pl.Series:
-    """The chunk as one string per tag (text after each ``<``, up to the next ``<``).
-
-    polars' CSV reader with ``<`` as the line terminator does this multi-threaded and
-    without Python objects per tag; the field separator is a byte absent from the chunk.
-    Invalid UTF-8 is replaced (U+FFFD), never fatal.
-    """
-    sep = next((c for c in _SEPARATORS if c not in data), None)
-    if sep is None:  # pathological: fall back to a Python split
-        text = data.decode("utf-8", "replace")
-        return pl.Series("t", text.split("<")[1:], dtype=pl.String)
-    if not data:
-        return pl.Series("t", [], dtype=pl.String)
-    toks = pl.read_csv(
-        io.BytesIO(data), has_header=False, separator=sep.decode(), quote_char=None,
-        eol_char="<", new_columns=["t"], schema={"t": pl.String}, encoding="utf8-lossy",
-        comment_prefix=None, raise_if_empty=False)
-    # row 0 is the text before the first '<' (empty: chunks start at a tag)
-    return toks.get_column("t").slice(1)
-_TAG_NAME = re.compile(r"^(/?[A-Za-z]+)")
-
-
-def _cut_point(data: bytes) -> int:
-    """Offset of the last ``<`` in ``data`` (searched in the last MiB first), never inside
-    an unterminated comment; 0 or -1 when there is none."""
-    lo = max(0, len(data) - 1024**2)
-    cut = data.rfind(b"<", lo)
-    if cut < 0:
-        cut = data.rfind(b"<")
-    c = data.rfind(b"<!--", lo)
-    if c >= 0 and data.find(b"-->", c) < 0:
-        cut = c
-    return cut
 
 
 def _sum_stats(stats: list[dict[str, str]], want, to_unit: str) -> float | None:

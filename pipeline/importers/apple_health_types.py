@@ -13,7 +13,8 @@ This module owns what the export's values *mean*, and nothing about how the file
   column, :func:`_parse_date` for one value), numbers (:func:`_float`) and optional unit
   conversion (:func:`_convert_opt`).
 
-It imports nothing of the importer (:mod:`pipeline.importers.apple_health`), which uses it.
+It imports neither the scanner (:mod:`pipeline.importers.apple_health_scan`) nor the importer;
+:mod:`pipeline.importers.apple_health` puts the three together.
 """
 
 from __future__ import annotations
