@@ -13,10 +13,11 @@ Distances are binned at the intercept grid step (0.25 logit units: candidates in
 bin teach the grid search the same thing) and ties go to the more recent night (the person
 remembers last night better than a night three weeks ago).
 
-Left out: suppressed candidates (a confounder veto: confidence 0 whatever the intercept)
-and candidates whose confidence cap is below the boundary (``movement_channel_missing``:
-never reportable), as their answer cannot change a detection; and candidates already
-labelled (onset within 5 min of a current label's start).
+Left out: suppressed candidates (a confounder veto: confidence 0 whatever the intercept),
+candidates whose confidence cap is below the boundary (``movement_channel_missing``:
+never reportable) and candidates farther from the boundary than any fitted intercept can
+move it (:data:`MAX_MARGIN`, 3 logit units), as their answer cannot change a detection;
+and candidates already labelled (onset within 5 min of a current label's start).
 
 References
 ----------
@@ -48,6 +49,11 @@ from detectors.schema import POSSIBLE_MIN
 BOUNDARY_LOGIT = math.log(POSSIBLE_MIN / (1.0 - POSSIBLE_MIN))
 #: bin width of the distance to the boundary: the intercept grid step
 MARGIN_BIN = float(INTERCEPT_GRID[1] - INTERCEPT_GRID[0])
+#: candidates farther than this from the boundary are not asked about: no intercept of the
+#: grid (the brief's -4 +- 3) moves the boundary past them, so their answer cannot change a
+#: detection, and a wrong answer about them (people answer ~20 % of prompts wrongly in the
+#: label-learning evaluation) would only pull the fit towards a fake cramp (issue 10)
+MAX_MARGIN = float(max(abs(w - CrampParams().w_intercept) for w in INTERCEPT_GRID))
 
 REVIEW_SCHEMA_EXTRA: dict[str, pl.DataType] = {
     "logit_person": pl.Float64,  # logit under the person's current model
@@ -64,6 +70,7 @@ def rank_for_review(
     params: CrampParams | None = None,
     scored_with: CrampParams | None = None,
     n: int | None = None,
+    max_margin: float | None = MAX_MARGIN,
 ) -> pl.DataFrame:
     """Rank unlabelled cramp candidates by how much the person's answer would teach.
 
@@ -82,6 +89,9 @@ def rank_for_review(
         The parameters the candidates were scored with (default: ``CrampParams()``).
     n : int, optional
         Keep the first ``n`` per participant.
+    max_margin : float or None
+        Leave out candidates farther than this (logit units) from the boundary (default
+        :data:`MAX_MARGIN`); None keeps every candidate (to score them all, not to ask).
 
     Returns
     -------
@@ -116,6 +126,8 @@ def rank_for_review(
         margin=pl.Series(np.abs(z - BOUNDARY_LOGIT), dtype=pl.Float64),
         _reportable=pl.Series(cap >= POSSIBLE_MIN),
     ).filter(pl.col("_reportable")).drop("_reportable")
+    if max_margin is not None:
+        out = out.filter(pl.col("margin") <= max_margin)
     out = (
         out.with_columns(_bin=(pl.col("margin") / MARGIN_BIN).floor())
         .sort(["participant_id", "_bin", "start_utc"], descending=[False, False, True])

@@ -184,7 +184,7 @@ def fit(person: Person, nights: list, journal: pl.DataFrame, labels: pl.DataFram
 def detections(person: Person, params: CrampParams, nights: list) -> pl.DataFrame:
     """Candidates of ``nights`` reported under ``params`` (from the default-scored logit)."""
     ranked = rank_for_review(person.candidates.filter(pl.col("night_of").is_in(nights)),
-                             params=params)
+                             params=params, max_margin=None)
     return ranked.filter(pl.col("confidence_person") >= POSSIBLE_MIN)
 
 

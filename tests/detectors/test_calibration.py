@@ -260,17 +260,42 @@ def test_review_ranks_by_distance_to_the_boundary_then_recency() -> None:
     rows = [_cand(n0, 10, 3.6), _cand(n0, 100, 9.0), _cand(n1, 10, 3.65),
             _cand(n1, 100, 0.0), _cand(n1, 200, 3.6, suppressed="bathroom_trip")]
     cand = pl.DataFrame(rows, schema=CANDIDATE_SCHEMA)
-    out = rank_for_review(cand)
+    out = rank_for_review(cand, max_margin=None)
     # both near-boundary candidates share the first bin: the later night first
     assert out["start_utc"].to_list()[:2] == [rows[2]["start_utc"], rows[0]["start_utc"]]
     assert out["rank"].to_list() == [1, 2, 3, 4] and out.height == 4  # suppressed left out
+    # by default those farther than any fitted intercept can move the boundary (3 logit
+    # units: 9.0 and 0.0 here) are not asked about
+    assert rank_for_review(cand)["start_utc"].to_list() == out["start_utc"].to_list()[:2]
     # a person whose intercept is -9 has the boundary at logit_wo 8.6: the 9.0 one is first
     person = replace(CrampParams(), w_intercept=-9.0)
     assert rank_for_review(cand, params=person)["start_utc"][0] == rows[1]["start_utc"]
     # labelled candidates are not asked again; n per participant
     lab = _labels([(n1, 10, 12, "rejected")])
-    again = rank_for_review(cand, lab, n=2)
+    again = rank_for_review(cand, lab, n=2, max_margin=None)
     assert again.height == 2 and rows[2]["start_utc"] not in again["start_utc"].to_list()
+
+
+def test_answers_against_a_confident_model_are_not_used_for_the_fit() -> None:
+    """With 20 % wrong answers, "confirmed" about a candidate the default model gives under
+    20 % is more often a slip (Bayes: P(cramp | yes) < 1/2), likewise "rejected" above 80 %;
+    reported misses always count. With an error rate of 0 every answer counts."""
+    from detectors.calibration import _candidate_arrays, credible_labels
+
+    n0 = N0
+    # logit_wo 3.595 is the boundary (0.4); 1.0 -> p 0.05; 3.8 -> p 0.45; 9.0 -> p 0.99
+    rows = [_cand(n0, 10, 1.0), _cand(n0, 100, 3.8), _cand(n0, 200, 9.0)]
+    a = _candidate_arrays(pl.DataFrame(rows, schema=CANDIDATE_SCHEMA))
+    lab = _labels([(n0, 10, 12, "confirmed"), (n0, 100, 102, "confirmed"),
+                   (n0, 200, 202, "rejected"), (n0, 100, 102, "rejected"),
+                   (n0, 300, 310, "missed"), (n0, 400, 402, "confirmed")])
+    kept = credible_labels(lab, a, CrampParams())
+    t0 = datetime(n0.year, n0.month, n0.day, 23, tzinfo=UTC)
+    # kept: the two answers about the uncertain candidate, the miss, and an answer about
+    # no known candidate
+    assert kept["label"].to_list() == ["confirmed", "rejected", "missed", "confirmed"]
+    assert kept["start_utc"].to_list() == [t0 + timedelta(minutes=m) for m in (100, 100, 300, 400)]
+    assert credible_labels(lab, a, CrampParams(), answer_error_rate=0.0).height == lab.height
 
 
 def test_review_leaves_out_candidates_capped_below_the_boundary() -> None:
