@@ -9,7 +9,8 @@ Steps (each opens the store itself unless given an open connection ``con``):
 
 - :func:`import_one` / :func:`import_files`: files into the store (:mod:`pipeline.ingest`);
 - :func:`detect_and_exposures`: episodes and sleep periods, then the daily trigger exposures,
-  for what changed (:mod:`pipeline.detect`, :mod:`pipeline.exposures`);
+  then the trigger statistics, for what changed (:mod:`pipeline.detect`,
+  :mod:`pipeline.exposures`, :mod:`pipeline.triggers`);
 - :func:`publish`: the accelerometry view and the read-only snapshot the dashboard reads;
 
 and the commands built from them: :func:`ingest`, :func:`detect`, :func:`nightly` (import
@@ -140,17 +141,22 @@ def import_files(paths: list[str | os.PathLike], db_path: str | os.PathLike,
 
 def detect_and_exposures(db_path: str | os.PathLike, full: bool = False, *,
                          con: duckdb.DuckDBPyConnection | None = None) -> dict:
-    """Episodes and sleep periods, then the daily trigger exposures, for what changed.
+    """Episodes and sleep periods, then the daily trigger exposures, then the trigger
+    statistics of the participants whose inputs changed, for what changed.
 
-    Returns the ``DetectSummary`` as a dict plus ``exposure_days``. Records one
-    ``detection_runs`` and one ``exposure_runs`` row.
+    Returns the ``DetectSummary`` as a dict plus ``exposure_days`` and
+    ``trigger_participants``. Records one ``detection_runs`` and one ``exposure_runs`` row
+    (and ``trigger_runs`` rows for the participants recomputed; none when nothing changed,
+    which costs one query and no detector import).
     """
     from pipeline.detect import detect_changed
     from pipeline.exposures import update_exposures
+    from pipeline.triggers import update_triggers
 
     with _store(db_path, con) as c:
         out = detect_changed(c, full=full).as_dict()
         out["exposure_days"] = update_exposures(c, full=full).days_written
+        out["trigger_participants"] = update_triggers(c, force=full).participants
         return out
 
 

@@ -1,0 +1,141 @@
+"""pipeline.triggers and the CLI: trigger_associations and experiments in a temp store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from pipeline import store
+from pipeline import triggers as pt
+from simulators.trigger_cohort import CohortParams, simulate_cohort
+
+COLUMNS = ("participant_id", "trigger", "lag", "exposure_definition", "cases", "referents",
+           "discordant_sets", "odds_ratio", "ci_low", "ci_high", "p", "q", "method", "status",
+           "case_source", "computed_utc")
+
+
+def _fill(con, people: int = 3, days: int = 200, seed: int = 5) -> None:
+    """Simulated daily exposures and a journal (cramps at 03:00 local, +3600 s)."""
+    c = simulate_cohort(seed, CohortParams(people=people, days=days))
+    daily = c.daily.with_columns(detector_version=pl.lit("exposures-test"))
+    _d = daily.to_arrow()  # noqa: F841
+    cols = ", ".join(daily.columns)
+    con.execute(f"INSERT INTO daily_exposures ({cols}, computed_utc) SELECT {cols}, now() "
+                "FROM _d")
+    iid = con.execute("INSERT INTO imports (path, status, started_utc) VALUES ('j', 'ok', "
+                      "now()) RETURNING import_id").fetchall()[0][0]
+    j = c.nights["journal"]
+    tz = timezone(timedelta(hours=1))
+    rows = [(r["participant_id"],
+             datetime.combine(r["night_of"] + timedelta(days=1), time(3), tz),
+             3600, "cramp" if r["case"] else "no_cramp", iid)
+            for r in j.iter_rows(named=True) if r["case"] or r["night_of"].day == 1]
+    con.executemany("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
+                    "import_id) VALUES (?, ?, ?, ?, ?)", rows)
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "cw.duckdb"
+    with store.connect(path) as con:
+        _fill(con)
+    return path
+
+
+def test_round_trip_and_no_op(db):
+    with store.connect(db) as con:
+        s = pt.update_triggers(con)
+        assert s.participants == 3 and s.rows_written > 0
+        got = con.sql("SELECT * FROM trigger_associations").pl()
+        assert set(COLUMNS) <= set(got.columns)
+        assert set(got["participant_id"]) == {"s001", "s002", "s003", "all"}
+        assert set(got["status"]) <= {"estimated", "insufficient_data"}
+        assert (got["case_source"] == "journal+confirmed").all()
+        est = got.filter(pl.col("status") == "estimated")
+        assert est.height and est["odds_ratio"].is_not_null().all()
+        assert est.filter(pl.col("model") == "single")["q"].is_not_null().all()
+        ins = got.filter(pl.col("status") == "insufficient_data")
+        assert ins["odds_ratio"].is_null().all()
+        # the same frames through the pure function give the same rows
+        pure, _ = pt.compute(pt.load_frames(con))
+        cmp = got.drop("computed_utc").sort("participant_id", "trigger", "lag", "model")
+        from polars.testing import assert_frame_equal
+
+        assert_frame_equal(cmp.select(pure.columns),
+                           pure.sort("participant_id", "trigger", "lag", "model"),
+                           check_dtypes=False)
+        # nothing changed: nothing recomputed
+        again = pt.update_triggers(con)
+        assert again.participants == 0 and again.skipped == 3
+        # a new journal entry for one person: that person (and the pooled rows) only
+        con.execute("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
+                    "import_id) VALUES ('s002', '2025-03-04 02:00+00', 3600, 'cramp', 99)")
+        before = con.execute("SELECT participant_id, max(computed_utc) FROM "
+                             "trigger_associations GROUP BY 1").fetchall()
+        s3 = pt.update_triggers(con)
+        assert s3.participants == 1
+        after = dict(con.execute("SELECT participant_id, max(computed_utc) FROM "
+                                 "trigger_associations GROUP BY 1").fetchall())
+        changed = {p for p, t in before if after[p] != t}
+        assert changed == {"s002", "all"}
+
+
+def test_experiment_round_trip(db):
+    from detectors import nof1
+
+    with store.connect(db) as con:
+        exp, blocks = nof1.plan("s001", "magnesium", date(2025, 2, 1), pairs=2, seed=3)
+        pt.save_experiment(con, exp, blocks)
+        found = pt.analyse_experiment(con, "s001")
+        assert found is not None
+        _, counts, res = found
+        assert counts.height == 4 and res["pairs_complete"] == 2
+        row = con.sql("SELECT * FROM experiment_results").pl().row(0, named=True)
+        assert row["verdict"] in ("effect", "no_effect", "inconclusive")
+        assert row["nights_on"] == 2 * 21 and row["case_source"] == "journal+confirmed"
+        assert con.execute("SELECT count(*) FROM experiment_blocks").fetchall()[0][0] == 4
+        assert pt.analyse_experiment(con, "nobody") is None
+
+
+def _cli():
+    """The main group with the issue-14 commands (registered on it by pipeline/cli.py)."""
+    import click
+
+    from pipeline.cli import main
+    from pipeline.cli_triggers import experiment, triggers
+
+    group = click.Group(commands={**main.commands, "triggers": triggers,
+                                  "experiment": experiment})
+    return group
+
+
+def test_cli_triggers_and_experiments(db):
+    main = _cli()
+
+    r = CliRunner().invoke(main, ["triggers", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "journal + confirmed labels (default: trusted labels first)" in r.output
+    assert "heat_index_caution" in r.output and "OR [95% CI]" in r.output
+    assert "more cramp nights needed" in r.output
+    assert "all participants (pooled" in r.output
+    r = CliRunner().invoke(main, ["triggers", "--participant", "s001", "--cases", "journal",
+                                  "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "cases from journal;" in r.output and "s002" not in r.output
+    r = CliRunner().invoke(main, ["triggers", "--cases", "diary", "--db", str(db)])
+    assert r.exit_code != 0 and "unknown case source" in r.output
+    r = CliRunner().invoke(main, ["experiment", "plan", "--participant", "s001",
+                                  "--intervention", "stretch", "--pairs", "2",
+                                  "--start", "2025-02-01", "--seed", "4", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "seed 4" in r.output and r.output.count("pair ") == 4
+    r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "s001",
+                                  "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "rate ratio" in r.output or "no analysed nights" in r.output
+    r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "zz",
+                                  "--db", str(db)])
+    assert r.exit_code != 0 and "no experiment" in r.output
