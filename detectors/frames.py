@@ -16,35 +16,18 @@ from __future__ import annotations
 
 import polars as pl
 
+from detectors import tables
 from detectors.schema import UTC_DT
 
-SAMPLES_SCHEMA: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "metric": pl.String,
-    "start_utc": UTC_DT,
-    "end_utc": UTC_DT,
-    "utc_offset_s": pl.Int32,
-    "value": pl.Float64,
-}
+SAMPLES_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "samples", ["participant_id", "metric", "start_utc", "end_utc", "utc_offset_s", "value"])
 
-SLEEP_SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "start_utc": UTC_DT,
-    "end_utc": UTC_DT,
-    "utc_offset_s": pl.Int32,
-    "stage": pl.String,
-}
+SLEEP_SEGMENTS_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "sleep_segments", ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage"])
 
-WORKOUTS_SCHEMA: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "activity_type": pl.String,
-    "start_utc": UTC_DT,
-    "end_utc": UTC_DT,
-    "utc_offset_s": pl.Int32,
-    "duration_s": pl.Float64,
-    "active_energy_kcal": pl.Float64,
-    "distance_m": pl.Float64,
-}
+WORKOUTS_SCHEMA: dict[str, pl.DataType] = tables.columns("workouts", [
+    "participant_id", "activity_type", "start_utc", "end_utc", "utc_offset_s", "duration_s",
+    "active_energy_kcal", "distance_m"])
 
 ENVIRONMENT_SCHEMA: dict[str, pl.DataType] = {
     "participant_id": pl.String,
@@ -55,13 +38,8 @@ ENVIRONMENT_SCHEMA: dict[str, pl.DataType] = {
     "rh_pct": pl.Float64,
 }
 
-PARTICIPANTS_SCHEMA: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "sex": pl.String,
-    "birth_year": pl.Int32,
-    "height_cm": pl.Float64,
-    "tz": pl.String,
-}
+PARTICIPANTS_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "participants", ["participant_id", "sex", "birth_year", "height_cm", "tz"])
 
 #: columns that may be absent even when the frame has rows (filled with nulls)
 OPTIONAL_COLUMNS: dict[str, set[str]] = {

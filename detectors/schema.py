@@ -1,4 +1,7 @@
-"""Shared output schemas of the detectors (the `episodes` and `sleep_periods` tables)."""
+"""Shared output schemas of the detectors (the `episodes` and `sleep_periods` tables, taken
+from :mod:`detectors.tables`; ``kind`` nocturnal_cramp | dehydration, ``local_date`` the
+night for cramps and the local day for dehydration, ``confidence`` 0-1, ``label`` likely |
+possible, ``evidence`` a JSON object with unit-suffixed keys)."""
 
 from __future__ import annotations
 
@@ -7,32 +10,17 @@ from datetime import datetime
 
 import polars as pl
 
-UTC_DT = pl.Datetime("us", "UTC")
+from detectors import tables
+from detectors.tables import UTC_DT
 
-EPISODE_SCHEMA: dict[str, pl.DataType] = {
-    "episode_id": pl.String,
-    "participant_id": pl.String,
-    "kind": pl.String,  # nocturnal_cramp | dehydration
-    "start_utc": UTC_DT,
-    "end_utc": UTC_DT,
-    "local_date": pl.Date,  # night_of for cramps, local calendar day for dehydration
-    "confidence": pl.Float64,  # 0-1
-    "label": pl.String,  # likely | possible
-    "evidence": pl.String,  # JSON object, unit-suffixed keys
-    "detector_version": pl.String,
-}
+__all__ = ["EPISODE_SCHEMA", "LIKELY_MIN", "POSSIBLE_MIN", "SLEEP_PERIOD_SCHEMA", "UTC_DT",
+           "empty_episodes", "episode_id", "label_for"]
 
-SLEEP_PERIOD_SCHEMA: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "night_of": pl.Date,
-    "start_utc": UTC_DT,
-    "end_utc": UTC_DT,
-    "utc_offset_s": pl.Int32,
-    "asleep_s": pl.Float64,
-    "awake_s": pl.Float64,
-    "method": pl.String,
-    "detector_version": pl.String,
-}
+EPISODE_SCHEMA: dict[str, pl.DataType] = tables.columns("episodes", [
+    "episode_id", "participant_id", "kind", "start_utc", "end_utc", "local_date", "confidence",
+    "label", "evidence", "detector_version"])
+
+SLEEP_PERIOD_SCHEMA: dict[str, pl.DataType] = tables.rows("sleep_periods")
 
 #: confidence bands shared by all detectors (detectors-science.md section 7.1, Step D)
 LIKELY_MIN = 0.7

@@ -80,6 +80,7 @@ from urllib.parse import quote
 import duckdb
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.indoor_csv import parse_timestamps, require_zone, resolve_local
 from pipeline.importers.journal_csv import US, decode_head, reasons, rejected_batch, zone
@@ -104,15 +105,8 @@ PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": False,
                    "column_encoding": {"time_utc": "DELTA_BINARY_PACKED",
                                        "x_g": "BYTE_STREAM_SPLIT", "y_g": "BYTE_STREAM_SPLIT",
                                        "z_g": "BYTE_STREAM_SPLIT"}}
-FILES_SCHEMA = {"participant_id": pl.String, "path": pl.String,
-                "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
-                "utc_offset_s": pl.Int32, "n_samples": pl.Int64, "fs_hz": pl.Float64,
-                "source": pl.String}
-SAMPLES_SCHEMA = {"participant_id": pl.String, "metric": pl.String,
-                  "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
-                  "utc_offset_s": pl.Int32, "value": pl.Float64, "unit": pl.String,
-                  "source": pl.String, "device": pl.String, "original_value": pl.Float64,
-                  "original_unit": pl.String}
+FILES_SCHEMA = tables.rows("accelerometry_files")
+SAMPLES_SCHEMA = tables.rows("samples")
 CSV_AXES = (("x", "y", "z"), ("x_g", "y_g", "z_g"))
 WALCH_DEVICE = "apple_watch"
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

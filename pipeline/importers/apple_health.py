@@ -55,6 +55,7 @@ from typing import BinaryIO
 import numpy as np
 import polars as pl
 
+from detectors import tables
 from pipeline import normalize
 from pipeline.importers import Batch, ImportContext, rejected
 from pipeline.importers._archive import ZipLimits, is_zip, open_member
@@ -119,22 +120,10 @@ MAX_TAG_BYTES = 64 * 1024**2
 
 _UTC = pl.Datetime("us", "UTC")
 
-SAMPLES_SCHEMA = {
-    "participant_id": pl.String, "metric": pl.String, "start_utc": _UTC, "end_utc": _UTC,
-    "utc_offset_s": pl.Int32, "value": pl.Float64, "unit": pl.String, "source": pl.String,
-    "device": pl.String, "original_value": pl.Float64, "original_unit": pl.String,
-}
-SLEEP_SCHEMA = {
-    "participant_id": pl.String, "start_utc": _UTC, "end_utc": _UTC, "utc_offset_s": pl.Int32,
-    "stage": pl.String, "source": pl.String, "device": pl.String,
-}
-WORKOUTS_SCHEMA = {
-    "participant_id": pl.String, "activity_type": pl.String, "start_utc": _UTC,
-    "end_utc": _UTC, "utc_offset_s": pl.Int32, "duration_s": pl.Float64,
-    "active_energy_kcal": pl.Float64, "distance_m": pl.Float64, "source": pl.String,
-    "device": pl.String,
-}
-PARTICIPANTS_SCHEMA = {"participant_id": pl.String, "sex": pl.String, "birth_year": pl.Int32}
+SAMPLES_SCHEMA = tables.rows("samples")
+SLEEP_SCHEMA = tables.rows("sleep_segments")
+WORKOUTS_SCHEMA = tables.rows("workouts")
+PARTICIPANTS_SCHEMA = tables.columns("participants", ["participant_id", "sex", "birth_year"])
 
 
 # --------------------------------------------------------------------------- sniff

@@ -90,6 +90,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.journal_csv import (
     US,
@@ -133,16 +134,9 @@ FITBIT_RANGES: dict[str, tuple[float, float]] = {
 RANGES: dict[str, tuple[float, float]] = {**PLAUSIBLE_RANGES, **FITBIT_RANGES}
 
 _UTC = pl.Datetime("us", "UTC")
-SAMPLES_SCHEMA = {
-    "participant_id": pl.String, "metric": pl.String, "start_utc": _UTC, "end_utc": _UTC,
-    "utc_offset_s": pl.Int32, "value": pl.Float64, "unit": pl.String, "source": pl.String,
-    "device": pl.String, "original_value": pl.Float64, "original_unit": pl.String,
-}
-SLEEP_SCHEMA = {
-    "participant_id": pl.String, "start_utc": _UTC, "end_utc": _UTC, "utc_offset_s": pl.Int32,
-    "stage": pl.String, "source": pl.String, "device": pl.String,
-}
-PARTICIPANTS_SCHEMA = {"participant_id": pl.String, "tz": pl.String}
+SAMPLES_SCHEMA = tables.rows("samples")
+SLEEP_SCHEMA = tables.rows("sleep_segments")
+PARTICIPANTS_SCHEMA = tables.columns("participants", ["participant_id", "tz"])
 
 #: minuteSleep value -> (stage, source suffix)
 SLEEP_VALUES: dict[str, tuple[str, str]] = {

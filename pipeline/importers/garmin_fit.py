@@ -114,6 +114,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from garmin_fit_sdk import Decoder, Profile, Stream
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
 from pipeline.importers.generic_csv import RANGES, SAMPLE_UNITS, SAMPLES_SCHEMA, split_by_range
 from pipeline.importers.journal_csv import US, utc_offsets_s, zone
@@ -139,16 +140,8 @@ STEP_ACTIVITIES = ("walking", "running")  # FIT: cycles are steps/2 only for the
 
 _MN = Profile["mesg_num"]
 _UTC = pl.Datetime("us", "UTC")
-SLEEP_SCHEMA = {
-    "participant_id": pl.String, "start_utc": _UTC, "end_utc": _UTC, "utc_offset_s": pl.Int32,
-    "stage": pl.String, "source": pl.String, "device": pl.String,
-}
-WORKOUTS_SCHEMA = {
-    "participant_id": pl.String, "activity_type": pl.String, "start_utc": _UTC,
-    "end_utc": _UTC, "utc_offset_s": pl.Int32, "duration_s": pl.Float64,
-    "active_energy_kcal": pl.Float64, "distance_m": pl.Float64, "source": pl.String,
-    "device": pl.String,
-}
+SLEEP_SCHEMA = tables.rows("sleep_segments")
+WORKOUTS_SCHEMA = tables.rows("workouts")
 
 
 def sniff(head: bytes, name: str) -> bool:

@@ -59,6 +59,7 @@ from pathlib import Path
 
 import polars as pl
 
+from detectors import tables
 from pipeline import normalize
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.journal_csv import (
@@ -131,11 +132,7 @@ UNIT_ALIASES: dict[str, str] = {
 }
 
 _UTC = pl.Datetime("us", "UTC")
-SAMPLES_SCHEMA = {
-    "participant_id": pl.String, "metric": pl.String, "start_utc": _UTC, "end_utc": _UTC,
-    "utc_offset_s": pl.Int32, "value": pl.Float64, "unit": pl.String, "source": pl.String,
-    "device": pl.String, "original_value": pl.Float64, "original_unit": pl.String,
-}
+SAMPLES_SCHEMA = tables.rows("samples")
 
 
 def sample_metrics() -> list[str]:

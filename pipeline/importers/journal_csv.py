@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
 
 FORMAT = "journal_csv"
@@ -74,18 +75,7 @@ YEAR_RANGE = (1900, 2100)  # sanity bound for typed dates (also bounds the zone-
 OFFSET_RANGE_S = (-12 * 3600, 14 * 3600)  # UTC-12 .. UTC+14, the offsets in use worldwide
 
 US = 1_000_000  # microseconds per second: instants are handled as Int64 epoch microseconds
-JOURNAL_SCHEMA = {
-    "participant_id": pl.String,
-    "time_utc": pl.Datetime("us", "UTC"),
-    "utc_offset_s": pl.Int32,
-    "kind": pl.String,
-    "severity": pl.Int32,
-    "body_side": pl.String,
-    "muscle": pl.String,
-    "duration_s": pl.Float64,
-    "note": pl.String,
-    "source": pl.String,
-}
+JOURNAL_SCHEMA = tables.rows("journal")
 
 _ISO_RE = (r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?\s*"
            r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$")

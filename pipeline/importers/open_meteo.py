@@ -62,6 +62,7 @@ from types import SimpleNamespace
 
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.journal_csv import (
     US,
@@ -118,16 +119,7 @@ UNITS: dict[str, dict[str, tuple[float, float]]] = {
 #: the solar constant (1361 W/m², Kopp & Lean 2011, doi:10.1029/2010GL045777) by much
 RANGES = {**PLAUSIBLE_RANGES, "shortwave_radiation_w_m2": (0.0, 1500.0)}
 
-ENVIRONMENT_SCHEMA = {
-    "location_id": pl.String,
-    "latitude_deg": pl.Float64,
-    "longitude_deg": pl.Float64,
-    "time_utc": pl.Datetime("us", "UTC"),
-    "utc_offset_s": pl.Int32,
-    "setting": pl.String,
-    **dict.fromkeys(METRICS, pl.Float64),
-    "source": pl.String,
-}
+ENVIRONMENT_SCHEMA = tables.rows("environment")
 _UNIT_RE = re.compile(r"^(.+?) \((.*)\)$")
 
 

@@ -67,6 +67,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
 from pipeline.importers.generic_csv import SAMPLE_UNITS, SAMPLES_SCHEMA, split_by_range
 from pipeline.importers.journal_csv import (
@@ -98,10 +99,7 @@ OFFSET_RANGE_S = (-12 * 3600, 14 * 3600)
 BATCH_ROWS = 100_000
 
 _UTC = pl.Datetime("us", "UTC")
-SLEEP_SCHEMA = {
-    "participant_id": pl.String, "start_utc": _UTC, "end_utc": _UTC, "utc_offset_s": pl.Int32,
-    "stage": pl.String, "source": pl.String, "device": pl.String,
-}
+SLEEP_SCHEMA = tables.rows("sleep_segments")
 _ROW_SCHEMA = {"record_no": pl.Int64, "raw": pl.String, "metric": pl.String,
                "_start_us": pl.Int64, "_end_us": pl.Int64, "utc_offset_s": pl.Int64,
                "value": pl.Float64}

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from detectors import tables
 from pipeline.importers import Batch, ImportContext
 from pipeline.importers.journal_csv import (
     first_line_fields,
@@ -38,17 +39,7 @@ HEADER = ("participant_id", "sex", "birth_year", "tz", "home_lat_deg", "home_lon
           "height_cm", "conditions", "medications")
 SEXES = ("female", "male", "other")
 BIRTH_YEAR_RANGE = (1900, 2025)
-PARTICIPANTS_SCHEMA = {
-    "participant_id": pl.String,
-    "sex": pl.String,
-    "birth_year": pl.Int32,
-    "tz": pl.String,
-    "home_lat_deg": pl.Float64,
-    "home_lon_deg": pl.Float64,
-    "height_cm": pl.Float64,
-    "conditions": pl.List(pl.String),
-    "medications": pl.List(pl.String),
-}
+PARTICIPANTS_SCHEMA = tables.rows("participants")
 
 
 def sniff(head: bytes, name: str) -> bool:
