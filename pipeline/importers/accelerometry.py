@@ -82,8 +82,16 @@ import polars as pl
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.indoor_csv import parse_timestamps, require_zone, resolve_local
-from pipeline.importers.journal_csv import US, decode_head, reasons, rejected_batch, zone
+from pipeline.importers._common import (
+    US,
+    decode_head,
+    reasons,
+    rejected_batch,
+    require_participant,
+    require_zone,
+    zone,
+)
+from pipeline.importers.indoor_csv import parse_timestamps, resolve_local
 from pipeline.normalize import PLAUSIBLE_RANGES
 
 FORMAT = "accelerometry_csv"
@@ -349,11 +357,7 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
 
     schema = parquet_schema()
     display = ctx.display_path or str(path)
-    pid = ctx.participant_id
-    if not pid:
-        raise ImportFormatError(
-            f"{display}: accelerometry files carry no participant id; pass --participant ID or "
-            "put the file in <inbox>/<participant_id>/")
+    pid = require_participant(ctx, display, "accelerometry files")
     zi = require_zone(ctx.tz, display)
     source = f"accelerometry:{device}"
     writer = tmp = final_path = rel = None

@@ -92,7 +92,7 @@ import polars as pl
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     blank_line,
     first_line_fields,

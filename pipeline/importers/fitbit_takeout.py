@@ -94,6 +94,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
+from pipeline.importers._common import US, decode_head, utc_offsets_s, year_of_us
 from pipeline.importers.fitabase import (
     DAY_US,
     MINUTE_US,
@@ -108,7 +109,6 @@ from pipeline.importers.fitabase import (
     require_zone,
     to_utc_datetime,
 )
-from pipeline.importers.journal_csv import US, decode_head, utc_offsets_s, year_of_us
 from pipeline.normalize import UNIT_FACTORS
 
 FORMAT = "fitbit_takeout_json"

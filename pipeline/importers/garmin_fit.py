@@ -116,8 +116,8 @@ from garmin_fit_sdk import Decoder, Profile, Stream
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
+from pipeline.importers._common import US, require_participant, require_zone, utc_offsets_s
 from pipeline.importers.generic_csv import RANGES, SAMPLE_UNITS, SAMPLES_SCHEMA, split_by_range
-from pipeline.importers.journal_csv import US, utc_offsets_s, zone
 
 FORMAT = "garmin_fit"
 FIT_EPOCH_S = 631_065_600  # 1989-12-31T00:00:00Z as Unix seconds (FIT protocol)
@@ -520,16 +520,8 @@ def _reject_frame(recs: list[int | None], reasons: list[str],
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``samples``, ``sleep_segments``, ``workouts`` and ``rejected_rows``."""
     display = ctx.display_path or str(path)
-    if not ctx.participant_id:
-        raise ImportFormatError(
-            f"{display}: Garmin FIT files carry no participant id; pass --participant ID or "
-            "put the file in <inbox>/<participant_id>/")
-    zi = None
-    if ctx.tz is not None:
-        zi = zone(ctx.tz)
-        if zi is None:
-            raise ImportFormatError(f"{display}: unknown time zone {ctx.tz!r}; give an IANA "
-                                    "name such as Europe/Berlin")
+    require_participant(ctx, display, "Garmin FIT files")
+    zi = require_zone(ctx.tz, display)
     order, errors = decode(Path(path))
     rows, info = _Rows(), _File()
     _walk(order, rows, info)

@@ -62,7 +62,7 @@ import polars as pl
 from detectors import tables
 from pipeline import normalize
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     first_line_fields,
     local_to_utc_us,
@@ -70,9 +70,10 @@ from pipeline.importers.journal_csv import (
     read_lines,
     reasons,
     rejected_batch,
+    require_participant,
+    require_zone,
     split_csv,
     year_of_us,
-    zone,
 )
 from pipeline.importers.open_meteo import METRICS as ENVIRONMENT_METRICS
 from pipeline.normalize import PLAUSIBLE_RANGES
@@ -215,16 +216,8 @@ def _instant(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``samples`` (and ``rejected_rows``) from a generic measurement CSV."""
     display = ctx.display_path or str(path)
-    if not ctx.participant_id:
-        raise ImportFormatError(
-            f"{display}: generic CSV files carry no participant id; pass --participant ID or "
-            "put the file in <inbox>/<participant_id>/")
-    zi = None
-    if ctx.tz is not None:
-        zi = zone(ctx.tz)
-        if zi is None:
-            raise ImportFormatError(f"{display}: unknown time zone {ctx.tz!r}; give an IANA "
-                                    "name such as Europe/Berlin")
+    require_participant(ctx, display, "generic CSV files")
+    zi = require_zone(ctx.tz, display)
     lines = read_lines(Path(path), display)
     lines = lines.filter(pl.col("text").str.strip_chars() != "")
     head = lines.row(0, named=True)

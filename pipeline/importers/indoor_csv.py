@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     OFFSET_RANGE_S,
     US,
     YEAR_RANGE,
@@ -66,6 +66,7 @@ from pipeline.importers.journal_csv import (
     read_lines,
     reasons,
     rejected_batch,
+    require_participant,
     split_csv,
     utc_offsets_s,
     year_of_us,
@@ -231,10 +232,7 @@ def dew_point_c(temp_c: pl.Expr, rh_pct: pl.Expr) -> pl.Expr:
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield hourly ``environment`` rows (+ ``participant_locations``, ``rejected_rows``)."""
     display = ctx.display_path or str(path)
-    if not ctx.participant_id:
-        raise ImportFormatError(
-            f"{display}: indoor sensor files carry no participant id; pass --participant ID or "
-            "put the file in <inbox>/<participant_id>/")
+    require_participant(ctx, display, "indoor sensor files")
     zi = require_zone(ctx.tz, display)
     lines = read_lines(Path(path), display).filter(~blank_line())
     first = lines.row(0, named=True)

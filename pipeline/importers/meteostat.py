@@ -82,7 +82,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     blank_line,
     decode_head,
@@ -91,6 +91,7 @@ from pipeline.importers.journal_csv import (
     rejected_batch,
     split_csv,
     utc_offsets_s,
+    with_extra_rejects,
     zone,
 )
 from pipeline.importers.open_meteo import ENVIRONMENT_SCHEMA
@@ -364,18 +365,6 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     labels = {metric: field for field, (metric, _) in READ.items()}
     batches = station_environment(rows, labels, location_id=location, source=SOURCE, ctx=ctx)
     yield from with_extra_rejects(batches, bad_lines)
-
-
-def with_extra_rejects(batches: Iterator[Batch], extra: pl.DataFrame) -> Iterator[Batch]:
-    """Pass batches through, merging ``extra`` (line_no, reason, raw) into the rejects."""
-    merged = False
-    for b in batches:
-        if b.table == "rejected_rows" and extra.height:
-            b = rejected_batch([extra, b.frame.rename({"record_no": "line_no"})])
-            merged = True
-        yield b
-    if extra.height and not merged:
-        yield rejected_batch([extra])
 
 
 # --------------------------------------------------------------------------------------------

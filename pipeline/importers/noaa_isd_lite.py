@@ -86,7 +86,7 @@ from types import SimpleNamespace
 import polars as pl
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     blank_line,
     decode_head,

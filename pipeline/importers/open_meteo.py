@@ -64,7 +64,7 @@ import polars as pl
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     blank_line,
     decode_head,
@@ -75,6 +75,7 @@ from pipeline.importers.journal_csv import (
     rejected_batch,
     split_csv,
     utc_offsets_s,
+    with_extra_rejects,
     year_of_us,
     zone,
 )
@@ -399,21 +400,9 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     non_null = rows["time"].drop_nulls()
     unixtime = non_null.len() > 0 and bool(non_null.str.contains(r"^-?\d+$").all())
     # lines of other sections are not data: only the chosen section's broken lines count
-    yield from _with_extra_rejects(
+    yield from with_extra_rejects(
         _environment(rows.select("line_no", "raw", "loc", "time", *cols), cols, meta,
                      unixtime, ctx), bad_lines)
-
-
-def _with_extra_rejects(batches: Iterator[Batch], extra: pl.DataFrame) -> Iterator[Batch]:
-    """Pass batches through, merging ``extra`` (line_no, reason, raw) into the rejects."""
-    merged = False
-    for b in batches:
-        if b.table == "rejected_rows" and extra.height:
-            b = rejected_batch([extra, b.frame.rename({"record_no": "line_no"})])
-            merged = True
-        yield b
-    if extra.height and not merged:
-        yield rejected_batch([extra])
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,8 +69,7 @@ import polars as pl
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext, ImportFormatError
-from pipeline.importers.generic_csv import SAMPLE_UNITS, SAMPLES_SCHEMA, split_by_range
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     US,
     decode_head,
     first_line_fields,
@@ -78,11 +77,13 @@ from pipeline.importers.journal_csv import (
     parse_iso_local_us,
     read_lines,
     rejected_batch,
+    require_participant,
     split_csv,
     utc_offsets_s,
     year_of_us,
     zone,
 )
+from pipeline.importers.generic_csv import SAMPLE_UNITS, SAMPLES_SCHEMA, split_by_range
 
 FORMAT = "oura_csv"
 JSON_FORMAT = "oura_json"
@@ -338,13 +339,6 @@ def _batches(out: _Out, hr: pl.DataFrame | None, hr_bad: pl.DataFrame | None,
         yield bad
 
 
-def _require_participant(ctx: ImportContext, display: str) -> None:
-    if not ctx.participant_id:
-        raise ImportFormatError(
-            f"{display}: Oura exports carry no participant id; pass --participant ID or put "
-            "the file in <inbox>/<participant_id>/")
-
-
 READINESS_REASON = (
     "daily readiness: holds 1-100 contributor scores (resting_heart_rate, hrv_balance), not "
     "bpm or ms; the resting heart rate and HRV are imported from the sleep periods "
@@ -381,7 +375,7 @@ def _documents(doc) -> list:
 def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``samples``, ``sleep_segments`` and ``rejected_rows`` from Oura JSON."""
     display = ctx.display_path or str(path)
-    _require_participant(ctx, display)
+    require_participant(ctx, display, "Oura exports")
     zi = _zone(ctx, display)
     text = "\n".join(read_lines(Path(path), display)["text"].to_list())
     try:
@@ -438,7 +432,7 @@ def _cell(name: str, value):
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``samples``, ``sleep_segments`` and ``rejected_rows`` from an Oura CSV."""
     display = ctx.display_path or str(path)
-    _require_participant(ctx, display)
+    require_participant(ctx, display, "Oura exports")
     zi = _zone(ctx, display)
     lines = read_lines(Path(path), display)
     lines = lines.filter(pl.col("text").str.strip_chars() != "")

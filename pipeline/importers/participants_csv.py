@@ -25,7 +25,7 @@ import polars as pl
 
 from detectors import tables
 from pipeline.importers import Batch, ImportContext
-from pipeline.importers.journal_csv import (
+from pipeline.importers._common import (
     first_line_fields,
     read_header_and_records,
     reasons,
