@@ -42,6 +42,24 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "wind_speed_m_s": (0.0, 120.0),
 }
 
+#: the metrics Fitbit exports add (same units as the metric names; part of
+#: :data:`PLAUSIBLE_RANGES`, so every importer accepts them). energy_kcal: like active/basal
+#: energy, a day's total stays below 10 000 kcal; intensity_level: Fitbit's scale 0 sedentary .. 3 very active; met: resting is 1, the
+#: Compendium of Physical Activities tops out near 23 METs, 30 leaves room;
+#: minutes per day: at most 1440.
+FITBIT_RANGES: dict[str, tuple[float, float]] = {
+    "energy_kcal": (0.0, 10_000.0),
+    "intensity_level": (0.0, 3.0),
+    "met": (0.0, 30.0),
+    "sleep_asleep_min": (0.0, 1_440.0),
+    "time_in_bed_min": (0.0, 1_440.0),
+    "sedentary_min": (0.0, 1_440.0),
+    "lightly_active_min": (0.0, 1_440.0),
+    "fairly_active_min": (0.0, 1_440.0),
+    "very_active_min": (0.0, 1_440.0),
+}
+PLAUSIBLE_RANGES.update(FITBIT_RANGES)
+
 #: (from_unit, to_unit) -> factor (multiplicative conversions)
 UNIT_FACTORS: dict[tuple[str, str], float] = {
     ("lb", "kg"): 0.45359237,

@@ -103,7 +103,7 @@ from pipeline.importers._common import (
     year_of_us,
     zone,
 )
-from pipeline.normalize import PLAUSIBLE_RANGES, UNIT_FACTORS
+from pipeline.normalize import FITBIT_RANGES, PLAUSIBLE_RANGES, UNIT_FACTORS  # noqa: F401
 
 FORMAT = "fitabase_csv"
 SOURCE = "fitabase"
@@ -115,23 +115,8 @@ MINUTE_US = 60 * US
 HOUR_US = 3600 * US
 DAY_US = 86_400 * US
 
-#: plausible ranges: the shared ones plus the metrics Fitbit exports add (same units as the
-#: metric names). energy_kcal: like active/basal energy, a day's total stays below 10 000 kcal;
-#: intensity_level: Fitbit's scale 0 sedentary .. 3 very active; met: resting is 1, the
-#: Compendium of Physical Activities tops out near 23 METs, 30 leaves room;
-#: minutes per day: at most 1440.
-FITBIT_RANGES: dict[str, tuple[float, float]] = {
-    "energy_kcal": (0.0, 10_000.0),
-    "intensity_level": (0.0, 3.0),
-    "met": (0.0, 30.0),
-    "sleep_asleep_min": (0.0, 1_440.0),
-    "time_in_bed_min": (0.0, 1_440.0),
-    "sedentary_min": (0.0, 1_440.0),
-    "lightly_active_min": (0.0, 1_440.0),
-    "fairly_active_min": (0.0, 1_440.0),
-    "very_active_min": (0.0, 1_440.0),
-}
-RANGES: dict[str, tuple[float, float]] = {**PLAUSIBLE_RANGES, **FITBIT_RANGES}
+#: plausible ranges (the Fitbit metrics' are in ``normalize.FITBIT_RANGES``)
+RANGES: dict[str, tuple[float, float]] = PLAUSIBLE_RANGES
 
 _UTC = pl.Datetime("us", "UTC")
 SAMPLES_SCHEMA = tables.rows("samples")

@@ -112,6 +112,16 @@ SAMPLE_UNITS: dict[str, str] = {
     "time_in_daylight_min": "min",
     "stress_level": "1",
     "activity_intensity": "1",
+    # the Fitbit metrics (docs/data-model.md, "Metrics"; ranges in normalize.FITBIT_RANGES)
+    "energy_kcal": "kcal",
+    "intensity_level": "level",
+    "met": "MET",
+    "sleep_asleep_min": "min",
+    "time_in_bed_min": "min",
+    "sedentary_min": "min",
+    "lightly_active_min": "min",
+    "fairly_active_min": "min",
+    "very_active_min": "min",
 }
 #: plausible ranges of the metrics that are not (yet) in ``normalize.PLAUSIBLE_RANGES``;
 #: ``PLAUSIBLE_RANGES`` wins once a metric is added there

@@ -113,6 +113,26 @@ def test_local_times_need_a_zone():
         read_all(FIXTURE, ImportContext(participant_id="p01"))
 
 
+def test_every_documented_metric_is_accepted(tmp_path):
+    """docs/data-model.md lists the Fitbit metrics (energy_kcal, sleep_asleep_min, ...): a
+    generic CSV that carries them imports them (issue 13: they were rejected)."""
+    rows = ["timestamp,metric,value,unit,end_timestamp",
+            "2025-07-03T00:00:00+02:00,energy_kcal,2310,kcal,2025-07-04T00:00:00+02:00",
+            "2025-07-03T00:00:00+02:00,sleep_asleep_min,412,min,2025-07-04T00:00:00+02:00",
+            "2025-07-03T00:00:00+02:00,time_in_bed_min,455,min,2025-07-04T00:00:00+02:00",
+            "2025-07-03T07:00:00+02:00,intensity_level,2,level,2025-07-03T07:01:00+02:00",
+            "2025-07-03T07:00:00+02:00,met,4.5,MET,2025-07-03T07:01:00+02:00",
+            "2025-07-03T00:00:00+02:00,very_active_min,31,min,2025-07-04T00:00:00+02:00",
+            "2025-07-03T00:00:00+02:00,sleep_asleep_min,2000,min,2025-07-04T00:00:00+02:00"]
+    out = read_all(write(tmp_path, "\n".join(rows) + "\n"))
+    got = dict(out["samples"].select("metric", "value").iter_rows())
+    assert got == {"energy_kcal": 2310.0, "sleep_asleep_min": 412.0, "time_in_bed_min": 455.0,
+                   "intensity_level": 2.0, "met": 4.5, "very_active_min": 31.0}
+    # out of range (a day has 1440 minutes): rejected with its reason, the rest imported
+    rej = out["rejected_rows"]
+    assert rej.height == 1 and "sleep_asleep_min" in rej["reason"][0]
+
+
 def test_participant_is_required():
     with pytest.raises(ImportFormatError, match="generic CSV files carry no participant id"):
         read_all(FIXTURE, ImportContext(tz=NY))

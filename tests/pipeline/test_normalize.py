@@ -88,5 +88,7 @@ def test_ranges_frame_and_suffixes():
     # units as suffixes (style guide): every metric name ends in a unit or is a count
     suffixes = ("_bpm", "_ms", "_kcal", "_m", "_kg", "_cm", "_ml", "_mg", "_ug", "_mg_dl",
                 "_per_min", "_pct", "_c", "_min", "_mm", "_m_s", "steps")
-    assert all(m.endswith(suffixes) for m in PLAUSIBLE_RANGES)
+    # Fitbit's level (0-3) and MET are their own units (docs/data-model.md, "Metrics")
+    assert all(m.endswith(suffixes) or m in ("intensity_level", "met")
+               for m in PLAUSIBLE_RANGES)
     assert normalize.range_text("steps") == "[0, 100000]"
