@@ -88,7 +88,22 @@ def _check_tz(ctx, param, value):
     return value
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a store another process kept locked for the whole wait
+    (``pipeline.store.StoreBusyError``, ``$CRAMPWATCH_LOCK_TIMEOUT``) ends any command with
+    one line and exit status 1, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            store = sys.modules.get("pipeline.store")  # loaded by whatever opened the store
+            if store is not None and isinstance(exc, store.StoreBusyError):
+                raise click.ClickException(str(exc)) from exc
+            raise
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crampwatch")
 def main() -> None:
     """crampwatch: nocturnal leg-cramp and dehydration-condition episodes from wearable exports.
@@ -239,9 +254,14 @@ def sql(query, max_rows, db):
     db_path = resolve_db(db)
     try:
         con = store.connect(db_path, read_only=True, lock_timeout_s=0)
-    except duckdb.IOException:
+    except duckdb.IOException as exc:
+        if store.LOCK_ERROR not in str(exc):
+            raise click.ClickException(str(exc).splitlines()[0]) from exc
         if not snapshot_path(db_path).exists():
-            raise
+            raise click.ClickException(
+                f"{db_path.name} is being written by another crampwatch process (pid "
+                f"{store.lock_holder(exc) or 'unknown'}) and has no snapshot yet; try again "
+                "when its first run has finished") from exc
         con = store.connect(snapshot_path(db_path), read_only=True)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc

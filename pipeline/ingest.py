@@ -317,14 +317,17 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     if tz is None and pid:  # fall back to the participant's stored home zone
         row = con.execute("SELECT tz FROM participants WHERE participant_id = ?", [pid]).fetchone()
         tz = row[0] if row else None
-    import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running")
-    res.import_id = import_id
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
                         data_dir=Path(data_dir) if data_dir else None)
     batches = None
     restore_memory_limit = _limit_import_memory(con)
+    # One transaction holds the file's ledger row and every row it writes: a process killed
+    # part-way leaves neither (DuckDB drops the unfinished transaction when the store is next
+    # opened), so the store never holds half a file and the next run imports it whole.
     con.execute("BEGIN TRANSACTION")
     try:
+        import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running")
+        res.import_id = import_id
         if pid:
             ensure_participant(con, pid, tz)
         batches = module.read(path, ctx)
@@ -362,12 +365,13 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         if res.rows_accepted >= CHECKPOINT_ROWS:
             _checkpoint(con)
     except Exception as exc:  # noqa: BLE001 - recorded in the ledger, never lost
-        con.execute("ROLLBACK")
+        con.execute("ROLLBACK")  # the ledger row goes too: record the failure on its own
         res.status = "failed"
         res.rows_accepted = res.rows_duplicate = res.rows_rejected = 0
         msg = str(exc)
         res.error = msg if str(path) in msg else f"{path}: {type(exc).__name__}: {msg}"
-        _ledger_finish(con, res)
+        res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status,
+                                      res.error)
     finally:
         close = getattr(batches, "close", None)
         if close is not None:

@@ -4,6 +4,14 @@ DuckDB lets one process hold a read-write lock and then refuses every other conn
 the writer (flows, ``crampwatch ingest``) owns the store file and, after each run, publishes
 an atomically replaced copy (``*.snapshot.duckdb``) that the dashboard and ad hoc readers open
 read-only. Readers never block the writer and never see a half-written run.
+
+One writer at a time: a second writer (another ``crampwatch ingest``/``detect``/``run``)
+waits for the store, saying so on stderr once, for ``$CRAMPWATCH_LOCK_TIMEOUT`` seconds
+(default :data:`DEFAULT_LOCK_TIMEOUT_S`), then raises :class:`StoreBusyError`, which the CLI
+prints as one line. Each write is one DuckDB transaction (an imported file with its ledger
+row, a detection run, an exposure run), so a writer killed at any point leaves the store as
+it was after its last finished file or run; DuckDB replays its write-ahead log on the next
+open and drops the unfinished transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
+import sys
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -62,27 +72,100 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def _connect_retry(path: str, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+#: the environment variable that sets how long a writer waits for the store, in seconds
+ENV_LOCK_TIMEOUT = "CRAMPWATCH_LOCK_TIMEOUT"
+#: seconds a writer waits for another process to release the store when the variable is unset
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+#: seconds a read-only open of the store itself (no snapshot yet) retries by default
+READER_LOCK_TIMEOUT_S = 30.0
+
+
+class StoreBusyError(duckdb.IOException):
+    """Another process kept the store locked for the whole wait. ``str()`` is one line for
+    the user; a ``duckdb.IOException``, so callers that caught DuckDB's lock error still do."""
+
+
+def writer_lock_timeout() -> float:
+    """Seconds a writer waits for the store: ``$CRAMPWATCH_LOCK_TIMEOUT``, else 60."""
+    raw = os.environ.get(ENV_LOCK_TIMEOUT, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also NaN
+        print(f"crampwatch: ignoring {ENV_LOCK_TIMEOUT}={raw!r} (not a number of seconds >= 0);"
+              f" waiting up to {DEFAULT_LOCK_TIMEOUT_S:g} s", file=sys.stderr, flush=True)
+        return DEFAULT_LOCK_TIMEOUT_S
+    return value
+
+
+def lock_holder(exc: BaseException) -> int | None:
+    """The pid DuckDB names in its lock error (``Conflicting lock is held in ... (PID n)``)."""
+    m = re.search(r"\(PID (\d+)\)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _busy_message(path: str, pid: int | None) -> str:
+    who = f"pid {pid}" if pid is not None else "pid unknown"
+    return f"{Path(path).name} is in use by another crampwatch process ({who})"
+
+
+def _connect_retry(path: str, read_only: bool, timeout_s: float,
+                   notify: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, retrying while another process holds its lock, for ``timeout_s``.
+
+    With ``notify`` (writers), the first refusal prints one line on stderr saying who holds
+    the store and how long this process waits, and the last one raises
+    :class:`StoreBusyError`; read-only opens re-raise DuckDB's own lock error.
+    """
     deadline, delay_s = time.monotonic() + timeout_s, 0.05
+    told = False
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            con = duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
-            if LOCK_ERROR not in str(exc) or time.monotonic() > deadline:
+            if LOCK_ERROR not in str(exc):
                 raise
-            time.sleep(delay_s * (0.5 + random.random()))
+            if time.monotonic() >= deadline:
+                if not notify:
+                    raise
+                raise StoreBusyError(
+                    f"{_busy_message(path, lock_holder(exc))}; gave up after waiting "
+                    f"{timeout_s:g} s (set {ENV_LOCK_TIMEOUT} to wait longer)") from exc
+            if notify and not told:
+                print(f"{_busy_message(path, lock_holder(exc))}; waiting up to {timeout_s:g} s"
+                      f" ({ENV_LOCK_TIMEOUT}) ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(min(delay_s * (0.5 + random.random()),
+                           max(0.0, deadline - time.monotonic())))
             delay_s = min(1.0, delay_s * 2)
+        else:
+            if told:
+                print(f"{Path(path).name}: the other writer finished; continuing",
+                      file=sys.stderr, flush=True)
+            return con
 
 
 def connect(db_path: str | os.PathLike, *, read_only: bool = False,
-            lock_timeout_s: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the store. Read-write opens create the file and apply pending migrations."""
+            lock_timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store. Read-write opens create the file and apply pending migrations.
+
+    ``lock_timeout_s``: how long to wait while another process holds the store. Default for
+    a writer :func:`writer_lock_timeout` (``$CRAMPWATCH_LOCK_TIMEOUT``, else 60 s; it says
+    on stderr that it waits and raises :class:`StoreBusyError` at the end), for a read-only
+    open :data:`READER_LOCK_TIMEOUT_S`. Readers should use :func:`connect_reader` (the
+    snapshot, which no writer locks).
+    """
     path = Path(db_path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no crampwatch database at {path}; run `crampwatch ingest` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_retry(str(path), read_only, lock_timeout_s)
+    if lock_timeout_s is None:
+        lock_timeout_s = READER_LOCK_TIMEOUT_S if read_only else writer_lock_timeout()
+    con = _connect_retry(str(path), read_only, lock_timeout_s, notify=not read_only)
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
