@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import polars as pl
 
+from pipeline import store_outputs
+
 # The detectors (scipy and all) are imported where they are used, not here: a run with
 # nothing new never loads them, which keeps `crampwatch detect`/`run` with nothing to do fast
 # (importing `detectors` costs 1.5-3 s on a 2-core machine).
@@ -382,23 +384,6 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
                        [participant_id, since_import_id]).fetchall()[0][0] > 0
 
 
-def _replace(con, table: str, date_col: str, frame: pl.DataFrame, participant_id: str,
-             lo: date, hi: date, extra_cols: str = "", extra_vals: str = "") -> int:
-    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND {date_col} BETWEEN ? AND ?",
-                [participant_id, lo, hi])
-    keep = frame.filter(pl.col(date_col).is_between(lo, hi))
-    if keep.height == 0:
-        return 0
-    con.register("_crampwatch_out", keep.to_arrow())
-    try:
-        cols = ", ".join(keep.columns)
-        con.execute(f"INSERT INTO {table} ({cols}{extra_cols}) "
-                    f"SELECT {cols}{extra_vals} FROM _crampwatch_out")
-    finally:
-        con.unregister("_crampwatch_out")
-    return keep.height
-
-
 def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
                    participant_ids: list[str] | None = None,
                    data_dir: str | os.PathLike | None = None) -> DetectSummary:
@@ -410,8 +395,8 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     t0 = time.perf_counter()
     raw_dir = Path(data_dir) if data_dir is not None else store_data_dir(con)
     summary = DetectSummary()
-    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM detection_runs").fetchall()[0][0]
-    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+    last, run_id = store_outputs.last_run(con, "detection_runs")
+    newest = store_outputs.newest_import_id(con)
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
     # labels queued while another writer held the store, then participants whose labels are
     # newer than their last fit: their whole range is refit and re-detected (labels are rare)
@@ -424,9 +409,7 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
             if pid not in ranges and (participant_ids is None or pid in participant_ids) \
                     and labels.labels_changed(con, pid):
                 ranges[pid] = everyone[pid]
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM detection_runs").fetchall()[0][0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store_outputs.transaction(con):
         for pid, (lo, hi) in ranges.items():
             out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
             if full or _journal_changed(con, pid, last):
@@ -434,9 +417,10 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
             inputs = load_inputs(con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_hi)
             raw = detect_raw(con, pid, out_lo, out_hi, inputs["samples"], raw_dir)
             periods, episodes = run_detectors(inputs, active_cramp_params(con, pid), raw=raw)
-            summary.nights += _replace(con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
-            written = _replace(con, "episodes", "local_date", episodes, pid, out_lo, out_hi,
-                               ", created_utc", ", now()")
+            summary.nights += store_outputs.replace_range(
+                con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
+            written = store_outputs.replace_range(con, "episodes", "local_date", episodes, pid,
+                                                  out_lo, out_hi, stamp_col="created_utc")
             summary.episodes_written += written
             for kind, n in (episodes.filter(pl.col("local_date").is_between(out_lo, out_hi))
                             .group_by("kind").len().iter_rows()):
@@ -444,12 +428,7 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
             summary.participants += 1
         summary.max_import_id = newest
         summary.seconds = time.perf_counter() - t0
-        con.execute(
-            "INSERT INTO detection_runs VALUES (?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, ?, ?, ?)",
-            [run_id, int(summary.seconds * 1e6), newest, summary.participants, summary.nights,
-             summary.episodes_written])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        store_outputs.record_run(con, "detection_runs", run_id, summary.seconds, newest,
+                                 summary.participants, summary.nights,
+                                 summary.episodes_written)
     return summary

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
+from pipeline import store_outputs
 from pipeline.detect import changed_ranges, load_inputs
 
 if TYPE_CHECKING:
@@ -98,30 +98,6 @@ class ExposureSummary:
         return asdict(self)
 
 
-def _replace(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, participant_id: str, lo: date, hi: date
-) -> int:
-    con.execute(
-        "DELETE FROM daily_exposures WHERE participant_id = ? AND local_date BETWEEN ? AND ?",
-        [participant_id, lo, hi],
-    )
-    keep = frame.filter(
-        (pl.col("participant_id") == participant_id) & pl.col("local_date").is_between(lo, hi)
-    )
-    if keep.height == 0:
-        return 0
-    con.register("_crampwatch_exposures", keep.to_arrow())
-    try:
-        cols = ", ".join(keep.columns)
-        con.execute(
-            f"INSERT INTO daily_exposures ({cols}, computed_utc) "
-            f"SELECT {cols}, now() FROM _crampwatch_exposures"
-        )
-    finally:
-        con.unregister("_crampwatch_exposures")
-    return keep.height
-
-
 def compute_changed_exposures(
     con: duckdb.DuckDBPyConnection,
     ranges: dict[str, tuple[date, date]],
@@ -164,7 +140,9 @@ def compute_changed_exposures(
             inputs["sleep_segments"],
             params=params,
         )
-        written += _replace(con, frame.select(list(schema)), pid, out_lo, out_hi)
+        written += store_outputs.replace_range(con, "daily_exposures", "local_date",
+                                               frame.select(list(schema)), pid, out_lo, out_hi,
+                                               stamp_col="computed_utc")
     return written
 
 
@@ -183,9 +161,8 @@ def update_exposures(
     """
     t0 = time.perf_counter()
     summary = ExposureSummary()
-    # fetchall, not fetchone: DuckDB 2 refuses new relations while a result is unfinished
-    last = con.execute("SELECT coalesce(max(max_import_id), 0) FROM exposure_runs").fetchall()[0][0]
-    newest = con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+    last, run_id = store_outputs.last_run(con, "exposure_runs")
+    newest = store_outputs.newest_import_id(con)
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
     # rows written by another version of the table (an upgrade): recompute those people whole
     stale = [
@@ -198,9 +175,7 @@ def update_exposures(
     ]
     if stale:
         ranges.update(changed_ranges(con, -1, stale))
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM exposure_runs").fetchall()[0][0]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store_outputs.transaction(con):
         for pid in stale:  # rows of the old version outside the recomputed dates go too
             con.execute(
                 "DELETE FROM daily_exposures WHERE participant_id = ? AND detector_version <> ?",
@@ -210,19 +185,6 @@ def update_exposures(
         summary.participants = len(ranges)
         summary.max_import_id = newest
         summary.seconds = time.perf_counter() - t0
-        con.execute(
-            "INSERT INTO exposure_runs VALUES "
-            "(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, ?, ?)",
-            [
-                run_id,
-                int(summary.seconds * 1e6),
-                newest,
-                summary.participants,
-                summary.days_written,
-            ],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        store_outputs.record_run(con, "exposure_runs", run_id, summary.seconds, newest,
+                                 summary.participants, summary.days_written)
     return summary

@@ -1,0 +1,99 @@
+"""The store layer for detector outputs: replace a participant's date range of an output
+table, and the run history of the detection and exposure runs (issue 11: written once here
+instead of in each caller).
+
+Table and column names are checked against :data:`detectors.tables.TABLES` before they reach
+SQL, so no caller's string is ever interpolated unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from detectors.tables import TABLES
+
+#: run-history tables and the counts each records after (run_id, started, finished,
+#: max_import_id)
+RUN_TABLES: dict[str, tuple[str, ...]] = {
+    "detection_runs": ("participants", "nights", "episodes_written"),
+    "exposure_runs": ("participants", "days_written"),
+}
+
+
+def _table(name: str, *columns: str) -> str:
+    if name not in TABLES:
+        raise ValueError(f"not a store table: {name!r}")
+    unknown = [c for c in columns if c not in TABLES[name]]
+    if unknown:
+        raise ValueError(f"{name} has no column(s) {unknown}")
+    return name
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def replace_range(con: duckdb.DuckDBPyConnection, table: str, date_col: str,
+                  frame: pl.DataFrame, participant_id: str, lo: date, hi: date, *,
+                  stamp_col: str | None = None) -> int:
+    """Delete ``participant_id``'s rows of ``table`` with ``date_col`` in [lo, hi] and insert
+    ``frame``'s rows of that participant and range (its columns by name; ``stamp_col``, if
+    given, set to now()). Returns the rows inserted. Run it inside :func:`transaction`."""
+    extra = (stamp_col,) if stamp_col else ()
+    _table(table, date_col, *frame.columns, *extra)
+    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND {date_col} BETWEEN ? AND ?",
+                [participant_id, lo, hi])
+    keep = frame.filter(pl.col(date_col).is_between(lo, hi))
+    if "participant_id" in keep.columns:
+        keep = keep.filter(pl.col("participant_id") == participant_id)
+    if keep.height == 0:
+        return 0
+    view = f"_crampwatch_{table}"
+    con.register(view, keep.to_arrow())
+    try:
+        cols = ", ".join(keep.columns)
+        stamp_c = f", {stamp_col}" if stamp_col else ""
+        stamp_v = ", now()" if stamp_col else ""
+        con.execute(f"INSERT INTO {table} ({cols}{stamp_c}) SELECT {cols}{stamp_v} FROM {view}")
+    finally:
+        con.unregister(view)
+    return keep.height
+
+
+def newest_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest import id in the ledger (0 for an empty store)."""
+    return con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0]
+
+
+def last_run(con: duckdb.DuckDBPyConnection, runs: str) -> tuple[int, int]:
+    """``(max_import_id reflected by the last run, next run_id)`` of a run-history table."""
+    if runs not in RUN_TABLES:
+        raise ValueError(f"not a run-history table: {runs!r}")
+    # fetchall, not fetchone: DuckDB 2 refuses new relations while a result is unfinished
+    return tuple(con.execute(f"SELECT coalesce(max(max_import_id), 0), "
+                             f"coalesce(max(run_id), 0) + 1 FROM {runs}").fetchall()[0])
+
+
+def record_run(con: duckdb.DuckDBPyConnection, runs: str, run_id: int, seconds: float,
+               max_import_id: int, *counts: int) -> None:
+    """Append one run to a run-history table: started = now - ``seconds``, finished = now,
+    the import id it reflects and its counts (:data:`RUN_TABLES`)."""
+    if runs not in RUN_TABLES or len(counts) != len(RUN_TABLES[runs]):
+        raise ValueError(f"{runs!r} records {RUN_TABLES.get(runs)}; got {len(counts)} counts")
+    marks = ", ".join("?" * len(counts))
+    con.execute(f"INSERT INTO {runs} VALUES "
+                f"(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, {marks})",
+                [run_id, int(seconds * 1e6), max_import_id, *counts])
