@@ -90,15 +90,18 @@ def _check_tz(ctx, param, value):
 
 class _Main(click.Group):
     """The command group; a store another process kept locked for the whole wait
-    (``pipeline.store.StoreBusyError``, ``$CRAMPWATCH_LOCK_TIMEOUT``) ends any command with
-    one line and exit status 1, not a traceback."""
+    (``pipeline.store.StoreBusyError``, ``$CRAMPWATCH_LOCK_TIMEOUT``), a ``--db`` that is not
+    a crampwatch database (``StoreError``) or does not exist end any command with one line
+    and exit status 1, not a traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except Exception as exc:
             store = sys.modules.get("pipeline.store")  # loaded by whatever opened the store
-            if store is not None and isinstance(exc, store.StoreBusyError):
+            if store is not None and isinstance(exc, store.StoreBusyError | store.StoreError):
+                raise click.ClickException(str(exc)) from exc
+            if isinstance(exc, FileNotFoundError) and "crampwatch database" in str(exc):
                 raise click.ClickException(str(exc)) from exc
             raise
 
@@ -170,6 +173,9 @@ def _print_imports(results: list[dict]) -> None:
 @db_option
 def detect(full, use_prefect, verbose, db):
     """Recompute sleep periods and episodes for the nights whose data changed."""
+    if not resolve_db(db).exists():  # only ingest, run and demo create a store
+        raise click.ClickException(f"no crampwatch database at {resolve_db(db)}; `crampwatch "
+                                   "ingest` or `crampwatch run` creates one")
     use_prefect = _use_prefect(use_prefect)
     _setup_logging(verbose, use_prefect)
     if use_prefect:
@@ -240,16 +246,25 @@ def _serve(db_path: Path, port: int, address: str) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--max-rows", default=100, show_default=True, type=int)
+@click.option("--max-rows", default=1000, show_default=True, type=int,
+              help="Rows to print in the table format (0: all); the others say so.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]),
+              default="table", show_default=True,
+              help="table: aligned text; csv / json (one object per line) / parquet: every row.")
+@click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="Write the result to this file instead of the terminal (needed for parquet).")
 @db_option
-def sql(query, max_rows, db):
-    """Run a read-only SQL QUERY against the store and print the result as a table.
+def sql(query, max_rows, fmt, output, db):
+    """Run a read-only SQL QUERY against the store and print or save the result.
 
-    Reads the store itself when no flow is writing to it, otherwise its latest snapshot.
+    Only read statements run (SELECT, WITH, EXPLAIN, DESCRIBE, SHOW; judged by DuckDB's own
+    parser), with file and network access switched off. Reads the store itself when no flow
+    is writing to it, otherwise its latest snapshot.
     """
     import duckdb
 
     from pipeline import store
+    from pipeline.config import data_dir
 
     db_path = resolve_db(db)
     try:
@@ -265,28 +280,68 @@ def sql(query, max_rows, db):
         con = store.connect(snapshot_path(db_path), read_only=True)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
+    if fmt == "parquet" and not output:
+        raise click.UsageError("--format parquet needs --output FILE")
     with con:
         try:
-            rel = con.sql(query)
+            rel = store.read_only_query(con, query, allowed_dirs=[data_dir(db_path)])
+            if rel is None:
+                return
+            frame = rel.pl()
+        except store.ReadOnlyError as exc:
+            raise click.ClickException(str(exc)) from exc
         except duckdb.Error as exc:
             raise click.ClickException(str(exc).splitlines()[0]) from exc
-        if rel is None:
-            return
-        frame = rel.limit(max_rows).pl()
-    _print_frame(frame)
+    _write_frame(frame, fmt, output, max_rows)
 
 
-def _print_frame(frame) -> None:
+def _write_frame(frame, fmt: str, output: str | None, max_rows: int) -> None:
+    """The result of ``crampwatch sql`` in the chosen format; never cut silently."""
+    import polars as pl
+
+    if fmt == "parquet":
+        frame.write_parquet(output)
+    elif fmt in ("csv", "json"):
+        # nested values (lists) as JSON text in CSV
+        flat = frame.with_columns(
+            [pl.col(c).cast(pl.String) if fmt == "csv" and isinstance(t, pl.List)
+             else pl.col(c) for c, t in frame.schema.items()]) if fmt == "csv" else frame
+        text = flat.write_csv() if fmt == "csv" else flat.write_ndjson()
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    else:
+        shown = frame if max_rows <= 0 else frame.head(max_rows)
+        if output:
+            Path(output).write_text(_table_text(shown, width=10_000), encoding="utf-8")
+        else:
+            click.echo(_table_text(shown), nl=False)
+    if output:
+        click.echo(f"{frame.height} row(s) written to {output}", err=True)
+    elif fmt == "table":
+        more = frame.height - min(frame.height, max_rows if max_rows > 0 else frame.height)
+        click.echo(f"{frame.height} row(s)" + (
+            f"; the first {max_rows} shown (--max-rows 0 for all, or --format csv)"
+            if more else ""))
+
+
+def _table_text(frame, width: int | None = None) -> str:
+    """Aligned text table: column names only (no dtypes), cells never cut; on a narrow
+    terminal or off a terminal the table is as wide as its content."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(show_lines=False)
     for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
-        table.add_column(f"{name}\n{dtype}", justify="right" if dtype.is_numeric() else "left")
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left",
+                         overflow="fold", no_wrap=True)
     for row in frame.iter_rows():
         table.add_row(*("NULL" if v is None else str(v) for v in row))
-    Console(width=max(120, Console().width)).print(table)
-    click.echo(f"{frame.height} row(s)")
+    console = Console(width=width or 10_000, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(table)
+    text = console.export_text()
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
 @main.command()
@@ -512,6 +567,33 @@ def demo(port, no_serve, verbose, db):
     click.echo(runner.nightly(str(SAMPLE_INBOX), str(db_path))["summary"])
     if not no_serve:
         _serve(db_path, port, "127.0.0.1")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+@db_option
+def export(out_dir, fmt, db):
+    """Write every documented table to OUT_DIR/<table>.<format> (for pandas, R, polars).
+
+    Reads the published snapshot (or the store when there is none); columns and units:
+    docs/data-model.md.
+    """
+    from pipeline import store
+
+    with store.connect_reader(resolve_db(db)) as con:
+        written = store.export_tables(con, out_dir, fmt)
+    for table, rows, path in written:
+        click.echo(f"{rows:>10,}  {table:24s} {path}")
+    click.echo(f"{len(written)} tables written to {out_dir}")
+
+
+# issue 14: trigger statistics and N-of-1 experiments (pipeline/cli_triggers.py)
+from pipeline.cli_triggers import experiment, triggers  # noqa: E402
+
+main.add_command(triggers)
+main.add_command(experiment)
 
 
 if __name__ == "__main__":

@@ -40,10 +40,13 @@ def _open_writer(db):
     from pipeline import store
 
     try:
-        return store.connect(resolve_db(db), lock_timeout_s=5)
+        return store.connect(resolve_db(db), lock_timeout_s=5, create=False)
+    except (FileNotFoundError, store.StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
     except duckdb.IOException as exc:
         raise click.ClickException(
-            f"the store is busy (a flow is writing): try again shortly ({exc})") from exc
+            f"the store is busy (a flow is writing): try again shortly "
+            f"({str(exc).splitlines()[0]})") from exc
 
 
 def _fmt_or(r: dict) -> str:

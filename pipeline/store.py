@@ -148,8 +148,13 @@ def _connect_retry(path: str, read_only: bool, timeout_s: float,
             return con
 
 
+class StoreError(Exception):
+    """The store cannot be opened (missing, or not a crampwatch DuckDB file): one line."""
+
+
 def connect(db_path: str | os.PathLike, *, read_only: bool = False,
-            lock_timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
+            lock_timeout_s: float | None = None, create: bool = True
+            ) -> duckdb.DuckDBPyConnection:
     """Open the store. Read-write opens create the file and apply pending migrations.
 
     ``lock_timeout_s``: how long to wait while another process holds the store. Default for
@@ -159,13 +164,22 @@ def connect(db_path: str | os.PathLike, *, read_only: bool = False,
     snapshot, which no writer locks).
     """
     path = Path(db_path)
-    if read_only and not path.exists():
-        raise FileNotFoundError(f"no crampwatch database at {path}; run `crampwatch ingest` first")
+    if (read_only or not create) and not path.exists():
+        raise FileNotFoundError(f"no crampwatch database at {path}; `crampwatch ingest` or "
+                                "`crampwatch run` creates one")
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a crampwatch database file")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     if lock_timeout_s is None:
         lock_timeout_s = READER_LOCK_TIMEOUT_S if read_only else writer_lock_timeout()
-    con = _connect_retry(str(path), read_only, lock_timeout_s, notify=not read_only)
+    try:
+        con = _connect_retry(str(path), read_only, lock_timeout_s, notify=not read_only)
+    except duckdb.IOException as exc:
+        if LOCK_ERROR in str(exc) or isinstance(exc, StoreBusyError):
+            raise
+        first = str(exc).splitlines()[0]
+        raise StoreError(f"{path} is not a crampwatch database ({first})") from exc
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         migrate(con)
@@ -180,10 +194,18 @@ def connect_reader(db_path: str | os.PathLike, *, lock_timeout_s: float = 10.0
     return connect(target, read_only=True, lock_timeout_s=lock_timeout_s)
 
 
+#: storage format of the published snapshot: the oldest DuckDB format, so that every 1.x
+#: client (the DuckDB CLI from PyPI, Python, R, DBeaver's JDBC driver) opens it; the store
+#: itself is written by DuckDB 2 (storage version 69, which 1.x clients refuse). Checked
+#: with DuckDB 1.0.0 (Python) and the DuckDB CLI 1.5.6 (issue 13)
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike) -> Path:
     """Copy the whole store to ``*.snapshot.duckdb`` and swap it in atomically.
 
-    Readers holding the old snapshot keep a consistent view until they reconnect.
+    Readers holding the old snapshot keep a consistent view until they reconnect. The copy is
+    written in :data:`SNAPSHOT_STORAGE_VERSION` so older DuckDB clients open it too.
     """
     live = snapshot_path(db_path)
     tmp = live.with_name(live.name + ".tmp")
@@ -191,7 +213,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike)
         p.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     db_name = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{tmp}' AS crampwatch_snapshot")
+    con.execute(f"ATTACH '{tmp}' AS crampwatch_snapshot "
+                f"(STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
     try:
         con.execute(f'COPY FROM DATABASE "{db_name}" TO crampwatch_snapshot')
     finally:
@@ -320,3 +343,85 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT table_name FROM information_schema.tables "
         "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
     return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+# ------------------------------------------------------------------------------------------
+# read-only SQL (crampwatch sql, the dashboard's SQL page)
+
+#: statement types a read-only query may hold (DuckDB's own parser decides, not the text)
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+class ReadOnlyError(ValueError):
+    """The query would change something or reach outside the store: one line."""
+
+
+def read_only_query(con: duckdb.DuckDBPyConnection, query: str, *,
+                    allowed_dirs: Sequence[str | os.PathLike] = ()) -> duckdb.DuckDBPyRelation:
+    """Run ``query`` on ``con`` (opened read-only) only if every statement in it is a read.
+
+    Two walls (issue 13): (1) DuckDB's parser (:func:`duckdb.extract_statements`) must
+    classify every statement as SELECT (which includes WITH, DESCRIBE, SHOW, SUMMARIZE,
+    FROM-first) or EXPLAIN: COPY, ATTACH, SET, PRAGMA, CALL, INSTALL/LOAD, EXPORT and every
+    write are refused whatever their spelling; (2) the connection is locked down first:
+    ``enable_external_access`` off (no files, no network, no ATTACH) apart from
+    ``allowed_dirs`` (the store's Parquet folder the ``accelerometry`` view reads), and
+    ``lock_configuration`` on so the query cannot undo it. The connection stays locked: use
+    one connection per query.
+    """
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise ReadOnlyError(str(exc).splitlines()[0]) from exc
+    if not statements:
+        raise ReadOnlyError("empty query")
+    for st in statements:
+        kind = st.type.name
+        if kind not in READ_STATEMENTS:
+            raise ReadOnlyError(f"only read statements are allowed (SELECT, WITH, EXPLAIN, "
+                                f"DESCRIBE, SHOW); this query holds a statement of type {kind}")
+    dirs = [str(Path(d).resolve()) for d in allowed_dirs if Path(d).exists()]
+    if dirs:
+        con.execute("SET allowed_directories = " + "[" + ", ".join(
+            "'" + d.replace("'", "''") + "'" for d in dirs) + "]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    *head, last = statements
+    for st in head:
+        con.execute(st)
+    return con.sql(last.query)
+
+
+# ------------------------------------------------------------------------------------------
+# export
+
+#: formats of ``crampwatch export`` and their DuckDB COPY options
+EXPORT_FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
+                  "csv": "(FORMAT csv, HEADER true)"}
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike,
+                  fmt: str = "parquet", tables: Sequence[str] | None = None
+                  ) -> list[tuple[str, int, Path]]:
+    """Write every documented table (``detectors.tables.TABLES``; views too) to
+    ``out_dir/<table>.<fmt>``. Returns ``(table, rows, path)`` per table written."""
+    from detectors.tables import TABLES, VIEWS
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {sorted(EXPORT_FORMATS)}, not {fmt!r}")
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()}
+    names = [t for t in (tables or [*TABLES, *VIEWS]) if t in present]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for t in names:
+        if t not in TABLES and t not in VIEWS:
+            raise ValueError(f"not a documented table: {t!r}")
+        path = out / f"{t}.{fmt}"
+        target = str(path).replace("'", "''")
+        con.execute(f'COPY (SELECT * FROM "{t}") TO \'{target}\' {EXPORT_FORMATS[fmt]}')
+        n = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
+        written.append((t, n, path))
+    return written

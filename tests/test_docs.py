@@ -39,7 +39,7 @@ def test_every_cli_command_is_in_the_readme():
 
 
 def test_readme_queries_run(tmp_path):
-    queries = re.findall(r'uv run crampwatch sql "(.*?)"\n', README, re.S)
+    queries = re.findall(r'uv run crampwatch sql "(.*?)"(?:[ \t][^\n]*)?\n', README, re.S)
     assert len(queries) >= 3
     with store.connect(tmp_path / "s.duckdb") as con:  # empty store: the SQL must bind
         for q in queries:

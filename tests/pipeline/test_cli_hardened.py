@@ -1,0 +1,137 @@
+"""The CLI's read-only SQL, exports, the DuckDB-1.x-readable snapshot and one-line errors
+(issue 13), against a store built from the sample data of one participant."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from detectors import tables
+from pipeline import runner, store
+from pipeline.cli import main
+from tests.conftest import REPO, SAMPLE_DATA
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    src = SAMPLE_DATA / "inbox"
+    inbox = tmp_path_factory.mktemp("cli") / "inbox"
+    shutil.copytree(src / "p01", inbox / "p01")
+    shutil.copy2(src / "journal.csv", inbox / "journal.csv")
+    path = inbox.parent / "cw.duckdb"
+    runner.nightly(str(inbox), str(path), progress=False)
+    return path
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_sql_accepts_reads_in_every_format(db, tmp_path) -> None:
+    res = _run("sql", "select metric, count(*) as n from samples group by 1 order by 1",
+               "--db", str(db))
+    assert res.exit_code == 0, res.output
+    header = res.output.splitlines()[1]
+    assert "metric" in header and "String" not in header and "i64" not in header  # no dtypes
+    csv = _run("sql", "select participant_id, kind from episodes order by start_utc",
+               "--db", str(db), "--format", "csv")
+    assert csv.exit_code == 0 and csv.output.splitlines()[0] == "participant_id,kind"
+    js = _run("sql", "select participant_id from participants", "--db", str(db),
+              "--format", "json")
+    assert {"participant_id": "p01"} in [json.loads(x) for x in js.output.splitlines()]
+    out = tmp_path / "s.parquet"
+    pq = _run("sql", "select * from samples", "--db", str(db), "--format", "parquet",
+              "--output", str(out))
+    assert pq.exit_code == 0
+    with store.connect(db, read_only=True) as con:
+        n = con.execute("select count(*) from samples").fetchall()[0][0]
+    assert pl.read_parquet(out).height == n
+    # explain, describe, show and with are reads too
+    for q in ("explain select 1", "describe samples", "show tables",
+              "with a as (select 1 as x) select * from a"):
+        assert _run("sql", q, "--db", str(db)).exit_code == 0, q
+
+
+def test_sql_says_when_it_cuts_and_never_cuts_cells(db) -> None:
+    res = _run("sql", "select evidence from episodes", "--db", str(db), "--max-rows", "2")
+    assert res.exit_code == 0
+    assert "the first 2 shown" in res.output.splitlines()[-1]
+    assert "…" not in res.output and '"suppressed_by"' in res.output
+
+
+@pytest.mark.parametrize("query", [
+    "copy (select 1) to 'x.csv'",
+    "attach 'other.duckdb' as n (READ_ONLY false); delete from n.samples",
+    "select 1; drop table samples",
+    "set enable_external_access = true",
+    "pragma enable_profiling",
+    "install httpfs",
+    "export database 'out'",
+    "delete from samples",
+    "create table t as select 1",
+])
+def test_sql_refuses_everything_but_reads(db, tmp_path, query, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("create table samples as select 1 as x")
+    res = _run("sql", query, "--db", str(db))
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: ") and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "out").exists()
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("select count(*) from samples").fetchall() == [(1,)]
+    with store.connect(db, read_only=True) as con:
+        assert con.execute("select count(*) from samples").fetchall()[0][0] > 0
+
+
+def test_sql_cannot_read_files_or_the_network(db) -> None:
+    for q in ("select * from read_csv('/etc/hostname')",
+              "select * from read_csv('https://example.org/x.csv')"):
+        res = _run("sql", q, "--db", str(db))
+        assert res.exit_code == 1 and "disabled by configuration" in res.output, q
+
+
+def test_export_writes_every_documented_table(db, tmp_path) -> None:
+    res = _run("export", str(tmp_path / "out"), "--db", str(db))
+    assert res.exit_code == 0, res.output
+    written = {p.stem for p in (tmp_path / "out").glob("*.parquet")}
+    assert written == set(tables.TABLES) | set(tables.VIEWS)
+    with store.connect(db, read_only=True) as con:
+        n = con.execute("select count(*) from episodes").fetchall()[0][0]
+    ep = pl.read_parquet(tmp_path / "out" / "episodes.parquet")
+    assert ep.height == n > 0 and list(ep.columns) == list(tables.TABLES["episodes"])
+    csv = _run("export", str(tmp_path / "csv"), "--format", "csv", "--db", str(db))
+    assert csv.exit_code == 0 and (tmp_path / "csv" / "samples.csv").exists()
+
+
+def test_snapshot_is_in_a_storage_format_duckdb_1x_reads(db) -> None:
+    """DuckDB 1.x clients (the DuckDB CLI 1.5.6 from PyPI, R, DBeaver) read storage versions
+    64-68; the store is written by DuckDB 2. The snapshot's header must say 64-68 (checked
+    by hand with the DuckDB CLI 1.5.6 and DuckDB 1.0.0: docs/data-model.md)."""
+    snap = db.with_name("cw.snapshot.duckdb")
+    head = snap.read_bytes()[:64]
+    i = head.find(b"DUCK")
+    version = struct.unpack("<Q", head[i + 4:i + 12])[0]
+    assert 64 <= version <= 68
+
+
+@pytest.mark.parametrize("command", [["sql", "select 1"], ["detect"], ["export", "x"],
+                                     ["evaluate", "--truth", "README.md"], ["review"],
+                                     ["triggers"]])
+def test_a_wrong_db_is_one_line_and_creates_nothing(command, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    for bad in ("README.md", str(tmp_path / "typo.duckdb")):
+        res = _run(*command, "--db", bad)
+        assert res.exit_code != 0, (command, bad)
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), (command, res.output)
+        assert "Traceback" not in res.output
+    assert not (tmp_path / "typo.duckdb").exists()
