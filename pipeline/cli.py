@@ -346,19 +346,27 @@ def _table_text(frame, width: int | None = None) -> str:
 
 @main.command()
 @click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Ground-truth CSV (participant_id,kind,start_utc,end_utc,local_date) or a "
-                   "cramp journal CSV.")
+              help="Ground-truth CSV (participant_id,kind,start_utc,end_utc[,local_date]) or a "
+                   "cramp journal CSV (the journal import's header); read from this file.")
 @click.option("--tolerance-min", type=float, default=None,
               help="Onset tolerance in minutes (default 5 for ground truth, 30 for a journal).")
 @click.option("--calibration", is_flag=True,
               help="Also print the reliability table: cramp episodes by confidence band, "
                    "mean confidence vs the share that match a true cramp.")
+@click.option("--participant", "participant_id", default=None,
+              help="Journal truth: the participant of rows whose participant_id is empty.")
+@click.option("--timezone", "tz", default=None, callback=_check_tz,
+              help="Journal truth: the zone of times written without an offset (default: the "
+                   "stored zone of the file's participants).")
 @db_option
-def evaluate(truth_path, tolerance_min, calibration, db):
+def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
     """Score the stored episodes against a ground-truth or journal file.
 
     Cramps: event-level precision, recall and F1 (one-to-one matching by overlap and onset
-    tolerance), false alarms per night, onset error. Dehydration: day-level.
+    tolerance), false alarms per night, onset error. Dehydration: day-level. A journal file
+    is read as `crampwatch ingest` reads it (its cramp rows are the truth), not from the
+    store. Nothing to score (no truth rows of a scored kind, no episodes) ends with one line
+    and exit status 1; a value that cannot be computed prints as "-".
     """
     import polars as pl
 
@@ -366,6 +374,12 @@ def evaluate(truth_path, tolerance_min, calibration, db):
     from pipeline import store
 
     with store.connect_reader(resolve_db(db)) as con:
+        zones = dict(con.execute("SELECT participant_id, tz FROM participants").fetchall())
+        try:
+            truth = ev.read_truth_file(truth_path, tz=tz, participant_id=participant_id,
+                                       stored_zones=zones)
+        except ev.TruthError as exc:
+            raise click.ClickException(str(exc)) from exc
         episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
                            "confidence FROM episodes").pl()
         nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
@@ -373,38 +387,62 @@ def evaluate(truth_path, tolerance_min, calibration, db):
         days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
                        "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
                        "ZONE 'UTC' AS DATE) AS local_date FROM samples)").pl()
-        header = Path(truth_path).open(encoding="utf-8-sig").readline()
-        if header.startswith("participant_id,time,kind"):
-            journal = con.sql("SELECT participant_id, time_utc AS start_utc, time_utc AS end_utc "
-                              "FROM journal WHERE kind = 'cramp'").pl()
-            truth = journal.with_columns(kind=pl.lit("nocturnal_cramp"))
-            tol_s = (tolerance_min or ev.JOURNAL_TOLERANCE_S / 60) * 60
-            click.echo("truth: the cramp journal in the store (imprecise times)")
-        else:
-            truth = ev.read_truth(truth_path)
-            tol_s = (tolerance_min or ev.EXACT_TOLERANCE_S / 60) * 60
+    frame = truth.frame
+    for line in truth.rejected[:3]:
+        click.echo(f"truth row not read: {line}", err=True)
+    if len(truth.rejected) > 3:
+        click.echo(f"truth rows not read: {len(truth.rejected)} in all", err=True)
+    scored = frame.filter(pl.col("kind").is_in(ev.SCORED_KINDS))
+    if scored.height == 0:
+        kinds = sorted(set(frame["kind"].drop_nulls().to_list()))
+        raise click.ClickException(
+            f"nothing to score: {truth_path} has no "
+            + ("cramp rows" if truth.is_journal else "nocturnal_cramp or dehydration rows")
+            + (f" (kinds found: {', '.join(kinds)})" if kinds else " (no rows)"))
+    if episodes.height == 0:
+        raise click.ClickException(
+            f"nothing to score: the store {resolve_db(db)} holds no episodes; run `crampwatch "
+            "detect` (or `crampwatch run`) first")
+    unknown = sorted(set(scored["participant_id"].to_list()) - set(nights))
+    if unknown:
+        click.echo(f"note: no sleep data in the store for {', '.join(unknown)} (every true "
+                   "event of theirs counts as missed)", err=True)
+    if truth.is_journal:
+        tol_s = (tolerance_min or ev.JOURNAL_TOLERANCE_S / 60) * 60
+        click.echo(f"truth: the cramp journal {truth_path} (imprecise times)")
+    else:
+        tol_s = (tolerance_min or ev.EXACT_TOLERANCE_S / 60) * 60
+        click.echo(f"truth: {truth_path}")
+
+    def num(x: float, width: int, spec: str = ".2f") -> str:
+        return f"{'-' if x != x else format(x, spec):>{width}s}"  # NaN: not computable
+
     cramps = episodes.filter(pl.col("kind") == "nocturnal_cramp")
-    true_cramps = truth.filter(pl.col("kind") == "nocturnal_cramp")
+    true_cramps = frame.filter(pl.col("kind") == "nocturnal_cramp")
     click.echo(f"nocturnal cramps (onset tolerance {tol_s / 60:g} min):")
-    click.echo(f"  {'participant':12s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} "
-               f"{'recall':>6s} {'F1':>5s} {'FA/night':>8s} {'onset err median':>16s}")
-    for s in ev.score_events(cramps, true_cramps, tolerance_s=tol_s, nights=nights):
-        click.echo(f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
-                   f"{s.false_negatives:4d} {s.precision:9.2f} {s.recall:6.2f} {s.f1:5.2f} "
-                   f"{s.false_alarms_per_night:8.3f} {s.onset_error_median_s / 60:13.1f} min")
+    if true_cramps.height == 0 and cramps.height == 0:
+        click.echo("  no true and no detected cramps")
+    else:
+        click.echo(f"  {'participant':12s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} "
+                   f"{'recall':>6s} {'F1':>5s} {'FA/night':>8s} {'onset err median':>16s}")
+        for s in ev.score_events(cramps, true_cramps, tolerance_s=tol_s, nights=nights):
+            click.echo(f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
+                       f"{s.false_negatives:4d} {num(s.precision, 9)} {num(s.recall, 6)} "
+                       f"{num(s.f1, 5)} {num(s.false_alarms_per_night, 8, '.3f')} "
+                       f"{num(s.onset_error_median_s / 60, 13, '.1f')} min")
     if calibration:
         click.echo("reliability of cramp confidence (predicted = mean confidence, observed = "
                    "share matching a true cramp):")
         click.echo(f"  {'band':10s} {'episodes':>8s} {'predicted':>9s} {'observed':>8s}")
         for r in ev.reliability(cramps, true_cramps, tolerance_s=tol_s):
-            click.echo(f"  {r['band']:10s} {r['episodes']:8d} {r['predicted']:9.2f} "
-                       f"{r['observed']:8.2f}")
-    if "local_date" in truth.columns:
+            click.echo(f"  {r['band']:10s} {r['episodes']:8d} {num(r['predicted'], 9)} "
+                       f"{num(r['observed'], 8)}")
+    if "local_date" in frame.columns:
         d = ev.score_days(episodes.filter(pl.col("kind") == "dehydration"),
-                          truth.filter(pl.col("kind") == "dehydration"), days)
+                          frame.filter(pl.col("kind") == "dehydration"), days)
         click.echo(f"dehydration days: TP {d.true_positives} FP {d.false_positives} "
-                   f"FN {d.false_negatives} of {d.nights} days; precision {d.precision:.2f} "
-                   f"recall {d.recall:.2f} F1 {d.f1:.2f}")
+                   f"FN {d.false_negatives} of {d.nights} days; precision "
+                   f"{num(d.precision, 0)} recall {num(d.recall, 0)} F1 {num(d.f1, 0)}")
 
 
 def _iso_utc(ctx, param, value):

@@ -165,11 +165,160 @@ def reliability(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: flo
     return out
 
 
-def read_truth(path: str | Path) -> pl.DataFrame:
-    """Ground truth CSV (``participant_id,kind,start_utc,end_utc,local_date,...``)."""
-    return pl.read_csv(path, try_parse_dates=False).with_columns(
-        pl.col("start_utc").str.to_datetime(time_zone="UTC"),
-        pl.col("end_utc").str.to_datetime(time_zone="UTC"),
-        pl.col("local_date").str.to_date(),
+# --------------------------------------------------------------------------------------------
+# reading the truth file
+
+#: columns a ground-truth CSV must have (``local_date`` too for dehydration rows)
+TRUTH_COLUMNS = ("participant_id", "kind", "start_utc", "end_utc")
+#: the kinds ``crampwatch evaluate`` scores
+SCORED_KINDS = ("nocturnal_cramp", "dehydration")
+
+
+class TruthError(ValueError):
+    """The truth file cannot be used (one line naming the file and what is wrong)."""
+
+
+def _expected() -> str:
+    from pipeline.importers.journal_csv import HEADER
+
+    return (f"expected a ground-truth CSV ({','.join(TRUTH_COLUMNS)}[,local_date]) or a cramp "
+            f"journal ({','.join(HEADER)})")
+
+
+@dataclass
+class Truth:
+    """A truth file read for scoring."""
+
+    frame: pl.DataFrame  # participant_id, kind, start_utc, end_utc[, local_date]
+    source: str  # "ground_truth" | "journal"
+    rejected: list[str]  # "FILE:LINE: reason" of journal rows that could not be read
+
+    @property
+    def is_journal(self) -> bool:
+        return self.source == "journal"
+
+
+def _header_fields(path: Path) -> tuple[str, ...]:
+    from pipeline.importers import ImportFormatError
+    from pipeline.importers._common import blank_line, read_lines
+
+    try:
+        lines = read_lines(path, str(path)).filter(~blank_line())
+    except ImportFormatError as exc:  # empty, not UTF-8: the message names the file
+        raise TruthError(f"{exc}; {_expected()}") from exc
+    if lines.height == 0:
+        raise TruthError(f"{path}: no header line; {_expected()}")
+    text = lines["text"][0]
+    return tuple(f.strip().strip('"').strip() for f in text.split(","))
+
+
+def _looks_like_journal(fields: tuple[str, ...]) -> bool:
+    from pipeline.importers import journal_csv
+
+    return (fields == journal_csv.HEADER or journal_csv.near_miss(fields)
+            or ("time" in fields and "start_utc" not in fields))
+
+
+def read_truth_file(path: str | Path, *, tz: str | None = None,
+                    participant_id: str | None = None,
+                    stored_zones: dict[str, str | None] | None = None) -> Truth:
+    """The truth rows of ``path``: a ground-truth CSV (:func:`read_truth`) or a cramp
+    journal, read by the journal importer's own parser (same time and offset rules as
+    ``crampwatch ingest``): its ``cramp`` rows become ``nocturnal_cramp`` truth at the
+    written time (start = end). Journal times without an offset are read in ``tz``, else in
+    the stored zone of the file's participants (``stored_zones``) when they share one.
+
+    Raises :class:`TruthError` (one line naming the file) for an empty or unreadable file,
+    missing or misnamed columns, or a value that cannot be read.
+    """
+    path = Path(path)
+    fields = _header_fields(path)
+    if _looks_like_journal(fields):
+        return _read_journal_truth(path, fields, tz, participant_id, stored_zones or {})
+    return Truth(read_truth(path, fields=fields), "ground_truth", [])
+
+
+def _read_journal_truth(path: Path, fields: tuple[str, ...], tz: str | None,
+                        participant_id: str | None,
+                        stored_zones: dict[str, str | None]) -> Truth:
+    from pipeline.importers import ImportContext, ImportFormatError, journal_csv
+    from pipeline.importers._common import read_header_and_records
+
+    problem = journal_csv.header_problem(fields)
+    if problem is not None:
+        raise TruthError(f"{path}:1: {problem}")
+    display = str(path)
+    try:
+        if tz is None:
+            records, _ = read_header_and_records(path, display, journal_csv.HEADER,
+                                                 journal_csv.FORMAT)
+            pids = set(records["participant_id"].drop_nulls().unique().to_list())
+            if participant_id:
+                pids.add(participant_id)
+            zones = {stored_zones.get(p) for p in pids}
+            if len(zones) == 1:
+                tz = zones.pop()
+        ctx = ImportContext(participant_id=participant_id, tz=tz, display_path=display)
+        batches = list(journal_csv.read(path, ctx))
+    except ImportFormatError as exc:
+        raise TruthError(str(exc)) from exc
+    journal = next((b.frame for b in batches if b.table == "journal"), None)
+    rejected = [f"{display}:{n}: {r}" for b in batches if b.table == "rejected_rows"
+                for n, r in zip(b.frame["record_no"], b.frame["reason"], strict=True)]
+    if journal is None:
+        journal = pl.DataFrame(schema={"participant_id": pl.String, "kind": pl.String,
+                                       "time_utc": pl.Datetime("us", "UTC")})
+    frame = journal.filter(pl.col("kind") == "cramp").select(
         pl.col("participant_id").cast(pl.String),
+        kind=pl.lit("nocturnal_cramp"),
+        start_utc=pl.col("time_utc").dt.convert_time_zone("UTC"),
+        end_utc=pl.col("time_utc").dt.convert_time_zone("UTC"),
     )
+    return Truth(frame, "journal", rejected)
+
+
+def read_truth(path: str | Path, *, fields: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """Ground truth CSV (``participant_id,kind,start_utc,end_utc[,local_date],...``): times
+    in ISO 8601 with an offset (``2025-06-16T22:05:05Z``), ``local_date`` as YYYY-MM-DD.
+
+    Raises :class:`TruthError` naming the file: missing columns (named), a time or date that
+    cannot be read (with its line), a file that is not CSV.
+    """
+    path = Path(path)
+    if fields is None:
+        fields = _header_fields(path)
+    missing = [c for c in TRUTH_COLUMNS if c not in fields]
+    if missing:
+        raise TruthError(
+            f"{path}: not a ground-truth or journal CSV: missing column"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found "
+            f"{','.join(fields)[:200]}); {_expected()}")
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise TruthError(f"{path}: cannot be read as CSV ({first[:200]})") from exc
+    parsed = raw.with_columns(
+        pl.col("participant_id").cast(pl.String),
+        pl.col("kind").cast(pl.String),
+        start_utc=pl.col("start_utc").str.strip_chars().str.to_datetime(
+            time_zone="UTC", strict=False),
+        end_utc=pl.col("end_utc").str.strip_chars().str.to_datetime(
+            time_zone="UTC", strict=False),
+    )
+    checks = [("start_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z"),
+              ("end_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z")]
+    if "local_date" in raw.columns:
+        parsed = parsed.with_columns(
+            local_date=pl.col("local_date").str.strip_chars().str.to_date(strict=False))
+        checks.append(("local_date", "a date like 2025-06-16"))
+    for col, what in checks:
+        unread = (parsed[col].is_null() & raw[col].is_not_null()).arg_true()
+        if unread.len():
+            i = unread[0]
+            raise TruthError(f"{path}:{i + 2}: {col} {raw[col][i]!r} is not {what}")
+    for col in TRUTH_COLUMNS:
+        empty = parsed[col].is_null().arg_true()
+        if empty.len():
+            raise TruthError(f"{path}:{empty[0] + 2}: {col} is empty")
+    return parsed

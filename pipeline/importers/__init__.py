@@ -14,6 +14,7 @@ The ingest driver (:mod:`pipeline.ingest`) owns the ledger, de-duplication and w
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,12 @@ HEAD_BYTES = 65536
 
 class ImportFormatError(ValueError):
     """The file is not in a format crampwatch can import (message names the file)."""
+
+
+class BrokenFileError(ImportFormatError):
+    """The file is in a format crampwatch reads (a zip archive, ...) but is broken (truncated,
+    corrupt): the import *failed*, unlike a file of a format crampwatch does not read, which
+    is *skipped* (message names the file)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +166,9 @@ def read_head(path: Path) -> tuple[bytes, str]:
                     return b"", path.name
                 with zf.open(main) as member:
                     return member.read(HEAD_BYTES), main.filename
-        except zipfile.BadZipFile as exc:
-            raise ImportFormatError(f"{path}: corrupt zip archive ({exc})") from exc
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise BrokenFileError(f"{path}: corrupt or truncated zip archive ({exc}); copy or "
+                                  "download it again") from exc
     return head, path.name
 
 

@@ -89,15 +89,68 @@ DURATION_MIN_RANGE = (0.0, 1440.0)  # at most one day: longer is a typing error,
 JOURNAL_SCHEMA = tables.rows("journal")
 
 
+#: a header sharing at least this many column names with :data:`HEADER` (and no more than
+#: two columns off) is taken for a journal with a misnamed column: read as a journal, it
+#: fails with a message naming the column instead of "not a recognised export"
+NEAR_MISS_MIN_SHARED = len(HEADER) - 2
+
+
+def header_problem(fields: tuple[str, ...] | list[str] | None) -> str | None:
+    """What is wrong with a journal header (``None`` when it is exactly :data:`HEADER`):
+    the columns that are not journal columns, the ones missing, or the order."""
+    got = tuple(fields or ())
+    if got == HEADER:
+        return None
+    expected = f"expected {','.join(HEADER)}"
+    if not got or got == ("",):
+        return f"no header line; {expected}"
+    unknown = [c for c in got if c not in HEADER]
+    missing = [c for c in HEADER if c not in got]
+    parts = []
+    if unknown:
+        parts.append(", ".join(f"column {c!r}" for c in unknown)
+                     + (" is not a journal column" if len(unknown) == 1
+                        else " are not journal columns"))
+    if missing:
+        parts.append("missing " + ", ".join(repr(c) for c in missing))
+    if not parts:
+        dupes = sorted({c for c in got if got.count(c) > 1})
+        parts.append(f"column {dupes[0]!r} appears twice" if dupes
+                     else "the columns are in another order")
+    return "; ".join(parts) + f"; {expected}"
+
+
+def near_miss(fields: tuple[str, ...] | None) -> bool:
+    """A header that is a journal's with a column or two misnamed, missing or extra."""
+    if not fields or fields == HEADER:
+        return False
+    shared = len(set(fields) & set(HEADER))
+    return (shared >= NEAR_MISS_MIN_SHARED and "participant_id" in fields
+            and abs(len(fields) - len(HEADER)) <= 2)
+
+
 def sniff(head: bytes, name: str) -> bool:
-    """True when the first line is the journal header."""
-    return first_line_fields(head) == HEADER
+    """True when the first line is the journal header, or one with a column or two wrong
+    (:func:`near_miss`; :func:`read` then fails naming them)."""
+    fields = first_line_fields(head)
+    return fields == HEADER or near_miss(fields)
+
+
+def check_header(path: Path, display: str) -> None:
+    """Raise ImportFormatError naming the misnamed or missing columns of a journal file."""
+    lines = read_lines(Path(path), display).filter(~blank_line())
+    first = lines.row(0, named=True)
+    got = tuple(f.strip().strip('"').strip() for f in first["text"].split(","))
+    problem = header_problem(got)
+    if problem is not None:
+        raise ImportFormatError(f"{display}:{first['line_no']}: journal header: {problem}")
 
 
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``journal`` rows (and ``rejected_rows``) from a journal CSV."""
     display = ctx.display_path or str(path)
     zi = require_zone(ctx.tz, display)
+    check_header(Path(path), display)
     records, bad_lines = read_header_and_records(Path(path), display, HEADER, FORMAT)
 
     wall_us, off_s, has_off = parse_iso_local_us(pl.col("time"))

@@ -134,7 +134,8 @@ def test_bom_crlf_blank_lines_and_header_only(tmp_path):
         list(journal_csv.read(empty, ImportContext()))
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("participant_id,time,kind\np1,2025-01-01T00:00Z,cramp\n", encoding="utf-8")
-    with pytest.raises(ImportFormatError, match=r"wrong\.csv:1: not a journal_csv file"):
+    with pytest.raises(ImportFormatError, match=r"wrong\.csv:1: journal header: missing "
+                       r"'severity'.*; expected participant_id,time,kind,"):
         list(journal_csv.read(wrong, ImportContext()))
 
 
