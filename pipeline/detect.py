@@ -15,12 +15,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import polars as pl
 
-from pipeline import store_outputs
+from pipeline import store_inputs, store_outputs
+from pipeline.store_inputs import (  # noqa: F401 (re-exported: callers import them from here)
+    SAMPLE_METRICS,
+    changed_ranges,
+    full_ranges,
+    load_inputs,
+    store_data_dir,
+)
 
 # The detectors (scipy and all) are imported where they are used, not here: a run with
 # nothing new never loads them, which keeps `crampwatch detect`/`run` with nothing to do fast
@@ -63,14 +69,6 @@ LOOKBACK_DAYS = 35
 #: enters the next 7 mornings' body-mass baselines (detectors-science.md 8.2)
 LOOKAHEAD_DAYS = 8
 
-SAMPLE_METRICS = (
-    "heart_rate_bpm", "resting_heart_rate_bpm", "hrv_sdnn_ms", "steps", "active_energy_kcal",
-    "basal_energy_kcal", "body_mass_kg", "water_ml", "magnesium_mg", "calcium_mg",
-    "potassium_mg", "vitamin_d_ug", "blood_glucose_mg_dl", "time_in_daylight_min",
-    # minute activity for the actigraphy sleep fallback (Fitbit intensity level 0-3, METs)
-    "intensity_level", "met",
-)
-
 
 @dataclass
 class DetectSummary:
@@ -83,86 +81,6 @@ class DetectSummary:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-# local date of a row, from its UTC instant and its own offset
-_LOCAL_DATE = "CAST(({ts} + to_seconds(utc_offset_s)) AT TIME ZONE 'UTC' AS DATE)"
-
-
-def changed_ranges(con: duckdb.DuckDBPyConnection, since_import_id: int,
-                   participant_ids: list[str] | None = None) -> dict[str, tuple[date, date]]:
-    """participant -> (first, last) local date touched by imports after ``since_import_id``."""
-    parts = []
-    for table, ts in (("samples", "start_utc"), ("sleep_segments", "start_utc"),
-                      ("workouts", "start_utc"), ("journal", "time_utc")):
-        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d FROM {table} "
-                     f"WHERE import_id > $1")
-    parts.append(
-        f"SELECT pl.participant_id, {_LOCAL_DATE.format(ts='e.time_utc')} AS d "
-        "FROM environment e JOIN participant_locations pl USING (location_id) "
-        "WHERE e.import_id > $1")
-    for ts in ("start_utc", "end_utc"):  # a raw recording touches the dates it spans
-        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d "
-                     "FROM accelerometry_files WHERE import_id > $1")
-    sql = ("SELECT participant_id, min(d), max(d) FROM (" + " UNION ALL ".join(parts) +
-           ") GROUP BY 1 ORDER BY 1")
-    rows = con.execute(sql, [since_import_id]).fetchall()
-    out = {pid: (lo, hi) for pid, lo, hi in rows}
-    if participant_ids is not None:
-        out = {p: r for p, r in out.items() if p in participant_ids}
-    return out
-
-
-def full_ranges(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[date, date]]:
-    return changed_ranges(con, -1)
-
-
-def _load(con, sql: str, params: list) -> pl.DataFrame:
-    return con.sql(sql, params=params).pl()
-
-
-#: indoor rows: only the sensor named ``bedroom`` when the participant has one (the
-#: indoor_csv importer's default name, location ``indoor:<participant>:bedroom``), else every
-#: indoor sensor (their hourly mean); a cool living room must not dilute a hot bedroom
-_BEDROOM_FIRST = (
-    "(e.setting IS DISTINCT FROM 'indoor' OR e.location_id LIKE 'indoor:%:bedroom' "
-    "OR NOT EXISTS (SELECT 1 FROM participant_locations b WHERE b.participant_id = $1 "
-    "AND b.location_id LIKE 'indoor:%:bedroom'))"
-)
-
-
-def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
-                ) -> dict[str, pl.DataFrame]:
-    """Everything the detectors need for one participant between two local dates."""
-    t_lo = f"{lo - timedelta(days=1)} 00:00:00+00"
-    t_hi = f"{hi + timedelta(days=2)} 00:00:00+00"
-    metrics = list(SAMPLE_METRICS)
-    p = [participant_id, t_lo, t_hi]
-    return {
-        "samples": _load(con,
-            "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value, source FROM samples "
-            "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "AND list_contains($4, metric) ORDER BY metric, start_utc", p + [metrics]),
-        "sleep_segments": _load(con,
-            "SELECT participant_id, start_utc, end_utc, utc_offset_s, stage FROM sleep_segments "
-            "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "ORDER BY start_utc, end_utc", p),
-        "workouts": _load(con,
-            "SELECT participant_id, activity_type, start_utc, end_utc, utc_offset_s, duration_s, "
-            "active_energy_kcal, distance_m FROM workouts WHERE participant_id = $1 "
-            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc", p),
-        "environment": _load(con,
-            "SELECT pl.participant_id, e.time_utc, e.utc_offset_s, e.setting, e.temp_c, e.rh_pct, "
-            "e.wind_speed_m_s, e.shortwave_radiation_w_m2, e.latitude_deg, e.longitude_deg "
-            "FROM environment e JOIN participant_locations pl USING (location_id) "
-            "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
-            "AND e.time_utc < $3::TIMESTAMPTZ AND " + _BEDROOM_FIRST + " ORDER BY e.time_utc",
-            p),
-        "participants": _load(con,
-            "SELECT participant_id, sex, birth_year, height_cm, tz, conditions, medications, "
-            "home_lat_deg, home_lon_deg FROM participants "
-            "WHERE participant_id = $1", [participant_id]),
-    }
 
 
 def _sleep(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -215,25 +133,6 @@ def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | N
     return periods, episodes
 
 
-def store_data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The data folder beside the open store (``crampwatch.data/``), None in memory."""
-    from pipeline.config import data_dir
-
-    row = con.execute("SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchone()
-    return data_dir(row[0]) if row and row[0] else None
-
-
-def _zone(con: duckdb.DuckDBPyConnection, participant_id: str) -> ZoneInfo | None:
-    """The participant's IANA zone from ``participants.tz`` (None when unknown or invalid)."""
-    row = con.execute("SELECT tz FROM participants WHERE participant_id = ?",
-                      [participant_id]).fetchone()
-    try:
-        return ZoneInfo(row[0]) if row and row[0] else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date,
                samples: pl.DataFrame, data_dir: str | os.PathLike | None,
                params: cramps_raw.RawCrampParams | None = None
@@ -255,16 +154,13 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
     root = Path(data_dir)
     t_lo = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) - timedelta(days=1)
     t_hi = datetime(hi.year, hi.month, hi.day, tzinfo=UTC) + timedelta(days=2)
-    files = con.execute(
-        "SELECT path, epoch_us(start_utc), epoch_us(end_utc), utc_offset_s "
-        "FROM accelerometry_files WHERE participant_id = ? AND end_utc >= ? AND start_utc < ? "
-        "ORDER BY start_utc", [participant_id, t_lo, t_hi]).fetchall()
+    files = store_inputs.accelerometry_files(con, participant_id, t_lo, t_hi)
     files = [f for f in files if (root / f[0]).is_file()]
     if not files:
         return empty
     # nights in the participant's IANA zone when known (DST-correct windows and offsets);
     # else the recording's own offset at its start
-    zone = _zone(con, participant_id)
+    zone = store_inputs.participant_zone(con, participant_id)
     nights: dict[date, tuple[int, int, int]] = {}
     for _, start_us, end_us, off in files:
         windows = (cramps_raw.night_windows_tz(start_us, end_us, zone) if zone is not None
@@ -323,8 +219,7 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     from pipeline import labels as episode_labels
 
     episode_labels.merge_pending(con)
-    journal = con.sql("SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
-                      "WHERE participant_id = $1", params=[participant_id]).pl()
+    journal = store_inputs.journal(con, participant_id)
     cramps = journal_cramps(journal)
     current = episode_labels.current_labels(con, participant_id)
     if (cramps.height == 0 and current.height == 0) or participant_id not in (
@@ -343,17 +238,14 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     candidates = detectors.score_cramp_candidates(samples, segments, periods)
     res = calibrate_participant(candidates, cramps, sorted(labelled),
                                 participant_id=participant_id, labels=current)
-    con.execute("UPDATE cramp_param_sets SET active = false WHERE participant_id = ?",
-                [participant_id])
-    con.execute("DELETE FROM cramp_param_sets WHERE params_id = ?", [res.params_id])
-    con.execute(
-        "INSERT INTO cramp_param_sets (params_id, participant_id, name, params_json, "
-        "detector_version, fitted_utc, n_nights, n_events, heldout_f1, default_heldout_f1, "
-        "active, n_labels, labels_through_seq) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
-        [res.params_id, participant_id, res.params.name, params_to_json(res.params),
-         CRAMP_VERSION, res.n_nights, res.n_events, _finite(res.fitted_heldout.f1),
-         _finite(res.default_heldout.f1), res.use_fitted, res.n_labels,
-         episode_labels.labels_through_seq(con, participant_id) or 0])
+    store_inputs.save_cramp_param_set(
+        con, params_id=res.params_id, participant_id=participant_id, name=res.params.name,
+        params_json=params_to_json(res.params), detector_version=CRAMP_VERSION,
+        n_nights=res.n_nights, n_events=res.n_events,
+        heldout_f1=_finite(res.fitted_heldout.f1),
+        default_heldout_f1=_finite(res.default_heldout.f1), active=res.use_fitted,
+        n_labels=res.n_labels,
+        labels_through_seq=episode_labels.labels_through_seq(con, participant_id) or 0)
     return res
 
 
@@ -365,10 +257,8 @@ def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> 
     from detectors.calibration import params_from_json
     from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
 
-    row = con.execute(
-        "SELECT params_json FROM cramp_param_sets WHERE participant_id = ? AND active "
-        "AND detector_version = ?", [participant_id, CRAMP_VERSION]).fetchall()
-    return params_from_json(row[0][0]) if row else None
+    text = store_inputs.active_cramp_params_json(con, participant_id, CRAMP_VERSION)
+    return params_from_json(text) if text else None
 
 
 def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
@@ -380,8 +270,7 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
     episode_labels.merge_pending(con)
     if episode_labels.labels_changed(con, participant_id):
         return True
-    return con.execute("SELECT count(*) FROM journal WHERE participant_id = ? AND import_id > ?",
-                       [participant_id, since_import_id]).fetchall()[0][0] > 0
+    return store_inputs.journal_changed(con, participant_id, since_import_id)
 
 
 def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
