@@ -165,6 +165,40 @@ def table_height(rows: int, max_rows: int = 30) -> int:
     return 38 + 35 * max(1, min(rows, max_rows))
 
 
+#: how a night's sleep period was found (``sleep_periods.method`` without ``+hr``): short
+#: label for the nights table, and what it means for how far to trust the period. Wording
+#: only; the numbers come from docs/detectors/cramps.md (sleep-period validation: periods
+#: from movement alone run ~3 h long, with heart rate within ~1.5 h)
+SLEEP_METHODS: dict[str, tuple[str, str]] = {
+    "device_stages": ("device stages", "from the device's own sleep stages"),
+    "vanhees2018_hdcza": ("wrist angle", "from raw wrist acceleration (HDCZA)"),
+    "cole1992": ("movement", "from minute movement"),
+    "sadeh1994": ("movement", "from minute movement"),
+}
+#: the wording of a period found from movement without heart rate
+MOVEMENT_ONLY = ("movement only", "from movement only, no heart rate: such periods are often "
+                 "hours too long, so the hours asleep may be overstated")
+
+
+def sleep_method_text(method: str | None) -> tuple[str, str, bool]:
+    """``(short label, sentence, uncertain)`` for a ``sleep_periods.method`` value.
+
+    ``uncertain`` is True for a period found from movement alone (no heart rate), which is
+    often hours too long; an unknown method is shown by its name.
+    """
+    if not method:
+        return "unknown", "by an unrecorded method", True
+    base, _, extra = method.partition("+")
+    if base in ("cole1992", "sadeh1994"):
+        if extra == "hr":
+            return ("movement + heart rate",
+                    "from movement and heart rate (usually within about 1.5 h)", False)
+        return (*MOVEMENT_ONLY, True)
+    if base in SLEEP_METHODS:
+        return (*SLEEP_METHODS[base], False)
+    return method, f"by the method {method}", False
+
+
 def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
     """The nights frame of ``queries.nights`` shaped for display (same row order)."""
     sleep = pl.when(pl.col("sleep_start_local").is_not_null()).then(
@@ -181,6 +215,9 @@ def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
         pl.col("night_of"),
         sleep.alias("sleep_local"),
         pl.col("asleep_h"),
+        *([pl.col("sleep_method").map_elements(lambda m: sleep_method_text(m)[0],
+                                               return_dtype=pl.String, skip_nulls=True)
+           .alias("sleep_from")] if "sleep_method" in nights.columns else []),
         episodes.alias("cramp_episodes"),
         pl.col("max_confidence"),
         pl.col("journal_cramp"),

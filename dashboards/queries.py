@@ -125,7 +125,7 @@ def summary(con: duckdb.DuckDBPyConnection, participant_id: str) -> dict[str, An
 NIGHTS_SQL = f"""
 WITH
 sp AS (
-    SELECT night_of, start_utc, end_utc, utc_offset_s, asleep_s, awake_s
+    SELECT night_of, start_utc, end_utc, utc_offset_s, asleep_s, awake_s, method
     FROM sleep_periods WHERE participant_id = $pid
 ),
 cramps AS (
@@ -157,6 +157,7 @@ SELECT
     {_local('sp.end_utc', 'sp.utc_offset_s')} AS sleep_end_local,
     sp.asleep_s / 3600.0 AS asleep_h,
     sp.awake_s / 60.0 AS awake_min,
+    sp.method AS sleep_method,
     coalesce(c.cramp_episodes, 0) AS cramp_episodes,
     c.max_confidence,
     c.cramp_label,

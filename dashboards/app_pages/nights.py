@@ -17,6 +17,7 @@ from dashboards.format import (
     md_escape,
     night_label,
     nights_table,
+    sleep_method_text,
     table_height,
 )
 
@@ -50,6 +51,10 @@ NIGHTS_COLUMNS = {
     "sleep_local": st.column_config.TextColumn("Sleep (local)",
                                                help="Main sleep period, local time"),
     "asleep_h": st.column_config.NumberColumn("Asleep (h)", format="%.1f"),
+    "sleep_from": st.column_config.TextColumn(
+        "Sleep found from",
+        help="How the sleep period was found. From movement only (no heart rate), periods "
+             "are often hours too long: the hours asleep may be overstated."),
     "cramp_episodes": st.column_config.TextColumn(
         "Cramp episodes", help="Detected likely/possible episodes and the highest confidence"),
     "max_confidence": st.column_config.ProgressColumn(
@@ -134,10 +139,14 @@ def night_view(pid: str, night_of: date) -> None:
     offset = format_offset(detail["utc_offset_s"])
     if period is not None:
         asleep = "—" if period["asleep_s"] is None else f"{period['asleep_s'] / 3600:.1f} h"
+        _, how, uncertain = sleep_method_text(period["method"])
         st.caption(f"Sleep {hhmm(period['start_local'])}–{hhmm(period['end_local'])} "
-                   f"(asleep {asleep}); shown ± 1 h, local time ({offset}). Heart-rate gaps "
-                   f"longer than {int(charts.MAX_HR_GAP.total_seconds() // 60)} min are left "
-                   "blank.")
+                   f"(asleep {asleep}), found {how}; shown ± 1 h, local time ({offset}). "
+                   f"Heart-rate gaps longer than "
+                   f"{int(charts.MAX_HR_GAP.total_seconds() // 60)} min are left blank.")
+        if uncertain:
+            st.warning(f"Sleep period found {how} (asleep {asleep}). Treat its start, end and "
+                       "length as rough.", icon=":material/warning:")
     else:
         st.caption(f"No main sleep period was detected; showing 20:00–10:00 local ({offset}).")
 

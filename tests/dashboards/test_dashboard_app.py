@@ -156,3 +156,29 @@ def test_no_usable_database_shows_info_not_exception(tmp_path, monkeypatch, case
     assert len(at.info) == 1
     assert "crampwatch demo" in at.info[0].value and "crampwatch ingest" in at.info[0].value
     assert not at.metric
+
+
+def test_nights_say_how_the_sleep_period_was_found(fresh_store, monkeypatch):
+    """Issue 13, "shown as fact": a period found from movement alone (no heart rate) is
+    labelled as such, with a warning that it is often hours too long; others say how."""
+    con = connect(fresh_store)
+    con.execute("UPDATE sleep_periods SET method = 'cole1992' WHERE participant_id = 'P01' "
+                "AND night_of = DATE '2026-01-09'")
+    con.execute("UPDATE sleep_periods SET method = 'cole1992+hr' WHERE participant_id = 'P01' "
+                "AND night_of = DATE '2026-01-08'")
+    publish_snapshot(con, fresh_store)
+    con.close()
+    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
+    at = _app().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["sleep_from"][:3]) == ["movement only", "movement + heart rate",
+                                             "device stages"]
+    # the newest night (selected by default) is the movement-only one
+    captions = " ".join(c.value for c in at.caption)
+    assert "found from movement only, no heart rate" in captions
+    (warning,) = at.warning
+    assert "often hours too long" in warning.value and "asleep" in warning.value
+    at = _select_night_row(at, "P01", 2)
+    assert not at.warning
+    assert "found from the device's own sleep stages" in " ".join(c.value for c in at.caption)
