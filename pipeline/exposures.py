@@ -166,21 +166,17 @@ def update_exposures(
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
     # rows written by another version of the table (an upgrade): recompute those people whole
     stale = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT participant_id FROM daily_exposures WHERE detector_version <> ?",
-            [exposures_version()],
-        ).fetchall()
-        if participant_ids is None or r[0] in participant_ids
+        pid
+        for pid in store_outputs.participants_of_other_versions(
+            con, "daily_exposures", exposures_version())
+        if participant_ids is None or pid in participant_ids
     ]
     if stale:
         ranges.update(changed_ranges(con, -1, stale))
     with store_outputs.transaction(con):
         for pid in stale:  # rows of the old version outside the recomputed dates go too
-            con.execute(
-                "DELETE FROM daily_exposures WHERE participant_id = ? AND detector_version <> ?",
-                [pid, exposures_version()],
-            )
+            store_outputs.delete_other_versions(con, "daily_exposures", pid,
+                                                exposures_version())
         summary.days_written = compute_changed_exposures(con, ranges, params)
         summary.participants = len(ranges)
         summary.max_import_id = newest

@@ -6,6 +6,8 @@ parameter sets (issue 11: all SQL of the detection pipeline lives in the store m
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,3 +172,60 @@ def active_cramp_params_json(con: duckdb.DuckDBPyConnection, participant_id: str
         "SELECT params_json FROM cramp_param_sets WHERE participant_id = ? AND active "
         "AND detector_version = ?", [participant_id, detector_version]).fetchall()
     return row[0][0] if row else None
+
+
+# ------------------------------------------------------------------------------------------
+# the accelerometry view over the raw Parquet files beside the store
+
+#: folder under the store's data folder, and the view's name
+DATA_SUBDIR = "accelerometry"
+VIEW = "accelerometry"
+
+EMPTY_VIEW_SQL = (
+    f"CREATE OR REPLACE VIEW {VIEW} AS SELECT CAST(NULL AS VARCHAR) AS participant_id, "
+    "CAST(NULL AS TIMESTAMPTZ) AS time_utc, CAST(NULL AS FLOAT) AS x_g, "
+    "CAST(NULL AS FLOAT) AS y_g, CAST(NULL AS FLOAT) AS z_g WHERE false")
+
+
+def view_sql(data_dir: str | os.PathLike) -> str:
+    """``CREATE OR REPLACE VIEW accelerometry`` over every Parquet file under ``data_dir``."""
+    root = Path(data_dir).resolve()
+    glob = (root / DATA_SUBDIR).as_posix() + "/*/*.parquet"
+    literal = "'" + glob.replace("'", "''") + "'"
+    return (f"CREATE OR REPLACE VIEW {VIEW} AS SELECT participant_id, time_utc, x_g, y_g, z_g "
+            f"FROM read_parquet({literal}, hive_partitioning = true, "
+            "hive_types = {'participant_id': VARCHAR})")
+
+
+@dataclass
+class ViewStatus:
+    files: int  # Parquet files listed in accelerometry_files and present
+    orphans_removed: list[str]  # Parquet files no row lists (failed or duplicate imports)
+    missing: list[str]  # listed files not found under the data folder
+
+
+def ensure_accelerometry_view(con: duckdb.DuckDBPyConnection,
+                              data_dir: str | os.PathLike) -> ViewStatus:
+    """(Re)create the ``accelerometry`` view for the store ``con`` with data folder ``data_dir``.
+
+    Call it with the writer's connection after imports and before publishing the snapshot
+    (the snapshot copies the view, whose absolute glob still points at the same folder).
+    Parquet files under ``data_dir/accelerometry/`` that no ``accelerometry_files`` row lists
+    (left by an import that failed and was rolled back, or by a duplicate recording) and
+    stale ``*.tmp`` files are deleted first, so the view shows exactly the committed files.
+    Without any file the view is the empty placeholder of migration 0003 (same columns).
+    """
+    root = Path(data_dir).resolve()
+    listed = {r[0] for r in con.execute("SELECT path FROM accelerometry_files").fetchall()}
+    folder = root / DATA_SUBDIR
+    removed: list[str] = []
+    if folder.is_dir():
+        for p in sorted(folder.glob("*/*")):
+            rel = p.relative_to(root).as_posix()
+            if p.is_file() and p.name.endswith((".parquet", ".parquet.tmp")) and rel not in listed:
+                p.unlink()
+                removed.append(rel)
+    present = sorted(p for p in listed if (root / p).is_file())
+    missing = sorted(listed - set(present))
+    con.execute(view_sql(root) if present else EMPTY_VIEW_SQL)
+    return ViewStatus(files=len(present), orphans_removed=removed, missing=missing)

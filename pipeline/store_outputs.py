@@ -97,3 +97,21 @@ def record_run(con: duckdb.DuckDBPyConnection, runs: str, run_id: int, seconds: 
     con.execute(f"INSERT INTO {runs} VALUES "
                 f"(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, {marks})",
                 [run_id, int(seconds * 1e6), max_import_id, *counts])
+
+
+def participants_of_other_versions(con: duckdb.DuckDBPyConnection, table: str,
+                                   version: str) -> list[str]:
+    """Participants with rows of ``table`` written by another ``detector_version`` (an
+    upgrade: their outputs are recomputed whole)."""
+    _table(table, "detector_version")
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT participant_id FROM {table} WHERE detector_version <> ? ORDER BY 1",
+        [version]).fetchall()]
+
+
+def delete_other_versions(con: duckdb.DuckDBPyConnection, table: str, participant_id: str,
+                          version: str) -> None:
+    """Remove the participant's rows of ``table`` written by another detector version."""
+    _table(table, "detector_version")
+    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND detector_version <> ?",
+                [participant_id, version])

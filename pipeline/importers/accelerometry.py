@@ -77,7 +77,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
-import duckdb
 import polars as pl
 
 from detectors import tables
@@ -93,12 +92,18 @@ from pipeline.importers._common import (
 )
 from pipeline.importers.indoor_csv import parse_timestamps, resolve_local
 from pipeline.normalize import PLAUSIBLE_RANGES
+from pipeline.store_inputs import (  # noqa: F401 (the view lives in the store layer)
+    DATA_SUBDIR,
+    EMPTY_VIEW_SQL,
+    VIEW,
+    ViewStatus,
+    ensure_accelerometry_view,
+    view_sql,
+)
 
 FORMAT = "accelerometry_csv"
 WALCH_FORMAT = "walch_acceleration"
 WALCH_HR_FORMAT = "walch_heartrate"
-DATA_SUBDIR = "accelerometry"
-VIEW = "accelerometry"
 #: per-axis plausible range (g). Research accelerometers record +/-8 g (ActiGraph GT3X+,
 #: GENEActiv) or up to +/-16 g (Axivity AX3, selectable); wrist or ankle movement in bed stays
 #: far below that. A reading beyond 20 g is a sensor or transfer glitch.
@@ -600,51 +605,3 @@ WALCH_HR = SimpleNamespace(FORMAT=WALCH_HR_FORMAT, sniff=sniff_walch_hr, read=re
 # the view over the Parquet files
 # --------------------------------------------------------------------------------------------
 
-EMPTY_VIEW_SQL = (
-    f"CREATE OR REPLACE VIEW {VIEW} AS SELECT CAST(NULL AS VARCHAR) AS participant_id, "
-    "CAST(NULL AS TIMESTAMPTZ) AS time_utc, CAST(NULL AS FLOAT) AS x_g, "
-    "CAST(NULL AS FLOAT) AS y_g, CAST(NULL AS FLOAT) AS z_g WHERE false")
-
-
-def view_sql(data_dir: str | os.PathLike) -> str:
-    """``CREATE OR REPLACE VIEW accelerometry`` over every Parquet file under ``data_dir``."""
-    root = Path(data_dir).resolve()
-    glob = (root / DATA_SUBDIR).as_posix() + "/*/*.parquet"
-    literal = "'" + glob.replace("'", "''") + "'"
-    return (f"CREATE OR REPLACE VIEW {VIEW} AS SELECT participant_id, time_utc, x_g, y_g, z_g "
-            f"FROM read_parquet({literal}, hive_partitioning = true, "
-            "hive_types = {'participant_id': VARCHAR})")
-
-
-@dataclass
-class ViewStatus:
-    files: int  # Parquet files listed in accelerometry_files and present
-    orphans_removed: list[str]  # Parquet files no row lists (failed or duplicate imports)
-    missing: list[str]  # listed files not found under the data folder
-
-
-def ensure_accelerometry_view(con: duckdb.DuckDBPyConnection,
-                              data_dir: str | os.PathLike) -> ViewStatus:
-    """(Re)create the ``accelerometry`` view for the store ``con`` with data folder ``data_dir``.
-
-    Call it with the writer's connection after imports and before publishing the snapshot
-    (the snapshot copies the view, whose absolute glob still points at the same folder).
-    Parquet files under ``data_dir/accelerometry/`` that no ``accelerometry_files`` row lists
-    (left by an import that failed and was rolled back, or by a duplicate recording) and
-    stale ``*.tmp`` files are deleted first, so the view shows exactly the committed files.
-    Without any file the view is the empty placeholder of migration 0003 (same columns).
-    """
-    root = Path(data_dir).resolve()
-    listed = {r[0] for r in con.execute("SELECT path FROM accelerometry_files").fetchall()}
-    folder = root / DATA_SUBDIR
-    removed: list[str] = []
-    if folder.is_dir():
-        for p in sorted(folder.glob("*/*")):
-            rel = p.relative_to(root).as_posix()
-            if p.is_file() and p.name.endswith((".parquet", ".parquet.tmp")) and rel not in listed:
-                p.unlink()
-                removed.append(rel)
-    present = sorted(p for p in listed if (root / p).is_file())
-    missing = sorted(listed - set(present))
-    con.execute(view_sql(root) if present else EMPTY_VIEW_SQL)
-    return ViewStatus(files=len(present), orphans_removed=removed, missing=missing)
