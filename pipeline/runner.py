@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,37 +59,116 @@ def _store(db_path: str | os.PathLike, con: duckdb.DuckDBPyConnection | None
         yield own
 
 
-class _RowProgress:
-    """A live rows and rows/s counter on the terminal (stderr) while a file imports, started
-    at the first batch: a file that is not read shows nothing and never loads rich.progress,
-    and output that is not a terminal gets no counter."""
+#: off a terminal, a "file n of N" line is printed for a file that starts once the import
+#: has run this long, or that is at least PLAIN_BIG_BYTES (short imports print nothing)
+PLAIN_AFTER_S = 5.0
+PLAIN_BIG_BYTES = 64 << 20
 
-    def __init__(self, label: str, enabled: bool = True):
-        self.label, self.enabled = label, enabled
+
+def _eta(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+class _ImportProgress:
+    """Progress of an import of ``N`` files on stderr.
+
+    On a terminal: one rich progress display (transient, so it leaves nothing behind) with
+    "file n of N", the current file's rows and rows/s, a bar over the bytes of all files and
+    the time remaining; started at the first file, never loaded for output that is not a
+    terminal. Off a terminal (a log file, a pipe): no display and no blank lines; on a long
+    import a plain line ``file n of N (p %, about m:ss left): PATH`` when a file starts, once
+    the import has run :data:`PLAIN_AFTER_S` or for a file of :data:`PLAIN_BIG_BYTES` or more.
+    The ETA is bytes-based: time so far / bytes done * bytes left.
+    """
+
+    def __init__(self, files: list[str | os.PathLike], enabled: bool = True,
+                 stream=None):
+        self.sizes = []
+        for f in files:
+            try:
+                self.sizes.append(os.path.getsize(f))
+            except OSError:
+                self.sizes.append(0)
+        self.n = len(files)
+        self.total = sum(self.sizes) or 1
+        self.done_bytes = 0
+        self.enabled = enabled and self.n > 0
+        self._stream = stream
+        self._tty: bool | None = None
         self._progress = None
+        self._t0 = time.perf_counter()
+        self._index = 0
+        self._file_t0 = self._t0
+        self._rows = 0
 
-    def __call__(self, n: int) -> None:
+    def _is_tty(self) -> bool:
+        if self._tty is None:
+            stream = self._stream or sys.stderr
+            try:
+                self._tty = bool(stream.isatty())
+            except (AttributeError, ValueError):
+                self._tty = False
+        return self._tty
+
+    def _left(self) -> float | None:
+        if self.done_bytes <= 0:
+            return None
+        elapsed = time.perf_counter() - self._t0
+        return elapsed / self.done_bytes * (self.total - self.done_bytes)
+
+    def start_file(self, index: int, path: str | os.PathLike) -> None:
+        """File ``index`` (0-based) is about to be imported."""
+        self._index, self._rows, self._file_t0 = index, 0, time.perf_counter()
         if not self.enabled:
             return
-        if self._progress is None:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        label = f"file {index + 1} of {self.n}: {Path(path).name}"
+        if self._is_tty():
+            if self._progress is None:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    Progress,
+                    SpinnerColumn,
+                    TextColumn,
+                    TimeElapsedColumn,
+                    TimeRemainingColumn,
+                )
 
-            console = Console(stderr=True)
-            if not console.is_terminal:  # a log file or a pipe gets no progress lines
-                self.enabled = False
-                return
-            columns = (SpinnerColumn(), TextColumn("{task.description}"),
-                       TextColumn("{task.completed:,.0f} rows"),
-                       TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn())
-            self._progress = Progress(*columns, transient=True, console=console)
-            self._progress.start()
-            self._task = self._progress.add_task(self.label, total=None, rate=0.0)
-            self._t0 = time.perf_counter()
-        self._progress.advance(self._task, n)
-        done = self._progress.tasks[0].completed
-        self._progress.update(self._task,
-                              rate=done / max(time.perf_counter() - self._t0, 1e-9))
+                columns = (SpinnerColumn(), TextColumn("{task.description}"),
+                           TextColumn("{task.fields[rows]:,.0f} rows"),
+                           TextColumn("{task.fields[rate]:,.0f} rows/s"), BarColumn(),
+                           TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+                console = Console(file=self._stream or sys.stderr)
+                self._progress = Progress(*columns, transient=True, console=console)
+                self._progress.start()
+                self._task = self._progress.add_task(label, total=self.total, rows=0,
+                                                     rate=0.0)
+            self._progress.update(self._task, description=label, rows=0, rate=0.0)
+            return
+        elapsed = time.perf_counter() - self._t0
+        size = self.sizes[index] if index < len(self.sizes) else 0
+        if elapsed < PLAIN_AFTER_S and size < PLAIN_BIG_BYTES:
+            return
+        left = self._left()
+        eta = f", about {_eta(left)} left" if left is not None else ""
+        stream = self._stream or sys.stderr
+        print(f"file {index + 1} of {self.n} ({100 * self.done_bytes / self.total:.0f} %"
+              f"{eta}): {path}", file=stream, flush=True)
+
+    def rows(self, n: int) -> None:
+        """``n`` more rows of the current file are written (the importer's batches)."""
+        self._rows += n
+        if self._progress is not None:
+            rate = self._rows / max(time.perf_counter() - self._file_t0, 1e-9)
+            self._progress.update(self._task, rows=self._rows, rate=rate)
+
+    def end_file(self) -> None:
+        size = self.sizes[self._index] if self._index < len(self.sizes) else 0
+        self.done_bytes += size
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done_bytes)
 
     def close(self) -> None:
         if self._progress is not None:
@@ -100,18 +180,27 @@ def import_one(path: str | os.PathLike, db_path: str | os.PathLike,
                participant_id: str | None = None, tz: str | None = None,
                inbox_root: str | os.PathLike | None = None, *,
                record_unchanged: bool = True, con: duckdb.DuckDBPyConnection | None = None,
-               logger: Logger | None = None, progress: bool = True) -> dict:
-    """Import one file and log one line about it; returns ``ImportResult.as_dict()``."""
+               logger: Logger | None = None,
+               progress: bool | _ImportProgress = True) -> dict:
+    """Import one file and log one line about it; returns ``ImportResult.as_dict()``.
+
+    ``progress``: True for a display of this file alone (terminal only), or the
+    :class:`_ImportProgress` of a run of several files.
+    """
     from pipeline.ingest import import_file
 
-    on_rows = _RowProgress(Path(path).name, enabled=progress)
+    own = not isinstance(progress, _ImportProgress)
+    prog = _ImportProgress([path], enabled=bool(progress)) if own else progress
+    if own:
+        prog.start_file(0, path)
     try:
         with _store(db_path, con) as c:
             res = import_file(c, path, participant_id=participant_id, tz=tz,
                               inbox_root=inbox_root, data_dir=data_dir(db_path),
-                              on_rows=on_rows, record_unchanged=record_unchanged)
+                              on_rows=prog.rows, record_unchanged=record_unchanged)
     finally:
-        on_rows.close()
+        if own:
+            prog.close()
     msg = (f"{res.status:16s} {res.format or '-':15s} +{res.rows_accepted} rows, "
            f"{res.rows_duplicate} already stored, {res.rows_rejected} rejected: {path}")
     lg = logger or log
@@ -133,10 +222,19 @@ def import_files(paths: list[str | os.PathLike], db_path: str | os.PathLike,
                  logger: Logger | None = None, progress: bool = True) -> list[dict]:
     """Import files and folders (every file in them), one store connection for all."""
     files = candidates(paths)
-    with _store(db_path, con) as c:
-        return [import_one(f, db_path, participant_id, tz, root, con=c,
-                           record_unchanged=record_unchanged, logger=logger, progress=progress)
-                for f, root in files]
+    prog = _ImportProgress([f for f, _ in files], enabled=progress)
+    out = []
+    try:
+        with _store(db_path, con) as c:
+            for i, (f, root) in enumerate(files):
+                prog.start_file(i, f)
+                out.append(import_one(f, db_path, participant_id, tz, root, con=c,
+                                      record_unchanged=record_unchanged, logger=logger,
+                                      progress=prog))
+                prog.end_file()
+    finally:
+        prog.close()
+    return out
 
 
 def detect_and_exposures(db_path: str | os.PathLike, full: bool = False, *,
