@@ -15,7 +15,6 @@ apply_privacy_env()
 
 import logging  # noqa: E402
 import os  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -97,13 +96,26 @@ class _Main(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted(ctx)
         except Exception as exc:
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+                _interrupted(ctx)  # Ctrl-C while DuckDB was working
             store = sys.modules.get("pipeline.store")  # loaded by whatever opened the store
             if store is not None and isinstance(exc, store.StoreBusyError | store.StoreError):
                 raise click.ClickException(str(exc)) from exc
             if isinstance(exc, FileNotFoundError) and "crampwatch database" in str(exc):
                 raise click.ClickException(str(exc)) from exc
             raise
+
+
+def _interrupted(ctx) -> None:
+    """Ctrl-C stops the whole command: one line on stderr, exit status 130 (128 + SIGINT).
+    An import stopped part-way rolled its file back (one transaction per file)."""
+    click.echo("interrupted: stopped at Ctrl-C; a file being imported was rolled back, files "
+               "imported before it are stored; run the command again to go on", err=True)
+    ctx.exit(130)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,20 +162,34 @@ def _print_imports(results: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="imports")
+    # on a terminal: a table as wide as the terminal; off a terminal (a log, a pipe): the
+    # same table as wide as its content and plain text, so nothing is cut or wrapped
+    tty = sys.stdout.isatty()
+    table = Table(title="imports" if tty else None, box=None if not tty else Table().box)
     for col in ("status", "format", "participant", "new rows", "already stored", "rejected",
                 "seconds", "file"):
         table.add_column(col, justify="right" if col in ("new rows", "already stored",
-                                                         "rejected", "seconds") else "left")
+                                                         "rejected", "seconds") else "left",
+                         no_wrap=not tty)
     for r in results:
         table.add_row(r["status"], r["format"] or "", r["participant_id"] or "",
                       f"{r['rows_accepted']:,}", f"{r['rows_duplicate']:,}",
                       f"{r['rows_rejected']:,}", f"{r['seconds']:.1f}", r["path"])
-    console = Console()
+    problems = [(r["status"], r["error"]) for r in results
+                if r["error"] and r["status"] in ("failed", "partial", "skipped")]
+    if tty:
+        console = Console()
+        console.print(table)
+        for status, error in problems:
+            console.print(f"[yellow]{status}[/]: {error}", highlight=False, markup=True)
+        return
+    console = Console(width=100_000, record=True, file=open(os.devnull, "w"),  # noqa: SIM115
+                      color_system=None, highlight=False)
     console.print(table)
-    for r in results:
-        if r["error"] and r["status"] in ("failed", "partial", "skipped"):
-            console.print(f"[yellow]{r['status']}[/]: {r['error']}")
+    for line in console.export_text().splitlines():
+        click.echo(line.rstrip())
+    for status, error in problems:
+        click.echo(f"{status}: {error}")
 
 
 @main.command()
@@ -234,14 +260,13 @@ def dashboard(port, address, db):
 
 
 def _serve(db_path: Path, port: int, address: str) -> None:
-    from dashboards.serve import serve_command
+    from dashboards.serve import run_server, serve_command
 
     argv, env = serve_command(db_path.resolve(), port=port, address=address)
     click.echo(f"crampwatch dashboard on http://{address}:{port}  (Ctrl-C to stop)")
-    try:
-        sys.exit(subprocess.call(argv, env=env))
-    except KeyboardInterrupt:
-        pass
+    # the Streamlit child dies with this process: SIGTERM/SIGINT/SIGHUP are passed on to it,
+    # and on Linux a kill -9 of this process sends it SIGTERM (PR_SET_PDEATHSIG)
+    sys.exit(run_server(argv, env))
 
 
 @main.command()

@@ -32,6 +32,7 @@ import polars as pl
 from pipeline import store
 from pipeline.importers import (
     NATURAL_KEYS,
+    BrokenFileError,
     ImportContext,
     ImportFormatError,
     detect_format,
@@ -299,7 +300,10 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     try:
         module = detect_format(path)
     except ImportFormatError as exc:
-        res.status, res.format, res.error = "skipped", "unknown", str(exc)
+        # not a format crampwatch reads: skipped; one it reads, but broken (a truncated zip):
+        # failed, so the command ends with status 1
+        res.status = "failed" if isinstance(exc, BrokenFileError) else "skipped"
+        res.format, res.error = "unknown", str(exc)
         res.import_id = _ledger_start(con, path, sha, fid, "unknown", pid, res.status, res.error)
         res.seconds = time.perf_counter() - t0
         return res
@@ -364,6 +368,11 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         con.execute("COMMIT")
         if res.rows_accepted >= CHECKPOINT_ROWS:
             _checkpoint(con)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        # Ctrl-C stops the whole command: the file's transaction goes, nothing is ledgered
+        # for it (the next run imports it whole); DuckDB reports Ctrl-C as InterruptException
+        con.execute("ROLLBACK")
+        raise KeyboardInterrupt from None
     except Exception as exc:  # noqa: BLE001 - recorded in the ledger, never lost
         con.execute("ROLLBACK")  # the ledger row goes too: record the failure on its own
         res.status = "failed"
