@@ -148,8 +148,9 @@ def _connect_retry(path: str, read_only: bool, timeout_s: float,
             return con
 
 
-class StoreError(Exception):
-    """The store cannot be opened (missing, or not a crampwatch DuckDB file): one line."""
+class StoreError(duckdb.IOException):
+    """The store cannot be opened (not a crampwatch DuckDB file): one line. A
+    ``duckdb.IOException``, so readers that caught DuckDB's own error still do."""
 
 
 def connect(db_path: str | os.PathLike, *, read_only: bool = False,
