@@ -234,6 +234,12 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
         "finished_utc": UTC_DT,
         "abs_path": pl.String,
         "mtime_ns": pl.Int64,
+        "tz": pl.String,
+        "warning": pl.String,
+        "forgotten_utc": UTC_DT,
+        "forgotten_by": pl.String,
+        "rows_removed": pl.Int64,
+        "replaces_import_id": pl.Int64,
     },
     "journal": {
         "participant_id": pl.String,
@@ -251,6 +257,7 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "participant_locations": {
         "participant_id": pl.String,
         "location_id": pl.String,
+        "import_id": pl.Int64,
     },
     "participants": {
         "participant_id": pl.String,
@@ -263,6 +270,7 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
         "conditions": pl.List(pl.String),
         "medications": pl.List(pl.String),
         "updated_utc": UTC_DT,
+        "import_id": pl.Int64,
     },
     "rejected_rows": {
         "import_id": pl.Int64,

@@ -40,6 +40,24 @@ prefect_option = click.option(
          "Default: on when PREFECT_API_URL is set (a Prefect server is configured), else off.")
 
 
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Import an Apple export even when its Me record (sex, birth year) contradicts what "
+         "is stored for the participant.")
+
+new_participant_option = click.option(
+    "--new-participant", is_flag=True,
+    help="Create the --participant id even when it resembles a stored one (e.g. 1503960366 "
+         "when fitabase-1503960366 is stored).")
+
+
+def _import_policy(force: bool, new_participant: bool):
+    """The identity checks' overrides for the imports this command runs."""
+    from pipeline.ingest import policy
+
+    return policy(force=force, new_participant=new_participant)
+
+
 def _use_prefect(flag: bool | None) -> bool:
     return bool(os.environ.get("PREFECT_API_URL")) if flag is None else flag
 
@@ -133,10 +151,12 @@ def main() -> None:
               help="Participant id for files that carry none (e.g. an Apple Health export).")
 @click.option("--timezone", "tz", default=None, callback=_check_tz,
               help="The participant's home IANA zone, for formats whose times have no offset.")
+@force_option
+@new_participant_option
 @prefect_option
 @verbose_option
 @db_option
-def ingest(paths, participant_id, tz, use_prefect, verbose, db):
+def ingest(paths, participant_id, tz, force, new_participant, use_prefect, verbose, db):
     """Import export files, folders or zips into the store (re-imports add nothing twice).
 
     Files in a folder's sub-folder <folder>/<id>/ belong to participant <id>. Unrecognised
@@ -148,11 +168,13 @@ def ingest(paths, participant_id, tz, use_prefect, verbose, db):
     if use_prefect:
         from pipeline.flows import ingest as ingest_flow
 
-        results = _run_flow(ingest_flow, *args)
+        with _import_policy(force, new_participant):
+            results = _run_flow(ingest_flow, *args)
     else:
         from pipeline import runner
 
-        results = runner.ingest(*args)
+        with _import_policy(force, new_participant):
+            results = runner.ingest(*args)
     _print_imports(results)
     if any(r["status"] == "failed" for r in results):
         sys.exit(1)
@@ -221,10 +243,12 @@ def detect(full, use_prefect, verbose, db):
 @click.option("--participant", "participant_id", default=None,
               help="Participant id for files that carry none and are not in <inbox>/<id>/.")
 @click.option("--timezone", "tz", default=None, callback=_check_tz, help="IANA zone.")
+@force_option
+@new_participant_option
 @prefect_option
 @verbose_option
 @db_option
-def run(inbox, participant_id, tz, use_prefect, verbose, db):
+def run(inbox, participant_id, tz, force, new_participant, use_prefect, verbose, db):
     """Run the nightly pipeline once: ingest new files in INBOX, detect, publish, summarise.
 
     INBOX defaults to ./inbox. Runs in this process; with --prefect (or PREFECT_API_URL set)
@@ -239,11 +263,13 @@ def run(inbox, participant_id, tz, use_prefect, verbose, db):
     if use_prefect:
         from pipeline.flows import nightly
 
-        out = _run_flow(nightly, *args)
+        with _import_policy(force, new_participant):
+            out = _run_flow(nightly, *args)
     else:
         from pipeline import runner
 
-        out = runner.nightly(*args)
+        with _import_policy(force, new_participant):
+            out = runner.nightly(*args)
     click.echo(out["summary"])
     if any(r["status"] == "failed" for r in out["imports"]):
         sys.exit(1)
@@ -657,6 +683,13 @@ from pipeline.cli_triggers import experiment, triggers  # noqa: E402
 
 main.add_command(triggers)
 main.add_command(experiment)
+
+# issue 13: participants, forget, reassign (pipeline/cli_participants.py)
+from pipeline.cli_participants import forget, participants, reassign  # noqa: E402
+
+main.add_command(participants)
+main.add_command(forget)
+main.add_command(reassign)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,18 @@ import functools
 import hashlib
 import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipeline import store
+from pipeline import store, store_ledger
 from pipeline.importers import (
     NATURAL_KEYS,
     BrokenFileError,
@@ -39,8 +40,7 @@ from pipeline.importers import (
     iter_candidate_files,
 )
 
-PARTICIPANT_COLS = ("sex", "birth_year", "tz", "home_lat_deg", "home_lon_deg", "height_cm",
-                    "conditions", "medications")
+PARTICIPANT_COLS = store_ledger.PARTICIPANT_COLS
 #: formats that name their own participants: a folder name is not taken as a participant id
 SELF_IDENTIFYING = {"fitabase_csv", "journal_csv", "participants_csv"}
 #: formats whose rows need a participant id from outside the file
@@ -155,6 +155,7 @@ class ImportResult:
     rows_rejected: int = 0
     error: str | None = None
     seconds: float = 0.0
+    warning: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -169,14 +170,12 @@ def sha256_file(path: Path, chunk_bytes: int = 4 << 20) -> str:
 
 
 def participant_from_inbox(path: Path, inbox_root: Path | None) -> str | None:
-    """A file in ``<inbox>/<name>/...`` belongs to participant ``<name>``."""
-    if inbox_root is None or not inbox_root.is_dir():
-        return None
-    try:
-        rel = path.resolve().relative_to(inbox_root.resolve())
-    except ValueError:
-        return None
-    return rel.parts[0] if len(rel.parts) > 1 else None
+    """The participant a file in an inbox belongs to: the first folder under the inbox root
+    that is not a generic name (``inbox``, ``apple_health_export``, ...;
+    :func:`pipeline.participants.participant_from_folders`)."""
+    from pipeline.participants import participant_from_folders
+
+    return participant_from_folders(path, inbox_root)
 
 
 @dataclass(frozen=True)
@@ -209,48 +208,54 @@ QUICK_CHECK_STATUSES = ("ok", "partial", "already_imported", "skipped")
 def quick_check(con: duckdb.DuckDBPyConnection, fid: _FileId) -> tuple | None:
     """The latest ledger row for this path, size and mtime: (import_id, sha256, format,
     status, error), or None."""
-    rows = con.execute(
-        "SELECT import_id, sha256, format, status, error FROM imports WHERE abs_path = ? "
-        "AND size_bytes = ? AND mtime_ns = ? AND sha256 IS NOT NULL AND status IN "
-        f"({', '.join('?' * len(QUICK_CHECK_STATUSES))}) ORDER BY import_id DESC LIMIT 1",
-        [fid.abs_path, fid.size, fid.mtime_ns, *QUICK_CHECK_STATUSES]).fetchall()
-    return rows[0] if rows else None
+    return store_ledger.quick_check(con, fid.abs_path, fid.size, fid.mtime_ns,
+                                    QUICK_CHECK_STATUSES)
 
 
 def _ledger_start(con, path: Path, sha: str, fid: _FileId, fmt: str | None,
-                  participant_id: str | None, status: str, error: str | None = None) -> int:
-    return con.execute(
-        "INSERT INTO imports (path, sha256, size_bytes, format, participant_id, status, error,"
-        " started_utc, finished_utc, abs_path, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, now(),"
-        " CASE WHEN ? = 'running' THEN NULL ELSE now() END, ?, ?) RETURNING import_id",
-        [str(path), sha, fid.size, fmt, participant_id, status, error, status, fid.abs_path,
-         fid.mtime_ns],
-    ).fetchone()[0]
+                  participant_id: str | None, status: str, error: str | None = None,
+                  tz: str | None = None, replaces_import_id: int | None = None) -> int:
+    return store_ledger.ledger_start(
+        con, path=str(path), sha256=sha, size=fid.size, fmt=fmt, participant_id=participant_id,
+        status=status, error=error, abs_path=fid.abs_path, mtime_ns=fid.mtime_ns, tz=tz,
+        replaces_import_id=replaces_import_id)
 
 
-def upsert_participants(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
+def upsert_participants(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
+                        import_id: int | None = None) -> int:
     """Insert participants; for existing ids, non-null incoming fields replace stored ones."""
-    if frame.height == 0:
-        return 0
-    cols = ["participant_id"] + [c for c in PARTICIPANT_COLS if c in frame.columns]
-    con.register("_crampwatch_participants", frame.select(cols).to_arrow())
-    try:
-        sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, participants.{c})" for c in cols[1:])
-        sets = (sets + ", " if sets else "") + "updated_utc = now()"
-        n = con.execute(
-            f"INSERT INTO participants ({', '.join(cols)}, updated_utc) "
-            f"SELECT {', '.join(cols)}, now() FROM _crampwatch_participants "
-            f"ON CONFLICT (participant_id) DO UPDATE SET {sets}"
-        ).fetchone()[0]
-    finally:
-        con.unregister("_crampwatch_participants")
-    return n
+    return store_ledger.upsert_participants(con, frame, import_id)
 
 
-def ensure_participant(con, participant_id: str, tz: str | None = None) -> None:
+def ensure_participant(con, participant_id: str, tz: str | None = None,
+                       import_id: int | None = None) -> None:
     frame = pl.DataFrame({"participant_id": [participant_id], "tz": [tz]},
                          schema={"participant_id": pl.String, "tz": pl.String})
-    upsert_participants(con, frame)
+    upsert_participants(con, frame, import_id)
+
+
+@dataclass
+class ImportPolicy:
+    """What the identity checks of an import may override (``--force``,
+    ``--new-participant``); :func:`policy` sets it for a block (every import in this process,
+    Prefect's task threads included)."""
+
+    force: bool = False  #: import an Apple export whose Me record contradicts the participant
+    new_participant: bool = False  #: create a --participant id that resembles a stored one
+
+
+_POLICY = ImportPolicy()
+
+
+@contextmanager
+def policy(*, force: bool = False, new_participant: bool = False) -> Iterator[None]:
+    """Override the identity checks of the imports run inside the block."""
+    global _POLICY
+    old, _POLICY = _POLICY, ImportPolicy(force=force, new_participant=new_participant)
+    try:
+        yield
+    finally:
+        _POLICY = old
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
@@ -258,7 +263,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
                 inbox_root: str | os.PathLike | None = None,
                 data_dir: str | os.PathLike | None = None,
                 on_rows: Callable[[int], None] | None = None,
-                record_unchanged: bool = True) -> ImportResult:
+                record_unchanged: bool = True, force: bool | None = None,
+                new_participant: bool | None = None,
+                replaces_import_id: int | None = None) -> ImportResult:
     """Import ``path`` into the open store ``con``; never raises for bad input.
 
     Unknown formats are recorded as ``skipped`` with the reason; a file that fails half-way is
@@ -267,7 +274,18 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     A file the ledger already holds at the same path, size and mtime (the quick check) is not
     hashed again. With ``record_unchanged=False`` it is also not recorded again: the result
     (``already_imported`` or ``skipped``) carries the id of the ledger row that describes it.
+
+    Identity checks (issue 13; ``force`` / ``new_participant`` override them, default
+    :func:`policy`): a ``participant_id`` given by the caller that matches no stored
+    participant but resembles one (``1503960366`` for ``fitabase-1503960366``) fails with the
+    suggestion; an Apple export whose ``Me`` record gives a sex or birth year other than the
+    participant's fails with the reason; one whose devices share nothing with the
+    participant's earlier Apple exports is imported with a ``warning``.
     """
+    from pipeline import participants as people
+
+    force = _POLICY.force if force is None else force
+    new_participant = _POLICY.new_participant if new_participant is None else new_participant
     t0 = time.perf_counter()
     path = Path(path)
     inbox = Path(inbox_root) if inbox_root else None
@@ -282,11 +300,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     sha = known[1] if known is not None else sha256_file(path)
     res = ImportResult(path=str(path), status="running", participant_id=pid)
 
-    prior = con.execute(
-        "SELECT import_id, format FROM imports WHERE sha256 = ? AND status IN ('ok', 'partial')"
-        " ORDER BY import_id LIMIT 1", [sha]).fetchall()
-    if prior:
-        prior_id, prior_format = prior[0]
+    prior = store_ledger.prior_import(con, sha)
+    if prior and prior[0] != replaces_import_id:  # reassign imports the same file again
+        prior_id, prior_format = prior
         res.status, res.format = "already_imported", prior_format
         res.error = f"same content as import {prior_id}"
         if known is not None and not record_unchanged:
@@ -318,9 +334,17 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         res.seconds = time.perf_counter() - t0
         return res
 
+    if participant_id and not new_participant:
+        slip = people.unknown_id_message(con, participant_id)
+        if slip:
+            res.status, res.error = "failed", f"{path}: {slip}"
+            res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status,
+                                          res.error)
+            res.seconds = time.perf_counter() - t0
+            return res
+
     if tz is None and pid:  # fall back to the participant's stored home zone
-        row = con.execute("SELECT tz FROM participants WHERE participant_id = ?", [pid]).fetchone()
-        tz = row[0] if row else None
+        tz = store_ledger.participant_tz(con, pid)
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
                         data_dir=Path(data_dir) if data_dir else None)
     batches = None
@@ -330,39 +354,25 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     # opened), so the store never holds half a file and the next run imports it whole.
     con.execute("BEGIN TRANSACTION")
     try:
-        import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running")
+        import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running", None, tz,
+                                  replaces_import_id)
         res.import_id = import_id
         if pid:
-            ensure_participant(con, pid, tz)
+            ensure_participant(con, pid, tz, import_id)
         batches = module.read(path, ctx)
         if READ_AHEAD_BATCHES > 0:
             batches = _ReadAhead(batches, READ_AHEAD_BATCHES)
-        for batch in batches:
-            frame = batch.frame
-            if batch.table == "rejected_rows":
-                if frame.height:
-                    # a replacement scan: con.register() would keep it until COMMIT
-                    _crampwatch_rej = frame.with_columns(  # noqa: F841 - read by name in SQL
-                        pl.lit(import_id, pl.Int64).alias("import_id")).to_arrow()
-                    con.execute("INSERT INTO rejected_rows (import_id, record_no, reason, raw) "
-                                "SELECT import_id, record_no, reason, raw FROM _crampwatch_rej")
-                res.rows_rejected += frame.height
-            elif batch.table == "participants":
-                res.rows_accepted += upsert_participants(con, frame)
-            elif batch.table in NATURAL_KEYS:
-                if batch.table != "participant_locations":
-                    frame = frame.with_columns(pl.lit(import_id, pl.Int64).alias("import_id"))
-                if "participant_id" in frame.columns and frame.height:
-                    for new_pid in frame["participant_id"].drop_nulls().unique().to_list():
-                        ensure_participant(con, new_pid)
-                inserted, dup = store.insert_new(con, batch.table, frame, NATURAL_KEYS[batch.table])
-                if batch.table != "participant_locations":
-                    res.rows_accepted += inserted
-                    res.rows_duplicate += dup
-            else:
-                raise ValueError(f"importer {module.__name__} emitted unknown table {batch.table}")
-            if on_rows is not None:
-                on_rows(frame.height)
+        check = None
+        if module.FORMAT == "apple_health" and pid and not force:
+            def check(frame: pl.DataFrame) -> None:
+                msg = people.identity_conflict(con, pid, frame)
+                if msg:
+                    raise people.IdentityError(f"{path}: {msg}")
+        _write_batches(con, module, batches, import_id, res, on_rows, check)
+        if module.FORMAT == "apple_health" and pid:
+            res.warning = people.device_warning(con, pid, import_id)
+            if res.warning:
+                print(f"warning: {path}: {res.warning}", file=sys.stderr, flush=True)
         res.status = "partial" if res.rows_rejected else "ok"
         _ledger_finish(con, res)
         con.execute("COMMIT")
@@ -390,13 +400,84 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     return res
 
 
+def _write_batches(con: duckdb.DuckDBPyConnection, module, batches: Iterable, import_id: int,
+                   res: ImportResult, on_rows: Callable[[int], None] | None = None,
+                   check: Callable[[pl.DataFrame], None] | None = None) -> None:
+    """Write an importer's batches as import ``import_id``, counting into ``res``; ``check``
+    sees each ``participants`` batch before it is written (and may raise)."""
+    for batch in batches:
+        frame = batch.frame
+        if batch.table == "rejected_rows":
+            if frame.height:
+                # a replacement scan: con.register() would keep it until COMMIT
+                _crampwatch_rej = frame.with_columns(  # noqa: F841 - read by name in SQL
+                    pl.lit(import_id, pl.Int64).alias("import_id")).to_arrow()
+                con.execute("INSERT INTO rejected_rows (import_id, record_no, reason, raw) "
+                            "SELECT import_id, record_no, reason, raw FROM _crampwatch_rej")
+            res.rows_rejected += frame.height
+        elif batch.table == "participants":
+            if check is not None:
+                check(frame)
+            res.rows_accepted += upsert_participants(con, frame, import_id)
+        elif batch.table in NATURAL_KEYS:
+            frame = frame.with_columns(pl.lit(import_id, pl.Int64).alias("import_id"))
+            if "participant_id" in frame.columns and frame.height:
+                for new_pid in frame["participant_id"].drop_nulls().unique().to_list():
+                    ensure_participant(con, new_pid, None, import_id)
+            inserted, dup = store.insert_new(con, batch.table, frame, NATURAL_KEYS[batch.table])
+            if batch.table != "participant_locations":
+                res.rows_accepted += inserted
+                res.rows_duplicate += dup
+        else:
+            raise ValueError(f"importer {module.__name__} emitted unknown table {batch.table}")
+        if on_rows is not None:
+            on_rows(frame.height)
+
+
 def _ledger_finish(con, res: ImportResult) -> None:
-    # the wall clock, not now(): inside a transaction now() is the transaction's start
-    con.execute(
-        "UPDATE imports SET status = ?, error = ?, rows_accepted = ?, rows_duplicate = ?,"
-        " rows_rejected = ?, finished_utc = ? WHERE import_id = ?",
-        [res.status, res.error, res.rows_accepted, res.rows_duplicate, res.rows_rejected,
-         datetime.now(UTC), res.import_id])
+    store_ledger.ledger_finish(
+        con, res.import_id, status=res.status, error=res.error, rows_accepted=res.rows_accepted,
+        rows_duplicate=res.rows_duplicate, rows_rejected=res.rows_rejected, warning=res.warning)
+
+
+def rewrite_rows(con: duckdb.DuckDBPyConnection, row: dict,
+                 data_dir: str | os.PathLike | None = None) -> int:
+    """Write again the rows of live import ``row`` (a ledger row) that are missing from the
+    store, under its own import id: after another import that held rows in common with it is
+    forgotten. Reads the file at its recorded path; raises ``FileNotFoundError`` when it is
+    gone and ``ValueError`` when its content changed. Returns the rows written (the ledger's
+    counts follow). Run it inside the caller's transaction."""
+    path = Path(row["abs_path"] or row["path"])
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the file of import {row['import_id']} is gone")
+    if sha256_file(path) != row["sha256"]:
+        raise ValueError(f"{path}: the file of import {row['import_id']} has changed since")
+    from pipeline.importers import detect_format as _detect
+
+    module = _detect(path)
+    ctx = ImportContext(participant_id=row["participant_id"], tz=row.get("tz"),
+                        display_path=str(path), data_dir=Path(data_dir) if data_dir else None)
+    res = ImportResult(path=str(path), status="running")
+    batches = module.read(path, ctx)
+    upserted = 0
+
+    def data_batches():  # its rejected rows are still stored; participant rows not counted
+        nonlocal upserted
+        for b in batches:
+            if b.table == "participants":
+                upserted += b.frame.height
+            if b.table != "rejected_rows":
+                yield b
+
+    try:
+        _write_batches(con, module, data_batches(), row["import_id"], res)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    written = res.rows_accepted - upserted
+    store_ledger.add_counts(con, row["import_id"], written)
+    return written
 
 
 def candidate_files(paths: list[str | os.PathLike]) -> list[tuple[Path, Path | None]]:

@@ -50,7 +50,8 @@ def _load(con, gen, lo: date, hi: date, path: str) -> int:
     store.insert_new(con, "environment", env, ["location_id", "time_utc", "setting"])
     for pid in gen.participants["participant_id"]:
         con.execute(
-            "INSERT OR IGNORE INTO participant_locations VALUES (?, ?)", [pid, pid + "-home"]
+            "INSERT OR IGNORE INTO participant_locations (participant_id, location_id) "
+            "VALUES (?, ?)", [pid, pid + "-home"]
         )
     return iid
 

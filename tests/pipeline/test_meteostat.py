@@ -219,5 +219,5 @@ def test_store_round_trip_reimport_adds_nothing(tmp_path):
         == dict.fromkeys((t for t in counts if t not in ("imports", "rejected_rows")), 0)
     assert con.execute("SELECT count(*), count(DISTINCT time_utc) FROM environment"
                        ).fetchone() == (70, 70)
-    assert con.execute("SELECT * FROM participant_locations").fetchall() == [
+    assert con.execute("SELECT participant_id, location_id FROM participant_locations").fetchall() == [
         ("p01", "meteostat:16230")]

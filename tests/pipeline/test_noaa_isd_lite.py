@@ -305,5 +305,5 @@ def test_store_round_trip_reimport_adds_nothing(tmp_path):
     after = store.table_counts(con)
     assert {t: after[t] for t in after if t != "imports"} == {
         t: counts[t] for t in counts if t != "imports"}
-    assert sorted(con.execute("SELECT * FROM participant_locations").fetchall()) == [
+    assert sorted(con.execute("SELECT participant_id, location_id FROM participant_locations").fetchall()) == [
         ("p01", "noaa:725510-14939"), ("p01", "noaa:USW00014939")]

@@ -302,7 +302,7 @@ def test_store_round_trip_and_overlapping_reimport(tmp_path):
     assert (again.rows_accepted, again.rows_duplicate) == (0, 66)
     assert con.execute("SELECT count(*), count(DISTINCT time_utc) FROM environment").fetchone() \
         == (396, 396)
-    assert con.execute("SELECT * FROM participant_locations").fetchall() == [
+    assert con.execute("SELECT participant_id, location_id FROM participant_locations").fetchall() == [
         ("p01", "40.69,-74.17")]
 
 
