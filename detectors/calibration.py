@@ -343,7 +343,7 @@ def calibrate_participant(
         The parameters the candidates were scored with; the fit changes ``w_intercept``
         (and, with :data:`MIN_EVENTS_SLOPE` events, the slope: every other ``w_*`` weight).
     labels : polars.DataFrame, optional
-        The person's current episode labels (:func:`pipeline.labels.current_labels` rows)
+        The person's current episode labels (:func:`pipeline.store_labels.current_labels` rows)
         with ``night_of``: ``participant_id``, ``start_utc``, ``end_utc``, ``label``
         (confirmed / rejected / missed).
     min_events_slope : int

@@ -422,22 +422,16 @@ def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
     import polars as pl
 
     from pipeline import evaluate as ev
-    from pipeline import store
+    from pipeline import store, store_inputs, store_outputs
 
     with store.connect_reader(resolve_db(db)) as con:
-        zones = dict(con.execute("SELECT participant_id, tz FROM participants").fetchall())
+        zones = store_inputs.participant_zones(con)
         try:
             truth = ev.read_truth_file(truth_path, tz=tz, participant_id=participant_id,
                                        stored_zones=zones)
         except ev.TruthError as exc:
             raise click.ClickException(str(exc)) from exc
-        episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
-                           "confidence FROM episodes").pl()
-        nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
-                                  "GROUP BY 1").fetchall())
-        days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
-                       "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
-                       "ZONE 'UTC' AS DATE) AS local_date FROM samples)").pl()
+        episodes, nights, days = store_outputs.evaluation_inputs(con)
     frame = truth.frame
     for line in truth.rejected[:3]:
         click.echo(f"truth row not read: {line}", err=True)
@@ -533,7 +527,7 @@ def label(episode_id, answer, missed, participant_id, start, end, note, labelled
     The label is saved at once to a queue file beside the store and merged into
     episode_labels now if no flow is writing, else by the next `detect` or `run`.
     """
-    from pipeline import labels as lb
+    from pipeline import store_labels as lb
 
     db_path = resolve_db(db)
     fields = {"kind": kind, "note": note, "labelled_by": labelled_by, "source": "cli"}
@@ -590,8 +584,8 @@ def review(participant_id, n, nights, db):
     import detectors
     from detectors.review import rank_for_review
     from pipeline import detect as dt
-    from pipeline import labels as lb
-    from pipeline import store
+    from pipeline import store, store_outputs
+    from pipeline import store_labels as lb
 
     db_path = resolve_db(db)
     try:
@@ -618,10 +612,8 @@ def review(participant_id, n, nights, db):
                                      n=n)
             stored = set()
             if ranked.height:
-                stored = {r[0] for r in con.execute(
-                    "SELECT episode_id FROM episodes WHERE participant_id = ? "
-                    "AND kind = 'nocturnal_cramp' AND start_utc >= ?",
-                    [pid, ranked["start_utc"].min()]).fetchall()}
+                stored = store_outputs.cramp_episode_ids_since(con, pid,
+                                                               ranked["start_utc"].min())
             rows.append((pid, ranked, stored))
     from detectors.cramps import DETECTOR_VERSION
     from detectors.schema import episode_id

@@ -20,7 +20,7 @@ _db_option = click.option(
 def _sources(ctx, param, value):
     if value is None:
         return None
-    from pipeline.triggers import parse_sources
+    from pipeline.store_triggers import parse_sources
 
     try:
         return parse_sources(value)
@@ -98,8 +98,8 @@ def triggers(participant_id, sources, force, adjusted, db):
     (time-stratified case-crossover). "associated with", never "caused". Methods and
     definitions: docs/triggers.md.
     """
-    from pipeline import runner
-    from pipeline import triggers as pt
+    from pipeline import runner, store_outputs
+    from pipeline import store_triggers as pt
 
     db_path = resolve_db(db)
     with _open_writer(db) as con:
@@ -115,8 +115,7 @@ def triggers(participant_id, sources, force, adjusted, db):
         pids = [participant_id] if participant_id else sorted(known)
         if not participant_id and len(known) >= 2:
             pids.append("all")
-        frame = con.sql("SELECT * FROM trigger_associations WHERE list_contains($1, "
-                        "participant_id)", params=[pids]).pl()
+        frame = store_outputs.trigger_rows(con, pids)
         context = pt.context(con, participant_id) if pids else None
     if frame.height == 0:
         click.echo("no trigger statistics: no participant with daily exposures and cramp data")
@@ -198,7 +197,7 @@ def plan_cmd(participant_id, intervention, pairs, block_weeks, washout_days, sta
 
     from detectors import nof1
     from pipeline import runner
-    from pipeline import triggers as pt
+    from pipeline import store_triggers as pt
 
     start = start or date.today() + timedelta(days=1)
     seed = secrets.randbelow(2**31) if seed is None else seed
@@ -228,7 +227,7 @@ def analyse_cmd(participant_id, sources, db):
     """Analyse the participant's latest experiment: effect with CI, or more pairs needed."""
     from detectors import nof1
     from pipeline import runner
-    from pipeline import triggers as pt
+    from pipeline import store_triggers as pt
 
     with _open_writer(db) as con:
         found = pt.analyse_experiment(con, participant_id, sources)

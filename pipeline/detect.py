@@ -204,7 +204,7 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     cramp (within the span someone keeps a cramp journal, a night without an entry is taken
     as a night without a cramp, an assumption; ``no_cramp`` entries are not required), plus
     every night with a current episode label (``episode_labels``; queued labels are merged
-    first, :mod:`pipeline.labels`). Held-out scoring is leave-one-night-out
+    first, :mod:`pipeline.store_labels`). Held-out scoring is leave-one-night-out
     (``detectors.calibration``). The fitted set becomes active only if its held-out F1 is at
     least the default's.
     """
@@ -216,7 +216,7 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
         params_to_json,
     )
     from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
-    from pipeline import labels as episode_labels
+    from pipeline import store_labels as episode_labels
 
     episode_labels.merge_pending(con)
     journal = store_inputs.journal(con, participant_id)
@@ -264,8 +264,8 @@ def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> 
 def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
     """New journal rows since the last run, or episode labels the latest fit has not seen
     (queued labels are merged into ``episode_labels`` first: the writer run is where the
-    queue lands, :mod:`pipeline.labels`)."""
-    from pipeline import labels as episode_labels
+    queue lands, :mod:`pipeline.store_labels`)."""
+    from pipeline import store_labels as episode_labels
 
     episode_labels.merge_pending(con)
     if episode_labels.labels_changed(con, participant_id):
@@ -289,7 +289,7 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     ranges = changed_ranges(con, -1 if full else last, participant_ids)
     # labels queued while another writer held the store, then participants whose labels are
     # newer than their last fit: their whole range is refit and re-detected (labels are rare)
-    from pipeline import labels
+    from pipeline import store_labels as labels
 
     labels.merge_pending(con, compact=True)
     if not full:

@@ -15,7 +15,6 @@ failed before is hashed and ledgered as always.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import queue
@@ -58,28 +57,6 @@ READ_AHEAD_BATCHES = 1
 IMPORT_MEMORY_LIMIT = "128MB"
 #: an import that wrote at least this many rows is checkpointed at once, under that limit
 CHECKPOINT_ROWS = 500_000
-
-
-def _limit_import_memory(con: duckdb.DuckDBPyConnection) -> Callable[[], None]:
-    """Apply :data:`IMPORT_MEMORY_LIMIT` if the store runs with DuckDB's default limit;
-    returns the undo (a limit chosen by the caller is left alone)."""
-    query = "SELECT current_setting('memory_limit')"
-    if not IMPORT_MEMORY_LIMIT or con.execute(query).fetchall()[0][0] != _default_memory_limit():
-        return lambda: None
-    con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    return lambda: con.execute("RESET memory_limit")
-
-
-@functools.cache
-def _default_memory_limit() -> str:
-    return duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-
-
-def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("CHECKPOINT")
-    except duckdb.Error:  # other transactions open: DuckDB checkpoints later by itself
-        pass
 
 
 class _ReadAhead:
@@ -348,11 +325,11 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
                         data_dir=Path(data_dir) if data_dir else None)
     batches = None
-    restore_memory_limit = _limit_import_memory(con)
+    restore_memory_limit = store.limit_memory(con, IMPORT_MEMORY_LIMIT)
     # One transaction holds the file's ledger row and every row it writes: a process killed
     # part-way leaves neither (DuckDB drops the unfinished transaction when the store is next
     # opened), so the store never holds half a file and the next run imports it whole.
-    con.execute("BEGIN TRANSACTION")
+    store.begin(con)
     try:
         import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running", None, tz,
                                   replaces_import_id)
@@ -375,16 +352,16 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
                 print(f"warning: {path}: {res.warning}", file=sys.stderr, flush=True)
         res.status = "partial" if res.rows_rejected else "ok"
         _ledger_finish(con, res)
-        con.execute("COMMIT")
+        store.commit(con)
         if res.rows_accepted >= CHECKPOINT_ROWS:
-            _checkpoint(con)
+            store.checkpoint(con)
     except (KeyboardInterrupt, duckdb.InterruptException):
         # Ctrl-C stops the whole command: the file's transaction goes, nothing is ledgered
         # for it (the next run imports it whole); DuckDB reports Ctrl-C as InterruptException
-        con.execute("ROLLBACK")
+        store.rollback(con)
         raise KeyboardInterrupt from None
     except Exception as exc:  # noqa: BLE001 - recorded in the ledger, never lost
-        con.execute("ROLLBACK")  # the ledger row goes too: record the failure on its own
+        store.rollback(con)  # the ledger row goes too: record the failure on its own
         res.status = "failed"
         res.rows_accepted = res.rows_duplicate = res.rows_rejected = 0
         msg = str(exc)
@@ -409,11 +386,7 @@ def _write_batches(con: duckdb.DuckDBPyConnection, module, batches: Iterable, im
         frame = batch.frame
         if batch.table == "rejected_rows":
             if frame.height:
-                # a replacement scan: con.register() would keep it until COMMIT
-                _crampwatch_rej = frame.with_columns(  # noqa: F841 - read by name in SQL
-                    pl.lit(import_id, pl.Int64).alias("import_id")).to_arrow()
-                con.execute("INSERT INTO rejected_rows (import_id, record_no, reason, raw) "
-                            "SELECT import_id, record_no, reason, raw FROM _crampwatch_rej")
+                store_ledger.insert_rejected(con, import_id, frame)
             res.rows_rejected += frame.height
         elif batch.table == "participants":
             if check is not None:

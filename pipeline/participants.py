@@ -204,11 +204,9 @@ def _live_row(con: duckdb.DuckDBPyConnection, import_id: int) -> dict:
 
 
 def _data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
-    from pipeline.config import data_dir
+    from pipeline.store_inputs import store_data_dir
 
-    row = con.execute("SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchall()
-    return data_dir(row[0][0]) if row and row[0][0] else None
+    return store_data_dir(con)
 
 
 def catch_up(con: duckdb.DuckDBPyConnection) -> None:
@@ -226,7 +224,7 @@ def recompute(con: duckdb.DuckDBPyConnection, participant_ids: Iterable[str]) ->
     the store now holds (their old outputs are deleted first, in :func:`_forget_rows`)."""
     from pipeline.detect import detect_changed
     from pipeline.exposures import update_exposures
-    from pipeline.triggers import update_triggers
+    from pipeline.store_triggers import update_triggers
 
     pids = sorted(set(participant_ids))
     if not pids:
@@ -246,8 +244,7 @@ def _forget_rows(con: duckdb.DuckDBPyConnection, row: dict, by: str, res: Forget
     affected = store_ledger.import_participants(con, iid)
     if row["participant_id"]:
         affected.add(row["participant_id"])
-    files = [r[0] for r in con.execute(
-        "SELECT path FROM accelerometry_files WHERE import_id = ?", [iid]).fetchall()]
+    files = store_ledger.accelerometry_paths_of_import(con, iid)
     removed = store_ledger.delete_import_rows(con, iid)
     for t, n in removed.items():
         res.rows_removed[t] = res.rows_removed.get(t, 0) + n
@@ -273,8 +270,7 @@ def _forget_rows(con: duckdb.DuckDBPyConnection, row: dict, by: str, res: Forget
         store_ledger.delete_outputs(con, pid)
     res.participants = sorted(set(res.participants) | (affected - set(gone)))
     # an accelerometry file another import also indexes stays
-    return [f for f in files if not con.execute(
-        "SELECT count(*) FROM accelerometry_files WHERE path = ?", [f]).fetchall()[0][0]]
+    return [f for f in files if not store_ledger.accelerometry_path_indexed(con, f)]
 
 
 def _delete_files(con: duckdb.DuckDBPyConnection, rel_paths: Iterable[str]) -> None:
@@ -304,7 +300,7 @@ def forget_import(con: duckdb.DuckDBPyConnection, import_id: int) -> ForgetResul
 def forget_participant(con: duckdb.DuckDBPyConnection, participant_id: str) -> ForgetResult:
     """Remove every row of the participant from every table (their raw accelerometry files
     too); the ledger rows of their imports stay, status ``forgotten``."""
-    from pipeline import labels
+    from pipeline import store_labels as labels
 
     if participant_id not in store_ledger.participant_ids(con):
         like = resembling(participant_id, store_ledger.participant_ids(con))
@@ -321,7 +317,7 @@ def forget_participant(con: duckdb.DuckDBPyConnection, participant_id: str) -> F
     if root is not None:
         shutil.rmtree(root / "accelerometry" / f"participant_id={participant_id}",
                       ignore_errors=True)
-    from pipeline.triggers import update_triggers
+    from pipeline.store_triggers import update_triggers
 
     update_triggers(con, force=True)  # the pooled rows no longer hold them
     return res

@@ -10,7 +10,7 @@ Steps (each opens the store itself unless given an open connection ``con``):
 - :func:`import_one` / :func:`import_files`: files into the store (:mod:`pipeline.ingest`);
 - :func:`detect_and_exposures`: episodes and sleep periods, then the daily trigger exposures,
   then the trigger statistics, for what changed (:mod:`pipeline.detect`,
-  :mod:`pipeline.exposures`, :mod:`pipeline.triggers`);
+  :mod:`pipeline.exposures`, :mod:`pipeline.store_triggers`);
 - :func:`publish`: the accelerometry view and the read-only snapshot the dashboard reads;
 
 and the commands built from them: :func:`ingest`, :func:`detect`, :func:`nightly` (import
@@ -249,7 +249,7 @@ def detect_and_exposures(db_path: str | os.PathLike, full: bool = False, *,
     """
     from pipeline.detect import detect_changed
     from pipeline.exposures import update_exposures
-    from pipeline.triggers import update_triggers
+    from pipeline.store_triggers import update_triggers
 
     with _store(db_path, con) as c:
         out = detect_changed(c, full=full).as_dict()

@@ -16,6 +16,7 @@ open and drops the unfinished transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -426,3 +427,43 @@ def export_tables(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike,
         n = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
         written.append((t, n, path))
     return written
+
+
+# ------------------------------------------------------------------------------------------
+# transactions and settings the writers use (one place for the statements)
+
+
+def begin(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("BEGIN TRANSACTION")
+
+
+def commit(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("COMMIT")
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ROLLBACK")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the WAL into the file now; with other transactions open DuckDB does it later."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error:
+        pass
+
+
+@functools.cache
+def _default_memory_limit() -> str:
+    return duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, limit: str | None):
+    """Apply DuckDB memory ``limit`` (e.g. ``"128MB"``) if the store runs with DuckDB's
+    default limit; returns the undo (a limit chosen by the caller is left alone)."""
+    current = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    if not limit or current != _default_memory_limit() or not re.fullmatch(r"\d+\s*[KMGT]?i?B",
+                                                                           limit):
+        return lambda: None
+    con.execute(f"SET memory_limit = '{limit}'")
+    return lambda: con.execute("RESET memory_limit")

@@ -229,3 +229,8 @@ def ensure_accelerometry_view(con: duckdb.DuckDBPyConnection,
     missing = sorted(listed - set(present))
     con.execute(view_sql(root) if present else EMPTY_VIEW_SQL)
     return ViewStatus(files=len(present), orphans_removed=removed, missing=missing)
+
+
+def participant_zones(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """participant_id -> stored IANA zone (None when unknown)."""
+    return dict(con.execute("SELECT participant_id, tz FROM participants").fetchall())

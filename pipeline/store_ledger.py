@@ -347,3 +347,24 @@ def delete_participant_rows(con: duckdb.DuckDBPyConnection, participant_ids: Seq
 
 def import_tables_with_participant() -> list[str]:
     return [t for t in IMPORT_TABLES if "participant_id" in TABLES[t]]
+
+
+def insert_rejected(con: duckdb.DuckDBPyConnection, import_id: int, frame: pl.DataFrame) -> None:
+    """Keep an importer's rejected rows (record_no, reason, raw) aside with their import."""
+    # a replacement scan: con.register() would keep it until COMMIT
+    _crampwatch_rej = frame.with_columns(  # noqa: F841 - read by name in SQL
+        pl.lit(import_id, pl.Int64).alias("import_id")).to_arrow()
+    con.execute("INSERT INTO rejected_rows (import_id, record_no, reason, raw) "
+                "SELECT import_id, record_no, reason, raw FROM _crampwatch_rej")
+
+
+def accelerometry_paths_of_import(con: duckdb.DuckDBPyConnection, import_id: int) -> list[str]:
+    """Parquet paths (relative to the data folder) that an import indexed."""
+    return [r[0] for r in con.execute(
+        "SELECT path FROM accelerometry_files WHERE import_id = ?", [import_id]).fetchall()]
+
+
+def accelerometry_path_indexed(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    """Whether any import still indexes the Parquet file ``path``."""
+    return con.execute("SELECT count(*) FROM accelerometry_files WHERE path = ?",
+                       [path]).fetchall()[0][0] > 0

@@ -115,3 +115,33 @@ def delete_other_versions(con: duckdb.DuckDBPyConnection, table: str, participan
     _table(table, "detector_version")
     con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND detector_version <> ?",
                 [participant_id, version])
+
+
+def evaluation_inputs(con: duckdb.DuckDBPyConnection
+                      ) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
+    """What ``crampwatch evaluate`` scores: every episode (participant_id, kind, start_utc,
+    end_utc, local_date, label, confidence), sleep periods per participant, and the local
+    days with any sample (the days a dehydration verdict was possible)."""
+    episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
+                       "confidence FROM episodes").pl()
+    nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
+                              "GROUP BY 1").fetchall())
+    days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
+                   "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
+                   "ZONE 'UTC' AS DATE) AS local_date FROM samples)").pl()
+    return episodes, nights, days
+
+
+def cramp_episode_ids_since(con: duckdb.DuckDBPyConnection, participant_id: str,
+                            since_utc) -> set[str]:
+    """Ids of the participant's stored cramp episodes starting at or after ``since_utc``."""
+    return {r[0] for r in con.execute(
+        "SELECT episode_id FROM episodes WHERE participant_id = ? "
+        "AND kind = 'nocturnal_cramp' AND start_utc >= ?", [participant_id, since_utc]
+    ).fetchall()}
+
+
+def trigger_rows(con: duckdb.DuckDBPyConnection, participant_ids: list[str]) -> pl.DataFrame:
+    """``trigger_associations`` rows of the given participants (``'all'``: pooled)."""
+    return con.sql("SELECT * FROM trigger_associations WHERE list_contains($1, participant_id)",
+                   params=[participant_ids]).pl()

@@ -199,7 +199,7 @@ def build_store(path: Path) -> Path:
                   "fluid_deficit_pct_bm": 1.2, "body_mass_change_pct": -1.1})
         _journal(con, P01, datetime(2026, 1, 9, 3, 25), "cramp", 6, "right", "calf",
                  "woke with right calf cramp")
-        con.execute("INSERT INTO participant_locations VALUES ('P01', '52.52,13.41')")
+        con.execute("INSERT INTO participant_locations (participant_id, location_id) VALUES ('P01', '52.52,13.41')")
         for h in range(24):
             t = _utc(P01, datetime(2026, 1, 8, h))
             con.execute("INSERT INTO environment (location_id, time_utc, utc_offset_s, setting, "

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import labels as lb
 from pipeline import store
+from pipeline import store_labels as lb
 from pipeline.cli import main
 from pipeline.detect import _journal_changed, calibrate_cramps
 from simulators.nightgen import GenConfig, generate

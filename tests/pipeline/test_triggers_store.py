@@ -1,4 +1,4 @@
-"""pipeline.triggers and the CLI: trigger_associations and experiments in a temp store."""
+"""pipeline.store_triggers and the CLI: trigger_associations and experiments in a temp store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import store
-from pipeline import triggers as pt
+from pipeline import store_triggers as pt
 from simulators.trigger_cohort import CohortParams, simulate_cohort
 
 COLUMNS = ("participant_id", "trigger", "lag", "exposure_definition", "cases", "referents",

@@ -150,7 +150,7 @@ def changed_participants(con: duckdb.DuckDBPyConnection, sources: Sequence[str] 
 
 def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """Every participant's trigger inputs (the pooled estimate needs all of them)."""
-    from pipeline import labels as episode_labels
+    from pipeline import store_labels as episode_labels
 
     have = {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'daily_exposures'"
