@@ -48,23 +48,28 @@ def main() -> None:
     a = ap.parse_args()
     if a.hours < 2:
         ap.error("--hours must be at least 2 (the simulated night's cramps and wake bouts)")
-    g = generate_night(RawGenConfig(seed=42, fs_hz=a.fs, hr_spacing_s=a.hr_spacing,
-                                    cramps=(2, 2)), 0, sleep_h=a.hours)
+    g = generate_night(
+        RawGenConfig(seed=42, fs_hz=a.fs, hr_spacing_s=a.hr_spacing, cramps=(2, 2)),
+        0,
+        sleep_h=a.hours,
+    )
     n = g.t_us.size
     acc = g.acc_g
     # the detector's own band: 0.5-15 Hz, upper edge 0.45 fs where the rate cannot carry 15 Hz
     sos = signal.butter(4, [0.5, min(15.0, 0.45 * a.fs)], "bandpass", fs=a.fs, output="sos")
     floor = best(lambda: signal.sosfiltfilt(sos, acc.astype(np.float64), axis=0), a.repeats)
     res = {}
-    night = best(lambda: res.setdefault("r", analyse_night(g.t_us, acc, g.hr_t_us, g.hr_bpm)),
-                 a.repeats)
+    night = best(
+        lambda: res.setdefault("r", analyse_night(g.t_us, acc, g.hr_t_us, g.hr_bpm)), a.repeats
+    )
     r = analyse_night(g.t_us, acc, g.hr_t_us, g.hr_bpm)
-    print(f"night: {n:,} samples x 3 at {a.fs:g} Hz ({n / a.fs / 3600:.2f} h recorded, "
-          f"{a.hours:g} h sleep), {r.events.height} movement events, "
-          f"{len(r.candidates)} candidates")
+    print(
+        f"night: {n:,} samples x 3 at {a.fs:g} Hz ({n / a.fs / 3600:.2f} h recorded, "
+        f"{a.hours:g} h sleep), {r.events.height} movement events, "
+        f"{len(r.candidates)} candidates"
+    )
     print(f"floor (one band-pass sosfiltfilt): {floor:.3f} s")
-    print(f"analyse_night:                     {night:.3f} s  "
-          f"({n / night / 1e6:.2f} M samples/s)")
+    print(f"analyse_night:                     {night:.3f} s  ({n / night / 1e6:.2f} M samples/s)")
     print(f"ratio night / floor:               {night / floor:.1f}")
 
 

@@ -86,9 +86,15 @@ def synth(n_participants: int, n_days: int, seed: int) -> dict[str, pl.DataFrame
                         "latitude_deg": None,
                         "longitude_deg": None,
                     },
-                    schema_overrides={c: pl.Float64 for c in (
-                        "wind_speed_m_s", "shortwave_radiation_w_m2", "latitude_deg",
-                        "longitude_deg")},
+                    schema_overrides={
+                        c: pl.Float64
+                        for c in (
+                            "wind_speed_m_s",
+                            "shortwave_radiation_w_m2",
+                            "latitude_deg",
+                            "longitude_deg",
+                        )
+                    },
                 )  # fmt: skip
             )
         awake = (hod >= 7) & (hod <= 22)

@@ -103,12 +103,19 @@ class Run:
     info: dict = field(default_factory=dict)
 
 
-def measure(name: str, cmd: list[str], *, stdout=subprocess.PIPE, env=None,
-            cwd: Path | None = None) -> Run:
+def measure(
+    name: str, cmd: list[str], *, stdout=subprocess.PIPE, env=None, cwd: Path | None = None
+) -> Run:
     """Run ``cmd`` and measure wall time, CPU time and peak RSS of its process tree."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env,
-                            cwd=str(cwd) if cwd else None, text=stdout == subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(cwd) if cwd else None,
+        text=stdout == subprocess.PIPE,
+    )
     peak = [0]
     hwm: dict[int, int] = {}
     done = threading.Event()
@@ -137,8 +144,7 @@ def measure(name: str, cmd: list[str], *, stdout=subprocess.PIPE, env=None,
     readers = []
     for stream, sink in ((proc.stdout, out_chunks), (proc.stderr, err_chunks)):
         if stream is not None:
-            th = threading.Thread(target=lambda s=stream, k=sink: k.append(s.read()),
-                                  daemon=True)
+            th = threading.Thread(target=lambda s=stream, k=sink: k.append(s.read()), daemon=True)
             th.start()
             readers.append(th)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -148,8 +154,7 @@ def measure(name: str, cmd: list[str], *, stdout=subprocess.PIPE, env=None,
     sampler.join()
     for th in readers:
         th.join()
-    err = "".join(x if isinstance(x, str) else x.decode("utf-8", "replace")
-                  for x in err_chunks)
+    err = "".join(x if isinstance(x, str) else x.decode("utf-8", "replace") for x in err_chunks)
     out = "".join(out_chunks)
     # the root process reports its own VmHWM at exit when it is one of ours (exact); for
     # others the last sample stands (VmHWM only grows). wait4's ru_maxrss is not used: it
@@ -159,14 +164,31 @@ def measure(name: str, cmd: list[str], *, stdout=subprocess.PIPE, env=None,
             hwm[proc.pid] = max(hwm.get(proc.pid, 0), int(line.split()[1]))
     if not hwm:  # gone before the first sample (a few ms): no figure rather than 0
         nan = float("nan")
-        return Run(name=name, seconds=seconds, cpu_s=usage.ru_utime + usage.ru_stime,
-                   peak_sum_mib=nan, max_single_mib=nan, hwm_sum_mib=nan, processes=1,
-                   returncode=proc.returncode, stdout=out, stderr=err)
+        return Run(
+            name=name,
+            seconds=seconds,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            peak_sum_mib=nan,
+            max_single_mib=nan,
+            hwm_sum_mib=nan,
+            processes=1,
+            returncode=proc.returncode,
+            stdout=out,
+            stderr=err,
+        )
     single = max(hwm.values()) / 1024
-    return Run(name=name, seconds=seconds, cpu_s=usage.ru_utime + usage.ru_stime,
-               peak_sum_mib=max(peak[0] / 1024, single), max_single_mib=single,
-               hwm_sum_mib=sum(hwm.values()) / 1024, processes=len(hwm),
-               returncode=proc.returncode, stdout=out, stderr=err)
+    return Run(
+        name=name,
+        seconds=seconds,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_sum_mib=max(peak[0] / 1024, single),
+        max_single_mib=single,
+        hwm_sum_mib=sum(hwm.values()) / 1024,
+        processes=len(hwm),
+        returncode=proc.returncode,
+        stdout=out,
+        stderr=err,
+    )
 
 
 def _report_hwm() -> None:
@@ -200,6 +222,7 @@ def child_import(path: str, db: str) -> None:
                 return fn(*a, **kw)
             finally:
                 stages[key] += time.perf_counter() - t
+
         return wrapper
 
     orig_read = apple.read
@@ -238,21 +261,34 @@ def child_import(path: str, db: str) -> None:
     con.close()  # checkpoint: part of getting the data into the file
     t_close = time.perf_counter() - t1
     con = store.connect(db, read_only=True)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("samples", "sleep_segments", "rejected_rows", "workouts")}
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("samples", "sleep_segments", "rejected_rows", "workouts")
+    }
     con.close()
     s = readers[0].summary if readers else None
     out = {
         "result": res.as_dict(),
         "counts": counts,
-        "stages": {**stages, "connect_s": t_connect, "import_file_s": res.seconds,
-                   "close_s": t_close},
-        "summary": None if s is None else {
-            "records_seen": s.records_seen, "samples": s.samples,
-            "sleep_segments": s.sleep_segments, "records_rejected": s.records_rejected,
+        "stages": {
+            **stages,
+            "connect_s": t_connect,
+            "import_file_s": res.seconds,
+            "close_s": t_close,
+        },
+        "summary": None
+        if s is None
+        else {
+            "records_seen": s.records_seen,
+            "samples": s.samples,
+            "sleep_segments": s.sleep_segments,
+            "records_rejected": s.records_rejected,
             "records_in_correlations": s.records_in_correlations,
-            "unmapped": sum(s.unmapped_types.values()), "workouts": s.workouts,
-            "truncated": s.truncated, "bytes_read": s.bytes_read},
+            "unmapped": sum(s.unmapped_types.values()),
+            "workouts": s.workouts,
+            "truncated": s.truncated,
+            "bytes_read": s.bytes_read,
+        },
     }
     print("CRAMPWATCH-RESULT " + json.dumps(out))
     _report_hwm()
@@ -279,11 +315,11 @@ class CountCheckError(RuntimeError):
 
 def count_check(run: Run, manifest) -> dict:
     """Parse the child's JSON and compare the store with the generator's counts."""
-    line = next((x for x in run.stdout.splitlines() if x.startswith("CRAMPWATCH-RESULT ")),
-                None)
+    line = next((x for x in run.stdout.splitlines() if x.startswith("CRAMPWATCH-RESULT ")), None)
     if run.returncode != 0 or line is None:
-        raise CountCheckError(f"{run.name}: import process failed (exit {run.returncode})\n"
-                              f"{run.stderr[-3000:]}")
+        raise CountCheckError(
+            f"{run.name}: import process failed (exit {run.returncode})\n{run.stderr[-3000:]}"
+        )
     info = json.loads(line.split(" ", 1)[1])
     res, counts, summ = info["result"], info["counts"], info["summary"]
     problems = []
@@ -298,19 +334,26 @@ def count_check(run: Run, manifest) -> dict:
         problems.append(
             f"samples {counts['samples']} + sleep_segments {counts['sleep_segments']} + "
             f"rejected {counts['rejected_rows']} + skipped by design {skipped} = "
-            f"{in_db + skipped} != {manifest['records']} <Record> tags written")
+            f"{in_db + skipped} != {manifest['records']} <Record> tags written"
+        )
     if summ["records_seen"] != manifest["records"]:
-        problems.append(f"importer saw {summ['records_seen']} <Record> tags, generator wrote "
-                        f"{manifest['records']}")
+        problems.append(
+            f"importer saw {summ['records_seen']} <Record> tags, generator wrote "
+            f"{manifest['records']}"
+        )
     if res["rows_duplicate"]:
         problems.append(f"{res['rows_duplicate']} rows counted as duplicates in a fresh store")
     if counts["workouts"] != manifest["workouts"]:
-        problems.append(f"{counts['workouts']} workouts in the store, "
-                        f"{manifest['workouts']} written")
+        problems.append(
+            f"{counts['workouts']} workouts in the store, {manifest['workouts']} written"
+        )
     if problems:
         raise CountCheckError(f"{run.name}: COUNT CHECK FAILED: " + "; ".join(problems))
-    info["count_check"] = {"in_db": in_db, "skipped_by_design": skipped,
-                           "generator_records": manifest["records"]}
+    info["count_check"] = {
+        "in_db": in_db,
+        "skipped_by_design": skipped,
+        "generator_records": manifest["records"],
+    }
     return info
 
 
@@ -329,38 +372,53 @@ def _median_run(runs: list[Run]) -> Run:
 
 def _fmt_table(rows: list[Run], manifest: dict, baseline: Run | None) -> str:
     recs, mb = manifest["records"], manifest["xml_bytes"] / 1e6
-    head = ("| method | seconds | CPU s | records/s | MB/s (XML) | peak RSS summed MiB "
-            "| procs | x vs healthkit-to-sqlite |")
+    head = (
+        "| method | seconds | CPU s | records/s | MB/s (XML) | peak RSS summed MiB "
+        "| procs | x vs healthkit-to-sqlite |"
+    )
     lines = [head, "|" + "---|" * 8]
     for r in rows:
-        ratio = f"{math.floor(baseline.seconds / r.seconds * 100) / 100:.2f}" if baseline \
-            else "n/a"
+        ratio = f"{math.floor(baseline.seconds / r.seconds * 100) / 100:.2f}" if baseline else "n/a"
         spread = r.info.get("all_seconds")
         secs = f"{r.seconds:.3g}" if r.seconds < 0.1 else f"{r.seconds:.2f}"
-        secs += (f" ({min(spread):.2f}-{max(spread):.2f})"
-                 if spread and len(spread) > 1 else "")
+        secs += f" ({min(spread):.2f}-{max(spread):.2f})" if spread and len(spread) > 1 else ""
         peak = "n/a" if math.isnan(r.peak_sum_mib) else f"{r.peak_sum_mib:,.0f}"
-        lines.append(f"| {r.name} | {secs} | {r.cpu_s:.1f} | {recs / r.seconds:,.0f} | "
-                     f"{mb / r.seconds:,.1f} | {peak} | {r.processes} | {ratio} |")
+        lines.append(
+            f"| {r.name} | {secs} | {r.cpu_s:.1f} | {recs / r.seconds:,.0f} | "
+            f"{mb / r.seconds:,.1f} | {peak} | {r.processes} | {ratio} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size-mb", type=float, default=1000.0,
-                    help="size of export.xml to generate, MB (10**6 bytes); default 1000")
+    ap.add_argument(
+        "--size-mb",
+        type=float,
+        default=1000.0,
+        help="size of export.xml to generate, MB (10**6 bytes); default 1000",
+    )
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--keep", metavar="DIR",
-                    help="write (and keep) the export and the databases in DIR; an export "
-                         "already there with the same size and seed is reused")
-    ap.add_argument("--skip-baseline", action="store_true",
-                    help="do not run healthkit-to-sqlite (and report no ratio)")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="runs of each crampwatch import (the median is reported)")
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="write (and keep) the export and the databases in DIR; an export "
+        "already there with the same size and seed is reused",
+    )
+    ap.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="do not run healthkit-to-sqlite (and report no ratio)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each crampwatch import (the median is reported)",
+    )
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--child-import", nargs=2, metavar=("PATH", "DB"), help=argparse.SUPPRESS)
-    ap.add_argument("--child-inflate", nargs=2, metavar=("ZIP", "MEMBER"),
-                    help=argparse.SUPPRESS)
+    ap.add_argument("--child-inflate", nargs=2, metavar=("ZIP", "MEMBER"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_import:
         child_import(*args.child_import)
@@ -373,11 +431,15 @@ def main(argv: list[str] | None = None) -> int:
 
     hk = None
     if not args.skip_baseline:
-        hk = shutil.which("healthkit-to-sqlite") or str(Path(sys.executable).parent /
-                                                        "healthkit-to-sqlite")
+        hk = shutil.which("healthkit-to-sqlite") or str(
+            Path(sys.executable).parent / "healthkit-to-sqlite"
+        )
         if not Path(hk).exists():
-            print("healthkit-to-sqlite not found: run with `uv run --group bench ...` or pass "
-                  "--skip-baseline", file=sys.stderr)
+            print(
+                "healthkit-to-sqlite not found: run with `uv run --group bench ...` or pass "
+                "--skip-baseline",
+                file=sys.stderr,
+            )
             return 2
 
     tmp = None
@@ -401,27 +463,33 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
     manifest = None
     if man_path.exists():
         old = json.loads(man_path.read_text(encoding="utf-8"))
-        if (old.get("seed") == args.seed and old.get("days") == days
-                and Path(old.get("zip_path", "")).exists()
-                and Path(old.get("xml_path", "")).exists()):
+        if (
+            old.get("seed") == args.seed
+            and old.get("days") == days
+            and Path(old.get("zip_path", "")).exists()
+            and Path(old.get("xml_path", "")).exists()
+        ):
             manifest = old
             print(f"reusing the export in {work}", flush=True)
     if manifest is None:
         t = time.perf_counter()
-        spec = gen.ExportSpec(start=gen.DEFAULT_END - timedelta(days=days), days=days,
-                              seed=args.seed)
+        spec = gen.ExportSpec(
+            start=gen.DEFAULT_END - timedelta(days=days), days=days, seed=args.seed
+        )
         manifest = json.loads(gen.write_export(work, spec).to_json())
         print(f"generated in {time.perf_counter() - t:.1f} s", flush=True)
     os.sync()  # no writeback of the fresh files during the timed runs
     xml, zpath = Path(manifest["xml_path"]), Path(manifest["zip_path"])
-    print(f"export: {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml, "
-          f"{manifest['zip_bytes'] / 1e6:,.1f} MB export.zip, {manifest['days']} days, "
-          f"{manifest['records']:,} <Record> tags ({manifest['records_in_correlations']} in "
-          f"correlations, {manifest['records_unmapped']:,} of unmapped types), "
-          f"{manifest['metadata_in_records']:,} MetadataEntry, {manifest['hrv_beats']:,} HRV "
-          f"beats, {manifest['workouts']} workouts, {manifest['activity_summaries']} activity "
-          f"summaries; {manifest['xml_bytes'] / manifest['records']:.0f} bytes/record",
-          flush=True)
+    print(
+        f"export: {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml, "
+        f"{manifest['zip_bytes'] / 1e6:,.1f} MB export.zip, {manifest['days']} days, "
+        f"{manifest['records']:,} <Record> tags ({manifest['records_in_correlations']} in "
+        f"correlations, {manifest['records_unmapped']:,} of unmapped types), "
+        f"{manifest['metadata_in_records']:,} MetadataEntry, {manifest['hrv_beats']:,} HRV "
+        f"beats, {manifest['workouts']} workouts, {manifest['activity_summaries']} activity "
+        f"summaries; {manifest['xml_bytes'] / manifest['records']:.0f} bytes/record",
+        flush=True,
+    )
 
     env = dict(os.environ, PYTHONHASHSEED="0")
     me = [sys.executable, str(Path(__file__).resolve())]
@@ -430,11 +498,20 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
 
     # ---- floors
     if shutil.which("unzip"):
-        rows.append(measure("inflate floor: unzip -p > /dev/null",
-                            ["unzip", "-p", str(zpath), gen.ZIP_MEMBER],
-                            stdout=subprocess.DEVNULL))
-    rows.append(measure("inflate floor: Python zipfile 16 MiB reads",
-                        me + ["--child-inflate", str(zpath), gen.ZIP_MEMBER], env=env))
+        rows.append(
+            measure(
+                "inflate floor: unzip -p > /dev/null",
+                ["unzip", "-p", str(zpath), gen.ZIP_MEMBER],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+    rows.append(
+        measure(
+            "inflate floor: Python zipfile 16 MiB reads",
+            me + ["--child-inflate", str(zpath), gen.ZIP_MEMBER],
+            env=env,
+        )
+    )
 
     # ---- crampwatch
     infos = {}
@@ -451,8 +528,10 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
                 failures.append(str(exc))
                 print(str(exc), file=sys.stderr, flush=True)
             runs.append(run)
-            print(f"  {label} run {i + 1}: {run.seconds:.2f} s, peak {run.peak_sum_mib:.0f} MiB",
-                  flush=True)
+            print(
+                f"  {label} run {i + 1}: {run.seconds:.2f} s, peak {run.peak_sum_mib:.0f} MiB",
+                flush=True,
+            )
             if not args.keep:
                 db.unlink(missing_ok=True)
         best = _median_run(runs)
@@ -464,8 +543,9 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
     if hk:
         hk_db = work / "hk.db"
         hk_db.unlink(missing_ok=True)
-        baseline = measure("healthkit-to-sqlite export.zip", [hk, str(zpath), str(hk_db),
-                                                              "--silent"], env=env)
+        baseline = measure(
+            "healthkit-to-sqlite export.zip", [hk, str(zpath), str(hk_db), "--silent"], env=env
+        )
         if baseline.returncode != 0:
             failures.append(f"healthkit-to-sqlite failed: {baseline.stderr[-2000:]}")
             baseline = None
@@ -477,44 +557,63 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
 
     # ---- report
     print()
-    print(f"Apple Health import, {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml "
-          f"({manifest['zip_bytes'] / 1e6:,.1f} MB zip), {manifest['records']:,} records, "
-          f"seed {args.seed}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"Apple Health import, {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml "
+        f"({manifest['zip_bytes'] / 1e6:,.1f} MB zip), {manifest['records']:,} records, "
+        f"seed {args.seed}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+    )
     print(_fmt_table(rows, manifest, baseline))
     print()
     for label, info in infos.items():
         if "stages" not in info:
             continue
         st, cc = info["stages"], info.get("count_check", {})
-        other = (st["import_file_s"] - st["sha256_s"] - st["insert_new_s"]
-                 - st["wait_batches_s"])
-        print(f"{label}: store.connect {st['connect_s']:.2f} s; import_file "
-              f"{st['import_file_s']:.2f} s = sha256 {st['sha256_s']:.2f} + writing "
-              f"(insert_new) {st['insert_new_s']:.2f} + waiting for batches "
-              f"{st['wait_batches_s']:.2f} + other {other:.2f}; the importer was busy "
-              f"{st['reader_s']:.2f} s (read-ahead thread, inflating in its own thread); "
-              f"close (checkpoint) {st['close_s']:.2f} s")
+        other = st["import_file_s"] - st["sha256_s"] - st["insert_new_s"] - st["wait_batches_s"]
+        print(
+            f"{label}: store.connect {st['connect_s']:.2f} s; import_file "
+            f"{st['import_file_s']:.2f} s = sha256 {st['sha256_s']:.2f} + writing "
+            f"(insert_new) {st['insert_new_s']:.2f} + waiting for batches "
+            f"{st['wait_batches_s']:.2f} + other {other:.2f}; the importer was busy "
+            f"{st['reader_s']:.2f} s (read-ahead thread, inflating in its own thread); "
+            f"close (checkpoint) {st['close_s']:.2f} s"
+        )
         if cc:
-            print(f"  count check OK: {cc['in_db']:,} rows in samples + sleep_segments + "
-                  f"rejected_rows, + {cc['skipped_by_design']:,} skipped by design = "
-                  f"{cc['generator_records']:,} <Record> tags written")
+            print(
+                f"  count check OK: {cc['in_db']:,} rows in samples + sleep_segments + "
+                f"rejected_rows, + {cc['skipped_by_design']:,} skipped by design = "
+                f"{cc['generator_records']:,} <Record> tags written"
+            )
     cw_zip = next((r for r in rows if r.name == "crampwatch export.zip"), None)
     if cw_zip is not None:
         peak = max(r.peak_sum_mib for r in rows if r.name.startswith("crampwatch"))
         if baseline:
             ratio = baseline.seconds / cw_zip.seconds
             shown = math.floor(ratio * 100) / 100  # never rounded up to the target
-            print(f"HEADLINE: crampwatch from export.zip is {shown:.2f}x healthkit-to-sqlite "
-                  f"(target >= {TARGET_RATIO:g}x: {'met' if ratio >= TARGET_RATIO else 'MISSED'})"
-                  f"; CPU time {baseline.cpu_s / cw_zip.cpu_s:.2f}x less")
-        print(f"peak RSS summed (crampwatch): {peak:,.0f} MiB (target < {TARGET_PEAK_MIB:,.0f} "
-              f"MiB: {'met' if peak < TARGET_PEAK_MIB else 'MISSED'})")
+            print(
+                f"HEADLINE: crampwatch from export.zip is {shown:.2f}x healthkit-to-sqlite "
+                f"(target >= {TARGET_RATIO:g}x: {'met' if ratio >= TARGET_RATIO else 'MISSED'})"
+                f"; CPU time {baseline.cpu_s / cw_zip.cpu_s:.2f}x less"
+            )
+        print(
+            f"peak RSS summed (crampwatch): {peak:,.0f} MiB (target < {TARGET_PEAK_MIB:,.0f} "
+            f"MiB: {'met' if peak < TARGET_PEAK_MIB else 'MISSED'})"
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "manifest": manifest, "load": os.getloadavg(),
-            "rows": [{k: v for k, v in r.__dict__.items() if k not in ("stdout", "stderr")}
-                     for r in rows],
-            "failures": failures}, indent=1), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "manifest": manifest,
+                    "load": os.getloadavg(),
+                    "rows": [
+                        {k: v for k, v in r.__dict__.items() if k not in ("stdout", "stderr")}
+                        for r in rows
+                    ],
+                    "failures": failures,
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     if failures:
         print("FAILED:\n" + "\n".join(failures), file=sys.stderr)
         return 1

@@ -57,10 +57,14 @@ def main(argv: list[str] | None = None) -> None:
 
     years = a.participants * a.days / 365
     by = out.group_by("method").len().sort("method")
-    print(f"participant-years: {years:g}  nights: {nights.height:,}  case nights: "
-          f"{int(nights['case'].sum()):,}  analysis rows: {frame.height:,}")
-    print(f"rows: {out.height} ({', '.join(f'{m} {n}' for m, n in by.iter_rows())}); "
-          f"estimated {out.filter(pl.col('status') == 'estimated').height}")
+    print(
+        f"participant-years: {years:g}  nights: {nights.height:,}  case nights: "
+        f"{int(nights['case'].sum()):,}  analysis rows: {frame.height:,}"
+    )
+    print(
+        f"rows: {out.height} ({', '.join(f'{m} {n}' for m, n in by.iter_rows())}); "
+        f"estimated {out.filter(pl.col('status') == 'estimated').height}"
+    )
     print(f"statsmodels import: {t_import:.2f} s (once per process)")
     print(f"baseline, building the input frames: {t_build:.2f} s")
     print(f"trigger statistics (case_crossover): {t_cc:.2f} s wall, {c_cc:.2f} s CPU")

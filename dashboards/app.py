@@ -27,8 +27,7 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="crampwatch", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "app_pages" / "nights.py"), title="Nights",
-            url_path="nights", default=True),
+    st.Page(str(HERE / "app_pages" / "nights.py"), title="Nights", url_path="nights", default=True),
     st.Page(str(HERE / "app_pages" / "days.py"), title="Days and triggers", url_path="days"),
     # later: st.Page(... "episodes.py", title="Episode review")
 ]
@@ -56,11 +55,12 @@ def _participants():
     except duckdb.IOException as exc:
         if LOCK_ERROR in str(exc):
             st.title("crampwatch")
-            st.warning("The database is busy (an import is running and no snapshot has been "
-                       "published yet). Reload in a minute.")
+            st.warning(
+                "The database is busy (an import is running and no snapshot has been "
+                "published yet). Reload in a minute."
+            )
             st.stop()
-        _stop_with_info(f"`{path}` is not a readable crampwatch database ({exc}). "
-                        f"{NO_DATA_HINT}")
+        _stop_with_info(f"`{path}` is not a readable crampwatch database ({exc}). {NO_DATA_HINT}")
     except duckdb.CatalogException:
         _stop_with_info(f"The database at `{path}` has no crampwatch tables yet. {NO_DATA_HINT}")
     if people.height == 0:
@@ -75,7 +75,9 @@ def sidebar(people) -> None:
         st.session_state.pop(state.PARTICIPANT_KEY, None)
     with st.sidebar:
         st.selectbox(
-            "Participant", ids, key=state.PARTICIPANT_KEY,
+            "Participant",
+            ids,
+            key=state.PARTICIPANT_KEY,
             format_func=lambda pid: f"{pid} · {tz[pid] or 'time zone unknown'}",
             help="Times on every page are shown in this participant's local time.",
         )
@@ -83,8 +85,10 @@ def sidebar(people) -> None:
         source = state.data_source(state.db_path())
         if source is not None:
             st.caption(f"Data: `{source[0].name}`, written {source[1]:%Y-%m-%d %H:%M %Z}")
-        st.caption("“Likely” and “possible” are detector confidence bands (≥ 0.7 and "
-                   "0.4–0.7), not diagnoses. Discuss symptoms with a clinician.")
+        st.caption(
+            "“Likely” and “possible” are detector confidence bands (≥ 0.7 and "
+            "0.4–0.7), not diagnoses. Discuss symptoms with a clinician."
+        )
 
 
 sidebar(_participants())

@@ -42,14 +42,33 @@ UNIT_SUFFIXES: dict[str, str] = {
 _SUFFIXES = sorted(UNIT_SUFFIXES, key=lambda k: -len(k.split("_")))
 
 _WORDS = {
-    "hr": "HR", "hrv": "HRV", "rmssd": "RMSSD", "sdnn": "SDNN", "hi": "HI", "bm": "BM",
-    "wbgt": "WBGT", "rh": "RH", "act": "activity", "dur": "duration", "tot": "total",
-    "ge": "≥", "gt": ">", "le": "≤", "lt": "<", "n": "number of", "max": "max", "min": "min",
+    "hr": "HR",
+    "hrv": "HRV",
+    "rmssd": "RMSSD",
+    "sdnn": "SDNN",
+    "hi": "HI",
+    "bm": "BM",
+    "wbgt": "WBGT",
+    "rh": "RH",
+    "act": "activity",
+    "dur": "duration",
+    "tot": "total",
+    "ge": "≥",
+    "gt": ">",
+    "le": "≤",
+    "lt": "<",
+    "n": "number of",
+    "max": "max",
+    "min": "min",
 }
 
 STAGE_LABELS = {
-    "awake": "awake", "rem": "REM", "light": "light", "deep": "deep",
-    "asleep": "asleep (unstaged)", "in_bed": "in bed",
+    "awake": "awake",
+    "rem": "REM",
+    "light": "light",
+    "deep": "deep",
+    "asleep": "asleep (unstaged)",
+    "in_bed": "in bed",
 }
 
 
@@ -119,8 +138,17 @@ def parse_evidence(evidence: str | dict | None) -> dict[str, Any]:
 
 
 #: evidence keys about the model rather than the body: shown under "details"
-DETAIL_KEYS = frozenset({"method", "params", "logit", "confidence_caps", "suppressed_by",
-                         "night_staged", "detector_version"})
+DETAIL_KEYS = frozenset(
+    {
+        "method",
+        "params",
+        "logit",
+        "confidence_caps",
+        "suppressed_by",
+        "night_staged",
+        "detector_version",
+    }
+)
 
 
 def evidence_table(evidence: str | dict | None) -> pl.DataFrame:
@@ -132,12 +160,25 @@ def evidence_table(evidence: str | dict | None) -> pl.DataFrame:
         leaf = key.rsplit(".", 1)[-1]
         name, unit = split_unit(leaf)
         prefix = key[: -len(leaf)]
-        rows.append({"signal": humanize(prefix + name), "value": format_value(value),
-                     "unit": unit, "key": key,
-                     "detail": "." in key or key in DETAIL_KEYS})
-    return pl.DataFrame(rows, schema={"signal": pl.String, "value": pl.String,
-                                      "unit": pl.String, "key": pl.String,
-                                      "detail": pl.Boolean})
+        rows.append(
+            {
+                "signal": humanize(prefix + name),
+                "value": format_value(value),
+                "unit": unit,
+                "key": key,
+                "detail": "." in key or key in DETAIL_KEYS,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "signal": pl.String,
+            "value": pl.String,
+            "unit": pl.String,
+            "key": pl.String,
+            "detail": pl.Boolean,
+        },
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -176,8 +217,11 @@ SLEEP_METHODS: dict[str, tuple[str, str]] = {
     "sadeh1994": ("movement", "from minute movement"),
 }
 #: the wording of a period found from movement without heart rate
-MOVEMENT_ONLY = ("movement only", "from movement only, no heart rate: such periods are often "
-                 "hours too long, so the hours asleep may be overstated")
+MOVEMENT_ONLY = (
+    "movement only",
+    "from movement only, no heart rate: such periods are often "
+    "hours too long, so the hours asleep may be overstated",
+)
 
 
 def sleep_method_text(method: str | None) -> tuple[str, str, bool]:
@@ -191,8 +235,11 @@ def sleep_method_text(method: str | None) -> tuple[str, str, bool]:
     base, _, extra = method.partition("+")
     if base in ("cole1992", "sadeh1994"):
         if extra == "hr":
-            return ("movement + heart rate",
-                    "from movement and heart rate (usually within about 1.5 h)", False)
+            return (
+                "movement + heart rate",
+                "from movement and heart rate (usually within about 1.5 h)",
+                False,
+            )
         return (*MOVEMENT_ONLY, True)
     if base in SLEEP_METHODS:
         return (*SLEEP_METHODS[base], False)
@@ -202,22 +249,37 @@ def sleep_method_text(method: str | None) -> tuple[str, str, bool]:
 def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
     """The nights frame of ``queries.nights`` shaped for display (same row order)."""
     sleep = pl.when(pl.col("sleep_start_local").is_not_null()).then(
-        pl.col("sleep_start_local").dt.strftime("%H:%M") + " – "
-        + pl.col("sleep_end_local").dt.strftime("%H:%M"))
-    episodes = pl.when(pl.col("cramp_episodes") > 0).then(
-        pl.col("cramp_episodes").cast(pl.String) + " · " + pl.col("cramp_label")
-    ).otherwise(pl.lit("none detected"))
+        pl.col("sleep_start_local").dt.strftime("%H:%M")
+        + " – "
+        + pl.col("sleep_end_local").dt.strftime("%H:%M")
+    )
+    episodes = (
+        pl.when(pl.col("cramp_episodes") > 0)
+        .then(pl.col("cramp_episodes").cast(pl.String) + " · " + pl.col("cramp_label"))
+        .otherwise(pl.lit("none detected"))
+    )
     episodes = pl.when(pl.col("has_sleep_data") | (pl.col("cramp_episodes") > 0)).then(episodes)
     dehydration = pl.when(pl.col("dehydration_day_before")).then(
-        pl.col("dehydration_label") + " ("
-        + pl.col("dehydration_confidence").round(2).cast(pl.String) + ")")
+        pl.col("dehydration_label")
+        + " ("
+        + pl.col("dehydration_confidence").round(2).cast(pl.String)
+        + ")"
+    )
     return nights.select(
         pl.col("night_of"),
         sleep.alias("sleep_local"),
         pl.col("asleep_h"),
-        *([pl.col("sleep_method").map_elements(lambda m: sleep_method_text(m)[0],
-                                               return_dtype=pl.String, skip_nulls=True)
-           .alias("sleep_from")] if "sleep_method" in nights.columns else []),
+        *(
+            [
+                pl.col("sleep_method")
+                .map_elements(
+                    lambda m: sleep_method_text(m)[0], return_dtype=pl.String, skip_nulls=True
+                )
+                .alias("sleep_from")
+            ]
+            if "sleep_method" in nights.columns
+            else []
+        ),
         episodes.alias("cramp_episodes"),
         pl.col("max_confidence"),
         pl.col("journal_cramp"),
@@ -248,16 +310,21 @@ def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
     rows: list[dict[str, Any]] = []
     for row in days.iter_rows(named=True):
         evidence = parse_evidence(row["evidence"])
-        out: dict[str, Any] = {"day": row["local_date"], "label": row["label"],
-                               "confidence": row["confidence"]}
+        out: dict[str, Any] = {
+            "day": row["local_date"],
+            "label": row["label"],
+            "confidence": row["confidence"],
+        }
         for column, pattern in DEHYDRATION_HEADLINE:
             key = next((k for k in evidence if re.match(pattern, k)), None)
             out[column] = evidence.get(key) if key else None
             if isinstance(out[column], str):
                 out[column] = out[column].replace("_", " ")
-        for key, label in (("outdoor_temp_max_c", "Outdoor temp max (°C)"),
-                           ("outdoor_apparent_temp_max_c", "Outdoor apparent temp max (°C)"),
-                           ("outdoor_rh_mean_pct", "Outdoor RH mean (%)")):
+        for key, label in (
+            ("outdoor_temp_max_c", "Outdoor temp max (°C)"),
+            ("outdoor_apparent_temp_max_c", "Outdoor apparent temp max (°C)"),
+            ("outdoor_rh_mean_pct", "Outdoor RH mean (%)"),
+        ):
             out[label] = None if row.get(key) is None else round(row[key], 1)
         rows.append(out)
     columns: dict[str, pl.Series] = {}
@@ -267,12 +334,14 @@ def dehydration_table(days: pl.DataFrame) -> pl.DataFrame:
             continue  # a concept this detector does not report
         if name in base:
             columns[name] = pl.Series(name, values, dtype=base[name])
-        elif all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-                 for v in values):
+        elif all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+        ):
             columns[name] = pl.Series(name, values, dtype=pl.Float64)
         else:
-            columns[name] = pl.Series(name, [None if v is None else format_value(v)
-                                             for v in values], dtype=pl.String)
+            columns[name] = pl.Series(
+                name, [None if v is None else format_value(v) for v in values], dtype=pl.String
+            )
     return pl.DataFrame(columns)
 
 
@@ -297,23 +366,35 @@ ADEQUACY_LABELS = {
 def _adequacy(status: str, pct: str) -> pl.Expr:
     """``'likely adequate · 104 %'``; the label alone when there is no percentage."""
     label = pl.col(status).replace_strict(ADEQUACY_LABELS, default=pl.col(status))
-    return pl.when(pl.col(pct).is_not_null()).then(
-        label + " · " + pl.col(pct).round(0).cast(pl.Int64).cast(pl.String) + " %"
-    ).otherwise(label)
+    return (
+        pl.when(pl.col(pct).is_not_null())
+        .then(label + " · " + pl.col(pct).round(0).cast(pl.Int64).cast(pl.String) + " %")
+        .otherwise(label)
+    )
 
 
 def days_table(days: pl.DataFrame) -> pl.DataFrame:
     """``queries.days`` rows shaped for display, newest first (numbers stay numeric)."""
-    cramps = pl.concat_str([
-        pl.when(pl.col("cramp_episodes_night_after") > 0).then(
-            pl.col("cramp_episodes_night_after").cast(pl.String) + " · "
-            + pl.col("cramp_label_night_after")),
-        pl.when(pl.col("journal_cramps_night_after") > 0).then(
-            pl.col("journal_cramps_night_after").cast(pl.String) + " in journal"),
-    ], separator="; ", ignore_nulls=True)
+    cramps = pl.concat_str(
+        [
+            pl.when(pl.col("cramp_episodes_night_after") > 0).then(
+                pl.col("cramp_episodes_night_after").cast(pl.String)
+                + " · "
+                + pl.col("cramp_label_night_after")
+            ),
+            pl.when(pl.col("journal_cramps_night_after") > 0).then(
+                pl.col("journal_cramps_night_after").cast(pl.String) + " in journal"
+            ),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
     dehydration = pl.when(pl.col("dehydration_label").is_not_null()).then(
-        pl.col("dehydration_label") + " ("
-        + pl.col("dehydration_episode_confidence").round(2).cast(pl.String) + ")")
+        pl.col("dehydration_label")
+        + " ("
+        + pl.col("dehydration_episode_confidence").round(2).cast(pl.String)
+        + ")"
+    )
     table = days.sort("local_date", descending=True).select(
         pl.col("local_date").alias("day"),
         pl.when(cramps != "").then(cramps).alias("cramps_night_after"),
@@ -342,30 +423,42 @@ def days_table(days: pl.DataFrame) -> pl.DataFrame:
 
 
 DRUG_CLASS_LABELS = {
-    "thiazide_diuretic": "thiazide diuretic", "potassium_sparing_diuretic":
-    "potassium-sparing diuretic", "loop_diuretic": "loop diuretic",
-    "long_acting_beta2_agonist": "long-acting β2 agonist", "statin": "statin",
-    "pregabalin": "pregabalin", "other_reported": "other reported",
+    "thiazide_diuretic": "thiazide diuretic",
+    "potassium_sparing_diuretic": "potassium-sparing diuretic",
+    "loop_diuretic": "loop diuretic",
+    "long_acting_beta2_agonist": "long-acting β2 agonist",
+    "statin": "statin",
+    "pregabalin": "pregabalin",
+    "other_reported": "other reported",
 }
 
 
 CONDITION_CLASS_LABELS = {
-    "type2_diabetes": "type 2 diabetes", "peripheral_artery_disease": "peripheral artery disease",
-    "thyroid_parathyroid": "thyroid/parathyroid", "neuromuscular_disorder":
-    "neuromuscular disorder",
+    "type2_diabetes": "type 2 diabetes",
+    "peripheral_artery_disease": "peripheral artery disease",
+    "thyroid_parathyroid": "thyroid/parathyroid",
+    "neuromuscular_disorder": "neuromuscular disorder",
 }
 
 
 def profile_lines(profile: dict[str, Any]) -> list[str]:
     """Markdown lines: listed conditions and medications, with the cramp-associated classes."""
+
     def listing(values: list[str] | None) -> str:
         return ", ".join(md_escape(v) for v in values) if values else "none listed"
 
-    drug = [DRUG_CLASS_LABELS.get(c, c.replace("_", " ")) for c in
-            (profile.get("cramp_drug_classes") or [])]
-    cond = [CONDITION_CLASS_LABELS.get(c, c.replace("_", " ")) for c in (profile.get("cramp_condition_classes") or [])]
-    lines = [f"**Conditions:** {listing(profile.get('conditions'))}"
-             + (f" · cramp-associated: **{md_escape(', '.join(cond))}**" if cond else ""),
-             f"**Medications:** {listing(profile.get('medications'))}"
-             + (f" · cramp-associated: **{md_escape(', '.join(drug))}**" if drug else "")]
+    drug = [
+        DRUG_CLASS_LABELS.get(c, c.replace("_", " "))
+        for c in (profile.get("cramp_drug_classes") or [])
+    ]
+    cond = [
+        CONDITION_CLASS_LABELS.get(c, c.replace("_", " "))
+        for c in (profile.get("cramp_condition_classes") or [])
+    ]
+    lines = [
+        f"**Conditions:** {listing(profile.get('conditions'))}"
+        + (f" · cramp-associated: **{md_escape(', '.join(cond))}**" if cond else ""),
+        f"**Medications:** {listing(profile.get('medications'))}"
+        + (f" · cramp-associated: **{md_escape(', '.join(drug))}**" if drug else ""),
+    ]
     return lines

@@ -114,8 +114,9 @@ SELECT
 
 def summary(con: duckdb.DuckDBPyConnection, participant_id: str) -> dict[str, Any]:
     """Headline counts for one participant (one dict)."""
-    frame = con.sql(SUMMARY_SQL, params={
-        "pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}).pl()
+    frame = con.sql(
+        SUMMARY_SQL, params={"pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}
+    ).pl()
     return frame.row(0, named=True)
 
 
@@ -136,7 +137,7 @@ cramps AS (
     GROUP BY 1
 ),
 jr AS (
-    SELECT CAST({_local('time_utc')} - INTERVAL 12 HOUR AS DATE) AS night_of,
+    SELECT CAST({_local("time_utc")} - INTERVAL 12 HOUR AS DATE) AS night_of,
            count(*) AS journal_cramps, max(severity) AS journal_max_severity
     FROM journal WHERE participant_id = $pid AND kind = 'cramp'
     GROUP BY 1
@@ -153,8 +154,8 @@ nights AS (
 )
 SELECT
     n.night_of,
-    {_local('sp.start_utc', 'sp.utc_offset_s')} AS sleep_start_local,
-    {_local('sp.end_utc', 'sp.utc_offset_s')} AS sleep_end_local,
+    {_local("sp.start_utc", "sp.utc_offset_s")} AS sleep_start_local,
+    {_local("sp.end_utc", "sp.utc_offset_s")} AS sleep_end_local,
     sp.asleep_s / 3600.0 AS asleep_h,
     sp.awake_s / 60.0 AS awake_min,
     sp.method AS sleep_method,
@@ -182,8 +183,9 @@ def nights(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
     ``cramp_episodes`` counts likely/possible episodes (0 when none were detected, which is a
     real zero); sleep columns are NULL for nights without sleep data.
     """
-    return con.sql(NIGHTS_SQL, params={
-        "pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}).pl()
+    return con.sql(
+        NIGHTS_SQL, params={"pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}
+    ).pl()
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,14 +193,15 @@ def nights(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
 
 SLEEP_PERIOD_SQL = f"""
 SELECT night_of, start_utc, end_utc, utc_offset_s,
-       {_local('start_utc')} AS start_local, {_local('end_utc')} AS end_local,
+       {_local("start_utc")} AS start_local, {_local("end_utc")} AS end_local,
        asleep_s, awake_s, method, detector_version
 FROM sleep_periods WHERE participant_id = $pid AND night_of = $night
 """
 
 
-def sleep_period(con: duckdb.DuckDBPyConnection, participant_id: str,
-                 night_of: date) -> dict[str, Any] | None:
+def sleep_period(
+    con: duckdb.DuckDBPyConnection, participant_id: str, night_of: date
+) -> dict[str, Any] | None:
     """The main sleep period of a night, or ``None``."""
     frame = con.sql(SLEEP_PERIOD_SQL, params={"pid": participant_id, "night": night_of}).pl()
     return frame.row(0, named=True) if frame.height else None
@@ -214,13 +217,17 @@ SELECT utc_offset_s FROM (
      AND s.start_utc BETWEEN e.start_utc - INTERVAL 2 HOUR AND e.end_utc + INTERVAL 2 HOUR
     WHERE e.participant_id = $pid AND e.kind = $cramp AND e.local_date = $night
 )
-WHERE prio = 1 OR CAST({_local('t')} - INTERVAL 12 HOUR AS DATE) = $night
+WHERE prio = 1 OR CAST({_local("t")} - INTERVAL 12 HOUR AS DATE) = $night
 ORDER BY prio LIMIT 1
 """
 
 
-def night_window(con: duckdb.DuckDBPyConnection, participant_id: str, night_of: date,
-                 margin: timedelta = timedelta(hours=1)) -> tuple[datetime, datetime] | None:
+def night_window(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    night_of: date,
+    margin: timedelta = timedelta(hours=1),
+) -> tuple[datetime, datetime] | None:
     """UTC window to plot for a night: the sleep period +- ``margin``.
 
     A night known only from a journal entry or an episode (no sleep period) gets local
@@ -229,8 +236,9 @@ def night_window(con: duckdb.DuckDBPyConnection, participant_id: str, night_of: 
     period = sleep_period(con, participant_id, night_of)
     if period is not None:
         return period["start_utc"] - margin, period["end_utc"] + margin
-    rows = con.sql(NIGHT_ANCHOR_SQL, params={
-        "pid": participant_id, "night": night_of, "cramp": CRAMP}).fetchall()
+    rows = con.sql(
+        NIGHT_ANCHOR_SQL, params={"pid": participant_id, "night": night_of, "cramp": CRAMP}
+    ).fetchall()
     if not rows:
         return None
     row = rows[0]
@@ -241,7 +249,7 @@ def night_window(con: duckdb.DuckDBPyConnection, participant_id: str, night_of: 
 
 HEART_RATE_SQL = f"""
 SELECT start_utc,
-       {_local('start_utc')} AS time_local,
+       {_local("start_utc")} AS time_local,
        avg(value) AS heart_rate_bpm,
        count(*) AS n_sources
 FROM samples
@@ -252,18 +260,21 @@ ORDER BY start_utc
 """
 
 
-def heart_rate(con: duckdb.DuckDBPyConnection, participant_id: str,
-               start_utc: datetime, end_utc: datetime) -> pl.DataFrame:
+def heart_rate(
+    con: duckdb.DuckDBPyConnection, participant_id: str, start_utc: datetime, end_utc: datetime
+) -> pl.DataFrame:
     """Heart-rate samples (bpm) in ``[start_utc, end_utc)``; duplicate sources averaged."""
-    return con.sql(HEART_RATE_SQL, params={
-        "pid": participant_id, "metric": HEART_RATE, "t0": start_utc, "t1": end_utc}).pl()
+    return con.sql(
+        HEART_RATE_SQL,
+        params={"pid": participant_id, "metric": HEART_RATE, "t0": start_utc, "t1": end_utc},
+    ).pl()
 
 
 SLEEP_SEGMENTS_SQL = f"""
 SELECT stage,
        greatest(start_utc, $t0) AS start_utc, least(end_utc, $t1) AS end_utc,
-       {_local('greatest(start_utc, $t0)')} AS start_local,
-       {_local('least(end_utc, $t1)')} AS end_local,
+       {_local("greatest(start_utc, $t0)")} AS start_local,
+       {_local("least(end_utc, $t1)")} AS end_local,
        source
 FROM sleep_segments
 WHERE participant_id = $pid AND end_utc > $t0 AND start_utc < $t1
@@ -271,17 +282,19 @@ ORDER BY start_utc, stage
 """
 
 
-def sleep_segments(con: duckdb.DuckDBPyConnection, participant_id: str,
-                   start_utc: datetime, end_utc: datetime) -> pl.DataFrame:
+def sleep_segments(
+    con: duckdb.DuckDBPyConnection, participant_id: str, start_utc: datetime, end_utc: datetime
+) -> pl.DataFrame:
     """Sleep-stage segments overlapping the window, clipped to it."""
-    return con.sql(SLEEP_SEGMENTS_SQL, params={
-        "pid": participant_id, "t0": start_utc, "t1": end_utc}).pl()
+    return con.sql(
+        SLEEP_SEGMENTS_SQL, params={"pid": participant_id, "t0": start_utc, "t1": end_utc}
+    ).pl()
 
 
 EPISODES_IN_WINDOW_SQL = f"""
 SELECT e.episode_id, e.kind, e.start_utc, e.end_utc,
-       {_local('e.start_utc', 'CAST($offset AS INTEGER)')} AS start_local,
-       {_local('e.end_utc', 'CAST($offset AS INTEGER)')} AS end_local,
+       {_local("e.start_utc", "CAST($offset AS INTEGER)")} AS start_local,
+       {_local("e.end_utc", "CAST($offset AS INTEGER)")} AS end_local,
        e.local_date, e.confidence, e.label, CAST(e.evidence AS VARCHAR) AS evidence,
        e.detector_version
 FROM episodes e
@@ -291,19 +304,31 @@ ORDER BY e.start_utc
 """
 
 
-def cramp_episodes(con: duckdb.DuckDBPyConnection, participant_id: str,
-                   start_utc: datetime, end_utc: datetime, utc_offset_s: int) -> pl.DataFrame:
+def cramp_episodes(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    start_utc: datetime,
+    end_utc: datetime,
+    utc_offset_s: int,
+) -> pl.DataFrame:
     """Likely/possible cramp episodes overlapping the window.
 
     ``episodes`` has no offset column; the night's offset (of its sleep period) is used.
     """
-    return con.sql(EPISODES_IN_WINDOW_SQL, params={
-        "pid": participant_id, "cramp": CRAMP, "t0": start_utc, "t1": end_utc,
-        "offset": utc_offset_s}).pl()
+    return con.sql(
+        EPISODES_IN_WINDOW_SQL,
+        params={
+            "pid": participant_id,
+            "cramp": CRAMP,
+            "t0": start_utc,
+            "t1": end_utc,
+            "offset": utc_offset_s,
+        },
+    ).pl()
 
 
 JOURNAL_SQL = f"""
-SELECT time_utc, {_local('time_utc')} AS time_local, kind, severity, body_side, muscle,
+SELECT time_utc, {_local("time_utc")} AS time_local, kind, severity, body_side, muscle,
        duration_s, note
 FROM journal
 WHERE participant_id = $pid AND time_utc >= $t0 AND time_utc < $t1
@@ -311,17 +336,19 @@ ORDER BY time_utc
 """
 
 
-def journal(con: duckdb.DuckDBPyConnection, participant_id: str,
-            start_utc: datetime, end_utc: datetime) -> pl.DataFrame:
+def journal(
+    con: duckdb.DuckDBPyConnection, participant_id: str, start_utc: datetime, end_utc: datetime
+) -> pl.DataFrame:
     """Journal entries (any kind) in the window."""
-    return con.sql(JOURNAL_SQL, params={
-        "pid": participant_id, "t0": start_utc, "t1": end_utc}).pl()
+    return con.sql(JOURNAL_SQL, params={"pid": participant_id, "t0": start_utc, "t1": end_utc}).pl()
 
 
-def night_offset(con: duckdb.DuckDBPyConnection, participant_id: str,
-                 start_utc: datetime, end_utc: datetime) -> int:
+def night_offset(
+    con: duckdb.DuckDBPyConnection, participant_id: str, start_utc: datetime, end_utc: datetime
+) -> int:
     """UTC offset (s) to show a night window in: of the sleep period, else of the samples."""
-    row = con.sql("""
+    row = con.sql(
+        """
         SELECT utc_offset_s FROM (
             SELECT utc_offset_s, 0 AS prio FROM sleep_periods
             WHERE participant_id = $pid AND start_utc < $t1 AND end_utc > $t0
@@ -332,12 +359,18 @@ def night_offset(con: duckdb.DuckDBPyConnection, participant_id: str,
             SELECT utc_offset_s, 2 FROM journal
             WHERE participant_id = $pid AND time_utc >= $t0 AND time_utc < $t1
         ) ORDER BY prio LIMIT 1
-    """, params={"pid": participant_id, "t0": start_utc, "t1": end_utc}).fetchall()
+    """,
+        params={"pid": participant_id, "t0": start_utc, "t1": end_utc},
+    ).fetchall()
     return int(row[0][0]) if row else 0
 
 
-def night_detail(con: duckdb.DuckDBPyConnection, participant_id: str, night_of: date,
-                 margin: timedelta = timedelta(hours=1)) -> dict[str, Any] | None:
+def night_detail(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    night_of: date,
+    margin: timedelta = timedelta(hours=1),
+) -> dict[str, Any] | None:
     """Everything the night view needs, read on one connection (one consistent snapshot).
 
     Keys: ``night_of, window_start_utc, window_end_utc, window_start_local, window_end_local,
@@ -390,8 +423,7 @@ ORDER BY d.local_date DESC, d.start_utc
 
 def dehydration_days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
     """Dehydration-condition episodes, newest first, with the day's outdoor weather if known."""
-    return con.sql(DEHYDRATION_SQL, params={
-        "pid": participant_id, "dehydration": DEHYDRATION}).pl()
+    return con.sql(DEHYDRATION_SQL, params={"pid": participant_id, "dehydration": DEHYDRATION}).pl()
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,16 +431,41 @@ def dehydration_days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.
 
 #: the daily_exposures columns the Days page shows (units in the names, as in the table)
 DAY_COLUMNS = (
-    "local_date", "outdoor_temp_max_c", "outdoor_hi_max_c", "outdoor_hi_ge_80f_h",
-    "outdoor_hi_ge_91f_h", "outdoor_wbgt_max_c", "indoor_temp_max_c", "indoor_hi_max_c",
+    "local_date",
+    "outdoor_temp_max_c",
+    "outdoor_hi_max_c",
+    "outdoor_hi_ge_80f_h",
+    "outdoor_hi_ge_91f_h",
+    "outdoor_wbgt_max_c",
+    "indoor_temp_max_c",
+    "indoor_hi_max_c",
     "indoor_hi_ge_80f_h",
-    "sweat_loss_ml", "sweat_loss_pct_bm", "fluid_need_ml", "fluid_log_status",
-    "fluid_logged_ml", "fluid_balance_ml", "fluid_deficit_pct_bm", "workouts_count",
-    "workout_min", "active_energy_kcal", "steps", "magnesium_7d_pct_rda",
-    "calcium_7d_pct_rda", "potassium_7d_pct_ai", "vitamin_d_7d_pct_rda", "magnesium_adequacy",
-    "calcium_adequacy", "potassium_adequacy", "vitamin_d_adequacy", "time_in_daylight_min",
-    "blood_glucose_mean_mg_dl", "next_morning_mass_change_pct", "sleeping_hr_delta_bpm",
-    "resting_hr_delta_bpm", "dehydration_level", "dehydration_confidence",
+    "sweat_loss_ml",
+    "sweat_loss_pct_bm",
+    "fluid_need_ml",
+    "fluid_log_status",
+    "fluid_logged_ml",
+    "fluid_balance_ml",
+    "fluid_deficit_pct_bm",
+    "workouts_count",
+    "workout_min",
+    "active_energy_kcal",
+    "steps",
+    "magnesium_7d_pct_rda",
+    "calcium_7d_pct_rda",
+    "potassium_7d_pct_ai",
+    "vitamin_d_7d_pct_rda",
+    "magnesium_adequacy",
+    "calcium_adequacy",
+    "potassium_adequacy",
+    "vitamin_d_adequacy",
+    "time_in_daylight_min",
+    "blood_glucose_mean_mg_dl",
+    "next_morning_mass_change_pct",
+    "sleeping_hr_delta_bpm",
+    "resting_hr_delta_bpm",
+    "dehydration_level",
+    "dehydration_confidence",
 )
 
 DAYS_SQL = f"""
@@ -421,7 +478,7 @@ cramps AS (
     GROUP BY 1
 ),
 jr AS (
-    SELECT CAST({_local('time_utc')} - INTERVAL 12 HOUR AS DATE) AS local_date,
+    SELECT CAST({_local("time_utc")} - INTERVAL 12 HOUR AS DATE) AS local_date,
            count(*) AS journal_cramps
     FROM journal WHERE participant_id = $pid AND kind = 'cramp'
     GROUP BY 1
@@ -433,7 +490,7 @@ dehy AS (
     WHERE participant_id = $pid AND kind = $dehydration AND label IN ('likely', 'possible')
     GROUP BY 1
 )
-SELECT {', '.join('x.' + c for c in DAY_COLUMNS)},
+SELECT {", ".join("x." + c for c in DAY_COLUMNS)},
        d.dehydration_label, d.dehydration_episode_confidence,
        coalesce(c.cramp_episodes, 0) AS cramp_episodes_night_after,
        c.cramp_label AS cramp_label_night_after,
@@ -466,8 +523,9 @@ def days(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
     NULL when none was written (``dehydration_level`` is the detector's level for every day).
     Missing exposures stay NULL.
     """
-    return con.sql(DAYS_SQL, params={
-        "pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}).pl()
+    return con.sql(
+        DAYS_SQL, params={"pid": participant_id, "cramp": CRAMP, "dehydration": DEHYDRATION}
+    ).pl()
 
 
 PROFILE_SQL = """

@@ -31,8 +31,9 @@ APP = Path(__file__).resolve().parent / "app.py"
 HEALTH_PATH = "/_stcore/health"
 
 
-def serve_command(db_path: str | os.PathLike, port: int = 8501,
-                  address: str = "127.0.0.1") -> tuple[list[str], dict[str, str]]:
+def serve_command(
+    db_path: str | os.PathLike, port: int = 8501, address: str = "127.0.0.1"
+) -> tuple[list[str], dict[str, str]]:
     """``(argv, env)`` that start the dashboard on ``address:port`` for the store ``db_path``.
 
     ``env`` is the complete environment for the child (a copy of ``os.environ`` plus
@@ -41,13 +42,23 @@ def serve_command(db_path: str | os.PathLike, port: int = 8501,
     then tells the user to run ``crampwatch demo`` or ``crampwatch ingest``.
     """
     argv = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.address", address,
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--client.toolbarMode", "viewer",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
     ]
     env = dict(os.environ)
     env[ENV_DB] = str(Path(db_path).expanduser().resolve())
@@ -55,8 +66,7 @@ def serve_command(db_path: str | os.PathLike, port: int = 8501,
     return argv, env
 
 
-def wait_healthy(url: str, timeout_s: float = 60.0,
-                 proc: subprocess.Popen | None = None) -> None:
+def wait_healthy(url: str, timeout_s: float = 60.0, proc: subprocess.Popen | None = None) -> None:
     """Poll ``<url>/_stcore/health`` until it answers ``ok``.
 
     ``url`` is the server's base URL (``http://127.0.0.1:8501``) or the health URL itself.
@@ -68,8 +78,9 @@ def wait_healthy(url: str, timeout_s: float = 60.0,
     last_error: Exception | None = None
     while True:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"dashboard server exited with code {proc.returncode} "
-                               f"before it became healthy")
+            raise RuntimeError(
+                f"dashboard server exited with code {proc.returncode} before it became healthy"
+            )
         try:
             with urllib.request.urlopen(health, timeout=2) as resp:
                 if resp.status == 200 and resp.read().strip() == b"ok":
@@ -77,8 +88,10 @@ def wait_healthy(url: str, timeout_s: float = 60.0,
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
             last_error = exc
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{health} not healthy after {timeout_s:.0f} s"
-                               + (f" (last error: {last_error})" if last_error else ""))
+            raise TimeoutError(
+                f"{health} not healthy after {timeout_s:.0f} s"
+                + (f" (last error: {last_error})" if last_error else "")
+            )
         time.sleep(0.2)
 
 
@@ -116,8 +129,9 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def run_server(argv: list[str], env: dict[str, str], *,
-               stop_timeout_s: float = STOP_TIMEOUT_S) -> int:
+def run_server(
+    argv: list[str], env: dict[str, str], *, stop_timeout_s: float = STOP_TIMEOUT_S
+) -> int:
     """Run the server of :func:`serve_command` until it exits; returns its exit status, or
     128 + the signal that stopped this process (130 for Ctrl-C).
 
@@ -127,8 +141,9 @@ def run_server(argv: list[str], env: dict[str, str], *,
     pass anything on (kill -9): ``prctl(PR_SET_PDEATHSIG)`` in the child before exec.
     """
     received: list[int] = []
-    proc = subprocess.Popen(argv, env=env, process_group=0,
-                            preexec_fn=_die_with_parent(os.getpid()))
+    proc = subprocess.Popen(
+        argv, env=env, process_group=0, preexec_fn=_die_with_parent(os.getpid())
+    )
 
     def forward(signum, _frame) -> None:
         received.append(signum)

@@ -51,8 +51,9 @@ def _cached(name: str, path: str, version: tuple | None, params: tuple) -> Any:
 def load(query: Callable[..., T], **params: Any) -> T:
     """Run ``queries.<query>`` through the result cache (short-lived connection on a miss)."""
     path = db_path()
-    return _cached(query.__name__, str(path), queries.data_version(path),
-                   tuple(sorted(params.items())))
+    return _cached(
+        query.__name__, str(path), queries.data_version(path), tuple(sorted(params.items()))
+    )
 
 
 def participant() -> str | None:

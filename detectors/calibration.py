@@ -199,8 +199,9 @@ class _Truth:
     center_s: np.ndarray
 
 
-def _match(det_s: np.ndarray, t_lo: np.ndarray, t_hi: np.ndarray, t_c: np.ndarray
-           ) -> tuple[int, int, int]:
+def _match(
+    det_s: np.ndarray, t_lo: np.ndarray, t_hi: np.ndarray, t_c: np.ndarray
+) -> tuple[int, int, int]:
     """Greedy one-to-one matching: a detection matches a reference whose window holds its
     onset, closest to the reference's centre first."""
     if det_s.size == 0 or t_c.size == 0:
@@ -217,8 +218,13 @@ def _match(det_s: np.ndarray, t_lo: np.ndarray, t_hi: np.ndarray, t_c: np.ndarra
     return tp, det_s.size - tp, t_c.size - tp
 
 
-def _night_counts(a: dict[str, np.ndarray], det: np.ndarray, blocked: np.ndarray,
-                  truth: _Truth, nights: list[np.datetime64]) -> np.ndarray:
+def _night_counts(
+    a: dict[str, np.ndarray],
+    det: np.ndarray,
+    blocked: np.ndarray,
+    truth: _Truth,
+    nights: list[np.datetime64],
+) -> np.ndarray:
     """(tp, fp, fn) per night for one detection mask; ``blocked`` candidates (rejected by
     the person) count as false positives when detected and never match a reference."""
     out = np.zeros((len(nights), 3), np.int64)
@@ -226,8 +232,7 @@ def _night_counts(a: dict[str, np.ndarray], det: np.ndarray, blocked: np.ndarray
         on = a["night"] == n
         tn = truth.night == n
         free = det & on & ~blocked
-        tp, fp, fn = _match(a["onset_s"][free], truth.lo_s[tn], truth.hi_s[tn],
-                            truth.center_s[tn])
+        tp, fp, fn = _match(a["onset_s"][free], truth.lo_s[tn], truth.hi_s[tn], truth.center_s[tn])
         out[k] = tp, fp + int((det & on & blocked).sum()), fn
     return out
 
@@ -238,8 +243,7 @@ def _f1(c: np.ndarray) -> np.ndarray:
     return np.where(d > 0, 2 * c[..., 0] / np.where(d > 0, d, 1), 0.0)
 
 
-def _models(n_events: int, base: CrampParams, min_events_slope: int
-            ) -> list[tuple[float, float]]:
+def _models(n_events: int, base: CrampParams, min_events_slope: int) -> list[tuple[float, float]]:
     """(slope, intercept) grid: intercepts only, plus slopes once there are enough events."""
     slopes = SLOPE_GRID if n_events >= min_events_slope else (1.0,)
     grid = [(1.0, float(base.w_intercept))]
@@ -247,8 +251,9 @@ def _models(n_events: int, base: CrampParams, min_events_slope: int
     return grid
 
 
-def _truth_events(journal: pl.DataFrame, labels: pl.DataFrame | None,
-                  tolerance_s: float) -> tuple[_Truth, np.ndarray, np.ndarray]:
+def _truth_events(
+    journal: pl.DataFrame, labels: pl.DataFrame | None, tolerance_s: float
+) -> tuple[_Truth, np.ndarray, np.ndarray]:
     """Reference cramps from the journal and the labels, and the rejected onsets.
 
     confirmed: a cramp at the episode's onset (+-``LABEL_TOLERANCE_S``); missed: a cramp
@@ -261,8 +266,11 @@ def _truth_events(journal: pl.DataFrame, labels: pl.DataFrame | None,
     j_s = journal["time_utc"].dt.epoch("us").to_numpy() / 1e6
     empty = np.zeros(0)
     if labels is None or labels.height == 0:
-        return (_Truth(j_night, j_s - tolerance_s, j_s + tolerance_s, j_s),
-                np.zeros(0, "datetime64[D]"), empty)
+        return (
+            _Truth(j_night, j_s - tolerance_s, j_s + tolerance_s, j_s),
+            np.zeros(0, "datetime64[D]"),
+            empty,
+        )
     lab_n = np.array(labels["night_of"].to_list(), dtype="datetime64[D]")
     lab_s = labels["start_utc"].dt.epoch("us").to_numpy() / 1e6
     lab_e = labels["end_utc"].dt.epoch("us").to_numpy() / 1e6
@@ -287,8 +295,12 @@ def _truth_events(journal: pl.DataFrame, labels: pl.DataFrame | None,
     return truth, lab_n[rej], lab_s[rej]
 
 
-def credible_labels(labels: pl.DataFrame, a: dict[str, np.ndarray], base: CrampParams,
-                    answer_error_rate: float = ANSWER_ERROR_RATE) -> pl.DataFrame:
+def credible_labels(
+    labels: pl.DataFrame,
+    a: dict[str, np.ndarray],
+    base: CrampParams,
+    answer_error_rate: float = ANSWER_ERROR_RATE,
+) -> pl.DataFrame:
     """The labels a fit may use: every ``missed``; a ``confirmed`` / ``rejected`` answer only
     when credible under ``answer_error_rate`` (see :data:`ANSWER_ERROR_RATE`) given the
     default model's confidence of the candidate it is about (onset within
@@ -366,8 +378,7 @@ def calibrate_participant(
     lab = None
     if labels is not None:
         lab = labels.filter(
-            (pl.col("participant_id") == participant_id)
-            & pl.col("night_of").is_in(labelled_nights)
+            (pl.col("participant_id") == participant_id) & pl.col("night_of").is_in(labelled_nights)
         )
     nights = [np.datetime64(d, "D") for d in sorted(set(labelled_nights))]
     a = _candidate_arrays(cand, base) if cand.height else _empty_arrays()
@@ -390,8 +401,7 @@ def calibrate_participant(
             cache[key] = _night_counts(a, det, blocked, truth, nights)
         counts[m] = cache[key]
     # ties go to the model closest to the default (slope 1, base intercept)
-    closeness = np.array([-(abs(w - base.w_intercept) + 4.0 * abs(math.log(s)))
-                          for s, w in models])
+    closeness = np.array([-(abs(w - base.w_intercept) + 4.0 * abs(math.log(s))) for s, w in models])
 
     def best(c: np.ndarray) -> int:
         return int(np.lexsort((closeness, _f1(c)))[-1])
@@ -443,8 +453,7 @@ def with_model(base: CrampParams, slope: float, intercept: float, *, name: str) 
     """``base`` with the logistic model ``slope * logit_wo + intercept``: the intercept is
     ``w_intercept``; the slope multiplies every other ``w_*`` weight (Platt scaling of the
     linear predictor, Platt 1999)."""
-    scaled = {} if slope == 1.0 else {
-        k: getattr(base, k) * slope for k in _weight_fields(base)}
+    scaled = {} if slope == 1.0 else {k: getattr(base, k) * slope for k in _weight_fields(base)}
     return replace(base, w_intercept=intercept, name=name, **scaled)
 
 
@@ -459,8 +468,9 @@ def model_of(params: CrampParams, base: CrampParams = _DEFAULT) -> tuple[float, 
     return float(slope), float(params.w_intercept)
 
 
-def nights_of_labels(labels: pl.DataFrame, periods: pl.DataFrame,
-                     max_gap_s: float = 3 * 3600) -> pl.DataFrame:
+def nights_of_labels(
+    labels: pl.DataFrame, periods: pl.DataFrame, max_gap_s: float = 3 * 3600
+) -> pl.DataFrame:
     """Attach ``night_of`` to labels: the sleep period holding the label's start, else the
     nearest period within ``max_gap_s`` (a missed cramp recalled just before sleep onset or
     after the final awakening). Labels near no period are dropped (nothing to score)."""
@@ -468,15 +478,17 @@ def nights_of_labels(labels: pl.DataFrame, periods: pl.DataFrame,
         return labels.with_columns(night_of=pl.lit(None, pl.Date)).clear()
     per = periods.select("participant_id", "night_of", p_s="start_utc", p_e="end_utc")
     j = labels.with_row_index("_i").join(per, on="participant_id", how="inner")
-    gap = (
-        pl.max_horizontal(
-            (pl.col("p_s") - pl.col("start_utc")).dt.total_seconds(),
-            (pl.col("start_utc") - pl.col("p_e")).dt.total_seconds(),
-            pl.lit(0),
-        )
+    gap = pl.max_horizontal(
+        (pl.col("p_s") - pl.col("start_utc")).dt.total_seconds(),
+        (pl.col("start_utc") - pl.col("p_e")).dt.total_seconds(),
+        pl.lit(0),
     )
-    j = (j.with_columns(_gap=gap).filter(pl.col("_gap") <= max_gap_s)
-         .sort("_i", "_gap").unique("_i", keep="first", maintain_order=True))
+    j = (
+        j.with_columns(_gap=gap)
+        .filter(pl.col("_gap") <= max_gap_s)
+        .sort("_i", "_gap")
+        .unique("_i", keep="first", maintain_order=True)
+    )
     return j.sort("_i").drop("_i", "p_s", "p_e", "_gap")
 
 

@@ -62,7 +62,13 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
 
 
 def _order_of_events(
-    c: _Night, t_on: int, t_off: int, w1: int, first_step: int, b_hr: float, s_hr: float,
+    c: _Night,
+    t_on: int,
+    t_off: int,
+    w1: int,
+    first_step: int,
+    b_hr: float,
+    s_hr: float,
     p: CrampParams,
 ) -> dict[str, float]:
     """Heart rate while still lying vs after getting up (issue 10, brief 6.3 / 5.2).
@@ -82,8 +88,12 @@ def _order_of_events(
 
     NaN where no HR was measured in the window.
     """
-    out = {"rise_lying_bpm": math.nan, "rise_moving_bpm": math.nan, "lead_s": math.nan,
-           "post_bpm": math.nan}
+    out = {
+        "rise_lying_bpm": math.nan,
+        "rise_moving_bpm": math.nan,
+        "lead_s": math.nan,
+        "post_bpm": math.nan,
+    }
     if not math.isfinite(b_hr):
         return out
     lo = max(0, t_on - int(p.hr_onset_search_before_s // p.grid_s))
@@ -226,7 +236,8 @@ def _segment_features(
     first_step = t_on + int(stepping[0]) if stepping.size else t_off
     lying = _order_of_events(c, t_on, t_off, w1, first_step, b_hr, s_hr, p)
     steps_before_peak = (
-        float(c.steps[t_on : max(t_on, peak)].sum()) if c.has_steps and peak is not None
+        float(c.steps[t_on : max(t_on, peak)].sum())
+        if c.has_steps and peak is not None
         else math.nan
     )
     since_onset_min = float((t_on - c.period_start) * p.grid_s / 60.0)

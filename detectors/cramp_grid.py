@@ -330,4 +330,3 @@ def _close_gaps(mask: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
         idx, _ = _ragged(on[inner], off[inner])
         out[idx] = True
     return out
-

@@ -71,7 +71,10 @@ MODEL_PATH = Path(__file__).with_name("cramp_model.json")
 #: a veto: bathroom trip (>= 100 steps in or just after the segment), PLM-like short wake
 #: bouts, movement-only HR (seconds HR back at baseline right after the steps), no surge
 RULES: tuple[str, ...] = (
-    "bathroom_trip", "restless_plm_like", "movement_only_hr", "rollover_or_phone",
+    "bathroom_trip",
+    "restless_plm_like",
+    "movement_only_hr",
+    "rollover_or_phone",
 )
 
 
@@ -101,8 +104,11 @@ def features(e: dict) -> dict[str, float]:
         "fine_rise_30s": _clip(_f(e, "hr_rise_30s_bpm"), -10, 40, 10) if fine else 0.0,
         "log_steps": math.log1p(max(_f(e, "steps"), 0.0)) if math.isfinite(_f(e, "steps")) else 0.0,
         "walk": 1.0 if e.get("walk") else 0.0,
-        "log_steps_after": (math.log1p(max(_f(e, "steps_following"), 0.0))
-                            if math.isfinite(_f(e, "steps_following")) else 0.0),
+        "log_steps_after": (
+            math.log1p(max(_f(e, "steps_following"), 0.0))
+            if math.isfinite(_f(e, "steps_following"))
+            else 0.0
+        ),
         "log_wake": math.log1p(_clip(_f(e, "wake_s"), 0, 3600, 60)),
         "log_wake_after": math.log1p(_clip(_f(e, "wake_after_s"), 0, 3600, 60)),
         "restless": _clip(_f(e, "restless_frac"), 0, 1, 1),
@@ -120,17 +126,29 @@ FEATURES: tuple[str, ...] = tuple(features({}))
 def matrix(evidence: list[dict]) -> np.ndarray:
     """Feature matrix (rows = candidates, columns = :data:`FEATURES`)."""
     return np.array([list(features(e).values()) for e in evidence], float).reshape(
-        len(evidence), len(FEATURES))
+        len(evidence), len(FEATURES)
+    )
 
 
 #: physiological direction of each feature (+1: more of it -> more likely a cramp; -1: less
 #: likely; 0: free), imposed on the fitted trees as monotonic constraints so that no
 #: simulator quirk can reverse what the sources say (brief 6.1, 6.3, 7.1 C/D)
 MONOTONE: dict[str, int] = {
-    "hr_rise": 1, "hr_rise_z": 1, "hr_rise_lying": 1, "hr_lead": 1, "hr_post": 1,
-    "hr_sustain": 1, "fine_sustained": 1, "fine_rise_30s": 1, "walk": -1,
-    "log_steps_after": -1, "log_wake_after": 1, "short_bouts": -1,
-    "rule_bathroom_trip": -1, "rule_restless_plm_like": -1, "rule_movement_only_hr": -1,
+    "hr_rise": 1,
+    "hr_rise_z": 1,
+    "hr_rise_lying": 1,
+    "hr_lead": 1,
+    "hr_post": 1,
+    "hr_sustain": 1,
+    "fine_sustained": 1,
+    "fine_rise_30s": 1,
+    "walk": -1,
+    "log_steps_after": -1,
+    "log_wake_after": 1,
+    "short_bouts": -1,
+    "rule_bathroom_trip": -1,
+    "rule_restless_plm_like": -1,
+    "rule_movement_only_hr": -1,
     "rule_rollover_or_phone": -1,
 }
 
@@ -140,9 +158,7 @@ def load_model(path: str | None = None) -> dict:
     """The fitted model and its provenance (``cramp_model.json``)."""
     m = json.loads(Path(path or MODEL_PATH).read_text())
     if m.get("kind") == "gradient_boosted_trees":
-        m["_trees"] = [
-            {k: np.asarray(v) for k, v in t.items()} for t in m["trees"]
-        ]
+        m["_trees"] = [{k: np.asarray(v) for k, v in t.items()} for t in m["trees"]]
     return m
 
 
@@ -151,7 +167,7 @@ def _tree_value(t: dict, x: np.ndarray) -> float:
     i = 0
     while not t["is_leaf"][i]:
         v = x[t["feature"][i]]
-        go_left = (t["missing_left"][i] if v != v else v <= t["threshold"][i])
+        go_left = t["missing_left"][i] if v != v else v <= t["threshold"][i]
         i = t["left"][i] if go_left else t["right"][i]
     return float(t["value"][i])
 

@@ -126,9 +126,7 @@ def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
     run_pids = runs["value"].to_list()
     bounds = np.cumsum(run_len)[:-1]
     lo = np.concatenate([[0], bounds])
-    metric = (
-        smp["_metric"] if "_metric" in smp.columns else smp.select(_metric_code()).to_series()
-    )
+    metric = smp["_metric"] if "_metric" in smp.columns else smp.select(_metric_code()).to_series()
     metric = metric.to_numpy().astype(np.int64, copy=False)
     if one_src:
         src = np.zeros(smp.height, dtype=np.int64)
@@ -258,6 +256,7 @@ def _night_grid(ps: int, pe: int, p: CrampParams) -> tuple[int, int, int]:
     g0 = (ps // step) * step - pad
     g1 = -(-pe // step) * step + pad
     return g0, step, int((g1 - g0) // step)
+
 
 @dataclass
 class _NightPre:

@@ -167,17 +167,19 @@ def _score_segment(
     if suppressed_by is not None:
         confidence = 0.0
 
-    evidence.update({
-        "logit": _r(logit, 3),
-        "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
-        "confidence_caps": caps,
-        "movement_channel_missing": movement_missing,
-        "confounders_ruled_out": [
-            x for x in CONFOUNDERS if x != suppressed_by and x not in present
-        ],
-        "confounders_present": present,
-        "suppressed_by": suppressed_by,
-    })
+    evidence.update(
+        {
+            "logit": _r(logit, 3),
+            "logit_terms": {k: _r(v, 3) for k, v in terms.items()},
+            "confidence_caps": caps,
+            "movement_channel_missing": movement_missing,
+            "confounders_ruled_out": [
+                x for x in CONFOUNDERS if x != suppressed_by and x not in present
+            ],
+            "confounders_present": present,
+            "suppressed_by": suppressed_by,
+        }
+    )
     return {
         "start_us": int(c.g0 + t_on * c.step),
         "end_us": int(c.g0 + t_off * c.step),

@@ -45,6 +45,7 @@ from detectors.cramp_prep import (
 if TYPE_CHECKING:
     from detectors.cramps import CrampParams
 
+
 @dataclass
 class _Night:
     """Per-night 1-min grid arrays and candidate segments (phase 1 of scoring)."""

@@ -289,8 +289,7 @@ def movement_envelope(
     """
     p = params
     hi = min(p.bandpass_high_hz, 0.45 * fs_hz)
-    sos = signal.butter(p.filter_order, [p.bandpass_low_hz, hi], "bandpass", fs=fs_hz,
-                        output="sos")
+    sos = signal.butter(p.filter_order, [p.bandpass_low_hz, hi], "bandpass", fs=fs_hz, output="sos")
     a = np.asarray(acc_g, np.float64)
     k = max(1, int(round(fs_hz / p.envelope_hz)))
     env_hz = fs_hz / k
@@ -383,7 +382,8 @@ def movement_events(
             "dz_angle_deg": dz,
             "ioi_s": ioi,
             "plm": plm_series(start_s, dur, p),
-            "rollover": (dur <= p.rollover_max_s) & (np.abs(np.nan_to_num(dz)) >= p.rollover_min_dz_deg),
+            "rollover": (dur <= p.rollover_max_s)
+            & (np.abs(np.nan_to_num(dz)) >= p.rollover_min_dz_deg),
             "large": (dur >= p.large_min_s) & (dur <= p.large_max_s),
         },
         schema=EVENT_SCHEMA,
@@ -425,14 +425,20 @@ def walking_steps(
     """
     p = params
     a = np.asarray(acc_g, np.float64)
-    sos = signal.butter(p.filter_order, [p.walk_band_low_hz, p.walk_band_high_hz], "bandpass",
-                        fs=fs_hz, output="sos")
+    sos = signal.butter(
+        p.filter_order,
+        [p.walk_band_low_hz, p.walk_band_high_hz],
+        "bandpass",
+        fs=fs_hz,
+        output="sos",
+    )
     if a.shape[0] <= 3 * (2 * sos.shape[0] + 1) + 1:
         return 0.0, 0
     mag = np.sqrt(np.einsum("ij,ij->i", a, a))
     x = signal.sosfiltfilt(sos, mag)
-    peaks, _ = signal.find_peaks(x, distance=max(1, int(p.walk_peak_distance_s * fs_hz)),
-                                 prominence=p.walk_peak_prominence_g)
+    peaks, _ = signal.find_peaks(
+        x, distance=max(1, int(p.walk_peak_distance_s * fs_hz)), prominence=p.walk_peak_prominence_g
+    )
     if peaks.size < 2:
         return 0.0, 0
     gap = np.diff(peaks) / fs_hz
@@ -462,7 +468,10 @@ def activity_episodes(
 
 
 def heart_rate_grid(
-    hr_t_us: np.ndarray, hr_bpm: np.ndarray, t0_us: int, n_s: int,
+    hr_t_us: np.ndarray,
+    hr_bpm: np.ndarray,
+    t0_us: int,
+    n_s: int,
     params: RawCrampParams = RawCrampParams(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """HR on a 1-s grid from ``t0_us``: (filtered, raw-present).
@@ -497,14 +506,18 @@ def heart_rate_grid(
         win = np.sort(np.lib.stride_tricks.sliding_window_view(xp, k), axis=1)
         c = np.isfinite(win).sum(axis=1)
         rows = np.arange(n_s)
-        med = 0.5 * (win[rows, np.maximum(c - 1, 0) // 2] + win[rows, np.maximum(c // 2, 0)
-                                                                 - (c == 0)])
+        med = 0.5 * (
+            win[rows, np.maximum(c - 1, 0) // 2] + win[rows, np.maximum(c // 2, 0) - (c == 0)]
+        )
         out = np.where(np.isfinite(out) & (c > 0), med, np.nan)
     return out, present
 
 
 def still_bouts(
-    angle_deg: np.ndarray, moved: np.ndarray, *, epoch_s: int = 5,
+    angle_deg: np.ndarray,
+    moved: np.ndarray,
+    *,
+    epoch_s: int = 5,
     params: ActigraphyParams | None = None,
 ) -> np.ndarray:
     """van Hees 2015 sustained inactivity with extra change points: epochs whose z-angle
@@ -526,25 +539,35 @@ def still_bouts(
     return out
 
 
-def night_windows(t_first_us: int, t_last_us: int, utc_offset_s: int
-                  ) -> list[tuple[np.datetime64, int, int]]:
+def night_windows(
+    t_first_us: int, t_last_us: int, utc_offset_s: int
+) -> list[tuple[np.datetime64, int, int]]:
     """Noon-to-noon local windows ``(night_of, lo_us, hi_us)`` covering ``[first, last]``."""
     shift = (NIGHT_START_HOUR * 3600 - int(utc_offset_s)) * _US
     d0 = (int(t_first_us) - shift) // (86400 * _US)
     d1 = (int(t_last_us) - shift) // (86400 * _US)
-    return [(np.datetime64(int(d), "D"), int(d * 86400 * _US + shift),
-             int((d + 1) * 86400 * _US + shift)) for d in range(d0, d1 + 1)]
+    return [
+        (
+            np.datetime64(int(d), "D"),
+            int(d * 86400 * _US + shift),
+            int((d + 1) * 86400 * _US + shift),
+        )
+        for d in range(d0, d1 + 1)
+    ]
 
 
-def night_windows_tz(t_first_us: int, t_last_us: int, zone: ZoneInfo
-                     ) -> list[tuple[np.datetime64, int, int, int]]:
+def night_windows_tz(
+    t_first_us: int, t_last_us: int, zone: ZoneInfo
+) -> list[tuple[np.datetime64, int, int, int]]:
     """Noon-to-noon windows in the participant's IANA ``zone``: ``(night_of, lo_us, hi_us,
     utc_offset_s)``, each from local noon to the next local noon (23 or 25 h across a DST
     change), with the zone's offset at the window's middle (the night itself). Use this when
     the zone is known: a recording's own offset holds only at its start."""
+
     def local_noon_us(d: date) -> int:
-        return int(datetime(d.year, d.month, d.day, NIGHT_START_HOUR, tzinfo=zone)
-                   .timestamp() * _US)
+        return int(
+            datetime(d.year, d.month, d.day, NIGHT_START_HOUR, tzinfo=zone).timestamp() * _US
+        )
 
     first = datetime.fromtimestamp(t_first_us / _US, zone)
     d = first.date() - timedelta(days=1 if first.hour < NIGHT_START_HOUR else 0)
@@ -639,11 +662,15 @@ def analyse_night(
         np.logical_or.at(hr_min, np.flatnonzero(hr_present) // 60, True)
         sample_min = (np.arange(n) / fs).astype(np.int64) // 60
         hr_sample = hr_min[sample_min]
-        nonwear = (nonwear_raw(acc, fs, hr_present=hr_sample, params=ap)
-                   if _nonwear_possible(acc, fs, ap, hr_sample) else np.zeros(n, bool))
+        nonwear = (
+            nonwear_raw(acc, fs, hr_present=hr_sample, params=ap)
+            if _nonwear_possible(acc, fs, ap, hr_sample)
+            else np.zeros(n, bool)
+        )
     else:
-        nonwear = (nonwear_raw(acc, fs, params=ap) if _nonwear_possible(acc, fs, ap)
-                   else np.zeros(n, bool))
+        nonwear = (
+            nonwear_raw(acc, fs, params=ap) if _nonwear_possible(acc, fs, ap) else np.zeros(n, bool)
+        )
     bad = nonwear | ~valid
     ep_bad = bad[: m_ep * k_ep].reshape(m_ep, k_ep).mean(axis=1) > 0.5
     spt, thr_deg = hdcza(ang, epoch_s=ep_s, params=ap, valid=~ep_bad)
@@ -673,7 +700,8 @@ def analyse_night(
     r_med = float(np.median(r[in_spt & r_valid])) if (in_spt & r_valid).any() else math.nan
     r_spread = max(
         _MAD_NORMAL * float(np.median(np.abs(r[in_spt & r_valid] - r_med)))
-        if math.isfinite(r_med) else 0.0,
+        if math.isfinite(r_med)
+        else 0.0,
         p.act_spread_floor_g,
     )
     r = np.where(r_valid, r, 0.0)
@@ -704,7 +732,8 @@ def analyse_night(
     night_med = float(np.median(sleep_hr)) if sleep_hr.size else math.nan
     s_hr = (
         max(_MAD_NORMAL * float(np.median(np.abs(sleep_hr - night_med))), p.hr_spread_floor_bpm)
-        if sleep_hr.size >= 2 else p.hr_spread_floor_bpm
+        if sleep_hr.size >= 2
+        else p.hr_spread_floor_bpm
     )
     q_hr = quiet & np.isfinite(hr)
     # still epochs for the wake-after criterion: van Hees 2015 (no z-angle change > 5 deg for
@@ -726,19 +755,42 @@ def analyse_night(
         t_ep = off_s - on_s
         if t_ep < p.candidate_min_s or on_s < spt_lo or on_s >= spt_hi:
             continue
-        out.candidates.append(_score_episode(
-            p, t0=t0, fs=fs, acc=acc, valid=valid, hr=hr, hr_present=hr_present,
-            has_hr_channel=has_hr_channel, q_hr=q_hr, night_med=night_med, s_hr=s_hr,
-            sib=sib, sib_idx=sib_idx, ep_s=ep_s, spt=(spt_lo, spt_hi), on_s=on_s, off_s=off_s,
-            ev=(ev_s, ev_e, ev_plm, ev_roll, ev_peak, ev_dz), a=a, b=b, r=r, r_off_s=env_off_s,
-            env_hz=hz,
-            r_med=r_med, r_spread=r_spread, theta=theta,
-        ))
+        out.candidates.append(
+            _score_episode(
+                p,
+                t0=t0,
+                fs=fs,
+                acc=acc,
+                valid=valid,
+                hr=hr,
+                hr_present=hr_present,
+                has_hr_channel=has_hr_channel,
+                q_hr=q_hr,
+                night_med=night_med,
+                s_hr=s_hr,
+                sib=sib,
+                sib_idx=sib_idx,
+                ep_s=ep_s,
+                spt=(spt_lo, spt_hi),
+                on_s=on_s,
+                off_s=off_s,
+                ev=(ev_s, ev_e, ev_plm, ev_roll, ev_peak, ev_dz),
+                a=a,
+                b=b,
+                r=r,
+                r_off_s=env_off_s,
+                env_hz=hz,
+                r_med=r_med,
+                r_spread=r_spread,
+                theta=theta,
+            )
+        )
     return out
 
 
-def _nonwear_possible(acc: np.ndarray, fs: float, ap: ActigraphyParams,
-                      hr_present: np.ndarray | None = None) -> bool:
+def _nonwear_possible(
+    acc: np.ndarray, fs: float, ap: ActigraphyParams, hr_present: np.ndarray | None = None
+) -> bool:
     """False when no van Hees 2013 window of :func:`nonwear_raw` can be non-wear: its range
     condition (< 50 mg on >= 2 axes) fails, or it holds a heart-rate reading, for every
     60-min window. Windows start every
@@ -764,9 +816,35 @@ def _nonwear_possible(acc: np.ndarray, fs: float, ap: ActigraphyParams,
     return bool(narrow.any())
 
 
-def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has_hr_channel,
-                   q_hr, night_med, s_hr, sib, sib_idx, ep_s, spt, on_s, off_s, ev, a, b, r,
-                   r_off_s, env_hz, r_med, r_spread, theta) -> dict:
+def _score_episode(
+    p: RawCrampParams,
+    *,
+    t0,
+    fs,
+    acc,
+    valid,
+    hr,
+    hr_present,
+    has_hr_channel,
+    q_hr,
+    night_med,
+    s_hr,
+    sib,
+    sib_idx,
+    ep_s,
+    spt,
+    on_s,
+    off_s,
+    ev,
+    a,
+    b,
+    r,
+    r_off_s,
+    env_hz,
+    r_med,
+    r_spread,
+    theta,
+) -> dict:
     ev_s, ev_e, ev_plm, ev_roll, ev_peak, ev_dz = ev
     n_s = hr.size
     n = acc.shape[0]
@@ -783,17 +861,19 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     m1 = min(n_s, i_off + int(p.hr_missing_after_s))
     hr_missing_frac = float(np.mean(~np.isfinite(hr[m0:m1]))) if m1 > m0 else 1.0
     hr_in_episode = bool(hr_present[i_on : max(i_on + 1, i_off)].any())
-    hr_usable = (
-        has_hr_channel and math.isfinite(b_hr) and hr_missing_frac <= p.hr_missing_max_frac
-    )
+    hr_usable = has_hr_channel and math.isfinite(b_hr) and hr_missing_frac <= p.hr_missing_max_frac
 
     # --- rise, abrupt (within 30 s) and sustained (>= 60 s) ---
-    thr = max(min(p.hr_rise_min_bpm, p.hr_rise_min_frac * b_hr), p.hr_rise_min_spread * s_hr) \
-        if math.isfinite(b_hr) else math.nan
+    thr = (
+        max(min(p.hr_rise_min_bpm, p.hr_rise_min_frac * b_hr), p.hr_rise_min_spread * s_hr)
+        if math.isfinite(b_hr)
+        else math.nan
+    )
     pk1 = min(n_s, i_off + int(p.hr_peak_after_s))
     win = hr[i_on:pk1]
-    dhr = float(np.nanmax(win) - b_hr) if np.isfinite(win).any() and math.isfinite(b_hr) \
-        else math.nan
+    dhr = (
+        float(np.nanmax(win) - b_hr) if np.isfinite(win).any() and math.isfinite(b_hr) else math.nan
+    )
     hr_sustained_s = 0.0
     hr_rise_30s = math.nan
     onset_delay_s = math.nan
@@ -849,7 +929,7 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     # --- non-sleep after the onset movement: from the end of the episode's first event to
     # the next still bout (the episode's later events are the wake that follows it) ---
     e_after = int(math.ceil(float(ev_e[a]) / ep_s))
-    nxt = sib_idx[np.searchsorted(sib_idx, e_after):]
+    nxt = sib_idx[np.searchsorted(sib_idx, e_after) :]
     cap = p.wake_after_cap_s
     wake_after_s = min(float((nxt[0] - e_after) * ep_s), cap) if nxt.size else cap
 
@@ -857,12 +937,14 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     x0 = min(n, int(math.ceil(off_s * fs)))
     x1 = min(n, x0 + int(p.watch_off_window_s * fs))
     post = acc[x0:x1][valid[x0:x1]]
-    flat = post.shape[0] < 0.5 * (x1 - x0) or int(
-        (post.std(axis=0) < p.watch_off_sd_g).sum()) >= p.actigraphy.raw_nonwear_axes
+    flat = (
+        post.shape[0] < 0.5 * (x1 - x0)
+        or int((post.std(axis=0) < p.watch_off_sd_g).sum()) >= p.actigraphy.raw_nonwear_axes
+    )
     hr_after = hr_present[min(n_s, i_off) : min(n_s, i_off + int(p.watch_off_window_s))].any()
     watch_off = has_hr_channel and (
-        (flat and not hr_after)
-        or (hr_missing_frac > p.hr_missing_max_frac and not hr_in_episode))
+        (flat and not hr_after) or (hr_missing_frac > p.hr_missing_max_frac and not hr_in_episode)
+    )
 
     # --- confounders (vetoes) ---
     spt_lo, spt_hi = spt
@@ -895,10 +977,10 @@ def _score_episode(p: RawCrampParams, *, t0, fs, acc, valid, hr, hr_present, has
     if hr_usable and math.isfinite(dhr):
         terms["hr_rise"] = p.w_hr_rise * min(max(dhr, 0.0) / p.hr_rise_scale_bpm, p.term_cap)
         terms["hr_sustain"] = p.w_hr_sustain * min(
-            hr_sustained_s / 60.0 / p.hr_sustain_scale_min, p.term_cap)
+            hr_sustained_s / 60.0 / p.hr_sustain_scale_min, p.term_cap
+        )
     if math.isfinite(act_peak_z) and not walk:  # walking explains the movement
-        terms["act_peak"] = p.w_act_peak * min(max(act_peak_z, 0.0) / p.act_peak_scale,
-                                               p.term_cap)
+        terms["act_peak"] = p.w_act_peak * min(max(act_peak_z, 0.0) / p.act_peak_scale, p.term_cap)
     terms["duration"] = p.w_duration * math.log1p(t_ep / 60.0)
     if 0 < steps <= p.few_steps_max:
         terms["few_steps"] = p.w_few_steps
@@ -994,28 +1076,47 @@ def night_frames(
     if night.period_us is not None and not _midpoint_at_night(night.period_us, utc_offset_s):
         night = RawNight(t0_us=night.t0_us, fs_hz=night.fs_hz)
     if night.period_us is None:
-        return (pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA), pl.DataFrame(schema=EPISODE_SCHEMA),
-                pl.DataFrame(schema=CANDIDATE_SCHEMA))
+        return (
+            pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA),
+            pl.DataFrame(schema=EPISODE_SCHEMA),
+            pl.DataFrame(schema=CANDIDATE_SCHEMA),
+        )
     night_of = np.datetime64(night_of, "D").astype(object)
-    periods = pl.DataFrame({
-        "participant_id": [participant_id], "night_of": [night_of],
-        "start_utc": [night.period_us[0]], "end_utc": [night.period_us[1]],
-        "utc_offset_s": [int(utc_offset_s)], "asleep_s": [night.asleep_s],
-        "awake_s": [night.awake_s], "method": [METHOD], "detector_version": [DETECTOR_VERSION],
-    }).with_columns(pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt
-                    .replace_time_zone("UTC")).cast(SLEEP_PERIOD_SCHEMA)  # type: ignore[arg-type]
+    periods = (
+        pl.DataFrame(
+            {
+                "participant_id": [participant_id],
+                "night_of": [night_of],
+                "start_utc": [night.period_us[0]],
+                "end_utc": [night.period_us[1]],
+                "utc_offset_s": [int(utc_offset_s)],
+                "asleep_s": [night.asleep_s],
+                "awake_s": [night.awake_s],
+                "method": [METHOD],
+                "detector_version": [DETECTOR_VERSION],
+            }
+        )
+        .with_columns(
+            pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        .cast(SLEEP_PERIOD_SCHEMA)
+    )  # type: ignore[arg-type]
     rows = night.candidates
-    cand = pl.DataFrame({
-        "participant_id": [participant_id] * len(rows),
-        "night_of": [night_of] * len(rows),
-        "start_utc": [r["start_us"] for r in rows],
-        "end_utc": [r["end_us"] for r in rows],
-        "confidence": [r["confidence"] for r in rows],
-        "label": [r["label"] for r in rows],
-        "suppressed_by": [r["suppressed_by"] for r in rows],
-        "evidence": [r["evidence"] for r in rows],
-    }, schema={**CANDIDATE_SCHEMA, "start_utc": pl.Int64, "end_utc": pl.Int64}).with_columns(
-        pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+    cand = pl.DataFrame(
+        {
+            "participant_id": [participant_id] * len(rows),
+            "night_of": [night_of] * len(rows),
+            "start_utc": [r["start_us"] for r in rows],
+            "end_utc": [r["end_us"] for r in rows],
+            "confidence": [r["confidence"] for r in rows],
+            "label": [r["label"] for r in rows],
+            "suppressed_by": [r["suppressed_by"] for r in rows],
+            "evidence": [r["evidence"] for r in rows],
+        },
+        schema={**CANDIDATE_SCHEMA, "start_utc": pl.Int64, "end_utc": pl.Int64},
+    ).with_columns(
+        pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    )
     return periods, _episodes(cand), cand.cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -1031,13 +1132,22 @@ def _episodes(cand: pl.DataFrame) -> pl.DataFrame:
     keep = cand.filter(pl.col("label").is_not_null())
     if keep.height == 0:
         return pl.DataFrame(schema=EPISODE_SCHEMA)
-    ids = [episode_id(pid, KIND, s, DETECTOR_VERSION)
-           for pid, s in zip(keep["participant_id"].to_list(), keep["start_utc"].to_list(),
-                             strict=True)]
-    return keep.with_columns(
-        episode_id=pl.Series(ids, dtype=pl.String), kind=pl.lit(KIND),
-        local_date=pl.col("night_of"), detector_version=pl.lit(DETECTOR_VERSION),
-    ).select(list(EPISODE_SCHEMA)).cast(EPISODE_SCHEMA)  # type: ignore[arg-type]
+    ids = [
+        episode_id(pid, KIND, s, DETECTOR_VERSION)
+        for pid, s in zip(
+            keep["participant_id"].to_list(), keep["start_utc"].to_list(), strict=True
+        )
+    ]
+    return (
+        keep.with_columns(
+            episode_id=pl.Series(ids, dtype=pl.String),
+            kind=pl.lit(KIND),
+            local_date=pl.col("night_of"),
+            detector_version=pl.lit(DETECTOR_VERSION),
+        )
+        .select(list(EPISODE_SCHEMA))
+        .cast(EPISODE_SCHEMA)
+    )  # type: ignore[arg-type]
 
 
 def detect_raw_nights(
@@ -1071,15 +1181,24 @@ def detect_raw_nights(
     """
     outs: tuple[list, list, list] = ([], [], [])
     if accel.height == 0:
-        return (pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA), pl.DataFrame(schema=EPISODE_SCHEMA),
-                pl.DataFrame(schema=CANDIDATE_SCHEMA))
+        return (
+            pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA),
+            pl.DataFrame(schema=EPISODE_SCHEMA),
+            pl.DataFrame(schema=CANDIDATE_SCHEMA),
+        )
     hr_all = samples.filter(pl.col("metric") == "heart_rate_bpm") if samples.height else samples
     want = None if nights is None else {np.datetime64(d, "D") for d in nights}
-    for (pid,), acc in accel.sort("participant_id", "time_utc").partition_by(
-            "participant_id", as_dict=True, maintain_order=True).items():
+    for (pid,), acc in (
+        accel.sort("participant_id", "time_utc")
+        .partition_by("participant_id", as_dict=True, maintain_order=True)
+        .items()
+    ):
         t = acc["time_utc"].dt.epoch("us").to_numpy()
-        hr = (hr_all.filter(pl.col("participant_id") == pid).sort("start_utc")
-              if hr_all.height else hr_all)
+        hr = (
+            hr_all.filter(pl.col("participant_id") == pid).sort("start_utc")
+            if hr_all.height
+            else hr_all
+        )
         hr_t = hr["start_utc"].dt.epoch("us").to_numpy() if hr.height else np.zeros(0, np.int64)
         hr_v = hr["value"].to_numpy() if hr.height else np.zeros(0)
         xyz = acc.select("x_g", "y_g", "z_g").to_numpy()
@@ -1088,10 +1207,10 @@ def detect_raw_nights(
                 continue
             i0, i1 = np.searchsorted(t, [lo, hi])
             j0, j1 = np.searchsorted(hr_t, [lo, hi]) if hr_t.size else (0, 0)
-            night = analyse_night(t[i0:i1], xyz[i0:i1], hr_t[j0:j1], hr_v[j0:j1],
-                                  params=params)
-            for acc_list, frame in zip(outs, night_frames(pid, night_of, night, utc_offset_s),
-                                       strict=True):
+            night = analyse_night(t[i0:i1], xyz[i0:i1], hr_t[j0:j1], hr_v[j0:j1], params=params)
+            for acc_list, frame in zip(
+                outs, night_frames(pid, night_of, night, utc_offset_s), strict=True
+            ):
                 acc_list.append(frame)
     schemas = (SLEEP_PERIOD_SCHEMA, EPISODE_SCHEMA, CANDIDATE_SCHEMA)
     return tuple(  # type: ignore[return-value]

@@ -364,9 +364,7 @@ def _heat_daily(hourly: pl.DataFrame, ppl: pl.DataFrame, p: ExposureParams) -> p
     out = out.rename({"outdoor_temp_c": "temp_c", "outdoor_rh_pct": "rh_pct"})
     ind = agg.filter(
         pl.col("indoor_temp_c").is_not_null() | pl.col("indoor_rh_pct").is_not_null()
-    ).rename(
-        {"indoor_temp_c": "temp_c", "indoor_rh_pct": "rh_pct"}
-    )
+    ).rename({"indoor_temp_c": "temp_c", "indoor_rh_pct": "rh_pct"})
 
     # ---- outdoor
     t = out["temp_c"].fill_null(np.nan).to_numpy()

@@ -486,8 +486,9 @@ def _hourly_sweat(h: pl.DataFrame, p: DehydrationParams) -> tuple[np.ndarray, np
     has_w = (t_w > 0) & np.isfinite(kcal_w)
     if has_w.any():
         i = np.flatnonzero(has_w)
-        m_w = np.minimum(metabolic_rate_w_m2(bmr[i], kcal_w[i] / t_w[i], bsa[i]),
-                         p.workout_max_met * p.met_w_m2)
+        m_w = np.minimum(
+            metabolic_rate_w_m2(bmr[i], kcal_w[i] / t_w[i], bsa[i]), p.workout_max_met * p.met_w_m2
+        )
         ok = m_w >= gate
         i = i[ok]
         sweat[i] += _sweat_rate_ml_h(m_w[ok], ta[i], rh[i], bsa[i], p) * t_w[i]
@@ -521,9 +522,10 @@ def _met_excess_hourly(smp: pl.DataFrame, p: DehydrationParams) -> pl.LazyFrame:
         pl.when(pl.col("metric") == "met")
         .then(pl.col("value"))
         .otherwise(
-            pl.col("value").round().cast(pl.Int64, strict=False).replace_strict(
-                dict(enumerate(levels)), default=None, return_dtype=pl.Float64
-            )
+            pl.col("value")
+            .round()
+            .cast(pl.Int64, strict=False)
+            .replace_strict(dict(enumerate(levels)), default=None, return_dtype=pl.Float64)
         )
     )
     minutes = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds() / 60.0

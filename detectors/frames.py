@@ -20,14 +20,26 @@ from detectors import tables
 from detectors.schema import UTC_DT
 
 SAMPLES_SCHEMA: dict[str, pl.DataType] = tables.columns(
-    "samples", ["participant_id", "metric", "start_utc", "end_utc", "utc_offset_s", "value"])
+    "samples", ["participant_id", "metric", "start_utc", "end_utc", "utc_offset_s", "value"]
+)
 
 SLEEP_SEGMENTS_SCHEMA: dict[str, pl.DataType] = tables.columns(
-    "sleep_segments", ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage"])
+    "sleep_segments", ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage"]
+)
 
-WORKOUTS_SCHEMA: dict[str, pl.DataType] = tables.columns("workouts", [
-    "participant_id", "activity_type", "start_utc", "end_utc", "utc_offset_s", "duration_s",
-    "active_energy_kcal", "distance_m"])
+WORKOUTS_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "workouts",
+    [
+        "participant_id",
+        "activity_type",
+        "start_utc",
+        "end_utc",
+        "utc_offset_s",
+        "duration_s",
+        "active_energy_kcal",
+        "distance_m",
+    ],
+)
 
 ENVIRONMENT_SCHEMA: dict[str, pl.DataType] = {
     "participant_id": pl.String,
@@ -39,7 +51,8 @@ ENVIRONMENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 PARTICIPANTS_SCHEMA: dict[str, pl.DataType] = tables.columns(
-    "participants", ["participant_id", "sex", "birth_year", "height_cm", "tz"])
+    "participants", ["participant_id", "sex", "birth_year", "height_cm", "tz"]
+)
 
 #: columns that may be absent even when the frame has rows (filled with nulls)
 OPTIONAL_COLUMNS: dict[str, set[str]] = {

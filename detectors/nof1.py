@@ -35,20 +35,26 @@ import polars as pl
 
 INTERVENTIONS: dict[str, str] = {
     "magnesium": "magnesium supplement as agreed with your clinician (e.g. 300 mg elemental "
-                 "magnesium a day, within the 350 mg/day supplement UL) during intervention "
-                 "blocks; none in control blocks",
+    "magnesium a day, within the 350 mg/day supplement UL) during intervention "
+    "blocks; none in control blocks",
     "stretch": "calf stretch at bedtime during intervention blocks (3 x 30 s per leg, "
-               "standing, heel down, knee straight); no stretching routine in control blocks",
+    "standing, heel down, knee straight); no stretching routine in control blocks",
     "fluid": "fluid target during intervention blocks (drink to the daily fluid need shown "
-             "on the dashboard, logged); usual drinking in control blocks",
+    "on the dashboard, logged); usual drinking in control blocks",
 }
 TARGET_RR = 0.5  # the stated effect of the pairs-needed estimate: a halving of cramp nights
 EQUIVALENCE = (0.7, 1 / 0.7)  # a rate ratio inside this range is no worthwhile effect
 ALPHA = 0.05
 POWER = 0.80
 
-BLOCK_SCHEMA = {"experiment_id": pl.String, "pair": pl.Int32, "block": pl.Int32,
-                "arm": pl.String, "start_date": pl.Date, "end_date": pl.Date}
+BLOCK_SCHEMA = {
+    "experiment_id": pl.String,
+    "pair": pl.Int32,
+    "block": pl.Int32,
+    "arm": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+}
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,16 @@ class Experiment:
         return asdict(self)
 
 
-def plan(participant_id: str, intervention: str, start: date, *, pairs: int = 3,
-         block_weeks: int = 4, washout_days: int = 7, seed: int = 0
-         ) -> tuple[Experiment, pl.DataFrame]:
+def plan(
+    participant_id: str,
+    intervention: str,
+    start: date,
+    *,
+    pairs: int = 3,
+    block_weeks: int = 4,
+    washout_days: int = 7,
+    seed: int = 0,
+) -> tuple[Experiment, pl.DataFrame]:
     """A randomised block schedule: ``pairs`` pairs of ``block_weeks``-week blocks from
     ``start`` (the first night), the order within each pair drawn from
     ``numpy.random.default_rng(seed)``. Returns the experiment and its blocks."""
@@ -91,8 +104,18 @@ def plan(participant_id: str, intervention: str, start: date, *, pairs: int = 3,
             rows.append((eid, pair, b + 1, arm, lo, lo + timedelta(days=block_days - 1)))
             b += 1
     blocks = pl.DataFrame(rows, schema=BLOCK_SCHEMA, orient="row")
-    exp = Experiment(eid, participant_id, intervention, INTERVENTIONS[intervention], pairs,
-                     block_days, washout_days, start, blocks["end_date"].max(), seed)
+    exp = Experiment(
+        eid,
+        participant_id,
+        intervention,
+        INTERVENTIONS[intervention],
+        pairs,
+        block_days,
+        washout_days,
+        start,
+        blocks["end_date"].max(),
+        seed,
+    )
     return exp, blocks
 
 
@@ -104,36 +127,60 @@ def block_counts(blocks: pl.DataFrame, nights: pl.DataFrame, washout_days: int) 
     for r in blocks.sort("block").iter_rows(named=True):
         lo = r["start_date"] + timedelta(days=washout_days)
         inside = n.filter(pl.col("night_of").is_between(lo, r["end_date"]))
-        rows.append({**r, "nights": inside.height,
-                     "cramp_nights": int(inside["case"].sum()) if inside.height else 0})
-    return pl.DataFrame(rows, schema={**BLOCK_SCHEMA, "nights": pl.Int64,
-                                      "cramp_nights": pl.Int64}, orient="row")
+        rows.append(
+            {
+                **r,
+                "nights": inside.height,
+                "cramp_nights": int(inside["case"].sum()) if inside.height else 0,
+            }
+        )
+    return pl.DataFrame(
+        rows, schema={**BLOCK_SCHEMA, "nights": pl.Int64, "cramp_nights": pl.Int64}, orient="row"
+    )
 
 
-def analyse(blocks: pl.DataFrame, nights: pl.DataFrame, washout_days: int = 7,
-            target_rr: float = TARGET_RR) -> dict:
+def analyse(
+    blocks: pl.DataFrame, nights: pl.DataFrame, washout_days: int = 7, target_rr: float = TARGET_RR
+) -> dict:
     """The experiment's effect: rate ratio (pair-stratified), rate difference per week over
     pairs, verdict and further pairs needed (see the module docstring)."""
     from scipy.stats import binomtest, norm
     from scipy.stats import t as student_t
 
     counts = block_counts(blocks, nights, washout_days)
-    wide = counts.group_by("pair").agg(
-        t_on=pl.col("nights").filter(pl.col("arm") == "intervention").sum(),
-        t_off=pl.col("nights").filter(pl.col("arm") == "control").sum(),
-        k_on=pl.col("cramp_nights").filter(pl.col("arm") == "intervention").sum(),
-        k_off=pl.col("cramp_nights").filter(pl.col("arm") == "control").sum(),
-    ).filter((pl.col("t_on") > 0) & (pl.col("t_off") > 0)).sort("pair")
-    out = {"pairs_complete": wide.height, "nights_on": int(wide["t_on"].sum()),
-           "nights_off": int(wide["t_off"].sum()), "cramp_nights_on": int(wide["k_on"].sum()),
-           "cramp_nights_off": int(wide["k_off"].sum()), "rate_ratio": None,
-           "rr_ci_low": None, "rr_ci_high": None, "p": None, "rate_difference_per_week": None,
-           "rd_ci_low": None, "rd_ci_high": None, "verdict": "not_started",
-           "more_pairs_needed": None, "method": "none"}
+    wide = (
+        counts.group_by("pair")
+        .agg(
+            t_on=pl.col("nights").filter(pl.col("arm") == "intervention").sum(),
+            t_off=pl.col("nights").filter(pl.col("arm") == "control").sum(),
+            k_on=pl.col("cramp_nights").filter(pl.col("arm") == "intervention").sum(),
+            k_off=pl.col("cramp_nights").filter(pl.col("arm") == "control").sum(),
+        )
+        .filter((pl.col("t_on") > 0) & (pl.col("t_off") > 0))
+        .sort("pair")
+    )
+    out = {
+        "pairs_complete": wide.height,
+        "nights_on": int(wide["t_on"].sum()),
+        "nights_off": int(wide["t_off"].sum()),
+        "cramp_nights_on": int(wide["k_on"].sum()),
+        "cramp_nights_off": int(wide["k_off"].sum()),
+        "rate_ratio": None,
+        "rr_ci_low": None,
+        "rr_ci_high": None,
+        "p": None,
+        "rate_difference_per_week": None,
+        "rd_ci_low": None,
+        "rd_ci_high": None,
+        "verdict": "not_started",
+        "more_pairs_needed": None,
+        "method": "none",
+    }
     if wide.height == 0:
         return out
-    t_on, t_off, k_on, k_off = (wide[c].to_numpy().astype(float)
-                                for c in ("t_on", "t_off", "k_on", "k_off"))
+    t_on, t_off, k_on, k_off = (
+        wide[c].to_numpy().astype(float) for c in ("t_on", "t_off", "k_on", "k_off")
+    )
     T = t_on + t_off
     R, S = float((k_on * t_off / T).sum()), float((k_off * t_on / T).sum())
     K, k1 = int(k_on.sum() + k_off.sum()), int(k_on.sum())
@@ -145,16 +192,21 @@ def analyse(blocks: pl.DataFrame, nights: pl.DataFrame, washout_days: int = 7,
     if R > 0 and S > 0:
         var = float(((k_on + k_off) * t_on * t_off / T**2).sum()) / (R * S)
         lrr = math.log(R / S)
-        out.update(rate_ratio=R / S, rr_ci_low=math.exp(lrr - z * math.sqrt(var)),
-                   rr_ci_high=math.exp(lrr + z * math.sqrt(var)), method="mantel_haenszel_rate")
+        out.update(
+            rate_ratio=R / S,
+            rr_ci_low=math.exp(lrr - z * math.sqrt(var)),
+            rr_ci_high=math.exp(lrr + z * math.sqrt(var)),
+            method="mantel_haenszel_rate",
+        )
         se_now = math.sqrt(var)
     elif K > 0:
         ci = bt.proportion_ci(method="exact")
-        out.update(rate_ratio=(k1 / t_on.sum()) / (max(K - k1, 0) / t_off.sum())
-                   if K > k1 else None,
-                   rr_ci_low=ci.low / (1 - ci.low) / r if ci.low < 1 else None,
-                   rr_ci_high=ci.high / (1 - ci.high) / r if ci.high < 1 else None,
-                   method="exact_conditional_binomial")
+        out.update(
+            rate_ratio=(k1 / t_on.sum()) / (max(K - k1, 0) / t_off.sum()) if K > k1 else None,
+            rr_ci_low=ci.low / (1 - ci.low) / r if ci.low < 1 else None,
+            rr_ci_high=ci.high / (1 - ci.high) / r if ci.high < 1 else None,
+            method="exact_conditional_binomial",
+        )
         se_now = None
     else:
         out["method"] = "exact_conditional_binomial"
@@ -173,8 +225,9 @@ def analyse(blocks: pl.DataFrame, nights: pl.DataFrame, washout_days: int = 7,
         out["verdict"] = "no_effect"
     else:
         out["verdict"] = "inconclusive"
-        out["more_pairs_needed"] = _more_pairs(se_now, wide.height, k_off.sum() / t_off.sum(),
-                                               t_on.mean(), t_off.mean(), target_rr)
+        out["more_pairs_needed"] = _more_pairs(
+            se_now, wide.height, k_off.sum() / t_off.sum(), t_on.mean(), t_off.mean(), target_rr
+        )
     return out
 
 
@@ -199,10 +252,15 @@ def verdict_text(res: dict, intervention: str) -> str:
     if v == "not_started":
         return "no analysed nights yet (the blocks have not started, or nothing was recorded)"
     rr = res["rate_ratio"]
-    ci = (f"{res['rr_ci_low']:.2f}" if res["rr_ci_low"] is not None else "0",
-          f"{res['rr_ci_high']:.2f}" if res["rr_ci_high"] is not None else "inf")
-    est = f"rate ratio {rr:.2f} [{ci[0]}, {ci[1]}]" if rr is not None else \
-        f"rate ratio [{ci[0]}, {ci[1]}]"
+    ci = (
+        f"{res['rr_ci_low']:.2f}" if res["rr_ci_low"] is not None else "0",
+        f"{res['rr_ci_high']:.2f}" if res["rr_ci_high"] is not None else "inf",
+    )
+    est = (
+        f"rate ratio {rr:.2f} [{ci[0]}, {ci[1]}]"
+        if rr is not None
+        else f"rate ratio [{ci[0]}, {ci[1]}]"
+    )
     if v == "effect":
         way = "fewer" if (res["rr_ci_high"] or math.inf) < 1 else "more"
         return f"effect: {way} cramp nights with {intervention} ({est})"

@@ -109,9 +109,12 @@ def rank_for_review(
         hit = (
             cand.with_row_index("_i")
             .join(lab, on="participant_id", how="inner")
-            .filter((pl.col("start_utc").dt.epoch("us") - pl.col("_lab_s")).abs()
-                    <= int(LABEL_TOLERANCE_S * 1e6))
-            .get_column("_i").to_list()
+            .filter(
+                (pl.col("start_utc").dt.epoch("us") - pl.col("_lab_s")).abs()
+                <= int(LABEL_TOLERANCE_S * 1e6)
+            )
+            .get_column("_i")
+            .to_list()
         )
         cand = cand.with_row_index("_i").filter(~pl.col("_i").is_in(hit)).drop("_i")
     if cand.height == 0:
@@ -120,12 +123,16 @@ def rank_for_review(
     z = slope * np.array([_logit_wo(e, scored_with) for e in ev]) + intercept
     cap = np.array([_caps(e, scored_with) for e in ev])
     conf = np.minimum(1.0 / (1.0 + np.exp(-z)), cap)
-    out = cand.with_columns(
-        logit_person=pl.Series(z, dtype=pl.Float64),
-        confidence_person=pl.Series(conf, dtype=pl.Float64),
-        margin=pl.Series(np.abs(z - BOUNDARY_LOGIT), dtype=pl.Float64),
-        _reportable=pl.Series(cap >= POSSIBLE_MIN),
-    ).filter(pl.col("_reportable")).drop("_reportable")
+    out = (
+        cand.with_columns(
+            logit_person=pl.Series(z, dtype=pl.Float64),
+            confidence_person=pl.Series(conf, dtype=pl.Float64),
+            margin=pl.Series(np.abs(z - BOUNDARY_LOGIT), dtype=pl.Float64),
+            _reportable=pl.Series(cap >= POSSIBLE_MIN),
+        )
+        .filter(pl.col("_reportable"))
+        .drop("_reportable")
+    )
     if max_margin is not None:
         out = out.filter(pl.col("margin") <= max_margin)
     out = (

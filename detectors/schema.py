@@ -13,12 +13,32 @@ import polars as pl
 from detectors import tables
 from detectors.tables import UTC_DT
 
-__all__ = ["EPISODE_SCHEMA", "LIKELY_MIN", "POSSIBLE_MIN", "SLEEP_PERIOD_SCHEMA", "UTC_DT",
-           "empty_episodes", "episode_id", "label_for"]
+__all__ = [
+    "EPISODE_SCHEMA",
+    "LIKELY_MIN",
+    "POSSIBLE_MIN",
+    "SLEEP_PERIOD_SCHEMA",
+    "UTC_DT",
+    "empty_episodes",
+    "episode_id",
+    "label_for",
+]
 
-EPISODE_SCHEMA: dict[str, pl.DataType] = tables.columns("episodes", [
-    "episode_id", "participant_id", "kind", "start_utc", "end_utc", "local_date", "confidence",
-    "label", "evidence", "detector_version"])
+EPISODE_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "episodes",
+    [
+        "episode_id",
+        "participant_id",
+        "kind",
+        "start_utc",
+        "end_utc",
+        "local_date",
+        "confidence",
+        "label",
+        "evidence",
+        "detector_version",
+    ],
+)
 
 SLEEP_PERIOD_SCHEMA: dict[str, pl.DataType] = tables.rows("sleep_periods")
 

@@ -422,8 +422,7 @@ VIEWS: dict[str, dict[str, pl.DataType]] = {
 STORE_FILLED: tuple[str, ...] = ("import_id", "updated_utc")
 
 
-def columns(table: str, names: list[str] | tuple[str, ...] | None = None
-            ) -> dict[str, pl.DataType]:
+def columns(table: str, names: list[str] | tuple[str, ...] | None = None) -> dict[str, pl.DataType]:
     """``table``'s schema, or the named columns of it in the order given."""
     t = TABLES[table] if table in TABLES else VIEWS[table]
     if names is None:

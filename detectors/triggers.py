@@ -102,7 +102,8 @@ def _dehydration_day() -> pl.Expr:
 def _exercise_load() -> pl.Expr:
     # the person's own upper quartile of daily active energy (over the days in the frame)
     return pl.col("active_energy_kcal") >= pl.col("active_energy_kcal").quantile(
-        0.75, "linear").over("participant_id")
+        0.75, "linear"
+    ).over("participant_id")
 
 
 #: the exposure definitions, in the article's order (nutrition; dehydration; exercise;
@@ -202,8 +203,9 @@ def parse_sources(sources: str | Sequence[str] | None) -> tuple[str, ...] | None
     out = tuple(s.strip() for s in items if s.strip())
     bad = [s for s in out if s not in CASE_SOURCES]
     if bad or not out:
-        raise ValueError(f"unknown case source(s) {bad or sources!r}; choose from "
-                         f"{', '.join(CASE_SOURCES)}")
+        raise ValueError(
+            f"unknown case source(s) {bad or sources!r}; choose from {', '.join(CASE_SOURCES)}"
+        )
     return out
 
 
@@ -211,8 +213,9 @@ def _span(frame: pl.DataFrame) -> pl.DataFrame:
     """Every date from each participant's first to last ``night_of``."""
     if frame.height == 0:
         return _empty_nights()
-    b = frame.group_by("participant_id").agg(lo=pl.col("night_of").min(),
-                                             hi=pl.col("night_of").max())
+    b = frame.group_by("participant_id").agg(
+        lo=pl.col("night_of").min(), hi=pl.col("night_of").max()
+    )
     return b.select("participant_id", night_of=pl.date_ranges("lo", "hi")).explode("night_of")
 
 
@@ -225,16 +228,21 @@ def journal_nights(journal: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     if journal.height == 0:
         return _empty_nights(), _empty_nights()
     j = journal.select(
-        "participant_id", "kind",
-        night_of=(pl.col("time_utc").dt.replace_time_zone(None)
-                  + pl.duration(seconds=pl.col("utc_offset_s").fill_null(0))
-                  - pl.duration(hours=12)).dt.date())
+        "participant_id",
+        "kind",
+        night_of=(
+            pl.col("time_utc").dt.replace_time_zone(None)
+            + pl.duration(seconds=pl.col("utc_offset_s").fill_null(0))
+            - pl.duration(hours=12)
+        ).dt.date(),
+    )
     cases = j.filter(pl.col("kind") == "cramp").select("participant_id", "night_of").unique()
     return cases, _span(j)
 
 
-def label_nights(labels: pl.DataFrame, episodes: pl.DataFrame, sleep_periods: pl.DataFrame
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def label_nights(
+    labels: pl.DataFrame, episodes: pl.DataFrame, sleep_periods: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cramp nights from current episode labels (``confirmed`` or ``missed``) and observed
     nights (first to last labelled night, any answer).
 
@@ -243,44 +251,73 @@ def label_nights(labels: pl.DataFrame, episodes: pl.DataFrame, sleep_periods: pl
     if labels.height == 0:
         return _empty_nights(), _empty_nights()
     lab = labels.select("participant_id", "episode_id", "label", "start_utc").with_row_index("_i")
-    ep = episodes.select("episode_id", ep_night=pl.col("local_date")) if episodes.height else \
-        pl.DataFrame(schema={"episode_id": pl.String, "ep_night": pl.Date})
+    ep = (
+        episodes.select("episode_id", ep_night=pl.col("local_date"))
+        if episodes.height
+        else pl.DataFrame(schema={"episode_id": pl.String, "ep_night": pl.Date})
+    )
     lab = lab.join(ep.unique("episode_id"), on="episode_id", how="left")
     if sleep_periods.height:
-        sp = sleep_periods.select("participant_id", "night_of",
-                                  lo=pl.col("start_utc") - pl.duration(hours=6),
-                                  hi=pl.col("end_utc") + pl.duration(hours=6))
-        m = (lab.select("_i", "participant_id", "start_utc").join(sp, on="participant_id")
-             .filter(pl.col("start_utc").is_between(pl.col("lo"), pl.col("hi")))
-             .group_by("_i").agg(sp_night=pl.col("night_of").min()))
+        sp = sleep_periods.select(
+            "participant_id",
+            "night_of",
+            lo=pl.col("start_utc") - pl.duration(hours=6),
+            hi=pl.col("end_utc") + pl.duration(hours=6),
+        )
+        m = (
+            lab.select("_i", "participant_id", "start_utc")
+            .join(sp, on="participant_id")
+            .filter(pl.col("start_utc").is_between(pl.col("lo"), pl.col("hi")))
+            .group_by("_i")
+            .agg(sp_night=pl.col("night_of").min())
+        )
         lab = lab.join(m, on="_i", how="left")
     else:
         lab = lab.with_columns(sp_night=pl.lit(None, pl.Date))
-    lab = lab.with_columns(night_of=pl.coalesce(
-        "ep_night", "sp_night",
-        (pl.col("start_utc").dt.replace_time_zone(None) - pl.duration(hours=12)).dt.date()))
-    cases = (lab.filter(pl.col("label").is_in(["confirmed", "missed"]))
-             .select("participant_id", "night_of").unique())
+    lab = lab.with_columns(
+        night_of=pl.coalesce(
+            "ep_night",
+            "sp_night",
+            (pl.col("start_utc").dt.replace_time_zone(None) - pl.duration(hours=12)).dt.date(),
+        )
+    )
+    cases = (
+        lab.filter(pl.col("label").is_in(["confirmed", "missed"]))
+        .select("participant_id", "night_of")
+        .unique()
+    )
     return cases, _span(lab.select("participant_id", "night_of"))
 
 
-def detected_nights(episodes: pl.DataFrame, sleep_periods: pl.DataFrame,
-                    min_confidence: float = LIKELY_CONFIDENCE) -> tuple[pl.DataFrame, pl.DataFrame]:
+def detected_nights(
+    episodes: pl.DataFrame, sleep_periods: pl.DataFrame, min_confidence: float = LIKELY_CONFIDENCE
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Nights with a ``likely`` nocturnal-cramp episode (confidence >= 0.7) and the observed
     nights: those with a detected sleep period."""
     cases = _empty_nights()
     if episodes.height:
-        cases = (episodes.filter((pl.col("kind") == "nocturnal_cramp")
-                                 & (pl.col("confidence") >= min_confidence))
-                 .select("participant_id", night_of=pl.col("local_date")).unique())
-    nights = sleep_periods.select("participant_id", "night_of").unique() \
-        if sleep_periods.height else _empty_nights()
+        cases = (
+            episodes.filter(
+                (pl.col("kind") == "nocturnal_cramp") & (pl.col("confidence") >= min_confidence)
+            )
+            .select("participant_id", night_of=pl.col("local_date"))
+            .unique()
+        )
+    nights = (
+        sleep_periods.select("participant_id", "night_of").unique()
+        if sleep_periods.height
+        else _empty_nights()
+    )
     return cases, nights
 
 
-def case_nights(journal: pl.DataFrame, labels: pl.DataFrame, episodes: pl.DataFrame,
-                sleep_periods: pl.DataFrame, sources: Sequence[str] | None = None
-                ) -> pl.DataFrame:
+def case_nights(
+    journal: pl.DataFrame,
+    labels: pl.DataFrame,
+    episodes: pl.DataFrame,
+    sleep_periods: pl.DataFrame,
+    sources: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Every observed night of each participant with ``case`` (0/1) and its ``case_source``.
 
     ``sources`` None: the trusted sources (journal + confirmed labels) for every participant
@@ -297,8 +334,7 @@ def case_nights(journal: pl.DataFrame, labels: pl.DataFrame, episodes: pl.DataFr
         obs = pl.concat([parts[n][1] for n in names]).unique()
         cas = pl.concat([parts[n][0] for n in names]).unique().with_columns(case=pl.lit(1, pl.Int8))
         out = obs.join(cas, on=["participant_id", "night_of"], how="full", coalesce=True)
-        return out.with_columns(pl.col("case").fill_null(0),
-                                case_source=pl.lit("+".join(names)))
+        return out.with_columns(pl.col("case").fill_null(0), case_source=pl.lit("+".join(names)))
 
     if sources is not None:
         return combine(list(sources)).sort("participant_id", "night_of")
@@ -326,20 +362,32 @@ def exposure_long(daily: pl.DataFrame, triggers: Sequence[Trigger] = TRIGGERS) -
     base = daily.select("participant_id", "local_date", *exprs)
     frames = []
     for lag, shift in LAGS.items():
-        frames.append(base.with_columns(
-            night_of=pl.col("local_date") + timedelta(days=shift), lag=pl.lit(lag)))
+        frames.append(
+            base.with_columns(
+                night_of=pl.col("local_date") + timedelta(days=shift), lag=pl.lit(lag)
+            )
+        )
     wide = pl.concat(frames).drop("local_date")
-    long = wide.unpivot(index=["participant_id", "night_of", "lag"],
-                        on=[t.key for t in triggers], variable_name="trigger", value_name="x")
+    long = wide.unpivot(
+        index=["participant_id", "night_of", "lag"],
+        on=[t.key for t in triggers],
+        variable_name="trigger",
+        value_name="x",
+    )
     return long.drop_nulls("x")
 
 
 def analysis_frame(nights: pl.DataFrame, exposures: pl.DataFrame) -> pl.DataFrame:
     """Nights (:func:`case_nights`) joined with their exposures (:func:`exposure_long`), with
     the time-stratified stratum: person, year-month and weekday of ``night_of``."""
-    n = nights.with_columns(stratum=pl.concat_str(
-        "participant_id", pl.col("night_of").dt.strftime("%Y-%m"),
-        pl.col("night_of").dt.weekday().cast(pl.String), separator="|"))
+    n = nights.with_columns(
+        stratum=pl.concat_str(
+            "participant_id",
+            pl.col("night_of").dt.strftime("%Y-%m"),
+            pl.col("night_of").dt.weekday().cast(pl.String),
+            separator="|",
+        )
+    )
     return n.join(exposures, on=["participant_id", "night_of"], how="inner")
 
 
@@ -351,9 +399,11 @@ def stratum_tables(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Per ``by`` + stratum: nights ``n``, case nights ``k``, exposed nights ``n1``, exposed
     case nights ``a``."""
     return frame.group_by([*by, "stratum"]).agg(
-        n=pl.len().cast(pl.Int64), k=pl.col("case").cast(pl.Int64).sum(),
+        n=pl.len().cast(pl.Int64),
+        k=pl.col("case").cast(pl.Int64).sum(),
         n1=pl.col("x").cast(pl.Int64).sum(),
-        a=(pl.col("x").cast(pl.Int64) * pl.col("case").cast(pl.Int64)).sum())
+        a=(pl.col("x").cast(pl.Int64) * pl.col("case").cast(pl.Int64)).sum(),
+    )
 
 
 def summarise_tables(tables: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
@@ -368,24 +418,40 @@ def summarise_tables(tables: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """
     n, k, n1, a = (pl.col(c).cast(pl.Float64) for c in ("n", "k", "n1", "a"))
     b, c, d = k - a, n1 - a, n - n1 - (k - a)
-    informative = (pl.col("k") > 0) & (pl.col("k") < pl.col("n")) \
-        & (pl.col("n1") > 0) & (pl.col("n1") < pl.col("n"))
+    informative = (
+        (pl.col("k") > 0)
+        & (pl.col("k") < pl.col("n"))
+        & (pl.col("n1") > 0)
+        & (pl.col("n1") < pl.col("n"))
+    )
     R, S = a * d / n, b * c / n
     P, Q = (a + d) / n, (b + c) / n
     e_a = n1 * k / n
-    v_a = pl.when(pl.col("n") > 1).then(n1 * (n - n1) * k * (n - k) / (n * n * (n - 1))) \
+    v_a = (
+        pl.when(pl.col("n") > 1)
+        .then(n1 * (n - n1) * k * (n - k) / (n * n * (n - 1)))
         .otherwise(0.0)
+    )
     return tables.group_by(list(by)).agg(
         cases=pl.col("k").sum(),
         referents=pl.when(pl.col("k") > 0).then(pl.col("n") - pl.col("k")).otherwise(0).sum(),
         exposed_cases=pl.col("a").sum(),
         discordant_sets=informative.sum().cast(pl.Int64),
-        R=R.sum(), S=S.sum(), PR=(P * R).sum(), PS_QR=(P * S + Q * R).sum(), QS=(Q * S).sum(),
-        A=a.sum(), EA=e_a.sum(), VA=v_a.sum(),
-        ss_within=(n1 * (1 - n1 / n)).sum(), df_within=(n - 1).sum(),
+        R=R.sum(),
+        S=S.sum(),
+        PR=(P * R).sum(),
+        PS_QR=(P * S + Q * R).sum(),
+        QS=(Q * S).sum(),
+        A=a.sum(),
+        EA=e_a.sum(),
+        VA=v_a.sum(),
+        ss_within=(n1 * (1 - n1 / n)).sum(),
+        df_within=(n - 1).sum(),
         mean_n=n.mean(),
-        share_varying=((pl.col("n1") > 0) & (pl.col("n1") < pl.col("n"))).cast(pl.Float64)
-        .filter(pl.col("n") > 1).mean(),
+        share_varying=((pl.col("n1") > 0) & (pl.col("n1") < pl.col("n")))
+        .cast(pl.Float64)
+        .filter(pl.col("n") > 1)
+        .mean(),
     )
 
 
@@ -423,8 +489,12 @@ def exact_conditional(tables: pl.DataFrame) -> tuple[float, float, float, float]
     from scipy.optimize import brentq
     from scipy.special import gammaln, logsumexp
 
-    t = tables.filter((pl.col("k") > 0) & (pl.col("k") < pl.col("n"))
-                      & (pl.col("n1") > 0) & (pl.col("n1") < pl.col("n")))
+    t = tables.filter(
+        (pl.col("k") > 0)
+        & (pl.col("k") < pl.col("n"))
+        & (pl.col("n1") > 0)
+        & (pl.col("n1") < pl.col("n"))
+    )
     if t.height == 0:
         return None
 
@@ -463,8 +533,9 @@ def exact_conditional(tables: pl.DataFrame) -> tuple[float, float, float, float]
     p = float(min(1.0, p0[p0 <= p_obs * (1 + 1e-7)].sum()))
     a2 = ALPHA / 2
     ci_low = 0.0 if t_obs == tmin else math.exp(brentq(lambda x: upper_tail(x) - a2, -lim, lim))
-    ci_high = math.inf if t_obs == tmax else math.exp(brentq(lambda x: lower_tail(x) - a2,
-                                                             -lim, lim))
+    ci_high = (
+        math.inf if t_obs == tmax else math.exp(brentq(lambda x: lower_tail(x) - a2, -lim, lim))
+    )
     if tmin < t_obs < tmax:
         est = math.exp(brentq(lambda x: float((pmf(x) * support).sum()) - t_obs, -lim, lim))
     elif t_obs == tmax:  # median-unbiased: P(T >= t_obs) = 1/2
@@ -479,11 +550,13 @@ def _informative_rows(frame: pl.DataFrame, xcols: Sequence[str]) -> pl.DataFrame
     conditional likelihood)."""
     return frame.filter(
         (pl.col("case").sum().over("stratum") > 0)
-        & (pl.col("case").sum().over("stratum") < pl.len().over("stratum")))
+        & (pl.col("case").sum().over("stratum") < pl.len().over("stratum"))
+    )
 
 
-def conditional_logit(frame: pl.DataFrame, xcols: Sequence[str]
-                      ) -> list[tuple[float, float, float, float]] | None:
+def conditional_logit(
+    frame: pl.DataFrame, xcols: Sequence[str]
+) -> list[tuple[float, float, float, float]] | None:
     """statsmodels ``ConditionalLogit(case ~ xcols | stratum)``: per column (OR, ci_low,
     ci_high, Wald p); None when it cannot be fitted (no informative stratum, separation,
     no convergence, a singular information matrix)."""
@@ -508,11 +581,13 @@ def conditional_logit(frame: pl.DataFrame, xcols: Sequence[str]
         except (np.linalg.LinAlgError, ValueError):
             return None
     beta, se = np.asarray(res.params), np.asarray(res.bse)
-    retvals = getattr(res, "mle_retvals", None) or getattr(
-        getattr(res, "_results", None), "mle_retvals", None) or {}
+    retvals = (
+        getattr(res, "mle_retvals", None)
+        or getattr(getattr(res, "_results", None), "mle_retvals", None)
+        or {}
+    )
     converged = bool(retvals.get("converged", True))
-    if not converged or not np.all(np.isfinite(se)) or np.any(np.abs(beta) > 10) \
-            or np.any(se > 5):
+    if not converged or not np.all(np.isfinite(se)) or np.any(np.abs(beta) > 10) or np.any(se > 5):
         return None
     z = norm.ppf(1 - ALPHA / 2)
     out = []
@@ -522,8 +597,12 @@ def conditional_logit(frame: pl.DataFrame, xcols: Sequence[str]
     return out
 
 
-def nights_needed(sums: dict, target_or: float = TARGET_OR, power: float = POWER,
-                  min_sets: int = MIN_DISCORDANT_SETS) -> int | None:
+def nights_needed(
+    sums: dict,
+    target_or: float = TARGET_OR,
+    power: float = POWER,
+    min_sets: int = MIN_DISCORDANT_SETS,
+) -> int | None:
     """Further case nights for an estimate with ``power`` to exclude OR 1 at ``target_or``
     and at least ``min_sets`` discordant sets; None when the exposure never varies within
     a stratum (no number of nights helps).
@@ -542,7 +621,7 @@ def nights_needed(sums: dict, target_or: float = TARGET_OR, power: float = POWER
         return None
     m = max((sums.get("mean_n") or 2.0) - 1.0, 1.0)
     se_target = math.log(target_or) / (norm.ppf(1 - ALPHA / 2) + norm.ppf(power))
-    n_power = 1.0 / (se_target ** 2 * m / (m + 1) * sw2)
+    n_power = 1.0 / (se_target**2 * m / (m + 1) * sw2)
     cases = sums.get("cases") or 0
     disc = sums.get("discordant_sets") or 0
     per_case = disc / cases if cases and disc else share
@@ -562,24 +641,40 @@ def _bh(p: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def _row(pid, trig: Trigger, lag, model, adjusted_for, sums, est, method, status, needed,
-         source) -> dict:
+def _row(
+    pid, trig: Trigger, lag, model, adjusted_for, sums, est, method, status, needed, source
+) -> dict:
     orr, lo, hi, p = est if est is not None else (None, None, None, None)
     return {
-        "participant_id": pid, "trigger": trig.key, "trigger_group": trig.group, "lag": lag,
-        "model": model, "adjusted_for": adjusted_for, "exposure_definition": trig.definition,
-        "cases": int(sums.get("cases") or 0), "referents": int(sums.get("referents") or 0),
+        "participant_id": pid,
+        "trigger": trig.key,
+        "trigger_group": trig.group,
+        "lag": lag,
+        "model": model,
+        "adjusted_for": adjusted_for,
+        "exposure_definition": trig.definition,
+        "cases": int(sums.get("cases") or 0),
+        "referents": int(sums.get("referents") or 0),
         "exposed_cases": int(sums.get("exposed_cases") or 0),
         "discordant_sets": int(sums.get("discordant_sets") or 0),
-        "odds_ratio": orr, "ci_low": lo, "ci_high": None if hi == math.inf else hi, "p": p,
-        "q": None, "method": method, "status": status, "target_or": TARGET_OR,
-        "more_nights_needed": needed, "evidence_grade": trig.grade, "case_source": source,
+        "odds_ratio": orr,
+        "ci_low": lo,
+        "ci_high": None if hi == math.inf else hi,
+        "p": p,
+        "q": None,
+        "method": method,
+        "status": status,
+        "target_or": TARGET_OR,
+        "more_nights_needed": needed,
+        "evidence_grade": trig.grade,
+        "case_source": source,
         "triggers_version": TRIGGERS_VERSION,
     }
 
 
-def _estimate_single(scope_frame: pl.DataFrame | None, tables: pl.DataFrame, sums: dict,
-                     method: str) -> tuple[tuple | None, str]:
+def _estimate_single(
+    scope_frame: pl.DataFrame | None, tables: pl.DataFrame, sums: dict, method: str
+) -> tuple[tuple | None, str]:
     if method == "conditional_logit" and scope_frame is not None:
         est = conditional_logit(scope_frame, ["x"])
         if est is not None:
@@ -591,10 +686,16 @@ def _estimate_single(scope_frame: pl.DataFrame | None, tables: pl.DataFrame, sum
     return exact_conditional(tables), "exact_conditional"
 
 
-def case_crossover(frame: pl.DataFrame, *, method: str = "auto", pooled: bool = True,
-                   adjusted: bool = True, min_sets: int = MIN_DISCORDANT_SETS,
-                   triggers: Sequence[Trigger] = TRIGGERS,
-                   participants: Sequence[str] | None = None) -> pl.DataFrame:
+def case_crossover(
+    frame: pl.DataFrame,
+    *,
+    method: str = "auto",
+    pooled: bool = True,
+    adjusted: bool = True,
+    min_sets: int = MIN_DISCORDANT_SETS,
+    triggers: Sequence[Trigger] = TRIGGERS,
+    participants: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Trigger associations from an :func:`analysis_frame`.
 
     Per participant (and ``'all'`` when ``pooled`` and there are >= 2), per trigger and lag:
@@ -610,63 +711,112 @@ def case_crossover(frame: pl.DataFrame, *, method: str = "auto", pooled: bool = 
     trig_keys = [t.key for t in triggers]
     frame = frame.filter(pl.col("trigger").is_in(trig_keys))
     pids = sorted(frame.get_column("participant_id").unique().to_list())
-    sources = (frame.group_by("participant_id").agg(pl.col("case_source").first())
-               .rows_by_key("participant_id", unique=True))
+    sources = (
+        frame.group_by("participant_id")
+        .agg(pl.col("case_source").first())
+        .rows_by_key("participant_id", unique=True)
+    )
     parts = frame.partition_by("participant_id", as_dict=True)
     scopes: list[tuple[str, pl.DataFrame]] = [
-        (p, parts[(p,)]) for p in pids if participants is None or p in participants]
+        (p, parts[(p,)]) for p in pids if participants is None or p in participants
+    ]
     if pooled and len(pids) >= 2:
         scopes.append(("all", frame))
     rows: list[dict] = []
     for pid, f in scopes:
-        source = sources[pid][0] if pid != "all" else "+".join(
-            sorted({s[0] for s in sources.values()}))
+        source = (
+            sources[pid][0] if pid != "all" else "+".join(sorted({s[0] for s in sources.values()}))
+        )
         tables = stratum_tables(f, ["trigger", "lag"])
-        sums = {(r["trigger"], r["lag"]): r for r in
-                summarise_tables(tables, ["trigger", "lag"]).iter_rows(named=True)}
+        sums = {
+            (r["trigger"], r["lag"]): r
+            for r in summarise_tables(tables, ["trigger", "lag"]).iter_rows(named=True)
+        }
         single: list[dict] = []
         for trig in triggers:
             for lag in LAGS:
                 s = sums.get((trig.key, lag), {})
                 needed = nights_needed(s, min_sets=min_sets) if s else None
                 if (s.get("discordant_sets") or 0) < min_sets:
-                    single.append(_row(pid, trig, lag, MODEL_SINGLE, None, s, None, "none",
-                                       "insufficient_data", needed, source))
+                    single.append(
+                        _row(
+                            pid,
+                            trig,
+                            lag,
+                            MODEL_SINGLE,
+                            None,
+                            s,
+                            None,
+                            "none",
+                            "insufficient_data",
+                            needed,
+                            source,
+                        )
+                    )
                     continue
                 t = tables.filter((pl.col("trigger") == trig.key) & (pl.col("lag") == lag))
-                sub = f.filter((pl.col("trigger") == trig.key) & (pl.col("lag") == lag)) \
-                    if method == "conditional_logit" else None
+                sub = (
+                    f.filter((pl.col("trigger") == trig.key) & (pl.col("lag") == lag))
+                    if method == "conditional_logit"
+                    else None
+                )
                 est, how = _estimate_single(sub, t, s, method)
                 status = "estimated" if est is not None else "insufficient_data"
-                single.append(_row(pid, trig, lag, MODEL_SINGLE, None, s, est,
-                                   how if est else "none", status, needed, source))
+                single.append(
+                    _row(
+                        pid,
+                        trig,
+                        lag,
+                        MODEL_SINGLE,
+                        None,
+                        s,
+                        est,
+                        how if est else "none",
+                        status,
+                        needed,
+                        source,
+                    )
+                )
         for r, q in zip(single, _bh([r["p"] for r in single]), strict=True):
             r["q"] = q
         rows += single
         if adjusted:
             rows += _adjusted(pid, f, triggers, sums, min_sets, source)
-    out = pl.DataFrame(rows, schema=ASSOCIATION_SCHEMA, orient="row") if rows else \
-        pl.DataFrame(schema=ASSOCIATION_SCHEMA)
+    out = (
+        pl.DataFrame(rows, schema=ASSOCIATION_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=ASSOCIATION_SCHEMA)
+    )
     order = {k: i for i, k in enumerate(trig_keys)}
-    return out.sort(pl.col("participant_id") == "all", "participant_id",
-                    pl.col("model") == MODEL_ADJUSTED,
-                    pl.col("trigger").replace_strict(order, return_dtype=pl.Int32), "lag")
+    return out.sort(
+        pl.col("participant_id") == "all",
+        "participant_id",
+        pl.col("model") == MODEL_ADJUSTED,
+        pl.col("trigger").replace_strict(order, return_dtype=pl.Int32),
+        "lag",
+    )
 
 
-def _adjusted(pid: str, f: pl.DataFrame, triggers: Sequence[Trigger], sums: dict,
-              min_sets: int, source: str) -> list[dict]:
+def _adjusted(
+    pid: str, f: pl.DataFrame, triggers: Sequence[Trigger], sums: dict, min_sets: int, source: str
+) -> list[dict]:
     lag = "0-24h"
     prim = [t for t in triggers if t.primary]
     lag0 = f.filter(pl.col("lag") == lag)
     n_nights = lag0.select(pl.struct("participant_id", "night_of").n_unique()).item()
-    keep = [t for t in prim if (sums.get((t.key, lag), {}).get("discordant_sets") or 0) >= min_sets
-            and lag0.filter(pl.col("trigger") == t.key).height >= ADJUST_MIN_COVERAGE * n_nights]
+    keep = [
+        t
+        for t in prim
+        if (sums.get((t.key, lag), {}).get("discordant_sets") or 0) >= min_sets
+        and lag0.filter(pl.col("trigger") == t.key).height >= ADJUST_MIN_COVERAGE * n_nights
+    ]
     if len(keep) < 2:
         return []
-    wide = (lag0.filter(pl.col("trigger").is_in([t.key for t in keep]))
-            .pivot(on="trigger", index=["participant_id", "night_of", "stratum", "case"],
-                   values="x")
-            .drop_nulls([t.key for t in keep]))
+    wide = (
+        lag0.filter(pl.col("trigger").is_in([t.key for t in keep]))
+        .pivot(on="trigger", index=["participant_id", "night_of", "stratum", "case"], values="x")
+        .drop_nulls([t.key for t in keep])
+    )
     est = conditional_logit(wide, [t.key for t in keep])
     # design counts of the complete nights, per covariate
     rows = []
@@ -674,10 +824,21 @@ def _adjusted(pid: str, f: pl.DataFrame, triggers: Sequence[Trigger], sums: dict
         tab = stratum_tables(wide.rename({t.key: "x"}), [])
         s = summarise_tables(tab.with_columns(_g=pl.lit(0)), ["_g"]).row(0, named=True)
         others = ",".join(o.key for o in keep if o is not t)
-        rows.append(_row(pid, t, lag, MODEL_ADJUSTED, others, s,
-                         est[j] if est else None, "conditional_logit" if est else "none",
-                         "estimated" if est else "insufficient_data",
-                         nights_needed(s, min_sets=min_sets), source))
+        rows.append(
+            _row(
+                pid,
+                t,
+                lag,
+                MODEL_ADJUSTED,
+                others,
+                s,
+                est[j] if est else None,
+                "conditional_logit" if est else "none",
+                "estimated" if est else "insufficient_data",
+                nights_needed(s, min_sets=min_sets),
+                source,
+            )
+        )
     for r, q in zip(rows, _bh([r["p"] for r in rows]), strict=True):
         r["q"] = q
     return rows
@@ -700,8 +861,13 @@ def context_triggers(daily: pl.DataFrame) -> pl.DataFrame:
     from detectors.exposures import CRAMP_CONDITIONS, CRAMP_DRUG_CLASSES
 
     drugs = {d.key: (d.evidence, d.grade) for d in CRAMP_DRUG_CLASSES}
-    schema = {"participant_id": pl.String, "kind": pl.String, "trigger": pl.String,
-              "finding": pl.String, "evidence_grade": pl.String}
+    schema = {
+        "participant_id": pl.String,
+        "kind": pl.String,
+        "trigger": pl.String,
+        "finding": pl.String,
+        "evidence_grade": pl.String,
+    }
     rows = []
     if daily.height == 0:
         return pl.DataFrame(schema=schema)
@@ -720,7 +886,8 @@ def context_triggers(daily: pl.DataFrame) -> pl.DataFrame:
 BETWEEN_PERSON_CAVEAT = (
     "between people, not within: differences in age, sex, other conditions and drugs, "
     "journalling habits and the reason a drug was prescribed (confounding by indication) are "
-    "not removed; a descriptive comparison, not an effect")
+    "not removed; a descriptive comparison, not an effect"
+)
 
 
 def between_person_rates(nights: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
@@ -730,22 +897,36 @@ def between_person_rates(nights: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFr
     only for classes some people have and others do not. See :data:`BETWEEN_PERSON_CAVEAT`."""
     from scipy.stats import binomtest
 
-    schema = {"kind": pl.String, "trigger": pl.String, "people_with": pl.Int64,
-              "people_without": pl.Int64, "cramp_nights_with": pl.Int64,
-              "nights_with": pl.Int64, "cramp_nights_without": pl.Int64,
-              "nights_without": pl.Int64, "rate_ratio": pl.Float64, "ci_low": pl.Float64,
-              "ci_high": pl.Float64, "p": pl.Float64, "caveat": pl.String}
+    schema = {
+        "kind": pl.String,
+        "trigger": pl.String,
+        "people_with": pl.Int64,
+        "people_without": pl.Int64,
+        "cramp_nights_with": pl.Int64,
+        "nights_with": pl.Int64,
+        "cramp_nights_without": pl.Int64,
+        "nights_without": pl.Int64,
+        "rate_ratio": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "p": pl.Float64,
+        "caveat": pl.String,
+    }
     if nights.height == 0 or daily.height == 0:
         return pl.DataFrame(schema=schema)
-    per = nights.group_by("participant_id").agg(k=pl.col("case").sum().cast(pl.Int64),
-                                                 t=pl.len().cast(pl.Int64))
+    per = nights.group_by("participant_id").agg(
+        k=pl.col("case").sum().cast(pl.Int64), t=pl.len().cast(pl.Int64)
+    )
     cols = [c for c in ("cramp_condition_classes", "cramp_drug_classes") if c in daily.columns]
-    last = daily.sort("local_date").group_by("participant_id").last().select("participant_id",
-                                                                             *cols)
+    last = (
+        daily.sort("local_date").group_by("participant_id").last().select("participant_id", *cols)
+    )
     per = per.join(last, on="participant_id", how="left")
     rows = []
-    for col, kind in (("cramp_condition_classes", "condition"), ("cramp_drug_classes",
-                                                                  "medication")):
+    for col, kind in (
+        ("cramp_condition_classes", "condition"),
+        ("cramp_drug_classes", "medication"),
+    ):
         if col not in per.columns:
             continue
         classes = sorted({c for v in per[col].to_list() if v for c in v})
@@ -754,8 +935,12 @@ def between_person_rates(nights: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFr
             w, wo = has.filter(pl.col("w")), has.filter(~pl.col("w"))
             if w.height == 0 or wo.height == 0:
                 continue
-            k1, t1, k2, t2 = int(w["k"].sum()), int(w["t"].sum()), int(wo["k"].sum()), \
-                int(wo["t"].sum())
+            k1, t1, k2, t2 = (
+                int(w["k"].sum()),
+                int(w["t"].sum()),
+                int(wo["k"].sum()),
+                int(wo["t"].sum()),
+            )
             rr = lo = hi = p = None
             if k1 + k2 > 0 and t1 > 0 and t2 > 0:
                 bt = binomtest(k1, k1 + k2, t1 / (t1 + t2))
@@ -764,6 +949,21 @@ def between_person_rates(nights: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFr
                 lo = ci.low / (1 - ci.low) * t2 / t1 if ci.low < 1 else None
                 hi = ci.high / (1 - ci.high) * t2 / t1 if ci.high < 1 else None
                 p = float(bt.pvalue)
-            rows.append((kind, cls, w.height, wo.height, k1, t1, k2, t2, rr, lo, hi, p,
-                         BETWEEN_PERSON_CAVEAT))
+            rows.append(
+                (
+                    kind,
+                    cls,
+                    w.height,
+                    wo.height,
+                    k1,
+                    t1,
+                    k2,
+                    t2,
+                    rr,
+                    lo,
+                    hi,
+                    p,
+                    BETWEEN_PERSON_CAVEAT,
+                )
+            )
     return pl.DataFrame(rows, schema=schema, orient="row")

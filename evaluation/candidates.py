@@ -77,8 +77,13 @@ def load(family: str, seed: int, *, refresh: bool = False) -> FamilyRun:
     d = CACHE / key
     if d.exists() and not refresh:
         meta = json.loads((d / "meta.json").read_text())
-        return FamilyRun(family, seed, pl.read_parquet(d / "candidates.parquet"),
-                         pl.read_parquet(d / "truth.parquet"), meta["nights"])
+        return FamilyRun(
+            family,
+            seed,
+            pl.read_parquet(d / "candidates.parquet"),
+            pl.read_parquet(d / "truth.parquet"),
+            meta["nights"],
+        )
     if family.startswith("nightgen"):
         samples, segments, periods, truth = _nightgen(family, seed)
         run = _score(family, seed, samples, segments, periods, truth)
@@ -97,8 +102,9 @@ def _nightgen(family: str, seed: int):
 
     res = 300 if family == "nightgen-hr300" else 1
     stages = family != "nightgen-hr1-nostages"
-    g = generate(GenConfig(participants=3, nights=30, seed=seed, hr_resolution_s=res,
-                           stages=stages))
+    g = generate(
+        GenConfig(participants=3, nights=30, seed=seed, hr_resolution_s=res, stages=stages)
+    )
     seg = g.sleep_segments if stages else g.sleep_segments.clear()
     periods, segments = detect_sleep(seg, g.samples)
     truth = g.truth_of("nocturnal_cramp").select("participant_id", "start_utc", "end_utc")
@@ -112,25 +118,27 @@ def _score(family, seed, samples, segments, periods, truth) -> FamilyRun:
 
     cand = score_cramp_candidates(samples, segments, periods)
     # the cramp-0.3 rules (brief weights, every rule a veto) on the same segments: baseline
-    brief = score_cramp_candidates(samples, segments, periods,
-                                   params=replace(CrampParams(), scorer="brief"))
+    brief = score_cramp_candidates(
+        samples, segments, periods, params=replace(CrampParams(), scorer="brief")
+    )
     cand = cand.with_columns(brief_label=brief["label"])
     cand = label_candidates(cand, truth)
-    nights = {k[0]: v.height for k, v in periods.partition_by(
-        "participant_id", as_dict=True).items()}
+    nights = {
+        k[0]: v.height for k, v in periods.partition_by("participant_id", as_dict=True).items()
+    }
     return FamilyRun(family, seed, cand, truth, nights)
 
 
-def label_candidates(cand: pl.DataFrame, truth: pl.DataFrame,
-                     tolerance_s: float = TOLERANCE_S) -> pl.DataFrame:
+def label_candidates(
+    cand: pl.DataFrame, truth: pl.DataFrame, tolerance_s: float = TOLERANCE_S
+) -> pl.DataFrame:
     """``y`` = the candidate's onset is within ``tolerance_s`` of a true cramp's onset or
     their intervals overlap (pipeline.evaluate's pairing rule without the one-to-one step;
     ``truth_idx`` names the nearest true cramp so event-level scores can be one-to-one)."""
     y = np.zeros(cand.height, bool)
     idx = np.full(cand.height, -1, np.int64)
     t = truth.with_row_index("i")
-    for (pid,), c in cand.with_row_index("r").partition_by(
-            "participant_id", as_dict=True).items():
+    for (pid,), c in cand.with_row_index("r").partition_by("participant_id", as_dict=True).items():
         tp = t.filter(pl.col("participant_id") == pid)
         if tp.height == 0:
             continue
@@ -157,12 +165,20 @@ def _generate(family: str, seed: int, out: Path) -> Path:
     """Write the family's scenario into ``out``; returns the truth CSV path."""
     if family == "sample":
         cmd = [sys.executable, "-m", "simulators.sample"]
-        subprocess.run(cmd + ["--out", str(out), "--seed", str(seed), "--nights", "60"],
-                       check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            cmd + ["--out", str(out), "--seed", str(seed), "--nights", "60"],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
         return out / "ground_truth.csv"
     if family == "physio":
-        subprocess.run([sys.executable, "-m", "simulators.physio", "--out", str(out),
-                        "--seed", str(seed)], check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "simulators.physio", "--out", str(out), "--seed", str(seed)],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
         return out / "truth.csv"
     raise ValueError(f"unknown family {family!r}")
 
@@ -192,11 +208,19 @@ def _export_family(family: str, seed: int) -> FamilyRun:
                 samples.append(s)
                 periods.append(p)
                 segments.append(g)
-        truth = read_truth(truth_path).filter(pl.col("kind") == "nocturnal_cramp").select(
-            "participant_id", "start_utc", "end_utc")
-        return _score(family, seed, pl.concat(samples, how="diagonal_relaxed"),
-                      pl.concat(segments, how="diagonal_relaxed"),
-                      pl.concat(periods, how="diagonal_relaxed"), truth)
+        truth = (
+            read_truth(truth_path)
+            .filter(pl.col("kind") == "nocturnal_cramp")
+            .select("participant_id", "start_utc", "end_utc")
+        )
+        return _score(
+            family,
+            seed,
+            pl.concat(samples, how="diagonal_relaxed"),
+            pl.concat(segments, how="diagonal_relaxed"),
+            pl.concat(periods, how="diagonal_relaxed"),
+            truth,
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

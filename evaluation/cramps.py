@@ -78,31 +78,61 @@ def load_data(family: str, seed: int) -> Data:
     X = cramp_model.matrix(ev)
     sup = cand["suppressed_by"].to_list()
     hard = np.array([s in HARD for s in sup], bool)
-    cap = np.array([min([1.0] + [{"hr_missing": 0.5, "movement_channel_missing": 0.35}[c]
-                                 for c in e.get("confidence_caps", [])]) for e in ev])
-    return Data(family, seed, X, cand["y"].to_numpy().astype(bool), hard, cap, cand,
-                run.truth, run.nights, cand["brief_label"].is_not_null().to_numpy())
+    cap = np.array(
+        [
+            min(
+                [1.0]
+                + [
+                    {"hr_missing": 0.5, "movement_channel_missing": 0.35}[c]
+                    for c in e.get("confidence_caps", [])
+                ]
+            )
+            for e in ev
+        ]
+    )
+    return Data(
+        family,
+        seed,
+        X,
+        cand["y"].to_numpy().astype(bool),
+        hard,
+        cap,
+        cand,
+        run.truth,
+        run.nights,
+        cand["brief_label"].is_not_null().to_numpy(),
+    )
 
 
 #: gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier), shallow, with a
 #: large minimum leaf and the physiological monotonic constraints of
 #: ``detectors.cramp_model.MONOTONE``; settings fixed before looking at held-out seeds
-GBT = {"max_iter": 200, "learning_rate": 0.05, "max_depth": 4, "min_samples_leaf": 40,
-       "l2_regularization": 1.0}
+GBT = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_depth": 4,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
 
 
 def fit(datas: list[Data], kind: str = "gbt") -> dict:
     X = np.vstack([d.X[~d.hard] for d in datas])
     y = np.concatenate([d.y[~d.hard] for d in datas])
-    base = {"features": list(cramp_model.FEATURES), "n_candidates": int(y.size),
-            "n_positive": int(y.sum())}
+    base = {
+        "features": list(cramp_model.FEATURES),
+        "n_candidates": int(y.size),
+        "n_positive": int(y.sum()),
+    }
     if kind == "logistic":
         from sklearn.linear_model import LogisticRegression
 
         m = LogisticRegression(C=C_REG, max_iter=5000).fit(X, y)
-        return base | {"kind": "logistic", "intercept": float(m.intercept_[0]),
-                       "coef": {k: float(v) for k, v in
-                                zip(cramp_model.FEATURES, m.coef_[0], strict=True)}}
+        return base | {
+            "kind": "logistic",
+            "intercept": float(m.intercept_[0]),
+            "coef": {k: float(v) for k, v in zip(cramp_model.FEATURES, m.coef_[0], strict=True)},
+        }
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     cst = [cramp_model.MONOTONE.get(k, 0) for k in cramp_model.FEATURES]
@@ -110,18 +140,24 @@ def fit(datas: list[Data], kind: str = "gbt") -> dict:
     trees = []
     for (pred,) in m._predictors:
         n = pred.nodes
-        trees.append({
-            "value": [round(float(v), 6) for v in n["value"]],
-            "feature": [int(v) for v in n["feature_idx"]],
-            "threshold": [float(v) for v in n["num_threshold"]],
-            "missing_left": [bool(v) for v in n["missing_go_to_left"]],
-            "left": [int(v) for v in n["left"]],
-            "right": [int(v) for v in n["right"]],
-            "is_leaf": [bool(v) for v in n["is_leaf"]],
-        })
-    return base | {"kind": "gradient_boosted_trees", "settings": GBT,
-                   "monotonic_constraints": dict(zip(cramp_model.FEATURES, cst, strict=True)),
-                   "baseline": float(m._baseline_prediction.ravel()[0]), "trees": trees}
+        trees.append(
+            {
+                "value": [round(float(v), 6) for v in n["value"]],
+                "feature": [int(v) for v in n["feature_idx"]],
+                "threshold": [float(v) for v in n["num_threshold"]],
+                "missing_left": [bool(v) for v in n["missing_go_to_left"]],
+                "left": [int(v) for v in n["left"]],
+                "right": [int(v) for v in n["right"]],
+                "is_leaf": [bool(v) for v in n["is_leaf"]],
+            }
+        )
+    return base | {
+        "kind": "gradient_boosted_trees",
+        "settings": GBT,
+        "monotonic_constraints": dict(zip(cramp_model.FEATURES, cst, strict=True)),
+        "baseline": float(m._baseline_prediction.ravel()[0]),
+        "trees": trees,
+    }
 
 
 def confidence(d: Data, model: dict) -> np.ndarray:
@@ -133,8 +169,12 @@ def confidence(d: Data, model: dict) -> np.ndarray:
 def event_scores(d: Data, detected: np.ndarray) -> dict:
     eps = d.cand.filter(pl.Series(detected)).select("participant_id", "start_utc", "end_utc")
     s = score_events(eps, d.truth, tolerance_s=C.TOLERANCE_S, nights=d.nights)[-1]
-    return {"tp": s.true_positives, "fp": s.false_positives, "fn": s.false_negatives,
-            "nights": s.nights}
+    return {
+        "tp": s.true_positives,
+        "fp": s.false_positives,
+        "fn": s.false_negatives,
+        "nights": s.nights,
+    }
 
 
 def _sum(rows: list[dict]) -> dict:
@@ -167,19 +207,30 @@ def evaluate(datas: list[Data], model: dict) -> dict:
         h, t = candidate_recall(d)
         covered, total = covered + h, total + t
     r = covered / total if total else math.nan
-    return {"all": _sum(allr), "likely": _sum(likely), "current": _sum(cur),
-            "cand_recall": r, "bound_f1": 2 * r / (1 + r) if r == r else math.nan,
-            "reliability": reliability(np.concatenate([c for c, _ in rel]),
-                                       np.concatenate([y for _, y in rel]))}
+    return {
+        "all": _sum(allr),
+        "likely": _sum(likely),
+        "current": _sum(cur),
+        "cand_recall": r,
+        "bound_f1": 2 * r / (1 + r) if r == r else math.nan,
+        "reliability": reliability(
+            np.concatenate([c for c, _ in rel]), np.concatenate([y for _, y in rel])
+        ),
+    }
 
 
 def reliability(conf: np.ndarray, y: np.ndarray) -> list[dict]:
     out = []
     for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True):
         m = (conf >= lo) & (conf < hi)
-        out.append({"band": f"{lo:.2f}-{min(hi, 1.0):.2f}", "n": int(m.sum()),
-                    "predicted": float(conf[m].mean()) if m.any() else math.nan,
-                    "observed": float(y[m].mean()) if m.any() else math.nan})
+        out.append(
+            {
+                "band": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                "n": int(m.sum()),
+                "predicted": float(conf[m].mean()) if m.any() else math.nan,
+                "observed": float(y[m].mean()) if m.any() else math.nan,
+            }
+        )
     return out
 
 
@@ -192,9 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="refit on dev seeds and write the model")
     ap.add_argument("--families", default=",".join(C.FAMILIES))
     ap.add_argument("--reliability", action="store_true", help="print the reliability table")
-    ap.add_argument("--kind", choices=("gbt", "logistic"), default="gbt",
-                    help="model family for the LOSO columns and --fit (logistic: the "
-                         "alternative the docs report as not helping)")
+    ap.add_argument(
+        "--kind",
+        choices=("gbt", "logistic"),
+        default="gbt",
+        help="model family for the LOSO columns and --fit (logistic: the "
+        "alternative the docs report as not helping)",
+    )
     a = ap.parse_args(argv)
     fams = [f for f in a.families.split(",") if f and C.available(f)]
     t0 = time.perf_counter()
@@ -217,10 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         model = cramp_model.load_model()
 
-    print(f"cramp evaluation ({t_load:.0f} s to load candidates); onset tolerance "
-          f"{C.TOLERANCE_S:.0f} s; held-out seeds only\n")
-    head = (f"{'family':24s} {'model':10s} {'P':>5s} {'R':>5s} {'F1':>5s} {'FA/n':>5s} "
-            f"{'likelyP':>7s} {'likelyR':>7s} {'cand.R':>6s} {'boundF1':>7s}  {'0.3 F1':>6s}")
+    print(
+        f"cramp evaluation ({t_load:.0f} s to load candidates); onset tolerance "
+        f"{C.TOLERANCE_S:.0f} s; held-out seeds only\n"
+    )
+    head = (
+        f"{'family':24s} {'model':10s} {'P':>5s} {'R':>5s} {'F1':>5s} {'FA/n':>5s} "
+        f"{'likelyP':>7s} {'likelyR':>7s} {'cand.R':>6s} {'boundF1':>7s}  {'0.3 F1':>6s}"
+    )
     print(head)
     print("-" * len(head))
     worst = None
@@ -234,29 +293,36 @@ def main(argv: list[str] | None = None) -> int:
         for name, m in rows:
             ev = evaluate(held[f], m)
             s, lk = ev["all"], ev["likely"]
-            print(f"{f:24s} {name:10s} {_fmt(s['precision'])} {_fmt(s['recall'])} "
-                  f"{_fmt(s['f1'])} {_fmt(s['fa_per_night'], 3)} {_fmt(lk['precision']):>7s} "
-                  f"{_fmt(lk['recall']):>7s} {_fmt(ev['cand_recall']):>6s} "
-                  f"{_fmt(ev['bound_f1']):>7s}  {_fmt(ev['current']['f1']):>6s}")
+            print(
+                f"{f:24s} {name:10s} {_fmt(s['precision'])} {_fmt(s['recall'])} "
+                f"{_fmt(s['f1'])} {_fmt(s['fa_per_night'], 3)} {_fmt(lk['precision']):>7s} "
+                f"{_fmt(lk['recall']):>7s} {_fmt(ev['cand_recall']):>6s} "
+                f"{_fmt(ev['bound_f1']):>7s}  {_fmt(ev['current']['f1']):>6s}"
+            )
             if name == "LOSO" and (worst is None or s["f1"] < worst[1]):
                 worst = (f, s["f1"], lk["precision"])
     if "physio" in fams:
         from evaluation import oracle
 
         b = oracle.bound("physio")
-        print(f"\noracle bound, physio held-out (a classifier given the simulator's hidden "
-              f"event features, evaluation/oracle.py): F1 {b['possible']['f1']:.2f}, "
-              f"likely precision {_fmt(b['likely']['precision'])}")
+        print(
+            f"\noracle bound, physio held-out (a classifier given the simulator's hidden "
+            f"event features, evaluation/oracle.py): F1 {b['possible']['f1']:.2f}, "
+            f"likely precision {_fmt(b['likely']['precision'])}"
+        )
     if worst:
-        print(f"\nworst held-out simulator (LOSO): {worst[0]}: F1 {worst[1]:.2f}, "
-              f"likely precision {_fmt(worst[2])}")
+        print(
+            f"\nworst held-out simulator (LOSO): {worst[0]}: F1 {worst[1]:.2f}, "
+            f"likely precision {_fmt(worst[2])}"
+        )
     if a.reliability:
         ev = evaluate([d for f in fams for d in held[f]], model)
         print("\nreliability (stored model, all held-out candidates):")
         print(f"{'band':12s} {'n':>6s} {'predicted':>9s} {'observed':>9s}")
         for r in ev["reliability"]:
-            print(f"{r['band']:12s} {r['n']:6d} {_fmt(r['predicted']):>9s} "
-                  f"{_fmt(r['observed']):>9s}")
+            print(
+                f"{r['band']:12s} {r['n']:6d} {_fmt(r['predicted']):>9s} {_fmt(r['observed']):>9s}"
+            )
     return 0
 
 

@@ -184,8 +184,10 @@ def headline(name: str, d: pl.DataFrame, draws: int = 20, seed: int = 0) -> dict
           f"  recall {s['recall']:.2f}  F1 {s['f1']:.2f}")  # fmt: skip
     print(f"  clear days: TP {c['tp']}  FP {c['fp']}  FN {c['fn']}  F1 {c['f1']:.2f};  likely "
           f"precision {lp:.2f} ({int((likely & truth).sum())}/{int(likely.sum())})")  # fmt: skip
-    print(f"  oracle, true deficit + the detector's posterior SD (median "
-          f"{np.median(sd):.2f} %), threshold 2 %: F1 {o_post:.2f}, clear days {o_post_c:.2f}")
+    print(
+        f"  oracle, true deficit + the detector's posterior SD (median "
+        f"{np.median(sd):.2f} %), threshold 2 %: F1 {o_post:.2f}, clear days {o_post_c:.2f}"
+    )
     print(f"  oracle, true deficit + scale noise {MASS_DAY_CV_PCT} % (Cheuvront 2004), "
           f"threshold 2 %: F1 {o_scale:.2f}, clear days {o_scale_c:.2f}")  # fmt: skip
     return {"f1": s["f1"], "precision": s["precision"], "recall": s["recall"],
@@ -224,15 +226,17 @@ def run_physio_seed(seed: int, root: Path, people: int | None = None) -> pl.Data
                         str(db)], check=True, capture_output=True, text=True)  # fmt: skip
     with open(out / "days.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    truth = pl.DataFrame(
-        {
-            "participant_id": [r["participant_id"] for r in rows],
-            "local_date": [r["local_date"] for r in rows],
-            "deficit_end_pct_bm": [float(r["deficit_end_pct_bm"] or "nan") for r in rows],
-            "dehydrated": [r["dehydrated"].lower() == "true" for r in rows],
-        }
-    ).with_columns(pl.col("local_date").str.to_date()).filter(
-        pl.col("deficit_end_pct_bm").is_not_nan()
+    truth = (
+        pl.DataFrame(
+            {
+                "participant_id": [r["participant_id"] for r in rows],
+                "local_date": [r["local_date"] for r in rows],
+                "deficit_end_pct_bm": [float(r["deficit_end_pct_bm"] or "nan") for r in rows],
+                "dehydrated": [r["dehydrated"].lower() == "true" for r in rows],
+            }
+        )
+        .with_columns(pl.col("local_date").str.to_date())
+        .filter(pl.col("deficit_end_pct_bm").is_not_nan())
     )
     con = connect(db, read_only=True)
     try:

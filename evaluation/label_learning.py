@@ -77,8 +77,12 @@ class Person:
 
 def simulate(seed: int, participants: int = 3) -> list[Person]:
     """Nightgen people with ``max(CHECKPOINTS) + HELD_OUT_NIGHTS`` nights each."""
-    cfg = GenConfig(participants=participants, nights=max(CHECKPOINTS) + HELD_OUT_NIGHTS,
-                    seed=seed, hr_resolution_s=300)
+    cfg = GenConfig(
+        participants=participants,
+        nights=max(CHECKPOINTS) + HELD_OUT_NIGHTS,
+        seed=seed,
+        hr_resolution_s=300,
+    )
     g = generate(cfg)
     smp = detectors.keep_finest_resolution(g.samples)
     periods, segments = detectors.detect_sleep(g.sleep_segments, smp)
@@ -87,8 +91,14 @@ def simulate(seed: int, participants: int = 3) -> list[Person]:
     out = []
     for pid in sorted(g.nights):
         nights = sorted(periods.filter(pl.col("participant_id") == pid)["night_of"].to_list())
-        out.append(Person(pid, cand.filter(pl.col("participant_id") == pid),
-                          truth.filter(pl.col("participant_id") == pid), nights))
+        out.append(
+            Person(
+                pid,
+                cand.filter(pl.col("participant_id") == pid),
+                truth.filter(pl.col("participant_id") == pid),
+                nights,
+            )
+        )
     return out
 
 
@@ -109,8 +119,9 @@ def simulate_physio(seed: int) -> list[Person]:
         cs = c["start_utc"].dt.epoch("us").to_numpy()
         ts = t["start_utc"].dt.epoch("us").to_numpy()
         near = np.abs(ts[:, None] - cs[None, :]).argmin(axis=1) if t.height else []
-        t = t.with_columns(local_date=pl.Series(
-            [c["night_of"][int(i)] for i in near], dtype=pl.Date))
+        t = t.with_columns(
+            local_date=pl.Series([c["night_of"][int(i)] for i in near], dtype=pl.Date)
+        )
         out.append(Person(pid, c, t, sorted(c["night_of"].unique().to_list())))
     return out
 
@@ -134,9 +145,10 @@ def journal_of(person: Person, nights: list, rng: np.random.Generator) -> pl.Dat
     keep = rng.random(t.height) < JOURNAL_FRAC
     err = rng.uniform(-JOURNAL_ERROR_S, JOURNAL_ERROR_S, t.height)
     return t.filter(pl.Series(keep)).select(
-        "participant_id", "night_of",
-        time_utc=pl.col("start_utc") + pl.duration(
-            microseconds=pl.Series((err[keep] * 1e6).astype(np.int64))),
+        "participant_id",
+        "night_of",
+        time_utc=pl.col("start_utc")
+        + pl.duration(microseconds=pl.Series((err[keep] * 1e6).astype(np.int64))),
     )
 
 
@@ -148,8 +160,14 @@ def _is_cramp(person: Person, start, end) -> bool:
     return bool(np.any((np.abs(s - c_s) <= EXACT_TOLERANCE_S) | ((s < c_e) & (e > c_s))))
 
 
-def answers(person: Person, night, params: CrampParams, labels: pl.DataFrame,
-            rng: np.random.Generator, random_order: bool) -> list[dict]:
+def answers(
+    person: Person,
+    night,
+    params: CrampParams,
+    labels: pl.DataFrame,
+    rng: np.random.Generator,
+    random_order: bool,
+) -> list[dict]:
     """The person's review answers about ``night``'s candidates (20 % flipped)."""
     cand = person.candidates.filter(pl.col("night_of") == night)
     ranked = rank_for_review(cand, labels, params=params)
@@ -159,37 +177,54 @@ def answers(person: Person, night, params: CrampParams, labels: pl.DataFrame,
     for r in ranked.head(PROMPTS_PER_NIGHT).iter_rows(named=True):
         truth = _is_cramp(person, r["start_utc"], r["end_utc"])
         said = truth if rng.random() >= ANSWER_ERROR else not truth
-        out.append({"participant_id": person.pid, "night_of": night,
-                    "start_utc": r["start_utc"], "end_utc": r["end_utc"],
-                    "label": "confirmed" if said else "rejected"})
+        out.append(
+            {
+                "participant_id": person.pid,
+                "night_of": night,
+                "start_utc": r["start_utc"],
+                "end_utc": r["end_utc"],
+                "label": "confirmed" if said else "rejected",
+            }
+        )
     return out
 
 
-_LABEL_SCHEMA = {"participant_id": pl.String, "night_of": pl.Date,
-                 "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
-                 "label": pl.String}
+_LABEL_SCHEMA = {
+    "participant_id": pl.String,
+    "night_of": pl.Date,
+    "start_utc": pl.Datetime("us", "UTC"),
+    "end_utc": pl.Datetime("us", "UTC"),
+    "label": pl.String,
+}
 
 
-def fit(person: Person, nights: list, journal: pl.DataFrame, labels: pl.DataFrame,
-        min_events_slope: int | None = None) -> CrampParams:
+def fit(
+    person: Person,
+    nights: list,
+    journal: pl.DataFrame,
+    labels: pl.DataFrame,
+    min_events_slope: int | None = None,
+) -> CrampParams:
     """The parameters the person's detector would use after ``nights``."""
     if not nights:
         return CrampParams()
     kw = {} if min_events_slope is None else {"min_events_slope": min_events_slope}
-    res = calibrate_participant(person.candidates, journal, nights, participant_id=person.pid,
-                                labels=labels, **kw)
+    res = calibrate_participant(
+        person.candidates, journal, nights, participant_id=person.pid, labels=labels, **kw
+    )
     return res.params if res.use_fitted else CrampParams()
 
 
 def detections(person: Person, params: CrampParams, nights: list) -> pl.DataFrame:
     """Candidates of ``nights`` reported under ``params`` (from the default-scored logit)."""
-    ranked = rank_for_review(person.candidates.filter(pl.col("night_of").is_in(nights)),
-                             params=params, max_margin=None)
+    ranked = rank_for_review(
+        person.candidates.filter(pl.col("night_of").is_in(nights)), params=params, max_margin=None
+    )
     return ranked.filter(pl.col("confidence_person") >= POSSIBLE_MIN)
 
 
 def held_out_counts(person: Person, params: CrampParams) -> np.ndarray:
-    test = person.nights[max(CHECKPOINTS):]
+    test = person.nights[max(CHECKPOINTS) :]
     det = detections(person, params, test)
     truth = person.cramps.filter(pl.col("local_date").is_in(test))
     tp, fp, fn, _ = match_events(det, truth, tolerance_s=EXACT_TOLERANCE_S)
@@ -208,8 +243,9 @@ def run_person(person: Person, seed: int, arm: str) -> dict[int, np.ndarray]:
     for i in range(max(CHECKPOINTS) + 1):
         if i in CHECKPOINTS:
             used = pool[:i]
-            params = fit(person, used, journal.filter(pl.col("night_of").is_in(used)),
-                         labels, slope_kw)
+            params = fit(
+                person, used, journal.filter(pl.col("night_of").is_in(used)), labels, slope_kw
+            )
             out[i] = held_out_counts(person, params)
         if i < len(pool) and arm != "journal":
             new = answers(person, pool[i], params, labels, rng, arm.endswith("random"))
@@ -223,9 +259,9 @@ def f1(c: np.ndarray) -> float:
     return 2 * c[0] / d if d else float("nan")
 
 
-def learning_curve(seeds: list[int], participants: int = 3,
-                   arms: tuple[str, ...] = ARMS,
-                   family: str = "nightgen") -> dict[str, dict[int, float]]:
+def learning_curve(
+    seeds: list[int], participants: int = 3, arms: tuple[str, ...] = ARMS, family: str = "nightgen"
+) -> dict[str, dict[int, float]]:
     """Mean over seeds of the pooled held-out F1, per arm and checkpoint."""
     per_seed: dict[str, dict[int, list[float]]] = {a: {n: [] for n in CHECKPOINTS} for a in arms}
     for seed in seeds:
@@ -252,8 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="101-110", help="e.g. 101-110 (report) or 1-5 (develop)")
     ap.add_argument("--participants", type=int, default=3)
-    ap.add_argument("--family", choices=("nightgen", "physio"), default="nightgen",
-                    help="nightgen (5-min HR + stages) or physio (exports, all its people)")
+    ap.add_argument(
+        "--family",
+        choices=("nightgen", "physio"),
+        default="nightgen",
+        help="nightgen (5-min HR + stages) or physio (exports, all its people)",
+    )
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args(argv)
     seeds = _seeds(args.seeds)
@@ -262,11 +302,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(curve, indent=1))
         return
     if args.family == "physio":
-        print(f"held-out cramp F1 (physio exports, seeds {args.seeds}, all later nights "
-              "held out)")
+        print(f"held-out cramp F1 (physio exports, seeds {args.seeds}, all later nights held out)")
     else:
-        print(f"held-out cramp F1 (nightgen 5-min HR + stages, {args.participants} people x "
-              f"seeds {args.seeds}, {HELD_OUT_NIGHTS} held-out nights each)")
+        print(
+            f"held-out cramp F1 (nightgen 5-min HR + stages, {args.participants} people x "
+            f"seeds {args.seeds}, {HELD_OUT_NIGHTS} held-out nights each)"
+        )
     print(f"{'labelled nights':24s}" + "".join(f"{n:>8d}" for n in CHECKPOINTS))
     for arm, row in curve.items():
         print(f"{arm:24s}" + "".join(f"{row[n]:8.3f}" for n in CHECKPOINTS))

@@ -44,24 +44,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evaluation import candidates as C  # noqa: E402
 
 #: hidden event features every event kind has (see the module docstring)
-ORACLE_FEATURES = ("duration_s", "hr_rise_bpm", "steps_counted", "steps_true", "wake_s",
-                   "movement_s", "stood", "standing_s", "orthostatic_bpm", "stage_at_onset",
-                   "hours_after_onset", "bedroom_c")
+ORACLE_FEATURES = (
+    "duration_s",
+    "hr_rise_bpm",
+    "steps_counted",
+    "steps_true",
+    "wake_s",
+    "movement_s",
+    "stood",
+    "standing_s",
+    "orthostatic_bpm",
+    "stage_at_onset",
+    "hours_after_onset",
+    "bedroom_c",
+)
 NOT_EVENTS = ("sleep", "watch_off")
 
 
 def hidden_features(seed: int) -> pl.DataFrame:
     """The physio simulator's hidden event features for ``seed`` (generated, then cached)."""
-    src = b"".join(p.read_bytes() for p in sorted((C.ROOT / "simulators" / "physio").glob(
-        "*.py")))
+    src = b"".join(p.read_bytes() for p in sorted((C.ROOT / "simulators" / "physio").glob("*.py")))
     key = hashlib.sha1(src).hexdigest()[:10]
     cached = C.CACHE / f"oracle-physio-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)
     tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-{seed}-"))
     try:
-        subprocess.run([sys.executable, "-m", "simulators.physio", "--out", str(tmp),
-                        "--seed", str(seed)], check=True, cwd=C.ROOT, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "simulators.physio", "--out", str(tmp), "--seed", str(seed)],
+            check=True,
+            cwd=C.ROOT,
+            capture_output=True,
+        )
         frame = pl.read_csv(tmp / "hidden_features.csv", infer_schema_length=None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -100,19 +114,28 @@ def bound(family: str = "physio") -> dict:
     Xt = np.vstack([x for x, _ in test])
     yt = np.concatenate([t for _, t in test])
     p = m.predict_proba(Xt)[:, 1]
-    return {"family": family, "events": int(yt.size), "cramps": int(yt.sum()),
-            "possible": scores(yt, p >= 0.4), "likely": scores(yt, p >= 0.7)}
+    return {
+        "family": family,
+        "events": int(yt.size),
+        "cramps": int(yt.sum()),
+        "possible": scores(yt, p >= 0.4),
+        "likely": scores(yt, p >= 0.7),
+    }
 
 
 def main() -> int:
     b = bound()
-    print(f"oracle bound on physio held-out seeds {C.SEEDS['physio'][1]} "
-          f"({b['events']} hidden events, {b['cramps']} cramps; features: "
-          f"{', '.join(ORACLE_FEATURES)})")
+    print(
+        f"oracle bound on physio held-out seeds {C.SEEDS['physio'][1]} "
+        f"({b['events']} hidden events, {b['cramps']} cramps; features: "
+        f"{', '.join(ORACLE_FEATURES)})"
+    )
     for name in ("possible", "likely"):
         s = b[name]
-        print(f"  {name:8s} P {s['precision']:.2f}  R {s['recall']:.2f}  F1 {s['f1']:.2f}  "
-              f"(TP {s['tp']}, FP {s['fp']}, FN {s['fn']})")
+        print(
+            f"  {name:8s} P {s['precision']:.2f}  R {s['recall']:.2f}  F1 {s['f1']:.2f}  "
+            f"(TP {s['tp']}, FP {s['fp']}, FN {s['fn']})"
+        )
     return 0
 
 

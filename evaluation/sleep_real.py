@@ -70,77 +70,120 @@ def import_all(con) -> None:
     for path in sorted(FITABASE.rglob("*.csv")):
         t = time.perf_counter()
         res = import_file(con, path, tz=FITABASE_TZ)
-        print(f"  import {path.relative_to(FITABASE)}: {res.status} +{res.rows_accepted} rows "
-              f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)
+        print(
+            f"  import {path.relative_to(FITABASE)}: {res.status} +{res.rows_accepted} rows "
+            f"({time.perf_counter() - t:.1f} s)",
+            file=sys.stderr,
+        )
 
 
 def agreement(frame: pl.DataFrame, detected: str, fitbit: str) -> dict[str, float]:
     d = frame.drop_nulls([detected, fitbit]).select(
-        (pl.col(detected) - pl.col(fitbit)).alias("diff"))["diff"]
+        (pl.col(detected) - pl.col(fitbit)).alias("diff")
+    )["diff"]
     if d.len() == 0:
         return {"n": 0}
     a = d.abs()
-    return {"n": d.len(), "bias_min": d.mean(), "mad_mean_min": a.mean(),
-            "mad_median_min": a.median(), "within_30_pct": 100 * (a <= 30).mean(),
-            "within_60_pct": 100 * (a <= 60).mean()}
+    return {
+        "n": d.len(),
+        "bias_min": d.mean(),
+        "mad_mean_min": a.mean(),
+        "mad_median_min": a.median(),
+        "within_30_pct": 100 * (a <= 30).mean(),
+        "within_60_pct": 100 * (a <= 60).mean(),
+    }
 
 
 def report(pairs: pl.DataFrame) -> None:
     total = pairs.height
     found = pairs.filter(pl.col("detected_period_min").is_not_null())
-    print(f"Fitbit sleepDay nights: {total}; with a detected main sleep period: {found.height} "
-          f"({100 * found.height / max(total, 1):.0f} %)")
-    groups = [("all", found),
-              ("with heart rate", found.filter(pl.col("with_hr"))),
-              ("without heart rate", found.filter(~pl.col("with_hr")))]
-    groups += [(f"method {m}", found.filter(pl.col("method") == m))
-               for m in sorted(found["method"].unique().drop_nulls().to_list())]
-    header = (f"{'nights':<24} {'what':<30} {'n':>4} {'bias':>7} {'MAD':>7} {'median':>7} "
-              f"{'<=30':>6} {'<=60':>6}")
+    print(
+        f"Fitbit sleepDay nights: {total}; with a detected main sleep period: {found.height} "
+        f"({100 * found.height / max(total, 1):.0f} %)"
+    )
+    groups = [
+        ("all", found),
+        ("with heart rate", found.filter(pl.col("with_hr"))),
+        ("without heart rate", found.filter(~pl.col("with_hr"))),
+    ]
+    groups += [
+        (f"method {m}", found.filter(pl.col("method") == m))
+        for m in sorted(found["method"].unique().drop_nulls().to_list())
+    ]
+    header = (
+        f"{'nights':<24} {'what':<30} {'n':>4} {'bias':>7} {'MAD':>7} {'median':>7} "
+        f"{'<=30':>6} {'<=60':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name, g in groups:
-        for what, det, fit in (("asleep min vs TotalMinutesAsleep", "detected_asleep_min",
-                                "fitbit_asleep_min"),
-                               ("period min vs TotalTimeInBed", "detected_period_min",
-                                "fitbit_in_bed_min")):
+        for what, det, fit in (
+            ("asleep min vs TotalMinutesAsleep", "detected_asleep_min", "fitbit_asleep_min"),
+            ("period min vs TotalTimeInBed", "detected_period_min", "fitbit_in_bed_min"),
+        ):
             r = agreement(g, det, fit)
             if r["n"] == 0:
                 continue
-            print(f"{name:<24} {what:<30} {r['n']:>4} {r['bias_min']:>+7.1f} "
-                  f"{r['mad_mean_min']:>7.1f} {r['mad_median_min']:>7.1f} "
-                  f"{r['within_30_pct']:>5.0f}% {r['within_60_pct']:>5.0f}%")
-    print("\nbias = detected - Fitbit (min); MAD = mean absolute difference; median = median "
-          "absolute difference; <=30 / <=60: share of nights within 30 / 60 min.")
+            print(
+                f"{name:<24} {what:<30} {r['n']:>4} {r['bias_min']:>+7.1f} "
+                f"{r['mad_mean_min']:>7.1f} {r['mad_median_min']:>7.1f} "
+                f"{r['within_30_pct']:>5.0f}% {r['within_60_pct']:>5.0f}%"
+            )
+    print(
+        "\nbias = detected - Fitbit (min); MAD = mean absolute difference; median = median "
+        "absolute difference; <=30 / <=60: share of nights within 30 / 60 min."
+    )
 
 
 def worst(con, pairs: pl.DataFrame, n: int) -> None:
     """The nights with the largest asleep disagreement, with the period's local start / end."""
-    per = con.sql("SELECT participant_id, night_of, start_utc + to_seconds(utc_offset_s) AS "
-                  "start_local, end_utc + to_seconds(utc_offset_s) AS end_local "
-                  "FROM sleep_periods").pl()
-    d = (pairs.drop_nulls("detected_asleep_min")
-         .join(per, on=["participant_id", "night_of"], how="left")
-         .with_columns(diff=pl.col("detected_asleep_min") - pl.col("fitbit_asleep_min")))
+    per = con.sql(
+        "SELECT participant_id, night_of, start_utc + to_seconds(utc_offset_s) AS "
+        "start_local, end_utc + to_seconds(utc_offset_s) AS end_local "
+        "FROM sleep_periods"
+    ).pl()
+    d = (
+        pairs.drop_nulls("detected_asleep_min")
+        .join(per, on=["participant_id", "night_of"], how="left")
+        .with_columns(diff=pl.col("detected_asleep_min") - pl.col("fitbit_asleep_min"))
+    )
     with pl.Config(tbl_rows=2 * n + 4, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
         for hr in (True, False):
             print(f"\nlargest |asleep difference|, with_hr={hr}:")
-            print(d.filter(pl.col("with_hr") == hr).sort(pl.col("diff").abs(), descending=True)
-                  .head(n).select("participant_id", "night_of", "start_local", "end_local",
-                                  "fitbit_asleep_min", "fitbit_in_bed_min",
-                                  "detected_asleep_min", "detected_period_min", "diff"))
+            print(
+                d.filter(pl.col("with_hr") == hr)
+                .sort(pl.col("diff").abs(), descending=True)
+                .head(n)
+                .select(
+                    "participant_id",
+                    "night_of",
+                    "start_local",
+                    "end_local",
+                    "fitbit_asleep_min",
+                    "fitbit_in_bed_min",
+                    "detected_asleep_min",
+                    "detected_period_min",
+                    "diff",
+                )
+            )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", help="DuckDB file (default: a temporary one)")
     ap.add_argument("--no-import", action="store_true", help="reuse --db as imported")
-    ap.add_argument("--redetect", action="store_true",
-                    help="with --no-import: clear sleep_periods, episodes and detection_runs "
-                         "and detect again (after a detector change)")
-    ap.add_argument("--worst", type=int, default=0,
-                    help="also print the N nights with the largest |asleep difference| per "
-                         "HR group")
+    ap.add_argument(
+        "--redetect",
+        action="store_true",
+        help="with --no-import: clear sleep_periods, episodes and detection_runs "
+        "and detect again (after a detector change)",
+    )
+    ap.add_argument(
+        "--worst",
+        type=int,
+        default=0,
+        help="also print the N nights with the largest |asleep difference| per HR group",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(args.db) if args.db else Path(tmp) / "fitabase.duckdb"
@@ -152,19 +195,26 @@ def main() -> None:
                 print(f"import: {time.perf_counter() - t:.1f} s", file=sys.stderr)
                 t = time.perf_counter()
                 summary = detect_changed(con, full=True)
-                print(f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
-                      file=sys.stderr)
+                print(
+                    f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
+                    file=sys.stderr,
+                )
             elif args.redetect:
                 for table in ("sleep_periods", "episodes", "detection_runs"):
                     con.execute(f"DELETE FROM {table}")
                 t = time.perf_counter()
                 summary = detect_changed(con, full=True)
-                print(f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
-                      file=sys.stderr)
-            periods = con.sql("SELECT epoch(end_utc - start_utc) / 3600.0 AS h "
-                              "FROM sleep_periods").pl()["h"]
-            print(f"detected main sleep periods: {periods.len()}; longest {periods.max():.1f} h; "
-                  f"> 16 h: {(periods > 16).sum()}; > 24 h: {(periods > 24).sum()}")
+                print(
+                    f"detect: {time.perf_counter() - t:.1f} s ({summary.nights} nights)",
+                    file=sys.stderr,
+                )
+            periods = con.sql(
+                "SELECT epoch(end_utc - start_utc) / 3600.0 AS h FROM sleep_periods"
+            ).pl()["h"]
+            print(
+                f"detected main sleep periods: {periods.len()}; longest {periods.max():.1f} h; "
+                f"> 16 h: {(periods > 16).sum()}; > 24 h: {(periods > 24).sum()}"
+            )
             pairs = con.sql(PAIRS_SQL).pl()
             report(pairs)
             if args.worst:

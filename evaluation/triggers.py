@@ -34,8 +34,12 @@ from simulators.trigger_cohort import TRUE_OR, CohortParams, simulate_cohort
 
 SOURCES = ("true", "journal", "likely")
 #: (trigger, model) evaluated against the injected OR at lag 0-24 h
-TARGETS = (("heat_index_caution", "adjusted"), ("dehydration_condition_day", "adjusted"),
-           ("exercise_load", "adjusted"), ("magnesium_low", "single"))
+TARGETS = (
+    ("heat_index_caution", "adjusted"),
+    ("dehydration_condition_day", "adjusted"),
+    ("exercise_load", "adjusted"),
+    ("magnesium_low", "single"),
+)
 REAL_EFFECTS = ("heat_index_caution", "dehydration_condition_day")
 
 
@@ -44,8 +48,13 @@ def _covers(row: dict, truth: float) -> bool:
     return row["ci_low"] is not None and row["ci_low"] <= truth <= hi
 
 
-def evaluate(seeds: int = 50, people: int = 20, days: int = 365, agreement_seeds: int = 3,
-             first_seed: int = 1000) -> dict:
+def evaluate(
+    seeds: int = 50,
+    people: int = 20,
+    days: int = 365,
+    agreement_seeds: int = 3,
+    first_seed: int = 1000,
+) -> dict:
     """Run the seeds; return ``{"pooled": frame, "per_person": frame, "agreement": frame,
     "seconds": float}`` (one row per seed, source and target)."""
     t0 = time.perf_counter()
@@ -63,52 +72,90 @@ def evaluate(seeds: int = 50, people: int = 20, days: int = 365, agreement_seeds
                 rows = lag0.filter((pl.col("trigger") == trig) & (pl.col("model") == model))
                 for r in rows.iter_rows(named=True):
                     est = r["status"] == "estimated"
-                    rec = {"seed": s, "source": src, "trigger": trig, "model": model,
-                           "participant_id": r["participant_id"], "estimated": est,
-                           "odds_ratio": r["odds_ratio"], "covers": est and _covers(r, truth),
-                           "excludes_1": est and (r["ci_low"] > 1 or (r["ci_high"] or 9e9) < 1)}
+                    rec = {
+                        "seed": s,
+                        "source": src,
+                        "trigger": trig,
+                        "model": model,
+                        "participant_id": r["participant_id"],
+                        "estimated": est,
+                        "odds_ratio": r["odds_ratio"],
+                        "covers": est and _covers(r, truth),
+                        "excludes_1": est and (r["ci_low"] > 1 or (r["ci_high"] or 9e9) < 1),
+                    }
                     (pooled if r["participant_id"] == "all" else person).append(rec)
             if src == "true" and s < first_seed + agreement_seeds:
                 clr = tr.case_crossover(frame, method="conditional_logit", adjusted=False)
                 mh = out.filter(pl.col("model") == "single")
-                j = mh.join(clr, on=["participant_id", "trigger", "lag"], suffix="_clr") \
-                    .filter((pl.col("participant_id") == "all")
-                            & (pl.col("method") == "mantel_haenszel")
-                            & (pl.col("method_clr") == "conditional_logit"))
-                agree.append(j.select(
-                    "trigger", "lag", "odds_ratio", "odds_ratio_clr", "ci_low", "ci_low_clr",
-                    "ci_high", "ci_high_clr"))
-    return {"pooled": pl.DataFrame(pooled), "per_person": pl.DataFrame(person),
-            "person_seeds": people * seeds,
-            "agreement": pl.concat(agree) if agree else pl.DataFrame(),
-            "seconds": time.perf_counter() - t0}
+                j = mh.join(clr, on=["participant_id", "trigger", "lag"], suffix="_clr").filter(
+                    (pl.col("participant_id") == "all")
+                    & (pl.col("method") == "mantel_haenszel")
+                    & (pl.col("method_clr") == "conditional_logit")
+                )
+                agree.append(
+                    j.select(
+                        "trigger",
+                        "lag",
+                        "odds_ratio",
+                        "odds_ratio_clr",
+                        "ci_low",
+                        "ci_low_clr",
+                        "ci_high",
+                        "ci_high_clr",
+                    )
+                )
+    return {
+        "pooled": pl.DataFrame(pooled),
+        "per_person": pl.DataFrame(person),
+        "person_seeds": people * seeds,
+        "agreement": pl.concat(agree) if agree else pl.DataFrame(),
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def summarise(res: dict) -> dict[str, pl.DataFrame]:
-    pooled = res["pooled"].group_by("source", "trigger", "model").agg(
-        seeds=pl.len(), estimated=pl.col("estimated").mean(),
-        median_or=pl.col("odds_ratio").median(), coverage=pl.col("covers").mean(),
-        excludes_1=pl.col("excludes_1").mean())
+    pooled = (
+        res["pooled"]
+        .group_by("source", "trigger", "model")
+        .agg(
+            seeds=pl.len(),
+            estimated=pl.col("estimated").mean(),
+            median_or=pl.col("odds_ratio").median(),
+            coverage=pl.col("covers").mean(),
+            excludes_1=pl.col("excludes_1").mean(),
+        )
+    )
     # people without a row (no adjusted model could be fitted) count as not estimated
-    person = res["per_person"].group_by("source", "trigger", "model").agg(
-        estimated=pl.col("estimated").sum() / res["person_seeds"],
-        coverage_of_estimated=pl.col("covers").filter(pl.col("estimated")).mean(),
-        excludes_1=pl.col("excludes_1").sum() / res["person_seeds"])
+    person = (
+        res["per_person"]
+        .group_by("source", "trigger", "model")
+        .agg(
+            estimated=pl.col("estimated").sum() / res["person_seeds"],
+            coverage_of_estimated=pl.col("covers").filter(pl.col("estimated")).mean(),
+            excludes_1=pl.col("excludes_1").sum() / res["person_seeds"],
+        )
+    )
     order = {t: i for i, (t, _) in enumerate(TARGETS)}
-    srt = [pl.col("source").replace_strict({s: i for i, s in enumerate(SOURCES)}),
-           pl.col("trigger").replace_strict(order)]
+    srt = [
+        pl.col("source").replace_strict({s: i for i, s in enumerate(SOURCES)}),
+        pl.col("trigger").replace_strict(order),
+    ]
     out = {"pooled": pooled.sort(srt), "per_person": person.sort(srt)}
     a = res["agreement"]
     if a.height:
         out["agreement"] = a.select(
             rows=pl.len(),
             max_abs_log_or_diff=(pl.col("odds_ratio").log() - pl.col("odds_ratio_clr").log())
-            .abs().max(),
-            median_abs_log_or_diff=(pl.col("odds_ratio").log()
-                                    - pl.col("odds_ratio_clr").log()).abs().median(),
+            .abs()
+            .max(),
+            median_abs_log_or_diff=(pl.col("odds_ratio").log() - pl.col("odds_ratio_clr").log())
+            .abs()
+            .median(),
             max_abs_log_ci_diff=pl.max_horizontal(
                 (pl.col("ci_low").log() - pl.col("ci_low_clr").log()).abs(),
-                (pl.col("ci_high").log() - pl.col("ci_high_clr").log()).abs()).max())
+                (pl.col("ci_high").log() - pl.col("ci_high_clr").log()).abs(),
+            ).max(),
+        )
     return out
 
 
@@ -120,10 +167,18 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     res = evaluate(a.seeds, a.people, a.days)
     s = summarise(res)
-    with pl.Config(tbl_rows=100, tbl_cols=20, tbl_width_chars=200, float_precision=3,
-                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
-        print(f"trigger statistics: {a.seeds} seeds x {a.people} people x {a.days} nights, "
-              f"truth {TRUE_OR}")
+    with pl.Config(
+        tbl_rows=100,
+        tbl_cols=20,
+        tbl_width_chars=200,
+        float_precision=3,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
+        print(
+            f"trigger statistics: {a.seeds} seeds x {a.people} people x {a.days} nights, "
+            f"truth {TRUE_OR}"
+        )
         print("pooled (participant_id = 'all'), lag 0-24 h:")
         print(s["pooled"])
         print("per person, lag 0-24 h:")

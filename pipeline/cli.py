@@ -26,29 +26,42 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_INBOX = REPO_ROOT / "sample_data" / "inbox"
 
 db_option = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).")
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
+)
 
 
 verbose_option = click.option(
-    "--verbose", "-v", is_flag=True,
-    help="Show the run's log lines (one per file; with --prefect also Prefect's) on stderr.")
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show the run's log lines (one per file; with --prefect also Prefect's) on stderr.",
+)
 
 prefect_option = click.option(
-    "--prefect/--no-prefect", "use_prefect", default=None,
+    "--prefect/--no-prefect",
+    "use_prefect",
+    default=None,
     help="Run as a Prefect flow (retries, run history in Prefect) instead of in this process. "
-         "Default: on when PREFECT_API_URL is set (a Prefect server is configured), else off.")
+    "Default: on when PREFECT_API_URL is set (a Prefect server is configured), else off.",
+)
 
 
 force_option = click.option(
-    "--force", is_flag=True,
+    "--force",
+    is_flag=True,
     help="Import an Apple export even when its Me record (sex, birth year) contradicts what "
-         "is stored for the participant.")
+    "is stored for the participant.",
+)
 
 new_participant_option = click.option(
-    "--new-participant", is_flag=True,
+    "--new-participant",
+    is_flag=True,
     help="Create the --participant id even when it resembles a stored one (e.g. 1503960366 "
-         "when fitabase-1503960366 is stored).")
+    "when fitabase-1503960366 is stored).",
+)
 
 
 def _import_policy(force: bool, new_participant: bool):
@@ -73,8 +86,9 @@ def _setup_logging(verbose: bool, use_prefect: bool) -> None:
         log.removeHandler(h)
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s | %(levelname)-7s | %(message)s",
-                                               "%H:%M:%S"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s | %(levelname)-7s | %(message)s", "%H:%M:%S")
+        )
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     else:
@@ -90,18 +104,22 @@ def _run_flow(fn, *args):
         return fn(*args)
     except Exception as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise click.ClickException(f"{type(exc).__name__}: {first} (Prefect run failed; "
-                                   "--verbose shows its log)") from exc
+        raise click.ClickException(
+            f"{type(exc).__name__}: {first} (Prefect run failed; --verbose shows its log)"
+        ) from exc
 
 
 def _check_tz(ctx, param, value):
     if value is None:
         return None
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"{value!r} is not an IANA time zone such as Europe/Berlin") from exc
+        raise click.BadParameter(
+            f"{value!r} is not an IANA time zone such as Europe/Berlin"
+        ) from exc
     return value
 
 
@@ -131,8 +149,11 @@ class _Main(click.Group):
 def _interrupted(ctx) -> None:
     """Ctrl-C stops the whole command: one line on stderr, exit status 130 (128 + SIGINT).
     An import stopped part-way rolled its file back (one transaction per file)."""
-    click.echo("interrupted: stopped at Ctrl-C; a file being imported was rolled back, files "
-               "imported before it are stored; run the command again to go on", err=True)
+    click.echo(
+        "interrupted: stopped at Ctrl-C; a file being imported was rolled back, files "
+        "imported before it are stored; run the command again to go on",
+        err=True,
+    )
     ctx.exit(130)
 
 
@@ -147,10 +168,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--participant", "participant_id", default=None,
-              help="Participant id for files that carry none (e.g. an Apple Health export).")
-@click.option("--timezone", "tz", default=None, callback=_check_tz,
-              help="The participant's home IANA zone, for formats whose times have no offset.")
+@click.option(
+    "--participant",
+    "participant_id",
+    default=None,
+    help="Participant id for files that carry none (e.g. an Apple Health export).",
+)
+@click.option(
+    "--timezone",
+    "tz",
+    default=None,
+    callback=_check_tz,
+    help="The participant's home IANA zone, for formats whose times have no offset.",
+)
 @force_option
 @new_participant_option
 @prefect_option
@@ -188,25 +218,52 @@ def _print_imports(results: list[dict]) -> None:
     # same table as wide as its content and plain text, so nothing is cut or wrapped
     tty = sys.stdout.isatty()
     table = Table(title="imports" if tty else None, box=None if not tty else Table().box)
-    for col in ("status", "format", "participant", "new rows", "already stored", "rejected",
-                "seconds", "file"):
-        table.add_column(col, justify="right" if col in ("new rows", "already stored",
-                                                         "rejected", "seconds") else "left",
-                         no_wrap=not tty)
+    for col in (
+        "status",
+        "format",
+        "participant",
+        "new rows",
+        "already stored",
+        "rejected",
+        "seconds",
+        "file",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in ("new rows", "already stored", "rejected", "seconds")
+            else "left",
+            no_wrap=not tty,
+        )
     for r in results:
-        table.add_row(r["status"], r["format"] or "", r["participant_id"] or "",
-                      f"{r['rows_accepted']:,}", f"{r['rows_duplicate']:,}",
-                      f"{r['rows_rejected']:,}", f"{r['seconds']:.1f}", r["path"])
-    problems = [(r["status"], r["error"]) for r in results
-                if r["error"] and r["status"] in ("failed", "partial", "skipped")]
+        table.add_row(
+            r["status"],
+            r["format"] or "",
+            r["participant_id"] or "",
+            f"{r['rows_accepted']:,}",
+            f"{r['rows_duplicate']:,}",
+            f"{r['rows_rejected']:,}",
+            f"{r['seconds']:.1f}",
+            r["path"],
+        )
+    problems = [
+        (r["status"], r["error"])
+        for r in results
+        if r["error"] and r["status"] in ("failed", "partial", "skipped")
+    ]
     if tty:
         console = Console()
         console.print(table)
         for status, error in problems:
             console.print(f"[yellow]{status}[/]: {error}", highlight=False, markup=True)
         return
-    console = Console(width=100_000, record=True, file=open(os.devnull, "w"),  # noqa: SIM115
-                      color_system=None, highlight=False)
+    console = Console(
+        width=100_000,
+        record=True,
+        file=open(os.devnull, "w"),  # noqa: SIM115
+        color_system=None,
+        highlight=False,
+    )
     console.print(table)
     for line in console.export_text().splitlines():
         click.echo(line.rstrip())
@@ -222,8 +279,10 @@ def _print_imports(results: list[dict]) -> None:
 def detect(full, use_prefect, verbose, db):
     """Recompute sleep periods and episodes for the nights whose data changed."""
     if not resolve_db(db).exists():  # only ingest, run and demo create a store
-        raise click.ClickException(f"no crampwatch database at {resolve_db(db)}; `crampwatch "
-                                   "ingest` or `crampwatch run` creates one")
+        raise click.ClickException(
+            f"no crampwatch database at {resolve_db(db)}; `crampwatch "
+            "ingest` or `crampwatch run` creates one"
+        )
     use_prefect = _use_prefect(use_prefect)
     _setup_logging(verbose, use_prefect)
     if use_prefect:
@@ -234,14 +293,20 @@ def detect(full, use_prefect, verbose, db):
         from pipeline import runner
 
         s = runner.detect(str(resolve_db(db)), full)
-    click.echo(f"{s['participants']} participants, {s['nights']} nights, "
-               f"{s['episodes_written']} episodes {s['by_kind']} in {s['seconds']:.1f} s")
+    click.echo(
+        f"{s['participants']} participants, {s['nights']} nights, "
+        f"{s['episodes_written']} episodes {s['by_kind']} in {s['seconds']:.1f} s"
+    )
 
 
 @main.command()
 @click.argument("inbox", required=False, type=click.Path(exists=True, file_okay=False))
-@click.option("--participant", "participant_id", default=None,
-              help="Participant id for files that carry none and are not in <inbox>/<id>/.")
+@click.option(
+    "--participant",
+    "participant_id",
+    default=None,
+    help="Participant id for files that carry none and are not in <inbox>/<id>/.",
+)
 @click.option("--timezone", "tz", default=None, callback=_check_tz, help="IANA zone.")
 @force_option
 @new_participant_option
@@ -277,8 +342,12 @@ def run(inbox, participant_id, tz, force, new_participant, use_prefect, verbose,
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
-@click.option("--address", default="127.0.0.1", show_default=True,
-              help="Interface to bind; keep 127.0.0.1 unless you know who can reach the port.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; keep 127.0.0.1 unless you know who can reach the port.",
+)
 @db_option
 def dashboard(port, address, db):
     """Serve the dashboard (reads the published read-only snapshot)."""
@@ -297,13 +366,28 @@ def _serve(db_path: Path, port: int, address: str) -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--max-rows", default=1000, show_default=True, type=int,
-              help="Rows to print in the table format (0: all); the others say so.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]),
-              default="table", show_default=True,
-              help="table: aligned text; csv / json (one object per line) / parquet: every row.")
-@click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
-              help="Write the result to this file instead of the terminal (needed for parquet).")
+@click.option(
+    "--max-rows",
+    default=1000,
+    show_default=True,
+    type=int,
+    help="Rows to print in the table format (0: all); the others say so.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="table: aligned text; csv / json (one object per line) / parquet: every row.",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the result to this file instead of the terminal (needed for parquet).",
+)
 @db_option
 def sql(query, max_rows, fmt, output, db):
     """Run a read-only SQL QUERY against the store and print or save the result.
@@ -327,7 +411,8 @@ def sql(query, max_rows, fmt, output, db):
             raise click.ClickException(
                 f"{db_path.name} is being written by another crampwatch process (pid "
                 f"{store.lock_holder(exc) or 'unknown'}) and has no snapshot yet; try again "
-                "when its first run has finished") from exc
+                "when its first run has finished"
+            ) from exc
         con = store.connect(snapshot_path(db_path), read_only=True)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -354,9 +439,18 @@ def _write_frame(frame, fmt: str, output: str | None, max_rows: int) -> None:
         frame.write_parquet(output)
     elif fmt in ("csv", "json"):
         # nested values (lists) as JSON text in CSV
-        flat = frame.with_columns(
-            [pl.col(c).cast(pl.String) if fmt == "csv" and isinstance(t, pl.List)
-             else pl.col(c) for c, t in frame.schema.items()]) if fmt == "csv" else frame
+        flat = (
+            frame.with_columns(
+                [
+                    pl.col(c).cast(pl.String)
+                    if fmt == "csv" and isinstance(t, pl.List)
+                    else pl.col(c)
+                    for c, t in frame.schema.items()
+                ]
+            )
+            if fmt == "csv"
+            else frame
+        )
         text = flat.write_csv() if fmt == "csv" else flat.write_ndjson()
         if output:
             Path(output).write_text(text, encoding="utf-8")
@@ -372,9 +466,14 @@ def _write_frame(frame, fmt: str, output: str | None, max_rows: int) -> None:
         click.echo(f"{frame.height} row(s) written to {output}", err=True)
     elif fmt == "table":
         more = frame.height - min(frame.height, max_rows if max_rows > 0 else frame.height)
-        click.echo(f"{frame.height} row(s)" + (
-            f"; the first {max_rows} shown (--max-rows 0 for all, or --format csv)"
-            if more else ""))
+        click.echo(
+            f"{frame.height} row(s)"
+            + (
+                f"; the first {max_rows} shown (--max-rows 0 for all, or --format csv)"
+                if more
+                else ""
+            )
+        )
 
 
 def _table_text(frame, width: int | None = None) -> str:
@@ -385,8 +484,9 @@ def _table_text(frame, width: int | None = None) -> str:
 
     table = Table(show_lines=False)
     for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left",
-                         overflow="fold", no_wrap=True)
+        table.add_column(
+            name, justify="right" if dtype.is_numeric() else "left", overflow="fold", no_wrap=True
+        )
     for row in frame.iter_rows():
         table.add_row(*("NULL" if v is None else str(v) for v in row))
     console = Console(width=width or 10_000, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
@@ -396,19 +496,40 @@ def _table_text(frame, width: int | None = None) -> str:
 
 
 @main.command()
-@click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Ground-truth CSV (participant_id,kind,start_utc,end_utc[,local_date]) or a "
-                   "cramp journal CSV (the journal import's header); read from this file.")
-@click.option("--tolerance-min", type=float, default=None,
-              help="Onset tolerance in minutes (default 5 for ground truth, 30 for a journal).")
-@click.option("--calibration", is_flag=True,
-              help="Also print the reliability table: cramp episodes by confidence band, "
-                   "mean confidence vs the share that match a true cramp.")
-@click.option("--participant", "participant_id", default=None,
-              help="Journal truth: the participant of rows whose participant_id is empty.")
-@click.option("--timezone", "tz", default=None, callback=_check_tz,
-              help="Journal truth: the zone of times written without an offset (default: the "
-                   "stored zone of the file's participants).")
+@click.option(
+    "--truth",
+    "truth_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Ground-truth CSV (participant_id,kind,start_utc,end_utc[,local_date]) or a "
+    "cramp journal CSV (the journal import's header); read from this file.",
+)
+@click.option(
+    "--tolerance-min",
+    type=float,
+    default=None,
+    help="Onset tolerance in minutes (default 5 for ground truth, 30 for a journal).",
+)
+@click.option(
+    "--calibration",
+    is_flag=True,
+    help="Also print the reliability table: cramp episodes by confidence band, "
+    "mean confidence vs the share that match a true cramp.",
+)
+@click.option(
+    "--participant",
+    "participant_id",
+    default=None,
+    help="Journal truth: the participant of rows whose participant_id is empty.",
+)
+@click.option(
+    "--timezone",
+    "tz",
+    default=None,
+    callback=_check_tz,
+    help="Journal truth: the zone of times written without an offset (default: the "
+    "stored zone of the file's participants).",
+)
 @db_option
 def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
     """Score the stored episodes against a ground-truth or journal file.
@@ -427,8 +548,9 @@ def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
     with store.connect_reader(resolve_db(db)) as con:
         zones = store_inputs.participant_zones(con)
         try:
-            truth = ev.read_truth_file(truth_path, tz=tz, participant_id=participant_id,
-                                       stored_zones=zones)
+            truth = ev.read_truth_file(
+                truth_path, tz=tz, participant_id=participant_id, stored_zones=zones
+            )
         except ev.TruthError as exc:
             raise click.ClickException(str(exc)) from exc
         episodes, nights, days = store_outputs.evaluation_inputs(con)
@@ -443,15 +565,20 @@ def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
         raise click.ClickException(
             f"nothing to score: {truth_path} has no "
             + ("cramp rows" if truth.is_journal else "nocturnal_cramp or dehydration rows")
-            + (f" (kinds found: {', '.join(kinds)})" if kinds else " (no rows)"))
+            + (f" (kinds found: {', '.join(kinds)})" if kinds else " (no rows)")
+        )
     if episodes.height == 0:
         raise click.ClickException(
             f"nothing to score: the store {resolve_db(db)} holds no episodes; run `crampwatch "
-            "detect` (or `crampwatch run`) first")
+            "detect` (or `crampwatch run`) first"
+        )
     unknown = sorted(set(scored["participant_id"].to_list()) - set(nights))
     if unknown:
-        click.echo(f"note: no sleep data in the store for {', '.join(unknown)} (every true "
-                   "event of theirs counts as missed)", err=True)
+        click.echo(
+            f"note: no sleep data in the store for {', '.join(unknown)} (every true "
+            "event of theirs counts as missed)",
+            err=True,
+        )
     if truth.is_journal:
         tol_s = (tolerance_min or ev.JOURNAL_TOLERANCE_S / 60) * 60
         click.echo(f"truth: the cramp journal {truth_path} (imprecise times)")
@@ -468,26 +595,39 @@ def evaluate(truth_path, tolerance_min, calibration, participant_id, tz, db):
     if true_cramps.height == 0 and cramps.height == 0:
         click.echo("  no true and no detected cramps")
     else:
-        click.echo(f"  {'participant':12s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} "
-                   f"{'recall':>6s} {'F1':>5s} {'FA/night':>8s} {'onset err median':>16s}")
+        click.echo(
+            f"  {'participant':12s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} "
+            f"{'recall':>6s} {'F1':>5s} {'FA/night':>8s} {'onset err median':>16s}"
+        )
         for s in ev.score_events(cramps, true_cramps, tolerance_s=tol_s, nights=nights):
-            click.echo(f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
-                       f"{s.false_negatives:4d} {num(s.precision, 9)} {num(s.recall, 6)} "
-                       f"{num(s.f1, 5)} {num(s.false_alarms_per_night, 8, '.3f')} "
-                       f"{num(s.onset_error_median_s / 60, 13, '.1f')} min")
+            click.echo(
+                f"  {s.participant_id:12s} {s.true_positives:4d} {s.false_positives:4d} "
+                f"{s.false_negatives:4d} {num(s.precision, 9)} {num(s.recall, 6)} "
+                f"{num(s.f1, 5)} {num(s.false_alarms_per_night, 8, '.3f')} "
+                f"{num(s.onset_error_median_s / 60, 13, '.1f')} min"
+            )
     if calibration:
-        click.echo("reliability of cramp confidence (predicted = mean confidence, observed = "
-                   "share matching a true cramp):")
+        click.echo(
+            "reliability of cramp confidence (predicted = mean confidence, observed = "
+            "share matching a true cramp):"
+        )
         click.echo(f"  {'band':10s} {'episodes':>8s} {'predicted':>9s} {'observed':>8s}")
         for r in ev.reliability(cramps, true_cramps, tolerance_s=tol_s):
-            click.echo(f"  {r['band']:10s} {r['episodes']:8d} {num(r['predicted'], 9)} "
-                       f"{num(r['observed'], 8)}")
+            click.echo(
+                f"  {r['band']:10s} {r['episodes']:8d} {num(r['predicted'], 9)} "
+                f"{num(r['observed'], 8)}"
+            )
     if "local_date" in frame.columns:
-        d = ev.score_days(episodes.filter(pl.col("kind") == "dehydration"),
-                          frame.filter(pl.col("kind") == "dehydration"), days)
-        click.echo(f"dehydration days: TP {d.true_positives} FP {d.false_positives} "
-                   f"FN {d.false_negatives} of {d.nights} days; precision "
-                   f"{num(d.precision, 0)} recall {num(d.recall, 0)} F1 {num(d.f1, 0)}")
+        d = ev.score_days(
+            episodes.filter(pl.col("kind") == "dehydration"),
+            frame.filter(pl.col("kind") == "dehydration"),
+            days,
+        )
+        click.echo(
+            f"dehydration days: TP {d.true_positives} FP {d.false_positives} "
+            f"FN {d.false_negatives} of {d.nights} days; precision "
+            f"{num(d.precision, 0)} recall {num(d.recall, 0)} F1 {num(d.f1, 0)}"
+        )
 
 
 def _iso_utc(ctx, param, value):
@@ -507,18 +647,39 @@ def _iso_utc(ctx, param, value):
 @main.command()
 @click.argument("episode_id", required=False)
 @click.argument("answer", required=False, type=click.Choice(["confirmed", "rejected"]))
-@click.option("--missed", is_flag=True,
-              help="A cramp the detector missed: give --participant, --start and --end.")
-@click.option("--participant", "participant_id", default=None,
-              help="Participant (missed cramps; episodes not in the store).")
-@click.option("--start", "start", default=None, callback=_iso_utc,
-              help="ISO 8601 time with offset: start of the missed cramp or candidate.")
+@click.option(
+    "--missed",
+    is_flag=True,
+    help="A cramp the detector missed: give --participant, --start and --end.",
+)
+@click.option(
+    "--participant",
+    "participant_id",
+    default=None,
+    help="Participant (missed cramps; episodes not in the store).",
+)
+@click.option(
+    "--start",
+    "start",
+    default=None,
+    callback=_iso_utc,
+    help="ISO 8601 time with offset: start of the missed cramp or candidate.",
+)
 @click.option("--end", "end", default=None, callback=_iso_utc, help="ISO 8601 time with offset.")
 @click.option("--note", default=None, help="Free text kept with the label.")
-@click.option("--by", "labelled_by", default="self", show_default=True,
-              help="Who answers (free text; the OS user name is never recorded).")
-@click.option("--kind", default="nocturnal_cramp", show_default=True,
-              type=click.Choice(["nocturnal_cramp", "dehydration"]))
+@click.option(
+    "--by",
+    "labelled_by",
+    default="self",
+    show_default=True,
+    help="Who answers (free text; the OS user name is never recorded).",
+)
+@click.option(
+    "--kind",
+    default="nocturnal_cramp",
+    show_default=True,
+    type=click.Choice(["nocturnal_cramp", "dehydration"]),
+)
 @db_option
 def label(episode_id, answer, missed, participant_id, start, end, note, labelled_by, kind, db):
     """Confirm or reject an episode (EPISODE_ID confirmed|rejected), or report a missed cramp
@@ -536,8 +697,7 @@ def label(episode_id, answer, missed, participant_id, start, end, note, labelled
             raise click.UsageError("--missed takes no EPISODE_ID or answer")
         if not (participant_id and start and end):
             raise click.UsageError("--missed needs --participant, --start and --end")
-        fields.update(participant_id=participant_id, label="missed", start_utc=start,
-                      end_utc=end)
+        fields.update(participant_id=participant_id, label="missed", start_utc=start, end_utc=end)
     else:
         if not (episode_id and answer):
             raise click.UsageError("give EPISODE_ID and confirmed|rejected, or --missed")
@@ -545,30 +705,53 @@ def label(episode_id, answer, missed, participant_id, start, end, note, labelled
         if ep is None and not (participant_id and start):
             raise click.ClickException(
                 f"episode {episode_id} is not in the store; give --participant and --start "
-                "(and --end) as `crampwatch review` prints them")
+                "(and --end) as `crampwatch review` prints them"
+            )
         if ep is None:
-            ep = {"participant_id": participant_id, "kind": kind, "start_utc": start,
-                  "end_utc": end or start, "confidence": None, "detector_version": None}
-        fields.update(participant_id=ep["participant_id"], kind=ep["kind"], label=answer,
-                      episode_id=episode_id, start_utc=ep["start_utc"], end_utc=ep["end_utc"],
-                      detector_version=ep["detector_version"],
-                      confidence_at_label=ep["confidence"])
+            ep = {
+                "participant_id": participant_id,
+                "kind": kind,
+                "start_utc": start,
+                "end_utc": end or start,
+                "confidence": None,
+                "detector_version": None,
+            }
+        fields.update(
+            participant_id=ep["participant_id"],
+            kind=ep["kind"],
+            label=answer,
+            episode_id=episode_id,
+            start_utc=ep["start_utc"],
+            end_utc=ep["end_utc"],
+            detector_version=ep["detector_version"],
+            confidence_at_label=ep["confidence"],
+        )
     try:
         lab = lb.add_label(db_path, **fields)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     merged = lb.try_merge(db_path) if Path(db_path).exists() else None
-    where = ("stored" if merged is not None
-             else f"queued in {lb.queue_path(db_path)} (merged by the next detect/run)")
-    click.echo(f"{lab.label} {lab.kind} {lab.participant_id} "
-               f"{lab.start_utc:%Y-%m-%d %H:%M}Z label {lab.label_id}: {where}")
+    where = (
+        "stored"
+        if merged is not None
+        else f"queued in {lb.queue_path(db_path)} (merged by the next detect/run)"
+    )
+    click.echo(
+        f"{lab.label} {lab.kind} {lab.participant_id} "
+        f"{lab.start_utc:%Y-%m-%d %H:%M}Z label {lab.label_id}: {where}"
+    )
 
 
 @main.command()
 @click.option("--participant", "participant_id", default=None, help="Only this participant.")
 @click.option("-n", "n", default=10, show_default=True, type=int, help="Episodes to list.")
-@click.option("--nights", default=28, show_default=True, type=int,
-              help="Look back this many nights from each participant's last night.")
+@click.option(
+    "--nights",
+    default=28,
+    show_default=True,
+    type=int,
+    help="Look back this many nights from each participant's last night.",
+)
 @db_option
 def review(participant_id, n, nights, db):
     """List the cramp candidates to ask about first (those whose answer teaches the most).
@@ -603,17 +786,20 @@ def review(participant_id, n, nights, db):
             lo, hi = ranges[pid]
             lo = max(lo, hi - timedelta(days=nights))
             samples, periods, segments = dt._sleep(
-                dt.load_inputs(con, pid, lo - timedelta(days=1), hi))
+                dt.load_inputs(con, pid, lo - timedelta(days=1), hi)
+            )
             periods = periods.filter(pl.col("night_of") >= lo)
             cand = detectors.score_cramp_candidates(samples, segments, periods)
-            labels = pl.concat([lb.current_labels(con, pid).drop("merged_seq"),
-                                pending.filter(pl.col("participant_id") == pid)])
-            ranked = rank_for_review(cand, labels, params=dt.active_cramp_params(con, pid),
-                                     n=n)
+            labels = pl.concat(
+                [
+                    lb.current_labels(con, pid).drop("merged_seq"),
+                    pending.filter(pl.col("participant_id") == pid),
+                ]
+            )
+            ranked = rank_for_review(cand, labels, params=dt.active_cramp_params(con, pid), n=n)
             stored = set()
             if ranked.height:
-                stored = store_outputs.cramp_episode_ids_since(con, pid,
-                                                               ranked["start_utc"].min())
+                stored = store_outputs.cramp_episode_ids_since(con, pid, ranked["start_utc"].min())
             rows.append((pid, ranked, stored))
     from detectors.cramps import DETECTOR_VERSION
     from detectors.schema import episode_id
@@ -624,11 +810,15 @@ def review(participant_id, n, nights, db):
             eid = episode_id(pid, "nocturnal_cramp", r["start_utc"], DETECTOR_VERSION)
             cmd = f"crampwatch label {eid} confirmed|rejected"
             if eid not in stored:  # below the threshold: not an episode, give its span
-                cmd += (f" --participant {pid} --start {r['start_utc'].isoformat()} "
-                        f"--end {r['end_utc'].isoformat()}")
-            click.echo(f"  {r['rank']:>3d}. night of {r['night_of']}  "
-                       f"{r['start_utc']:%H:%M}-{r['end_utc']:%H:%M}Z  "
-                       f"confidence {r['confidence_person']:.2f}  {cmd}")
+                cmd += (
+                    f" --participant {pid} --start {r['start_utc'].isoformat()} "
+                    f"--end {r['end_utc'].isoformat()}"
+                )
+            click.echo(
+                f"  {r['rank']:>3d}. night of {r['night_of']}  "
+                f"{r['start_utc']:%H:%M}-{r['end_utc']:%H:%M}Z  "
+                f"confidence {r['confidence_person']:.2f}  {cmd}"
+            )
 
 
 @main.command()
@@ -652,8 +842,9 @@ def demo(port, no_serve, verbose, db):
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
+)
 @db_option
 def export(out_dir, fmt, db):
     """Write every documented table to OUT_DIR/<table>.<format> (for pandas, R, polars).

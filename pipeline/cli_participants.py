@@ -12,8 +12,11 @@ import click
 from pipeline.config import resolve_db
 
 _db_option = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).")
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
+)
 
 
 def _check_tz(ctx, param, value):
@@ -24,8 +27,9 @@ def _check_tz(ctx, param, value):
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(f"{value!r} is not an IANA time zone such as Europe/Berlin"
-                                 ) from exc
+        raise click.BadParameter(
+            f"{value!r} is not an IANA time zone such as Europe/Berlin"
+        ) from exc
     return value
 
 
@@ -34,8 +38,9 @@ def _writer(db):
 
     path = resolve_db(db)
     if not path.exists():
-        raise click.ClickException(f"no crampwatch database at {path}; `crampwatch ingest` or "
-                                   "`crampwatch run` creates one")
+        raise click.ClickException(
+            f"no crampwatch database at {path}; `crampwatch ingest` or `crampwatch run` creates one"
+        )
     return store.connect(path), path
 
 
@@ -50,22 +55,25 @@ def _report(res, verb: str) -> None:
     parts = ", ".join(f"{t} {n:,}" for t, n in sorted(res.rows_removed.items()))
     click.echo(f"{verb}: {removed:,} rows removed" + (f" ({parts})" if parts else ""))
     if res.import_ids:
-        click.echo("  ledger: import(s) " + ", ".join(map(str, res.import_ids))
-                   + " marked forgotten")
+        click.echo(
+            "  ledger: import(s) " + ", ".join(map(str, res.import_ids)) + " marked forgotten"
+        )
     for iid, n in sorted(res.rows_restored.items()):
         click.echo(f"  {n:,} rows it shared with import {iid} written again for that import")
     if res.participants_removed:
         click.echo("  participant(s) removed: " + ", ".join(res.participants_removed))
     if res.participants:
-        click.echo("  recomputed detections, exposures and triggers of: "
-                   + ", ".join(res.participants))
+        click.echo(
+            "  recomputed detections, exposures and triggers of: " + ", ".join(res.participants)
+        )
     for w in res.warnings:
         click.echo(f"  warning: {w}", err=True)
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True
+)
 @_db_option
 def participants(fmt, db):
     """List the participants: time zone, sex and birth year if known, rows per table, first
@@ -83,13 +91,31 @@ def participants(fmt, db):
         click.echo("no participants in the store")
         return
     tables = list(rows[0]["rows"])
-    header = ["participant", "tz", "sex", "birth_year", "first_local_date", "last_local_date",
-              "imports", "forgotten", *tables]
-    lines = [[r["participant_id"], r["tz"] or "", r["sex"] or "",
-              "" if r["birth_year"] is None else str(r["birth_year"]),
-              str(r["first_local_date"] or ""), str(r["last_local_date"] or ""),
-              str(r["imports"]), str(r["imports_forgotten"]),
-              *(str(r["rows"][t]) for t in tables)] for r in rows]
+    header = [
+        "participant",
+        "tz",
+        "sex",
+        "birth_year",
+        "first_local_date",
+        "last_local_date",
+        "imports",
+        "forgotten",
+        *tables,
+    ]
+    lines = [
+        [
+            r["participant_id"],
+            r["tz"] or "",
+            r["sex"] or "",
+            "" if r["birth_year"] is None else str(r["birth_year"]),
+            str(r["first_local_date"] or ""),
+            str(r["last_local_date"] or ""),
+            str(r["imports"]),
+            str(r["imports_forgotten"]),
+            *(str(r["rows"][t]) for t in tables),
+        ]
+        for r in rows
+    ]
     if fmt == "csv":
         click.echo(",".join(header))
         for line in lines:
@@ -103,10 +129,19 @@ def participants(fmt, db):
 
 
 @click.command()
-@click.option("--participant", "participant_id", default=None,
-              help="Remove every row of this participant from every table.")
-@click.option("--import", "import_id", type=int, default=None,
-              help="Remove exactly the rows import N added (ledger: imports.import_id).")
+@click.option(
+    "--participant",
+    "participant_id",
+    default=None,
+    help="Remove every row of this participant from every table.",
+)
+@click.option(
+    "--import",
+    "import_id",
+    type=int,
+    default=None,
+    help="Remove exactly the rows import N added (ledger: imports.import_id).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_db_option
 def forget(participant_id, import_id, yes, db):
@@ -126,8 +161,10 @@ def forget(participant_id, import_id, yes, db):
         try:
             if import_id is not None:
                 row = people._live_row(con, import_id)
-                what = (f"import {import_id} ({row['format']}, {row['path']}, participant "
-                        f"{row['participant_id'] or '-'}, {row['rows_accepted']:,} rows)")
+                what = (
+                    f"import {import_id} ({row['format']}, {row['path']}, participant "
+                    f"{row['participant_id'] or '-'}, {row['rows_accepted']:,} rows)"
+                )
             else:
                 if participant_id not in store_ledger.participant_ids(con):
                     people.forget_participant(con, participant_id)  # raises with a hint
@@ -146,17 +183,33 @@ def forget(participant_id, import_id, yes, db):
 
 
 @click.command()
-@click.option("--import", "import_id", type=int, required=True,
-              help="The import to move (ledger: imports.import_id).")
-@click.option("--participant", "participant_id", required=True,
-              help="The participant its rows belong to.")
-@click.option("--timezone", "tz", default=None, callback=_check_tz,
-              help="IANA zone: the local times the import derived from a zone are computed "
-                   "again with it.")
-@click.option("--force", is_flag=True,
-              help="Import it even when its Apple Me record contradicts the participant.")
-@click.option("--new-participant", is_flag=True,
-              help="Create the participant even when the id resembles a stored one.")
+@click.option(
+    "--import",
+    "import_id",
+    type=int,
+    required=True,
+    help="The import to move (ledger: imports.import_id).",
+)
+@click.option(
+    "--participant", "participant_id", required=True, help="The participant its rows belong to."
+)
+@click.option(
+    "--timezone",
+    "tz",
+    default=None,
+    callback=_check_tz,
+    help="IANA zone: the local times the import derived from a zone are computed again with it.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import it even when its Apple Me record contradicts the participant.",
+)
+@click.option(
+    "--new-participant",
+    is_flag=True,
+    help="Create the participant even when the id resembles a stored one.",
+)
 @_db_option
 def reassign(import_id, participant_id, tz, force, new_participant, db):
     """Move import N's rows to another participant (and/or time zone).
@@ -171,10 +224,15 @@ def reassign(import_id, participant_id, tz, force, new_participant, db):
     con, path = _writer(db)
     with con:
         try:
-            res = people.reassign(con, import_id, participant_id, tz, force=force,
-                                  new_participant=new_participant)
+            res = people.reassign(
+                con, import_id, participant_id, tz, force=force, new_participant=new_participant
+            )
         except people.ParticipantError as exc:
             raise click.ClickException(str(exc)) from exc
-        _report(res, f"moved import {import_id} to {participant_id}"
-                + (f" ({tz})" if tz else "") + f" as import {res.new_import_id}")
+        _report(
+            res,
+            f"moved import {import_id} to {participant_id}"
+            + (f" ({tz})" if tz else "")
+            + f" as import {res.new_import_id}",
+        )
         _publish(con, path)

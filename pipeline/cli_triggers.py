@@ -13,8 +13,11 @@ import click
 from pipeline.config import resolve_db
 
 _db_option = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).")
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
+)
 
 
 def _sources(ctx, param, value):
@@ -29,9 +32,14 @@ def _sources(ctx, param, value):
 
 
 _cases_option = click.option(
-    "--cases", "sources", default=None, callback=_sources, metavar="journal,confirmed,likely",
+    "--cases",
+    "sources",
+    default=None,
+    callback=_sources,
+    metavar="journal,confirmed,likely",
     help="Case nights from these sources (comma-separated). Default: the trusted ones "
-         "(journal + confirmed labels), `likely` detections only for people without them.")
+    "(journal + confirmed labels), `likely` detections only for people without them.",
+)
 
 
 def _open_writer(db):
@@ -45,8 +53,8 @@ def _open_writer(db):
         raise click.ClickException(str(exc)) from exc
     except duckdb.IOException as exc:
         raise click.ClickException(
-            f"the store is busy (a flow is writing): try again shortly "
-            f"({str(exc).splitlines()[0]})") from exc
+            f"the store is busy (a flow is writing): try again shortly ({str(exc).splitlines()[0]})"
+        ) from exc
 
 
 def _fmt_or(r: dict) -> str:
@@ -56,22 +64,31 @@ def _fmt_or(r: dict) -> str:
 
 def format_rows(rows: list[dict]) -> list[str]:
     """The readable table: trigger, lag, OR [95 % CI], q, status or nights needed."""
-    lines = [f"  {'trigger':27s} {'lag':7s} {'cases':>5s} {'sets':>4s}  "
-             f"{'OR [95% CI]':22s} {'q':>6s}  status"]
+    lines = [
+        f"  {'trigger':27s} {'lag':7s} {'cases':>5s} {'sets':>4s}  "
+        f"{'OR [95% CI]':22s} {'q':>6s}  status"
+    ]
     for r in rows:
         if r["status"] == "estimated":
             q = "" if r["q"] is None else f"{r['q']:.3f}"
-            lines.append(f"  {r['trigger']:27s} {r['lag']:7s} {r['cases']:5d} "
-                         f"{r['discordant_sets']:4d}  {_fmt_or(r):22s} {q:>6s}  "
-                         f"{r['method']}")
+            lines.append(
+                f"  {r['trigger']:27s} {r['lag']:7s} {r['cases']:5d} "
+                f"{r['discordant_sets']:4d}  {_fmt_or(r):22s} {q:>6s}  "
+                f"{r['method']}"
+            )
         else:
             n = r["more_nights_needed"]
-            why = (f"insufficient data: {n} more cramp nights needed (for OR "
-                   f"{r['target_or']:g} at 80 % power)" if n is not None else
-                   "insufficient data: the exposure is never known or never varies "
-                   "within a month's same weekdays")
-            lines.append(f"  {r['trigger']:27s} {r['lag']:7s} {r['cases']:5d} "
-                         f"{r['discordant_sets']:4d}  {why}")
+            why = (
+                f"insufficient data: {n} more cramp nights needed (for OR "
+                f"{r['target_or']:g} at 80 % power)"
+                if n is not None
+                else "insufficient data: the exposure is never known or never varies "
+                "within a month's same weekdays"
+            )
+            lines.append(
+                f"  {r['trigger']:27s} {r['lag']:7s} {r['cases']:5d} "
+                f"{r['discordant_sets']:4d}  {why}"
+            )
     return lines
 
 
@@ -87,8 +104,12 @@ def _source_text(src: str, requested) -> str:
 @click.option("--participant", "participant_id", default=None, help="Only this participant.")
 @_cases_option
 @click.option("--force", is_flag=True, help="Recompute even when no input changed.")
-@click.option("--adjusted/--no-adjusted", default=True, show_default=True,
-              help="Also print the mutually adjusted model of the lag-0 primary triggers.")
+@click.option(
+    "--adjusted/--no-adjusted",
+    default=True,
+    show_default=True,
+    help="Also print the mutually adjusted model of the lag-0 primary triggers.",
+)
 @_db_option
 def triggers(participant_id, sources, force, adjusted, db):
     """Which triggers precede the cramp nights: case-crossover odds ratios (recomputes what
@@ -107,9 +128,14 @@ def triggers(participant_id, sources, force, adjusted, db):
         if participant_id and participant_id not in known:
             raise click.ClickException(
                 f"no daily exposures for participant {participant_id!r} (run `crampwatch "
-                "detect` first)")
-        s = pt.update_triggers(con, sources=sources, force=force,
-                               participant_ids=[participant_id] if participant_id else None)
+                "detect` first)"
+            )
+        s = pt.update_triggers(
+            con,
+            sources=sources,
+            force=force,
+            participant_ids=[participant_id] if participant_id else None,
+        )
         if s.participants:
             runner.publish(str(db_path), con=con)
         pids = [participant_id] if participant_id else sorted(known)
@@ -127,36 +153,51 @@ def triggers(participant_id, sources, force, adjusted, db):
         f = frame.filter(frame["participant_id"] == pid)
         if f.height == 0:
             continue
-        single = sorted((r for r in f.iter_rows(named=True) if r["model"] == "single"),
-                        key=lambda r: (order.get(r["trigger"], 99), r["lag"]))
+        single = sorted(
+            (r for r in f.iter_rows(named=True) if r["model"] == "single"),
+            key=lambda r: (order.get(r["trigger"], 99), r["lag"]),
+        )
         n_cases = max((r["cases"] for r in single), default=0)
         who = "all participants (pooled, strata within each person)" if pid == "all" else pid
-        click.echo(f"{who}: cases from {_source_text(single[0]['case_source'], sources)}; "
-                   f"up to {n_cases} case nights")
+        click.echo(
+            f"{who}: cases from {_source_text(single[0]['case_source'], sources)}; "
+            f"up to {n_cases} case nights"
+        )
         for line in format_rows(single):
             click.echo(line)
         adj = [r for r in f.iter_rows(named=True) if r["model"] == "adjusted"]
         if adjusted and adj:
-            click.echo("  mutually adjusted (lag 0-24h, ConditionalLogit): "
-                       + ", ".join(r["trigger"] for r in adj))
+            click.echo(
+                "  mutually adjusted (lag 0-24h, ConditionalLogit): "
+                + ", ".join(r["trigger"] for r in adj)
+            )
             for line in format_rows(adj)[1:]:
                 click.echo(line)
     if context is not None:
         ctx, rates = context
         if ctx.height:
-            click.echo("conditions and medications (constant within a person: context, not "
-                       "estimated; discuss with a clinician):")
+            click.echo(
+                "conditions and medications (constant within a person: context, not "
+                "estimated; discuss with a clinician):"
+            )
             for r in ctx.iter_rows(named=True):
-                click.echo(f"  {r['participant_id']}: {r['kind']} {r['trigger']}: "
-                           f"{r['finding']} (evidence grade {r['evidence_grade']})")
+                click.echo(
+                    f"  {r['participant_id']}: {r['kind']} {r['trigger']}: "
+                    f"{r['finding']} (evidence grade {r['evidence_grade']})"
+                )
         if rates is not None and rates.height:
             click.echo("between people (cohort):")
             for r in rates.iter_rows(named=True):
                 rr = "n/a" if r["rate_ratio"] is None else f"{r['rate_ratio']:.2f}"
-                ci = "" if r["ci_low"] is None or r["ci_high"] is None else \
-                    f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
-                click.echo(f"  {r['kind']} {r['trigger']}: {r['people_with']} with vs "
-                           f"{r['people_without']} without, cramp-night rate ratio {rr}{ci}")
+                ci = (
+                    ""
+                    if r["ci_low"] is None or r["ci_high"] is None
+                    else f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+                )
+                click.echo(
+                    f"  {r['kind']} {r['trigger']}: {r['people_with']} with vs "
+                    f"{r['people_without']} without, cramp-night rate ratio {rr}{ci}"
+                )
             click.echo(f"  caveat: {rates['caveat'][0]}")
     click.echo('"associated with" is not "caused": see docs/triggers.md')
 
@@ -179,16 +220,25 @@ def _date(ctx, param, value):
 
 @experiment.command("plan")
 @click.option("--participant", "participant_id", required=True)
-@click.option("--intervention", required=True,
-              type=click.Choice(["magnesium", "stretch", "fluid"]))
+@click.option("--intervention", required=True, type=click.Choice(["magnesium", "stretch", "fluid"]))
 @click.option("--pairs", default=3, show_default=True, type=click.IntRange(1, 20))
 @click.option("--block-weeks", default=4, show_default=True, type=click.IntRange(1, 12))
-@click.option("--washout-days", default=7, show_default=True, type=click.IntRange(0, 27),
-              help="First nights of each block left out of the analysis.")
-@click.option("--start", default=None, callback=_date,
-              help="First night (YYYY-MM-DD; default tomorrow).")
-@click.option("--seed", default=None, type=int,
-              help="Seed of the randomisation (default: drawn and printed, stored with the plan).")
+@click.option(
+    "--washout-days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 27),
+    help="First nights of each block left out of the analysis.",
+)
+@click.option(
+    "--start", default=None, callback=_date, help="First night (YYYY-MM-DD; default tomorrow)."
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=int,
+    help="Seed of the randomisation (default: drawn and printed, stored with the plan).",
+)
 @_db_option
 def plan_cmd(participant_id, intervention, pairs, block_weeks, washout_days, start, seed, db):
     """Set up a randomised block schedule with and without an intervention."""
@@ -202,21 +252,34 @@ def plan_cmd(participant_id, intervention, pairs, block_weeks, washout_days, sta
     start = start or date.today() + timedelta(days=1)
     seed = secrets.randbelow(2**31) if seed is None else seed
     try:
-        exp, blocks = nof1.plan(participant_id, intervention, start, pairs=pairs,
-                                block_weeks=block_weeks, washout_days=washout_days, seed=seed)
+        exp, blocks = nof1.plan(
+            participant_id,
+            intervention,
+            start,
+            pairs=pairs,
+            block_weeks=block_weeks,
+            washout_days=washout_days,
+            seed=seed,
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     with _open_writer(db) as con:
         pt.save_experiment(con, exp, blocks)
         runner.publish(str(resolve_db(db)), con=con)
-    click.echo(f"experiment {exp.experiment_id} (seed {seed}): {pairs} pairs of "
-               f"{block_weeks}-week blocks, first {washout_days} nights of each not analysed")
+    click.echo(
+        f"experiment {exp.experiment_id} (seed {seed}): {pairs} pairs of "
+        f"{block_weeks}-week blocks, first {washout_days} nights of each not analysed"
+    )
     click.echo(f"  intervention blocks: {exp.instructions}")
     for r in blocks.iter_rows(named=True):
-        click.echo(f"  pair {r['pair']} block {r['block']}: {r['start_date']} to "
-                   f"{r['end_date']}  {r['arm']}")
-    click.echo("Keep the cramp journal every night; run `crampwatch experiment analyse "
-               f"--participant {participant_id}` at any time.")
+        click.echo(
+            f"  pair {r['pair']} block {r['block']}: {r['start_date']} to "
+            f"{r['end_date']}  {r['arm']}"
+        )
+    click.echo(
+        "Keep the cramp journal every night; run `crampwatch experiment analyse "
+        f"--participant {participant_id}` at any time."
+    )
 
 
 @experiment.command("analyse")
@@ -232,18 +295,26 @@ def analyse_cmd(participant_id, sources, db):
     with _open_writer(db) as con:
         found = pt.analyse_experiment(con, participant_id, sources)
         if found is None:
-            raise click.ClickException(f"no experiment for {participant_id!r}: run "
-                                       "`crampwatch experiment plan` first")
+            raise click.ClickException(
+                f"no experiment for {participant_id!r}: run `crampwatch experiment plan` first"
+            )
         runner.publish(str(resolve_db(db)), con=con)
     exp, counts, res = found
-    click.echo(f"experiment {exp['experiment_id']}: {exp['intervention']}, cases from "
-               f"{_source_text(res['case_source'], sources)}")
+    click.echo(
+        f"experiment {exp['experiment_id']}: {exp['intervention']}, cases from "
+        f"{_source_text(res['case_source'], sources)}"
+    )
     for r in counts.iter_rows(named=True):
-        click.echo(f"  pair {r['pair']} {r['arm']:12s} {r['start_date']} to {r['end_date']}: "
-                   f"{r['cramp_nights']} cramp nights in {r['nights']} analysed nights")
+        click.echo(
+            f"  pair {r['pair']} {r['arm']:12s} {r['start_date']} to {r['end_date']}: "
+            f"{r['cramp_nights']} cramp nights in {r['nights']} analysed nights"
+        )
     rd = res["rate_difference_per_week"]
     if rd is not None and not math.isnan(rd):
-        ci = "" if res["rd_ci_low"] is None else \
-            f" [{res['rd_ci_low']:+.2f}, {res['rd_ci_high']:+.2f}]"
+        ci = (
+            ""
+            if res["rd_ci_low"] is None
+            else f" [{res['rd_ci_low']:+.2f}, {res['rd_ci_high']:+.2f}]"
+        )
         click.echo(f"  difference: {rd:+.2f} cramp nights per week{ci} (mean over pairs)")
     click.echo(nof1.verdict_text(res, exp["intervention"]))

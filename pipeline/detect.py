@@ -62,6 +62,7 @@ def __getattr__(name: str):
     mod = importlib.import_module(module)
     return mod if attr is None else getattr(mod, attr)
 
+
 #: days of data loaded before the first changed date: the 28-day resting-HR baseline
 #: (detectors-science.md 8.2) plus a margin for the 7-morning body-mass baseline
 LOOKBACK_DAYS = 35
@@ -94,9 +95,11 @@ def _sleep(inputs: dict[str, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame,
     return samples, periods, segments
 
 
-def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | None = None,
-                  raw: tuple[pl.DataFrame, pl.DataFrame] | None = None
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def run_detectors(
+    inputs: dict[str, pl.DataFrame],
+    cramp_params: CrampParams | None = None,
+    raw: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pure step: inputs -> (sleep_periods, episodes).
 
     ``raw`` = ``(sleep_periods, episodes)`` of the nights analysed from raw accelerometry
@@ -111,32 +114,46 @@ def run_detectors(inputs: dict[str, pl.DataFrame], cramp_params: CrampParams | N
     samples, periods, segments = _sleep(inputs)
     raw_periods = raw[0] if raw is not None else pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
     if raw_periods.height:
-        periods = periods.join(raw_periods.select("participant_id", "night_of"),
-                               on=["participant_id", "night_of"], how="anti")
+        periods = periods.join(
+            raw_periods.select("participant_id", "night_of"),
+            on=["participant_id", "night_of"],
+            how="anti",
+        )
         overlap = periods.join(
             raw_periods.select("participant_id", s2="start_utc", e2="end_utc"),
-            on="participant_id", how="inner",
+            on="participant_id",
+            how="inner",
         ).filter((pl.col("start_utc") < pl.col("e2")) & (pl.col("end_utc") > pl.col("s2")))
-        periods = periods.join(overlap.select("participant_id", "night_of").unique(),
-                               on=["participant_id", "night_of"], how="anti")
-    cramps = detectors.detect_nocturnal_cramps(samples, segments, periods,
-                                               cramp_params or CrampParams())
+        periods = periods.join(
+            overlap.select("participant_id", "night_of").unique(),
+            on=["participant_id", "night_of"],
+            how="anti",
+        )
+    cramps = detectors.detect_nocturnal_cramps(
+        samples, segments, periods, cramp_params or CrampParams()
+    )
     dehydration = detectors.detect_dehydration(
-        inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"])
+        inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"]
+    )
     parts = [cramps.select(list(EPISODE_SCHEMA)), dehydration.select(list(EPISODE_SCHEMA))]
     if raw is not None:
         parts.append(raw[1].select(list(EPISODE_SCHEMA)))
     episodes = pl.concat(parts, how="vertical")
-    periods = pl.concat([periods.select(list(SLEEP_PERIOD_SCHEMA)),
-                         raw_periods.select(list(SLEEP_PERIOD_SCHEMA))]).sort(
-        "participant_id", "night_of")
+    periods = pl.concat(
+        [periods.select(list(SLEEP_PERIOD_SCHEMA)), raw_periods.select(list(SLEEP_PERIOD_SCHEMA))]
+    ).sort("participant_id", "night_of")
     return periods, episodes
 
 
-def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date,
-               samples: pl.DataFrame, data_dir: str | os.PathLike | None,
-               params: cramps_raw.RawCrampParams | None = None
-               ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def detect_raw(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    lo: date,
+    hi: date,
+    samples: pl.DataFrame,
+    data_dir: str | os.PathLike | None,
+    params: cramps_raw.RawCrampParams | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Raw-accelerometry sleep periods and cramp episodes for the nights ``lo``..``hi``.
 
     The participant's ``accelerometry_files`` that overlap those nights are read night by
@@ -163,15 +180,18 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
     zone = store_inputs.participant_zone(con, participant_id)
     nights: dict[date, tuple[int, int, int]] = {}
     for _, start_us, end_us, off in files:
-        windows = (cramps_raw.night_windows_tz(start_us, end_us, zone) if zone is not None
-                   else [(n, a, b, off) for n, a, b
-                         in cramps_raw.night_windows(start_us, end_us, off)])
+        windows = (
+            cramps_raw.night_windows_tz(start_us, end_us, zone)
+            if zone is not None
+            else [(n, a, b, off) for n, a, b in cramps_raw.night_windows(start_us, end_us, off)]
+        )
         for night_of, w_lo, w_hi, w_off in windows:
             d = night_of.astype(object)
             if lo <= d <= hi:
                 nights.setdefault(d, (w_lo, w_hi, w_off))
-    hr = samples.filter((pl.col("participant_id") == participant_id)
-                        & (pl.col("metric") == "heart_rate_bpm")).sort("start_utc")
+    hr = samples.filter(
+        (pl.col("participant_id") == participant_id) & (pl.col("metric") == "heart_rate_bpm")
+    ).sort("start_utc")
     hr_t = hr["start_utc"].dt.epoch("us").to_numpy()
     hr_v = hr["value"].to_numpy()
     p = params or cramps_raw.RawCrampParams()
@@ -180,24 +200,30 @@ def detect_raw(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi
         paths = [str(root / f[0]) for f in files if f[2] >= w_lo and f[1] < w_hi]
         lo_dt = datetime.fromtimestamp(w_lo / 1e6, UTC)
         hi_dt = datetime.fromtimestamp(w_hi / 1e6, UTC)
-        acc = (pl.scan_parquet(paths, hive_partitioning=False)
-               .filter((pl.col("time_utc") >= lo_dt) & (pl.col("time_utc") < hi_dt))
-               .select("time_utc", "x_g", "y_g", "z_g").collect())
+        acc = (
+            pl.scan_parquet(paths, hive_partitioning=False)
+            .filter((pl.col("time_utc") >= lo_dt) & (pl.col("time_utc") < hi_dt))
+            .select("time_utc", "x_g", "y_g", "z_g")
+            .collect()
+        )
         if len(paths) > 1:  # overlapping recordings: one sample per instant
             acc = acc.unique("time_utc", keep="first").sort("time_utc")
         if acc.height == 0:
             continue
         t = acc["time_utc"].dt.epoch("us").to_numpy()
         j0, j1 = hr_t.searchsorted([w_lo, w_hi])
-        night = cramps_raw.analyse_night(t, acc.select("x_g", "y_g", "z_g").to_numpy(),
-                                         hr_t[j0:j1], hr_v[j0:j1], params=p)
+        night = cramps_raw.analyse_night(
+            t, acc.select("x_g", "y_g", "z_g").to_numpy(), hr_t[j0:j1], hr_v[j0:j1], params=p
+        )
         per, eps, _ = cramps_raw.night_frames(participant_id, night_of, night, off)
         periods.append(per)
         episodes.append(eps)
     return pl.concat(periods), pl.concat(episodes)
 
 
-def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> CalibrationResult | None:
+def calibrate_cramps(
+    con: duckdb.DuckDBPyConnection, participant_id: str
+) -> CalibrationResult | None:
     """Fit the participant's cramp parameters on their journal and labels and store them.
 
     Labelled nights are the participant's sleep periods from the first to the last journalled
@@ -223,7 +249,8 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     cramps = journal_cramps(journal)
     current = episode_labels.current_labels(con, participant_id)
     if (cramps.height == 0 and current.height == 0) or participant_id not in (
-            ranges := full_ranges(con)):
+        ranges := full_ranges(con)
+    ):
         return None
     lo, hi = ranges[participant_id]
     samples, periods, segments = _sleep(load_inputs(con, participant_id, lo, hi))
@@ -236,16 +263,24 @@ def calibrate_cramps(con: duckdb.DuckDBPyConnection, participant_id: str) -> Cal
     if not labelled:
         return None
     candidates = detectors.score_cramp_candidates(samples, segments, periods)
-    res = calibrate_participant(candidates, cramps, sorted(labelled),
-                                participant_id=participant_id, labels=current)
+    res = calibrate_participant(
+        candidates, cramps, sorted(labelled), participant_id=participant_id, labels=current
+    )
     store_inputs.save_cramp_param_set(
-        con, params_id=res.params_id, participant_id=participant_id, name=res.params.name,
-        params_json=params_to_json(res.params), detector_version=CRAMP_VERSION,
-        n_nights=res.n_nights, n_events=res.n_events,
+        con,
+        params_id=res.params_id,
+        participant_id=participant_id,
+        name=res.params.name,
+        params_json=params_to_json(res.params),
+        detector_version=CRAMP_VERSION,
+        n_nights=res.n_nights,
+        n_events=res.n_events,
         heldout_f1=_finite(res.fitted_heldout.f1),
-        default_heldout_f1=_finite(res.default_heldout.f1), active=res.use_fitted,
+        default_heldout_f1=_finite(res.default_heldout.f1),
+        active=res.use_fitted,
         n_labels=res.n_labels,
-        labels_through_seq=episode_labels.labels_through_seq(con, participant_id) or 0)
+        labels_through_seq=episode_labels.labels_through_seq(con, participant_id) or 0,
+    )
     return res
 
 
@@ -273,9 +308,13 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
     return store_inputs.journal_changed(con, participant_id, since_import_id)
 
 
-def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
-                   participant_ids: list[str] | None = None,
-                   data_dir: str | os.PathLike | None = None) -> DetectSummary:
+def detect_changed(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    full: bool = False,
+    participant_ids: list[str] | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> DetectSummary:
     """Recompute outputs for what changed since the last run (everything if ``full``).
 
     ``data_dir`` is the store's data folder (raw accelerometry Parquet); by default the one
@@ -295,8 +334,11 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     if not full:
         everyone = full_ranges(con)
         for pid in everyone:
-            if pid not in ranges and (participant_ids is None or pid in participant_ids) \
-                    and labels.labels_changed(con, pid):
+            if (
+                pid not in ranges
+                and (participant_ids is None or pid in participant_ids)
+                and labels.labels_changed(con, pid)
+            ):
                 ranges[pid] = everyone[pid]
     with store_outputs.transaction(con):
         for pid, (lo, hi) in ranges.items():
@@ -307,17 +349,37 @@ def detect_changed(con: duckdb.DuckDBPyConnection, *, full: bool = False,
             raw = detect_raw(con, pid, out_lo, out_hi, inputs["samples"], raw_dir)
             periods, episodes = run_detectors(inputs, active_cramp_params(con, pid), raw=raw)
             summary.nights += store_outputs.replace_range(
-                con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi)
-            written = store_outputs.replace_range(con, "episodes", "local_date", episodes, pid,
-                                                  out_lo, out_hi, stamp_col="created_utc")
+                con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi
+            )
+            written = store_outputs.replace_range(
+                con,
+                "episodes",
+                "local_date",
+                episodes,
+                pid,
+                out_lo,
+                out_hi,
+                stamp_col="created_utc",
+            )
             summary.episodes_written += written
-            for kind, n in (episodes.filter(pl.col("local_date").is_between(out_lo, out_hi))
-                            .group_by("kind").len().iter_rows()):
+            for kind, n in (
+                episodes.filter(pl.col("local_date").is_between(out_lo, out_hi))
+                .group_by("kind")
+                .len()
+                .iter_rows()
+            ):
                 summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
             summary.participants += 1
         summary.max_import_id = newest
         summary.seconds = time.perf_counter() - t0
-        store_outputs.record_run(con, "detection_runs", run_id, summary.seconds, newest,
-                                 summary.participants, summary.nights,
-                                 summary.episodes_written)
+        store_outputs.record_run(
+            con,
+            "detection_runs",
+            run_id,
+            summary.seconds,
+            newest,
+            summary.participants,
+            summary.nights,
+            summary.episodes_written,
+        )
     return summary

@@ -61,9 +61,13 @@ class EventScore:
     def as_dict(self) -> dict:
         d = asdict(self)
         d.pop("onset_errors_s")
-        d.update(precision=self.precision, recall=self.recall, f1=self.f1,
-                 false_alarms_per_night=self.false_alarms_per_night,
-                 onset_error_median_s=self.onset_error_median_s)
+        d.update(
+            precision=self.precision,
+            recall=self.recall,
+            f1=self.f1,
+            false_alarms_per_night=self.false_alarms_per_night,
+            onset_error_median_s=self.onset_error_median_s,
+        )
         return d
 
 
@@ -71,8 +75,9 @@ def _epoch_s(col: pl.Series) -> np.ndarray:
     return col.dt.epoch("us").to_numpy().astype(np.float64) / 1e6
 
 
-def match_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
-                 min_iou: float = MIN_IOU) -> tuple[int, int, int, list[float]]:
+def match_events(
+    detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float, min_iou: float = MIN_IOU
+) -> tuple[int, int, int, list[float]]:
     """One-to-one matching of intervals (``start_utc``, ``end_utc``) of one participant.
 
     Returns ``(tp, fp, fn, onset_errors_s)``.
@@ -81,8 +86,9 @@ def match_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: fl
         return 0, detected.height, truth.height, []
     ds, de = _epoch_s(detected["start_utc"]), _epoch_s(detected["end_utc"])
     ts, te = _epoch_s(truth["start_utc"]), _epoch_s(truth["end_utc"])
-    inter = np.clip(np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]),
-                    0, None)
+    inter = np.clip(
+        np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]), 0, None
+    )
     union = np.maximum(de[:, None], te[None, :]) - np.minimum(ds[:, None], ts[None, :])
     iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
     onset = np.abs(ds[:, None] - ts[None, :])
@@ -95,39 +101,62 @@ def match_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: fl
     return tp, detected.height - tp, truth.height - tp, [float(onset[r, c]) for r, c in pairs]
 
 
-def score_events(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
-                 nights: dict[str, int] | None = None) -> list[EventScore]:
+def score_events(
+    detected: pl.DataFrame,
+    truth: pl.DataFrame,
+    *,
+    tolerance_s: float,
+    nights: dict[str, int] | None = None,
+) -> list[EventScore]:
     """Per-participant event scores plus an ``'overall'`` row (last)."""
-    pids = sorted(set(detected["participant_id"].to_list()) | set(truth["participant_id"].to_list()))
+    pids = sorted(
+        set(detected["participant_id"].to_list()) | set(truth["participant_id"].to_list())
+    )
     out = []
     for pid in pids:
-        tp, fp, fn, errs = match_events(detected.filter(pl.col("participant_id") == pid),
-                                        truth.filter(pl.col("participant_id") == pid),
-                                        tolerance_s=tolerance_s)
+        tp, fp, fn, errs = match_events(
+            detected.filter(pl.col("participant_id") == pid),
+            truth.filter(pl.col("participant_id") == pid),
+            tolerance_s=tolerance_s,
+        )
         out.append(EventScore(pid, tp, fp, fn, (nights or {}).get(pid, 0), errs))
-    out.append(EventScore("overall", sum(s.true_positives for s in out),
-                          sum(s.false_positives for s in out), sum(s.false_negatives for s in out),
-                          sum(s.nights for s in out), [e for s in out for e in s.onset_errors_s]))
+    out.append(
+        EventScore(
+            "overall",
+            sum(s.true_positives for s in out),
+            sum(s.false_positives for s in out),
+            sum(s.false_negatives for s in out),
+            sum(s.nights for s in out),
+            [e for s in out for e in s.onset_errors_s],
+        )
+    )
     return out
 
 
-def score_days(detected_days: pl.DataFrame, truth_days: pl.DataFrame,
-               all_days: pl.DataFrame) -> EventScore:
+def score_days(
+    detected_days: pl.DataFrame, truth_days: pl.DataFrame, all_days: pl.DataFrame
+) -> EventScore:
     """Day-level confusion counts; frames have ``participant_id`` and ``local_date``."""
     key = ["participant_id", "local_date"]
     det = detected_days.select(key).unique()
     tru = truth_days.select(key).unique()
     tp = det.join(tru, on=key, how="inner").height
-    return EventScore("overall", tp, det.height - tp, tru.height - tp,
-                      all_days.select(key).unique().height, [])
+    return EventScore(
+        "overall", tp, det.height - tp, tru.height - tp, all_days.select(key).unique().height, []
+    )
 
 
 #: confidence bands of the reliability table (``possible`` 0.4-0.7, ``likely`` >= 0.7)
 RELIABILITY_BANDS: tuple[float, ...] = (0.4, 0.55, 0.7, 0.85, 1.0)
 
 
-def reliability(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: float,
-                bands: tuple[float, ...] = RELIABILITY_BANDS) -> list[dict]:
+def reliability(
+    detected: pl.DataFrame,
+    truth: pl.DataFrame,
+    *,
+    tolerance_s: float,
+    bands: tuple[float, ...] = RELIABILITY_BANDS,
+) -> list[dict]:
     """Predicted vs observed by confidence band (issue 10: "confidence that means what it
     says"): for each band, the episodes' mean confidence and the share of them that match a
     true event (one-to-one matching as :func:`match_events`, done once over all episodes so
@@ -143,8 +172,9 @@ def reliability(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: flo
             continue
         ds, de = _epoch_s(d["start_utc"]), _epoch_s(d["end_utc"])
         ts, te = _epoch_s(t["start_utc"]), _epoch_s(t["end_utc"])
-        inter = np.clip(np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]),
-                        0, None)
+        inter = np.clip(
+            np.minimum(de[:, None], te[None, :]) - np.maximum(ds[:, None], ts[None, :]), 0, None
+        )
         union = np.maximum(de[:, None], te[None, :]) - np.minimum(ds[:, None], ts[None, :])
         iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
         dist = np.abs(ds[:, None] - ts[None, :])
@@ -159,9 +189,14 @@ def reliability(detected: pl.DataFrame, truth: pl.DataFrame, *, tolerance_s: flo
     out = []
     for lo, hi in zip(bands[:-1], bands[1:], strict=True):
         m = (conf >= lo) & ((conf < hi) if hi < bands[-1] else (conf <= hi))
-        out.append({"band": f"{lo:.2f}-{hi:.2f}", "episodes": int(m.sum()),
-                    "predicted": float(conf[m].mean()) if m.any() else float("nan"),
-                    "observed": float(matched[m].mean()) if m.any() else float("nan")})
+        out.append(
+            {
+                "band": f"{lo:.2f}-{hi:.2f}",
+                "episodes": int(m.sum()),
+                "predicted": float(conf[m].mean()) if m.any() else float("nan"),
+                "observed": float(matched[m].mean()) if m.any() else float("nan"),
+            }
+        )
     return out
 
 
@@ -181,8 +216,10 @@ class TruthError(ValueError):
 def _expected() -> str:
     from pipeline.importers.journal_csv import HEADER
 
-    return (f"expected a ground-truth CSV ({','.join(TRUTH_COLUMNS)}[,local_date]) or a cramp "
-            f"journal ({','.join(HEADER)})")
+    return (
+        f"expected a ground-truth CSV ({','.join(TRUTH_COLUMNS)}[,local_date]) or a cramp "
+        f"journal ({','.join(HEADER)})"
+    )
 
 
 @dataclass
@@ -215,13 +252,20 @@ def _header_fields(path: Path) -> tuple[str, ...]:
 def _looks_like_journal(fields: tuple[str, ...]) -> bool:
     from pipeline.importers import journal_csv
 
-    return (fields == journal_csv.HEADER or journal_csv.near_miss(fields)
-            or ("time" in fields and "start_utc" not in fields))
+    return (
+        fields == journal_csv.HEADER
+        or journal_csv.near_miss(fields)
+        or ("time" in fields and "start_utc" not in fields)
+    )
 
 
-def read_truth_file(path: str | Path, *, tz: str | None = None,
-                    participant_id: str | None = None,
-                    stored_zones: dict[str, str | None] | None = None) -> Truth:
+def read_truth_file(
+    path: str | Path,
+    *,
+    tz: str | None = None,
+    participant_id: str | None = None,
+    stored_zones: dict[str, str | None] | None = None,
+) -> Truth:
     """The truth rows of ``path``: a ground-truth CSV (:func:`read_truth`) or a cramp
     journal, read by the journal importer's own parser (same time and offset rules as
     ``crampwatch ingest``): its ``cramp`` rows become ``nocturnal_cramp`` truth at the
@@ -238,9 +282,13 @@ def read_truth_file(path: str | Path, *, tz: str | None = None,
     return Truth(read_truth(path, fields=fields), "ground_truth", [])
 
 
-def _read_journal_truth(path: Path, fields: tuple[str, ...], tz: str | None,
-                        participant_id: str | None,
-                        stored_zones: dict[str, str | None]) -> Truth:
+def _read_journal_truth(
+    path: Path,
+    fields: tuple[str, ...],
+    tz: str | None,
+    participant_id: str | None,
+    stored_zones: dict[str, str | None],
+) -> Truth:
     from pipeline.importers import ImportContext, ImportFormatError, journal_csv
     from pipeline.importers._common import read_header_and_records
 
@@ -250,8 +298,9 @@ def _read_journal_truth(path: Path, fields: tuple[str, ...], tz: str | None,
     display = str(path)
     try:
         if tz is None:
-            records, _ = read_header_and_records(path, display, journal_csv.HEADER,
-                                                 journal_csv.FORMAT)
+            records, _ = read_header_and_records(
+                path, display, journal_csv.HEADER, journal_csv.FORMAT
+            )
             pids = set(records["participant_id"].drop_nulls().unique().to_list())
             if participant_id:
                 pids.add(participant_id)
@@ -263,11 +312,20 @@ def _read_journal_truth(path: Path, fields: tuple[str, ...], tz: str | None,
     except ImportFormatError as exc:
         raise TruthError(str(exc)) from exc
     journal = next((b.frame for b in batches if b.table == "journal"), None)
-    rejected = [f"{display}:{n}: {r}" for b in batches if b.table == "rejected_rows"
-                for n, r in zip(b.frame["record_no"], b.frame["reason"], strict=True)]
+    rejected = [
+        f"{display}:{n}: {r}"
+        for b in batches
+        if b.table == "rejected_rows"
+        for n, r in zip(b.frame["record_no"], b.frame["reason"], strict=True)
+    ]
     if journal is None:
-        journal = pl.DataFrame(schema={"participant_id": pl.String, "kind": pl.String,
-                                       "time_utc": pl.Datetime("us", "UTC")})
+        journal = pl.DataFrame(
+            schema={
+                "participant_id": pl.String,
+                "kind": pl.String,
+                "time_utc": pl.Datetime("us", "UTC"),
+            }
+        )
     frame = journal.filter(pl.col("kind") == "cramp").select(
         pl.col("participant_id").cast(pl.String),
         kind=pl.lit("nocturnal_cramp"),
@@ -292,7 +350,8 @@ def read_truth(path: str | Path, *, fields: tuple[str, ...] | None = None) -> pl
         raise TruthError(
             f"{path}: not a ground-truth or journal CSV: missing column"
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found "
-            f"{','.join(fields)[:200]}); {_expected()}")
+            f"{','.join(fields)[:200]}); {_expected()}"
+        )
     try:
         raw = pl.read_csv(path, infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -301,16 +360,19 @@ def read_truth(path: str | Path, *, fields: tuple[str, ...] | None = None) -> pl
     parsed = raw.with_columns(
         pl.col("participant_id").cast(pl.String),
         pl.col("kind").cast(pl.String),
-        start_utc=pl.col("start_utc").str.strip_chars().str.to_datetime(
-            time_zone="UTC", strict=False),
-        end_utc=pl.col("end_utc").str.strip_chars().str.to_datetime(
-            time_zone="UTC", strict=False),
+        start_utc=pl.col("start_utc")
+        .str.strip_chars()
+        .str.to_datetime(time_zone="UTC", strict=False),
+        end_utc=pl.col("end_utc").str.strip_chars().str.to_datetime(time_zone="UTC", strict=False),
     )
-    checks = [("start_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z"),
-              ("end_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z")]
+    checks = [
+        ("start_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z"),
+        ("end_utc", "an ISO 8601 time with offset like 2025-06-16T22:05:05Z"),
+    ]
     if "local_date" in raw.columns:
         parsed = parsed.with_columns(
-            local_date=pl.col("local_date").str.strip_chars().str.to_date(strict=False))
+            local_date=pl.col("local_date").str.strip_chars().str.to_date(strict=False)
+        )
         checks.append(("local_date", "a date like 2025-06-16"))
     for col, what in checks:
         unread = (parsed[col].is_null() & raw[col].is_not_null()).arg_true()

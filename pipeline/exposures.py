@@ -39,8 +39,7 @@ if TYPE_CHECKING:
 #: names taken from ``detectors.exposures`` when first needed (importing the detectors costs
 #: 1.5-3 s, which a run with nothing new does not pay); a value set on this module first
 #: (a test's monkeypatch) is kept
-_LAZY = ("DAILY_EXPOSURES_SCHEMA", "EXPOSURES_VERSION", "ExposureParams",
-         "compute_daily_exposures")
+_LAZY = ("DAILY_EXPOSURES_SCHEMA", "EXPOSURES_VERSION", "ExposureParams", "compute_daily_exposures")
 
 
 def _load_detectors() -> None:
@@ -72,11 +71,15 @@ def exposures_version() -> str:
     if spec is not None and spec.submodule_search_locations:
         src = Path(next(iter(spec.submodule_search_locations))) / "exposures.py"
         if src.is_file():
-            m = re.search(r"""^EXPOSURES_VERSION\s*=\s*["']([^"'\\]+)["']\s*(#.*)?$""",
-                          src.read_text(encoding="utf-8"), re.M)
+            m = re.search(
+                r"""^EXPOSURES_VERSION\s*=\s*["']([^"'\\]+)["']\s*(#.*)?$""",
+                src.read_text(encoding="utf-8"),
+                re.M,
+            )
             if m:
                 return m.group(1)
     return _detectors_name("EXPOSURES_VERSION")
+
 
 #: days loaded before the first recomputed date: the 28-day typical-water window of the
 #: partial-log rule (detectors.dehydration), which also covers the 14-day HR/HRV baselines,
@@ -140,9 +143,16 @@ def compute_changed_exposures(
             inputs["sleep_segments"],
             params=params,
         )
-        written += store_outputs.replace_range(con, "daily_exposures", "local_date",
-                                               frame.select(list(schema)), pid, out_lo, out_hi,
-                                               stamp_col="computed_utc")
+        written += store_outputs.replace_range(
+            con,
+            "daily_exposures",
+            "local_date",
+            frame.select(list(schema)),
+            pid,
+            out_lo,
+            out_hi,
+            stamp_col="computed_utc",
+        )
     return written
 
 
@@ -168,19 +178,26 @@ def update_exposures(
     stale = [
         pid
         for pid in store_outputs.participants_of_other_versions(
-            con, "daily_exposures", exposures_version())
+            con, "daily_exposures", exposures_version()
+        )
         if participant_ids is None or pid in participant_ids
     ]
     if stale:
         ranges.update(changed_ranges(con, -1, stale))
     with store_outputs.transaction(con):
         for pid in stale:  # rows of the old version outside the recomputed dates go too
-            store_outputs.delete_other_versions(con, "daily_exposures", pid,
-                                                exposures_version())
+            store_outputs.delete_other_versions(con, "daily_exposures", pid, exposures_version())
         summary.days_written = compute_changed_exposures(con, ranges, params)
         summary.participants = len(ranges)
         summary.max_import_id = newest
         summary.seconds = time.perf_counter() - t0
-        store_outputs.record_run(con, "exposure_runs", run_id, summary.seconds, newest,
-                                 summary.participants, summary.days_written)
+        store_outputs.record_run(
+            con,
+            "exposure_runs",
+            run_id,
+            summary.seconds,
+            newest,
+            summary.participants,
+            summary.days_written,
+        )
     return summary

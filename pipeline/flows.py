@@ -27,12 +27,24 @@ from pipeline.runner import format_summary  # noqa: E402, F401 - kept importable
 
 
 @task(retries=3, retry_delay_seconds=[2, 10, 30], task_run_name="import {path}")
-def import_task(path: str, db_path: str, participant_id: str | None = None,
-                tz: str | None = None, inbox_root: str | None = None,
-                record_unchanged: bool = True) -> dict:
+def import_task(
+    path: str,
+    db_path: str,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    inbox_root: str | None = None,
+    record_unchanged: bool = True,
+) -> dict:
     """Import one file (retried when the store is locked or the disk hiccups)."""
-    return runner.import_one(path, db_path, participant_id, tz, inbox_root,
-                             record_unchanged=record_unchanged, logger=get_run_logger())
+    return runner.import_one(
+        path,
+        db_path,
+        participant_id,
+        tz,
+        inbox_root,
+        record_unchanged=record_unchanged,
+        logger=get_run_logger(),
+    )
 
 
 @task(retries=2, retry_delay_seconds=[5, 30])
@@ -48,15 +60,20 @@ def publish_task(db_path: str) -> str:
 
 
 @flow(name="ingest", log_prints=True)
-def ingest(paths: list[str], db: str | None = None, participant_id: str | None = None,
-           tz: str | None = None) -> list[dict]:
+def ingest(
+    paths: list[str],
+    db: str | None = None,
+    participant_id: str | None = None,
+    tz: str | None = None,
+) -> list[dict]:
     """Import files and folders (every file in them; unrecognised ones recorded as skipped).
 
     Folders are read, never moved, changed or deleted.
     """
     db_path = str(resolve_db(db))
-    results = [import_task(f, db_path, participant_id, tz, root)
-               for f, root in runner.candidates(paths)]
+    results = [
+        import_task(f, db_path, participant_id, tz, root) for f, root in runner.candidates(paths)
+    ]
     publish_task(db_path)
     return results
 
@@ -71,16 +88,19 @@ def detect(db: str | None = None, full: bool = False) -> dict:
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(inbox: str, db: str | None = None, participant_id: str | None = None,
-            tz: str | None = None) -> dict:
+def nightly(
+    inbox: str, db: str | None = None, participant_id: str | None = None, tz: str | None = None
+) -> dict:
     """Ingest every new file in ``inbox``, re-detect what changed, publish, print a summary.
 
     Files already in the ledger (same path, size and mtime) are not ledgered again.
     """
     db_path = str(resolve_db(db))
     runner.check_inbox(inbox)
-    imports = [import_task(f, db_path, participant_id, tz, root, record_unchanged=False)
-               for f, root in runner.candidates([inbox])]
+    imports = [
+        import_task(f, db_path, participant_id, tz, root, record_unchanged=False)
+        for f, root in runner.candidates([inbox])
+    ]
     detection = detect_task(db_path)
     publish_task(db_path)
     out = runner.summarize(db_path, imports, detection)

@@ -43,9 +43,18 @@ PARTICIPANT_COLS = store_ledger.PARTICIPANT_COLS
 #: formats that name their own participants: a folder name is not taken as a participant id
 SELF_IDENTIFYING = {"fitabase_csv", "journal_csv", "participants_csv"}
 #: formats whose rows need a participant id from outside the file
-NEEDS_PARTICIPANT = {"apple_health", "fitbit_takeout_json", "garmin_fit", "oura_json", "oura_csv",
-                     "generic_csv", "indoor_csv", "accelerometry_csv", "walch_acceleration",
-                     "walch_heartrate"}
+NEEDS_PARTICIPANT = {
+    "apple_health",
+    "fitbit_takeout_json",
+    "garmin_fit",
+    "oura_json",
+    "oura_csv",
+    "generic_csv",
+    "indoor_csv",
+    "accelerometry_csv",
+    "walch_acceleration",
+    "walch_heartrate",
+}
 
 
 #: batches an importer may parse ahead of the one being written (0: no background thread)
@@ -77,8 +86,7 @@ class _ReadAhead:
         self._slots = threading.Semaphore(depth)
         self._stop = threading.Event()
         self._done = False
-        self._thread = threading.Thread(target=self._run, name="crampwatch-read-ahead",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="crampwatch-read-ahead", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -185,29 +193,51 @@ QUICK_CHECK_STATUSES = ("ok", "partial", "already_imported", "skipped")
 def quick_check(con: duckdb.DuckDBPyConnection, fid: _FileId) -> tuple | None:
     """The latest ledger row for this path, size and mtime: (import_id, sha256, format,
     status, error), or None."""
-    return store_ledger.quick_check(con, fid.abs_path, fid.size, fid.mtime_ns,
-                                    QUICK_CHECK_STATUSES)
+    return store_ledger.quick_check(con, fid.abs_path, fid.size, fid.mtime_ns, QUICK_CHECK_STATUSES)
 
 
-def _ledger_start(con, path: Path, sha: str, fid: _FileId, fmt: str | None,
-                  participant_id: str | None, status: str, error: str | None = None,
-                  tz: str | None = None, replaces_import_id: int | None = None) -> int:
+def _ledger_start(
+    con,
+    path: Path,
+    sha: str,
+    fid: _FileId,
+    fmt: str | None,
+    participant_id: str | None,
+    status: str,
+    error: str | None = None,
+    tz: str | None = None,
+    replaces_import_id: int | None = None,
+) -> int:
     return store_ledger.ledger_start(
-        con, path=str(path), sha256=sha, size=fid.size, fmt=fmt, participant_id=participant_id,
-        status=status, error=error, abs_path=fid.abs_path, mtime_ns=fid.mtime_ns, tz=tz,
-        replaces_import_id=replaces_import_id)
+        con,
+        path=str(path),
+        sha256=sha,
+        size=fid.size,
+        fmt=fmt,
+        participant_id=participant_id,
+        status=status,
+        error=error,
+        abs_path=fid.abs_path,
+        mtime_ns=fid.mtime_ns,
+        tz=tz,
+        replaces_import_id=replaces_import_id,
+    )
 
 
-def upsert_participants(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
-                        import_id: int | None = None) -> int:
+def upsert_participants(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, import_id: int | None = None
+) -> int:
     """Insert participants; for existing ids, non-null incoming fields replace stored ones."""
     return store_ledger.upsert_participants(con, frame, import_id)
 
 
-def ensure_participant(con, participant_id: str, tz: str | None = None,
-                       import_id: int | None = None) -> None:
-    frame = pl.DataFrame({"participant_id": [participant_id], "tz": [tz]},
-                         schema={"participant_id": pl.String, "tz": pl.String})
+def ensure_participant(
+    con, participant_id: str, tz: str | None = None, import_id: int | None = None
+) -> None:
+    frame = pl.DataFrame(
+        {"participant_id": [participant_id], "tz": [tz]},
+        schema={"participant_id": pl.String, "tz": pl.String},
+    )
     upsert_participants(con, frame, import_id)
 
 
@@ -235,14 +265,20 @@ def policy(*, force: bool = False, new_participant: bool = False) -> Iterator[No
         _POLICY = old
 
 
-def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
-                participant_id: str | None = None, tz: str | None = None,
-                inbox_root: str | os.PathLike | None = None,
-                data_dir: str | os.PathLike | None = None,
-                on_rows: Callable[[int], None] | None = None,
-                record_unchanged: bool = True, force: bool | None = None,
-                new_participant: bool | None = None,
-                replaces_import_id: int | None = None) -> ImportResult:
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | os.PathLike,
+    *,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    inbox_root: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    record_unchanged: bool = True,
+    force: bool | None = None,
+    new_participant: bool | None = None,
+    replaces_import_id: int | None = None,
+) -> ImportResult:
     """Import ``path`` into the open store ``con``; never raises for bad input.
 
     Unknown formats are recorded as ``skipped`` with the reason; a file that fails half-way is
@@ -271,9 +307,15 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     known = quick_check(con, fid) if fid.mtime_ns is not None else None
     if known is not None and not record_unchanged and known[3] == "skipped":
         # seen before and not recognised; `crampwatch ingest FILE` sniffs it again
-        return ImportResult(path=str(path), status="skipped", import_id=known[0],
-                            format=known[2], participant_id=pid, error=known[4],
-                            seconds=time.perf_counter() - t0)
+        return ImportResult(
+            path=str(path),
+            status="skipped",
+            import_id=known[0],
+            format=known[2],
+            participant_id=pid,
+            error=known[4],
+            seconds=time.perf_counter() - t0,
+        )
     sha = known[1] if known is not None else sha256_file(path)
     res = ImportResult(path=str(path), status="running", participant_id=pid)
 
@@ -285,8 +327,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         if known is not None and not record_unchanged:
             res.import_id = known[0]
         else:
-            res.import_id = _ledger_start(con, path, sha, fid, prior_format, pid, res.status,
-                                          res.error)
+            res.import_id = _ledger_start(
+                con, path, sha, fid, prior_format, pid, res.status, res.error
+            )
         res.seconds = time.perf_counter() - t0
         return res
 
@@ -305,8 +348,10 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         pid = res.participant_id = None  # ignore the inbox folder name
     if module.FORMAT in NEEDS_PARTICIPANT and not pid:
         res.status = "failed"
-        res.error = (f"{path}: {module.FORMAT} files carry no participant id; pass "
-                     "--participant ID or put the file in <inbox>/<participant_id>/")
+        res.error = (
+            f"{path}: {module.FORMAT} files carry no participant id; pass "
+            "--participant ID or put the file in <inbox>/<participant_id>/"
+        )
         res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status, res.error)
         res.seconds = time.perf_counter() - t0
         return res
@@ -315,15 +360,20 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         slip = people.unknown_id_message(con, participant_id)
         if slip:
             res.status, res.error = "failed", f"{path}: {slip}"
-            res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status,
-                                          res.error)
+            res.import_id = _ledger_start(
+                con, path, sha, fid, res.format, pid, res.status, res.error
+            )
             res.seconds = time.perf_counter() - t0
             return res
 
     if tz is None and pid:  # fall back to the participant's stored home zone
         tz = store_ledger.participant_tz(con, pid)
-    ctx = ImportContext(participant_id=pid, tz=tz, display_path=str(path),
-                        data_dir=Path(data_dir) if data_dir else None)
+    ctx = ImportContext(
+        participant_id=pid,
+        tz=tz,
+        display_path=str(path),
+        data_dir=Path(data_dir) if data_dir else None,
+    )
     batches = None
     restore_memory_limit = store.limit_memory(con, IMPORT_MEMORY_LIMIT)
     # One transaction holds the file's ledger row and every row it writes: a process killed
@@ -331,8 +381,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     # opened), so the store never holds half a file and the next run imports it whole.
     store.begin(con)
     try:
-        import_id = _ledger_start(con, path, sha, fid, res.format, pid, "running", None, tz,
-                                  replaces_import_id)
+        import_id = _ledger_start(
+            con, path, sha, fid, res.format, pid, "running", None, tz, replaces_import_id
+        )
         res.import_id = import_id
         if pid:
             ensure_participant(con, pid, tz, import_id)
@@ -341,10 +392,12 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
             batches = _ReadAhead(batches, READ_AHEAD_BATCHES)
         check = None
         if module.FORMAT == "apple_health" and pid and not force:
+
             def check(frame: pl.DataFrame) -> None:
                 msg = people.identity_conflict(con, pid, frame)
                 if msg:
                     raise people.IdentityError(f"{path}: {msg}")
+
         _write_batches(con, module, batches, import_id, res, on_rows, check)
         if module.FORMAT == "apple_health" and pid:
             res.warning = people.device_warning(con, pid, import_id)
@@ -366,8 +419,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
         res.rows_accepted = res.rows_duplicate = res.rows_rejected = 0
         msg = str(exc)
         res.error = msg if str(path) in msg else f"{path}: {type(exc).__name__}: {msg}"
-        res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status,
-                                      res.error)
+        res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status, res.error)
     finally:
         close = getattr(batches, "close", None)
         if close is not None:
@@ -377,9 +429,15 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, *,
     return res
 
 
-def _write_batches(con: duckdb.DuckDBPyConnection, module, batches: Iterable, import_id: int,
-                   res: ImportResult, on_rows: Callable[[int], None] | None = None,
-                   check: Callable[[pl.DataFrame], None] | None = None) -> None:
+def _write_batches(
+    con: duckdb.DuckDBPyConnection,
+    module,
+    batches: Iterable,
+    import_id: int,
+    res: ImportResult,
+    on_rows: Callable[[int], None] | None = None,
+    check: Callable[[pl.DataFrame], None] | None = None,
+) -> None:
     """Write an importer's batches as import ``import_id``, counting into ``res``; ``check``
     sees each ``participants`` batch before it is written (and may raise)."""
     for batch in batches:
@@ -409,12 +467,20 @@ def _write_batches(con: duckdb.DuckDBPyConnection, module, batches: Iterable, im
 
 def _ledger_finish(con, res: ImportResult) -> None:
     store_ledger.ledger_finish(
-        con, res.import_id, status=res.status, error=res.error, rows_accepted=res.rows_accepted,
-        rows_duplicate=res.rows_duplicate, rows_rejected=res.rows_rejected, warning=res.warning)
+        con,
+        res.import_id,
+        status=res.status,
+        error=res.error,
+        rows_accepted=res.rows_accepted,
+        rows_duplicate=res.rows_duplicate,
+        rows_rejected=res.rows_rejected,
+        warning=res.warning,
+    )
 
 
-def rewrite_rows(con: duckdb.DuckDBPyConnection, row: dict,
-                 data_dir: str | os.PathLike | None = None) -> int:
+def rewrite_rows(
+    con: duckdb.DuckDBPyConnection, row: dict, data_dir: str | os.PathLike | None = None
+) -> int:
     """Write again the rows of live import ``row`` (a ledger row) that are missing from the
     store, under its own import id: after another import that held rows in common with it is
     forgotten. Reads the file at its recorded path; raises ``FileNotFoundError`` when it is
@@ -428,8 +494,12 @@ def rewrite_rows(con: duckdb.DuckDBPyConnection, row: dict,
     from pipeline.importers import detect_format as _detect
 
     module = _detect(path)
-    ctx = ImportContext(participant_id=row["participant_id"], tz=row.get("tz"),
-                        display_path=str(path), data_dir=Path(data_dir) if data_dir else None)
+    ctx = ImportContext(
+        participant_id=row["participant_id"],
+        tz=row.get("tz"),
+        display_path=str(path),
+        data_dir=Path(data_dir) if data_dir else None,
+    )
     res = ImportResult(path=str(path), status="running")
     batches = module.read(path, ctx)
     upserted = 0

@@ -128,12 +128,14 @@ def range_text(metric: str) -> str:
 def range_violation(metric: str, value: pl.Expr) -> pl.Expr:
     """Expression giving a rejection reason (String) or null when ``value`` is plausible."""
     lo, hi = PLAUSIBLE_RANGES[metric]
-    return range_violation_by(pl.lit(metric), value, pl.lit(lo), pl.lit(hi),
-                              pl.lit(range_text(metric)))
+    return range_violation_by(
+        pl.lit(metric), value, pl.lit(lo), pl.lit(hi), pl.lit(range_text(metric))
+    )
 
 
-def range_violation_by(metric: pl.Expr, value: pl.Expr, lo: pl.Expr, hi: pl.Expr,
-                       text: pl.Expr) -> pl.Expr:
+def range_violation_by(
+    metric: pl.Expr, value: pl.Expr, lo: pl.Expr, hi: pl.Expr, text: pl.Expr
+) -> pl.Expr:
     """:func:`range_violation` for a frame mixing metrics: bounds come from columns.
 
     ``lo``/``hi``/``text`` are typically joined from :func:`plausible_ranges_frame`; the
@@ -152,9 +154,11 @@ def plausible_ranges_frame() -> pl.DataFrame:
     """``PLAUSIBLE_RANGES`` as a frame: metric, lo, hi, range_text (for joins)."""
     metrics = list(PLAUSIBLE_RANGES)
     return pl.DataFrame(
-        {"metric": metrics,
-         "lo": [PLAUSIBLE_RANGES[m][0] for m in metrics],
-         "hi": [PLAUSIBLE_RANGES[m][1] for m in metrics],
-         "range_text": [range_text(m) for m in metrics]},
-        schema={"metric": pl.String, "lo": pl.Float64, "hi": pl.Float64,
-                "range_text": pl.String})
+        {
+            "metric": metrics,
+            "lo": [PLAUSIBLE_RANGES[m][0] for m in metrics],
+            "hi": [PLAUSIBLE_RANGES[m][1] for m in metrics],
+            "range_text": [range_text(m) for m in metrics],
+        },
+        schema={"metric": pl.String, "lo": pl.Float64, "hi": pl.Float64, "range_text": pl.String},
+    )

@@ -28,11 +28,26 @@ from pipeline import store_ledger
 from pipeline.store_outputs import transaction
 
 #: folder names that never name a person: an inbox, or the folders an export unpacks into
-GENERIC_FOLDERS = frozenset({
-    "inbox", "apple_health_export", "export", "exports", "takeout", "download", "downloads",
-    "myfitbitdata", "fitbit", "global export data", "physical activity", "sleep", "oura",
-    "garmin", "weather", "data",
-})
+GENERIC_FOLDERS = frozenset(
+    {
+        "inbox",
+        "apple_health_export",
+        "export",
+        "exports",
+        "takeout",
+        "download",
+        "downloads",
+        "myfitbitdata",
+        "fitbit",
+        "global export data",
+        "physical activity",
+        "sleep",
+        "oura",
+        "garmin",
+        "weather",
+        "data",
+    }
+)
 #: prefixes importers put before the id a person knows (``fitabase-<Fitbit Id>``)
 KNOWN_PREFIXES = ("fitabase-",)
 
@@ -73,7 +88,7 @@ def _bare(pid: str) -> str:
     p = pid.strip().lower()
     for prefix in KNOWN_PREFIXES:
         if p.startswith(prefix):
-            return p[len(prefix):]
+            return p[len(prefix) :]
     return p
 
 
@@ -96,8 +111,11 @@ def resembling(given: str, stored: Iterable[str]) -> list[str]:
             continue
         same_digits = bool(_digits(given)) and _digits(sid) == _digits(given)
         # short numbers (p1, w1) only with the same letters: r1 is not a slip for w1
-        if _bare(sid) == _bare(given) or same_digits and (
-                len(_digits(given)) >= 4 or _letters(sid) == _letters(given)):
+        if (
+            _bare(sid) == _bare(given)
+            or same_digits
+            and (len(_digits(given)) >= 4 or _letters(sid) == _letters(given))
+        ):
             out.append(sid)
     return sorted(out, key=lambda s: (_bare(s) != _bare(given), s))
 
@@ -112,12 +130,15 @@ def unknown_id_message(con: duckdb.DuckDBPyConnection, participant_id: str) -> s
     if not like:
         return None
     also = f" (or {', '.join(like[1:4])})" if len(like) > 1 else ""
-    return (f"no participant {participant_id!r} in the store; did you mean {like[0]}?{also} "
-            f"Pass --participant {like[0]}, or --new-participant to create {participant_id!r}")
+    return (
+        f"no participant {participant_id!r} in the store; did you mean {like[0]}?{also} "
+        f"Pass --participant {like[0]}, or --new-participant to create {participant_id!r}"
+    )
 
 
-def check_new_id(con: duckdb.DuckDBPyConnection, participant_id: str,
-                 new_participant: bool = False) -> None:
+def check_new_id(
+    con: duckdb.DuckDBPyConnection, participant_id: str, new_participant: bool = False
+) -> None:
     if not new_participant:
         msg = unknown_id_message(con, participant_id)
         if msg:
@@ -127,8 +148,9 @@ def check_new_id(con: duckdb.DuckDBPyConnection, participant_id: str,
 # ------------------------------------------------------------------------ identity of exports
 
 
-def identity_conflict(con: duckdb.DuckDBPyConnection, participant_id: str,
-                      me: pl.DataFrame) -> str | None:
+def identity_conflict(
+    con: duckdb.DuckDBPyConnection, participant_id: str, me: pl.DataFrame
+) -> str | None:
     """Why an export whose ``Me`` record is ``me`` (participants rows: sex, birth_year) is not
     ``participant_id``'s, or None when nothing stored contradicts it."""
     stored = store_ledger.participant(con, participant_id)
@@ -142,9 +164,11 @@ def identity_conflict(con: duckdb.DuckDBPyConnection, participant_id: str,
         diffs.append(f"born {row['birth_year']} (stored: {stored['birth_year']})")
     if not diffs:
         return None
-    return (f"refused: its Me record gives {' and '.join(diffs)} for participant "
-            f"{participant_id}: this looks like another person's export. Import it under its "
-            "own --participant (or folder), or pass --force if it is the same person")
+    return (
+        f"refused: its Me record gives {' and '.join(diffs)} for participant "
+        f"{participant_id}: this looks like another person's export. Import it under its "
+        "own --participant (or folder), or pass --force if it is the same person"
+    )
 
 
 def _device_key(device: str) -> str:
@@ -157,20 +181,27 @@ def _device_key(device: str) -> str:
     return re.sub(r"software:[^,>]*", "", device).strip()
 
 
-def device_warning(con: duckdb.DuckDBPyConnection, participant_id: str,
-                   import_id: int) -> str | None:
+def device_warning(
+    con: duckdb.DuckDBPyConnection, participant_id: str, import_id: int
+) -> str | None:
     """A warning when the devices of this Apple export share none with the participant's
     earlier Apple exports (both having some)."""
-    new = {_device_key(d) for d in store_ledger.devices(con, participant_id,
-                                                        import_id=import_id, this_import=True)}
-    old = {_device_key(d) for d in store_ledger.devices(con, participant_id,
-                                                        import_id=import_id, this_import=False)}
+    new = {
+        _device_key(d)
+        for d in store_ledger.devices(con, participant_id, import_id=import_id, this_import=True)
+    }
+    old = {
+        _device_key(d)
+        for d in store_ledger.devices(con, participant_id, import_id=import_id, this_import=False)
+    }
     if not new or not old or new & old:
         return None
-    return (f"its devices ({', '.join(sorted(new)[:3])}) share none with those of "
-            f"{participant_id}'s earlier Apple exports ({', '.join(sorted(old)[:3])}): check "
-            f"it is the same person (`crampwatch reassign --import {import_id} --participant "
-            "ID` moves it)")
+    return (
+        f"its devices ({', '.join(sorted(new)[:3])}) share none with those of "
+        f"{participant_id}'s earlier Apple exports ({', '.join(sorted(old)[:3])}): check "
+        f"it is the same person (`crampwatch reassign --import {import_id} --participant "
+        "ID` moves it)"
+    )
 
 
 # ------------------------------------------------------------------------------ forgetting
@@ -180,7 +211,7 @@ def device_warning(con: duckdb.DuckDBPyConnection, participant_id: str,
 class ForgetResult:
     import_ids: list[int] = field(default_factory=list)
     rows_removed: dict[str, int] = field(default_factory=dict)
-    participants: list[str] = field(default_factory=list)   # whose outputs were recomputed
+    participants: list[str] = field(default_factory=list)  # whose outputs were recomputed
     participants_removed: list[str] = field(default_factory=list)
     rows_restored: dict[int, int] = field(default_factory=dict)  # later import -> rows
     warnings: list[str] = field(default_factory=list)
@@ -190,16 +221,22 @@ class ForgetResult:
 def _live_row(con: duckdb.DuckDBPyConnection, import_id: int) -> dict:
     row = store_ledger.import_row(con, import_id)
     if row is None:
-        raise ParticipantError(f"no import {import_id} in the ledger (`crampwatch sql \"select "
-                               "import_id, status, participant_id, path from imports\"` lists "
-                               "them)")
+        raise ParticipantError(
+            f'no import {import_id} in the ledger (`crampwatch sql "select '
+            'import_id, status, participant_id, path from imports"` lists '
+            "them)"
+        )
     if row["status"] == "forgotten":
-        raise ParticipantError(f"import {import_id} was already forgotten "
-                               f"({row['forgotten_by']}, {row['forgotten_utc']:%Y-%m-%d %H:%M}Z)")
+        raise ParticipantError(
+            f"import {import_id} was already forgotten "
+            f"({row['forgotten_by']}, {row['forgotten_utc']:%Y-%m-%d %H:%M}Z)"
+        )
     if row["status"] not in store_ledger.LIVE_STATUSES:
         extra = f" ({row['error']})" if row["error"] else ""
-        raise ParticipantError(f"import {import_id} is {row['status']}{extra}: it wrote no "
-                               "rows, nothing to forget or move")
+        raise ParticipantError(
+            f"import {import_id} is {row['status']}{extra}: it wrote no "
+            "rows, nothing to forget or move"
+        )
     return row
 
 
@@ -235,8 +272,9 @@ def recompute(con: duckdb.DuckDBPyConnection, participant_ids: Iterable[str]) ->
         update_triggers(con, force=True)
 
 
-def _forget_rows(con: duckdb.DuckDBPyConnection, row: dict, by: str, res: ForgetResult,
-                 also: Iterable[int] = ()) -> list[str]:
+def _forget_rows(
+    con: duckdb.DuckDBPyConnection, row: dict, by: str, res: ForgetResult, also: Iterable[int] = ()
+) -> list[str]:
     """Inside a transaction: delete import ``row``'s rows, mark it forgotten, write again
     the rows later imports shared with it, drop participants it created that are left with
     nothing, and the outputs of everyone affected. Returns accelerometry files to delete."""
@@ -256,9 +294,11 @@ def _forget_rows(con: duckdb.DuckDBPyConnection, row: dict, by: str, res: Forget
         try:
             n = rewrite_rows(con, later, _data_dir(con))
         except (OSError, ValueError) as exc:
-            res.warnings.append(f"import {later['import_id']} shared rows with import {iid} "
-                                f"and could not be read again ({exc}); import it again to "
-                                "restore them")
+            res.warnings.append(
+                f"import {later['import_id']} shared rows with import {iid} "
+                f"and could not be read again ({exc}); import it again to "
+                "restore them"
+            )
             continue
         if n:
             res.rows_restored[later["import_id"]] = n
@@ -315,17 +355,24 @@ def forget_participant(con: duckdb.DuckDBPyConnection, participant_id: str) -> F
         res.import_ids = imports
     root = _data_dir(con)
     if root is not None:
-        shutil.rmtree(root / "accelerometry" / f"participant_id={participant_id}",
-                      ignore_errors=True)
+        shutil.rmtree(
+            root / "accelerometry" / f"participant_id={participant_id}", ignore_errors=True
+        )
     from pipeline.store_triggers import update_triggers
 
     update_triggers(con, force=True)  # the pooled rows no longer hold them
     return res
 
 
-def reassign(con: duckdb.DuckDBPyConnection, import_id: int, participant_id: str,
-             tz: str | None = None, *, force: bool = False,
-             new_participant: bool = False) -> ForgetResult:
+def reassign(
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    participant_id: str,
+    tz: str | None = None,
+    *,
+    force: bool = False,
+    new_participant: bool = False,
+) -> ForgetResult:
     """Move import ``import_id``'s rows to ``participant_id`` (with ``tz``, the local times
     the import derived from a zone are computed again): the file is imported again from its
     recorded path for that participant and zone, then the old import is forgotten. Nothing
@@ -338,27 +385,42 @@ def reassign(con: duckdb.DuckDBPyConnection, import_id: int, participant_id: str
         raise ParticipantError(
             f"the file of import {import_id} is gone ({path}); reassign re-reads it. Put it "
             f"back, or `crampwatch forget --import {import_id}` and import a copy with "
-            "--participant")
+            "--participant"
+        )
     if sha256_file(path) != row["sha256"]:
-        raise ParticipantError(f"{path} has changed since import {import_id}; reassign needs "
-                               "the same file")
+        raise ParticipantError(
+            f"{path} has changed since import {import_id}; reassign needs the same file"
+        )
     if participant_id == row["participant_id"] and (tz is None or tz == row["tz"]):
-        raise ParticipantError(f"import {import_id} already belongs to {participant_id}"
-                               + (f" with zone {tz}" if tz else ""))
+        raise ParticipantError(
+            f"import {import_id} already belongs to {participant_id}"
+            + (f" with zone {tz}" if tz else "")
+        )
     check_new_id(con, participant_id, new_participant)
     catch_up(con)
-    new = import_file(con, path, participant_id=participant_id, tz=tz, data_dir=_data_dir(con),
-                      force=force, new_participant=True, replaces_import_id=import_id)
+    new = import_file(
+        con,
+        path,
+        participant_id=participant_id,
+        tz=tz,
+        data_dir=_data_dir(con),
+        force=force,
+        new_participant=True,
+        replaces_import_id=import_id,
+    )
     if new.status not in store_ledger.LIVE_STATUSES:
-        raise ParticipantError(f"nothing changed: importing {path} for {participant_id} "
-                               f"{new.status}: {new.error}")
+        raise ParticipantError(
+            f"nothing changed: importing {path} for {participant_id} {new.status}: {new.error}"
+        )
     what = f"--participant {participant_id}" + (f" --timezone {tz}" if tz else "")
     res = ForgetResult(new_import_id=new.import_id)
     with transaction(con):
-        files = _forget_rows(con, row, f"reassign {what} (now import {new.import_id})", res,
-                             also=[new.import_id])
-        res.participants = sorted(set(res.participants)
-                                  | store_ledger.import_participants(con, new.import_id))
+        files = _forget_rows(
+            con, row, f"reassign {what} (now import {new.import_id})", res, also=[new.import_id]
+        )
+        res.participants = sorted(
+            set(res.participants) | store_ledger.import_participants(con, new.import_id)
+        )
         for pid in res.participants:
             store_ledger.delete_outputs(con, pid)
     _delete_files(con, files)

@@ -49,8 +49,9 @@ Logger = logging.Logger | logging.LoggerAdapter
 
 
 @contextmanager
-def _store(db_path: str | os.PathLike, con: duckdb.DuckDBPyConnection | None
-           ) -> Iterator[duckdb.DuckDBPyConnection]:
+def _store(
+    db_path: str | os.PathLike, con: duckdb.DuckDBPyConnection | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The given connection, or the store opened read-write for the block."""
     if con is not None:
         yield con
@@ -83,8 +84,7 @@ class _ImportProgress:
     The ETA is bytes-based: time so far / bytes done * bytes left.
     """
 
-    def __init__(self, files: list[str | os.PathLike], enabled: bool = True,
-                 stream=None):
+    def __init__(self, files: list[str | os.PathLike], enabled: bool = True, stream=None):
         self.sizes = []
         for f in files:
             try:
@@ -136,15 +136,20 @@ class _ImportProgress:
                     TimeRemainingColumn,
                 )
 
-                columns = (SpinnerColumn(), TextColumn("{task.description}"),
-                           TextColumn("{task.fields[rows]:,.0f} rows"),
-                           TextColumn("{task.fields[rate]:,.0f} rows/s"), BarColumn(),
-                           TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+                columns = (
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    TextColumn("{task.fields[rows]:,.0f} rows"),
+                    TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                    BarColumn(),
+                    TimeElapsedColumn(),
+                    TextColumn("left"),
+                    TimeRemainingColumn(),
+                )
                 console = Console(file=self._stream or sys.stderr)
                 self._progress = Progress(*columns, transient=True, console=console)
                 self._progress.start()
-                self._task = self._progress.add_task(label, total=self.total, rows=0,
-                                                     rate=0.0)
+                self._task = self._progress.add_task(label, total=self.total, rows=0, rate=0.0)
             self._progress.update(self._task, description=label, rows=0, rate=0.0)
             return
         elapsed = time.perf_counter() - self._t0
@@ -154,8 +159,12 @@ class _ImportProgress:
         left = self._left()
         eta = f", about {_eta(left)} left" if left is not None else ""
         stream = self._stream or sys.stderr
-        print(f"file {index + 1} of {self.n} ({100 * self.done_bytes / self.total:.0f} %"
-              f"{eta}): {path}", file=stream, flush=True)
+        print(
+            f"file {index + 1} of {self.n} ({100 * self.done_bytes / self.total:.0f} %"
+            f"{eta}): {path}",
+            file=stream,
+            flush=True,
+        )
 
     def rows(self, n: int) -> None:
         """``n`` more rows of the current file are written (the importer's batches)."""
@@ -176,12 +185,18 @@ class _ImportProgress:
             self._progress = None
 
 
-def import_one(path: str | os.PathLike, db_path: str | os.PathLike,
-               participant_id: str | None = None, tz: str | None = None,
-               inbox_root: str | os.PathLike | None = None, *,
-               record_unchanged: bool = True, con: duckdb.DuckDBPyConnection | None = None,
-               logger: Logger | None = None,
-               progress: bool | _ImportProgress = True) -> dict:
+def import_one(
+    path: str | os.PathLike,
+    db_path: str | os.PathLike,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    inbox_root: str | os.PathLike | None = None,
+    *,
+    record_unchanged: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
+    logger: Logger | None = None,
+    progress: bool | _ImportProgress = True,
+) -> dict:
     """Import one file and log one line about it; returns ``ImportResult.as_dict()``.
 
     ``progress``: True for a display of this file alone (terminal only), or the
@@ -195,17 +210,27 @@ def import_one(path: str | os.PathLike, db_path: str | os.PathLike,
         prog.start_file(0, path)
     try:
         with _store(db_path, con) as c:
-            res = import_file(c, path, participant_id=participant_id, tz=tz,
-                              inbox_root=inbox_root, data_dir=data_dir(db_path),
-                              on_rows=prog.rows, record_unchanged=record_unchanged)
+            res = import_file(
+                c,
+                path,
+                participant_id=participant_id,
+                tz=tz,
+                inbox_root=inbox_root,
+                data_dir=data_dir(db_path),
+                on_rows=prog.rows,
+                record_unchanged=record_unchanged,
+            )
     finally:
         if own:
             prog.close()
-    msg = (f"{res.status:16s} {res.format or '-':15s} +{res.rows_accepted} rows, "
-           f"{res.rows_duplicate} already stored, {res.rows_rejected} rejected: {path}")
+    msg = (
+        f"{res.status:16s} {res.format or '-':15s} +{res.rows_accepted} rows, "
+        f"{res.rows_duplicate} already stored, {res.rows_rejected} rejected: {path}"
+    )
     lg = logger or log
     (lg.warning if res.status in ("failed", "partial") else lg.info)(
-        msg + (f" ({res.error})" if res.error and res.status != "already_imported" else ""))
+        msg + (f" ({res.error})" if res.error and res.status != "already_imported" else "")
+    )
     return res.as_dict()
 
 
@@ -216,10 +241,17 @@ def candidates(paths: list[str | os.PathLike]) -> list[tuple[str, str | None]]:
     return [(str(f), str(root) if root else None) for f, root in candidate_files(paths)]
 
 
-def import_files(paths: list[str | os.PathLike], db_path: str | os.PathLike,
-                 participant_id: str | None = None, tz: str | None = None, *,
-                 record_unchanged: bool = True, con: duckdb.DuckDBPyConnection | None = None,
-                 logger: Logger | None = None, progress: bool = True) -> list[dict]:
+def import_files(
+    paths: list[str | os.PathLike],
+    db_path: str | os.PathLike,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    *,
+    record_unchanged: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
+    logger: Logger | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """Import files and folders (every file in them), one store connection for all."""
     files = candidates(paths)
     prog = _ImportProgress([f for f, _ in files], enabled=progress)
@@ -228,17 +260,28 @@ def import_files(paths: list[str | os.PathLike], db_path: str | os.PathLike,
         with _store(db_path, con) as c:
             for i, (f, root) in enumerate(files):
                 prog.start_file(i, f)
-                out.append(import_one(f, db_path, participant_id, tz, root, con=c,
-                                      record_unchanged=record_unchanged, logger=logger,
-                                      progress=prog))
+                out.append(
+                    import_one(
+                        f,
+                        db_path,
+                        participant_id,
+                        tz,
+                        root,
+                        con=c,
+                        record_unchanged=record_unchanged,
+                        logger=logger,
+                        progress=prog,
+                    )
+                )
                 prog.end_file()
     finally:
         prog.close()
     return out
 
 
-def detect_and_exposures(db_path: str | os.PathLike, full: bool = False, *,
-                         con: duckdb.DuckDBPyConnection | None = None) -> dict:
+def detect_and_exposures(
+    db_path: str | os.PathLike, full: bool = False, *, con: duckdb.DuckDBPyConnection | None = None
+) -> dict:
     """Episodes and sleep periods, then the daily trigger exposures, then the trigger
     statistics of the participants whose inputs changed, for what changed.
 
@@ -258,8 +301,9 @@ def detect_and_exposures(db_path: str | os.PathLike, full: bool = False, *,
         return out
 
 
-def publish(db_path: str | os.PathLike, *, con: duckdb.DuckDBPyConnection | None = None,
-            force: bool = False) -> str:
+def publish(
+    db_path: str | os.PathLike, *, con: duckdb.DuckDBPyConnection | None = None, force: bool = False
+) -> str:
     """Point the accelerometry view at the Parquet files, then publish the snapshot.
 
     The copy is skipped when the snapshot already shows what the store holds (a run with
@@ -276,17 +320,24 @@ def publish(db_path: str | os.PathLike, *, con: duckdb.DuckDBPyConnection | None
         return str(store.publish_snapshot(c, db_path))
 
 
-def ingest(paths: list[str | os.PathLike], db: str | os.PathLike | None = None,
-           participant_id: str | None = None, tz: str | None = None, *,
-           logger: Logger | None = None, progress: bool = True) -> list[dict]:
+def ingest(
+    paths: list[str | os.PathLike],
+    db: str | os.PathLike | None = None,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    *,
+    logger: Logger | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """``crampwatch ingest``: import files and folders, then publish the snapshot.
 
     Every file offered is ledgered (a known one as ``already_imported``).
     """
     db_path = str(resolve_db(db))
     with store.connect(db_path) as con:
-        results = import_files(paths, db_path, participant_id, tz, con=con, logger=logger,
-                               progress=progress)
+        results = import_files(
+            paths, db_path, participant_id, tz, con=con, logger=logger, progress=progress
+        )
         publish(db_path, con=con)
     return results
 
@@ -307,7 +358,8 @@ def format_summary(imports: list[dict], detection: dict, counts: dict[str, int])
     lines = [
         "crampwatch nightly run",
         f"  files: {len(imports)} ("
-        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) + ")",
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+        + ")",
         f"  rows: +{sum(r['rows_accepted'] for r in imports)} new, "
         f"{sum(r['rows_duplicate'] for r in imports)} already stored, "
         f"{sum(r['rows_rejected'] for r in imports)} rejected",
@@ -315,21 +367,30 @@ def format_summary(imports: list[dict], detection: dict, counts: dict[str, int])
         f"{detection['episodes_written']} episodes "
         + str(dict(sorted(detection["by_kind"].items())))
         + f", {detection.get('exposure_days', 0)} exposure days",
-        "  store: " + ", ".join(f"{k} {v}" for k, v in counts.items()
-                                if k not in ("schema_migrations",)),
+        "  store: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if k not in ("schema_migrations",)),
     ]
     failed = [r for r in imports if r["status"] in ("failed", "partial")]
     lines += [f"  ! {r['status']}: {r['error'] or r['path']}" for r in failed]
     return "\n".join(lines)
 
 
-def summarize(db_path: str | os.PathLike, imports: list[dict], detection: dict, *,
-              con: duckdb.DuckDBPyConnection | None = None) -> dict:
+def summarize(
+    db_path: str | os.PathLike,
+    imports: list[dict],
+    detection: dict,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict:
     """The nightly run's result: imports, detection, table counts and the printed summary."""
     with _store(db_path, con) as c:
         counts = store.table_counts(c)
-    return {"imports": imports, "detection": detection, "counts": counts,
-            "summary": format_summary(imports, detection, counts)}
+    return {
+        "imports": imports,
+        "detection": detection,
+        "counts": counts,
+        "summary": format_summary(imports, detection, counts),
+    }
 
 
 def check_inbox(inbox: str | os.PathLike) -> None:
@@ -337,10 +398,16 @@ def check_inbox(inbox: str | os.PathLike) -> None:
         raise FileNotFoundError(f"inbox {inbox} does not exist")
 
 
-def nightly(inbox: str | os.PathLike, db: str | os.PathLike | None = None,
-            participant_id: str | None = None, tz: str | None = None, *,
-            logger: Logger | None = None, progress: bool = True,
-            echo: Callable[[str], None] | None = None) -> dict:
+def nightly(
+    inbox: str | os.PathLike,
+    db: str | os.PathLike | None = None,
+    participant_id: str | None = None,
+    tz: str | None = None,
+    *,
+    logger: Logger | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = None,
+) -> dict:
     """``crampwatch run``: import what is new in ``inbox``, re-detect what changed, publish.
 
     Files the ledger already holds at the same path, size and mtime are neither read nor
@@ -350,8 +417,16 @@ def nightly(inbox: str | os.PathLike, db: str | os.PathLike | None = None,
     db_path = str(resolve_db(db))
     check_inbox(inbox)
     with store.connect(db_path) as con:
-        imports = import_files([inbox], db_path, participant_id, tz, con=con,
-                               record_unchanged=False, logger=logger, progress=progress)
+        imports = import_files(
+            [inbox],
+            db_path,
+            participant_id,
+            tz,
+            con=con,
+            record_unchanged=False,
+            logger=logger,
+            progress=progress,
+        )
         detection = detect_and_exposures(db_path, con=con)
         publish(db_path, con=con)
         out = summarize(db_path, imports, detection, con=con)

@@ -62,9 +62,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -96,8 +94,12 @@ def writer_lock_timeout() -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:  # also NaN
-        print(f"crampwatch: ignoring {ENV_LOCK_TIMEOUT}={raw!r} (not a number of seconds >= 0);"
-              f" waiting up to {DEFAULT_LOCK_TIMEOUT_S:g} s", file=sys.stderr, flush=True)
+        print(
+            f"crampwatch: ignoring {ENV_LOCK_TIMEOUT}={raw!r} (not a number of seconds >= 0);"
+            f" waiting up to {DEFAULT_LOCK_TIMEOUT_S:g} s",
+            file=sys.stderr,
+            flush=True,
+        )
         return DEFAULT_LOCK_TIMEOUT_S
     return value
 
@@ -113,8 +115,9 @@ def _busy_message(path: str, pid: int | None) -> str:
     return f"{Path(path).name} is in use by another crampwatch process ({who})"
 
 
-def _connect_retry(path: str, read_only: bool, timeout_s: float,
-                   notify: bool = False) -> duckdb.DuckDBPyConnection:
+def _connect_retry(
+    path: str, read_only: bool, timeout_s: float, notify: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open ``path``, retrying while another process holds its lock, for ``timeout_s``.
 
     With ``notify`` (writers), the first refusal prints one line on stderr saying who holds
@@ -134,18 +137,27 @@ def _connect_retry(path: str, read_only: bool, timeout_s: float,
                     raise
                 raise StoreBusyError(
                     f"{_busy_message(path, lock_holder(exc))}; gave up after waiting "
-                    f"{timeout_s:g} s (set {ENV_LOCK_TIMEOUT} to wait longer)") from exc
+                    f"{timeout_s:g} s (set {ENV_LOCK_TIMEOUT} to wait longer)"
+                ) from exc
             if notify and not told:
-                print(f"{_busy_message(path, lock_holder(exc))}; waiting up to {timeout_s:g} s"
-                      f" ({ENV_LOCK_TIMEOUT}) ...", file=sys.stderr, flush=True)
+                print(
+                    f"{_busy_message(path, lock_holder(exc))}; waiting up to {timeout_s:g} s"
+                    f" ({ENV_LOCK_TIMEOUT}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 told = True
-            time.sleep(min(delay_s * (0.5 + random.random()),
-                           max(0.0, deadline - time.monotonic())))
+            time.sleep(
+                min(delay_s * (0.5 + random.random()), max(0.0, deadline - time.monotonic()))
+            )
             delay_s = min(1.0, delay_s * 2)
         else:
             if told:
-                print(f"{Path(path).name}: the other writer finished; continuing",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{Path(path).name}: the other writer finished; continuing",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return con
 
 
@@ -154,9 +166,13 @@ class StoreError(duckdb.IOException):
     ``duckdb.IOException``, so readers that caught DuckDB's own error still do."""
 
 
-def connect(db_path: str | os.PathLike, *, read_only: bool = False,
-            lock_timeout_s: float | None = None, create: bool = True
-            ) -> duckdb.DuckDBPyConnection:
+def connect(
+    db_path: str | os.PathLike,
+    *,
+    read_only: bool = False,
+    lock_timeout_s: float | None = None,
+    create: bool = True,
+) -> duckdb.DuckDBPyConnection:
     """Open the store. Read-write opens create the file and apply pending migrations.
 
     ``lock_timeout_s``: how long to wait while another process holds the store. Default for
@@ -167,8 +183,9 @@ def connect(db_path: str | os.PathLike, *, read_only: bool = False,
     """
     path = Path(db_path)
     if (read_only or not create) and not path.exists():
-        raise FileNotFoundError(f"no crampwatch database at {path}; `crampwatch ingest` or "
-                                "`crampwatch run` creates one")
+        raise FileNotFoundError(
+            f"no crampwatch database at {path}; `crampwatch ingest` or `crampwatch run` creates one"
+        )
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a crampwatch database file")
     if not read_only:
@@ -188,8 +205,9 @@ def connect(db_path: str | os.PathLike, *, read_only: bool = False,
     return con
 
 
-def connect_reader(db_path: str | os.PathLike, *, lock_timeout_s: float = 10.0
-                   ) -> duckdb.DuckDBPyConnection:
+def connect_reader(
+    db_path: str | os.PathLike, *, lock_timeout_s: float = 10.0
+) -> duckdb.DuckDBPyConnection:
     """Open for reading: the published snapshot if there is one, else the store read-only."""
     snap = snapshot_path(db_path)
     target = snap if snap.exists() else Path(db_path)
@@ -215,8 +233,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike)
         p.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
     db_name = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{tmp}' AS crampwatch_snapshot "
-                f"(STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
+    con.execute(
+        f"ATTACH '{tmp}' AS crampwatch_snapshot (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')"
+    )
     try:
         con.execute(f'COPY FROM DATABASE "{db_name}" TO crampwatch_snapshot')
     finally:
@@ -243,16 +262,23 @@ def content_fingerprint(con: duckdb.DuckDBPyConnection, database: str | None = N
         "ORDER BY column_index) FROM duckdb_columns() WHERE database_name = ? "
         "AND schema_name = 'main' AND table_name IN (SELECT table_name FROM duckdb_tables() "
         "WHERE database_name = ? AND schema_name = 'main') GROUP BY 1 ORDER BY 1",
-        [db, db]).fetchall()
+        [db, db],
+    ).fetchall()
     for name, columns in tables:
         if name in RUN_TABLES:
             continue
         n, digest = con.execute(
-            f'SELECT count(*), bit_xor(hash(t)) FROM "{db}".main."{name}" t').fetchall()[0]
+            f'SELECT count(*), bit_xor(hash(t)) FROM "{db}".main."{name}" t'
+        ).fetchall()[0]
         parts.append(f"table {name} ({columns}) {n} {digest}")
-    parts += [f"view {name} {sql}" for name, sql in con.execute(
-        "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? "
-        "AND schema_name = 'main' AND NOT internal ORDER BY 1", [db]).fetchall()]
+    parts += [
+        f"view {name} {sql}"
+        for name, sql in con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? "
+            "AND schema_name = 'main' AND NOT internal ORDER BY 1",
+            [db],
+        ).fetchall()
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -273,8 +299,9 @@ def snapshot_is_current(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLi
         con.execute(f"DETACH {alias}")
 
 
-def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame,
-               key: Sequence[str]) -> tuple[int, int]:
+def insert_new(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: Sequence[str]
+) -> tuple[int, int]:
     """Insert the rows of ``frame`` whose natural ``key`` is not yet in ``table``.
 
     Duplicates inside ``frame`` are collapsed first (first row wins). Columns missing from
@@ -299,7 +326,8 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame,
     stored = f"(SELECT {', '.join(key)} FROM {table} WHERE {where})" if where else table
     inserted = con.execute(
         f"INSERT INTO {table} ({col_list}) SELECT {sel} FROM _crampwatch_new n "
-        f"ANTI JOIN {stored} t ON {on}", params
+        f"ANTI JOIN {stored} t ON {on}",
+        params,
     ).fetchone()[0]
     return inserted, frame.height - inserted
 
@@ -325,8 +353,9 @@ def _key_bounds(frame: pl.DataFrame, key: Sequence[str]) -> tuple[str, dict]:
         if col.null_count():
             continue
         dtype = col.dtype
-        if not ranged and (dtype == pl.Date or (isinstance(dtype, pl.Datetime)
-                                               and dtype.time_unit in ("us", "ms"))):
+        if not ranged and (
+            dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_unit in ("us", "ms"))
+        ):
             conds.append(f"{k} BETWEEN $lo{i} AND $hi{i}")
             params[f"lo{i}"], params[f"hi{i}"] = col.min(), col.max()
             ranged = True
@@ -341,9 +370,13 @@ def _key_bounds(frame: pl.DataFrame, key: Sequence[str]) -> tuple[str, dict]:
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every table in the main schema (for summaries and idempotency checks)."""
-    names = [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1"
+        ).fetchall()
+    ]
     return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
@@ -358,8 +391,9 @@ class ReadOnlyError(ValueError):
     """The query would change something or reach outside the store: one line."""
 
 
-def read_only_query(con: duckdb.DuckDBPyConnection, query: str, *,
-                    allowed_dirs: Sequence[str | os.PathLike] = ()) -> duckdb.DuckDBPyRelation:
+def read_only_query(
+    con: duckdb.DuckDBPyConnection, query: str, *, allowed_dirs: Sequence[str | os.PathLike] = ()
+) -> duckdb.DuckDBPyRelation:
     """Run ``query`` on ``con`` (opened read-only) only if every statement in it is a read.
 
     Two walls (issue 13): (1) DuckDB's parser (:func:`duckdb.extract_statements`) must
@@ -380,12 +414,18 @@ def read_only_query(con: duckdb.DuckDBPyConnection, query: str, *,
     for st in statements:
         kind = st.type.name
         if kind not in READ_STATEMENTS:
-            raise ReadOnlyError(f"only read statements are allowed (SELECT, WITH, EXPLAIN, "
-                                f"DESCRIBE, SHOW); this query holds a statement of type {kind}")
+            raise ReadOnlyError(
+                f"only read statements are allowed (SELECT, WITH, EXPLAIN, "
+                f"DESCRIBE, SHOW); this query holds a statement of type {kind}"
+            )
     dirs = [str(Path(d).resolve()) for d in allowed_dirs if Path(d).exists()]
     if dirs:
-        con.execute("SET allowed_directories = " + "[" + ", ".join(
-            "'" + d.replace("'", "''") + "'" for d in dirs) + "]")
+        con.execute(
+            "SET allowed_directories = "
+            + "["
+            + ", ".join("'" + d.replace("'", "''") + "'" for d in dirs)
+            + "]"
+        )
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     *head, last = statements
@@ -398,22 +438,30 @@ def read_only_query(con: duckdb.DuckDBPyConnection, query: str, *,
 # export
 
 #: formats of ``crampwatch export`` and their DuckDB COPY options
-EXPORT_FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)",
-                  "csv": "(FORMAT csv, HEADER true)"}
+EXPORT_FORMATS = {
+    "parquet": "(FORMAT parquet, COMPRESSION zstd)",
+    "csv": "(FORMAT csv, HEADER true)",
+}
 
 
-def export_tables(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike,
-                  fmt: str = "parquet", tables: Sequence[str] | None = None
-                  ) -> list[tuple[str, int, Path]]:
+def export_tables(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: str | os.PathLike,
+    fmt: str = "parquet",
+    tables: Sequence[str] | None = None,
+) -> list[tuple[str, int, Path]]:
     """Write every documented table (``detectors.tables.TABLES``; views too) to
     ``out_dir/<table>.<fmt>``. Returns ``(table, rows, path)`` per table written."""
     from detectors.tables import TABLES, VIEWS
 
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {sorted(EXPORT_FORMATS)}, not {fmt!r}")
-    present = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-    ).fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
     names = [t for t in (tables or [*TABLES, *VIEWS]) if t in present]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -423,7 +471,7 @@ def export_tables(con: duckdb.DuckDBPyConnection, out_dir: str | os.PathLike,
             raise ValueError(f"not a documented table: {t!r}")
         path = out / f"{t}.{fmt}"
         target = str(path).replace("'", "''")
-        con.execute(f'COPY (SELECT * FROM "{t}") TO \'{target}\' {EXPORT_FORMATS[fmt]}')
+        con.execute(f"COPY (SELECT * FROM \"{t}\") TO '{target}' {EXPORT_FORMATS[fmt]}")
         n = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
         written.append((t, n, path))
     return written
@@ -462,8 +510,11 @@ def limit_memory(con: duckdb.DuckDBPyConnection, limit: str | None):
     """Apply DuckDB memory ``limit`` (e.g. ``"128MB"``) if the store runs with DuckDB's
     default limit; returns the undo (a limit chosen by the caller is left alone)."""
     current = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    if not limit or current != _default_memory_limit() or not re.fullmatch(r"\d+\s*[KMGT]?i?B",
-                                                                           limit):
+    if (
+        not limit
+        or current != _default_memory_limit()
+        or not re.fullmatch(r"\d+\s*[KMGT]?i?B", limit)
+    ):
         return lambda: None
     con.execute(f"SET memory_limit = '{limit}'")
     return lambda: con.execute("RESET memory_limit")

@@ -17,11 +17,23 @@ import polars as pl
 
 #: sample metrics the detectors read
 SAMPLE_METRICS = (
-    "heart_rate_bpm", "resting_heart_rate_bpm", "hrv_sdnn_ms", "steps", "active_energy_kcal",
-    "basal_energy_kcal", "body_mass_kg", "water_ml", "magnesium_mg", "calcium_mg",
-    "potassium_mg", "vitamin_d_ug", "blood_glucose_mg_dl", "time_in_daylight_min",
+    "heart_rate_bpm",
+    "resting_heart_rate_bpm",
+    "hrv_sdnn_ms",
+    "steps",
+    "active_energy_kcal",
+    "basal_energy_kcal",
+    "body_mass_kg",
+    "water_ml",
+    "magnesium_mg",
+    "calcium_mg",
+    "potassium_mg",
+    "vitamin_d_ug",
+    "blood_glucose_mg_dl",
+    "time_in_daylight_min",
     # minute activity for the actigraphy sleep fallback (Fitbit intensity level 0-3, METs)
-    "intensity_level", "met",
+    "intensity_level",
+    "met",
 )
 
 
@@ -29,23 +41,36 @@ SAMPLE_METRICS = (
 _LOCAL_DATE = "CAST(({ts} + to_seconds(utc_offset_s)) AT TIME ZONE 'UTC' AS DATE)"
 
 
-def changed_ranges(con: duckdb.DuckDBPyConnection, since_import_id: int,
-                   participant_ids: list[str] | None = None) -> dict[str, tuple[date, date]]:
+def changed_ranges(
+    con: duckdb.DuckDBPyConnection, since_import_id: int, participant_ids: list[str] | None = None
+) -> dict[str, tuple[date, date]]:
     """participant -> (first, last) local date touched by imports after ``since_import_id``."""
     parts = []
-    for table, ts in (("samples", "start_utc"), ("sleep_segments", "start_utc"),
-                      ("workouts", "start_utc"), ("journal", "time_utc")):
-        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d FROM {table} "
-                     f"WHERE import_id > $1")
+    for table, ts in (
+        ("samples", "start_utc"),
+        ("sleep_segments", "start_utc"),
+        ("workouts", "start_utc"),
+        ("journal", "time_utc"),
+    ):
+        parts.append(
+            f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d FROM {table} "
+            f"WHERE import_id > $1"
+        )
     parts.append(
         f"SELECT pl.participant_id, {_LOCAL_DATE.format(ts='e.time_utc')} AS d "
         "FROM environment e JOIN participant_locations pl USING (location_id) "
-        "WHERE e.import_id > $1")
+        "WHERE e.import_id > $1"
+    )
     for ts in ("start_utc", "end_utc"):  # a raw recording touches the dates it spans
-        parts.append(f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d "
-                     "FROM accelerometry_files WHERE import_id > $1")
-    sql = ("SELECT participant_id, min(d), max(d) FROM (" + " UNION ALL ".join(parts) +
-           ") GROUP BY 1 ORDER BY 1")
+        parts.append(
+            f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d "
+            "FROM accelerometry_files WHERE import_id > $1"
+        )
+    sql = (
+        "SELECT participant_id, min(d), max(d) FROM ("
+        + " UNION ALL ".join(parts)
+        + ") GROUP BY 1 ORDER BY 1"
+    )
     rows = con.execute(sql, [since_import_id]).fetchall()
     out = {pid: (lo, hi) for pid, lo, hi in rows}
     if participant_ids is not None:
@@ -71,37 +96,52 @@ _BEDROOM_FIRST = (
 )
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
-                ) -> dict[str, pl.DataFrame]:
+def load_inputs(
+    con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
+) -> dict[str, pl.DataFrame]:
     """Everything the detectors need for one participant between two local dates."""
     t_lo = f"{lo - timedelta(days=1)} 00:00:00+00"
     t_hi = f"{hi + timedelta(days=2)} 00:00:00+00"
     metrics = list(SAMPLE_METRICS)
     p = [participant_id, t_lo, t_hi]
     return {
-        "samples": _load(con,
+        "samples": _load(
+            con,
             "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value, source FROM samples "
             "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "AND list_contains($4, metric) ORDER BY metric, start_utc", p + [metrics]),
-        "sleep_segments": _load(con,
+            "AND list_contains($4, metric) ORDER BY metric, start_utc",
+            p + [metrics],
+        ),
+        "sleep_segments": _load(
+            con,
             "SELECT participant_id, start_utc, end_utc, utc_offset_s, stage FROM sleep_segments "
             "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "ORDER BY start_utc, end_utc", p),
-        "workouts": _load(con,
+            "ORDER BY start_utc, end_utc",
+            p,
+        ),
+        "workouts": _load(
+            con,
             "SELECT participant_id, activity_type, start_utc, end_utc, utc_offset_s, duration_s, "
             "active_energy_kcal, distance_m FROM workouts WHERE participant_id = $1 "
-            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc", p),
-        "environment": _load(con,
+            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc",
+            p,
+        ),
+        "environment": _load(
+            con,
             "SELECT pl.participant_id, e.time_utc, e.utc_offset_s, e.setting, e.temp_c, e.rh_pct, "
             "e.wind_speed_m_s, e.shortwave_radiation_w_m2, e.latitude_deg, e.longitude_deg "
             "FROM environment e JOIN participant_locations pl USING (location_id) "
             "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
             "AND e.time_utc < $3::TIMESTAMPTZ AND " + _BEDROOM_FIRST + " ORDER BY e.time_utc",
-            p),
-        "participants": _load(con,
+            p,
+        ),
+        "participants": _load(
+            con,
             "SELECT participant_id, sex, birth_year, height_cm, tz, conditions, medications, "
             "home_lat_deg, home_lon_deg FROM participants "
-            "WHERE participant_id = $1", [participant_id]),
+            "WHERE participant_id = $1",
+            [participant_id],
+        ),
     }
 
 
@@ -109,68 +149,110 @@ def store_data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The data folder beside the open store (``crampwatch.data/``), None in memory."""
     from pipeline.config import data_dir
 
-    row = con.execute("SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database()").fetchone()
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
     return data_dir(row[0]) if row and row[0] else None
 
 
 def participant_zone(con: duckdb.DuckDBPyConnection, participant_id: str) -> ZoneInfo | None:
     """The participant's IANA zone from ``participants.tz`` (None when unknown or invalid)."""
-    row = con.execute("SELECT tz FROM participants WHERE participant_id = ?",
-                      [participant_id]).fetchone()
+    row = con.execute(
+        "SELECT tz FROM participants WHERE participant_id = ?", [participant_id]
+    ).fetchone()
     try:
         return ZoneInfo(row[0]) if row and row[0] else None
     except (ZoneInfoNotFoundError, ValueError):
         return None
 
 
-def accelerometry_files(con: duckdb.DuckDBPyConnection, participant_id: str,
-                        t_lo: datetime, t_hi: datetime) -> list[tuple[str, int, int, int]]:
+def accelerometry_files(
+    con: duckdb.DuckDBPyConnection, participant_id: str, t_lo: datetime, t_hi: datetime
+) -> list[tuple[str, int, int, int]]:
     """``(path, start_us, end_us, utc_offset_s)`` of the participant's raw recordings that
     overlap [t_lo, t_hi), oldest first (paths relative to the store's data folder)."""
     return con.execute(
         "SELECT path, epoch_us(start_utc), epoch_us(end_utc), utc_offset_s "
         "FROM accelerometry_files WHERE participant_id = ? AND end_utc >= ? AND start_utc < ? "
-        "ORDER BY start_utc", [participant_id, t_lo, t_hi]).fetchall()
+        "ORDER BY start_utc",
+        [participant_id, t_lo, t_hi],
+    ).fetchall()
 
 
 def journal(con: duckdb.DuckDBPyConnection, participant_id: str) -> pl.DataFrame:
     """The participant's journal rows: ``participant_id, time_utc, utc_offset_s, kind``."""
-    return con.sql("SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
-                   "WHERE participant_id = $1", params=[participant_id]).pl()
+    return con.sql(
+        "SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
+        "WHERE participant_id = $1",
+        params=[participant_id],
+    ).pl()
 
 
-def journal_changed(con: duckdb.DuckDBPyConnection, participant_id: str,
-                    since_import_id: int) -> bool:
+def journal_changed(
+    con: duckdb.DuckDBPyConnection, participant_id: str, since_import_id: int
+) -> bool:
     """Whether journal rows of the participant came in after ``since_import_id``."""
-    return con.execute("SELECT count(*) FROM journal WHERE participant_id = ? AND import_id > ?",
-                       [participant_id, since_import_id]).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM journal WHERE participant_id = ? AND import_id > ?",
+            [participant_id, since_import_id],
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
-def save_cramp_param_set(con: duckdb.DuckDBPyConnection, *, params_id: str,
-                         participant_id: str, name: str, params_json: str,
-                         detector_version: str, n_nights: int, n_events: int,
-                         heldout_f1: float | None, default_heldout_f1: float | None,
-                         active: bool, n_labels: int, labels_through_seq: int) -> None:
+def save_cramp_param_set(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    params_id: str,
+    participant_id: str,
+    name: str,
+    params_json: str,
+    detector_version: str,
+    n_nights: int,
+    n_events: int,
+    heldout_f1: float | None,
+    default_heldout_f1: float | None,
+    active: bool,
+    n_labels: int,
+    labels_through_seq: int,
+) -> None:
     """Store a fitted parameter set as the participant's only current one (older sets of the
     participant are kept, inactive; the same ``params_id`` is replaced)."""
-    con.execute("UPDATE cramp_param_sets SET active = false WHERE participant_id = ?",
-                [participant_id])
+    con.execute(
+        "UPDATE cramp_param_sets SET active = false WHERE participant_id = ?", [participant_id]
+    )
     con.execute("DELETE FROM cramp_param_sets WHERE params_id = ?", [params_id])
     con.execute(
         "INSERT INTO cramp_param_sets (params_id, participant_id, name, params_json, "
         "detector_version, fitted_utc, n_nights, n_events, heldout_f1, default_heldout_f1, "
         "active, n_labels, labels_through_seq) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
-        [params_id, participant_id, name, params_json, detector_version, n_nights, n_events,
-         heldout_f1, default_heldout_f1, active, n_labels, labels_through_seq])
+        [
+            params_id,
+            participant_id,
+            name,
+            params_json,
+            detector_version,
+            n_nights,
+            n_events,
+            heldout_f1,
+            default_heldout_f1,
+            active,
+            n_labels,
+            labels_through_seq,
+        ],
+    )
 
 
-def active_cramp_params_json(con: duckdb.DuckDBPyConnection, participant_id: str,
-                             detector_version: str) -> str | None:
+def active_cramp_params_json(
+    con: duckdb.DuckDBPyConnection, participant_id: str, detector_version: str
+) -> str | None:
     """The participant's active parameter set for ``detector_version`` (JSON), if any."""
     row = con.execute(
         "SELECT params_json FROM cramp_param_sets WHERE participant_id = ? AND active "
-        "AND detector_version = ?", [participant_id, detector_version]).fetchall()
+        "AND detector_version = ?",
+        [participant_id, detector_version],
+    ).fetchall()
     return row[0][0] if row else None
 
 
@@ -184,7 +266,8 @@ VIEW = "accelerometry"
 EMPTY_VIEW_SQL = (
     f"CREATE OR REPLACE VIEW {VIEW} AS SELECT CAST(NULL AS VARCHAR) AS participant_id, "
     "CAST(NULL AS TIMESTAMPTZ) AS time_utc, CAST(NULL AS FLOAT) AS x_g, "
-    "CAST(NULL AS FLOAT) AS y_g, CAST(NULL AS FLOAT) AS z_g WHERE false")
+    "CAST(NULL AS FLOAT) AS y_g, CAST(NULL AS FLOAT) AS z_g WHERE false"
+)
 
 
 def view_sql(data_dir: str | os.PathLike) -> str:
@@ -192,9 +275,11 @@ def view_sql(data_dir: str | os.PathLike) -> str:
     root = Path(data_dir).resolve()
     glob = (root / DATA_SUBDIR).as_posix() + "/*/*.parquet"
     literal = "'" + glob.replace("'", "''") + "'"
-    return (f"CREATE OR REPLACE VIEW {VIEW} AS SELECT participant_id, time_utc, x_g, y_g, z_g "
-            f"FROM read_parquet({literal}, hive_partitioning = true, "
-            "hive_types = {'participant_id': VARCHAR})")
+    return (
+        f"CREATE OR REPLACE VIEW {VIEW} AS SELECT participant_id, time_utc, x_g, y_g, z_g "
+        f"FROM read_parquet({literal}, hive_partitioning = true, "
+        "hive_types = {'participant_id': VARCHAR})"
+    )
 
 
 @dataclass
@@ -204,8 +289,9 @@ class ViewStatus:
     missing: list[str]  # listed files not found under the data folder
 
 
-def ensure_accelerometry_view(con: duckdb.DuckDBPyConnection,
-                              data_dir: str | os.PathLike) -> ViewStatus:
+def ensure_accelerometry_view(
+    con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike
+) -> ViewStatus:
     """(Re)create the ``accelerometry`` view for the store ``con`` with data folder ``data_dir``.
 
     Call it with the writer's connection after imports and before publishing the snapshot

@@ -47,8 +47,19 @@ LABELS = ("confirmed", "rejected", "missed")
 SOURCES = ("dashboard", "cli", "import")
 
 COLUMNS = (
-    "label_id", "participant_id", "episode_id", "kind", "start_utc", "end_utc", "label",
-    "labelled_utc", "labelled_by", "source", "note", "detector_version", "confidence_at_label",
+    "label_id",
+    "participant_id",
+    "episode_id",
+    "kind",
+    "start_utc",
+    "end_utc",
+    "label",
+    "labelled_utc",
+    "labelled_by",
+    "source",
+    "note",
+    "detector_version",
+    "confidence_at_label",
 )
 
 
@@ -152,11 +163,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def make_label(*, participant_id: str, label: str, start_utc: datetime, end_utc: datetime,
-               episode_id: str | None = None, kind: str = "nocturnal_cramp",
-               labelled_by: str | None = None, source: str = "cli", note: str | None = None,
-               detector_version: str | None = None, confidence_at_label: float | None = None,
-               labelled_utc: datetime | None = None, label_id: str | None = None) -> Label:
+def make_label(
+    *,
+    participant_id: str,
+    label: str,
+    start_utc: datetime,
+    end_utc: datetime,
+    episode_id: str | None = None,
+    kind: str = "nocturnal_cramp",
+    labelled_by: str | None = None,
+    source: str = "cli",
+    note: str | None = None,
+    detector_version: str | None = None,
+    confidence_at_label: float | None = None,
+    labelled_utc: datetime | None = None,
+    label_id: str | None = None,
+) -> Label:
     """Validate and build a label (a fresh ``label_id`` unless given)."""
     if label not in LABELS:
         raise ValueError(f"label must be one of {LABELS}, not {label!r}")
@@ -174,11 +196,20 @@ def make_label(*, participant_id: str, label: str, start_utc: datetime, end_utc:
     if confidence_at_label is not None and not 0.0 <= confidence_at_label <= 1.0:
         raise ValueError("confidence_at_label must be within 0-1")
     return Label(
-        label_id=label_id or uuid.uuid4().hex, participant_id=participant_id,
-        episode_id=episode_id, kind=kind, start_utc=start, end_utc=end, label=label,
+        label_id=label_id or uuid.uuid4().hex,
+        participant_id=participant_id,
+        episode_id=episode_id,
+        kind=kind,
+        start_utc=start,
+        end_utc=end,
+        label=label,
         labelled_utc=_utc(labelled_utc) if labelled_utc else datetime.now(UTC),
-        labelled_by=labelled_by or "self", source=source, note=note,
-        detector_version=detector_version, confidence_at_label=confidence_at_label)
+        labelled_by=labelled_by or "self",
+        source=source,
+        note=note,
+        detector_version=detector_version,
+        confidence_at_label=confidence_at_label,
+    )
 
 
 def add_label(db_path: str | os.PathLike, **fields) -> Label:
@@ -227,13 +258,15 @@ def _read_queue(q: Path) -> list[Label]:
 
 
 def _db_path_of(con: duckdb.DuckDBPyConnection) -> Path | None:
-    rows = con.execute("SELECT path FROM duckdb_databases() "
-                       "WHERE database_name = current_database()").fetchall()
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
     return Path(rows[0][0]) if rows and rows[0][0] else None
 
 
-def pending_labels(db_path: str | os.PathLike,
-                   con: duckdb.DuckDBPyConnection | None = None) -> list[Label]:
+def pending_labels(
+    db_path: str | os.PathLike, con: duckdb.DuckDBPyConnection | None = None
+) -> list[Label]:
     """Queued labels; with ``con``, only those not yet in its ``episode_labels``."""
     with _locked(db_path):
         queued = _read_queue(queue_path(db_path))
@@ -246,14 +279,19 @@ def pending_labels(db_path: str | os.PathLike,
 def _stored_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     if not ids or not _has_table(con):
         return set()
-    rows = con.execute("SELECT label_id FROM episode_labels WHERE list_contains($1, label_id)",
-                       [ids]).fetchall()
+    rows = con.execute(
+        "SELECT label_id FROM episode_labels WHERE list_contains($1, label_id)", [ids]
+    ).fetchall()
     return {r[0] for r in rows}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_name = 'episode_labels'").fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'episode_labels'"
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def labels_frame(labels: list[Label]) -> pl.DataFrame:
@@ -276,13 +314,19 @@ def insert_labels(con: duckdb.DuckDBPyConnection, labels: list[Label]) -> int:
         return 0
     cols = ", ".join(COLUMNS)
     marks = ", ".join("?" for _ in COLUMNS)
-    con.executemany(f"INSERT INTO episode_labels ({cols}) VALUES ({marks})",
-                    [[getattr(lab, c) for c in COLUMNS] for lab in new])
+    con.executemany(
+        f"INSERT INTO episode_labels ({cols}) VALUES ({marks})",
+        [[getattr(lab, c) for c in COLUMNS] for lab in new],
+    )
     return len(new)
 
 
-def merge_pending(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike | None = None,
-                  *, compact: bool = False) -> int:
+def merge_pending(
+    con: duckdb.DuckDBPyConnection,
+    db_path: str | os.PathLike | None = None,
+    *,
+    compact: bool = False,
+) -> int:
     """Insert the queued labels into ``episode_labels`` (idempotent by ``label_id``).
 
     ``db_path`` defaults to the file ``con`` is open on (nothing to do in memory). With
@@ -312,8 +356,11 @@ def compact_queue(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike) ->
             except (ValueError, AttributeError):
                 ids.append(None)
         have = _stored_ids(con, [i for i in ids if i])
-        keep = [ln for ln, i in zip(lines, ids, strict=True)
-                if ln.strip() and (i is None or i not in have)]
+        keep = [
+            ln
+            for ln, i in zip(lines, ids, strict=True)
+            if ln.strip() and (i is None or i not in have)
+        ]
         if not keep:
             q.unlink()
             return 0
@@ -350,8 +397,11 @@ def try_merge(db_path: str | os.PathLike) -> int | None:
     return n
 
 
-def current_labels(con: duckdb.DuckDBPyConnection, participant_id: str | None = None,
-                   kind: str | None = "nocturnal_cramp") -> pl.DataFrame:
+def current_labels(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str | None = None,
+    kind: str | None = "nocturnal_cramp",
+) -> pl.DataFrame:
     """The current label per episode (latest ``labelled_utc``, then arrival), history aside.
 
     A ``missed`` label has no episode: each is its own current label. Returns
@@ -363,28 +413,36 @@ def current_labels(con: duckdb.DuckDBPyConnection, participant_id: str | None = 
     if not _has_table(con):
         return pl.DataFrame(schema=schema)
     cols = ", ".join(COLUMNS)
-    return con.sql(
-        f"SELECT {cols}, merged_seq FROM episode_labels "
-        "WHERE ($1 IS NULL OR participant_id = $1) AND ($2 IS NULL OR kind = $2) "
-        "QUALIFY row_number() OVER (PARTITION BY participant_id, coalesce(episode_id, label_id) "
-        "ORDER BY labelled_utc DESC, merged_seq DESC) = 1 "
-        "ORDER BY participant_id, start_utc",
-        params=[participant_id, kind]).pl().cast(schema)
+    return (
+        con.sql(
+            f"SELECT {cols}, merged_seq FROM episode_labels "
+            "WHERE ($1 IS NULL OR participant_id = $1) AND ($2 IS NULL OR kind = $2) "
+            "QUALIFY row_number() OVER (PARTITION BY participant_id, coalesce(episode_id, label_id) "
+            "ORDER BY labelled_utc DESC, merged_seq DESC) = 1 "
+            "ORDER BY participant_id, start_utc",
+            params=[participant_id, kind],
+        )
+        .pl()
+        .cast(schema)
+    )
 
 
 def labels_through_seq(con: duckdb.DuckDBPyConnection, participant_id: str) -> int | None:
     """Highest ``merged_seq`` of the participant's labels (None without any)."""
     if not _has_table(con):
         return None
-    return con.execute("SELECT max(merged_seq) FROM episode_labels WHERE participant_id = ?",
-                       [participant_id]).fetchall()[0][0]
+    return con.execute(
+        "SELECT max(merged_seq) FROM episode_labels WHERE participant_id = ?", [participant_id]
+    ).fetchall()[0][0]
 
 
 def labels_changed(con: duckdb.DuckDBPyConnection, participant_id: str) -> bool:
     """True when the participant has labels newer than their latest fitted cramp set saw."""
     seen = con.execute(
         "SELECT max(coalesce(labels_through_seq, 0)) FROM cramp_param_sets "
-        "WHERE participant_id = ?", [participant_id]).fetchall()[0][0]
+        "WHERE participant_id = ?",
+        [participant_id],
+    ).fetchall()[0][0]
     newest = labels_through_seq(con, participant_id)
     return newest is not None and newest > (seen or 0)
 
@@ -393,7 +451,9 @@ def episode_for_label(con: duckdb.DuckDBPyConnection, episode_id: str) -> dict |
     """The stored episode a label refers to (span, confidence, version), or None."""
     rows = con.execute(
         "SELECT participant_id, kind, start_utc, end_utc, confidence, detector_version "
-        "FROM episodes WHERE episode_id = ?", [episode_id]).fetchall()
+        "FROM episodes WHERE episode_id = ?",
+        [episode_id],
+    ).fetchall()
     if not rows:
         return None
     row = rows[0]

@@ -46,16 +46,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-def replace_range(con: duckdb.DuckDBPyConnection, table: str, date_col: str,
-                  frame: pl.DataFrame, participant_id: str, lo: date, hi: date, *,
-                  stamp_col: str | None = None) -> int:
+def replace_range(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    date_col: str,
+    frame: pl.DataFrame,
+    participant_id: str,
+    lo: date,
+    hi: date,
+    *,
+    stamp_col: str | None = None,
+) -> int:
     """Delete ``participant_id``'s rows of ``table`` with ``date_col`` in [lo, hi] and insert
     ``frame``'s rows of that participant and range (its columns by name; ``stamp_col``, if
     given, set to now()). Returns the rows inserted. Run it inside :func:`transaction`."""
     extra = (stamp_col,) if stamp_col else ()
     _table(table, date_col, *frame.columns, *extra)
-    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND {date_col} BETWEEN ? AND ?",
-                [participant_id, lo, hi])
+    con.execute(
+        f"DELETE FROM {table} WHERE participant_id = ? AND {date_col} BETWEEN ? AND ?",
+        [participant_id, lo, hi],
+    )
     keep = frame.filter(pl.col(date_col).is_between(lo, hi))
     if "participant_id" in keep.columns:
         keep = keep.filter(pl.col("participant_id") == participant_id)
@@ -83,65 +93,97 @@ def last_run(con: duckdb.DuckDBPyConnection, runs: str) -> tuple[int, int]:
     if runs not in RUN_TABLES:
         raise ValueError(f"not a run-history table: {runs!r}")
     # fetchall, not fetchone: DuckDB 2 refuses new relations while a result is unfinished
-    return tuple(con.execute(f"SELECT coalesce(max(max_import_id), 0), "
-                             f"coalesce(max(run_id), 0) + 1 FROM {runs}").fetchall()[0])
+    return tuple(
+        con.execute(
+            f"SELECT coalesce(max(max_import_id), 0), coalesce(max(run_id), 0) + 1 FROM {runs}"
+        ).fetchall()[0]
+    )
 
 
-def record_run(con: duckdb.DuckDBPyConnection, runs: str, run_id: int, seconds: float,
-               max_import_id: int, *counts: int) -> None:
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    runs: str,
+    run_id: int,
+    seconds: float,
+    max_import_id: int,
+    *counts: int,
+) -> None:
     """Append one run to a run-history table: started = now - ``seconds``, finished = now,
     the import id it reflects and its counts (:data:`RUN_TABLES`)."""
     if runs not in RUN_TABLES or len(counts) != len(RUN_TABLES[runs]):
         raise ValueError(f"{runs!r} records {RUN_TABLES.get(runs)}; got {len(counts)} counts")
     marks = ", ".join("?" * len(counts))
-    con.execute(f"INSERT INTO {runs} VALUES "
-                f"(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, {marks})",
-                [run_id, int(seconds * 1e6), max_import_id, *counts])
+    con.execute(
+        f"INSERT INTO {runs} VALUES "
+        f"(?, now() - to_microseconds(CAST(? AS BIGINT)), now(), ?, {marks})",
+        [run_id, int(seconds * 1e6), max_import_id, *counts],
+    )
 
 
-def participants_of_other_versions(con: duckdb.DuckDBPyConnection, table: str,
-                                   version: str) -> list[str]:
+def participants_of_other_versions(
+    con: duckdb.DuckDBPyConnection, table: str, version: str
+) -> list[str]:
     """Participants with rows of ``table`` written by another ``detector_version`` (an
     upgrade: their outputs are recomputed whole)."""
     _table(table, "detector_version")
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT participant_id FROM {table} WHERE detector_version <> ? ORDER BY 1",
-        [version]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT participant_id FROM {table} WHERE detector_version <> ? ORDER BY 1",
+            [version],
+        ).fetchall()
+    ]
 
 
-def delete_other_versions(con: duckdb.DuckDBPyConnection, table: str, participant_id: str,
-                          version: str) -> None:
+def delete_other_versions(
+    con: duckdb.DuckDBPyConnection, table: str, participant_id: str, version: str
+) -> None:
     """Remove the participant's rows of ``table`` written by another detector version."""
     _table(table, "detector_version")
-    con.execute(f"DELETE FROM {table} WHERE participant_id = ? AND detector_version <> ?",
-                [participant_id, version])
+    con.execute(
+        f"DELETE FROM {table} WHERE participant_id = ? AND detector_version <> ?",
+        [participant_id, version],
+    )
 
 
-def evaluation_inputs(con: duckdb.DuckDBPyConnection
-                      ) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
+def evaluation_inputs(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[pl.DataFrame, dict[str, int], pl.DataFrame]:
     """What ``crampwatch evaluate`` scores: every episode (participant_id, kind, start_utc,
     end_utc, local_date, label, confidence), sleep periods per participant, and the local
     days with any sample (the days a dehydration verdict was possible)."""
-    episodes = con.sql("SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
-                       "confidence FROM episodes").pl()
-    nights = dict(con.execute("SELECT participant_id, count(*) FROM sleep_periods "
-                              "GROUP BY 1").fetchall())
-    days = con.sql("SELECT DISTINCT participant_id, local_date FROM ("
-                   "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
-                   "ZONE 'UTC' AS DATE) AS local_date FROM samples)").pl()
+    episodes = con.sql(
+        "SELECT participant_id, kind, start_utc, end_utc, local_date, label, "
+        "confidence FROM episodes"
+    ).pl()
+    nights = dict(
+        con.execute("SELECT participant_id, count(*) FROM sleep_periods GROUP BY 1").fetchall()
+    )
+    days = con.sql(
+        "SELECT DISTINCT participant_id, local_date FROM ("
+        "SELECT participant_id, CAST((start_utc + to_seconds(utc_offset_s)) AT TIME "
+        "ZONE 'UTC' AS DATE) AS local_date FROM samples)"
+    ).pl()
     return episodes, nights, days
 
 
-def cramp_episode_ids_since(con: duckdb.DuckDBPyConnection, participant_id: str,
-                            since_utc) -> set[str]:
+def cramp_episode_ids_since(
+    con: duckdb.DuckDBPyConnection, participant_id: str, since_utc
+) -> set[str]:
     """Ids of the participant's stored cramp episodes starting at or after ``since_utc``."""
-    return {r[0] for r in con.execute(
-        "SELECT episode_id FROM episodes WHERE participant_id = ? "
-        "AND kind = 'nocturnal_cramp' AND start_utc >= ?", [participant_id, since_utc]
-    ).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT episode_id FROM episodes WHERE participant_id = ? "
+            "AND kind = 'nocturnal_cramp' AND start_utc >= ?",
+            [participant_id, since_utc],
+        ).fetchall()
+    }
 
 
 def trigger_rows(con: duckdb.DuckDBPyConnection, participant_ids: list[str]) -> pl.DataFrame:
     """``trigger_associations`` rows of the given participants (``'all'``: pooled)."""
-    return con.sql("SELECT * FROM trigger_associations WHERE list_contains($1, participant_id)",
-                   params=[participant_ids]).pl()
+    return con.sql(
+        "SELECT * FROM trigger_associations WHERE list_contains($1, participant_id)",
+        params=[participant_ids],
+    ).pl()

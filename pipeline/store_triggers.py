@@ -57,8 +57,15 @@ def triggers_version() -> str:
     spec = importlib.util.find_spec("detectors")
     if spec is not None and spec.submodule_search_locations:
         src = Path(next(iter(spec.submodule_search_locations))) / "triggers.py"
-        m = re.search(r"""^TRIGGERS_VERSION\s*=\s*["']([^"'\\]+)["']""",
-                      src.read_text(encoding="utf-8"), re.M) if src.is_file() else None
+        m = (
+            re.search(
+                r"""^TRIGGERS_VERSION\s*=\s*["']([^"'\\]+)["']""",
+                src.read_text(encoding="utf-8"),
+                re.M,
+            )
+            if src.is_file()
+            else None
+        )
         if m:
             return m.group(1)
     from detectors.triggers import TRIGGERS_VERSION
@@ -74,14 +81,18 @@ def parse_sources(value: str | None) -> tuple[str, ...] | None:
     out = tuple(s.strip() for s in value.split(",") if s.strip())
     bad = [s for s in out if s not in allowed]
     if bad or not out:
-        raise ValueError(f"unknown case source(s) {', '.join(bad) or repr(value)}; choose "
-                         f"from {', '.join(allowed)}")
+        raise ValueError(
+            f"unknown case source(s) {', '.join(bad) or repr(value)}; choose "
+            f"from {', '.join(allowed)}"
+        )
     return out
 
 
-def context(con: duckdb.DuckDBPyConnection, participant_id: str | None = None,
-            sources: Sequence[str] | None = None
-            ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+def context(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str | None = None,
+    sources: Sequence[str] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Conditions and medications as context (with grades), and, for a cohort (no
     ``participant_id``, >= 2 people), the between-person rate comparison."""
     from detectors import triggers as tr
@@ -93,8 +104,13 @@ def context(con: duckdb.DuckDBPyConnection, participant_id: str | None = None,
     ctx = tr.context_triggers(daily)
     rates = None
     if participant_id is None and daily["participant_id"].n_unique() >= 2:
-        nights = tr.case_nights(frames["journal"], frames["labels"], frames["episodes"],
-                                frames["sleep_periods"], sources)
+        nights = tr.case_nights(
+            frames["journal"],
+            frames["labels"],
+            frames["episodes"],
+            frames["sleep_periods"],
+            sources,
+        )
         rates = tr.between_person_rates(nights, daily)
     return ctx, rates
 
@@ -103,20 +119,27 @@ def _sources_label(sources: Sequence[str] | None) -> str:
     return "default" if sources is None else ",".join(sources)
 
 
-def input_keys(con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = None
-               ) -> dict[str, str]:
+def input_keys(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = None
+) -> dict[str, str]:
     """Participant -> digest of everything their trigger rows depend on (one query).
 
     Content, not wall clock: an order-independent hash of the exposure columns the triggers
     read, of the cramp episodes (id, day, confidence) and the sleep-period nights, and the
     journal's and labels' high-water marks; recomputing identical exposures changes nothing,
     and two stores built from the same files agree."""
-    have = dict(con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = "
-        "'daily_exposures'").fetchall())
+    have = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = "
+            "'daily_exposures'"
+        ).fetchall()
+    )
     # doubles rounded: parallel sums differ in the last digit from one computation to the next
-    cols = ", ".join(f"round({c}, 6)" if have[c] == "DOUBLE" else c
-                     for c in ("local_date", *EXPOSURE_COLUMNS) if c in have)
+    cols = ", ".join(
+        f"round({c}, 6)" if have[c] == "DOUBLE" else c
+        for c in ("local_date", *EXPOSURE_COLUMNS)
+        if c in have
+    )
     rows = con.execute(
         f"""
         WITH d AS (SELECT participant_id, count(*) AS n,
@@ -134,73 +157,111 @@ def input_keys(con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = N
         FROM d LEFT JOIN j USING (participant_id) LEFT JOIN l USING (participant_id)
         LEFT JOIN e USING (participant_id) LEFT JOIN s USING (participant_id)
         ORDER BY 1
-        """).fetchall()
+        """
+    ).fetchall()
     tag = f"{triggers_version()}|{_sources_label(sources)}"
-    return {r[0]: hashlib.sha256("|".join([tag, *map(str, r[1:])]).encode()).hexdigest()[:32]
-            for r in rows}
+    return {
+        r[0]: hashlib.sha256("|".join([tag, *map(str, r[1:])]).encode()).hexdigest()[:32]
+        for r in rows
+    }
 
 
-def changed_participants(con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = None,
-                         participant_ids: Sequence[str] | None = None) -> list[str]:
+def changed_participants(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[str] | None = None,
+    participant_ids: Sequence[str] | None = None,
+) -> list[str]:
     keys = input_keys(con, sources)
     stored = dict(con.execute("SELECT participant_id, inputs_key FROM trigger_runs").fetchall())
-    return [p for p, k in keys.items()
-            if stored.get(p) != k and (participant_ids is None or p in participant_ids)]
+    return [
+        p
+        for p, k in keys.items()
+        if stored.get(p) != k and (participant_ids is None or p in participant_ids)
+    ]
 
 
 def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """Every participant's trigger inputs (the pooled estimate needs all of them)."""
     from pipeline import store_labels as episode_labels
 
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'daily_exposures'"
-    ).fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'daily_exposures'"
+        ).fetchall()
+    }
     cols = ", ".join(c for c in EXPOSURE_COLUMNS if c in have)
     return {
-        "daily": con.sql(f"SELECT participant_id, local_date, {cols} FROM daily_exposures "
-                         "ORDER BY participant_id, local_date").pl(),
-        "journal": con.sql("SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
-                           "WHERE kind IN ('cramp', 'no_cramp', 'bathroom', 'note', 'other')"
-                           ).pl(),
+        "daily": con.sql(
+            f"SELECT participant_id, local_date, {cols} FROM daily_exposures "
+            "ORDER BY participant_id, local_date"
+        ).pl(),
+        "journal": con.sql(
+            "SELECT participant_id, time_utc, utc_offset_s, kind FROM journal "
+            "WHERE kind IN ('cramp', 'no_cramp', 'bathroom', 'note', 'other')"
+        ).pl(),
         "labels": episode_labels.current_labels(con),
-        "episodes": con.sql("SELECT episode_id, participant_id, kind, local_date, confidence "
-                            "FROM episodes WHERE kind = 'nocturnal_cramp'").pl(),
-        "sleep_periods": con.sql("SELECT participant_id, night_of, start_utc, end_utc "
-                                 "FROM sleep_periods").pl(),
+        "episodes": con.sql(
+            "SELECT episode_id, participant_id, kind, local_date, confidence "
+            "FROM episodes WHERE kind = 'nocturnal_cramp'"
+        ).pl(),
+        "sleep_periods": con.sql(
+            "SELECT participant_id, night_of, start_utc, end_utc FROM sleep_periods"
+        ).pl(),
     }
 
 
-def compute(frames: dict[str, pl.DataFrame], sources: Sequence[str] | None = None,
-            participant_ids: Sequence[str] | None = None, *, pooled: bool = True,
-            method: str = "auto") -> tuple[pl.DataFrame, pl.DataFrame]:
+def compute(
+    frames: dict[str, pl.DataFrame],
+    sources: Sequence[str] | None = None,
+    participant_ids: Sequence[str] | None = None,
+    *,
+    pooled: bool = True,
+    method: str = "auto",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(associations, nights) from :func:`load_frames` output: the pure part of a run."""
     from detectors import triggers as tr
 
-    nights = tr.case_nights(frames["journal"], frames["labels"], frames["episodes"],
-                            frames["sleep_periods"], sources)
+    nights = tr.case_nights(
+        frames["journal"], frames["labels"], frames["episodes"], frames["sleep_periods"], sources
+    )
     frame = tr.analysis_frame(nights, tr.exposure_long(frames["daily"]))
     out = tr.case_crossover(frame, pooled=pooled, participants=participant_ids, method=method)
     return out, nights
 
 
-def _write(con: duckdb.DuckDBPyConnection, out: pl.DataFrame, pids: Sequence[str],
-           keys: dict[str, str], sources: Sequence[str] | None) -> int:
-    con.execute("DELETE FROM trigger_associations WHERE list_contains($1, participant_id)",
-                [list(pids)])
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    out: pl.DataFrame,
+    pids: Sequence[str],
+    keys: dict[str, str],
+    sources: Sequence[str] | None,
+) -> int:
+    con.execute(
+        "DELETE FROM trigger_associations WHERE list_contains($1, participant_id)", [list(pids)]
+    )
     if out.height:
         _crampwatch_triggers = out.to_arrow()  # noqa: F841 - read by name in the SQL
         cols = ", ".join(out.columns)
-        con.execute(f"INSERT INTO trigger_associations ({cols}, computed_utc) "
-                    f"SELECT {cols}, now() FROM _crampwatch_triggers")
+        con.execute(
+            f"INSERT INTO trigger_associations ({cols}, computed_utc) "
+            f"SELECT {cols}, now() FROM _crampwatch_triggers"
+        )
     for p in pids:
-        con.execute("INSERT OR REPLACE INTO trigger_runs VALUES (?, ?, ?, now())",
-                    [p, keys.get(p, "none"), _sources_label(sources)])
+        con.execute(
+            "INSERT OR REPLACE INTO trigger_runs VALUES (?, ?, ?, now())",
+            [p, keys.get(p, "none"), _sources_label(sources)],
+        )
     return out.height
 
 
-def update_triggers(con: duckdb.DuckDBPyConnection, *, sources: Sequence[str] | None = None,
-                    participant_ids: Sequence[str] | None = None, force: bool = False
-                    ) -> TriggerSummary:
+def update_triggers(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    sources: Sequence[str] | None = None,
+    participant_ids: Sequence[str] | None = None,
+    force: bool = False,
+) -> TriggerSummary:
     """Recompute the trigger rows of participants whose inputs changed (all when ``force``),
     and the pooled rows when anyone did. One transaction."""
     t0 = time.perf_counter()
@@ -242,35 +303,56 @@ def save_experiment(con: duckdb.DuckDBPyConnection, exp, blocks: pl.DataFrame) -
             con.execute(f"DELETE FROM {t} WHERE experiment_id = ?", [exp.experiment_id])
         con.execute(
             "INSERT INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [d["experiment_id"], d["participant_id"], d["intervention"], d["instructions"],
-             d["pairs"], d["block_days"], d["washout_days"], d["start_date"], d["end_date"],
-             d["seed"]])
+            [
+                d["experiment_id"],
+                d["participant_id"],
+                d["intervention"],
+                d["instructions"],
+                d["pairs"],
+                d["block_days"],
+                d["washout_days"],
+                d["start_date"],
+                d["end_date"],
+                d["seed"],
+            ],
+        )
         _crampwatch_blocks = blocks.to_arrow()  # noqa: F841
-        con.execute("INSERT INTO experiment_blocks SELECT experiment_id, pair, block, arm, "
-                    "start_date, end_date FROM _crampwatch_blocks")
+        con.execute(
+            "INSERT INTO experiment_blocks SELECT experiment_id, pair, block, arm, "
+            "start_date, end_date FROM _crampwatch_blocks"
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
 
 
-def latest_experiment(con: duckdb.DuckDBPyConnection, participant_id: str
-                      ) -> tuple[dict, pl.DataFrame] | None:
-    rows = con.execute("SELECT * FROM experiments WHERE participant_id = ? "
-                       "ORDER BY created_utc DESC, start_date DESC LIMIT 1",
-                       [participant_id]).fetchall()
+def latest_experiment(
+    con: duckdb.DuckDBPyConnection, participant_id: str
+) -> tuple[dict, pl.DataFrame] | None:
+    rows = con.execute(
+        "SELECT * FROM experiments WHERE participant_id = ? "
+        "ORDER BY created_utc DESC, start_date DESC LIMIT 1",
+        [participant_id],
+    ).fetchall()
     if not rows:
         return None
     cols = [d[0] for d in con.description]
     exp = dict(zip(cols, rows[0], strict=True))
-    blocks = con.sql("SELECT * FROM experiment_blocks WHERE experiment_id = $1 ORDER BY block",
-                     params=[exp["experiment_id"]]).pl()
+    blocks = con.sql(
+        "SELECT * FROM experiment_blocks WHERE experiment_id = $1 ORDER BY block",
+        params=[exp["experiment_id"]],
+    ).pl()
     return exp, blocks
 
 
-def analyse_experiment(con: duckdb.DuckDBPyConnection, participant_id: str,
-                       sources: Sequence[str] | None = None, *, write: bool = True
-                       ) -> tuple[dict, pl.DataFrame, dict] | None:
+def analyse_experiment(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    sources: Sequence[str] | None = None,
+    *,
+    write: bool = True,
+) -> tuple[dict, pl.DataFrame, dict] | None:
     """Analyse the participant's latest experiment; returns (experiment, block counts,
     result) or None without an experiment. ``write``: store the result."""
     from detectors import nof1
@@ -281,21 +363,37 @@ def analyse_experiment(con: duckdb.DuckDBPyConnection, participant_id: str,
         return None
     exp, blocks = found
     frames = load_frames(con)
-    nights = tr.case_nights(frames["journal"], frames["labels"], frames["episodes"],
-                            frames["sleep_periods"], sources)
+    nights = tr.case_nights(
+        frames["journal"], frames["labels"], frames["episodes"], frames["sleep_periods"], sources
+    )
     nights = nights.filter(pl.col("participant_id") == participant_id)
     res = nof1.analyse(blocks, nights, exp["washout_days"])
     counts = nof1.block_counts(blocks, nights, exp["washout_days"])
     source = nights["case_source"][0] if nights.height else "none"
     if write:
-        keys = ("pairs_complete", "nights_on", "nights_off", "cramp_nights_on",
-                "cramp_nights_off", "rate_ratio", "rr_ci_low", "rr_ci_high", "p",
-                "rate_difference_per_week", "rd_ci_low", "rd_ci_high", "verdict",
-                "more_pairs_needed", "method")
-        con.execute("DELETE FROM experiment_results WHERE experiment_id = ?",
-                    [exp["experiment_id"]])
+        keys = (
+            "pairs_complete",
+            "nights_on",
+            "nights_off",
+            "cramp_nights_on",
+            "cramp_nights_off",
+            "rate_ratio",
+            "rr_ci_low",
+            "rr_ci_high",
+            "p",
+            "rate_difference_per_week",
+            "rd_ci_low",
+            "rd_ci_high",
+            "verdict",
+            "more_pairs_needed",
+            "method",
+        )
+        con.execute(
+            "DELETE FROM experiment_results WHERE experiment_id = ?", [exp["experiment_id"]]
+        )
         con.execute(
             f"INSERT INTO experiment_results (experiment_id, participant_id, {', '.join(keys)}, "
             f"case_source, computed_utc) VALUES ({', '.join(['?'] * (len(keys) + 3))}, now())",
-            [exp["experiment_id"], participant_id, *[res[k] for k in keys], source])
+            [exp["experiment_id"], participant_id, *[res[k] for k in keys], source],
+        )
     return exp, counts, {**res, "case_source": source}

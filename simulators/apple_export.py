@@ -85,8 +85,11 @@ TYPE_ORDER = [
     f"{HC}AppleStandHour",
 ]
 #: types crampwatch does not import (counted as skipped by design)
-UNMAPPED_TYPES = {f"{HK}BloodPressureSystolic", f"{HK}BloodPressureDiastolic",
-                  f"{HC}AppleStandHour"}
+UNMAPPED_TYPES = {
+    f"{HK}BloodPressureSystolic",
+    f"{HK}BloodPressureDiastolic",
+    f"{HC}AppleStandHour",
+}
 
 DTD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE HealthData [
@@ -273,8 +276,12 @@ class Clock:
     def _hour(self, h: int) -> tuple[int, str]:
         got = self._hours.get(h)
         if got is None:  # offsets change on whole UTC hours only
-            off = int(datetime.fromtimestamp(h * 3600, UTC).astimezone(self.zone)
-                      .utcoffset().total_seconds())
+            off = int(
+                datetime.fromtimestamp(h * 3600, UTC)
+                .astimezone(self.zone)
+                .utcoffset()
+                .total_seconds()
+            )
             a = abs(off)
             got = (off, f"{'+' if off >= 0 else '-'}{a // 3600:02d}{a % 3600 // 60:02d}")
             self._hours[h] = got
@@ -395,12 +402,14 @@ class _Day:
             a1, a2 = (0x600000000000 + int(x) * 16 for x in prng.integers(0, 1 << 36, 2))
             self.watch_dev = (
                 f' device="&lt;&lt;HKDevice: 0x{a1:012x}&gt;, name:Apple Watch, '
-                f'manufacturer:Apple Inc., model:Watch, hardware:{watch_hw}, '
-                f'software:{watch_sw}&gt;"')
+                f"manufacturer:Apple Inc., model:Watch, hardware:{watch_hw}, "
+                f'software:{watch_sw}&gt;"'
+            )
             self.phone_dev = (
                 f' device="&lt;&lt;HKDevice: 0x{a2:012x}&gt;, name:iPhone, '
-                f'manufacturer:Apple Inc., model:iPhone, hardware:{phone_hw}, '
-                f'software:{phone_sw}&gt;"')
+                f"manufacturer:Apple Inc., model:iPhone, hardware:{phone_hw}, "
+                f'software:{phone_sw}&gt;"'
+            )
         else:
             self.watch_dev = self.phone_dev = ""
 
@@ -414,12 +423,15 @@ class _Day:
 
     # ------------------------------------------------------------------ quantity types
 
-    def _lines(self, typ, source, version, device, unit, start, end, created, values,
-               children=None) -> list[str]:
+    def _lines(
+        self, typ, source, version, device, unit, start, end, created, values, children=None
+    ) -> list[str]:
         f = self.g.clock.fmt
         unit_attr = f' unit="{unit}"' if unit else ""
-        head = (f' <Record type="{typ}" sourceName="{source}" sourceVersion="{version}"'
-                f'{device}{unit_attr} creationDate="')
+        head = (
+            f' <Record type="{typ}" sourceName="{source}" sourceVersion="{version}"'
+            f'{device}{unit_attr} creationDate="'
+        )
         starts = start.tolist()
         ends = end.tolist()
         made = created.tolist()
@@ -430,11 +442,12 @@ class _Day:
         else:
             for s, e, c, v, ch in zip(starts, ends, made, values, children, strict=True):
                 if ch:
-                    out.append(f'{head}{f(c)}" startDate="{f(s)}" endDate="{f(e)}" '
-                               f'value="{v}">\n{ch} </Record>\n')
+                    out.append(
+                        f'{head}{f(c)}" startDate="{f(s)}" endDate="{f(e)}" '
+                        f'value="{v}">\n{ch} </Record>\n'
+                    )
                 else:
-                    out.append(f'{head}{f(c)}" startDate="{f(s)}" endDate="{f(e)}" '
-                               f'value="{v}"/>\n')
+                    out.append(f'{head}{f(c)}" startDate="{f(s)}" endDate="{f(e)}" value="{v}"/>\n')
         return out
 
     def heart_rate(self) -> list[str]:
@@ -445,12 +458,24 @@ class _Day:
         base = np.where((hour < 7) | (hour >= 23), 58.0, 74.0)
         bpm = np.clip(np.rint(base + r.normal(0, 9, n)), 40, 190).astype(int)
         ctx = r.choice(4, n, p=[0.25, 0.40, 0.30, 0.05])  # 0: no metadata entry
-        kids = ["" if c == 0 else _meta("HKMetadataKeyHeartRateMotionContext", str(c - 1))
-                for c in ctx.tolist()]
+        kids = [
+            "" if c == 0 else _meta("HKMetadataKeyHeartRateMotionContext", str(c - 1))
+            for c in ctx.tolist()
+        ]
         self.g.count_meta(sum(1 for k in kids if k))
         created = t + r.integers(30, 900, n)
-        return self._lines(f"{HK}HeartRate", WATCH, self.watch_ver, self.watch_dev,
-                           "count/min", t, t, created, [str(b) for b in bpm.tolist()], kids)
+        return self._lines(
+            f"{HK}HeartRate",
+            WATCH,
+            self.watch_ver,
+            self.watch_dev,
+            "count/min",
+            t,
+            t,
+            created,
+            [str(b) for b in bpm.tolist()],
+            kids,
+        )
 
     def _interval_type(self, what, typ, n_mean, durs, unit, values, sources) -> list[str]:
         """Interval records from one or more sources (each source's starts distinct)."""
@@ -477,27 +502,47 @@ class _Day:
 
     def steps(self) -> list[str]:
         return self._interval_type(
-            2, f"{HK}StepCount", 290, (60, 600), "count",
+            2,
+            f"{HK}StepCount",
+            290,
+            (60, 600),
+            "count",
             lambda r, n: [str(v) for v in r.integers(4, 900, n).tolist()],
-            [(0.6, self._phone()), (0.4, self._watch())])
+            [(0.6, self._phone()), (0.4, self._watch())],
+        )
 
     def distance(self) -> list[str]:
         return self._interval_type(
-            3, f"{HK}DistanceWalkingRunning", 280, (60, 600), "km",
+            3,
+            f"{HK}DistanceWalkingRunning",
+            280,
+            (60, 600),
+            "km",
             lambda r, n: [_num(v, 5) for v in r.uniform(0.002, 0.6, n).tolist()],
-            [(0.6, self._phone()), (0.4, self._watch())])
+            [(0.6, self._phone()), (0.4, self._watch())],
+        )
 
     def basal(self) -> list[str]:
         return self._interval_type(
-            4, f"{HK}BasalEnergyBurned", 300, (60, 900), "kcal",
+            4,
+            f"{HK}BasalEnergyBurned",
+            300,
+            (60, 900),
+            "kcal",
             lambda r, n: [_num(v, 3) for v in r.uniform(0.8, 6.0, n).tolist()],
-            [(1.0, self._watch())])
+            [(1.0, self._watch())],
+        )
 
     def active(self) -> list[str]:
         return self._interval_type(
-            5, f"{HK}ActiveEnergyBurned", 640, (30, 120), "kcal",
+            5,
+            f"{HK}ActiveEnergyBurned",
+            640,
+            (30, 120),
+            "kcal",
             lambda r, n: [_num(v, 3) for v in r.exponential(0.35, n).tolist()],
-            [(1.0, self._watch())])
+            [(1.0, self._watch())],
+        )
 
     def water(self) -> list[str]:
         """Third-party writer: other attribute order, no creationDate, no device."""
@@ -505,25 +550,42 @@ class _Day:
         t = self.times(r, int(r.poisson(6)), 7 * 3600, 22 * 3600)
         f = self.g.clock.fmt
         sizes = r.choice([150, 200, 250, 330, 500], len(t)).tolist()
-        return [f' <Record type="{HK}DietaryWater" value="{ml}" unit="mL" '
-                f'sourceName="{WATER_APP}" sourceVersion="{WATER_VERSION}" '
-                f'startDate="{f(s)}" endDate="{f(s)}"/>\n' for s, ml in zip(t.tolist(), sizes, strict=True)]
+        return [
+            f' <Record type="{HK}DietaryWater" value="{ml}" unit="mL" '
+            f'sourceName="{WATER_APP}" sourceVersion="{WATER_VERSION}" '
+            f'startDate="{f(s)}" endDate="{f(s)}"/>\n'
+            for s, ml in zip(t.tolist(), sizes, strict=True)
+        ]
 
     def magnesium(self) -> list[str]:
         r = self.rng(7)
-        t = self.t0 + np.array(sorted({8 * 3600, 13 * 3600, 19 * 3600} if r.random() < 0.7
-                                      else {12 * 3600, 19 * 3600}), dtype=np.int64)
+        t = self.t0 + np.array(
+            sorted(
+                {8 * 3600, 13 * 3600, 19 * 3600} if r.random() < 0.7 else {12 * 3600, 19 * 3600}
+            ),
+            dtype=np.int64,
+        )
         created = t + r.integers(60, 3600, len(t))
         vals = [_num(v, 1) for v in r.uniform(40, 180, len(t)).tolist()]
-        return self._lines(f"{HK}DietaryMagnesium", FOOD_APP, FOOD_VERSION, "", "mg", t, t,
-                           created, vals)
+        return self._lines(
+            f"{HK}DietaryMagnesium", FOOD_APP, FOOD_VERSION, "", "mg", t, t, created, vals
+        )
 
     def resting_hr(self) -> list[str]:
         r = self.rng(8)
         t = np.array([self.t0 + int(r.integers(0, 600))])
         end = np.array([self.t1 - 1 - int(r.integers(0, 600))])
-        return self._lines(f"{HK}RestingHeartRate", WATCH, self.watch_ver, self.watch_dev,
-                           "count/min", t, end, end + 300, [str(int(r.integers(52, 68)))])
+        return self._lines(
+            f"{HK}RestingHeartRate",
+            WATCH,
+            self.watch_ver,
+            self.watch_dev,
+            "count/min",
+            t,
+            end,
+            end + 300,
+            [str(int(r.integers(52, 68)))],
+        )
 
     def hrv(self) -> list[str]:
         r = self.rng(9)
@@ -536,16 +598,28 @@ class _Day:
             beats = s + np.cumsum(60.0 / np.clip(hr0 + r.normal(0, 2.5, n), 40, 120))
             bpm = np.rint(60.0 / np.diff(np.concatenate([[s], beats]))).astype(int)
             lines = ["  <HeartRateVariabilityMetadataList>\n"]
-            lines += [f'   <InstantaneousBeatsPerMinute bpm="{b}" time="{clock.local_hms(bt)}"/>\n'
-                      for b, bt in zip(bpm.tolist(), beats.tolist(), strict=True)]
+            lines += [
+                f'   <InstantaneousBeatsPerMinute bpm="{b}" time="{clock.local_hms(bt)}"/>\n'
+                for b, bt in zip(bpm.tolist(), beats.tolist(), strict=True)
+            ]
             lines.append("  </HeartRateVariabilityMetadataList>\n")
             kids.append("".join(lines))
             ends.append(int(beats[-1]) + 1)
             self.g.manifest.hrv_beats += n
         end = np.array(ends, dtype=np.int64)
         vals = [_num(v, 4) for v in r.uniform(18, 70, len(t)).tolist()]
-        return self._lines(f"{HK}HeartRateVariabilitySDNN", WATCH, self.watch_ver,
-                           self.watch_dev, "ms", t, end, end + 120, vals, kids)
+        return self._lines(
+            f"{HK}HeartRateVariabilitySDNN",
+            WATCH,
+            self.watch_ver,
+            self.watch_dev,
+            "ms",
+            t,
+            end,
+            end + 120,
+            vals,
+            kids,
+        )
 
     def body_mass(self) -> list[str]:
         r = self.rng(10)
@@ -555,14 +629,28 @@ class _Day:
         created = t + int(r.integers(30, 900))
         ts = int(t[0])
         modified = datetime.fromtimestamp(ts + 7, UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
-        kids = (_meta("Health Mate App Version", "6.9.1")
-                + _meta("Withings User Identifier", "31415926")
-                + _meta("Modified Date", modified)
-                + _meta("Withings Link", "withings-bd2://timeline/measure?userid=31415926"
-                        f"&amp;date={ts}&amp;type=1"))
+        kids = (
+            _meta("Health Mate App Version", "6.9.1")
+            + _meta("Withings User Identifier", "31415926")
+            + _meta("Modified Date", modified)
+            + _meta(
+                "Withings Link",
+                f"withings-bd2://timeline/measure?userid=31415926&amp;date={ts}&amp;type=1",
+            )
+        )
         self.g.count_meta(4)
-        return self._lines(f"{HK}BodyMass", SCALE_APP, SCALE_VERSION, "", "kg", t, t, created,
-                           [_num(float(r.uniform(66.0, 71.0)), 2)], [kids])
+        return self._lines(
+            f"{HK}BodyMass",
+            SCALE_APP,
+            SCALE_VERSION,
+            "",
+            "kg",
+            t,
+            t,
+            created,
+            [_num(float(r.uniform(66.0, 71.0)), 2)],
+            [kids],
+        )
 
     def stand_hours(self) -> list[str]:
         r = self.rng(11)
@@ -571,10 +659,21 @@ class _Day:
         t = t[t + 3600 <= self.t1]
         stood = r.random(len(t)) < 0.8
         created = t + 3600 + r.integers(60, 900, len(t))
-        vals = ["HKCategoryValueAppleStandHourStood" if s else "HKCategoryValueAppleStandHourIdle"
-                for s in stood.tolist()]
-        return self._lines(f"{HC}AppleStandHour", WATCH, self.watch_ver, self.watch_dev, "",
-                           t, t + 3600, created, vals)
+        vals = [
+            "HKCategoryValueAppleStandHourStood" if s else "HKCategoryValueAppleStandHourIdle"
+            for s in stood.tolist()
+        ]
+        return self._lines(
+            f"{HC}AppleStandHour",
+            WATCH,
+            self.watch_ver,
+            self.watch_dev,
+            "",
+            t,
+            t + 3600,
+            created,
+            vals,
+        )
 
     # ------------------------------------------------------------------ sleep
 
@@ -589,12 +688,15 @@ class _Day:
         if not self.modern:
             while t < wake - 1800:
                 e = min(wake - 60, t + int(r.integers(40 * 60, 180 * 60)))
-                segs.append((t, e, "HKCategoryValueSleepAnalysisAsleepUnspecified",
-                             self._watch()))
+                segs.append((t, e, "HKCategoryValueSleepAnalysisAsleepUnspecified", self._watch()))
                 t = e + int(r.integers(120, 900))
         else:
-            cycle = [("AsleepCore", 10, 40), ("AsleepDeep", 5, 30), ("AsleepCore", 5, 25),
-                     ("AsleepREM", 5, 30)]
+            cycle = [
+                ("AsleepCore", 10, 40),
+                ("AsleepDeep", 5, 30),
+                ("AsleepCore", 5, 25),
+                ("AsleepREM", 5, 30),
+            ]
             i = 0
             while t < wake - 600:
                 if r.random() < 0.12:
@@ -609,9 +711,11 @@ class _Day:
         f = self.g.clock.fmt
         out = []
         for s, e, value, (source, version, device) in segs:
-            out.append(f' <Record type="{HC}SleepAnalysis" sourceName="{source}" '
-                       f'sourceVersion="{version}"{device} creationDate="{f(wake + 600)}" '
-                       f'startDate="{f(s)}" endDate="{f(e)}" value="{value}">\n{tz} </Record>\n')
+            out.append(
+                f' <Record type="{HC}SleepAnalysis" sourceName="{source}" '
+                f'sourceVersion="{version}"{device} creationDate="{f(wake + 600)}" '
+                f'startDate="{f(s)}" endDate="{f(e)}" value="{value}">\n{tz} </Record>\n'
+            )
         self.g.count_meta(len(out))
         return out
 
@@ -629,16 +733,21 @@ class _Day:
         made = f(t + 30)
 
         def rec(kind, v, indent):
-            return (f'{indent}<Record type="{HK}BloodPressure{kind}" sourceName="{src}" '
-                    f'sourceVersion="{ver}" unit="mmHg" creationDate="{made}" '
-                    f'startDate="{f(t)}" endDate="{f(t)}" value="{v}"/>\n')
+            return (
+                f'{indent}<Record type="{HK}BloodPressure{kind}" sourceName="{src}" '
+                f'sourceVersion="{ver}" unit="mmHg" creationDate="{made}" '
+                f'startDate="{f(t)}" endDate="{f(t)}" value="{v}"/>\n'
+            )
 
-        corr = (f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" '
-                f'sourceName="{src}" sourceVersion="{ver}" creationDate="{made}" '
-                f'startDate="{f(t)}" endDate="{f(t)}">\n'
-                + _meta("HKWasUserEntered", "1")
-                + rec("Diastolic", dia_v, "  ") + rec("Systolic", sys_v, "  ")
-                + " </Correlation>\n")
+        corr = (
+            f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" '
+            f'sourceName="{src}" sourceVersion="{ver}" creationDate="{made}" '
+            f'startDate="{f(t)}" endDate="{f(t)}">\n'
+            + _meta("HKWasUserEntered", "1")
+            + rec("Diastolic", dia_v, "  ")
+            + rec("Systolic", sys_v, "  ")
+            + " </Correlation>\n"
+        )
         return [rec("Systolic", sys_v, " ")], [rec("Diastolic", dia_v, " ")], corr
 
     # ------------------------------------------------------------------ workouts, summary
@@ -697,12 +806,14 @@ class _Day:
 
     def activity_summary(self) -> str:
         r = self.rng(15)
-        return (f' <ActivitySummary dateComponents="{self.d.isoformat()}" '
-                f'activeEnergyBurned="{_num(float(r.uniform(200, 900)), 3)}" '
-                f'activeEnergyBurnedGoal="450" activeEnergyBurnedUnit="kcal" '
-                f'appleMoveTime="0" appleMoveTimeGoal="0" '
-                f'appleExerciseTime="{int(r.integers(0, 90))}" appleExerciseTimeGoal="30" '
-                f'appleStandHours="{int(r.integers(6, 16))}" appleStandHoursGoal="12"/>\n')
+        return (
+            f' <ActivitySummary dateComponents="{self.d.isoformat()}" '
+            f'activeEnergyBurned="{_num(float(r.uniform(200, 900)), 3)}" '
+            f'activeEnergyBurnedGoal="450" activeEnergyBurnedUnit="kcal" '
+            f'appleMoveTime="0" appleMoveTimeGoal="0" '
+            f'appleExerciseTime="{int(r.integers(0, 90))}" appleExerciseTimeGoal="30" '
+            f'appleStandHours="{int(r.integers(6, 16))}" appleStandHoursGoal="12"/>\n'
+        )
 
 
 # --------------------------------------------------------------------------- writer
@@ -728,8 +839,12 @@ class _Writer:
     def __init__(self, spec: ExportSpec):
         self.spec = spec
         self.clock = Clock()
-        self.manifest = Manifest(seed=spec.seed, start=spec.start.isoformat(), days=spec.days,
-                                 modern_from=spec.switch.isoformat())
+        self.manifest = Manifest(
+            seed=spec.seed,
+            start=spec.start.isoformat(),
+            days=spec.days,
+            modern_from=spec.switch.isoformat(),
+        )
         self.by_type: Counter[str] = Counter()
 
     def count_meta(self, n: int) -> None:
@@ -737,13 +852,15 @@ class _Writer:
 
     def header(self) -> str:
         export_ts = self.clock.midnight(self.spec.end) + 7 * 3600 + 1234
-        return (DTD + '<HealthData locale="de_DE">\n'
-                f' <ExportDate value="{self.clock.fmt(export_ts)}"/>\n'
-                ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1961-03-08" '
-                'HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale" '
-                'HKCharacteristicTypeIdentifierBloodType="HKBloodTypeNotSet" '
-                'HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet" '
-                'HKCharacteristicTypeIdentifierCardioFitnessMedicationsUse="None"/>\n')
+        return (
+            DTD + '<HealthData locale="de_DE">\n'
+            f' <ExportDate value="{self.clock.fmt(export_ts)}"/>\n'
+            ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1961-03-08" '
+            'HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale" '
+            'HKCharacteristicTypeIdentifierBloodType="HKBloodTypeNotSet" '
+            'HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet" '
+            'HKCharacteristicTypeIdentifierCardioFitnessMedicationsUse="None"/>\n'
+        )
 
     def dates(self):
         return [self.spec.start + timedelta(days=i) for i in range(self.spec.days)]
@@ -788,9 +905,15 @@ class _Writer:
         return m
 
 
-def write_export(out_dir: str | Path, spec: ExportSpec, *, make_zip: bool = True,
-                 xml_name: str = "export.xml", zip_name: str = "export.zip",
-                 compresslevel: int = 6) -> Manifest:
+def write_export(
+    out_dir: str | Path,
+    spec: ExportSpec,
+    *,
+    make_zip: bool = True,
+    xml_name: str = "export.xml",
+    zip_name: str = "export.zip",
+    compresslevel: int = 6,
+) -> Manifest:
     """Write ``export.xml`` (and ``export.zip`` holding it as Apple does) into ``out_dir``;
     returns the :class:`Manifest` (also written as ``manifest.json``)."""
     out = Path(out_dir)
@@ -812,8 +935,9 @@ def write_export(out_dir: str | Path, spec: ExportSpec, *, make_zip: bool = True
     if make_zip:
         zip_path = out / zip_name
         stamp = (spec.end.year, spec.end.month, spec.end.day, 7, 20, 34)
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED,
-                             compresslevel=compresslevel) as zf:
+        with zipfile.ZipFile(
+            zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        ) as zf:
             info = zipfile.ZipInfo(ZIP_MEMBER, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             with open(xml_path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
@@ -839,16 +963,23 @@ def _day_bytes(spec: ExportSpec, d: date) -> int:
 def days_for_size(size_mb: float, seed: int = 1, end: date = DEFAULT_END) -> int:
     """Days of data that make an export.xml of about ``size_mb`` MB (10**6 bytes)."""
     target = size_mb * 1e6
-    probe = ExportSpec(start=end - timedelta(days=100), days=100, seed=seed,
-                       modern_from=end - timedelta(days=50))
+    probe = ExportSpec(
+        start=end - timedelta(days=100), days=100, seed=seed, modern_from=end - timedelta(days=50)
+    )
     old = [_day_bytes(probe, end - timedelta(days=100 - 3 * i)) for i in range(16)]
     new = [_day_bytes(probe, end - timedelta(days=49 - 3 * i)) for i in range(16)]
     per_day = 0.6 * float(np.mean(old)) + 0.4 * float(np.mean(new))
     return max(1, int(round((target - len(_Writer(probe).header().encode())) / per_day)))
 
 
-def generate(out_dir: str | Path, size_mb: float, seed: int = 1, *, end: date = DEFAULT_END,
-             make_zip: bool = True) -> Manifest:
+def generate(
+    out_dir: str | Path,
+    size_mb: float,
+    seed: int = 1,
+    *,
+    end: date = DEFAULT_END,
+    make_zip: bool = True,
+) -> Manifest:
     """An export of about ``size_mb`` MB of XML whose span ends on ``end``."""
     days = days_for_size(size_mb, seed, end)
     spec = ExportSpec(start=end - timedelta(days=days), days=days, seed=seed)

@@ -82,32 +82,52 @@ class RawNightData:
     truth: list[dict] = field(default_factory=list)  # kind, start_us, end_us
 
     def accel_frame(self) -> pl.DataFrame:
-        return pl.DataFrame({
-            "participant_id": self.participant_id,
-            "time_utc": pl.Series(self.t_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-            "x_g": self.acc_g[:, 0], "y_g": self.acc_g[:, 1], "z_g": self.acc_g[:, 2],
-        })
+        return pl.DataFrame(
+            {
+                "participant_id": self.participant_id,
+                "time_utc": pl.Series(self.t_us)
+                .cast(pl.Datetime("us"))
+                .dt.replace_time_zone("UTC"),
+                "x_g": self.acc_g[:, 0],
+                "y_g": self.acc_g[:, 1],
+                "z_g": self.acc_g[:, 2],
+            }
+        )
 
     def hr_samples(self) -> pl.DataFrame:
         t = pl.Series(self.hr_t_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        return pl.DataFrame({
-            "participant_id": self.participant_id, "metric": "heart_rate_bpm",
-            "start_utc": t, "end_utc": t,
-            "utc_offset_s": pl.Series([self.utc_offset_s] * t.len(), dtype=pl.Int32),
-            "value": self.hr_bpm.astype(float), "source": "rawgen",
-        })
+        return pl.DataFrame(
+            {
+                "participant_id": self.participant_id,
+                "metric": "heart_rate_bpm",
+                "start_utc": t,
+                "end_utc": t,
+                "utc_offset_s": pl.Series([self.utc_offset_s] * t.len(), dtype=pl.Int32),
+                "value": self.hr_bpm.astype(float),
+                "source": "rawgen",
+            }
+        )
 
     def truth_frame(self, kind: str = "nocturnal_cramp") -> pl.DataFrame:
         rows = [r for r in self.truth if r["kind"] == kind]
-        return pl.DataFrame({
-            "participant_id": [self.participant_id] * len(rows),
-            "kind": [kind] * len(rows),
-            "start_utc": [r["start_us"] for r in rows],
-            "end_utc": [r["end_us"] for r in rows],
-            "local_date": [self.night_of] * len(rows),
-        }, schema={"participant_id": pl.String, "kind": pl.String, "start_utc": pl.Int64,
-                   "end_utc": pl.Int64, "local_date": pl.Date}).with_columns(
-            pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+        return pl.DataFrame(
+            {
+                "participant_id": [self.participant_id] * len(rows),
+                "kind": [kind] * len(rows),
+                "start_utc": [r["start_us"] for r in rows],
+                "end_utc": [r["end_us"] for r in rows],
+                "local_date": [self.night_of] * len(rows),
+            },
+            schema={
+                "participant_id": pl.String,
+                "kind": pl.String,
+                "start_utc": pl.Int64,
+                "end_utc": pl.Int64,
+                "local_date": pl.Date,
+            },
+        ).with_columns(
+            pl.col("start_utc", "end_utc").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
 
 
 def _posture(el_deg: float, az_deg: float) -> np.ndarray:
@@ -165,8 +185,9 @@ class _Night:
         self.mov[swing_a:swing_b, 1] += 0.12 * np.sin(np.pi * cadence_hz * tt)
         return t_s + dur_s
 
-    def hr_bump(self, t_s: float, amp: float, dur_s: float, tau_up: float = 2.0,
-                tau_down: float = 3.0) -> None:
+    def hr_bump(
+        self, t_s: float, amp: float, dur_s: float, tau_up: float = 2.0, tau_down: float = 3.0
+    ) -> None:
         tt = np.arange(self.total_s) - t_s
         up = np.where(tt >= 0, 1 - np.exp(-np.clip(tt, 0, None) / tau_up), 0.0)
         down = np.where(tt > dur_s, np.exp(-np.clip(tt - dur_s, 0, None) / tau_down), 1.0)
@@ -194,8 +215,9 @@ class _Night:
         return acc
 
 
-def _pick_times(rng, lo_s: float, hi_s: float, durations: list[float], gap_s: float = 240.0
-                ) -> list[float] | None:
+def _pick_times(
+    rng, lo_s: float, hi_s: float, durations: list[float], gap_s: float = 240.0
+) -> list[float] | None:
     """Non-overlapping start times for events of the given durations, in random order."""
     for _ in range(200):
         starts = rng.uniform(lo_s, hi_s, len(durations))
@@ -208,9 +230,12 @@ def _pick_times(rng, lo_s: float, hi_s: float, durations: list[float], gap_s: fl
     return None
 
 
-def generate_night(cfg: RawGenConfig, index: int = 0,
-                   schedule: list[tuple[str, float, dict]] | None = None,
-                   sleep_h: float | None = None) -> RawNightData:
+def generate_night(
+    cfg: RawGenConfig,
+    index: int = 0,
+    schedule: list[tuple[str, float, dict]] | None = None,
+    sleep_h: float | None = None,
+) -> RawNightData:
     """One night. ``schedule`` = ``[(kind, start s after sleep onset, overrides), ...]`` to
     place events by hand (then no random events are drawn); kinds as in :data:`KINDS`."""
     rng = np.random.default_rng([cfg.seed, index])
@@ -236,13 +261,22 @@ def generate_night(cfg: RawGenConfig, index: int = 0,
     nt.set_posture(pre - 5, posture, 2.0)
     awake = np.zeros(total)
     awake[: int(pre)] = 1
-    awake[int(pre + sleep):] = 1
+    awake[int(pre + sleep) :] = 1
 
     if schedule is None:
         kinds: list[str] = []
-        for kind, (lo, hi) in zip(KINDS, (cfg.cramps, cfg.plm_series, cfg.rollovers,
-                                          cfg.bathroom_trips, cfg.phone_uses, cfg.watch_offs),
-                                  strict=True):
+        for kind, (lo, hi) in zip(
+            KINDS,
+            (
+                cfg.cramps,
+                cfg.plm_series,
+                cfg.rollovers,
+                cfg.bathroom_trips,
+                cfg.phone_uses,
+                cfg.watch_offs,
+            ),
+            strict=True,
+        ):
             kinds += [kind] * int(rng.integers(lo, hi + 1))
         plans = [(k, _draw(rng, k)) for k in kinds]
         durs = [pl_["span_s"] for _, pl_ in plans]
@@ -286,13 +320,24 @@ def generate_night(cfg: RawGenConfig, index: int = 0,
     t0_us = int((local0 + 22 * 3600 + rng.uniform(0, 3600) - cfg.utc_offset_s) * US)
     t_us = t0_us + (np.arange(nt.n) * (US / fs)).astype(np.int64)
     keep = ~nt.gap
-    truth = [{"kind": r["kind"], "start_us": t0_us + int(r["start_s"] * US),
-              "end_us": t0_us + int(r["end_s"] * US)} for r in nt.truth]
+    truth = [
+        {
+            "kind": r["kind"],
+            "start_us": t0_us + int(r["start_s"] * US),
+            "end_us": t0_us + int(r["end_s"] * US),
+        }
+        for r in nt.truth
+    ]
     return RawNightData(
-        participant_id=cfg.participant_id, night_of=night_of, utc_offset_s=cfg.utc_offset_s,
-        t_us=t_us[keep], acc_g=acc[keep].astype(np.float32),
-        hr_t_us=t0_us + sample.astype(np.int64) * US, hr_bpm=np.round(hr, 1),
-        sleep_us=(t0_us + int(pre * US), t0_us + int((pre + sleep) * US)), truth=truth,
+        participant_id=cfg.participant_id,
+        night_of=night_of,
+        utc_offset_s=cfg.utc_offset_s,
+        t_us=t_us[keep],
+        acc_g=acc[keep].astype(np.float32),
+        hr_t_us=t0_us + sample.astype(np.int64) * US,
+        hr_bpm=np.round(hr, 1),
+        sleep_us=(t0_us + int(pre * US), t0_us + int((pre + sleep) * US)),
+        truth=truth,
     )
 
 
@@ -308,31 +353,53 @@ def _draw(rng, kind: str) -> dict:
     if kind == "nocturnal_cramp":
         burst = float(rng.uniform(10, 120))
         wake = float(rng.uniform(120, 480))
-        return {"burst_s": burst, "wake_s": wake, "amp_g": rng.uniform(0.15, 0.45),
-                "hr_rise_bpm": rng.uniform(12, 28), "hr_delay_s": rng.uniform(3, 15),
-                "hr_tau_s": rng.uniform(120, 240), "steps": int(rng.integers(4, 16))
-                if rng.random() < 0.4 else 0, "span_s": burst + wake}
+        return {
+            "burst_s": burst,
+            "wake_s": wake,
+            "amp_g": rng.uniform(0.15, 0.45),
+            "hr_rise_bpm": rng.uniform(12, 28),
+            "hr_delay_s": rng.uniform(3, 15),
+            "hr_tau_s": rng.uniform(120, 240),
+            "steps": int(rng.integers(4, 16)) if rng.random() < 0.4 else 0,
+            "span_s": burst + wake,
+        }
     if kind == "plm_series":
         k = int(rng.integers(10, 41))
         ioi = rng.uniform(15, 40, k)
-        return {"onsets_s": np.concatenate([[0.0], np.cumsum(ioi[:-1])]).tolist(),
-                "durs_s": rng.uniform(0.5, 5, k).tolist(), "amp_g": rng.uniform(0.03, 0.10),
-                "span_s": float(ioi.sum())}
+        return {
+            "onsets_s": np.concatenate([[0.0], np.cumsum(ioi[:-1])]).tolist(),
+            "durs_s": rng.uniform(0.5, 5, k).tolist(),
+            "amp_g": rng.uniform(0.03, 0.10),
+            "span_s": float(ioi.sum()),
+        }
     if kind == "rollover":
-        return {"dur_s": rng.uniform(2, 14), "amp_g": rng.uniform(0.10, 0.30),
-                "big": rng.random() < 0.8, "span_s": 20.0}
+        return {
+            "dur_s": rng.uniform(2, 14),
+            "amp_g": rng.uniform(0.10, 0.30),
+            "big": rng.random() < 0.8,
+            "span_s": 20.0,
+        }
     if kind == "bathroom_trip":
         w1, stand, w2 = rng.uniform(40, 70), rng.uniform(60, 300), rng.uniform(40, 70)
-        return {"walk1_s": w1, "stand_s": stand, "walk2_s": w2,
-                "cadence_hz": rng.uniform(1.6, 2.0), "hr_rise_bpm": rng.uniform(15, 25),
-                "span_s": w1 + stand + w2 + 15}
+        return {
+            "walk1_s": w1,
+            "stand_s": stand,
+            "walk2_s": w2,
+            "cadence_hz": rng.uniform(1.6, 2.0),
+            "hr_rise_bpm": rng.uniform(15, 25),
+            "span_s": w1 + stand + w2 + 15,
+        }
     if kind == "phone_use":
         d = rng.uniform(180, 900)
         return {"dur_s": d, "span_s": d + 10}
     if kind == "watch_off":
         d = rng.uniform(600, 2400)
-        return {"dur_s": d, "gap": rng.random() < 0.5, "remove_s": rng.uniform(3, 6),
-                "span_s": d + 15}
+        return {
+            "dur_s": d,
+            "gap": rng.random() < 0.5,
+            "remove_s": rng.uniform(3, 6),
+            "span_s": d + 15,
+        }
     raise ValueError(kind)
 
 
@@ -350,8 +417,9 @@ def _cramp(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     b = p["burst_s"]
     nt.burst(t, b, p["amp_g"])
     for k in range(int(rng.integers(2, 5))):
-        nt.set_posture(t + b * (k + 0.5) / 4, _posture(rng.uniform(-70, 70),
-                                                         rng.uniform(0, 360)), 1.5)
+        nt.set_posture(
+            t + b * (k + 0.5) / 4, _posture(rng.uniform(-70, 70), rng.uniform(0, 360)), 1.5
+        )
     u = t + b
     end = t + b + p["wake_s"]
     if p["steps"]:
@@ -366,9 +434,14 @@ def _cramp(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     new = _new_posture(rng, posture)
     nt.set_posture(end - 3, new, 2.0)
     held = b + 0.5 * p["wake_s"]
-    nt.hr_bump(t + p["hr_delay_s"], p["hr_rise_bpm"], held - p["hr_delay_s"], tau_up=8.0,
-               tau_down=p["hr_tau_s"])
-    awake[int(t): int(end)] = 1
+    nt.hr_bump(
+        t + p["hr_delay_s"],
+        p["hr_rise_bpm"],
+        held - p["hr_delay_s"],
+        tau_up=8.0,
+        tau_down=p["hr_tau_s"],
+    )
+    awake[int(t) : int(end)] = 1
     nt.truth.append({"kind": "nocturnal_cramp", "start_s": t, "end_s": t + b})
     return new
 
@@ -407,7 +480,7 @@ def _bathroom(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     nt.set_posture(u + 1, new, 3.0)
     up = u + 5 - t
     nt.hr_bump(t + 2, p["hr_rise_bpm"], up, tau_up=20.0, tau_down=120.0)
-    awake[int(t): int(u + 5)] = 1
+    awake[int(t) : int(u + 5)] = 1
     nt.truth.append({"kind": "bathroom_trip", "start_s": t, "end_s": u + 5})
     return new
 
@@ -437,7 +510,7 @@ def _watch_off(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     a = int((t + d) * nt.fs)
     b = int((t + d + p["dur_s"]) * nt.fs)
     (nt.gap if p["gap"] else nt.flat)[a:b] = True
-    nt.hr_off[int(t + d): int(t + d + p["dur_s"])] = True
+    nt.hr_off[int(t + d) : int(t + d + p["dur_s"])] = True
     new = _new_posture(rng, posture)
     nt.burst(t + d + p["dur_s"], 5, 0.2)
     nt.set_posture(t + d + p["dur_s"] + 1, new, 3.0)
@@ -445,5 +518,11 @@ def _watch_off(nt: _Night, t: float, p: dict, posture, awake) -> np.ndarray:
     return new
 
 
-_EVENT = {"nocturnal_cramp": _cramp, "plm_series": _plm, "rollover": _rollover,
-          "bathroom_trip": _bathroom, "phone_use": _phone, "watch_off": _watch_off}
+_EVENT = {
+    "nocturnal_cramp": _cramp,
+    "plm_series": _plm,
+    "rollover": _rollover,
+    "bathroom_trip": _bathroom,
+    "phone_use": _phone,
+    "watch_off": _watch_off,
+}

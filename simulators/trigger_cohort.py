@@ -36,13 +36,23 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-TRUE_OR = {"heat_index_caution": 2.0, "dehydration_condition_day": 3.0, "magnesium_low": 1.0,
-           "exercise_load": 1.0}
+TRUE_OR = {
+    "heat_index_caution": 2.0,
+    "dehydration_condition_day": 3.0,
+    "magnesium_low": 1.0,
+    "exercise_load": 1.0,
+}
 
 
-_NULLABLE = ("fluid_deficit_pct_bm", "next_morning_mass_change_pct", "indoor_hi_ge_80f_h",
-             "magnesium_7d_pct_rda", "calcium_7d_pct_rda", "potassium_7d_pct_ai",
-             "vitamin_d_7d_pct_rda")
+_NULLABLE = (
+    "fluid_deficit_pct_bm",
+    "next_morning_mass_change_pct",
+    "indoor_hi_ge_80f_h",
+    "magnesium_7d_pct_rda",
+    "calcium_7d_pct_rda",
+    "potassium_7d_pct_ai",
+    "vitamin_d_7d_pct_rda",
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ def _person(rng, pid: str, p: CohortParams) -> tuple[dict, np.ndarray]:
         summer = np.sin(2 * np.pi * (doy[i] - 110) / 365) > 0.3
         if summer and rng.random() < 0.05:
             length, boost = rng.integers(3, 9), rng.uniform(4, 8)
-            wave[i:i + length] = boost
+            wave[i : i + length] = boost
             i += length
         else:
             i += 1
@@ -108,16 +118,23 @@ def _person(rng, pid: str, p: CohortParams) -> tuple[dict, np.ndarray]:
     wdays = rng.choice(7, size=rng.integers(2, 5), replace=False)
     workout = np.where(np.isin(wd, wdays), rng.random(n) < 0.7, rng.random(n) < 0.08)
     energy = np.maximum(50, rng.normal(350, 80, n) + workout * rng.normal(500, 150, n))
-    sweat = np.maximum(0, 0.25 + workout * (0.6 + 0.06 * np.maximum(tmax - 18, 0))
-                       + rng.normal(0, 0.2, n))
+    sweat = np.maximum(
+        0, 0.25 + workout * (0.6 + 0.06 * np.maximum(tmax - 18, 0)) + rng.normal(0, 0.2, n)
+    )
     # dehydration days: more likely hot and on workout days
-    dehyd = rng.random(n) < _sigmoid(-3.6 + rng.normal(0, 0.3) + 1.1 * heat + 1.0 * workout
-                                     + 0.3 * (sweat > 1))
-    level = np.where(dehyd, "likely_dehydration_condition",
-                     np.where(heat | (sweat >= 1), "heat_sweat_exposure", "none"))
+    dehyd = rng.random(n) < _sigmoid(
+        -3.6 + rng.normal(0, 0.3) + 1.1 * heat + 1.0 * workout + 0.3 * (sweat > 1)
+    )
+    level = np.where(
+        dehyd,
+        "likely_dehydration_condition",
+        np.where(heat | (sweat >= 1), "heat_sweat_exposure", "none"),
+    )
+
     # nutrients: smooth personal 7-day means (% of RDA)
     def nutrient(mean):
         return mean + _ar1(rng, n, 0.93, 22.0)
+
     logs_food = np.bool_(rng.random() < 0.5)
     mg = nutrient(rng.normal(112, 15))
     ca = nutrient(rng.normal(110, 20))
@@ -140,7 +157,8 @@ def _person(rng, pid: str, p: CohortParams) -> tuple[dict, np.ndarray]:
     local_dates = [p.start - timedelta(days=1) + timedelta(days=int(d)) for d in days]
     never = np.zeros(n, bool)
     daily = {
-        "participant_id": [pid] * n, "local_date": local_dates,
+        "participant_id": [pid] * n,
+        "local_date": local_dates,
         "outdoor_temp_max_c": tmax.tolist(),
         "outdoor_hi_ge_80f_h": hi80.astype(int).tolist(),
         "outdoor_hi_ge_91f_h": hi91.astype(int).tolist(),
@@ -162,8 +180,14 @@ def _person(rng, pid: str, p: CohortParams) -> tuple[dict, np.ndarray]:
     a = base - 0.25 + rng.normal(0, 0.35)  # exposures add about 0.25 on the log-odds scale
     season = 0.2 * np.cos(2 * np.pi * (doy - 15) / 365)
     weekday = np.array([0.0, 0, 0, 0, 0.15, 0.2, 0.05])[wd]
-    lp = (a + season + weekday + np.log(p.or_heat) * heat
-          + np.log(p.or_dehydration) * dehyd + np.log(p.or_magnesium) * mg_low_true)
+    lp = (
+        a
+        + season
+        + weekday
+        + np.log(p.or_heat) * heat
+        + np.log(p.or_dehydration) * dehyd
+        + np.log(p.or_magnesium) * mg_low_true
+    )
     cramp = rng.random(n) < _sigmoid(lp)
     cramp[0] = False  # day 0 is before the first observed night
     return daily, cramp
@@ -177,28 +201,40 @@ def simulate_cohort(seed: int, params: CohortParams | None = None) -> Cohort:
     for i in range(p.people):
         pid = f"s{i + 1:03d}"
         daily, cramp = _person(rng, pid, p)
-        dailies.append(pl.DataFrame(daily, schema_overrides={
-            k: pl.Float64 for k in _NULLABLE}))
-        nights = (np.datetime64(p.start) + np.arange(len(cramp))
-                  - np.timedelta64(1, "D"))[1:].astype("datetime64[D]")
+        dailies.append(pl.DataFrame(daily, schema_overrides={k: pl.Float64 for k in _NULLABLE}))
+        nights = (np.datetime64(p.start) + np.arange(len(cramp)) - np.timedelta64(1, "D"))[
+            1:
+        ].astype("datetime64[D]")
         c = cramp[1:]
-        truth_rows.append(pl.DataFrame({"participant_id": pid, "night_of": nights,
-                                        "cramp": c}))
+        truth_rows.append(pl.DataFrame({"participant_id": pid, "night_of": nights, "cramp": c}))
         m = len(c)
-        journal = np.where(c, rng.random(m) < p.journal_report,
-                           rng.random(m) < p.journal_false_per_night)
-        detected = np.where(c, rng.random(m) < p.detect_recall,
-                            rng.random(m) < p.detect_false_per_night)
+        journal = np.where(
+            c, rng.random(m) < p.journal_report, rng.random(m) < p.journal_false_per_night
+        )
+        detected = np.where(
+            c, rng.random(m) < p.detect_recall, rng.random(m) < p.detect_false_per_night
+        )
         seen = rng.random(m) >= p.detect_missing_night
-        for name, case, keep in (("true", c, np.ones(m, bool)), ("journal", journal,
-                                                                  np.ones(m, bool)),
-                                 ("likely", detected, seen)):
-            srcs[name].append(pl.DataFrame({
-                "participant_id": pid, "night_of": nights[keep],
-                "case": case[keep].astype(np.int8), "case_source": name}))
+        for name, case, keep in (
+            ("true", c, np.ones(m, bool)),
+            ("journal", journal, np.ones(m, bool)),
+            ("likely", detected, seen),
+        ):
+            srcs[name].append(
+                pl.DataFrame(
+                    {
+                        "participant_id": pid,
+                        "night_of": nights[keep],
+                        "case": case[keep].astype(np.int8),
+                        "case_source": name,
+                    }
+                )
+            )
     daily = pl.concat(dailies, how="vertical_relaxed").with_columns(
-        pl.col("local_date").cast(pl.Date))
-    nights = {k: pl.concat(v).with_columns(pl.col("night_of").cast(pl.Date))
-              for k, v in srcs.items()}
+        pl.col("local_date").cast(pl.Date)
+    )
+    nights = {
+        k: pl.concat(v).with_columns(pl.col("night_of").cast(pl.Date)) for k, v in srcs.items()
+    }
     truth = pl.concat(truth_rows).with_columns(pl.col("night_of").cast(pl.Date))
     return Cohort(daily=daily, nights=nights, truth=truth)

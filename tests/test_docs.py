@@ -19,7 +19,11 @@ def _documented_columns(table: str) -> set[str]:
     section = DATA_MODEL.split(f"## {table}", 1)[1].split("\n## ", 1)[0]
     cols: set[str] = set()
     for line in section.splitlines():
-        if line.startswith("| ") and not line.startswith("| column") and not line.startswith("|---"):
+        if (
+            line.startswith("| ")
+            and not line.startswith("| column")
+            and not line.startswith("|---")
+        ):
             cols.update(c.strip(" `") for c in line.split("|")[1].split(","))
     return cols
 
@@ -28,7 +32,8 @@ def test_every_column_of_every_table_is_documented(tmp_path):
     with store.connect(tmp_path / "s.duckdb") as con:
         rows = con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'main' ORDER BY 1").fetchall()
+            "WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
     missing = [f"{t}.{c}" for t, c in rows if c not in _documented_columns(t)]
     assert not missing, f"undocumented in docs/data-model.md: {missing}"
 

@@ -31,38 +31,62 @@ DISCLAIMER = (
 def headline(pid: str) -> None:
     s = state.load(queries.summary, participant_id=pid)
     cols = st.columns(4)
-    cols[0].metric("Nights with sleep data", s["nights_with_sleep"], border=True,
-                   help="Nights with a detected main sleep period (noon to noon).")
-    cols[1].metric("Nights with cramp episodes", s["nights_with_cramp_episodes"], border=True,
-                   help=f"Nights with at least one likely or possible episode; "
-                        f"{s['nights_with_likely_cramp']} with a likely one.")
-    cols[2].metric("Dehydration-condition days", s["dehydration_days"], border=True,
-                   help="Days flagged likely or possible by the dehydration-condition detector.")
-    cols[3].metric("Journal-reported cramps", s["journal_cramps"], border=True,
-                   help="Entries of kind ‘cramp’ in the participant's journal.")
+    cols[0].metric(
+        "Nights with sleep data",
+        s["nights_with_sleep"],
+        border=True,
+        help="Nights with a detected main sleep period (noon to noon).",
+    )
+    cols[1].metric(
+        "Nights with cramp episodes",
+        s["nights_with_cramp_episodes"],
+        border=True,
+        help=f"Nights with at least one likely or possible episode; "
+        f"{s['nights_with_likely_cramp']} with a likely one.",
+    )
+    cols[2].metric(
+        "Dehydration-condition days",
+        s["dehydration_days"],
+        border=True,
+        help="Days flagged likely or possible by the dehydration-condition detector.",
+    )
+    cols[3].metric(
+        "Journal-reported cramps",
+        s["journal_cramps"],
+        border=True,
+        help="Entries of kind ‘cramp’ in the participant's journal.",
+    )
     if s["first_night"] is not None:
-        st.caption(f"Sleep data from the night of {s['first_night']:%d %b %Y} to the night of "
-                   f"{s['last_night']:%d %b %Y}.")
+        st.caption(
+            f"Sleep data from the night of {s['first_night']:%d %b %Y} to the night of "
+            f"{s['last_night']:%d %b %Y}."
+        )
 
 
 NIGHTS_COLUMNS = {
-    "night_of": st.column_config.DateColumn("Night of", format="ddd D MMM YYYY",
-                                            help="Local date of the evening the night starts"),
-    "sleep_local": st.column_config.TextColumn("Sleep (local)",
-                                               help="Main sleep period, local time"),
+    "night_of": st.column_config.DateColumn(
+        "Night of", format="ddd D MMM YYYY", help="Local date of the evening the night starts"
+    ),
+    "sleep_local": st.column_config.TextColumn(
+        "Sleep (local)", help="Main sleep period, local time"
+    ),
     "asleep_h": st.column_config.NumberColumn("Asleep (h)", format="%.1f"),
     "sleep_from": st.column_config.TextColumn(
         "Sleep found from",
         help="How the sleep period was found. From movement only (no heart rate), periods "
-             "are often hours too long: the hours asleep may be overstated."),
+        "are often hours too long: the hours asleep may be overstated.",
+    ),
     "cramp_episodes": st.column_config.TextColumn(
-        "Cramp episodes", help="Detected likely/possible episodes and the highest confidence"),
+        "Cramp episodes", help="Detected likely/possible episodes and the highest confidence"
+    ),
     "max_confidence": st.column_config.ProgressColumn(
-        "Max confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+        "Max confidence", min_value=0.0, max_value=1.0, format="%.2f"
+    ),
     "journal_cramp": st.column_config.CheckboxColumn("Journal cramp"),
     "dehydration_day_before": st.column_config.TextColumn(
         "Dehydration day before",
-        help="Dehydration condition on the day before the night (same date as ‘Night of’)"),
+        help="Dehydration condition on the day before the night (same date as ‘Night of’)",
+    ),
 }
 
 
@@ -70,21 +94,29 @@ def choose_night(pid: str, nights: pl.DataFrame) -> date | None:
     """Nights table, newest first; the selected row (default: newest) is returned."""
     flagged_only = st.toggle(
         "Only nights with a cramp episode, a journal cramp or a dehydration day before",
-        key=f"nights_flagged_only_{pid}")
+        key=f"nights_flagged_only_{pid}",
+    )
     if flagged_only:
-        nights = nights.filter(pl.col("cramp_episodes").gt(0) | pl.col("journal_cramp")
-                               | pl.col("dehydration_day_before"))
+        nights = nights.filter(
+            pl.col("cramp_episodes").gt(0)
+            | pl.col("journal_cramp")
+            | pl.col("dehydration_day_before")
+        )
         if nights.height == 0:
-            st.info("No night with a cramp episode, a journal cramp or a dehydration day "
-                    "before.")
+            st.info("No night with a cramp episode, a journal cramp or a dehydration day before.")
             return None
     # one selection state per participant and filter: row numbers mean different nights
     key = f"nights_table_{pid}{'_flagged' if flagged_only else ''}"
     selection = st.dataframe(
-        nights_table(nights), key=key, hide_index=True, column_config=NIGHTS_COLUMNS,
-        on_select="rerun", selection_mode="single-row-required",
+        nights_table(nights),
+        key=key,
+        hide_index=True,
+        column_config=NIGHTS_COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row-required",
         selection_default={"selection": {"rows": [0]}},
-        height=table_height(nights.height, max_rows=8), placeholder="—",
+        height=table_height(nights.height, max_rows=8),
+        placeholder="—",
     )
     rows = selection.selection.rows if selection is not None else []
     index = rows[0] if rows and rows[0] < nights.height else 0
@@ -104,13 +136,24 @@ def evidence_view(evidence: str | None, *, key: str) -> None:
     table = evidence_table(evidence)
     signals = table.filter(~pl.col("detail")).drop("detail")
     details = table.filter(pl.col("detail")).drop("detail")
-    st.dataframe(signals, hide_index=True, width="stretch", column_config=EVIDENCE_COLUMNS,
-                 key=f"evidence_{key}", height=table_height(signals.height))
+    st.dataframe(
+        signals,
+        hide_index=True,
+        width="stretch",
+        column_config=EVIDENCE_COLUMNS,
+        key=f"evidence_{key}",
+        height=table_height(signals.height),
+    )
     if details.height:
         with st.expander("Model details"):
-            st.dataframe(details, hide_index=True, width="stretch",
-                         column_config=EVIDENCE_COLUMNS, key=f"evidence_details_{key}",
-                         height=table_height(details.height))
+            st.dataframe(
+                details,
+                hide_index=True,
+                width="stretch",
+                column_config=EVIDENCE_COLUMNS,
+                key=f"evidence_details_{key}",
+                height=table_height(details.height),
+            )
 
 
 def journal_line(entry: dict) -> str:
@@ -140,13 +183,18 @@ def night_view(pid: str, night_of: date) -> None:
     if period is not None:
         asleep = "—" if period["asleep_s"] is None else f"{period['asleep_s'] / 3600:.1f} h"
         _, how, uncertain = sleep_method_text(period["method"])
-        st.caption(f"Sleep {hhmm(period['start_local'])}–{hhmm(period['end_local'])} "
-                   f"(asleep {asleep}), found {how}; shown ± 1 h, local time ({offset}). "
-                   f"Heart-rate gaps longer than "
-                   f"{int(charts.MAX_HR_GAP.total_seconds() // 60)} min are left blank.")
+        st.caption(
+            f"Sleep {hhmm(period['start_local'])}–{hhmm(period['end_local'])} "
+            f"(asleep {asleep}), found {how}; shown ± 1 h, local time ({offset}). "
+            f"Heart-rate gaps longer than "
+            f"{int(charts.MAX_HR_GAP.total_seconds() // 60)} min are left blank."
+        )
         if uncertain:
-            st.warning(f"Sleep period found {how} (asleep {asleep}). Treat its start, end and "
-                       "length as rough.", icon=":material/warning:")
+            st.warning(
+                f"Sleep period found {how} (asleep {asleep}). Treat its start, end and "
+                "length as rough.",
+                icon=":material/warning:",
+            )
     else:
         st.caption(f"No main sleep period was detected; showing 20:00–10:00 local ({offset}).")
 
@@ -158,9 +206,13 @@ def night_view(pid: str, night_of: date) -> None:
         if hr.height == 0:
             st.caption("No heart-rate samples recorded in this window.")
         chart = charts.night_chart(
-            hr, stages, episodes, journal,
+            hr,
+            stages,
+            episodes,
+            journal,
             (detail["window_start_local"], detail["window_end_local"]),
-            time_title=f"local time ({offset})")
+            time_title=f"local time ({offset})",
+        )
         st.altair_chart(chart, width="stretch")
 
     left, right = st.columns(2, gap="large")
@@ -173,10 +225,13 @@ def night_view(pid: str, night_of: date) -> None:
             st.markdown(
                 f"{md_escape(ep['label'].capitalize())} cramp episode · confidence **{ep['confidence']:.2f}**"
                 f" · {hhmm(ep['start_local'])}–{hhmm(ep['end_local'])} local "
-                f"({minutes:.0f} min)")
+                f"({minutes:.0f} min)"
+            )
             evidence_view(ep["evidence"], key=ep["episode_id"])
-            st.caption(f"Detector {md_escape(ep['detector_version'])} · "
-                       f"episode {md_escape(ep['episode_id'])}")
+            st.caption(
+                f"Detector {md_escape(ep['detector_version'])} · "
+                f"episode {md_escape(ep['episode_id'])}"
+            )
     with right:
         st.markdown("**Journal**")
         if journal.height == 0:
@@ -190,26 +245,36 @@ def dehydration_view(pid: str) -> None:
     if days.height == 0:
         st.info("No dehydration-condition days detected for this participant.")
         return
-    st.caption("Days whose heat exposure, estimated sweat loss, logged fluids or body-mass "
-               "change point to a fluid deficit, newest first. Select a day for all of its "
-               "evidence. Outdoor columns are the day's weather at the participant's "
-               "locations, where known.")
+    st.caption(
+        "Days whose heat exposure, estimated sweat loss, logged fluids or body-mass "
+        "change point to a fluid deficit, newest first. Select a day for all of its "
+        "evidence. Outdoor columns are the day's weather at the participant's "
+        "locations, where known."
+    )
     selection = st.dataframe(
-        dehydration_table(days), hide_index=True, width="stretch", placeholder="—",
-        key=f"dehydration_table_{pid}", on_select="rerun",
-        selection_mode="single-row-required", selection_default={"selection": {"rows": [0]}},
+        dehydration_table(days),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        key=f"dehydration_table_{pid}",
+        on_select="rerun",
+        selection_mode="single-row-required",
+        selection_default={"selection": {"rows": [0]}},
         height=table_height(days.height, max_rows=8),
         column_config={
             "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY"),
             "label": st.column_config.TextColumn("Level"),
             "confidence": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
+            ),
         },
     )
     rows = selection.selection.rows if selection is not None else []
     day = days.row(rows[0] if rows and rows[0] < days.height else 0, named=True)
-    st.markdown(f"**{day['local_date']:%a %d %b %Y}** · {md_escape(day['label'])} "
-                f"dehydration condition · confidence **{day['confidence']:.2f}**")
+    st.markdown(
+        f"**{day['local_date']:%a %d %b %Y}** · {md_escape(day['label'])} "
+        f"dehydration condition · confidence **{day['confidence']:.2f}**"
+    )
     evidence_view(day["evidence"], key=f"dehydration_{pid}_{day['local_date']}")
 
 

@@ -70,9 +70,13 @@ class Batch:
 
 def rejected(record_nos: list[int], reasons: list[str], raws: list[str]) -> Batch:
     """Build a ``rejected_rows`` batch (raw text truncated to 2000 characters)."""
-    return Batch("rejected_rows", pl.DataFrame(
-        {"record_no": record_nos, "reason": reasons, "raw": [r[:2000] for r in raws]},
-        schema={"record_no": pl.Int64, "reason": pl.String, "raw": pl.String}))
+    return Batch(
+        "rejected_rows",
+        pl.DataFrame(
+            {"record_no": record_nos, "reason": reasons, "raw": [r[:2000] for r in raws]},
+            schema={"record_no": pl.Int64, "reason": pl.String, "raw": pl.String},
+        ),
+    )
 
 
 #: importer modules in detection order (more specific formats first): ``module`` or
@@ -117,8 +121,9 @@ def _load(entry: str) -> ModuleType:
     try:
         return getattr(module, attr)
     except AttributeError as exc:
-        raise ImportError(f"IMPORTERS entry {entry!r}: pipeline.importers.{name} has no "
-                          f"{attr}") from exc
+        raise ImportError(
+            f"IMPORTERS entry {entry!r}: pipeline.importers.{name} has no {attr}"
+        ) from exc
 
 
 def _iter_registry() -> Iterator[ModuleType]:
@@ -160,15 +165,18 @@ def read_head(path: Path) -> tuple[bytes, str]:
             with zipfile.ZipFile(path) as zf:
                 names = [i for i in zf.infolist() if not i.is_dir()]
                 # Apple: apple_health_export/export.xml; otherwise the first member
-                main = next((i for i in names if i.filename.endswith("export.xml")),
-                            names[0] if names else None)
+                main = next(
+                    (i for i in names if i.filename.endswith("export.xml")),
+                    names[0] if names else None,
+                )
                 if main is None:
                     return b"", path.name
                 with zf.open(main) as member:
                     return member.read(HEAD_BYTES), main.filename
         except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-            raise BrokenFileError(f"{path}: corrupt or truncated zip archive ({exc}); copy or "
-                                  "download it again") from exc
+            raise BrokenFileError(
+                f"{path}: corrupt or truncated zip archive ({exc}); copy or download it again"
+            ) from exc
     return head, path.name
 
 
@@ -180,7 +188,8 @@ def detect_format(path: Path) -> ModuleType:
             return module
     raise ImportFormatError(
         f"{path}: not a recognised export; crampwatch reads: {known_formats()}. "
-        f"First line: {_first_line(head)}")
+        f"First line: {_first_line(head)}"
+    )
 
 
 def iter_candidate_files(root: Path) -> Iterator[Path]:

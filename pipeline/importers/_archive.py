@@ -96,11 +96,13 @@ class _CappedReader:
         if self.bytes_read > self._declared:
             raise UnsafeArchiveError(
                 f"{self._display}: zip member {self._member!r} inflates beyond its declared "
-                f"size of {self._declared} bytes (corrupt or malicious archive)")
+                f"size of {self._declared} bytes (corrupt or malicious archive)"
+            )
         if self.bytes_read > self._cap:
             raise UnsafeArchiveError(
                 f"{self._display}: zip member {self._member!r} inflates beyond the limit of "
-                f"{self._cap} bytes")
+                f"{self._cap} bytes"
+            )
         return data
 
 
@@ -128,28 +130,37 @@ def open_member(
             reason = unsafe_member_name(info.filename)
             if reason:
                 raise UnsafeArchiveError(
-                    f"{display}: refused archive: member {info.filename!r}: {reason}")
+                    f"{display}: refused archive: member {info.filename!r}: {reason}"
+                )
         files = [i for i in infos if not i.is_dir()]
         try:
             info = select(files, zf)
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-                NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
             raise ImportFormatError(f"{display}: unreadable zip archive ({exc})") from exc
         if info is None:
             names = ", ".join(i.filename for i in files[:10]) or "(no files)"
             raise ImportFormatError(
-                f"{display}: zip archive holds no Apple Health export.xml (members: {names})")
+                f"{display}: zip archive holds no Apple Health export.xml (members: {names})"
+            )
         check_member_limits(info, limits, display)
         try:
             raw = zf.open(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-                NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
             # RuntimeError: encrypted member; NotImplementedError: unsupported compression
             raise ImportFormatError(
-                f"{display}: cannot open zip member {info.filename!r} ({exc})") from exc
+                f"{display}: cannot open zip member {info.filename!r} ({exc})"
+            ) from exc
         with raw:
-            yield (_CappedReader(raw, cap=limits.max_inflated_bytes, declared=info.file_size,
-                                 display=display, member=info.filename), info.filename)
+            yield (
+                _CappedReader(
+                    raw,
+                    cap=limits.max_inflated_bytes,
+                    declared=info.file_size,
+                    display=display,
+                    member=info.filename,
+                ),
+                info.filename,
+            )
 
 
 def check_member_limits(info: zipfile.ZipInfo, limits: ZipLimits, display: str) -> None:
@@ -157,10 +168,12 @@ def check_member_limits(info: zipfile.ZipInfo, limits: ZipLimits, display: str) 
     if info.file_size > limits.max_inflated_bytes:
         raise UnsafeArchiveError(
             f"{display}: zip member {info.filename!r} declares {info.file_size} bytes "
-            f"uncompressed, above the limit of {limits.max_inflated_bytes} bytes")
+            f"uncompressed, above the limit of {limits.max_inflated_bytes} bytes"
+        )
     if info.file_size >= limits.ratio_check_min_bytes:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise UnsafeArchiveError(
                 f"{display}: zip member {info.filename!r} has compression ratio {ratio:.0f}:1 "
-                f"(limit {limits.max_ratio:g}:1); refusing a possible zip bomb")
+                f"(limit {limits.max_ratio:g}:1); refusing a possible zip bomb"
+            )

@@ -24,13 +24,16 @@ YEAR_RANGE = (1900, 2100)  # sanity bound for typed dates (also bounds the zone-
 OFFSET_RANGE_S = (-12 * 3600, 14 * 3600)  # UTC-12 .. UTC+14, the offsets in use worldwide
 US = 1_000_000  # microseconds per second: instants are handled as Int64 epoch microseconds
 
-_ISO_RE = (r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?\s*"
-           r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
+_ISO_RE = (
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?\s*"
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
 
 
 # --------------------------------------------------------------------------------------------
 # shared helpers: text, CSV
 # --------------------------------------------------------------------------------------------
+
 
 def decode_head(head: bytes) -> str:
     """The start of a file as text (BOM removed, undecodable bytes replaced) for ``sniff``."""
@@ -56,7 +59,8 @@ def read_lines(path: Path, display: str) -> pl.DataFrame:
     except UnicodeDecodeError as exc:
         raise ImportFormatError(
             f"{display}: not UTF-8 text (undecodable byte at offset {exc.start}); "
-            "save the file as UTF-8 CSV") from exc
+            "save the file as UTF-8 CSV"
+        ) from exc
     if not text.strip():
         raise ImportFormatError(f"{display}: the file is empty")
     lines = pl.Series("text", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
@@ -93,25 +97,30 @@ def split_csv(lines: pl.DataFrame, columns: tuple[str, ...]) -> tuple[pl.DataFra
     names = [f"_c{i}" for i in range(n)]
     if good.height:
         body = ",".join(names) + "\n" + "\n".join(good["text"].to_list()) + "\n"
-        fields = pl.read_csv(io.StringIO(body), has_header=True, infer_schema=False,
-                             quote_char='"')
+        fields = pl.read_csv(io.StringIO(body), has_header=True, infer_schema=False, quote_char='"')
         if fields.height != good.height or fields.width != n:  # odd quoting: use the csv module
             rows = list(csv.reader(good["text"].to_list()))
-            fields = pl.DataFrame([list(col) for col in zip(*rows, strict=True)] if rows else
-                                  [[] for _ in names], schema=dict.fromkeys(names, pl.String),
-                                  orient="col")
+            fields = pl.DataFrame(
+                [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in names],
+                schema=dict.fromkeys(names, pl.String),
+                orient="col",
+            )
     else:
         fields = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
     records = pl.concat([good.rename({"text": "raw"}), fields], how="horizontal").select(
-        "line_no", "raw",
-        *[pl.col(c).str.strip_chars().replace("", None).alias(name)
-          for c, name in zip(names, columns, strict=True)],
+        "line_no",
+        "raw",
+        *[
+            pl.col(c).str.strip_chars().replace("", None).alias(name)
+            for c, name in zip(names, columns, strict=True)
+        ],
     )
     return records, bad
 
 
-def read_header_and_records(path: Path, display: str, header: tuple[str, ...],
-                            fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def read_header_and_records(
+    path: Path, display: str, header: tuple[str, ...], fmt: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Check the header line of a one-table CSV and split the remaining non-blank lines."""
     lines = read_lines(path, display).filter(~blank_line())
     first = lines.row(0, named=True)
@@ -119,7 +128,8 @@ def read_header_and_records(path: Path, display: str, header: tuple[str, ...],
     if got != header:
         raise ImportFormatError(
             f"{display}:{first['line_no']}: not a {fmt} file: the header must be exactly "
-            f"{','.join(header)!r}, found {first['text'][:200]!r}")
+            f"{','.join(header)!r}, found {first['text'][:200]!r}"
+        )
     return split_csv(lines.slice(1), header)
 
 
@@ -141,6 +151,7 @@ def rejected_batch(frames: list[pl.DataFrame]) -> Batch | None:
 # --------------------------------------------------------------------------------------------
 # shared helpers: time zones (zoneinfo rules, applied to whole columns)
 # --------------------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _zone_names_lower() -> dict[str, str]:
@@ -187,15 +198,20 @@ def _offset_table(zi: ZoneInfo, lo_us: int, hi_us: int) -> pl.DataFrame:
                     hi = mid
             froms.append(hi)
             offs.append(nxt)
-    return pl.DataFrame({"from_us": [f * US for f in froms], "offset_s": offs},
-                        schema={"from_us": pl.Int64, "offset_s": pl.Int64})
+    return pl.DataFrame(
+        {"from_us": [f * US for f in froms], "offset_s": offs},
+        schema={"from_us": pl.Int64, "offset_s": pl.Int64},
+    )
 
 
 def _lookup(us: pl.Series, table: pl.DataFrame) -> pl.Series:
     """Offset (s) in force at each instant ``us`` (Int64 epoch µs; nulls stay null)."""
     q = pl.DataFrame({"_i": pl.int_range(us.len(), eager=True), "_t": us.cast(pl.Int64)})
-    hit = (q.drop_nulls("_t").sort("_t")
-           .join_asof(table, left_on="_t", right_on="from_us", strategy="backward"))
+    hit = (
+        q.drop_nulls("_t")
+        .sort("_t")
+        .join_asof(table, left_on="_t", right_on="from_us", strategy="backward")
+    )
     return q.join(hit.select("_i", "offset_s"), on="_i", how="left").sort("_i")["offset_s"]
 
 
@@ -212,8 +228,9 @@ def utc_offsets_s(utc_us: pl.Series, zi: ZoneInfo) -> pl.Series:
     return _lookup(utc_us, _offset_table(zi, *span))
 
 
-def local_to_utc_us(local_us: pl.Series, zi: ZoneInfo,
-                    later: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
+def local_to_utc_us(
+    local_us: pl.Series, zi: ZoneInfo, later: pl.Series | None = None
+) -> tuple[pl.Series, pl.Series]:
     """Local wall-clock times (Int64 µs, read as if UTC) in zone ``zi`` -> (UTC µs, offset s).
 
     Same answers as ``datetime(..., fold=f, tzinfo=zi)``: where a local time occurs twice the
@@ -227,19 +244,24 @@ def local_to_utc_us(local_us: pl.Series, zi: ZoneInfo,
         return empty, empty
     table = _offset_table(zi, span[0] - 86_400 * US, span[1] + 86_400 * US)
     day_us = 86_400 * US
-    f = pl.DataFrame({
-        "t": local_us.cast(pl.Int64),
-        "later": later if later is not None else pl.Series([False] * local_us.len()),
-        "ob": _lookup(local_us - day_us, table),  # offset in force before any change near t
-        "oa": _lookup(local_us + day_us, table),  # ... and after it
-    }).with_columns(ub=pl.col("t") - pl.col("ob") * US, ua=pl.col("t") - pl.col("oa") * US)
+    f = pl.DataFrame(
+        {
+            "t": local_us.cast(pl.Int64),
+            "later": later if later is not None else pl.Series([False] * local_us.len()),
+            "ob": _lookup(local_us - day_us, table),  # offset in force before any change near t
+            "oa": _lookup(local_us + day_us, table),  # ... and after it
+        }
+    ).with_columns(ub=pl.col("t") - pl.col("ob") * US, ua=pl.col("t") - pl.col("oa") * US)
     f = f.with_columns(vb=_lookup(f["ub"], table) == f["ob"], va=_lookup(f["ua"], table) == f["oa"])
     off = f.select(
-        pl.when(pl.col("ob") == pl.col("oa")).then(pl.col("ob"))
+        pl.when(pl.col("ob") == pl.col("oa"))
+        .then(pl.col("ob"))
         .when(pl.col("vb") & pl.col("va"))
         .then(pl.when(pl.col("later")).then(pl.col("oa")).otherwise(pl.col("ob")))
-        .when(pl.col("vb")).then(pl.col("ob"))
-        .when(pl.col("va")).then(pl.col("oa"))
+        .when(pl.col("vb"))
+        .then(pl.col("ob"))
+        .when(pl.col("va"))
+        .then(pl.col("oa"))
         .otherwise(pl.when(pl.col("later")).then(pl.col("oa")).otherwise(pl.col("ob")))
     ).to_series()
     utc = (f["t"] - off * US).alias("utc_us")
@@ -255,14 +277,22 @@ def parse_iso_local_us(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     parts = raw.str.extract_groups(_ISO_RE)
     date, hm, sec, off = (parts.struct.field(str(i)) for i in (1, 2, 3, 4))
     wall = pl.concat_str([date, pl.lit("T"), hm, sec.fill_null(":00")]).str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+        "%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us"
+    )
     digits = off.str.replace_all(":", "")
-    off_s = (pl.when(off.str.to_uppercase() == "Z").then(pl.lit(0, pl.Int64))
-             .when(off.is_not_null())
-             .then((pl.when(digits.str.starts_with("-")).then(-1).otherwise(1))
-                   * (digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 3600
-                      + digits.str.slice(3, 2).replace("", None).cast(pl.Int64, strict=False)
-                      .fill_null(0) * 60)))
+    off_s = (
+        pl.when(off.str.to_uppercase() == "Z")
+        .then(pl.lit(0, pl.Int64))
+        .when(off.is_not_null())
+        .then(
+            (pl.when(digits.str.starts_with("-")).then(-1).otherwise(1))
+            * (
+                digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 3600
+                + digits.str.slice(3, 2).replace("", None).cast(pl.Int64, strict=False).fill_null(0)
+                * 60
+            )
+        )
+    )
     return wall.dt.epoch("us"), off_s, off.is_not_null()
 
 
@@ -281,8 +311,10 @@ def require_zone(tz: str | None, display: str) -> ZoneInfo | None:
         return None
     zi = zone(tz)
     if zi is None:
-        raise ImportFormatError(f"{display}: unknown time zone {tz!r}; give an IANA name such "
-                                "as Europe/Berlin or America/New_York")
+        raise ImportFormatError(
+            f"{display}: unknown time zone {tz!r}; give an IANA name such "
+            "as Europe/Berlin or America/New_York"
+        )
     return zi
 
 
@@ -292,7 +324,8 @@ def require_participant(ctx: ImportContext, display: str, what: str) -> str:
     if not ctx.participant_id:
         raise ImportFormatError(
             f"{display}: {what} carry no participant id; pass --participant ID or put the "
-            "file in <inbox>/<participant_id>/")
+            "file in <inbox>/<participant_id>/"
+        )
     return ctx.participant_id
 
 

@@ -114,10 +114,16 @@ HR_METRIC = "heart_rate_bpm"
 CHUNK_BYTES = 4 << 20  # ~90 000 lines of 50 Hz CSV; peak memory ~230 MB above baseline
 #: Parquet settings: zstd; timestamps delta-encoded (a regular 50 Hz grid packs to a few bits
 #: per sample); floats byte-stream-split (sign/exponent bytes of still-wrist samples repeat)
-PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": False,
-                   "column_encoding": {"time_utc": "DELTA_BINARY_PACKED",
-                                       "x_g": "BYTE_STREAM_SPLIT", "y_g": "BYTE_STREAM_SPLIT",
-                                       "z_g": "BYTE_STREAM_SPLIT"}}
+PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "use_dictionary": False,
+    "column_encoding": {
+        "time_utc": "DELTA_BINARY_PACKED",
+        "x_g": "BYTE_STREAM_SPLIT",
+        "y_g": "BYTE_STREAM_SPLIT",
+        "z_g": "BYTE_STREAM_SPLIT",
+    },
+}
 FILES_SCHEMA = tables.rows("accelerometry_files")
 SAMPLES_SCHEMA = tables.rows("samples")
 CSV_AXES = (("x", "y", "z"), ("x_g", "y_g", "z_g"))
@@ -134,8 +140,14 @@ def parquet_schema():
     view, which every write command does, must not pay for it)."""
     import pyarrow as pa
 
-    return pa.schema([("time_utc", pa.timestamp("us", tz="UTC")), ("x_g", pa.float32()),
-                      ("y_g", pa.float32()), ("z_g", pa.float32())])
+    return pa.schema(
+        [
+            ("time_utc", pa.timestamp("us", tz="UTC")),
+            ("x_g", pa.float32()),
+            ("y_g", pa.float32()),
+            ("z_g", pa.float32()),
+        ]
+    )
 
 
 def __getattr__(name: str):
@@ -147,6 +159,7 @@ def __getattr__(name: str):
 # --------------------------------------------------------------------------------------------
 # detection
 # --------------------------------------------------------------------------------------------
+
 
 def _head_lines(head: bytes) -> list[str]:
     text = decode_head(head)
@@ -166,8 +179,11 @@ def _csv_header(lines: list[str]) -> tuple[tuple[str, ...], str, int] | None:
                 device = m.group(1)
             continue
         cols = tuple(c.strip().strip('"').strip().lower() for c in line.split(","))
-        if cols[:1] == ("timestamp",) and cols[1:4] in CSV_AXES and cols[4:] in (
-                (), ("heart_rate_bpm",)):
+        if (
+            cols[:1] == ("timestamp",)
+            and cols[1:4] in CSV_AXES
+            and cols[4:] in ((), ("heart_rate_bpm",))
+        ):
             return cols, device, i
         return None
     return None
@@ -181,23 +197,31 @@ def sniff(head: bytes, name: str) -> bool:
 def sniff_walch(head: bytes, name: str) -> bool:
     """True for a Walch ``<id>_acceleration.txt`` (name and ``seconds x y z`` lines)."""
     lines = _head_lines(head)[:5]
-    return (name.lower().endswith("_acceleration.txt") and bool(lines)
-            and all(_WALCH_LINE.match(ln) for ln in lines))
+    return (
+        name.lower().endswith("_acceleration.txt")
+        and bool(lines)
+        and all(_WALCH_LINE.match(ln) for ln in lines)
+    )
 
 
 def sniff_walch_hr(head: bytes, name: str) -> bool:
     """True for a Walch ``<id>_heartrate.txt`` (name and ``seconds,bpm`` lines)."""
     lines = _head_lines(head)[:5]
-    return (name.lower().endswith("_heartrate.txt") and bool(lines)
-            and all(_WALCH_HR_LINE.match(ln) for ln in lines))
+    return (
+        name.lower().endswith("_heartrate.txt")
+        and bool(lines)
+        and all(_WALCH_HR_LINE.match(ln) for ln in lines)
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # streaming
 # --------------------------------------------------------------------------------------------
 
-def iter_line_chunks(path: Path, display: str, chunk_bytes: int | None = None
-                     ) -> Iterator[pl.DataFrame]:
+
+def iter_line_chunks(
+    path: Path, display: str, chunk_bytes: int | None = None
+) -> Iterator[pl.DataFrame]:
     """The lines of a UTF-8 file as frames of ``line_no`` (1-based), ``text``, chunk by chunk.
 
     Each chunk ends at a line end; BOM and CR are removed. Memory: one chunk
@@ -224,16 +248,22 @@ def iter_line_chunks(path: Path, display: str, chunk_bytes: int | None = None
                 try:
                     text = piece.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    bad_line = line_no + piece[:exc.start].count(b"\n")
+                    bad_line = line_no + piece[: exc.start].count(b"\n")
                     raise ImportFormatError(
-                        f"{display}:{bad_line}: not UTF-8 text (undecodable byte)") from exc
+                        f"{display}:{bad_line}: not UTF-8 text (undecodable byte)"
+                    ) from exc
                 lines = text.split("\n")
                 if lines and lines[-1] == "":
                     lines.pop()
                 s = pl.Series("text", lines, dtype=pl.String).str.strip_suffix("\r")
-                yield pl.DataFrame({"line_no": pl.int_range(line_no, line_no + s.len(),
-                                                            eager=True, dtype=pl.Int64),
-                                    "text": s})
+                yield pl.DataFrame(
+                    {
+                        "line_no": pl.int_range(
+                            line_no, line_no + s.len(), eager=True, dtype=pl.Int64
+                        ),
+                        "text": s,
+                    }
+                )
                 line_no += s.len()
             if not block:
                 return
@@ -268,17 +298,23 @@ def _check_accel(f: pl.DataFrame, labels: tuple[str, str, str]) -> pl.DataFrame:
     """Axes ``_ax``, ``_ay``, ``_az`` (text) -> ``x_g``, ``y_g``, ``z_g``; reasons use ``labels``."""
     lo, hi = ACCEL_RANGE_G
     checks, values = [], []
-    for raw_col, label, col in zip(("_ax", "_ay", "_az"), labels, ("x_g", "y_g", "z_g"),
-                                   strict=True):
+    for raw_col, label, col in zip(
+        ("_ax", "_ay", "_az"), labels, ("x_g", "y_g", "z_g"), strict=True
+    ):
         raw = pl.col(raw_col)
         num = raw.cast(pl.Float64, strict=False)
-        checks.append(pl.when(~pl.col("_shaped")).then(None)
-                      .when(raw.is_null()).then(pl.lit(f"{label}: empty"))
-                      .when(num.is_null() | num.is_nan())
-                      .then(pl.format(f"{label}: {{}} is not a number", raw))
-                      .when(~num.is_between(lo, hi))
-                      .then(pl.format(f"{label}: value {{}} g outside plausible range "
-                                      f"[{lo:g}, {hi:g}] g", raw)))
+        checks.append(
+            pl.when(~pl.col("_shaped"))
+            .then(None)
+            .when(raw.is_null())
+            .then(pl.lit(f"{label}: empty"))
+            .when(num.is_null() | num.is_nan())
+            .then(pl.format(f"{label}: {{}} is not a number", raw))
+            .when(~num.is_between(lo, hi))
+            .then(
+                pl.format(f"{label}: value {{}} g outside plausible range [{lo:g}, {hi:g}] g", raw)
+            )
+        )
         values.append(num.alias(col))
     return f.with_columns(_reason=reasons(pl.col("_reason"), *checks)).with_columns(values)
 
@@ -290,14 +326,17 @@ def _check_hr(f: pl.DataFrame, col: str | None, label: str = HR_METRIC) -> pl.Da
     lo, hi = PLAUSIBLE_RANGES[HR_METRIC]
     raw = pl.col(col)
     num = raw.cast(pl.Float64, strict=False)
-    bad = (pl.when(raw.is_null() | ~pl.col("_shaped")).then(None)
-           .when(num.is_null() | num.is_nan())
-           .then(pl.format(f"{label}: {{}} is not a number", raw))
-           .when(~num.is_between(lo, hi))
-           .then(pl.format(f"{label}: value {{}} outside plausible range [{lo:g}, {hi:g}]",
-                           raw)))
+    bad = (
+        pl.when(raw.is_null() | ~pl.col("_shaped"))
+        .then(None)
+        .when(num.is_null() | num.is_nan())
+        .then(pl.format(f"{label}: {{}} is not a number", raw))
+        .when(~num.is_between(lo, hi))
+        .then(pl.format(f"{label}: value {{}} outside plausible range [{lo:g}, {hi:g}]", raw))
+    )
     return f.with_columns(_hr_reason=bad).with_columns(
-        _hr=pl.when(pl.col("_hr_reason").is_null()).then(num))
+        _hr=pl.when(pl.col("_hr_reason").is_null()).then(num)
+    )
 
 
 def _order(f: pl.DataFrame, state: _State) -> pl.DataFrame:
@@ -306,37 +345,55 @@ def _order(f: pl.DataFrame, state: _State) -> pl.DataFrame:
     prev = pl.when(timed).then(pl.col("_utc_us")).cum_max().shift(1)
     if state.max_utc_us is not None:
         prev = pl.max_horizontal(prev.fill_null(state.max_utc_us), pl.lit(state.max_utc_us))
-    f = f.with_columns(_prev=prev).with_columns(_reason=reasons(
-        pl.col("_reason"),
-        pl.when(timed & (pl.col("_utc_us") <= pl.col("_prev"))).then(pl.lit(
-            "timestamp: not after the previous sample (samples must be in time order, each "
-            "timestamp once)"))))
+    f = f.with_columns(_prev=prev).with_columns(
+        _reason=reasons(
+            pl.col("_reason"),
+            pl.when(timed & (pl.col("_utc_us") <= pl.col("_prev"))).then(
+                pl.lit(
+                    "timestamp: not after the previous sample (samples must be in time order, each "
+                    "timestamp once)"
+                )
+            ),
+        )
+    )
     ok_max = f.filter(pl.col("_reason").is_null())["_utc_us"].max()
     if ok_max is not None:
         state.max_utc_us = ok_max if state.max_utc_us is None else max(state.max_utc_us, ok_max)
     return f
 
 
-def _hr_samples(ok: pl.DataFrame, state: _State, pid: str, device: str, final: bool
-                ) -> pl.DataFrame:
+def _hr_samples(
+    ok: pl.DataFrame, state: _State, pid: str, device: str, final: bool
+) -> pl.DataFrame:
     """One heart-rate sample per second with readings (median), carrying the last second."""
     hr = ok.filter(pl.col("_hr").is_not_null()).select(
-        sec_us=(pl.col("_utc_us") // US) * US, off=pl.col("_off_s"), hr=pl.col("_hr"))
+        sec_us=(pl.col("_utc_us") // US) * US, off=pl.col("_off_s"), hr=pl.col("_hr")
+    )
     if state.hr_carry is not None:
         hr = pl.concat([state.hr_carry, hr])
     state.hr_carry = None
     if hr.height and not final:
         last = hr["sec_us"].max()
-        state.hr_carry, hr = hr.filter(pl.col("sec_us") == last), hr.filter(
-            pl.col("sec_us") != last)
+        state.hr_carry, hr = (
+            hr.filter(pl.col("sec_us") == last),
+            hr.filter(pl.col("sec_us") != last),
+        )
     per_sec = hr.group_by("sec_us", maintain_order=True).agg(
-        value=pl.col("hr").median(), off=pl.col("off").first())
+        value=pl.col("hr").median(), off=pl.col("off").first()
+    )
     t = pl.from_epoch("sec_us", time_unit="us").dt.replace_time_zone("UTC")
     return per_sec.select(
-        participant_id=pl.lit(pid), metric=pl.lit(HR_METRIC), start_utc=t, end_utc=t,
-        utc_offset_s=pl.col("off"), value=pl.col("value"), unit=pl.lit("count/min"),
-        source=pl.lit(f"accelerometry:{device}"), device=pl.lit(device),
-        original_value=pl.col("value"), original_unit=pl.lit("count/min"),
+        participant_id=pl.lit(pid),
+        metric=pl.lit(HR_METRIC),
+        start_utc=t,
+        end_utc=t,
+        utc_offset_s=pl.col("off"),
+        value=pl.col("value"),
+        unit=pl.lit("count/min"),
+        source=pl.lit(f"accelerometry:{device}"),
+        device=pl.lit(device),
+        original_value=pl.col("value"),
+        original_unit=pl.lit("count/min"),
     ).cast(SAMPLES_SCHEMA)
 
 
@@ -353,8 +410,16 @@ def parquet_relpath(participant_id: str, sha256: str) -> str:
     return f"{DATA_SUBDIR}/participant_id={quote(participant_id, safe='')}/{sha256}.parquet"
 
 
-def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: int,
-            accel: bool, ordered: bool = True) -> Iterator[Batch]:
+def _stream(
+    path: Path,
+    ctx: ImportContext,
+    parse,
+    *,
+    device: str,
+    skip_lines: int,
+    accel: bool,
+    ordered: bool = True,
+) -> Iterator[Batch]:
     """Shared chunk loop: ``parse(chunk) -> frame`` with ``line_no``, ``raw``, ``_utc_us``,
     ``_local_us``, ``_off_s``, ``_reason``, ``x_g``/``y_g``/``z_g`` (if ``accel``), ``_hr``
     and ``_hr_reason``."""
@@ -370,7 +435,8 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
         if ctx.data_dir is None:
             raise ImportFormatError(
                 f"{display}: raw accelerometry is stored as Parquet in the data folder beside "
-                "the database, and this import was given none (import_file(..., data_dir=...))")
+                "the database, and this import was given none (import_file(..., data_dir=...))"
+            )
         rel = parquet_relpath(pid, _sha256(path))
         final_path = Path(ctx.data_dir) / rel
         final_path.parent.mkdir(parents=True, exist_ok=True)
@@ -378,8 +444,9 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
     state = _State()
     try:
         for chunk in iter_line_chunks(path, display):
-            chunk = chunk.filter((pl.col("line_no") > skip_lines)
-                                 & ~pl.col("text").str.contains(r"^\s*$"))
+            chunk = chunk.filter(
+                (pl.col("line_no") > skip_lines) & ~pl.col("text").str.contains(r"^\s*$")
+            )
             if chunk.height == 0:
                 continue
             f = parse(chunk)
@@ -390,8 +457,9 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
                 if state.max_local_us is not None:
                     run = run.fill_null(state.max_local_us).clip(lower_bound=state.max_local_us)
                 later = (local <= run).fill_null(False)
-                state.max_local_us = max(x for x in (state.max_local_us, local.max())
-                                         if x is not None)
+                state.max_local_us = max(
+                    x for x in (state.max_local_us, local.max()) if x is not None
+                )
             f = resolve_local(f, zi, display, later)
             if ordered:
                 f = _order(f, state)
@@ -403,11 +471,18 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
                 state.n += ok.height
                 state.steps.update(ok["_utc_us"].diff().drop_nulls().to_list())
                 if accel:
-                    table = ok.select(
-                        time_utc=pl.from_epoch("_utc_us", time_unit="us")
-                        .dt.replace_time_zone("UTC"),
-                        x_g=pl.col("x_g").cast(pl.Float32), y_g=pl.col("y_g").cast(pl.Float32),
-                        z_g=pl.col("z_g").cast(pl.Float32)).to_arrow().cast(schema)
+                    table = (
+                        ok.select(
+                            time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone(
+                                "UTC"
+                            ),
+                            x_g=pl.col("x_g").cast(pl.Float32),
+                            y_g=pl.col("y_g").cast(pl.Float32),
+                            z_g=pl.col("z_g").cast(pl.Float32),
+                        )
+                        .to_arrow()
+                        .cast(schema)
+                    )
                     if writer is None:
                         writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
                     writer.write_table(table)
@@ -415,16 +490,30 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
             if hr.height:
                 yield Batch("samples", hr)
             hr_bad = ok.filter(pl.col("_hr_reason").is_not_null()).select(
-                "line_no", "raw", reason=pl.concat_str(
-                    pl.col("_hr_reason"), pl.lit("; the line's acceleration was kept")
-                    if accel else pl.lit("")))
-            bad = rejected_batch([f.filter(pl.col("_reason").is_not_null())
-                                  .select("line_no", "raw", reason="_reason"), hr_bad])
+                "line_no",
+                "raw",
+                reason=pl.concat_str(
+                    pl.col("_hr_reason"),
+                    pl.lit("; the line's acceleration was kept") if accel else pl.lit(""),
+                ),
+            )
+            bad = rejected_batch(
+                [
+                    f.filter(pl.col("_reason").is_not_null()).select(
+                        "line_no", "raw", reason="_reason"
+                    ),
+                    hr_bad,
+                ]
+            )
             if bad is not None:
                 yield bad
-        hr = _hr_samples(pl.DataFrame(schema={"_hr": pl.Float64, "_utc_us": pl.Int64,
-                                              "_off_s": pl.Int64}), state, pid, device,
-                         final=True)
+        hr = _hr_samples(
+            pl.DataFrame(schema={"_hr": pl.Float64, "_utc_us": pl.Int64, "_off_s": pl.Int64}),
+            state,
+            pid,
+            device,
+            final=True,
+        )
         if hr.height:
             yield Batch("samples", hr)
         if accel and writer is not None:
@@ -435,16 +524,27 @@ def _stream(path: Path, ctx: ImportContext, parse, *, device: str, skip_lines: i
             if fs_hz is not None and fs_hz < MIN_FS_HZ:
                 raise ImportFormatError(
                     f"{display}: median sample interval {step_us / US:g} s ({fs_hz:g} Hz) is "
-                    f"not raw accelerometry (expected 30-100 Hz, at least {MIN_FS_HZ:g} Hz)")
+                    f"not raw accelerometry (expected 30-100 Hz, at least {MIN_FS_HZ:g} Hz)"
+                )
             os.replace(tmp, final_path)
             t = pl.from_epoch(pl.Series([state.start_us, state.end_us]), time_unit="us")
-            yield Batch("accelerometry_files", pl.DataFrame({
-                "participant_id": [pid], "path": [rel],
-                "start_utc": [t[0]], "end_utc": [t[1]],
-                "utc_offset_s": [state.start_off_s], "n_samples": [state.n],
-                "fs_hz": [fs_hz], "source": [source]},
-            ).with_columns(pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"))
-                .cast(FILES_SCHEMA))
+            yield Batch(
+                "accelerometry_files",
+                pl.DataFrame(
+                    {
+                        "participant_id": [pid],
+                        "path": [rel],
+                        "start_utc": [t[0]],
+                        "end_utc": [t[1]],
+                        "utc_offset_s": [state.start_off_s],
+                        "n_samples": [state.n],
+                        "fs_hz": [fs_hz],
+                        "source": [source],
+                    },
+                )
+                .with_columns(pl.col("start_utc", "end_utc").dt.replace_time_zone("UTC"))
+                .cast(FILES_SCHEMA),
+            )
     finally:
         if writer is not None:
             writer.close()
@@ -468,6 +568,7 @@ def _median_step_us(steps: Counter) -> int | None:
 # research-device CSV
 # --------------------------------------------------------------------------------------------
 
+
 def _read_csv_layout(path: Path, display: str) -> tuple[tuple[str, ...], str, int]:
     """(columns, device, line number of the header) from the start of the file."""
     lines: list[tuple[int, str]] = []
@@ -480,7 +581,8 @@ def _read_csv_layout(path: Path, display: str) -> tuple[tuple[str, ...], str, in
         first = next(((n, t) for n, t in lines if not t.lstrip().startswith("#")), (1, ""))
         raise ImportFormatError(
             f"{display}:{first[0]}: not an accelerometry CSV: the header must be "
-            f"timestamp,x,y,z[,heart_rate_bpm], found {first[1][:200]!r}")
+            f"timestamp,x,y,z[,heart_rate_bpm], found {first[1][:200]!r}"
+        )
     cols, device, i = found
     return cols, device, lines[i][0]
 
@@ -495,24 +597,40 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
 
     def parse(chunk: pl.DataFrame) -> pl.DataFrame:
         fields = pl.col("raw").str.split(",")
-        f = chunk.rename({"text": "raw"}).with_columns(_fields=fields).with_columns(
-            [pl.col("_fields").list.get(i, null_on_oob=True).str.strip_chars(' \t"')
-             .replace("", None).alias(name) for i, name in enumerate(names)],
-            _nfields=pl.col("_fields").list.len()).drop("_fields")
+        f = (
+            chunk.rename({"text": "raw"})
+            .with_columns(_fields=fields)
+            .with_columns(
+                [
+                    pl.col("_fields")
+                    .list.get(i, null_on_oob=True)
+                    .str.strip_chars(' \t"')
+                    .replace("", None)
+                    .alias(name)
+                    for i, name in enumerate(names)
+                ],
+                _nfields=pl.col("_fields").list.len(),
+            )
+            .drop("_fields")
+        )
         f = f.with_columns(_shaped=pl.col("_nfields") == n)
         times = parse_timestamps(f["_ts"])
         f = pl.concat([f, times], how="horizontal").with_columns(
             _utc_us=pl.when("_shaped").then("_utc_us"),
             _local_us=pl.when("_shaped").then("_local_us"),
             _off_s=pl.when("_shaped").then("_off_s"),
-            _reason=pl.when(~pl.col("_shaped")).then(pl.format(
-                f"expected {n} fields ({','.join(cols)}), found {{}}", pl.col("_nfields")))
-            .otherwise("_time_reason"))
+            _reason=pl.when(~pl.col("_shaped"))
+            .then(
+                pl.format(f"expected {n} fields ({','.join(cols)}), found {{}}", pl.col("_nfields"))
+            )
+            .otherwise("_time_reason"),
+        )
         f = _check_accel(f, cols[1:4])
         return _check_hr(f, "_hr_text" if n == 5 else None, "heart_rate_bpm")
 
-    yield from _stream(Path(path), ctx, parse, device=_device_name(device),
-                       skip_lines=header_line, accel=True)
+    yield from _stream(
+        Path(path), ctx, parse, device=_device_name(device), skip_lines=header_line, accel=True
+    )
 
 
 def _device_name(text: str) -> str:
@@ -523,6 +641,7 @@ def _device_name(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Walch et al. 2019 (PhysioNet sleep-accel)
 # --------------------------------------------------------------------------------------------
+
 
 def _walch_anchor(path: Path, display: str, tz_name: str | None) -> tuple[int, int | None]:
     """UTC µs of second 0 from ``<id>_start.txt`` (see the module docstring), and the fixed
@@ -536,29 +655,48 @@ def _walch_anchor(path: Path, display: str, tz_name: str | None) -> tuple[int, i
         raise ImportFormatError(
             f"{display}: Walch files count seconds from the start of the recording night and "
             f"hold no date; write that instant (ISO 8601 with offset, e.g. "
-            f"2017-06-12T22:41:00-04:00) into {subject}_start.txt beside the file")
-    text = next((ln.strip() for ln in found.read_text(encoding="utf-8-sig").splitlines()
-                 if ln.strip() and not ln.lstrip().startswith("#")), "")
+            f"2017-06-12T22:41:00-04:00) into {subject}_start.txt beside the file"
+        )
+    text = next(
+        (
+            ln.strip()
+            for ln in found.read_text(encoding="utf-8-sig").splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")
+        ),
+        "",
+    )
     row = parse_timestamps(pl.Series([text], dtype=pl.String)).row(0, named=True)
     if row["_time_reason"] is not None or row["_utc_us"] is None or row["_off_s"] is None:
         raise ImportFormatError(
             f"{found}: expected one ISO 8601 instant with its offset "
-            f"(2017-06-12T22:41:00-04:00), found {text[:80]!r}")
+            f"(2017-06-12T22:41:00-04:00), found {text[:80]!r}"
+        )
     return row["_utc_us"], (None if zone(tz_name) is not None else row["_off_s"])
 
 
-def _walch_frame(chunk: pl.DataFrame, anchor_us: int, fixed_off_s: int | None, pattern: str,
-                 names: list[str], expected: str) -> pl.DataFrame:
+def _walch_frame(
+    chunk: pl.DataFrame,
+    anchor_us: int,
+    fixed_off_s: int | None,
+    pattern: str,
+    names: list[str],
+    expected: str,
+) -> pl.DataFrame:
     g = pl.col("raw").str.extract_groups(pattern)
     f = chunk.rename({"text": "raw"}).with_columns(
-        [g.struct.field(str(i + 1)).alias(name) for i, name in enumerate(names)])
+        [g.struct.field(str(i + 1)).alias(name) for i, name in enumerate(names)]
+    )
     f = f.with_columns(_shaped=pl.col(names[0]).is_not_null())
     secs = _seconds_us(pl.col(names[0]))
     return f.with_columns(
-        _utc_us=secs + anchor_us, _local_us=pl.lit(None, pl.Int64),
+        _utc_us=secs + anchor_us,
+        _local_us=pl.lit(None, pl.Int64),
         _off_s=pl.lit(fixed_off_s, pl.Int64),
-        _reason=pl.when(~pl.col("_shaped")).then(pl.lit(f"expected {expected}"))
-        .when(secs.is_null()).then(pl.format("seconds: {} is not a number", pl.col(names[0]))))
+        _reason=pl.when(~pl.col("_shaped"))
+        .then(pl.lit(f"expected {expected}"))
+        .when(secs.is_null())
+        .then(pl.format("seconds: {} is not a number", pl.col(names[0]))),
+    )
 
 
 def read_walch(path: Path, ctx: ImportContext) -> Iterator[Batch]:
@@ -569,8 +707,14 @@ def read_walch(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     pattern = rf"^{tok}{tok}{tok}{tok}\s*$"
 
     def parse(chunk: pl.DataFrame) -> pl.DataFrame:
-        f = _walch_frame(chunk, anchor_us, fixed_off, pattern, ["_sec", "_ax", "_ay", "_az"],
-                         "4 space-separated fields: seconds x y z")
+        f = _walch_frame(
+            chunk,
+            anchor_us,
+            fixed_off,
+            pattern,
+            ["_sec", "_ax", "_ay", "_az"],
+            "4 space-separated fields: seconds x y z",
+        )
         return _check_hr(_check_accel(f, ("x", "y", "z")), None)
 
     yield from _stream(Path(path), ctx, parse, device=WALCH_DEVICE, skip_lines=0, accel=True)
@@ -583,25 +727,38 @@ def read_walch_hr(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     pattern = r"^\s*([^,]*?)\s*,\s*([^,]*?)\s*$"
 
     def parse(chunk: pl.DataFrame) -> pl.DataFrame:
-        f = _walch_frame(chunk, anchor_us, fixed_off, pattern, ["_sec", "_bpm"],
-                         "2 comma-separated fields: seconds,bpm")
+        f = _walch_frame(
+            chunk,
+            anchor_us,
+            fixed_off,
+            pattern,
+            ["_sec", "_bpm"],
+            "2 comma-separated fields: seconds,bpm",
+        )
         f = _check_hr(f, "_bpm", "bpm")
         # the heart rate is the line's only content: a bad one rejects the line
-        return f.with_columns(_reason=reasons(pl.col("_reason"), pl.col("_hr_reason")),
-                              _hr_reason=pl.lit(None, pl.String))
+        return f.with_columns(
+            _reason=reasons(pl.col("_reason"), pl.col("_hr_reason")),
+            _hr_reason=pl.lit(None, pl.String),
+        )
 
-    yield from _stream(Path(path), ctx, parse, device=WALCH_DEVICE, skip_lines=0,
-                       accel=False, ordered=False)
+    yield from _stream(
+        Path(path), ctx, parse, device=WALCH_DEVICE, skip_lines=0, accel=False, ordered=False
+    )
 
 
 #: the Walch readers as importer "modules" for the registry (``FORMAT``, ``sniff``, ``read``)
-WALCH = SimpleNamespace(FORMAT=WALCH_FORMAT, sniff=sniff_walch, read=read_walch,
-                        __name__=f"{__name__}.WALCH")
-WALCH_HR = SimpleNamespace(FORMAT=WALCH_HR_FORMAT, sniff=sniff_walch_hr, read=read_walch_hr,
-                           __name__=f"{__name__}.WALCH_HR")
+WALCH = SimpleNamespace(
+    FORMAT=WALCH_FORMAT, sniff=sniff_walch, read=read_walch, __name__=f"{__name__}.WALCH"
+)
+WALCH_HR = SimpleNamespace(
+    FORMAT=WALCH_HR_FORMAT,
+    sniff=sniff_walch_hr,
+    read=read_walch_hr,
+    __name__=f"{__name__}.WALCH_HR",
+)
 
 
 # --------------------------------------------------------------------------------------------
 # the view over the Parquet files
 # --------------------------------------------------------------------------------------------
-

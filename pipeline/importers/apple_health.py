@@ -94,10 +94,27 @@ FORMAT = "apple_health"
 #: the public names; the type table and ``xml_unescape`` are re-exported from the sibling
 #: modules for the callers and tests that import them from here
 __all__ = [
-    "BATCH_ROWS", "CHUNK_BYTES", "DATE_FORMAT", "FORMAT", "MAX_PROLOG_BYTES", "MAX_TAG_BYTES",
-    "PARSE_THREADS", "PARTICIPANTS_SCHEMA", "QUANTITY_TYPES", "READ_AHEAD_CHUNKS",
-    "SAMPLES_SCHEMA", "SEXES", "SLEEP_SCHEMA", "SLEEP_STAGES", "SLEEP_TYPE", "WORKOUTS_SCHEMA",
-    "AppleHealthReader", "ImportSummary", "read", "sniff", "xml_unescape",
+    "BATCH_ROWS",
+    "CHUNK_BYTES",
+    "DATE_FORMAT",
+    "FORMAT",
+    "MAX_PROLOG_BYTES",
+    "MAX_TAG_BYTES",
+    "PARSE_THREADS",
+    "PARTICIPANTS_SCHEMA",
+    "QUANTITY_TYPES",
+    "READ_AHEAD_CHUNKS",
+    "SAMPLES_SCHEMA",
+    "SEXES",
+    "SLEEP_SCHEMA",
+    "SLEEP_STAGES",
+    "SLEEP_TYPE",
+    "WORKOUTS_SCHEMA",
+    "AppleHealthReader",
+    "ImportSummary",
+    "read",
+    "sniff",
+    "xml_unescape",
 ]
 
 log = logging.getLogger(__name__)
@@ -136,8 +153,11 @@ def sniff(head: bytes, name: str) -> bool:
     carry the ``HealthData`` root, so a text file that merely mentions it is not taken.
     """
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not (start.startswith(b"<?xml") or start.startswith(b"<!DOCTYPE")
-            or start.startswith(b"<HealthData")):
+    if not (
+        start.startswith(b"<?xml")
+        or start.startswith(b"<!DOCTYPE")
+        or start.startswith(b"<HealthData")
+    ):
         return False
     return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
 
@@ -164,14 +184,20 @@ class ImportSummary:
 
     @property
     def records_accounted(self) -> int:
-        return (self.samples + self.sleep_segments + self.records_rejected
-                + self.records_in_correlations + sum(self.unmapped_types.values()))
+        return (
+            self.samples
+            + self.sleep_segments
+            + self.records_rejected
+            + self.records_in_correlations
+            + sum(self.unmapped_types.values())
+        )
 
     def check(self) -> None:
         if self.records_accounted != self.records_seen:
             raise RuntimeError(
                 f"apple_health count check failed: {self.records_seen} <Record> tags seen, "
-                f"{self.records_accounted} accounted for ({self})")
+                f"{self.records_accounted} accounted for ({self})"
+            )
 
 
 # --------------------------------------------------------------------------- reader
@@ -180,12 +206,20 @@ class ImportSummary:
 class AppleHealthReader(Iterator[Batch]):
     """Iterator of batches for one export; ``summary`` is complete once exhausted."""
 
-    def __init__(self, path: Path, ctx: ImportContext, *, limits: ZipLimits,
-                 chunk_bytes: int, batch_rows: int):
+    def __init__(
+        self,
+        path: Path,
+        ctx: ImportContext,
+        *,
+        limits: ZipLimits,
+        chunk_bytes: int,
+        batch_rows: int,
+    ):
         if not ctx.participant_id:
             raise ValueError(
                 f"{ctx.display_path or path}: Apple Health exports carry no participant id; "
-                "pass ImportContext(participant_id=...)")
+                "pass ImportContext(participant_id=...)"
+            )
         self.path = Path(path)
         self.ctx = ctx
         self.display = ctx.display_path or str(path)
@@ -200,7 +234,11 @@ class AppleHealthReader(Iterator[Batch]):
         self._workout_no = 0
         self._end_seen = False
         self._buffers: dict[str, list[pl.DataFrame]] = {
-            "samples": [], "sleep_segments": [], "workouts": [], "rejected_rows": []}
+            "samples": [],
+            "sleep_segments": [],
+            "workouts": [],
+            "rejected_rows": [],
+        }
         self._buffered: dict[str, int] = dict.fromkeys(self._buffers, 0)
         self._workout_rows: list[tuple] = []
         self._pending_me: pl.DataFrame | None = None
@@ -221,8 +259,9 @@ class AppleHealthReader(Iterator[Batch]):
 
     def _run(self) -> Iterator[Batch]:
         if is_zip(self.path):
-            with open_member(self.path, _select_member, limits=self.limits,
-                             display=self.display) as (stream, member):
+            with open_member(
+                self.path, _select_member, limits=self.limits, display=self.display
+            ) as (stream, member):
                 self.summary.member = member
                 yield from self._read_stream(stream)
         else:
@@ -230,22 +269,44 @@ class AppleHealthReader(Iterator[Batch]):
                 yield from self._read_stream(stream)
         self.summary.check()
         s = self.summary
-        log.info("%s: %d records: %d samples, %d sleep segments, %d rejected, %d in "
-                 "correlations, %d of unmapped types %s; %d workouts%s", self.display,
-                 s.records_seen, s.samples, s.sleep_segments, s.records_rejected,
-                 s.records_in_correlations, sum(s.unmapped_types.values()),
-                 dict(s.unmapped_types.most_common()), s.workouts,
-                 " (TRUNCATED)" if s.truncated else "")
+        log.info(
+            "%s: %d records: %d samples, %d sleep segments, %d rejected, %d in "
+            "correlations, %d of unmapped types %s; %d workouts%s",
+            self.display,
+            s.records_seen,
+            s.samples,
+            s.sleep_segments,
+            s.records_rejected,
+            s.records_in_correlations,
+            sum(s.unmapped_types.values()),
+            dict(s.unmapped_types.most_common()),
+            s.workouts,
+            " (TRUNCATED)" if s.truncated else "",
+        )
 
     def _read_stream(self, stream: BinaryIO) -> Iterator[Batch]:
-        pending = _skip_prolog(stream.read, self.chunk_bytes, max_prolog_bytes=MAX_PROLOG_BYTES,
-                               count=self._count_bytes, display=self.display)
-        workers = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="apple-health-parse") \
-            if PARSE_THREADS > 1 else None
+        pending = _skip_prolog(
+            stream.read,
+            self.chunk_bytes,
+            max_prolog_bytes=MAX_PROLOG_BYTES,
+            count=self._count_bytes,
+            display=self.display,
+        )
+        workers = (
+            ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="apple-health-parse")
+            if PARSE_THREADS > 1
+            else None
+        )
         try:
-            for text, final in _chunks(stream.read, pending, self.chunk_bytes,
-                                       depth=READ_AHEAD_CHUNKS, max_tag_bytes=MAX_TAG_BYTES,
-                                       count=self._count_bytes, display=self.display):
+            for text, final in _chunks(
+                stream.read,
+                pending,
+                self.chunk_bytes,
+                depth=READ_AHEAD_CHUNKS,
+                max_tag_bytes=MAX_TAG_BYTES,
+                count=self._count_bytes,
+                display=self.display,
+            ):
                 yield from self._process_chunk(text, final, workers)
                 yield from self._apply_parsed(keep=PARSE_THREADS - 1)
             yield from self._apply_parsed(keep=0)
@@ -276,16 +337,20 @@ class AppleHealthReader(Iterator[Batch]):
 
     # ------------------------------------------------------------------ one chunk
 
-    def _process_chunk(self, data: bytes, final: bool,
-                       workers: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
+    def _process_chunk(
+        self, data: bytes, final: bool, workers: ThreadPoolExecutor | None = None
+    ) -> Iterator[Batch]:
         toks, partial = _chunk_tags(data, final)
         del data
         # --- classify
         toks = toks.with_columns(
             is_rec=pl.col("t").str.contains(r"^Record(?:[\s/>]|$)").fill_null(False),
-            is_struct=pl.col("t").str.contains(
+            is_struct=pl.col("t")
+            .str.contains(
                 r"^/?(?:Correlation|Workout|WorkoutActivity|WorkoutStatistics|Me|HealthData)"
-                r"[\s/>]").fill_null(False),
+                r"[\s/>]"
+            )
+            .fill_null(False),
         )
         n_rec = int(toks["is_rec"].sum())
         first_rec_no = self.summary.records_seen
@@ -293,8 +358,13 @@ class AppleHealthReader(Iterator[Batch]):
         struct = toks.filter("is_struct").select("tok", "t")
         nested = self._structure(struct, toks.height)
         yield from self._participants_batch()
-        recs = toks.filter("is_rec").select("tok", "t").with_columns(
-            rec_no=pl.int_range(first_rec_no + 1, first_rec_no + n_rec + 1, dtype=pl.Int64))
+        recs = (
+            toks.filter("is_rec")
+            .select("tok", "t")
+            .with_columns(
+                rec_no=pl.int_range(first_rec_no + 1, first_rec_no + n_rec + 1, dtype=pl.Int64)
+            )
+        )
         del toks
         if nested is not None:
             mask = pl.Series(nested[recs["tok"].to_numpy()])
@@ -361,16 +431,18 @@ class AppleHealthReader(Iterator[Batch]):
         df = df.with_columns(original_unit=pl.col("unit"))
         for col in ("type", "source", "device", "value", "original_unit"):
             df = _decode_column(df, col)
-        df = _decode_column(df.with_columns(unit=pl.col("original_unit")), "unit",
-                            extra=_unit_key)
-        df = df.with_columns(pl.col("source").fill_null(""),
-                             pl.col("device").fill_null("").str.replace(_DEVICE_POINTER, "HKDevice"))
+        df = _decode_column(df.with_columns(unit=pl.col("original_unit")), "unit", extra=_unit_key)
+        df = df.with_columns(
+            pl.col("source").fill_null(""),
+            pl.col("device").fill_null("").str.replace(_DEVICE_POINTER, "HKDevice"),
+        )
 
         # malformed tags
         bad = df.filter("malformed")
         if bad.height:
-            self._reject_records(bad, recs, pl.lit("malformed <Record> tag (no type attribute "
-                                                   "or unterminated)"))
+            self._reject_records(
+                bad, recs, pl.lit("malformed <Record> tag (no type attribute or unterminated)")
+            )
             df = df.filter(~pl.col("malformed"))
 
         # unmapped types: counted, skipped by design
@@ -387,18 +459,26 @@ class AppleHealthReader(Iterator[Batch]):
         start_utc, start_off = _parse_dates(df, "start")
         end_utc, _ = _parse_dates(df, "end")
         df = df.with_columns(start_utc=start_utc, end_utc=end_utc, utc_offset_s=start_off)
-        dates_ok = (pl.col("start_utc").is_not_null() & pl.col("utc_offset_s").is_not_null()
-                    & pl.col("end_utc").is_not_null()
-                    & (pl.col("end_utc") >= pl.col("start_utc")))
+        dates_ok = (
+            pl.col("start_utc").is_not_null()
+            & pl.col("utc_offset_s").is_not_null()
+            & pl.col("end_utc").is_not_null()
+            & (pl.col("end_utc") >= pl.col("start_utc"))
+        )
         df = df.with_columns(ok=dates_ok)
         bad = df.filter(~pl.col("ok"))
         if bad.height:
-            self._reject_records(bad, recs, (
-                pl.when(pl.col("start_utc").is_null() | pl.col("utc_offset_s").is_null())
-                .then(pl.format("unparseable startDate '{}'", pl.col("start").fill_null("")))
-                .when(pl.col("end_utc").is_null())
-                .then(pl.format("unparseable endDate '{}'", pl.col("end").fill_null("")))
-                .otherwise(pl.lit("endDate before startDate"))))
+            self._reject_records(
+                bad,
+                recs,
+                (
+                    pl.when(pl.col("start_utc").is_null() | pl.col("utc_offset_s").is_null())
+                    .then(pl.format("unparseable startDate '{}'", pl.col("start").fill_null("")))
+                    .when(pl.col("end_utc").is_null())
+                    .then(pl.format("unparseable endDate '{}'", pl.col("end").fill_null("")))
+                    .otherwise(pl.lit("endDate before startDate"))
+                ),
+            )
             df = df.filter("ok")
         is_sleep = pl.col("type") == SLEEP_TYPE
         sleep = df.filter(is_sleep)
@@ -409,30 +489,52 @@ class AppleHealthReader(Iterator[Batch]):
             self._quantities(qty, recs)
 
     def _quantities(self, df: pl.DataFrame, recs: pl.DataFrame) -> None:
-        df = df.join(_QMAP, left_on=["type", "unit"], right_on=["type", "unit_key"],
-                     how="left")
+        df = df.join(_QMAP, left_on=["type", "unit"], right_on=["type", "unit_key"], how="left")
         orig = pl.col("value").cast(pl.Float64, strict=False)
-        df = df.with_columns(original_value=orig,
-                             value_c=orig * pl.col("scale") + pl.col("offset"))
+        df = df.with_columns(original_value=orig, value_c=orig * pl.col("scale") + pl.col("offset"))
         v = pl.col("value_c")
-        ok = (pl.col("metric").is_not_null() & v.is_not_null() & v.is_not_nan()
-              & (v >= pl.col("lo")) & (v <= pl.col("hi")))
+        ok = (
+            pl.col("metric").is_not_null()
+            & v.is_not_null()
+            & v.is_not_nan()
+            & (v >= pl.col("lo"))
+            & (v <= pl.col("hi"))
+        )
         df = df.with_columns(ok=ok.fill_null(False))
         bad = df.filter(~pl.col("ok"))
         if bad.height:
-            self._reject_records(bad, recs, (
-                pl.when(pl.col("metric").is_null())
-                .then(pl.format("{}: unsupported unit '{}'", pl.col("type"),
-                                pl.col("original_unit").fill_null("(none)")))
-                .otherwise(normalize.range_violation_by(
-                    pl.col("metric"), v, pl.col("lo"), pl.col("hi"), pl.col("range_text")))))
+            self._reject_records(
+                bad,
+                recs,
+                (
+                    pl.when(pl.col("metric").is_null())
+                    .then(
+                        pl.format(
+                            "{}: unsupported unit '{}'",
+                            pl.col("type"),
+                            pl.col("original_unit").fill_null("(none)"),
+                        )
+                    )
+                    .otherwise(
+                        normalize.range_violation_by(
+                            pl.col("metric"), v, pl.col("lo"), pl.col("hi"), pl.col("range_text")
+                        )
+                    )
+                ),
+            )
         good = df.filter("ok")
         if good.height:
             out = good.select(
                 participant_id=pl.lit(self.ctx.participant_id, dtype=pl.String),
-                metric="metric", start_utc="start_utc", end_utc="end_utc",
-                utc_offset_s="utc_offset_s", value="value_c", unit="canon_unit",
-                source="source", device="device", original_value="original_value",
+                metric="metric",
+                start_utc="start_utc",
+                end_utc="end_utc",
+                utc_offset_s="utc_offset_s",
+                value="value_c",
+                unit="canon_unit",
+                source="source",
+                device="device",
+                original_value="original_value",
                 original_unit="original_unit",
             ).cast(SAMPLES_SCHEMA)
             self._buffer("samples", out)
@@ -440,29 +542,39 @@ class AppleHealthReader(Iterator[Batch]):
 
     def _sleep(self, df: pl.DataFrame, recs: pl.DataFrame) -> None:
         stages = {_SLEEP_VALUE_PREFIX + k: v for k, v in SLEEP_STAGES.items()}
-        df = df.with_columns(stage=pl.col("value").replace_strict(
-            stages, default=None, return_dtype=pl.String))
+        df = df.with_columns(
+            stage=pl.col("value").replace_strict(stages, default=None, return_dtype=pl.String)
+        )
         bad = df.filter(pl.col("stage").is_null())
         if bad.height:
-            self._reject_records(bad, recs, pl.format(
-                "sleep: unknown stage value '{}'", pl.col("value").fill_null("(none)")))
+            self._reject_records(
+                bad,
+                recs,
+                pl.format("sleep: unknown stage value '{}'", pl.col("value").fill_null("(none)")),
+            )
         good = df.filter(pl.col("stage").is_not_null())
         if good.height:
             out = good.select(
                 participant_id=pl.lit(self.ctx.participant_id, dtype=pl.String),
-                start_utc="start_utc", end_utc="end_utc", utc_offset_s="utc_offset_s",
-                stage="stage", source="source", device="device",
+                start_utc="start_utc",
+                end_utc="end_utc",
+                utc_offset_s="utc_offset_s",
+                stage="stage",
+                source="source",
+                device="device",
             ).cast(SLEEP_SCHEMA)
             self._buffer("sleep_segments", out)
             self.summary.sleep_segments += out.height
 
     def _reject_records(self, bad: pl.DataFrame, recs: pl.DataFrame, reason: pl.Expr) -> None:
-        out = bad.select("tok", "rec_no", reason=reason).join(
-            recs.select("tok", "t"), on="tok", how="left"
-        ).select(
-            record_no=pl.col("rec_no").cast(pl.Int64),
-            reason=pl.col("reason"),
-            raw=("<" + pl.col("t").str.strip_chars_end()).str.head(2000),
+        out = (
+            bad.select("tok", "rec_no", reason=reason)
+            .join(recs.select("tok", "t"), on="tok", how="left")
+            .select(
+                record_no=pl.col("rec_no").cast(pl.Int64),
+                reason=pl.col("reason"),
+                raw=("<" + pl.col("t").str.strip_chars_end()).str.head(2000),
+            )
         )
         self._buffer("rejected_rows", out)
         self.summary.records_rejected += out.height
@@ -500,20 +612,33 @@ class AppleHealthReader(Iterator[Batch]):
             return
         duration = _float(a.get("duration"))
         dur_unit = _DURATION_S.get(a.get("durationUnit", "min"))
-        duration_s = (duration * dur_unit if duration is not None and dur_unit is not None
-                      else (end[0] - start[0]).total_seconds())
+        duration_s = (
+            duration * dur_unit
+            if duration is not None and dur_unit is not None
+            else (end[0] - start[0]).total_seconds()
+        )
         energy = _sum_stats(w["stats"], lambda t: t == _Q + "ActiveEnergyBurned", "kcal")
         if energy is None:
-            energy = _convert_opt(a.get("totalEnergyBurned"), a.get("totalEnergyBurnedUnit"),
-                                  "kcal")
+            energy = _convert_opt(
+                a.get("totalEnergyBurned"), a.get("totalEnergyBurnedUnit"), "kcal"
+            )
         distance = _sum_stats(w["stats"], lambda t: t.startswith(_Q + "Distance"), "m")
         if distance is None:
             distance = _convert_opt(a.get("totalDistance"), a.get("totalDistanceUnit"), "m")
-        self._workout_rows.append((
-            self.ctx.participant_id, _snake(a["workoutActivityType"]), start[0], end[0],
-            start[1], duration_s, energy, distance, a.get("sourceName", ""),
-            re.sub(_DEVICE_POINTER, "HKDevice", a.get("device", "")),
-        ))
+        self._workout_rows.append(
+            (
+                self.ctx.participant_id,
+                _snake(a["workoutActivityType"]),
+                start[0],
+                end[0],
+                start[1],
+                duration_s,
+                energy,
+                distance,
+                a.get("sourceName", ""),
+                re.sub(_DEVICE_POINTER, "HKDevice", a.get("device", "")),
+            )
+        )
         self.summary.workouts += 1
 
     def _me(self, tag: str) -> None:
@@ -522,8 +647,13 @@ class AppleHealthReader(Iterator[Batch]):
         m = re.match(r"^(\d{4})-\d{2}-\d{2}", dob)
         sex = SEXES.get(a.get("HKCharacteristicTypeIdentifierBiologicalSex", ""))
         self._pending_me = pl.DataFrame(
-            {"participant_id": [self.ctx.participant_id], "sex": [sex],
-             "birth_year": [int(m.group(1)) if m else None]}, schema=PARTICIPANTS_SCHEMA)
+            {
+                "participant_id": [self.ctx.participant_id],
+                "sex": [sex],
+                "birth_year": [int(m.group(1)) if m else None],
+            },
+            schema=PARTICIPANTS_SCHEMA,
+        )
 
     def _participants_batch(self) -> Iterator[Batch]:
         me = self._pending_me
@@ -540,9 +670,12 @@ class AppleHealthReader(Iterator[Batch]):
         if re.match(r"^Record(?:[\s/>]|$)", partial):
             self.summary.records_seen += 1
             rec_no = self.summary.records_seen
-            self._buffer("rejected_rows", rejected(
-                [rec_no], ["truncated export: <Record> cut off at end of file"],
-                ["<" + partial]).frame)
+            self._buffer(
+                "rejected_rows",
+                rejected(
+                    [rec_no], ["truncated export: <Record> cut off at end of file"], ["<" + partial]
+                ).frame,
+            )
             self.summary.records_rejected += 1
 
     def _finish(self) -> Iterator[Batch]:
@@ -550,13 +683,15 @@ class AppleHealthReader(Iterator[Batch]):
             self.summary.truncated = True
             if self._workout is not None:
                 w, self._workout = self._workout, None
-                self._reject_other(f"truncated export: workout #{w['no']} cut off at end of "
-                                   "file", w["tag"])
+                self._reject_other(
+                    f"truncated export: workout #{w['no']} cut off at end of file", w["tag"]
+                )
                 self.summary.workouts_rejected += 1
             self._reject_other(
                 f"truncated export: file ends without </HealthData> after "
                 f"{self.summary.records_seen} <Record> tags ({self.summary.bytes_read} bytes)",
-                "")
+                "",
+            )
         yield from ()
 
     # ------------------------------------------------------------------ batching
@@ -623,15 +758,23 @@ def _select_member(infos: list[zipfile.ZipInfo], zf: zipfile.ZipFile) -> zipfile
     by_name = {i.filename: i for i in infos}
     if "apple_health_export/export.xml" in by_name:
         return by_name["apple_health_export/export.xml"]
-    named = sorted((i for i in infos if i.filename.lower() == "export.xml"
-                    or i.filename.lower().endswith("/export.xml")),
-                   key=lambda i: (i.filename.count("/"), i.filename))
+    named = sorted(
+        (
+            i
+            for i in infos
+            if i.filename.lower() == "export.xml" or i.filename.lower().endswith("/export.xml")
+        ),
+        key=lambda i: (i.filename.count("/"), i.filename),
+    )
     if named:
         return named[0]
     for info in sorted(infos, key=lambda i: (i.filename.count("/"), i.filename)):
         low = info.filename.lower()
-        if low.endswith(".xml") and not low.endswith("export_cda.xml") \
-                and info.filename.count("/") <= 1:
+        if (
+            low.endswith(".xml")
+            and not low.endswith("export_cda.xml")
+            and info.filename.count("/") <= 1
+        ):
             with zf.open(info) as fh:
                 if sniff(fh.read(65536), info.filename):
                     return info
@@ -641,8 +784,14 @@ def _select_member(infos: list[zipfile.ZipInfo], zf: zipfile.ZipFile) -> zipfile
 # --------------------------------------------------------------------------- entry point
 
 
-def read(path: Path, ctx: ImportContext, *, limits: ZipLimits | None = None,
-         chunk_bytes: int = CHUNK_BYTES, batch_rows: int = BATCH_ROWS) -> AppleHealthReader:
+def read(
+    path: Path,
+    ctx: ImportContext,
+    *,
+    limits: ZipLimits | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    batch_rows: int = BATCH_ROWS,
+) -> AppleHealthReader:
     """Stream an Apple Health ``export.zip`` or ``export.xml`` as canonical batches.
 
     Returns an iterator of :class:`~pipeline.importers.Batch`; after it is exhausted its
@@ -650,5 +799,10 @@ def read(path: Path, ctx: ImportContext, *, limits: ZipLimits | None = None,
     Raises ``ImportFormatError`` (naming the file) for a file that is not an Apple Health
     export, a corrupt zip or an unsafe archive (see :mod:`pipeline.importers._archive`).
     """
-    return AppleHealthReader(Path(path), ctx, limits=limits or ZipLimits(),
-                             chunk_bytes=chunk_bytes, batch_rows=batch_rows)
+    return AppleHealthReader(
+        Path(path),
+        ctx,
+        limits=limits or ZipLimits(),
+        chunk_bytes=chunk_bytes,
+        batch_rows=batch_rows,
+    )

@@ -48,8 +48,14 @@ from pipeline.importers import ImportFormatError
 _ROOT = re.compile(rb"<HealthData[\s/>]")
 
 
-def _skip_prolog(read: Callable[[int], bytes], chunk_bytes: int, *, max_prolog_bytes: int,
-                 count: Callable[[int], None], display: str) -> bytes:
+def _skip_prolog(
+    read: Callable[[int], bytes],
+    chunk_bytes: int,
+    *,
+    max_prolog_bytes: int,
+    count: Callable[[int], None],
+    display: str,
+) -> bytes:
     """Read up to the ``<HealthData`` root tag; the prolog and DTD are never parsed.
 
     Returns the bytes read from the root tag on; ``count`` is told the size of every read.
@@ -61,17 +67,16 @@ def _skip_prolog(read: Callable[[int], bytes], chunk_bytes: int, *, max_prolog_b
         if not buf and data:
             start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             if start != b"<":
-                raise ImportFormatError(
-                    f"{display}: not an XML file (first bytes {data[:40]!r})")
+                raise ImportFormatError(f"{display}: not an XML file (first bytes {data[:40]!r})")
         buf += data
         m = _ROOT.search(buf)
         if m:
-            return buf[m.start():]
+            return buf[m.start() :]
         if not data or len(buf) > max_prolog_bytes:
             what = "empty file" if not buf else f"first bytes {buf[:60]!r}"
             raise ImportFormatError(
-                f"{display}: no <HealthData> root element; not an Apple Health "
-                f"export ({what})")
+                f"{display}: no <HealthData> root element; not an Apple Health export ({what})"
+            )
 
 
 def _read_ahead(read: Callable[[int], bytes], size: int, depth: int) -> Iterator[bytes]:
@@ -131,9 +136,16 @@ def _cut_point(data: bytes) -> int:
     return cut
 
 
-def _chunks(read: Callable[[int], bytes], pending: bytes, chunk_bytes: int, *, depth: int,
-            max_tag_bytes: int, count: Callable[[int], None],
-            display: str) -> Iterator[tuple[bytes, bool]]:
+def _chunks(
+    read: Callable[[int], bytes],
+    pending: bytes,
+    chunk_bytes: int,
+    *,
+    depth: int,
+    max_tag_bytes: int,
+    count: Callable[[int], None],
+    display: str,
+) -> Iterator[tuple[bytes, bool]]:
     """Byte chunks cut just before a ``<`` (and never inside a comment), as ``(chunk,
     final)``: ``pending`` (what :func:`_skip_prolog` returned) first, then ``read`` ahead
     ``depth`` chunks of ``chunk_bytes``; ``count`` is told the size of every read. The
@@ -146,7 +158,8 @@ def _chunks(read: Callable[[int], bytes], pending: bytes, chunk_bytes: int, *, d
             if len(pending) > max_tag_bytes:
                 raise ImportFormatError(
                     f"{display}: a single tag spans more than {max_tag_bytes} bytes; "
-                    "not an Apple Health export")
+                    "not an Apple Health export"
+                )
             continue
         yield pending[:cut], False
         pending = pending[cut:]
@@ -193,9 +206,17 @@ def _split_tags(data: bytes) -> pl.Series:
     if not data:
         return pl.Series("t", [], dtype=pl.String)
     toks = pl.read_csv(
-        io.BytesIO(data), has_header=False, separator=sep.decode(), quote_char=None,
-        eol_char="<", new_columns=["t"], schema={"t": pl.String}, encoding="utf8-lossy",
-        comment_prefix=None, raise_if_empty=False)
+        io.BytesIO(data),
+        has_header=False,
+        separator=sep.decode(),
+        quote_char=None,
+        eol_char="<",
+        new_columns=["t"],
+        schema={"t": pl.String},
+        encoding="utf8-lossy",
+        comment_prefix=None,
+        raise_if_empty=False,
+    )
     # row 0 is the text before the first '<' (empty: chunks start at a tag)
     return toks.get_column("t").slice(1)
 
@@ -204,23 +225,32 @@ def _split_tags(data: bytes) -> pl.Series:
 
 #: attributes per <Record> in the first split pass (Apple writes at most 9)
 _MAX_ATTRS = 9
-_ATTR_TOKEN = r'''[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')'''
+_ATTR_TOKEN = r"""[A-Za-z_:][\w:.\-]*\s*=\s*(?:"[^"]*"|'[^']*')"""
 
 #: the ``<Record>`` attributes taken, and their column names in :func:`_record_attrs`
-_RECORD_ATTRS = {"type": "type", "sourceName": "source", "device": "device", "unit": "unit",
-                 "startDate": "start", "endDate": "end", "value": "value"}
+_RECORD_ATTRS = {
+    "type": "type",
+    "sourceName": "source",
+    "device": "device",
+    "unit": "unit",
+    "startDate": "start",
+    "endDate": "end",
+    "value": "value",
+}
 _FIRST_NAME = re.compile(r"Record\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
 _NEXT_NAME = re.compile(r"\s+([A-Za-z_:][\w:.\-]*)\s*=\s*")
 _TAIL = re.compile(r"\s*/?>")
 #: a complete, well-formed <Record ...> or <Record .../> start tag (generic path)
 _START_TAG = rf"^Record(?:\s+{_ATTR_TOKEN})*\s*/?>"
-_PY_ATTR = re.compile(r'''([A-Za-z_:][\w:.\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')''')
+_PY_ATTR = re.compile(r"""([A-Za-z_:][\w:.\-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def _attrs(tag: str) -> dict[str, str]:
     """Attributes of one tag (Python path, for the rare structural tags); decoded."""
-    return {m.group(1): xml_unescape(m.group(2) if m.group(2) is not None else m.group(3))
-            for m in _PY_ATTR.finditer(tag)}
+    return {
+        m.group(1): xml_unescape(m.group(2) if m.group(2) is not None else m.group(3))
+        for m in _PY_ATTR.finditer(tag)
+    }
 
 
 def _layout(signature: str) -> dict[str, int] | None:
@@ -255,24 +285,36 @@ def _record_attrs(recs: pl.DataFrame, max_attrs: int = _MAX_ATTRS) -> pl.DataFra
     n_fields = 2 * max_attrs + 2
     fields = [f"f{i}" for i in range(n_fields)]
     parts = recs.select(
-        "tok", "rec_no",
+        "tok",
+        "rec_no",
         pl.col("t").str.splitn('"', n_fields).struct.rename_fields(fields).alias("p"),
     ).unnest("p")
-    parts = parts.with_columns(sig=pl.concat_str(
-        [pl.col(f) for f in fields[0::2]], separator="\x00", ignore_nulls=True))
-    layouts = {sig: _layout(sig) for sig in parts.get_column("sig").unique().to_list()}
-    ids = {sig: i for i, (sig, lay) in enumerate(layouts.items())
-           if lay is not None and "type" in lay}
     parts = parts.with_columns(
-        lay=pl.col("sig").replace_strict(ids, default=-1, return_dtype=pl.Int32))
+        sig=pl.concat_str([pl.col(f) for f in fields[0::2]], separator="\x00", ignore_nulls=True)
+    )
+    layouts = {sig: _layout(sig) for sig in parts.get_column("sig").unique().to_list()}
+    ids = {
+        sig: i for i, (sig, lay) in enumerate(layouts.items()) if lay is not None and "type" in lay
+    }
+    parts = parts.with_columns(
+        lay=pl.col("sig").replace_strict(ids, default=-1, return_dtype=pl.Int32)
+    )
     out = []
     for sig, i in ids.items():
         lay = layouts[sig]
-        out.append(parts.filter(pl.col("lay") == i).select(
-            "tok", "rec_no",
-            *[(pl.col(f"f{lay[attr]}") if attr in lay else pl.lit(None, dtype=pl.String))
-              .alias(col) for attr, col in _RECORD_ATTRS.items()],
-            malformed=pl.lit(False)))
+        out.append(
+            parts.filter(pl.col("lay") == i).select(
+                "tok",
+                "rec_no",
+                *[
+                    (
+                        pl.col(f"f{lay[attr]}") if attr in lay else pl.lit(None, dtype=pl.String)
+                    ).alias(col)
+                    for attr, col in _RECORD_ATTRS.items()
+                ],
+                malformed=pl.lit(False),
+            )
+        )
     odd = parts.filter(pl.col("lay") < 0)
     if odd.height:
         wide = odd.filter(pl.col(fields[-1]).is_not_null()).select("tok")
@@ -281,14 +323,23 @@ def _record_attrs(recs: pl.DataFrame, max_attrs: int = _MAX_ATTRS) -> pl.DataFra
             odd = odd.join(wide, on="tok", how="anti")
         if odd.height:
             slow = recs.join(odd.select("tok"), on="tok")
-            slow = _generic_record_attrs(slow).join(slow.select(
-                "tok", complete=pl.col("t").str.contains(_START_TAG)), on="tok")
-            out.append(slow.with_columns(
-                malformed=~pl.col("complete") | pl.col("type").is_null()).drop("complete"))
+            slow = _generic_record_attrs(slow).join(
+                slow.select("tok", complete=pl.col("t").str.contains(_START_TAG)), on="tok"
+            )
+            out.append(
+                slow.with_columns(malformed=~pl.col("complete") | pl.col("type").is_null()).drop(
+                    "complete"
+                )
+            )
     if not out:
-        return pl.DataFrame(schema={"tok": pl.UInt32, "rec_no": pl.Int64,
-                                    **dict.fromkeys(_RECORD_ATTRS.values(), pl.String),
-                                    "malformed": pl.Boolean})
+        return pl.DataFrame(
+            schema={
+                "tok": pl.UInt32,
+                "rec_no": pl.Int64,
+                **dict.fromkeys(_RECORD_ATTRS.values(), pl.String),
+                "malformed": pl.Boolean,
+            }
+        )
     cols = out[0].columns
     return pl.concat([o.select(cols) for o in out]).sort("tok")
 
@@ -312,9 +363,9 @@ def _generic_record_attrs(toks: pl.DataFrame) -> pl.DataFrame:
     else:
         wide = pairs.pivot(on="name", index="tok", values="val", aggregate_function="first")
     out = toks.select("tok", "rec_no").join(wide, on="tok", how="left")
-    return out.with_columns([pl.lit(None, dtype=pl.String).alias(c)
-                             for c in cols if c not in out.columns]).select(
-        "tok", "rec_no", *cols)
+    return out.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in cols if c not in out.columns]
+    ).select("tok", "rec_no", *cols)
 
 
 # --------------------------------------------------------------------------- entities
@@ -324,8 +375,12 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
 def _xml_char_ok(cp: int) -> bool:
-    return (cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD
-            or 0x10000 <= cp <= 0x10FFFF)
+    return (
+        cp in (0x9, 0xA, 0xD)
+        or 0x20 <= cp <= 0xD7FF
+        or 0xE000 <= cp <= 0xFFFD
+        or 0x10000 <= cp <= 0x10FFFF
+    )
 
 
 def _entity(m: re.Match[str]) -> str:

@@ -42,58 +42,133 @@ def _q(suffix: str, metric: str, unit: str, units: dict) -> None:
 _ENERGY = {"kcal": ("kcal", "kcal"), "Cal": ("Cal", "kcal"), "kJ": ("kJ", "kcal")}
 _MINERAL = {"mg": ("mg", "mg"), "g": ("g", "mg"), "mcg": ("mcg", "mg")}
 _q("HeartRate", "heart_rate_bpm", "count/min", {"count/min": ("count/min", "count/min")})
-_q("RestingHeartRate", "resting_heart_rate_bpm", "count/min",
-   {"count/min": ("count/min", "count/min")})
-_q("WalkingHeartRateAverage", "walking_heart_rate_bpm", "count/min",
-   {"count/min": ("count/min", "count/min")})
+_q(
+    "RestingHeartRate",
+    "resting_heart_rate_bpm",
+    "count/min",
+    {"count/min": ("count/min", "count/min")},
+)
+_q(
+    "WalkingHeartRateAverage",
+    "walking_heart_rate_bpm",
+    "count/min",
+    {"count/min": ("count/min", "count/min")},
+)
 _q("HeartRateVariabilitySDNN", "hrv_sdnn_ms", "ms", {"ms": ("ms", "ms")})
 _q("StepCount", "steps", "count", {"count": ("count", "count")})
 _q("ActiveEnergyBurned", "active_energy_kcal", "kcal", _ENERGY)
 _q("BasalEnergyBurned", "basal_energy_kcal", "kcal", _ENERGY)
-_q("DistanceWalkingRunning", "distance_m", "m",
-   {"m": ("m", "m"), "km": ("km", "m"), "mi": ("mi", "m"), "ft": ("ft", "m"),
-    "yd": ("yd", "m"), "cm": ("cm", "m")})
-_q("BodyMass", "body_mass_kg", "kg",
-   {"kg": ("kg", "kg"), "lb": ("lb", "kg"), "g": ("g", "kg"), "oz": ("oz", "kg"),
-    "st": ("st", "kg")})
-_q("Height", "height_cm", "cm",
-   {"cm": ("cm", "cm"), "m": ("m", "cm"), "in": ("in", "cm"), "ft": ("ft", "cm")})
-_q("DietaryWater", "water_ml", "mL",
-   {"mL": ("mL", "mL"), "L": ("L", "mL"), "fl_oz_us": ("fl_oz_us", "mL"),
-    "fl_oz_imp": ("fl_oz_imp", "mL"), "cup_us": ("cup_us", "mL")})
+_q(
+    "DistanceWalkingRunning",
+    "distance_m",
+    "m",
+    {
+        "m": ("m", "m"),
+        "km": ("km", "m"),
+        "mi": ("mi", "m"),
+        "ft": ("ft", "m"),
+        "yd": ("yd", "m"),
+        "cm": ("cm", "m"),
+    },
+)
+_q(
+    "BodyMass",
+    "body_mass_kg",
+    "kg",
+    {
+        "kg": ("kg", "kg"),
+        "lb": ("lb", "kg"),
+        "g": ("g", "kg"),
+        "oz": ("oz", "kg"),
+        "st": ("st", "kg"),
+    },
+)
+_q(
+    "Height",
+    "height_cm",
+    "cm",
+    {"cm": ("cm", "cm"), "m": ("m", "cm"), "in": ("in", "cm"), "ft": ("ft", "cm")},
+)
+_q(
+    "DietaryWater",
+    "water_ml",
+    "mL",
+    {
+        "mL": ("mL", "mL"),
+        "L": ("L", "mL"),
+        "fl_oz_us": ("fl_oz_us", "mL"),
+        "fl_oz_imp": ("fl_oz_imp", "mL"),
+        "cup_us": ("cup_us", "mL"),
+    },
+)
 _q("DietaryMagnesium", "magnesium_mg", "mg", _MINERAL)
 _q("DietaryCalcium", "calcium_mg", "mg", _MINERAL)
 _q("DietaryPotassium", "potassium_mg", "mg", _MINERAL)
 _q("DietarySodium", "sodium_mg", "mg", _MINERAL)
-_q("DietaryVitaminD", "vitamin_d_ug", "ug",
-   {"mcg": ("mcg", "ug"), "ug": ("ug", "ug"), "IU": ("IU", "ug")})
+_q(
+    "DietaryVitaminD",
+    "vitamin_d_ug",
+    "ug",
+    {"mcg": ("mcg", "ug"), "ug": ("ug", "ug"), "IU": ("IU", "ug")},
+)
 # Apple writes "mmol<180.1558800000541>/L" (molar mass embedded); it is aliased to mmol/L
-_q("BloodGlucose", "blood_glucose_mg_dl", "mg/dL",
-   {"mg/dL": ("mg/dL", "mg/dL"), "mmol/L": ("mmol/L", "mg/dL")})
-_q("RespiratoryRate", "respiratory_rate_per_min", "count/min",
-   {"count/min": ("count/min", "count/min")})
+_q(
+    "BloodGlucose",
+    "blood_glucose_mg_dl",
+    "mg/dL",
+    {"mg/dL": ("mg/dL", "mg/dL"), "mmol/L": ("mmol/L", "mg/dL")},
+)
+_q(
+    "RespiratoryRate",
+    "respiratory_rate_per_min",
+    "count/min",
+    {"count/min": ("count/min", "count/min")},
+)
 # HealthKit's percent unit is a fraction 0-1 in the export: explicit factor 100
 _q("OxygenSaturation", "oxygen_saturation_pct", "%", {"%": (100.0, 0.0)})
-_q("AppleSleepingWristTemperature", "wrist_temperature_c", "degC",
-   {"degC": ("degC", "degC"), "degF": ("degF", "degC")})
-_q("TimeInDaylight", "time_in_daylight_min", "min",
-   {"min": ("min", "min"), "s": ("s", "min"), "hr": ("hr", "min")})
+_q(
+    "AppleSleepingWristTemperature",
+    "wrist_temperature_c",
+    "degC",
+    {"degC": ("degC", "degC"), "degF": ("degF", "degC")},
+)
+_q(
+    "TimeInDaylight",
+    "time_in_daylight_min",
+    "min",
+    {"min": ("min", "min"), "s": ("s", "min"), "hr": ("hr", "min")},
+)
 
 # --------------------------------------------------------------------------- other types
 
 #: HKCategoryValueSleepAnalysis* -> sleep_segments.stage
 SLEEP_STAGES = {
-    "InBed": "in_bed", "Asleep": "asleep", "AsleepUnspecified": "asleep",
-    "AsleepCore": "light", "AsleepDeep": "deep", "AsleepREM": "rem", "Awake": "awake",
+    "InBed": "in_bed",
+    "Asleep": "asleep",
+    "AsleepUnspecified": "asleep",
+    "AsleepCore": "light",
+    "AsleepDeep": "deep",
+    "AsleepREM": "rem",
+    "Awake": "awake",
 }
 _SLEEP_VALUE_PREFIX = "HKCategoryValueSleepAnalysis"
 
-SEXES = {"HKBiologicalSexFemale": "female", "HKBiologicalSexMale": "male",
-         "HKBiologicalSexOther": "other"}
+SEXES = {
+    "HKBiologicalSexFemale": "female",
+    "HKBiologicalSexMale": "male",
+    "HKBiologicalSexOther": "other",
+}
 
 #: Workout ``durationUnit`` -> seconds
-_DURATION_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001,
-               "d": 86400.0}
+_DURATION_S = {
+    "s": 1.0,
+    "sec": 1.0,
+    "min": 60.0,
+    "hr": 3600.0,
+    "h": 3600.0,
+    "ms": 0.001,
+    "d": 86400.0,
+}
 
 #: the memory address Apple prints into every device description changes between exports
 #: (and between records), so it is removed to keep the natural key stable across re-exports
@@ -113,9 +188,18 @@ def _quantity_frame() -> pl.DataFrame:
             else:
                 scale, offset = conv
             rows.append((apple_type, apple_unit, metric, unit, scale, offset))
-    df = pl.DataFrame(rows, orient="row", schema={
-        "type": pl.String, "unit_key": pl.String, "metric": pl.String, "canon_unit": pl.String,
-        "scale": pl.Float64, "offset": pl.Float64})
+    df = pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "type": pl.String,
+            "unit_key": pl.String,
+            "metric": pl.String,
+            "canon_unit": pl.String,
+            "scale": pl.Float64,
+            "offset": pl.Float64,
+        },
+    )
     return df.join(normalize.plausible_ranges_frame(), on="metric", how="left")
 
 
@@ -149,8 +233,11 @@ def _parse_dates(df: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr]:
     offs = df.get_column(col).str.slice(19).drop_nulls().unique().to_list()
     mapping = {o: v for o in offs if (v := _offset_seconds(o.lstrip(" "))) is not None}
     off = tail.replace_strict(mapping, default=None, return_dtype=pl.Int32)
-    local = pl.col(col).str.slice(0, 19).str.to_datetime(
-        "%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
+    local = (
+        pl.col(col)
+        .str.slice(0, 19)
+        .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
+    )
     instant = (local - pl.duration(seconds=off)).dt.replace_time_zone("UTC")
     return instant, off
 

@@ -170,63 +170,174 @@ STEPS = ("steps", "count")
 KCAL = ("energy_kcal", "kcal")
 LEVEL = ("intensity_level", "level")
 MET = ("met", "MET")
-_ACTIVE_MIN = ("SedentaryMinutes", "sedentary_min"), ("LightlyActiveMinutes",
-                                                     "lightly_active_min"), \
-    ("FairlyActiveMinutes", "fairly_active_min"), ("VeryActiveMinutes", "very_active_min")
+_ACTIVE_MIN = (
+    ("SedentaryMinutes", "sedentary_min"),
+    ("LightlyActiveMinutes", "lightly_active_min"),
+    ("FairlyActiveMinutes", "fairly_active_min"),
+    ("VeryActiveMinutes", "very_active_min"),
+)
 _MET_SCALE = {"scale": 0.1, "original_unit": "MET_x10"}
-_WIDE = {"Steps": (STEPS, {}), "Intensity": (LEVEL, {}), "Calories": (KCAL, {}),
-         "METs": (MET, _MET_SCALE)}
+_WIDE = {
+    "Steps": (STEPS, {}),
+    "Intensity": (LEVEL, {}),
+    "Calories": (KCAL, {}),
+    "METs": (MET, _MET_SCALE),
+}
 
 LAYOUTS: tuple[Layout, ...] = (
-    Layout("heartrate_seconds", ("Id", "Time", "Value"), "Time", "seconds",
-           (_v("Value", "heart_rate_bpm", "count/min"),)),
-    Layout("minute_steps", ("Id", "ActivityMinute", "Steps"), "ActivityMinute", "minute",
-           (_v("Steps", *STEPS),)),
-    Layout("minute_intensities", ("Id", "ActivityMinute", "Intensity"), "ActivityMinute",
-           "minute", (_v("Intensity", *LEVEL),)),
-    Layout("minute_calories", ("Id", "ActivityMinute", "Calories"), "ActivityMinute", "minute",
-           (_v("Calories", *KCAL),)),
-    Layout("minute_mets", ("Id", "ActivityMinute", "METs"), "ActivityMinute", "minute",
-           (_v("METs", *MET, **_MET_SCALE),)),
+    Layout(
+        "heartrate_seconds",
+        ("Id", "Time", "Value"),
+        "Time",
+        "seconds",
+        (_v("Value", "heart_rate_bpm", "count/min"),),
+    ),
+    Layout(
+        "minute_steps",
+        ("Id", "ActivityMinute", "Steps"),
+        "ActivityMinute",
+        "minute",
+        (_v("Steps", *STEPS),),
+    ),
+    Layout(
+        "minute_intensities",
+        ("Id", "ActivityMinute", "Intensity"),
+        "ActivityMinute",
+        "minute",
+        (_v("Intensity", *LEVEL),),
+    ),
+    Layout(
+        "minute_calories",
+        ("Id", "ActivityMinute", "Calories"),
+        "ActivityMinute",
+        "minute",
+        (_v("Calories", *KCAL),),
+    ),
+    Layout(
+        "minute_mets",
+        ("Id", "ActivityMinute", "METs"),
+        "ActivityMinute",
+        "minute",
+        (_v("METs", *MET, **_MET_SCALE),),
+    ),
     Layout("minute_sleep", ("Id", "date", "value", "logId"), "date", "minute"),
-    Layout("hourly_steps", ("Id", "ActivityHour", "StepTotal"), "ActivityHour", "hourly",
-           (_v("StepTotal", *STEPS),)),
-    Layout("hourly_calories", ("Id", "ActivityHour", "Calories"), "ActivityHour", "hourly",
-           (_v("Calories", *KCAL),)),
-    Layout("hourly_intensities", ("Id", "ActivityHour", "TotalIntensity", "AverageIntensity"),
-           "ActivityHour", "hourly",
-           (_v("TotalIntensity", *LEVEL, scale=1 / 60, original_unit="level_min"),)),
-    Layout("daily_activity",
-           ("Id", "ActivityDate", "TotalSteps", "TotalDistance", "TrackerDistance",
-            "LoggedActivitiesDistance", "VeryActiveDistance", "ModeratelyActiveDistance",
-            "LightActiveDistance", "SedentaryActiveDistance", "VeryActiveMinutes",
-            "FairlyActiveMinutes", "LightlyActiveMinutes", "SedentaryMinutes", "Calories"),
-           "ActivityDate", "daily",
-           (_v("TotalSteps", *STEPS),
-            _v("TotalDistance", "distance_m", "m", scale=UNIT_FACTORS[("km", "m")],
-               original_unit="km"),
+    Layout(
+        "hourly_steps",
+        ("Id", "ActivityHour", "StepTotal"),
+        "ActivityHour",
+        "hourly",
+        (_v("StepTotal", *STEPS),),
+    ),
+    Layout(
+        "hourly_calories",
+        ("Id", "ActivityHour", "Calories"),
+        "ActivityHour",
+        "hourly",
+        (_v("Calories", *KCAL),),
+    ),
+    Layout(
+        "hourly_intensities",
+        ("Id", "ActivityHour", "TotalIntensity", "AverageIntensity"),
+        "ActivityHour",
+        "hourly",
+        (_v("TotalIntensity", *LEVEL, scale=1 / 60, original_unit="level_min"),),
+    ),
+    Layout(
+        "daily_activity",
+        (
+            "Id",
+            "ActivityDate",
+            "TotalSteps",
+            "TotalDistance",
+            "TrackerDistance",
+            "LoggedActivitiesDistance",
+            "VeryActiveDistance",
+            "ModeratelyActiveDistance",
+            "LightActiveDistance",
+            "SedentaryActiveDistance",
+            "VeryActiveMinutes",
+            "FairlyActiveMinutes",
+            "LightlyActiveMinutes",
+            "SedentaryMinutes",
+            "Calories",
+        ),
+        "ActivityDate",
+        "daily",
+        (
+            _v("TotalSteps", *STEPS),
+            _v(
+                "TotalDistance",
+                "distance_m",
+                "m",
+                scale=UNIT_FACTORS[("km", "m")],
+                original_unit="km",
+            ),
             *(_v(col, metric, "min") for col, metric in _ACTIVE_MIN),
-            _v("Calories", *KCAL))),
-    Layout("daily_calories", ("Id", "ActivityDay", "Calories"), "ActivityDay", "daily",
-           (_v("Calories", *KCAL),)),
-    Layout("daily_steps", ("Id", "ActivityDay", "StepTotal"), "ActivityDay", "daily",
-           (_v("StepTotal", *STEPS),)),
-    Layout("daily_intensities",
-           ("Id", "ActivityDay", "SedentaryMinutes", "LightlyActiveMinutes",
-            "FairlyActiveMinutes", "VeryActiveMinutes", "SedentaryActiveDistance",
-            "LightActiveDistance", "ModeratelyActiveDistance", "VeryActiveDistance"),
-           "ActivityDay", "daily", tuple(_v(col, metric, "min") for col, metric in _ACTIVE_MIN)),
-    Layout("sleep_day",
-           ("Id", "SleepDay", "TotalSleepRecords", "TotalMinutesAsleep", "TotalTimeInBed"),
-           "SleepDay", "daily",
-           (_v("TotalMinutesAsleep", "sleep_asleep_min", "min"),
-            _v("TotalTimeInBed", "time_in_bed_min", "min"))),
-    Layout("weight_log",
-           ("Id", "Date", "WeightKg", "WeightPounds", "Fat", "BMI", "IsManualReport", "LogId"),
-           "Date", "log",
-           (_v("WeightKg", "body_mass_kg", "kg",
-               alt=_v("WeightPounds", "body_mass_kg", "kg", scale=UNIT_FACTORS[("lb", "kg")],
-                      original_unit="lb")),)),
+            _v("Calories", *KCAL),
+        ),
+    ),
+    Layout(
+        "daily_calories",
+        ("Id", "ActivityDay", "Calories"),
+        "ActivityDay",
+        "daily",
+        (_v("Calories", *KCAL),),
+    ),
+    Layout(
+        "daily_steps",
+        ("Id", "ActivityDay", "StepTotal"),
+        "ActivityDay",
+        "daily",
+        (_v("StepTotal", *STEPS),),
+    ),
+    Layout(
+        "daily_intensities",
+        (
+            "Id",
+            "ActivityDay",
+            "SedentaryMinutes",
+            "LightlyActiveMinutes",
+            "FairlyActiveMinutes",
+            "VeryActiveMinutes",
+            "SedentaryActiveDistance",
+            "LightActiveDistance",
+            "ModeratelyActiveDistance",
+            "VeryActiveDistance",
+        ),
+        "ActivityDay",
+        "daily",
+        tuple(_v(col, metric, "min") for col, metric in _ACTIVE_MIN),
+    ),
+    Layout(
+        "sleep_day",
+        ("Id", "SleepDay", "TotalSleepRecords", "TotalMinutesAsleep", "TotalTimeInBed"),
+        "SleepDay",
+        "daily",
+        (
+            _v("TotalMinutesAsleep", "sleep_asleep_min", "min"),
+            _v("TotalTimeInBed", "time_in_bed_min", "min"),
+        ),
+    ),
+    Layout(
+        "weight_log",
+        ("Id", "Date", "WeightKg", "WeightPounds", "Fat", "BMI", "IsManualReport", "LogId"),
+        "Date",
+        "log",
+        (
+            _v(
+                "WeightKg",
+                "body_mass_kg",
+                "kg",
+                alt=_v(
+                    "WeightPounds",
+                    "body_mass_kg",
+                    "kg",
+                    scale=UNIT_FACTORS[("lb", "kg")],
+                    original_unit="lb",
+                ),
+            ),
+        ),
+    ),
 )
 
 
@@ -235,13 +346,20 @@ def _wide_layouts() -> dict[tuple[str, ...], Layout]:
     for prefix, ((metric, unit), kw) in _WIDE.items():
         cols = tuple(f"{prefix}{i:02d}" for i in range(60))
         out[("Id", "ActivityHour", *cols)] = Layout(
-            f"minute_{prefix.lower()}_wide", ("Id", "ActivityHour", *cols), "ActivityHour",
-            "minute", tuple(_v(c, metric, unit, **kw) for c in cols), wide_prefix=prefix)
+            f"minute_{prefix.lower()}_wide",
+            ("Id", "ActivityHour", *cols),
+            "ActivityHour",
+            "minute",
+            tuple(_v(c, metric, unit, **kw) for c in cols),
+            wide_prefix=prefix,
+        )
     return out
 
 
 _BY_HEADER: dict[tuple[str, ...], Layout] = {
-    **{layout.header: layout for layout in LAYOUTS}, **_wide_layouts()}
+    **{layout.header: layout for layout in LAYOUTS},
+    **_wide_layouts(),
+}
 
 
 def layout_for(header: tuple[str, ...] | None) -> Layout | None:
@@ -258,17 +376,21 @@ def sniff(head: bytes, name: str) -> bool:
 # shared with the Fitbit Takeout importer: zone, local -> UTC, range checks, frames
 # --------------------------------------------------------------------------------------------
 
+
 def require_zone(tz: str | None, display: str, what: str) -> ZoneInfo:
     """The participant's zone, or an ImportFormatError telling the user to pass --timezone."""
     if tz is None or not str(tz).strip():
         raise ImportFormatError(
             f"{display}: {what} times are local wall-clock times without a UTC offset, and no "
             "time zone is known for this import; run it with --timezone <IANA zone> (e.g. "
-            "--timezone America/New_York), or store the participant's tz first")
+            "--timezone America/New_York), or store the participant's tz first"
+        )
     zi = zone(tz)
     if zi is None:
-        raise ImportFormatError(f"{display}: unknown time zone {tz!r}; give an IANA name such "
-                                "as America/New_York or Europe/Berlin")
+        raise ImportFormatError(
+            f"{display}: unknown time zone {tz!r}; give an IANA name such "
+            "as America/New_York or Europe/Berlin"
+        )
     return zi
 
 
@@ -284,11 +406,12 @@ def local_to_utc(local_us: pl.Series, zi: ZoneInfo) -> pl.DataFrame:
     uniq = minute.drop_nulls().unique()
     utc_m, off_m = local_to_utc_us(uniq, zi)
     table = pl.DataFrame({"_m": uniq, "_shift": uniq - utc_m, "_offset_s": off_m}).with_columns(
-        _gap=pl.col("_shift") != pl.col("_offset_s") * US)
+        _gap=pl.col("_shift") != pl.col("_offset_s") * US
+    )
     frame = pl.DataFrame({"_t": local_us, "_m": minute}).join(
-        table, on="_m", how="left", maintain_order="left")
-    return frame.select(_utc_us=pl.col("_t") - pl.col("_shift"), _offset_s="_offset_s",
-                        _gap="_gap")
+        table, on="_m", how="left", maintain_order="left"
+    )
+    return frame.select(_utc_us=pl.col("_t") - pl.col("_shift"), _offset_s="_offset_s", _gap="_gap")
 
 
 def range_reason(metric: pl.Expr | str, value: pl.Expr) -> pl.Expr:
@@ -298,15 +421,18 @@ def range_reason(metric: pl.Expr | str, value: pl.Expr) -> pl.Expr:
     """
     if isinstance(metric, str):
         lo, hi = RANGES[metric]
-        return pl.when((value < lo) | (value > hi)).then(pl.format(
-            f"{metric}: value {{}} outside plausible range [{lo:g}, {hi:g}]", value))
+        return pl.when((value < lo) | (value > hi)).then(
+            pl.format(f"{metric}: value {{}} outside plausible range [{lo:g}, {hi:g}]", value)
+        )
     metrics = list(RANGES)
     lo = metric.replace_strict(metrics, [RANGES[m][0] for m in metrics], return_dtype=pl.Float64)
     hi = metric.replace_strict(metrics, [RANGES[m][1] for m in metrics], return_dtype=pl.Float64)
-    text = metric.replace_strict(metrics, [f"[{RANGES[m][0]:g}, {RANGES[m][1]:g}]"
-                                           for m in metrics], return_dtype=pl.String)
-    return (pl.when((value < lo) | (value > hi))
-            .then(pl.format("{}: value {} outside plausible range {}", metric, value, text)))
+    text = metric.replace_strict(
+        metrics, [f"[{RANGES[m][0]:g}, {RANGES[m][1]:g}]" for m in metrics], return_dtype=pl.String
+    )
+    return pl.when((value < lo) | (value > hi)).then(
+        pl.format("{}: value {} outside plausible range {}", metric, value, text)
+    )
 
 
 def to_utc_datetime(us: pl.Expr) -> pl.Expr:
@@ -319,8 +445,12 @@ def local_text(us: pl.Expr) -> pl.Expr:
 
 def gap_reason(label: pl.Expr | str, local_us: pl.Expr, zi: ZoneInfo) -> pl.Expr:
     label = pl.lit(label) if isinstance(label, str) else label
-    return pl.format(f"{{}}: local time {{}} does not exist in {zi.key} (skipped when clocks "
-                     "went forward for daylight saving time)", label, local_text(local_us))
+    return pl.format(
+        f"{{}}: local time {{}} does not exist in {zi.key} (skipped when clocks "
+        "went forward for daylight saving time)",
+        label,
+        local_text(local_us),
+    )
 
 
 def batches(table: str, frame: pl.DataFrame) -> Iterator[Batch]:
@@ -328,8 +458,9 @@ def batches(table: str, frame: pl.DataFrame) -> Iterator[Batch]:
         yield Batch(table, frame.slice(i, BATCH_ROWS))
 
 
-def conflicts(frame: pl.DataFrame, key: list[str], value: str, what: str
-              ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def conflicts(
+    frame: pl.DataFrame, key: list[str], value: str, what: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split rows repeating an earlier line's ``key`` with a different ``value`` off as rejects.
 
     Exact repeats stay (the driver counts them as duplicates). Returns ``(kept, rejected)``,
@@ -342,12 +473,22 @@ def conflicts(frame: pl.DataFrame, key: list[str], value: str, what: str
     frame = frame.with_row_index("_row")  # a wide line holds 60 rows: line_no is not unique
     f = frame.filter(repeated).with_columns(
         _first_line=pl.col("line_no").first().over(key),
-        _first_value=pl.col(value).first().over(key))
-    bad = f.filter((pl.col("_row") != pl.col("_row").first().over(key))
-                   & (pl.col(value) != pl.col("_first_value"))).select(
-        "_row", "line_no", "raw",
-        reason=pl.format(f"same {what} as line {{}} with a different value ({{}} there, {{}} "
-                         "here)", pl.col("_first_line"), pl.col("_first_value"), pl.col(value)))
+        _first_value=pl.col(value).first().over(key),
+    )
+    bad = f.filter(
+        (pl.col("_row") != pl.col("_row").first().over(key))
+        & (pl.col(value) != pl.col("_first_value"))
+    ).select(
+        "_row",
+        "line_no",
+        "raw",
+        reason=pl.format(
+            f"same {what} as line {{}} with a different value ({{}} there, {{}} here)",
+            pl.col("_first_line"),
+            pl.col("_first_value"),
+            pl.col(value),
+        ),
+    )
     kept = frame.filter(~pl.col("_row").is_in(bad["_row"].implode())).drop("_row")
     return kept, bad.drop("_row")
 
@@ -356,8 +497,10 @@ def conflicts(frame: pl.DataFrame, key: list[str], value: str, what: str
 # reading
 # --------------------------------------------------------------------------------------------
 
-def split_fields(lines: pl.DataFrame, columns: tuple[str, ...]
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+
+def split_fields(
+    lines: pl.DataFrame, columns: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`~pipeline.importers.journal_csv.split_csv`, vectorised for unquoted files.
 
     Fitabase never quotes; a file with any ``"`` goes through ``split_csv`` unchanged. Same
@@ -369,13 +512,20 @@ def split_fields(lines: pl.DataFrame, columns: tuple[str, ...]
     n = len(columns)
     f = lines.with_columns(_n=pl.col("text").str.count_matches(",", literal=True) + 1)
     bad = f.filter(pl.col("_n") != n).select(
-        "line_no", reason=pl.format(f"expected {n} fields, found {{}}", pl.col("_n")),
-        raw=pl.col("text"))
+        "line_no",
+        reason=pl.format(f"expected {n} fields, found {{}}", pl.col("_n")),
+        raw=pl.col("text"),
+    )
     good = f.filter(pl.col("_n") == n)
     parts = good["text"].str.split_exact(",", n - 1).struct.unnest()
     records = pl.concat([good.select("line_no", raw="text"), parts], how="horizontal").select(
-        "line_no", "raw", *[pl.col(c).str.strip_chars().replace("", None).alias(name)
-                            for c, name in zip(parts.columns, columns, strict=True)])
+        "line_no",
+        "raw",
+        *[
+            pl.col(c).str.strip_chars().replace("", None).alias(name)
+            for c, name in zip(parts.columns, columns, strict=True)
+        ],
+    )
     return records, bad
 
 
@@ -383,8 +533,9 @@ def _parse_time(layout: Layout) -> pl.Expr:
     raw = pl.col(layout.time_column)
     dt = raw.str.to_datetime(TIME_FORMAT, strict=False, time_unit="us")
     if layout.daily:  # dates, or date-times at midnight (sleepDay)
-        dt = pl.coalesce(raw.str.to_datetime(DATE_FORMAT, strict=False, time_unit="us"),
-                         dt.dt.truncate("1d"))
+        dt = pl.coalesce(
+            raw.str.to_datetime(DATE_FORMAT, strict=False, time_unit="us"), dt.dt.truncate("1d")
+        )
     return dt.dt.epoch("us")
 
 
@@ -393,18 +544,25 @@ def _lines(records: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     example = "4/12/2016" if layout.daily else "4/12/2016 7:21:00 AM"
     t = layout.time_column
     f = records.with_columns(_local_us=_parse_time(layout)).with_columns(
-        _year=year_of_us(pl.col("_local_us")))
+        _year=year_of_us(pl.col("_local_us"))
+    )
     return f.with_columns(
         participant_id=pl.format(f"{SOURCE}-{{}}", pl.col("Id")),
         _reason=reasons(
-            pl.when(pl.col("Id").is_null()).then(pl.lit("Id: empty"))
-            .when(~pl.col("Id").str.contains(r"^\d+$")).then(pl.format(
-                "Id: {} is not a Fitabase participant id (digits)", pl.col("Id"))),
-            pl.when(pl.col(t).is_null()).then(pl.lit(f"{t}: empty"))
-            .when(pl.col("_local_us").is_null()).then(pl.format(
-                f"{t}: {{}} is not a time like {example}", pl.col(t)))
-            .when(~pl.col("_year").is_between(*YEAR_RANGE)).then(pl.format(
-                f"{t}: year {{}} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", pl.col("_year"))),
+            pl.when(pl.col("Id").is_null())
+            .then(pl.lit("Id: empty"))
+            .when(~pl.col("Id").str.contains(r"^\d+$"))
+            .then(pl.format("Id: {} is not a Fitabase participant id (digits)", pl.col("Id"))),
+            pl.when(pl.col(t).is_null())
+            .then(pl.lit(f"{t}: empty"))
+            .when(pl.col("_local_us").is_null())
+            .then(pl.format(f"{t}: {{}} is not a time like {example}", pl.col(t)))
+            .when(~pl.col("_year").is_between(*YEAR_RANGE))
+            .then(
+                pl.format(
+                    f"{t}: year {{}} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", pl.col("_year")
+                )
+            ),
         ),
     ).drop("_year")
 
@@ -414,12 +572,22 @@ def _cells(ok: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     keep = ["line_no", "raw", "participant_id", "_local_us"]
     if layout.wide_prefix:  # the 60 columns of one metric -> 60 minute rows, one unpivot
         v = layout.values[0]
-        return ok.unpivot(index=keep, on=[x.column for x in layout.values],
-                          variable_name="column", value_name="_raw").select(
-            *keep, "column", metric=pl.lit(v.metric), unit=pl.lit(v.unit), _raw="_raw",
-            _scale=pl.lit(v.scale, pl.Float64), original_unit=pl.lit(v.original_unit or v.unit),
+        return ok.unpivot(
+            index=keep,
+            on=[x.column for x in layout.values],
+            variable_name="column",
+            value_name="_raw",
+        ).select(
+            *keep,
+            "column",
+            metric=pl.lit(v.metric),
+            unit=pl.lit(v.unit),
+            _raw="_raw",
+            _scale=pl.lit(v.scale, pl.Float64),
+            original_unit=pl.lit(v.original_unit or v.unit),
             _optional=pl.lit(False),
-            _minute=pl.col("column").str.slice(len(layout.wide_prefix)).cast(pl.Int64))
+            _minute=pl.col("column").str.slice(len(layout.wide_prefix)).cast(pl.Int64),
+        )
     parts = []
     for v in layout.values:
         col, scale, orig = pl.col(v.column), pl.lit(v.scale), pl.lit(v.original_unit or v.unit)
@@ -428,59 +596,89 @@ def _cells(ok: pl.DataFrame, layout: Layout) -> pl.DataFrame:
             use_alt = col.is_null() & pl.col(v.alt.column).is_not_null()
             label = pl.when(use_alt).then(pl.lit(v.alt.column)).otherwise(label)
             scale = pl.when(use_alt).then(pl.lit(v.alt.scale)).otherwise(scale)
-            orig = pl.when(use_alt).then(pl.lit(v.alt.original_unit or v.alt.unit)).otherwise(
-                orig)
+            orig = pl.when(use_alt).then(pl.lit(v.alt.original_unit or v.alt.unit)).otherwise(orig)
             col = pl.coalesce(col, pl.col(v.alt.column))
-        parts.append(ok.select(
-            *keep, column=label, metric=pl.lit(v.metric), unit=pl.lit(v.unit), _raw=col,
-            _scale=scale.cast(pl.Float64), original_unit=orig, _optional=pl.lit(v.optional),
-            _minute=pl.lit(0, pl.Int64)))
+        parts.append(
+            ok.select(
+                *keep,
+                column=label,
+                metric=pl.lit(v.metric),
+                unit=pl.lit(v.unit),
+                _raw=col,
+                _scale=scale.cast(pl.Float64),
+                original_unit=orig,
+                _optional=pl.lit(v.optional),
+                _minute=pl.lit(0, pl.Int64),
+            )
+        )
     return pl.concat(parts)
 
 
-def _samples(ok: pl.DataFrame, layout: Layout, zi: ZoneInfo
-             ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    cells = _cells(ok, layout).with_columns(
-        _local_us=pl.col("_local_us") + pl.col("_minute") * MINUTE_US,
-        _num=pl.col("_raw").cast(pl.Float64, strict=False),
-    ).filter(~(pl.col("_raw").is_null() & pl.col("_optional")))
+def _samples(
+    ok: pl.DataFrame, layout: Layout, zi: ZoneInfo
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    cells = (
+        _cells(ok, layout)
+        .with_columns(
+            _local_us=pl.col("_local_us") + pl.col("_minute") * MINUTE_US,
+            _num=pl.col("_raw").cast(pl.Float64, strict=False),
+        )
+        .filter(~(pl.col("_raw").is_null() & pl.col("_optional")))
+    )
     cells = cells.with_columns(value=pl.col("_num") * pl.col("_scale"))
-    cells = cells.with_columns(_reason=pl.when(pl.col("_raw").is_null())
-                               .then(pl.format("{}: empty", pl.col("column")))
-                               .when(pl.col("_num").is_null() | pl.col("_num").is_nan())
-                               .then(pl.format("{}: {} is not a number", pl.col("column"),
-                                               pl.col("_raw")))
-                               .otherwise(pl.format("{}: {}", pl.col("column"),
-                                                    range_reason(pl.col("metric"),
-                                                                 pl.col("value")))))
+    cells = cells.with_columns(
+        _reason=pl.when(pl.col("_raw").is_null())
+        .then(pl.format("{}: empty", pl.col("column")))
+        .when(pl.col("_num").is_null() | pl.col("_num").is_nan())
+        .then(pl.format("{}: {} is not a number", pl.col("column"), pl.col("_raw")))
+        .otherwise(
+            pl.format("{}: {}", pl.col("column"), range_reason(pl.col("metric"), pl.col("value")))
+        )
+    )
     bad_values = cells.filter(pl.col("_reason").is_not_null())
     cells = cells.filter(pl.col("_reason").is_null())
 
     start = local_to_utc(cells["_local_us"], zi)
-    cells = cells.with_columns(_utc_us=start["_utc_us"], utc_offset_s=start["_offset_s"],
-                               _gap=start["_gap"])
+    cells = cells.with_columns(
+        _utc_us=start["_utc_us"], utc_offset_s=start["_offset_s"], _gap=start["_gap"]
+    )
     if layout.daily:  # a day: local midnight to the next local midnight
         end = local_to_utc(cells["_local_us"] + DAY_US, zi)
         cells = cells.with_columns(_end_us=end["_utc_us"])
         gaps = cells.clear()
     else:
         step = {"seconds": 0, "log": 0, "minute": MINUTE_US, "hourly": HOUR_US}[layout.resolution]
-        label = (pl.format(f"{layout.time_column} ({{}})", pl.col("column"))
-                 if layout.wide_prefix else pl.lit(layout.time_column))
+        label = (
+            pl.format(f"{layout.time_column} ({{}})", pl.col("column"))
+            if layout.wide_prefix
+            else pl.lit(layout.time_column)
+        )
         gaps = cells.filter(pl.col("_gap")).with_columns(
-            _reason=gap_reason(label, pl.col("_local_us"), zi))
+            _reason=gap_reason(label, pl.col("_local_us"), zi)
+        )
         cells = cells.filter(~pl.col("_gap")).with_columns(_end_us=pl.col("_utc_us") + step)
 
-    cells, clashes = conflicts(cells, ["participant_id", "metric", "_utc_us"], "value",
-                               "participant, metric and time")
+    cells, clashes = conflicts(
+        cells, ["participant_id", "metric", "_utc_us"], "value", "participant, metric and time"
+    )
     samples = cells.select(
-        "participant_id", "metric",
-        start_utc=to_utc_datetime(pl.col("_utc_us")), end_utc=to_utc_datetime(pl.col("_end_us")),
-        utc_offset_s="utc_offset_s", value="value", unit="unit", source=pl.lit(layout.source),
-        device=pl.lit(""), original_value="_num", original_unit="original_unit",
+        "participant_id",
+        "metric",
+        start_utc=to_utc_datetime(pl.col("_utc_us")),
+        end_utc=to_utc_datetime(pl.col("_end_us")),
+        utc_offset_s="utc_offset_s",
+        value="value",
+        unit="unit",
+        source=pl.lit(layout.source),
+        device=pl.lit(""),
+        original_value="_num",
+        original_unit="original_unit",
     ).cast(SAMPLES_SCHEMA)
-    rejects = [bad_values.select("line_no", "raw", reason="_reason"),
-               gaps.select("line_no", "raw", reason="_reason"), clashes]
+    rejects = [
+        bad_values.select("line_no", "raw", reason="_reason"),
+        gaps.select("line_no", "raw", reason="_reason"),
+        clashes,
+    ]
     return samples, rejects
 
 
@@ -488,30 +686,42 @@ def _sleep(ok: pl.DataFrame, zi: ZoneInfo) -> tuple[pl.DataFrame, list[pl.DataFr
     values = list(SLEEP_VALUES)
     f = ok.with_columns(_value=pl.col("value").str.strip_chars())
     bad_value = f.filter(~pl.col("_value").is_in(values) | pl.col("_value").is_null()).select(
-        "line_no", "raw", reason=pl.format(
+        "line_no",
+        "raw",
+        reason=pl.format(
             "value: {} is not a Fitabase sleep value (1 asleep, 2 restless, 3 awake)",
-            pl.col("value").fill_null("empty")))
+            pl.col("value").fill_null("empty"),
+        ),
+    )
     f = f.filter(pl.col("_value").is_in(values))
     start = local_to_utc(f["_local_us"], zi)
-    f = f.with_columns(_utc_us=start["_utc_us"], utc_offset_s=start["_offset_s"],
-                       _gap=start["_gap"])
-    gaps = f.filter(pl.col("_gap")).select("line_no", "raw",
-                                           reason=gap_reason("date", pl.col("_local_us"), zi))
+    f = f.with_columns(
+        _utc_us=start["_utc_us"], utc_offset_s=start["_offset_s"], _gap=start["_gap"]
+    )
+    gaps = f.filter(pl.col("_gap")).select(
+        "line_no", "raw", reason=gap_reason("date", pl.col("_local_us"), zi)
+    )
     f = f.filter(~pl.col("_gap")).with_columns(
         stage=pl.col("_value").replace_strict(values, [SLEEP_VALUES[v][0] for v in values]),
         source=pl.lit(f"{SOURCE}:minute")
-        + pl.col("_value").replace_strict(values, [SLEEP_VALUES[v][1] for v in values]))
+        + pl.col("_value").replace_strict(values, [SLEEP_VALUES[v][1] for v in values]),
+    )
     f, clashes = conflicts(f, ["participant_id", "_utc_us"], "_value", "participant and minute")
     segments = f.select(
-        "participant_id", start_utc=to_utc_datetime(pl.col("_utc_us")),
-        end_utc=to_utc_datetime(pl.col("_utc_us") + MINUTE_US), utc_offset_s="utc_offset_s",
-        stage="stage", source="source", device=pl.lit(""),
+        "participant_id",
+        start_utc=to_utc_datetime(pl.col("_utc_us")),
+        end_utc=to_utc_datetime(pl.col("_utc_us") + MINUTE_US),
+        utc_offset_s="utc_offset_s",
+        stage="stage",
+        source="source",
+        device=pl.lit(""),
     ).cast(SLEEP_SCHEMA)
     return segments, [bad_value, gaps, clashes]
 
 
-def iter_line_chunks(path: Path, display: str, chunk_bytes: int, *, start: int = 0,
-                     first_line_no: int = 1) -> Iterator[pl.DataFrame]:
+def iter_line_chunks(
+    path: Path, display: str, chunk_bytes: int, *, start: int = 0, first_line_no: int = 1
+) -> Iterator[pl.DataFrame]:
     """The lines of a UTF-8 file from byte ``start`` in frames of about ``chunk_bytes``.
 
     Frames have ``line_no`` (1-based, counting from ``first_line_no``) and ``text`` (no CR/LF),
@@ -537,11 +747,15 @@ def iter_line_chunks(path: Path, display: str, chunk_bytes: int, *, start: int =
             except UnicodeDecodeError as exc:
                 raise ImportFormatError(
                     f"{display}: not UTF-8 text (undecodable byte at offset "
-                    f"{offset + exc.start}); save the file as UTF-8 CSV") from exc
+                    f"{offset + exc.start}); save the file as UTF-8 CSV"
+                ) from exc
             lines = pl.Series("text", [text.removesuffix("\n")]).str.split("\n").explode()
-            yield pl.DataFrame({
-                "line_no": pl.int_range(line_no, line_no + lines.len(), eager=True),
-                "text": lines.str.strip_suffix("\r")})
+            yield pl.DataFrame(
+                {
+                    "line_no": pl.int_range(line_no, line_no + lines.len(), eager=True),
+                    "text": lines.str.strip_suffix("\r"),
+                }
+            )
             line_no += lines.len()
             offset += len(piece)
             if not block:
@@ -582,17 +796,23 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     layout = layout_for(header)
     if layout is None:
         raise ImportFormatError(
-            f"{display}:{header_line}: not a Fitabase export: unknown header {text[:200]!r}")
+            f"{display}:{header_line}: not a Fitabase export: unknown header {text[:200]!r}"
+        )
     zi = require_zone(ctx.tz, display, f"Fitabase ({layout.name})")
     chunk_bytes = CHUNK_BYTES // 16 if layout.wide_prefix else CHUNK_BYTES
     pids: set[str] = set()
     bad: list[pl.DataFrame] = []
-    for lines in iter_line_chunks(Path(path), display, chunk_bytes, start=start,
-                                  first_line_no=header_line + 1):
+    for lines in iter_line_chunks(
+        Path(path), display, chunk_bytes, start=start, first_line_no=header_line + 1
+    ):
         records, bad_lines = split_fields(lines.filter(~blank_line()), header)
         parsed = _lines(records, layout)
-        bad += [bad_lines, parsed.filter(pl.col("_reason").is_not_null()).select(
-            "line_no", "raw", reason="_reason")]
+        bad += [
+            bad_lines,
+            parsed.filter(pl.col("_reason").is_not_null()).select(
+                "line_no", "raw", reason="_reason"
+            ),
+        ]
         ok = parsed.filter(pl.col("_reason").is_null())
         del lines, records, parsed
         pids.update(ok["participant_id"].unique().to_list())
@@ -603,9 +823,12 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             rows, rejects = _samples(ok, layout, zi)
             yield from batches("samples", rows)
         bad += rejects
-    yield Batch("participants", pl.DataFrame(
-        {"participant_id": sorted(pids), "tz": [zi.key] * len(pids)},
-        schema=PARTICIPANTS_SCHEMA))
+    yield Batch(
+        "participants",
+        pl.DataFrame(
+            {"participant_id": sorted(pids), "tz": [zi.key] * len(pids)}, schema=PARTICIPANTS_SCHEMA
+        ),
+    )
     rejects = rejected_batch(bad)
     if rejects is not None:
         yield rejects

@@ -153,6 +153,7 @@ def sniff(head: bytes, name: str) -> bool:
 # decoding
 # --------------------------------------------------------------------------------------------
 
+
 def decode(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
     """All messages in file order as ``(global mesg_num, message)``, and the decoder errors."""
     order: list[tuple[int, dict]] = []
@@ -164,8 +165,9 @@ def decode(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
     with open(path, "rb") as fh:
         stream = Stream.from_buffered_reader(fh, size)
         try:
-            _, errors = Decoder(stream).read(convert_datetimes_to_dates=False,
-                                             mesg_listener=listener)
+            _, errors = Decoder(stream).read(
+                convert_datetimes_to_dates=False, mesg_listener=listener
+            )
         except Exception as exc:  # noqa: BLE001 - the SDK returns errors; this is a backstop
             errors = [exc]
     return order, [f"{type(e).__name__}: {e}" if not str(e) else str(e) for e in errors]
@@ -220,6 +222,7 @@ class _File:
 # the walk over the messages
 # --------------------------------------------------------------------------------------------
 
+
 def _device(msg: dict) -> str:
     maker = msg.get("manufacturer")
     product = msg.get("garmin_product") or msg.get("product")
@@ -254,8 +257,13 @@ def _walk(order: list[tuple[int, dict]], rows: _Rows, info: _File) -> None:
                 info.file_start = full
         elif num == _MN["MONITORING"]:
             if t is None:
-                rows.rejects.append((rec, "monitoring: no timestamp (no full timestamp before "
-                                          "its timestamp_16 in the file)"))
+                rows.rejects.append(
+                    (
+                        rec,
+                        "monitoring: no timestamp (no full timestamp before "
+                        "its timestamp_16 in the file)",
+                    )
+                )
             else:
                 info.monitoring.append((rec, t, msg))
         elif num == _MN["MONITORING_HR_DATA"]:
@@ -269,8 +277,7 @@ def _walk(order: list[tuple[int, dict]], rows: _Rows, info: _File) -> None:
             elif value < 0:
                 no_value.setdefault(f"stress_level {value}", []).append(rec)
             else:
-                rows.samples.append((rec, "stress_level", ts, ts, float(value),
-                                     SOURCE_MONITORING))
+                rows.samples.append((rec, "stress_level", ts, ts, float(value), SOURCE_MONITORING))
         elif num == _MN["RESPIRATION_RATE"]:
             value = msg.get("respiration_rate")
             if t is None or value is None:
@@ -278,8 +285,9 @@ def _walk(order: list[tuple[int, dict]], rows: _Rows, info: _File) -> None:
             elif value < 0:
                 no_value.setdefault(f"respiration_rate {value:g}", []).append(rec)
             else:
-                rows.samples.append((rec, "respiratory_rate_per_min", t, t, float(value),
-                                     SOURCE_MONITORING))
+                rows.samples.append(
+                    (rec, "respiratory_rate_per_min", t, t, float(value), SOURCE_MONITORING)
+                )
         elif num == _MN["SLEEP_LEVEL"]:
             if t is None:
                 rows.rejects.append((rec, "sleep_level: no timestamp"))
@@ -292,8 +300,9 @@ def _walk(order: list[tuple[int, dict]], rows: _Rows, info: _File) -> None:
             elif value is None:
                 no_value.setdefault("hrv_value without a value", []).append(rec)
             else:
-                rows.samples.append((rec, "hrv_rmssd_ms", t, t + HRV_WINDOW_S, float(value),
-                                     SOURCE_HRV))
+                rows.samples.append(
+                    (rec, "hrv_rmssd_ms", t, t + HRV_WINDOW_S, float(value), SOURCE_HRV)
+                )
         elif num == _MN["SESSION"]:
             _session(rec, msg, rows)
         elif num == _MN["RECORD"]:
@@ -302,23 +311,33 @@ def _walk(order: list[tuple[int, dict]], rows: _Rows, info: _File) -> None:
                 if t is None:
                     rows.rejects.append((rec, "record: heart_rate without a timestamp"))
                 else:
-                    rows.samples.append((rec, "heart_rate_bpm", t, t, float(hr),
-                                         SOURCE_ACTIVITY))
+                    rows.samples.append((rec, "heart_rate_bpm", t, t, float(hr), SOURCE_ACTIVITY))
     for what, recs in no_value.items():
-        rows.rejects.append((recs[0], f"{what}: {len(recs)} message(s) with Garmin's "
-                                      "no-measurement value, not imported (first shown)"))
+        rows.rejects.append(
+            (
+                recs[0],
+                f"{what}: {len(recs)} message(s) with Garmin's "
+                "no-measurement value, not imported (first shown)",
+            )
+        )
 
 
 def _session(rec: int, msg: dict, rows: _Rows) -> None:
     start = _fit_s(msg.get("start_time"))
     elapsed = msg.get("total_elapsed_time")
     timer = msg.get("total_timer_time")
-    end = start + elapsed if start is not None and elapsed is not None else _fit_s(
-        msg.get("timestamp"))
+    end = (
+        start + elapsed
+        if start is not None and elapsed is not None
+        else _fit_s(msg.get("timestamp"))
+    )
     duration = timer if timer is not None else elapsed
     total, metabolic = msg.get("total_calories"), msg.get("metabolic_calories")
-    kcal = (total - metabolic if total is not None and metabolic is not None
-            and metabolic <= total else total)
+    kcal = (
+        total - metabolic
+        if total is not None and metabolic is not None and metabolic <= total
+        else total
+    )
     distance = msg.get("total_distance")
     sport = msg.get("sport")
     sport = "other" if sport in (None, "generic") else str(sport)
@@ -338,14 +357,23 @@ def _session(rec: int, msg: dict, rows: _Rows) -> None:
     if problem:
         rows.rejects.append((rec, problem))
     else:
-        rows.workouts.append((rec, sport, start, end, duration,
-                              None if kcal is None else float(kcal),
-                              None if distance is None else float(distance)))
+        rows.workouts.append(
+            (
+                rec,
+                sport,
+                start,
+                end,
+                duration,
+                None if kcal is None else float(kcal),
+                None if distance is None else float(distance),
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------
 # monitoring: cumulative totals -> interval deltas
 # --------------------------------------------------------------------------------------------
+
 
 class _LocalClock:
     """Local day numbers and midnights for FIT instants (fixed offset, zone, or unknown)."""
@@ -361,8 +389,12 @@ class _LocalClock:
         if self.fixed_s is not None:
             return self.fixed_s
         if self.zi is not None:
-            return int(datetime.fromtimestamp(t + FIT_EPOCH_S, UTC).astimezone(self.zi)
-                       .utcoffset().total_seconds())
+            return int(
+                datetime.fromtimestamp(t + FIT_EPOCH_S, UTC)
+                .astimezone(self.zi)
+                .utcoffset()
+                .total_seconds()
+            )
         return 0
 
     def day(self, t: int) -> int:
@@ -401,8 +433,13 @@ def _series(mon: list[tuple[int, int, dict]]) -> dict[tuple[str, str], list[tupl
     return out
 
 
-def _deltas(metric: str, obs: list[tuple], file_start: int, clock: _LocalClock,
-            out: dict[tuple[str, int, int], list]) -> None:
+def _deltas(
+    metric: str,
+    obs: list[tuple],
+    file_start: int,
+    clock: _LocalClock,
+    out: dict[tuple[str, int, int], list],
+) -> None:
     """Add the interval deltas of one cumulative series to ``out`` (see the module docstring).
 
     ``out`` maps (metric, start, end) to [first record_no, sum]: series of different activity
@@ -443,23 +480,29 @@ def _monitoring(info: _File, clock: _LocalClock, rows: _Rows) -> None:
         return
     file_start = info.file_start if info.file_start is not None else mon[0][1]
     last_t = mon[-1][1]
-    states = [(rec, t, msg) for rec, t, msg in mon
-              if "current_activity_type_intensity" in msg and msg.get("intensity") is not None]
+    states = [
+        (rec, t, msg)
+        for rec, t, msg in mon
+        if "current_activity_type_intensity" in msg and msg.get("intensity") is not None
+    ]
     for i, (rec, t, msg) in enumerate(states):
         end = states[i + 1][1] if i + 1 < len(states) else last_t
-        rows.samples.append((rec, "activity_intensity", t, max(end, t),
-                             float(msg["intensity"]), SOURCE_MONITORING))
+        rows.samples.append(
+            (rec, "activity_intensity", t, max(end, t), float(msg["intensity"]), SOURCE_MONITORING)
+        )
     resting: dict[int, tuple[int, int, float]] = {}
     for rec, t, msg in mon:
         if msg.get("heart_rate") is not None:
-            rows.samples.append((rec, "heart_rate_bpm", t, t, float(msg["heart_rate"]),
-                                 SOURCE_MONITORING))
+            rows.samples.append(
+                (rec, "heart_rate_bpm", t, t, float(msg["heart_rate"]), SOURCE_MONITORING)
+            )
         if "_resting_hr" in msg:
             resting[clock.day(t)] = (rec, t, float(msg["_resting_hr"]))
     for rec, t, value in resting.values():
         start = clock.midnight(t)
-        rows.samples.append((rec, "resting_heart_rate_bpm", start, start + 86_400, value,
-                             SOURCE_MONITORING))
+        rows.samples.append(
+            (rec, "resting_heart_rate_bpm", start, start + 86_400, value, SOURCE_MONITORING)
+        )
     deltas: dict[tuple[str, int, int], list] = {}
     for (metric, _act), obs in _series(mon).items():
         _deltas(metric, obs, file_start, clock, deltas)
@@ -476,10 +519,15 @@ def _sleep(rows: _Rows) -> list[tuple]:
             continue  # superseded by a level at the same instant
         stage = SLEEP_STAGES.get(str(level))
         if stage is None:
-            rows.rejects.append((rec, f"sleep_level {level}: not a sleep stage (Garmin could "
-                                      "not classify this interval)"
-                                 if str(level) == "unmeasurable" else
-                                 f"sleep_level {level!r}: unknown sleep level"))
+            rows.rejects.append(
+                (
+                    rec,
+                    f"sleep_level {level}: not a sleep stage (Garmin could "
+                    "not classify this interval)"
+                    if str(level) == "unmeasurable"
+                    else f"sleep_level {level!r}: unknown sleep level",
+                )
+            )
         else:
             out.append((rec, t, t_next, stage))
     return out
@@ -488,6 +536,7 @@ def _sleep(rows: _Rows) -> list[tuple]:
 # --------------------------------------------------------------------------------------------
 # frames
 # --------------------------------------------------------------------------------------------
+
 
 def _file_offset(offsets: list[int]) -> int | None:
     """The first local - UTC difference that is a real zone offset (rounded to 15 min)."""
@@ -510,10 +559,10 @@ def _instants(col: str) -> pl.Expr:
     return pl.from_epoch(col, time_unit="us").dt.replace_time_zone("UTC")
 
 
-def _reject_frame(recs: list[int | None], reasons: list[str],
-                  order: list[tuple[int, dict]]) -> Batch:
-    raws = [_raw(order[r - 1][1]) if r is not None and 0 < r <= len(order) else ""
-            for r in recs]
+def _reject_frame(
+    recs: list[int | None], reasons: list[str], order: list[tuple[int, dict]]
+) -> Batch:
+    raws = [_raw(order[r - 1][1]) if r is not None and 0 < r <= len(order) else "" for r in recs]
     return rejected(recs, reasons, raws)
 
 
@@ -538,65 +587,118 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         kinds = ", ".join(sorted({names.get(n, str(n)) for n in info.counts}))
         raise ImportFormatError(
             f"{display}: FIT file (type {info.file_type}) has no monitoring, sleep, HRV or "
-            f"activity data crampwatch imports; its messages: {kinds or 'none'}")
+            f"activity data crampwatch imports; its messages: {kinds or 'none'}"
+        )
 
     pid = ctx.participant_id
     if rows.samples:
-        smp = pl.DataFrame(rows.samples, orient="row", schema={
-            "record_no": pl.Int64, "metric": pl.String, "_t0": pl.Float64, "_t1": pl.Float64,
-            "value": pl.Float64, "source": pl.String})
+        smp = pl.DataFrame(
+            rows.samples,
+            orient="row",
+            schema={
+                "record_no": pl.Int64,
+                "metric": pl.String,
+                "_t0": pl.Float64,
+                "_t1": pl.Float64,
+                "value": pl.Float64,
+                "source": pl.String,
+            },
+        )
         smp = smp.with_columns(
             _start_us=((pl.col("_t0") + FIT_EPOCH_S) * US).round().cast(pl.Int64),
-            _end_us=((pl.col("_t1") + FIT_EPOCH_S) * US).round().cast(pl.Int64))
+            _end_us=((pl.col("_t1") + FIT_EPOCH_S) * US).round().cast(pl.Int64),
+        )
         smp = smp.with_columns(utc_offset_s=_offsets(smp["_start_us"], fixed, zi))
         good, bad = split_by_range(smp)
         out = good.select(
-            participant_id=pl.lit(pid, pl.String), metric="metric",
-            start_utc=_instants("_start_us"), end_utc=_instants("_end_us"),
-            utc_offset_s="utc_offset_s", value="value",
+            participant_id=pl.lit(pid, pl.String),
+            metric="metric",
+            start_utc=_instants("_start_us"),
+            end_utc=_instants("_end_us"),
+            utc_offset_s="utc_offset_s",
+            value="value",
             unit=pl.col("metric").replace_strict(SAMPLE_UNITS, return_dtype=pl.String),
-            source="source", device=pl.lit(info.device, pl.String),
-            original_value=pl.lit(None, pl.Float64), original_unit=pl.lit(None, pl.String),
+            source="source",
+            device=pl.lit(info.device, pl.String),
+            original_value=pl.lit(None, pl.Float64),
+            original_unit=pl.lit(None, pl.String),
         ).cast(SAMPLES_SCHEMA)
         for i in range(0, out.height, BATCH_ROWS):
             yield Batch("samples", out.slice(i, BATCH_ROWS))
-        rows.rejects.extend(zip(bad["record_no"].to_list(), bad["reason"].to_list(),
-                                strict=True))
+        rows.rejects.extend(zip(bad["record_no"].to_list(), bad["reason"].to_list(), strict=True))
     if segments:
-        seg = pl.DataFrame(segments, orient="row", schema={
-            "record_no": pl.Int64, "_t0": pl.Int64, "_t1": pl.Int64, "stage": pl.String})
-        seg = seg.with_columns(_start_us=(pl.col("_t0") + FIT_EPOCH_S) * US,
-                               _end_us=(pl.col("_t1") + FIT_EPOCH_S) * US)
-        yield Batch("sleep_segments", seg.select(
-            participant_id=pl.lit(pid, pl.String), start_utc=_instants("_start_us"),
-            end_utc=_instants("_end_us"), utc_offset_s=_offsets(seg["_start_us"], fixed, zi),
-            stage="stage", source=pl.lit(SOURCE_SLEEP), device=pl.lit(info.device, pl.String),
-        ).cast(SLEEP_SCHEMA))
+        seg = pl.DataFrame(
+            segments,
+            orient="row",
+            schema={"record_no": pl.Int64, "_t0": pl.Int64, "_t1": pl.Int64, "stage": pl.String},
+        )
+        seg = seg.with_columns(
+            _start_us=(pl.col("_t0") + FIT_EPOCH_S) * US, _end_us=(pl.col("_t1") + FIT_EPOCH_S) * US
+        )
+        yield Batch(
+            "sleep_segments",
+            seg.select(
+                participant_id=pl.lit(pid, pl.String),
+                start_utc=_instants("_start_us"),
+                end_utc=_instants("_end_us"),
+                utc_offset_s=_offsets(seg["_start_us"], fixed, zi),
+                stage="stage",
+                source=pl.lit(SOURCE_SLEEP),
+                device=pl.lit(info.device, pl.String),
+            ).cast(SLEEP_SCHEMA),
+        )
     if rows.workouts:
-        wk = pl.DataFrame(rows.workouts, orient="row", schema={
-            "record_no": pl.Int64, "activity_type": pl.String, "_t0": pl.Float64,
-            "_t1": pl.Float64, "duration_s": pl.Float64, "active_energy_kcal": pl.Float64,
-            "distance_m": pl.Float64})
+        wk = pl.DataFrame(
+            rows.workouts,
+            orient="row",
+            schema={
+                "record_no": pl.Int64,
+                "activity_type": pl.String,
+                "_t0": pl.Float64,
+                "_t1": pl.Float64,
+                "duration_s": pl.Float64,
+                "active_energy_kcal": pl.Float64,
+                "distance_m": pl.Float64,
+            },
+        )
         wk = wk.with_columns(
             _start_us=((pl.col("_t0") + FIT_EPOCH_S) * US).round().cast(pl.Int64),
-            _end_us=((pl.col("_t1") + FIT_EPOCH_S) * US).round().cast(pl.Int64))
-        yield Batch("workouts", wk.select(
-            participant_id=pl.lit(pid, pl.String), activity_type="activity_type",
-            start_utc=_instants("_start_us"), end_utc=_instants("_end_us"),
-            utc_offset_s=_offsets(wk["_start_us"], fixed, zi), duration_s="duration_s",
-            active_energy_kcal="active_energy_kcal", distance_m="distance_m",
-            source=pl.lit(SOURCE_ACTIVITY), device=pl.lit(info.device, pl.String),
-        ).cast(WORKOUTS_SCHEMA))
+            _end_us=((pl.col("_t1") + FIT_EPOCH_S) * US).round().cast(pl.Int64),
+        )
+        yield Batch(
+            "workouts",
+            wk.select(
+                participant_id=pl.lit(pid, pl.String),
+                activity_type="activity_type",
+                start_utc=_instants("_start_us"),
+                end_utc=_instants("_end_us"),
+                utc_offset_s=_offsets(wk["_start_us"], fixed, zi),
+                duration_s="duration_s",
+                active_energy_kcal="active_energy_kcal",
+                distance_m="distance_m",
+                source=pl.lit(SOURCE_ACTIVITY),
+                device=pl.lit(info.device, pl.String),
+            ).cast(WORKOUTS_SCHEMA),
+        )
 
     n_decoded = len(order)
     for err in errors:
-        rows.rejects.append((None, f"FIT decoder error after {n_decoded} decoded messages "
-                                   f"(those are imported): {err}"))
+        rows.rejects.append(
+            (
+                None,
+                f"FIT decoder error after {n_decoded} decoded messages (those are imported): {err}",
+            )
+        )
     if fixed is None and zi is None and usable:
-        rows.rejects.append((None, "note: the file has no local time (activity, "
-                                   "monitoring_info or timestamp_correlation local_timestamp) "
-                                   "and no --timezone was given: utc_offset_s is 0 (UTC) for "
-                                   "every row of this file"))
+        rows.rejects.append(
+            (
+                None,
+                "note: the file has no local time (activity, "
+                "monitoring_info or timestamp_correlation local_timestamp) "
+                "and no --timezone was given: utc_offset_s is 0 (UTC) for "
+                "every row of this file",
+            )
+        )
     if rows.rejects:
         rows.rejects.sort(key=lambda r: (r[0] is None, r[0] or 0))
         yield _reject_frame([r[0] for r in rows.rejects], [r[1] for r in rows.rejects], order)

@@ -136,10 +136,21 @@ NEW_METRIC_RANGES: dict[str, tuple[float, float]] = {
 RANGES: dict[str, tuple[float, float]] = {**NEW_METRIC_RANGES, **PLAUSIBLE_RANGES}
 #: other spellings of a canonical unit (same unit, no conversion): original_unit keeps them
 UNIT_ALIASES: dict[str, str] = {
-    "bpm": "count/min", "beats/min": "count/min", "/min": "count/min",
-    "breaths/min": "count/min", "brpm": "count/min",
-    "steps": "count", "Cal": "kcal", "ml": "mL", "pct": "%", "percent": "%",
-    "°C": "degC", "C": "degC", "mg/dl": "mg/dL", "mcg": "ug", "µg": "ug",
+    "bpm": "count/min",
+    "beats/min": "count/min",
+    "/min": "count/min",
+    "breaths/min": "count/min",
+    "brpm": "count/min",
+    "steps": "count",
+    "Cal": "kcal",
+    "ml": "mL",
+    "pct": "%",
+    "percent": "%",
+    "°C": "degC",
+    "C": "degC",
+    "mg/dl": "mg/dL",
+    "mcg": "ug",
+    "µg": "ug",
 }
 
 _UTC = pl.Datetime("us", "UTC")
@@ -155,12 +166,19 @@ def ranges_frame() -> pl.DataFrame:
     """:data:`RANGES` as ``metric, _lo, _hi, _range_text`` (for joins)."""
     metrics = list(RANGES)
     return pl.DataFrame(
-        {"metric": metrics,
-         "_lo": [RANGES[m][0] for m in metrics],
-         "_hi": [RANGES[m][1] for m in metrics],
-         "_range_text": [f"[{RANGES[m][0]:g}, {RANGES[m][1]:g}]" for m in metrics]},
-        schema={"metric": pl.String, "_lo": pl.Float64, "_hi": pl.Float64,
-                "_range_text": pl.String})
+        {
+            "metric": metrics,
+            "_lo": [RANGES[m][0] for m in metrics],
+            "_hi": [RANGES[m][1] for m in metrics],
+            "_range_text": [f"[{RANGES[m][0]:g}, {RANGES[m][1]:g}]" for m in metrics],
+        },
+        schema={
+            "metric": pl.String,
+            "_lo": pl.Float64,
+            "_hi": pl.Float64,
+            "_range_text": pl.String,
+        },
+    )
 
 
 def split_by_range(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -172,17 +190,22 @@ def split_by_range(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     if frame.height == 0:
         return frame, frame.with_columns(reason=pl.lit(None, pl.String))
     f = frame.join(ranges_frame(), on="metric", how="left", maintain_order="left")
-    f = f.with_columns(reason=normalize.range_violation_by(
-        pl.col("metric"), pl.col("value"), pl.col("_lo"), pl.col("_hi"),
-        pl.col("_range_text")))
+    f = f.with_columns(
+        reason=normalize.range_violation_by(
+            pl.col("metric"), pl.col("value"), pl.col("_lo"), pl.col("_hi"), pl.col("_range_text")
+        )
+    )
     drop = ["_lo", "_hi", "_range_text"]
-    return (f.filter(pl.col("reason").is_null()).drop([*drop, "reason"]),
-            f.filter(pl.col("reason").is_not_null()).drop(drop))
+    return (
+        f.filter(pl.col("reason").is_null()).drop([*drop, "reason"]),
+        f.filter(pl.col("reason").is_not_null()).drop(drop),
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # the generic format
 # --------------------------------------------------------------------------------------------
+
 
 def _header_ok(fields: tuple[str, ...] | None) -> bool:
     if not fields or len(set(fields)) != len(fields):
@@ -209,17 +232,27 @@ def _unit_table() -> pl.DataFrame:
             except KeyError:
                 continue
             rows.append((metric, unit, canon, scale, offset))
-    return pl.DataFrame(rows, orient="row", schema={
-        "metric": pl.String, "unit": pl.String, "_canon": pl.String, "_scale": pl.Float64,
-        "_offset": pl.Float64})
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "metric": pl.String,
+            "unit": pl.String,
+            "_canon": pl.String,
+            "_scale": pl.Float64,
+            "_offset": pl.Float64,
+        },
+    )
 
 
 def _instant(col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """(wall µs, offset s, has offset, parse ok) of an ISO column (ok is True when empty)."""
     wall, off, has_off = parse_iso_local_us(pl.col(col))
-    ok = (pl.col(col).is_null()
-          | (wall.is_not_null() & year_of_us(wall).is_between(*YEAR_RANGE)
-             & (~has_off | off.is_between(*OFFSET_RANGE_S))))
+    ok = pl.col(col).is_null() | (
+        wall.is_not_null()
+        & year_of_us(wall).is_between(*YEAR_RANGE)
+        & (~has_off | off.is_between(*OFFSET_RANGE_S))
+    )
     return wall, off, has_off, ok
 
 
@@ -236,7 +269,8 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         raise ImportFormatError(
             f"{display}:{head['line_no']}: not a generic CSV: the header must name "
             f"{','.join(REQUIRED)} (and optionally {','.join(OPTIONAL)}), "
-            f"found {head['text'][:200]!r}")
+            f"found {head['text'][:200]!r}"
+        )
     records, bad_lines = split_csv(lines.slice(1), header)
     for col in OPTIONAL:
         if col not in records.columns:
@@ -247,32 +281,61 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     s_wall, s_off, s_has, s_ok = _instant("timestamp")
     e_wall, e_off, e_has, e_ok = _instant("end_timestamp")
     f = records.with_columns(
-        _s_wall=s_wall, _s_off=s_off, _s_has=s_has, _s_ok=s_ok,
-        _e_wall=e_wall, _e_off=e_off, _e_has=e_has, _e_ok=e_ok,
+        _s_wall=s_wall,
+        _s_off=s_off,
+        _s_has=s_has,
+        _s_ok=s_ok,
+        _e_wall=e_wall,
+        _e_off=e_off,
+        _e_has=e_has,
+        _e_ok=e_ok,
         _num=pl.col("value").cast(pl.Float64, strict=False),
     ).join(units, on=["metric", "unit"], how="left", maintain_order="left")
     known_text = ", ".join(known)
-    f = f.with_columns(_reason=reasons(
-        pl.when(pl.col("timestamp").is_null()).then(pl.lit("timestamp: empty"))
-        .when(~pl.col("_s_ok")).then(pl.format(
-            "timestamp: {} is not an ISO 8601 date-time like 2025-07-03T03:15:00+02:00 "
-            f"(years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, offsets -12:00..+14:00)",
-            pl.col("timestamp"))),
-        pl.when(~pl.col("_e_ok")).then(pl.format(
-            "end_timestamp: {} is not an ISO 8601 date-time", pl.col("end_timestamp"))),
-        pl.when(pl.col("metric").is_null()).then(pl.lit(f"metric: empty (one of {known_text})"))
-        .when(pl.col("metric").is_in(list(ENVIRONMENT_METRICS))).then(pl.format(
-            "metric: {} is a weather variable (environment table), not a body measurement; "
-            "import weather with the Open-Meteo importer", pl.col("metric")))
-        .when(~pl.col("metric").is_in(known)).then(pl.format(
-            f"metric: {{}} is not a known metric (one of {known_text})", pl.col("metric"))),
-        pl.when(pl.col("metric").is_in(known) & pl.col("_canon").is_null()).then(pl.format(
-            "unit: {} is not {} or a unit convertible to it", pl.col("unit").fill_null("(empty)"),
-            pl.col("metric").replace_strict(SAMPLE_UNITS, default=None))),
-        pl.when(pl.col("value").is_null()).then(pl.lit("value: empty"))
-        .when(pl.col("_num").is_null() | pl.col("_num").is_nan()).then(pl.format(
-            "value: {} is not a number", pl.col("value"))),
-    ))
+    f = f.with_columns(
+        _reason=reasons(
+            pl.when(pl.col("timestamp").is_null())
+            .then(pl.lit("timestamp: empty"))
+            .when(~pl.col("_s_ok"))
+            .then(
+                pl.format(
+                    "timestamp: {} is not an ISO 8601 date-time like 2025-07-03T03:15:00+02:00 "
+                    f"(years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, offsets -12:00..+14:00)",
+                    pl.col("timestamp"),
+                )
+            ),
+            pl.when(~pl.col("_e_ok")).then(
+                pl.format("end_timestamp: {} is not an ISO 8601 date-time", pl.col("end_timestamp"))
+            ),
+            pl.when(pl.col("metric").is_null())
+            .then(pl.lit(f"metric: empty (one of {known_text})"))
+            .when(pl.col("metric").is_in(list(ENVIRONMENT_METRICS)))
+            .then(
+                pl.format(
+                    "metric: {} is a weather variable (environment table), not a body measurement; "
+                    "import weather with the Open-Meteo importer",
+                    pl.col("metric"),
+                )
+            )
+            .when(~pl.col("metric").is_in(known))
+            .then(
+                pl.format(
+                    f"metric: {{}} is not a known metric (one of {known_text})", pl.col("metric")
+                )
+            ),
+            pl.when(pl.col("metric").is_in(known) & pl.col("_canon").is_null()).then(
+                pl.format(
+                    "unit: {} is not {} or a unit convertible to it",
+                    pl.col("unit").fill_null("(empty)"),
+                    pl.col("metric").replace_strict(SAMPLE_UNITS, default=None),
+                )
+            ),
+            pl.when(pl.col("value").is_null())
+            .then(pl.lit("value: empty"))
+            .when(pl.col("_num").is_null() | pl.col("_num").is_nan())
+            .then(pl.format("value: {} is not a number", pl.col("value"))),
+        )
+    )
     ok = f.filter(pl.col("_reason").is_null())
 
     # times without an offset are local wall-clock times in the participant's zone
@@ -283,27 +346,36 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             f"{display}:{first['line_no']}: time {first['timestamp']!r} has no UTC offset and no "
             "time zone is known for this file; import it with --timezone <IANA zone> (e.g. "
             "--timezone Europe/Berlin), or write times with their offset "
-            "(2025-07-03T03:15:00+02:00)")
+            "(2025-07-03T03:15:00+02:00)"
+        )
     if zi is not None and ok.height:
         s_utc, s_zoff = local_to_utc_us(ok["_s_wall"], zi)
         e_utc, _ = local_to_utc_us(ok["_e_wall"], zi)
     else:
         s_utc = s_zoff = e_utc = pl.Series([None] * ok.height, dtype=pl.Int64)
     ok = ok.with_columns(
-        _start_us=pl.when(pl.col("_s_has")).then(pl.col("_s_wall") - pl.col("_s_off") * US)
+        _start_us=pl.when(pl.col("_s_has"))
+        .then(pl.col("_s_wall") - pl.col("_s_off") * US)
         .otherwise(s_utc),
         _offset_s=pl.when(pl.col("_s_has")).then(pl.col("_s_off")).otherwise(s_zoff),
-        _end_us=pl.when(pl.col("_e_wall").is_null()).then(None)
-        .when(pl.col("_e_has")).then(pl.col("_e_wall") - pl.col("_e_off") * US)
+        _end_us=pl.when(pl.col("_e_wall").is_null())
+        .then(None)
+        .when(pl.col("_e_has"))
+        .then(pl.col("_e_wall") - pl.col("_e_off") * US)
         .otherwise(e_utc),
     ).with_columns(_end_us=pl.coalesce("_end_us", "_start_us"))
     backwards = ok.filter(pl.col("_end_us") < pl.col("_start_us")).select(
-        "line_no", "raw", reason=pl.format("end_timestamp: {} is before timestamp {}",
-                                           pl.col("end_timestamp"), pl.col("timestamp")))
+        "line_no",
+        "raw",
+        reason=pl.format(
+            "end_timestamp: {} is before timestamp {}", pl.col("end_timestamp"), pl.col("timestamp")
+        ),
+    )
     ok = ok.filter(pl.col("_end_us") >= pl.col("_start_us"))
 
     samples = ok.select(
-        "line_no", "raw",
+        "line_no",
+        "raw",
         participant_id=pl.lit(ctx.participant_id, pl.String),
         metric="metric",
         start_utc=pl.from_epoch("_start_us", time_unit="us").dt.replace_time_zone("UTC"),
@@ -320,19 +392,25 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     key = ["participant_id", "metric", "start_utc", "end_utc", "source", "device"]
     samples = samples.with_columns(_first=pl.col("line_no").first().over(key))
     dup = samples.filter(pl.col("line_no") != pl.col("_first")).select(
-        "line_no", "raw", reason=pl.format(
+        "line_no",
+        "raw",
+        reason=pl.format(
             "duplicate of line {} (same metric, timestamp, end_timestamp, source and device)",
-            pl.col("_first")))
+            pl.col("_first"),
+        ),
+    )
     samples = samples.filter(pl.col("line_no") == pl.col("_first"))
     out = samples.select(list(SAMPLES_SCHEMA)).cast(SAMPLES_SCHEMA)
     for i in range(0, max(out.height, 1), BATCH_ROWS):
         yield Batch("samples", out.slice(i, BATCH_ROWS))
-    bad = rejected_batch([
-        bad_lines,
-        f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"),
-        backwards,
-        implausible.select("line_no", "raw", "reason"),
-        dup,
-    ])
+    bad = rejected_batch(
+        [
+            bad_lines,
+            f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"),
+            backwards,
+            implausible.select("line_no", "raw", "reason"),
+            dup,
+        ]
+    )
     if bad is not None:
         yield bad

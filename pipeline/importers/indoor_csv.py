@@ -83,8 +83,10 @@ DEFAULT_SENSOR = "bedroom"
 COLUMNS = ("timestamp", "temperature_c", "temperature_f", "humidity_pct", "sensor")
 BATCH_ROWS = 50_000
 _EPOCH_RE = r"^-?\d{1,12}(?:\.\d{1,9})?$"
-_ISO_FAST_RE = (r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?"
-                r"(?:Z|z|[+-]\d\d(?::?\d\d)?)?$")
+_ISO_FAST_RE = (
+    r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?"
+    r"(?:Z|z|[+-]\d\d(?::?\d\d)?)?$"
+)
 _OFFSET_SUFFIX_RE = r"(Z|z|[+-]\d\d(?::?\d\d)?)$"
 
 
@@ -94,14 +96,19 @@ def sniff(head: bytes, name: str) -> bool:
     if not fields:
         return False
     names = [f.lower() for f in fields]
-    return ("timestamp" in names and set(names) <= set(COLUMNS) and len(set(names)) == len(names)
-            and not {"temperature_c", "temperature_f"} <= set(names)
-            and bool({"temperature_c", "temperature_f", "humidity_pct"} & set(names)))
+    return (
+        "timestamp" in names
+        and set(names) <= set(COLUMNS)
+        and len(set(names)) == len(names)
+        and not {"temperature_c", "temperature_f"} <= set(names)
+        and bool({"temperature_c", "temperature_f", "humidity_pct"} & set(names))
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # timestamps (shared with the accelerometry importer)
 # --------------------------------------------------------------------------------------------
+
 
 def parse_timestamps(text: pl.Series) -> pl.DataFrame:
     """Timestamp text -> frame of ``_utc_us`` (where the text fixes the instant), ``_local_us``
@@ -119,7 +126,8 @@ def parse_timestamps(text: pl.Series) -> pl.DataFrame:
     t = pl.col("_t")
     f = pl.DataFrame({"_i": pl.int_range(text.len(), eager=True), "_t": text}).with_columns(
         _epoch=t.str.contains(_EPOCH_RE).fill_null(False),
-        _iso=t.str.contains(_ISO_FAST_RE).fill_null(False))
+        _iso=t.str.contains(_ISO_FAST_RE).fill_null(False),
+    )
     fast_epoch = f.filter(pl.col("_epoch"))
     fast_iso = f.filter(~pl.col("_epoch") & pl.col("_iso"))
     slow = f.filter(~pl.col("_epoch") & ~pl.col("_iso"))
@@ -130,51 +138,82 @@ def parse_timestamps(text: pl.Series) -> pl.DataFrame:
     sign = pl.when(whole.str.starts_with("-")).then(-1).otherwise(1)
     fast_epoch = fast_epoch.with_columns(
         _epoch_us=whole.cast(pl.Int64, strict=False) * US + sign * frac_us,
-        _wall=pl.lit(None, pl.Int64), _off=pl.lit(None, pl.Int64), _has_off=pl.lit(False))
+        _wall=pl.lit(None, pl.Int64),
+        _off=pl.lit(None, pl.Int64),
+        _has_off=pl.lit(False),
+    )
 
     suffix = t.str.extract(_OFFSET_SUFFIX_RE, 1)
-    wall = (t.str.replace(_OFFSET_SUFFIX_RE, "").str.replace(" ", "T", literal=True)
-            .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
-            .dt.epoch("us"))
+    wall = (
+        t.str.replace(_OFFSET_SUFFIX_RE, "")
+        .str.replace(" ", "T", literal=True)
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+        .dt.epoch("us")
+    )
     digits = suffix.str.replace(":", "", literal=True)
-    off = (pl.when(suffix.str.to_uppercase() == "Z").then(pl.lit(0, pl.Int64))
-           .when(suffix.is_not_null())
-           .then(pl.when(digits.str.starts_with("-")).then(-1).otherwise(1)
-                 * (digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 3600
-                    + digits.str.slice(3, 2).replace("", None).cast(pl.Int64, strict=False)
-                    .fill_null(0) * 60)))
-    fast_iso = fast_iso.with_columns(_epoch_us=pl.lit(None, pl.Int64), _wall=wall, _off=off,
-                                     _has_off=suffix.is_not_null())
+    off = (
+        pl.when(suffix.str.to_uppercase() == "Z")
+        .then(pl.lit(0, pl.Int64))
+        .when(suffix.is_not_null())
+        .then(
+            pl.when(digits.str.starts_with("-")).then(-1).otherwise(1)
+            * (
+                digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 3600
+                + digits.str.slice(3, 2).replace("", None).cast(pl.Int64, strict=False).fill_null(0)
+                * 60
+            )
+        )
+    )
+    fast_iso = fast_iso.with_columns(
+        _epoch_us=pl.lit(None, pl.Int64), _wall=wall, _off=off, _has_off=suffix.is_not_null()
+    )
 
     s_wall, s_off, s_has = parse_iso_local_us(t)
     e = t.str.extract_groups(r"^(-?\d{1,12})(?:\.(\d{1,9}))?$")
     e_whole, e_frac = e.struct.field("1"), e.struct.field("2")
-    e_frac_us = (e_frac.fill_null("").str.pad_end(6, "0").str.slice(0, 6)
-                 .cast(pl.Int64, strict=False))
+    e_frac_us = (
+        e_frac.fill_null("").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False)
+    )
     e_sign = pl.when(e_whole.str.starts_with("-")).then(-1).otherwise(1)
     slow = slow.with_columns(
         _epoch_us=e_whole.cast(pl.Int64, strict=False) * US + e_sign * e_frac_us,
-        _wall=s_wall, _off=s_off, _has_off=s_has.fill_null(False))
+        _wall=s_wall,
+        _off=s_off,
+        _has_off=s_has.fill_null(False),
+    )
 
     g = pl.concat([fast_epoch, fast_iso, slow]).sort("_i")
     is_epoch = pl.col("_epoch_us").is_not_null()
     has_off = pl.col("_has_off")
     ok_off = pl.col("_off").is_between(*OFFSET_RANGE_S)
-    utc = (pl.when(is_epoch).then(pl.col("_epoch_us"))
-           .when(has_off & ok_off).then(pl.col("_wall") - pl.col("_off") * US))
+    utc = (
+        pl.when(is_epoch)
+        .then(pl.col("_epoch_us"))
+        .when(has_off & ok_off)
+        .then(pl.col("_wall") - pl.col("_off") * US)
+    )
     local = pl.when(~is_epoch & ~has_off).then(pl.col("_wall"))
-    g = g.with_columns(_utc_us=utc, _local_us=local,
-                       _off_s=pl.when(~is_epoch & has_off).then(pl.col("_off")))
+    g = g.with_columns(
+        _utc_us=utc, _local_us=local, _off_s=pl.when(~is_epoch & has_off).then(pl.col("_off"))
+    )
     year = year_of_us(pl.coalesce("_utc_us", "_local_us"))
     raw = pl.col("_t")
-    reason = (pl.when(raw.is_null()).then(pl.lit("timestamp: empty"))
-              .when(~is_epoch & pl.col("_wall").is_null()).then(pl.format(
-                  "timestamp: {} is not an ISO 8601 time (2025-07-01T22:00:00+02:00) or Unix "
-                  "epoch seconds", raw))
-              .when(~is_epoch & has_off & ~ok_off).then(pl.format(
-                  "timestamp: UTC offset in {} outside -12:00..+14:00", raw))
-              .when(~year.is_between(*YEAR_RANGE)).then(pl.format(
-                  f"timestamp: {{}} outside the years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", raw)))
+    reason = (
+        pl.when(raw.is_null())
+        .then(pl.lit("timestamp: empty"))
+        .when(~is_epoch & pl.col("_wall").is_null())
+        .then(
+            pl.format(
+                "timestamp: {} is not an ISO 8601 time (2025-07-01T22:00:00+02:00) or Unix "
+                "epoch seconds",
+                raw,
+            )
+        )
+        .when(~is_epoch & has_off & ~ok_off)
+        .then(pl.format("timestamp: UTC offset in {} outside -12:00..+14:00", raw))
+        .when(~year.is_between(*YEAR_RANGE))
+        .then(pl.format(f"timestamp: {{}} outside the years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", raw))
+    )
     return g.select("_utc_us", "_local_us", "_off_s", _time_reason=reason)
 
 
@@ -184,13 +223,16 @@ def require_zone(tz: str | None, display: str) -> ZoneInfo | None:
         return None
     zi = zone(tz)
     if zi is None:
-        raise ImportFormatError(f"{display}: unknown time zone {tz!r}; give an IANA name such "
-                                "as Europe/Berlin or America/New_York")
+        raise ImportFormatError(
+            f"{display}: unknown time zone {tz!r}; give an IANA name such "
+            "as Europe/Berlin or America/New_York"
+        )
     return zi
 
 
-def resolve_local(f: pl.DataFrame, zi: ZoneInfo | None, display: str,
-                  later: pl.Series | None = None) -> pl.DataFrame:
+def resolve_local(
+    f: pl.DataFrame, zi: ZoneInfo | None, display: str, later: pl.Series | None = None
+) -> pl.DataFrame:
     """Fill ``_utc_us`` / ``_off_s`` for rows with only local time (``_local_us``).
 
     ``f`` has ``line_no``, ``raw``, ``_utc_us``, ``_local_us``, ``_off_s`` and ``_reason``.
@@ -204,16 +246,22 @@ def resolve_local(f: pl.DataFrame, zi: ZoneInfo | None, display: str,
         raise ImportFormatError(
             f"{display}:{first['line_no']}: timestamp in {first['raw'][:80]!r} has no UTC "
             "offset and no time zone is known for this file; import it with --timezone <IANA "
-            "zone> (e.g. --timezone Europe/Berlin), or write timestamps with their offset")
+            "zone> (e.g. --timezone Europe/Berlin), or write timestamps with their offset"
+        )
     if zi is not None and local.drop_nulls().len():
         utc_local, off_local = local_to_utc_us(local, zi, later)
     else:
         utc_local = off_local = pl.Series([None] * f.height, dtype=pl.Int64)
-    f = f.with_columns(_utc_us=pl.coalesce(pl.col("_utc_us"), utc_local),
-                       _off_s=pl.coalesce(pl.col("_off_s"), off_local))
+    f = f.with_columns(
+        _utc_us=pl.coalesce(pl.col("_utc_us"), utc_local),
+        _off_s=pl.coalesce(pl.col("_off_s"), off_local),
+    )
     if f["_off_s"].null_count() and f["_utc_us"].drop_nulls().len():
-        zone_off = (utc_offsets_s(f["_utc_us"], zi) if zi is not None
-                    else pl.Series([0] * f.height, dtype=pl.Int64))
+        zone_off = (
+            utc_offsets_s(f["_utc_us"], zi)
+            if zi is not None
+            else pl.Series([0] * f.height, dtype=pl.Int64)
+        )
         f = f.with_columns(_off_s=pl.coalesce(pl.col("_off_s"), zone_off))
     return f
 
@@ -229,6 +277,7 @@ def dew_point_c(temp_c: pl.Expr, rh_pct: pl.Expr) -> pl.Expr:
 # the indoor format
 # --------------------------------------------------------------------------------------------
 
+
 def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield hourly ``environment`` rows (+ ``participant_locations``, ``rejected_rows``)."""
     display = ctx.display_path or str(path)
@@ -241,7 +290,8 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         raise ImportFormatError(
             f"{display}:{first['line_no']}: not an indoor sensor file: the header must be "
             "timestamp,temperature_c,humidity_pct[,sensor] (or temperature_f), found "
-            f"{first['text'][:200]!r}")
+            f"{first['text'][:200]!r}"
+        )
     records, bad_lines = split_csv(lines.slice(1), header)
     temp_col = "temperature_f" if "temperature_f" in header else "temperature_c"
     scale, offset = (5.0 / 9.0, -32.0 * 5.0 / 9.0) if temp_col == "temperature_f" else (1.0, 0.0)
@@ -261,53 +311,93 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             pl.when(raw.is_not_null() & (num.is_null() | num.is_nan()))
             .then(pl.format(f"{col}: {{}} is not a number", raw))
             .when(~value.is_between(lo, hi))
-            .then(pl.format(f"{col} = {{}}: {metric} {{}} outside plausible range "
-                            f"[{lo:g}, {hi:g}]", raw, value.round(2))))
+            .then(
+                pl.format(
+                    f"{col} = {{}}: {metric} {{}} outside plausible range [{lo:g}, {hi:g}]",
+                    raw,
+                    value.round(2),
+                )
+            )
+        )
         values.append(value.alias(metric))
-    f = pl.concat([records, times], how="horizontal").with_columns(
-        *values, _sensor=pl.col("sensor").str.to_lowercase().fill_null(DEFAULT_SENSOR),
-    ).with_columns(_reason=reasons(
-        pl.col("_time_reason"), *checks,
-        pl.when(pl.col("temp_c").is_null() & pl.col("rh_pct").is_null()).then(pl.lit(
-            f"no values: {temp_col} and humidity_pct are both empty"))))
+    f = (
+        pl.concat([records, times], how="horizontal")
+        .with_columns(
+            *values,
+            _sensor=pl.col("sensor").str.to_lowercase().fill_null(DEFAULT_SENSOR),
+        )
+        .with_columns(
+            _reason=reasons(
+                pl.col("_time_reason"),
+                *checks,
+                pl.when(pl.col("temp_c").is_null() & pl.col("rh_pct").is_null()).then(
+                    pl.lit(f"no values: {temp_col} and humidity_pct are both empty")
+                ),
+            )
+        )
+    )
     # through the autumn change the local clock goes back: readings after that, while the
     # clock is not past its earlier maximum, are the repeated hour's second pass
     local = f["_local_us"]
     later = (local <= local.cum_max().forward_fill().shift(1)).fill_null(False)
     f = resolve_local(f, zi, display, later)
     ok = f.filter(pl.col("_reason").is_null()).with_columns(
-        _first_line=pl.col("line_no").first().over("_sensor", "_utc_us"))
+        _first_line=pl.col("line_no").first().over("_sensor", "_utc_us")
+    )
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(
-        "line_no", "raw", reason=pl.format(
-            "duplicate of line {} (same sensor and timestamp)", pl.col("_first_line")))
+        "line_no",
+        "raw",
+        reason=pl.format("duplicate of line {} (same sensor and timestamp)", pl.col("_first_line")),
+    )
     ok = ok.filter(pl.col("line_no") == pl.col("_first_line"))
 
     hour_us = 3600 * US
-    hourly = (ok.with_columns(_hour_us=(pl.col("_utc_us") // hour_us) * hour_us)
-              .sort("_utc_us", "line_no")
-              .group_by("_sensor", "_hour_us", maintain_order=True)
-              .agg(temp_c=pl.col("temp_c").mean(), rh_pct=pl.col("rh_pct").mean(),
-                   utc_offset_s=pl.col("_off_s").first()))
+    hourly = (
+        ok.with_columns(_hour_us=(pl.col("_utc_us") // hour_us) * hour_us)
+        .sort("_utc_us", "line_no")
+        .group_by("_sensor", "_hour_us", maintain_order=True)
+        .agg(
+            temp_c=pl.col("temp_c").mean(),
+            rh_pct=pl.col("rh_pct").mean(),
+            utc_offset_s=pl.col("_off_s").first(),
+        )
+    )
     pid = ctx.participant_id
-    env = hourly.with_columns(
-        location_id=pl.format(f"indoor:{pid}:{{}}", pl.col("_sensor")),
-        latitude_deg=pl.lit(None, pl.Float64), longitude_deg=pl.lit(None, pl.Float64),
-        time_utc=pl.from_epoch("_hour_us", time_unit="us").dt.replace_time_zone("UTC"),
-        setting=pl.lit(SETTING),
-        dew_point_c=dew_point_c(pl.col("temp_c"), pl.col("rh_pct")),
-        apparent_temp_c=pl.lit(None, pl.Float64), precipitation_mm=pl.lit(None, pl.Float64),
-        wind_speed_m_s=pl.lit(None, pl.Float64),
-        shortwave_radiation_w_m2=pl.lit(None, pl.Float64),
-        source=pl.lit(SOURCE),
-    ).select(list(ENVIRONMENT_SCHEMA)).cast(ENVIRONMENT_SCHEMA).sort("location_id", "time_utc")
+    env = (
+        hourly.with_columns(
+            location_id=pl.format(f"indoor:{pid}:{{}}", pl.col("_sensor")),
+            latitude_deg=pl.lit(None, pl.Float64),
+            longitude_deg=pl.lit(None, pl.Float64),
+            time_utc=pl.from_epoch("_hour_us", time_unit="us").dt.replace_time_zone("UTC"),
+            setting=pl.lit(SETTING),
+            dew_point_c=dew_point_c(pl.col("temp_c"), pl.col("rh_pct")),
+            apparent_temp_c=pl.lit(None, pl.Float64),
+            precipitation_mm=pl.lit(None, pl.Float64),
+            wind_speed_m_s=pl.lit(None, pl.Float64),
+            shortwave_radiation_w_m2=pl.lit(None, pl.Float64),
+            source=pl.lit(SOURCE),
+        )
+        .select(list(ENVIRONMENT_SCHEMA))
+        .cast(ENVIRONMENT_SCHEMA)
+        .sort("location_id", "time_utc")
+    )
     for i in range(0, max(env.height, 1), BATCH_ROWS):
         yield Batch("environment", env.slice(i, BATCH_ROWS))
     locations = env["location_id"].unique(maintain_order=True)
     if locations.len():
-        yield Batch("participant_locations", pl.DataFrame(
-            {"participant_id": [pid] * locations.len(), "location_id": locations},
-            schema={"participant_id": pl.String, "location_id": pl.String}))
-    bad = rejected_batch([bad_lines, f.filter(pl.col("_reason").is_not_null())
-                          .select("line_no", "raw", reason="_reason"), dup])
+        yield Batch(
+            "participant_locations",
+            pl.DataFrame(
+                {"participant_id": [pid] * locations.len(), "location_id": locations},
+                schema={"participant_id": pl.String, "location_id": pl.String},
+            ),
+        )
+    bad = rejected_batch(
+        [
+            bad_lines,
+            f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"),
+            dup,
+        ]
+    )
     if bad is not None:
         yield bad

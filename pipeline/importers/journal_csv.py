@@ -79,8 +79,16 @@ from pipeline.importers._common import (  # noqa: F401 (shared helpers, re-expor
 )
 
 FORMAT = "journal_csv"
-HEADER = ("participant_id", "time", "kind", "severity", "body_side", "muscle", "duration_min",
-          "note")
+HEADER = (
+    "participant_id",
+    "time",
+    "kind",
+    "severity",
+    "body_side",
+    "muscle",
+    "duration_min",
+    "note",
+)
 KINDS = ("cramp", "no_cramp", "bathroom", "note", "other")
 BODY_SIDES = ("left", "right", "both")
 SEVERITY_RANGE = (0, 10)  # 0-10 numeric rating scale (the journal's own definition)
@@ -108,15 +116,17 @@ def header_problem(fields: tuple[str, ...] | list[str] | None) -> str | None:
     missing = [c for c in HEADER if c not in got]
     parts = []
     if unknown:
-        parts.append(", ".join(f"column {c!r}" for c in unknown)
-                     + (" is not a journal column" if len(unknown) == 1
-                        else " are not journal columns"))
+        parts.append(
+            ", ".join(f"column {c!r}" for c in unknown)
+            + (" is not a journal column" if len(unknown) == 1 else " are not journal columns")
+        )
     if missing:
         parts.append("missing " + ", ".join(repr(c) for c in missing))
     if not parts:
         dupes = sorted({c for c in got if got.count(c) > 1})
-        parts.append(f"column {dupes[0]!r} appears twice" if dupes
-                     else "the columns are in another order")
+        parts.append(
+            f"column {dupes[0]!r} appears twice" if dupes else "the columns are in another order"
+        )
     return "; ".join(parts) + f"; {expected}"
 
 
@@ -125,8 +135,11 @@ def near_miss(fields: tuple[str, ...] | None) -> bool:
     if not fields or fields == HEADER:
         return False
     shared = len(set(fields) & set(HEADER))
-    return (shared >= NEAR_MISS_MIN_SHARED and "participant_id" in fields
-            and abs(len(fields) - len(HEADER)) <= 2)
+    return (
+        shared >= NEAR_MISS_MIN_SHARED
+        and "participant_id" in fields
+        and abs(len(fields) - len(HEADER)) <= 2
+    )
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -158,7 +171,9 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     lo_dur, hi_dur = DURATION_MIN_RANGE
     f = records.with_columns(
         participant_id=pl.col("participant_id").fill_null(pl.lit(ctx.participant_id, pl.String)),
-        _wall_us=wall_us, _file_off_s=off_s, _has_off=has_off,
+        _wall_us=wall_us,
+        _file_off_s=off_s,
+        _has_off=has_off,
         kind=pl.col("kind").str.to_lowercase(),
         body_side=pl.col("body_side").str.to_lowercase(),
         muscle=pl.col("muscle").str.to_lowercase(),
@@ -166,40 +181,69 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         _dur=pl.col("duration_min").cast(pl.Float64, strict=False),
     )
     f = f.with_columns(_year=year_of_us(pl.col("_wall_us")))
-    time_ok = (pl.col("_wall_us").is_not_null()
-               & pl.col("_year").is_between(*YEAR_RANGE)
-               & (~pl.col("_has_off") | pl.col("_file_off_s").is_between(*OFFSET_RANGE_S)))
+    time_ok = (
+        pl.col("_wall_us").is_not_null()
+        & pl.col("_year").is_between(*YEAR_RANGE)
+        & (~pl.col("_has_off") | pl.col("_file_off_s").is_between(*OFFSET_RANGE_S))
+    )
     f = f.with_columns(
         _reason=reasons(
-            pl.when(pl.col("participant_id").is_null()).then(pl.lit(
-                "participant_id: empty and no participant given for the file (fill the column "
-                "or import with --participant ID)")),
-            pl.when(pl.col("time").is_null()).then(pl.lit("time: empty"))
-            .when(pl.col("_wall_us").is_null()).then(pl.format(
-                "time: {} is not an ISO 8601 date-time like 2025-07-03T03:15:00+02:00",
-                pl.col("time")))
-            .when(~pl.col("_year").is_between(*YEAR_RANGE)).then(pl.format(
-                f"time: year {{}} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", pl.col("_year")))
-            .when(~time_ok).then(pl.format(
-                "time: UTC offset in {} outside -12:00..+14:00", pl.col("time"))),
-            pl.when(pl.col("kind").is_null()).then(pl.lit(
-                f"kind: empty (one of {', '.join(KINDS)})"))
-            .when(~pl.col("kind").is_in(KINDS)).then(pl.format(
-                f"kind: {{}} is not one of {', '.join(KINDS)}", pl.col("kind"))),
-            pl.when(pl.col("severity").is_not_null()
-                    & (~pl.col("severity").str.contains(r"^\+?\d+$")
-                       | ~pl.col("_sev").is_between(lo_sev, hi_sev)))
-            .then(pl.format(f"severity: {{}} is not an integer {lo_sev}-{hi_sev}",
-                            pl.col("severity"))),
-            pl.when(pl.col("body_side").is_not_null() & ~pl.col("body_side").is_in(BODY_SIDES))
-            .then(pl.format(f"body_side: {{}} is not one of {', '.join(BODY_SIDES)} or empty",
-                            pl.col("body_side"))),
-            pl.when(pl.col("duration_min").is_not_null()
-                    & (pl.col("_dur").is_null() | pl.col("_dur").is_nan()))
+            pl.when(pl.col("participant_id").is_null()).then(
+                pl.lit(
+                    "participant_id: empty and no participant given for the file (fill the column "
+                    "or import with --participant ID)"
+                )
+            ),
+            pl.when(pl.col("time").is_null())
+            .then(pl.lit("time: empty"))
+            .when(pl.col("_wall_us").is_null())
+            .then(
+                pl.format(
+                    "time: {} is not an ISO 8601 date-time like 2025-07-03T03:15:00+02:00",
+                    pl.col("time"),
+                )
+            )
+            .when(~pl.col("_year").is_between(*YEAR_RANGE))
+            .then(
+                pl.format(
+                    f"time: year {{}} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", pl.col("_year")
+                )
+            )
+            .when(~time_ok)
+            .then(pl.format("time: UTC offset in {} outside -12:00..+14:00", pl.col("time"))),
+            pl.when(pl.col("kind").is_null())
+            .then(pl.lit(f"kind: empty (one of {', '.join(KINDS)})"))
+            .when(~pl.col("kind").is_in(KINDS))
+            .then(pl.format(f"kind: {{}} is not one of {', '.join(KINDS)}", pl.col("kind"))),
+            pl.when(
+                pl.col("severity").is_not_null()
+                & (
+                    ~pl.col("severity").str.contains(r"^\+?\d+$")
+                    | ~pl.col("_sev").is_between(lo_sev, hi_sev)
+                )
+            ).then(
+                pl.format(f"severity: {{}} is not an integer {lo_sev}-{hi_sev}", pl.col("severity"))
+            ),
+            pl.when(
+                pl.col("body_side").is_not_null() & ~pl.col("body_side").is_in(BODY_SIDES)
+            ).then(
+                pl.format(
+                    f"body_side: {{}} is not one of {', '.join(BODY_SIDES)} or empty",
+                    pl.col("body_side"),
+                )
+            ),
+            pl.when(
+                pl.col("duration_min").is_not_null()
+                & (pl.col("_dur").is_null() | pl.col("_dur").is_nan())
+            )
             .then(pl.format("duration_min: {} is not a number", pl.col("duration_min")))
             .when(~pl.col("_dur").is_between(lo_dur, hi_dur))
-            .then(pl.format(f"duration_min: {{}} outside {lo_dur:g}-{hi_dur:g} minutes",
-                            pl.col("duration_min"))),
+            .then(
+                pl.format(
+                    f"duration_min: {{}} outside {lo_dur:g}-{hi_dur:g} minutes",
+                    pl.col("duration_min"),
+                )
+            ),
         ),
     )
 
@@ -211,7 +255,8 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             f"{display}:{first['line_no']}: time {first['time']!r} has no UTC offset and no "
             "time zone is known for this file; import it with --timezone <IANA zone> (e.g. "
             "--timezone Europe/Berlin), or write times with their offset "
-            "(2025-07-03T03:15:00+02:00)")
+            "(2025-07-03T03:15:00+02:00)"
+        )
     ok = f.filter(pl.col("_reason").is_null())
     if zi is not None and ok.height:
         utc_local, off_local = local_to_utc_us(ok["_wall_us"], zi)
@@ -219,28 +264,40 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         utc_local = off_local = pl.Series([None] * ok.height, dtype=pl.Int64)
     ok = ok.with_columns(
         _utc_us=pl.when(pl.col("_has_off"))
-        .then(pl.col("_wall_us") - pl.col("_file_off_s") * US).otherwise(utc_local),
-        utc_offset_s=pl.when(pl.col("_has_off")).then(pl.col("_file_off_s"))
-        .otherwise(off_local),
+        .then(pl.col("_wall_us") - pl.col("_file_off_s") * US)
+        .otherwise(utc_local),
+        utc_offset_s=pl.when(pl.col("_has_off")).then(pl.col("_file_off_s")).otherwise(off_local),
     )
     key = ["participant_id", "_utc_us", "kind"]
     ok = ok.with_columns(_first_line=pl.col("line_no").first().over(key))
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(
-        "line_no", raw="raw",
-        reason=pl.format("duplicate of line {} (same participant_id, time and kind)",
-                         pl.col("_first_line")))
+        "line_no",
+        raw="raw",
+        reason=pl.format(
+            "duplicate of line {} (same participant_id, time and kind)", pl.col("_first_line")
+        ),
+    )
     ok = ok.filter(pl.col("line_no") == pl.col("_first_line"))
 
     journal = ok.select(
         "participant_id",
         time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone("UTC"),
-        utc_offset_s="utc_offset_s", kind="kind", severity="_sev",
-        body_side="body_side", muscle="muscle",
-        duration_s=pl.col("_dur") * 60.0, note="note",
+        utc_offset_s="utc_offset_s",
+        kind="kind",
+        severity="_sev",
+        body_side="body_side",
+        muscle="muscle",
+        duration_s=pl.col("_dur") * 60.0,
+        note="note",
         source=pl.lit("journal"),
     ).cast(JOURNAL_SCHEMA)
     yield Batch("journal", journal)
-    bad = rejected_batch([bad_lines, f.filter(pl.col("_reason").is_not_null())
-                          .select("line_no", "raw", reason="_reason"), dup])
+    bad = rejected_batch(
+        [
+            bad_lines,
+            f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"),
+            dup,
+        ]
+    )
     if bad is not None:
         yield bad

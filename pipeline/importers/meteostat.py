@@ -100,8 +100,21 @@ from pipeline.normalize import PLAUSIBLE_RANGES
 FORMAT = "meteostat_csv"
 JSON_FORMAT = "meteostat_json"
 SOURCE = "meteostat"
-COLUMNS = ("date", "hour", "temp", "dwpt", "rhum", "prcp", "snow", "wdir", "wspd", "wpgt",
-           "pres", "tsun", "coco")
+COLUMNS = (
+    "date",
+    "hour",
+    "temp",
+    "dwpt",
+    "rhum",
+    "prcp",
+    "snow",
+    "wdir",
+    "wspd",
+    "wpgt",
+    "pres",
+    "tsun",
+    "coco",
+)
 #: Meteostat parameter -> (environment column, factor to the canonical unit)
 READ: dict[str, tuple[str, float]] = {
     "temp": ("temp_c", 1.0),
@@ -129,8 +142,11 @@ MAGNUS_B, MAGNUS_C_C = 17.27, 237.7
 DEW_POINT_ROUNDING_C = 0.6
 
 _STATION_RE = re.compile(r"^[0-9A-Z]{5}$")
-_STATION_IN_NAME_RE = re.compile(r"(?:meteostat[_-]?(?:wmo)?|(?<![a-z0-9])wmo)[_-]?"
-                                 r"([0-9A-Za-z]{5})(?![0-9A-Za-z])", re.IGNORECASE)
+_STATION_IN_NAME_RE = re.compile(
+    r"(?:meteostat[_-]?(?:wmo)?|(?<![a-z0-9])wmo)[_-]?"
+    r"([0-9A-Za-z]{5})(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
 _NUM = r"-?\d+(?:\.\d+)?"
 _LINE_RE = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}},(?:[01]?\d|2[0-3])(?:,(?:{_NUM})?){{11}}$")
 
@@ -138,6 +154,7 @@ _LINE_RE = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}},(?:[01]?\d|2[0-3])(?:,(?:{_NUM
 # --------------------------------------------------------------------------------------------
 # shared helpers for station weather files
 # --------------------------------------------------------------------------------------------
+
 
 def gunzip_head(head: bytes) -> bytes:
     """The decompressed start of gzip data (``head`` unchanged when it is not gzip)."""
@@ -167,7 +184,8 @@ def read_station_lines(path: Path, display: str) -> pl.DataFrame:
                     if size > MAX_INFLATED_BYTES:
                         raise ImportFormatError(
                             f"{display}: inflates to more than {MAX_INFLATED_BYTES} bytes; "
-                            "not a weather file")
+                            "not a weather file"
+                        )
                     parts.append(out)
                     chunk = inflater.unconsumed_tail
                 if inflater.eof:
@@ -180,8 +198,10 @@ def read_station_lines(path: Path, display: str) -> pl.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFormatError(f"{display}: not UTF-8 text (undecodable byte at offset "
-                                f"{exc.start} after decompression)") from exc
+        raise ImportFormatError(
+            f"{display}: not UTF-8 text (undecodable byte at offset "
+            f"{exc.start} after decompression)"
+        ) from exc
     if not text.strip():
         raise ImportFormatError(f"{display}: the file is empty")
     lines = pl.Series("text", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
@@ -194,13 +214,19 @@ def rh_from_dew_point_pct(temp_c: pl.Expr, dew_point_c: pl.Expr) -> pl.Expr:
     Null where either is null. Not capped: a dew point above the air temperature gives more
     than 100 % (:func:`station_checks` decides what to do with that).
     """
+
     def es(t: pl.Expr) -> pl.Expr:
         return (MAGNUS_B * t / (MAGNUS_C_C + t)).exp()
+
     return 100.0 * es(dew_point_c) / es(temp_c)
 
 
-def station_location(path: Path, display: str, pattern: re.Pattern[str] = _STATION_RE,
-                     in_name: re.Pattern[str] = _STATION_IN_NAME_RE) -> str | None:
+def station_location(
+    path: Path,
+    display: str,
+    pattern: re.Pattern[str] = _STATION_RE,
+    in_name: re.Pattern[str] = _STATION_IN_NAME_RE,
+) -> str | None:
     """The Meteostat station id named by the file (see the module docstring), or None."""
     p = Path(display) if display else Path(path)
     stem = p.name.split(".")[0]
@@ -213,10 +239,17 @@ def station_location(path: Path, display: str, pattern: re.Pattern[str] = _STATI
     return None
 
 
-def station_environment(rows: pl.DataFrame, labels: dict[str, str], *, location_id: str,
-                        source: str, ctx: ImportContext, fixed_offset_s: int = 0,
-                        latitude_deg: float | None = None,
-                        longitude_deg: float | None = None) -> Iterator[Batch]:
+def station_environment(
+    rows: pl.DataFrame,
+    labels: dict[str, str],
+    *,
+    location_id: str,
+    source: str,
+    ctx: ImportContext,
+    fixed_offset_s: int = 0,
+    latitude_deg: float | None = None,
+    longitude_deg: float | None = None,
+) -> Iterator[Batch]:
     """Check, de-duplicate and emit station rows as ``environment`` batches.
 
     ``rows`` has ``line_no``, ``raw``, ``_utc_us`` (Int64 epoch µs, null when the time is
@@ -225,9 +258,15 @@ def station_environment(rows: pl.DataFrame, labels: dict[str, str], *, location_
     source text ``_raw_<metric>``; ``labels`` maps each metric read to the source field name
     used in reasons. :func:`station_checks`, then :func:`station_batches`.
     """
-    yield from station_batches(station_checks(rows, labels), location_id=location_id,
-                               source=source, ctx=ctx, fixed_offset_s=fixed_offset_s,
-                               latitude_deg=latitude_deg, longitude_deg=longitude_deg)
+    yield from station_batches(
+        station_checks(rows, labels),
+        location_id=location_id,
+        source=source,
+        ctx=ctx,
+        fixed_offset_s=fixed_offset_s,
+        latitude_deg=latitude_deg,
+        longitude_deg=longitude_deg,
+    )
 
 
 def station_checks(rows: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
@@ -239,73 +278,116 @@ def station_checks(rows: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
     for m in STATION_METRICS:
         if m not in f.columns:
             f = f.with_columns(pl.lit(None, pl.Float64).alias(m))
-    derived = pl.col("rh_pct").is_null() & pl.col("temp_c").is_not_null() & pl.col(
-        "dew_point_c").is_not_null()
+    derived = (
+        pl.col("rh_pct").is_null()
+        & pl.col("temp_c").is_not_null()
+        & pl.col("dew_point_c").is_not_null()
+    )
     excess = pl.col("dew_point_c") - pl.col("temp_c")
     f = f.with_columns(_rh_derived=derived).with_columns(
-        rh_pct=pl.when(derived).then(
-            pl.when(excess > 0).then(pl.lit(100.0))
-            .otherwise(rh_from_dew_point_pct(pl.col("temp_c"), pl.col("dew_point_c"))))
-        .otherwise(pl.col("rh_pct")))
+        rh_pct=pl.when(derived)
+        .then(
+            pl.when(excess > 0)
+            .then(pl.lit(100.0))
+            .otherwise(rh_from_dew_point_pct(pl.col("temp_c"), pl.col("dew_point_c")))
+        )
+        .otherwise(pl.col("rh_pct"))
+    )
     checks = []
     for m in cols:
         lo, hi = PLAUSIBLE_RANGES[m]
         checks.append(
-            pl.when(~pl.col(m).is_between(lo, hi))
-            .then(pl.format(f"{labels[m]} = {{}}: {m} {{}} outside plausible range "
-                            f"[{lo:g}, {hi:g}]", pl.col(f"_raw_{m}"), pl.col(m).round(2))))
+            pl.when(~pl.col(m).is_between(lo, hi)).then(
+                pl.format(
+                    f"{labels[m]} = {{}}: {m} {{}} outside plausible range [{lo:g}, {hi:g}]",
+                    pl.col(f"_raw_{m}"),
+                    pl.col(m).round(2),
+                )
+            )
+        )
     if "temp_c" in cols and "dew_point_c" in cols:
-        checks.append(pl.when(pl.col("_rh_derived") & (excess > DEW_POINT_ROUNDING_C)).then(
-            pl.format(f"{labels['dew_point_c']} {{}} is more than {DEW_POINT_ROUNDING_C:g} °C "
-                      f"above {labels['temp_c']} {{}}: no relative humidity can be derived",
-                      pl.col("_raw_dew_point_c"), pl.col("_raw_temp_c"))))
+        checks.append(
+            pl.when(pl.col("_rh_derived") & (excess > DEW_POINT_ROUNDING_C)).then(
+                pl.format(
+                    f"{labels['dew_point_c']} {{}} is more than {DEW_POINT_ROUNDING_C:g} °C "
+                    f"above {labels['temp_c']} {{}}: no relative humidity can be derived",
+                    pl.col("_raw_dew_point_c"),
+                    pl.col("_raw_temp_c"),
+                )
+            )
+        )
     no_value = pl.all_horizontal([pl.col(m).is_null() for m in cols]) if cols else pl.lit(True)
     return f.with_columns(_reason=reasons(pl.col("_reason"), *checks)).with_columns(
-        _reason=pl.coalesce("_reason", pl.when(no_value).then(pl.lit(
-            "no values: every field read is empty or missing"))))
+        _reason=pl.coalesce(
+            "_reason",
+            pl.when(no_value).then(pl.lit("no values: every field read is empty or missing")),
+        )
+    )
 
 
-def station_batches(f: pl.DataFrame, *, location_id: str, source: str, ctx: ImportContext,
-                    fixed_offset_s: int = 0, latitude_deg: float | None = None,
-                    longitude_deg: float | None = None) -> Iterator[Batch]:
+def station_batches(
+    f: pl.DataFrame,
+    *,
+    location_id: str,
+    source: str,
+    ctx: ImportContext,
+    fixed_offset_s: int = 0,
+    latitude_deg: float | None = None,
+    longitude_deg: float | None = None,
+) -> Iterator[Batch]:
     """Checked rows (:func:`station_checks`) -> ``environment`` batches (the first line of an
     hour wins; later ones are rejected), ``participant_locations`` for ``ctx.participant_id``
     and ``rejected_rows``. ``utc_offset_s`` is the offset of ``ctx.tz`` at each hour, else
     ``fixed_offset_s``."""
     ok = f.filter(pl.col("_reason").is_null()).with_columns(
-        _first_line=pl.col("line_no").first().over("_utc_us"))
+        _first_line=pl.col("line_no").first().over("_utc_us")
+    )
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(
-        "line_no", "raw",
-        reason=pl.format("same hour as line {}", pl.col("_first_line")))
+        "line_no", "raw", reason=pl.format("same hour as line {}", pl.col("_first_line"))
+    )
     ok = ok.filter(pl.col("line_no") == pl.col("_first_line"))
     zi = zone(ctx.tz)
-    offsets = (utc_offsets_s(ok["_utc_us"], zi) if zi is not None and ok.height
-               else pl.Series([fixed_offset_s] * ok.height, dtype=pl.Int64))
-    env = ok.with_columns(
-        location_id=pl.lit(location_id),
-        latitude_deg=pl.lit(latitude_deg, pl.Float64),
-        longitude_deg=pl.lit(longitude_deg, pl.Float64),
-        time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone("UTC"),
-        utc_offset_s=offsets,
-        setting=pl.lit("outdoor"),
-        apparent_temp_c=pl.lit(None, pl.Float64),
-        shortwave_radiation_w_m2=pl.lit(None, pl.Float64),
-        source=pl.lit(source),
-    ).select(list(ENVIRONMENT_SCHEMA)).cast(ENVIRONMENT_SCHEMA).sort("time_utc")
+    offsets = (
+        utc_offsets_s(ok["_utc_us"], zi)
+        if zi is not None and ok.height
+        else pl.Series([fixed_offset_s] * ok.height, dtype=pl.Int64)
+    )
+    env = (
+        ok.with_columns(
+            location_id=pl.lit(location_id),
+            latitude_deg=pl.lit(latitude_deg, pl.Float64),
+            longitude_deg=pl.lit(longitude_deg, pl.Float64),
+            time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone("UTC"),
+            utc_offset_s=offsets,
+            setting=pl.lit("outdoor"),
+            apparent_temp_c=pl.lit(None, pl.Float64),
+            shortwave_radiation_w_m2=pl.lit(None, pl.Float64),
+            source=pl.lit(source),
+        )
+        .select(list(ENVIRONMENT_SCHEMA))
+        .cast(ENVIRONMENT_SCHEMA)
+        .sort("time_utc")
+    )
     for i in range(0, max(env.height, 1), BATCH_ROWS):
         yield Batch("environment", env.slice(i, BATCH_ROWS))
     if ctx.participant_id:
-        yield Batch("participant_locations", pl.DataFrame(
-            {"participant_id": [ctx.participant_id], "location_id": [location_id]},
-            schema={"participant_id": pl.String, "location_id": pl.String}))
-    bad = rejected_batch([f.filter(pl.col("_reason").is_not_null())
-                          .select("line_no", "raw", reason="_reason"), dup])
+        yield Batch(
+            "participant_locations",
+            pl.DataFrame(
+                {"participant_id": [ctx.participant_id], "location_id": [location_id]},
+                schema={"participant_id": pl.String, "location_id": pl.String},
+            ),
+        )
+    bad = rejected_batch(
+        [f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"), dup]
+    )
     if bad is not None:
         yield bad
 
 
-def numbers(rows: pl.DataFrame, fields: dict[str, tuple[str, float]]
-            ) -> tuple[pl.DataFrame, list[pl.Expr]]:
+def numbers(
+    rows: pl.DataFrame, fields: dict[str, tuple[str, float]]
+) -> tuple[pl.DataFrame, list[pl.Expr]]:
     """Parse String fields as numbers: ``{field: (metric, factor)}`` -> Float64 ``metric``
     columns (times ``factor``) beside ``_raw_<metric>``, plus "not a number" reasons.
     """
@@ -313,8 +395,11 @@ def numbers(rows: pl.DataFrame, fields: dict[str, tuple[str, float]]
     for field, (metric, factor) in fields.items():
         raw = pl.col(field)
         num = raw.cast(pl.Float64, strict=False)
-        checks.append(pl.when(raw.is_not_null() & (num.is_null() | num.is_nan()))
-                      .then(pl.format(f"{field}: {{}} is not a number", raw)))
+        checks.append(
+            pl.when(raw.is_not_null() & (num.is_null() | num.is_nan())).then(
+                pl.format(f"{field}: {{}} is not a number", raw)
+            )
+        )
         values.append((num * factor).alias(metric))
         values.append(raw.alias(f"_raw_{metric}"))
     return rows.with_columns(values), checks
@@ -327,13 +412,15 @@ def _location(path: Path, ctx: ImportContext) -> str:
         raise ImportFormatError(
             f"{display}: Meteostat files do not name their station; name the file after the "
             "Meteostat station id as Meteostat does (16230.csv.gz, 16230.json), or put it in a "
-            "folder named meteostat_<station id>")
+            "folder named meteostat_<station id>"
+        )
     return f"meteostat:{station}"
 
 
 # --------------------------------------------------------------------------------------------
 # bulk CSV
 # --------------------------------------------------------------------------------------------
+
 
 def sniff(head: bytes, name: str) -> bool:
     """True when the first non-blank lines (up to 3) are Meteostat bulk hourly lines."""
@@ -350,18 +437,24 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     records, bad_lines = split_csv(lines, COLUMNS)
     hour = pl.col("hour").cast(pl.Int64, strict=False)
     day = pl.col("date").str.to_date("%Y-%m-%d", strict=False)
-    t_us = (day.cast(pl.Datetime("us")).dt.epoch("us") + hour * 3600 * US)
+    t_us = day.cast(pl.Datetime("us")).dt.epoch("us") + hour * 3600 * US
     rows, checks = numbers(records, READ)
     rows = rows.with_columns(
-        _utc_us=pl.when(hour.is_between(0, 23) & day.dt.year().is_between(*YEAR_RANGE))
-        .then(t_us),
-    ).with_columns(_reason=reasons(
-        pl.when(day.is_null() | ~day.dt.year().is_between(*YEAR_RANGE)).then(
-            pl.format(f"date: {{}} is not a date YYYY-MM-DD (years {YEAR_RANGE[0]}-"
-                      f"{YEAR_RANGE[1]})", pl.col("date"))),
-        pl.when(~hour.is_between(0, 23) | hour.is_null()).then(
-            pl.format("hour: {} is not an hour 0-23", pl.col("hour"))),
-        *checks))
+        _utc_us=pl.when(hour.is_between(0, 23) & day.dt.year().is_between(*YEAR_RANGE)).then(t_us),
+    ).with_columns(
+        _reason=reasons(
+            pl.when(day.is_null() | ~day.dt.year().is_between(*YEAR_RANGE)).then(
+                pl.format(
+                    f"date: {{}} is not a date YYYY-MM-DD (years {YEAR_RANGE[0]}-{YEAR_RANGE[1]})",
+                    pl.col("date"),
+                )
+            ),
+            pl.when(~hour.is_between(0, 23) | hour.is_null()).then(
+                pl.format("hour: {} is not an hour 0-23", pl.col("hour"))
+            ),
+            *checks,
+        )
+    )
     labels = {metric: field for field, (metric, _) in READ.items()}
     batches = station_environment(rows, labels, location_id=location, source=SOURCE, ctx=ctx)
     yield from with_extra_rejects(batches, bad_lines)
@@ -371,12 +464,16 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
 # JSON API response
 # --------------------------------------------------------------------------------------------
 
+
 def sniff_json(head: bytes, name: str) -> bool:
     """True for a Meteostat hourly JSON response (``meta.generated`` and ``data[].time``)."""
     text = decode_head(gunzip_head(head)).lstrip()
-    return (text.startswith("{") and re.search(r'"meta"\s*:\s*\{[^{}]*"generated"\s*:', text)
-            is not None and re.search(r'"data"\s*:\s*\[\s*(?:\]|\{\s*"time"\s*:)', text)
-            is not None and "generationtime_ms" not in text)
+    return (
+        text.startswith("{")
+        and re.search(r'"meta"\s*:\s*\{[^{}]*"generated"\s*:', text) is not None
+        and re.search(r'"data"\s*:\s*\[\s*(?:\]|\{\s*"time"\s*:)', text) is not None
+        and "generationtime_ms" not in text
+    )
 
 
 def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
@@ -390,7 +487,7 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, list):
-        raise ImportFormatError(f"{display}: not a Meteostat response: no \"data\" array")
+        raise ImportFormatError(f'{display}: not a Meteostat response: no "data" array')
     fields = ("time", *READ)
 
     def text_of(v: object) -> str | None:
@@ -404,21 +501,26 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         cols["raw"].append(json.dumps(rec, separators=(",", ":")))
         for k in fields:
             cols[k].append(text_of(rec.get(k)) if isinstance(rec, dict) else None)
-    records = pl.DataFrame(cols, schema={"line_no": pl.Int64, "raw": pl.String,
-                                         **dict.fromkeys(fields, pl.String)})
+    records = pl.DataFrame(
+        cols, schema={"line_no": pl.Int64, "raw": pl.String, **dict.fromkeys(fields, pl.String)}
+    )
     wall = pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
     rows, checks = numbers(records, READ)
     ok_time = wall.is_not_null() & wall.dt.year().is_between(*YEAR_RANGE)
     rows = rows.with_columns(
         _utc_us=pl.when(ok_time).then(wall.dt.epoch("us")),
         _reason=reasons(
-            pl.when(~ok_time | wall.is_null()).then(pl.format(
-                "time: {} is not a time like 2016-02-18 00:00:00", pl.col("time"))),
-            *checks))
+            pl.when(~ok_time | wall.is_null()).then(
+                pl.format("time: {} is not a time like 2016-02-18 00:00:00", pl.col("time"))
+            ),
+            *checks,
+        ),
+    )
     labels = {metric: field for field, (metric, _) in READ.items()}
     yield from station_environment(rows, labels, location_id=location, source=SOURCE, ctx=ctx)
 
 
 #: the JSON reader as an importer "module" for the registry (``FORMAT``, ``sniff``, ``read``)
-JSON = SimpleNamespace(FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json,
-                       __name__=f"{__name__}.JSON")
+JSON = SimpleNamespace(
+    FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json, __name__=f"{__name__}.JSON"
+)

@@ -112,13 +112,27 @@ YEAR_RANGE = (1900, 2100)
 MISSING = -9999
 TRACE = -1
 #: ISD-Lite fields after the hour, in order (NOAA's names, shortened)
-FIELDS = ("air_temperature", "dew_point", "sea_level_pressure", "wind_direction",
-          "wind_speed", "sky_cover", "precipitation_1h", "precipitation_6h")
+FIELDS = (
+    "air_temperature",
+    "dew_point",
+    "sea_level_pressure",
+    "wind_direction",
+    "wind_speed",
+    "sky_cover",
+    "precipitation_1h",
+    "precipitation_6h",
+)
 #: field -> environment column (all read with scaling factor 10: one decimal)
-READ = {"air_temperature": "temp_c", "dew_point": "dew_point_c", "wind_speed": "wind_speed_m_s",
-        "precipitation_1h": "precipitation_mm"}
-_ISD_RE = (r"^(\d{4}) ([ \d]\d) ([ \d]\d) ([ \d]\d)"
-           r"(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})\s*$")
+READ = {
+    "air_temperature": "temp_c",
+    "dew_point": "dew_point_c",
+    "wind_speed": "wind_speed_m_s",
+    "precipitation_1h": "precipitation_mm",
+}
+_ISD_RE = (
+    r"^(\d{4}) ([ \d]\d) ([ \d]\d) ([ \d]\d)"
+    r"(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})(.{6})\s*$"
+)
 _ISD_NAME_RE = re.compile(r"(?<!\d)(\d{6})-(\d{5})(?:-(\d{4}))?(?!\d)")
 _ISD_SNIFF_RE = re.compile(r"^\d{4} [ \d]\d [ \d]\d [ \d]\d(?:[ -]{0,5}-?\d{1,5}){8}\s*$")
 
@@ -127,10 +141,11 @@ _ISD_SNIFF_RE = re.compile(r"^\d{4} [ \d]\d [ \d]\d [ \d]\d(?:[ -]{0,5}-?\d{1,5}
 # ISD-Lite
 # --------------------------------------------------------------------------------------------
 
+
 def _looks_isd_lite(line: str) -> bool:
     if not _ISD_SNIFF_RE.match(line) or len(line.rstrip()) != 61:
         return False
-    return all(re.fullmatch(r" *-?\d+", line[i:i + 6]) for i in range(13, 61, 6))
+    return all(re.fullmatch(r" *-?\d+", line[i : i + 6]) for i in range(13, 61, 6))
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -145,7 +160,8 @@ def _isd_location(path: Path, display: str) -> str:
     if m is None:
         raise ImportFormatError(
             f"{display}: ISD-Lite files name their station only in the file name; keep NOAA's "
-            "name <USAF>-<WBAN>-<year> (for example 725510-14939-2023.gz)")
+            "name <USAF>-<WBAN>-<year> (for example 725510-14939-2023.gz)"
+        )
     return f"noaa:{m.group(1)}-{m.group(2)}"
 
 
@@ -156,24 +172,40 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     lines = read_station_lines(Path(path), display).filter(~blank_line())
     parts = pl.col("text").str.extract_groups(_ISD_RE)
     names = ["year", "month", "day", "hour", *FIELDS]
-    f = lines.with_columns(_p=parts).with_columns(
-        [pl.col("_p").struct.field(str(i + 1)).str.strip_chars().alias(n)
-         for i, n in enumerate(names)]).drop("_p").rename({"text": "raw"})
+    f = (
+        lines.with_columns(_p=parts)
+        .with_columns(
+            [
+                pl.col("_p").struct.field(str(i + 1)).str.strip_chars().alias(n)
+                for i, n in enumerate(names)
+            ]
+        )
+        .drop("_p")
+        .rename({"text": "raw"})
+    )
     shaped = pl.col("year").is_not_null()
     ints = {n: pl.col(n).cast(pl.Int64, strict=False) for n in names}
     time_parts = [ints[n] for n in ("year", "month", "day", "hour")]
     wall = pl.datetime(*time_parts, time_unit="us")
-    valid_time = (ints["year"].is_between(*YEAR_RANGE) & ints["month"].is_between(1, 12)
-                  & ints["day"].is_between(1, 31) & ints["hour"].is_between(0, 23))
+    valid_time = (
+        ints["year"].is_between(*YEAR_RANGE)
+        & ints["month"].is_between(1, 12)
+        & ints["day"].is_between(1, 31)
+        & ints["hour"].is_between(0, 23)
+    )
     f = f.with_columns(_valid_time=valid_time.fill_null(False))
     # a day beyond the month's end (31 April) makes no datetime: checked by a round trip
     f = f.with_columns(_wall=pl.when(pl.col("_valid_time")).then(wall)).with_columns(
-        _valid_time=pl.col("_valid_time") & (pl.col("_wall").dt.day() == ints["day"]))
+        _valid_time=pl.col("_valid_time") & (pl.col("_wall").dt.day() == ints["day"])
+    )
     values, checks = [], []
     for field in FIELDS:
         v = ints[field]
-        checks.append(pl.when(shaped & v.is_null()).then(
-            pl.format(f"{field}: {{}} is not an integer", pl.col(field))))
+        checks.append(
+            pl.when(shaped & v.is_null()).then(
+                pl.format(f"{field}: {{}} is not an integer", pl.col(field))
+            )
+        )
         if field in READ:
             metric = READ[field]
             miss = v == MISSING
@@ -182,19 +214,32 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
             scaled = pl.concat_str(v.cast(pl.String), pl.lit("e-1")).cast(pl.Float64)
             if field == "precipitation_1h":
                 scaled = pl.when(v == TRACE).then(0.0).otherwise(scaled)
-            values += [pl.when(miss).then(None).otherwise(scaled).alias(metric),
-                       pl.when(miss).then(None).otherwise(pl.col(field)).alias(f"_raw_{metric}")]
+            values += [
+                pl.when(miss).then(None).otherwise(scaled).alias(metric),
+                pl.when(miss).then(None).otherwise(pl.col(field)).alias(f"_raw_{metric}"),
+            ]
     f = f.with_columns(values).with_columns(
         _utc_us=pl.when(pl.col("_valid_time")).then(pl.col("_wall").dt.epoch("us")),
         _reason=reasons(
-            pl.when(~shaped).then(pl.format(
-                "not an ISD-Lite line (year month day hour, then 8 right-aligned fields of 6 "
-                "characters: 61 characters), found {} characters",
-                pl.col("raw").str.len_chars())),
-            pl.when(shaped & ~pl.col("_valid_time")).then(pl.format(
-                "time: {}-{}-{} {}h is not a date and hour", pl.col("year"), pl.col("month"),
-                pl.col("day"), pl.col("hour"))),
-            *checks))
+            pl.when(~shaped).then(
+                pl.format(
+                    "not an ISD-Lite line (year month day hour, then 8 right-aligned fields of 6 "
+                    "characters: 61 characters), found {} characters",
+                    pl.col("raw").str.len_chars(),
+                )
+            ),
+            pl.when(shaped & ~pl.col("_valid_time")).then(
+                pl.format(
+                    "time: {}-{}-{} {}h is not a date and hour",
+                    pl.col("year"),
+                    pl.col("month"),
+                    pl.col("day"),
+                    pl.col("hour"),
+                )
+            ),
+            *checks,
+        ),
+    )
     labels = {metric: field for field, metric in READ.items()}
     yield from station_environment(f, labels, location_id=location, source=SOURCE, ctx=ctx)
 
@@ -215,13 +260,20 @@ SUMMARY_REPORTS = ("SOD", "SOM")
 ROUTINE_REPORT = "FM-15"
 #: unit system -> environment column -> (scale, offset): canonical = raw * scale + offset
 LCD_UNITS: dict[str, dict[str, tuple[float, float]]] = {
-    "standard": {"temp_c": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
-                 "dew_point_c": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
-                 "rh_pct": (1.0, 0.0),
-                 "precipitation_mm": (25.4, 0.0),  # inch, exact
-                 "wind_speed_m_s": (0.44704, 0.0)},  # mile per hour, exact
-    "metric": {"temp_c": (1.0, 0.0), "dew_point_c": (1.0, 0.0), "rh_pct": (1.0, 0.0),
-               "precipitation_mm": (1.0, 0.0), "wind_speed_m_s": (1.0, 0.0)},
+    "standard": {
+        "temp_c": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
+        "dew_point_c": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
+        "rh_pct": (1.0, 0.0),
+        "precipitation_mm": (25.4, 0.0),  # inch, exact
+        "wind_speed_m_s": (0.44704, 0.0),
+    },  # mile per hour, exact
+    "metric": {
+        "temp_c": (1.0, 0.0),
+        "dew_point_c": (1.0, 0.0),
+        "rh_pct": (1.0, 0.0),
+        "precipitation_mm": (1.0, 0.0),
+        "wind_speed_m_s": (1.0, 0.0),
+    },
 }
 _METAR_RE = r"(?:METAR|SPECI) [A-Z0-9]{3,4} (\d{2})(\d{2})(\d{2})Z"
 _LCD_NUM_RE = r"^-?\d+(?:\.\d+)?$"
@@ -230,13 +282,19 @@ _LCD_NUM_RE = r"^-?\d+(?:\.\d+)?$"
 def sniff_lcd(head: bytes, name: str) -> bool:
     """True when the header is an NOAA LCD CSV header."""
     fields = first_line_fields(gunzip_head(head)) or ()
-    return (fields[:2] == ("STATION", "DATE") and "REPORT_TYPE" in fields
-            and "HourlyDryBulbTemperature" in fields)
+    return (
+        fields[:2] == ("STATION", "DATE")
+        and "REPORT_TYPE" in fields
+        and "HourlyDryBulbTemperature" in fields
+    )
 
 
 def _lcd_units(records: pl.DataFrame, cols: dict[str, str]) -> str:
-    pressures = [records[cols[c]].str.strip_suffix("s").cast(pl.Float64, strict=False)
-                 for c in PRESSURE_FIELDS if c in cols]
+    pressures = [
+        records[cols[c]].str.strip_suffix("s").cast(pl.Float64, strict=False)
+        for c in PRESSURE_FIELDS
+        if c in cols
+    ]
     values = pl.concat(pressures).drop_nulls() if pressures else pl.Series([], dtype=pl.Float64)
     if values.len():
         return "metric" if values.median() > 100 else "standard"
@@ -244,19 +302,28 @@ def _lcd_units(records: pl.DataFrame, cols: dict[str, str]) -> str:
     return "metric" if temps.str.contains(r"\.\d").any() else "standard"
 
 
-def _lst_offset_s(records: pl.DataFrame, cols: dict[str, str], ctx: ImportContext,
-                  display: str) -> int:
+def _lst_offset_s(
+    records: pl.DataFrame, cols: dict[str, str], ctx: ImportContext, display: str
+) -> int:
     """Local-standard-time offset of the station (s), from METAR remarks or ctx.tz."""
     if "REM" in cols:
-        g = records.select(
-            local=pl.col(cols["DATE"]).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
-            m=pl.col(cols["REM"]).str.extract_groups(_METAR_RE)).unnest("m").drop_nulls()
+        g = (
+            records.select(
+                local=pl.col(cols["DATE"]).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
+                m=pl.col(cols["REM"]).str.extract_groups(_METAR_RE),
+            )
+            .unnest("m")
+            .drop_nulls()
+        )
         if g.height:
-            local_min = (g["local"].dt.day().cast(pl.Int64) * 1440
-                         + g["local"].dt.hour().cast(pl.Int64) * 60
-                         + g["local"].dt.minute().cast(pl.Int64))
-            utc_min = (g["1"].cast(pl.Int64) * 1440 + g["2"].cast(pl.Int64) * 60
-                       + g["3"].cast(pl.Int64))
+            local_min = (
+                g["local"].dt.day().cast(pl.Int64) * 1440
+                + g["local"].dt.hour().cast(pl.Int64) * 60
+                + g["local"].dt.minute().cast(pl.Int64)
+            )
+            utc_min = (
+                g["1"].cast(pl.Int64) * 1440 + g["2"].cast(pl.Int64) * 60 + g["3"].cast(pl.Int64)
+            )
             diff = ((local_min - utc_min + 720) % 1440) - 720  # across a month end too
             return int(diff.mode().sort()[0]) * 60
     zi = zone(ctx.tz)
@@ -264,7 +331,8 @@ def _lst_offset_s(records: pl.DataFrame, cols: dict[str, str], ctx: ImportContex
         return _standard_offset_s(zi)
     raise ImportFormatError(
         f"{display}: NOAA LCD times are local standard time and this file has no METAR remarks "
-        "to tell the offset; import it with --timezone <the station's IANA zone>")
+        "to tell the offset; import it with --timezone <the station's IANA zone>"
+    )
 
 
 def _standard_offset_s(zi) -> int:
@@ -290,20 +358,23 @@ def read_lcd(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         cols.setdefault(h, f"_f{i}")
     missing = [c for c in ("STATION", "DATE", "REPORT_TYPE", *LCD_FIELDS) if c not in cols]
     if missing:
-        raise ImportFormatError(f"{display}:1: not an NOAA LCD file: no column "
-                                f"{', '.join(missing)}")
+        raise ImportFormatError(
+            f"{display}:1: not an NOAA LCD file: no column {', '.join(missing)}"
+        )
     records, bad_lines = split_csv(lines.slice(1), tuple(f"_f{i}" for i in range(len(header))))
     records = records.filter(
-        ~pl.col(cols["REPORT_TYPE"]).str.strip_chars().is_in(SUMMARY_REPORTS).fill_null(False))
+        ~pl.col(cols["REPORT_TYPE"]).str.strip_chars().is_in(SUMMARY_REPORTS).fill_null(False)
+    )
     units = LCD_UNITS[_lcd_units(records, cols)]
     lst_s = _lst_offset_s(records, cols, ctx, display)
     station = records[cols["STATION"]].drop_nulls()
     location = _lcd_location(station[0] if station.len() else None)
     lat = lon = None
     if "LATITUDE" in cols and "LONGITUDE" in cols:
-        coords = records.select(lat=pl.col(cols["LATITUDE"]).cast(pl.Float64, strict=False),
-                                lon=pl.col(cols["LONGITUDE"]).cast(pl.Float64, strict=False)
-                                ).drop_nulls()
+        coords = records.select(
+            lat=pl.col(cols["LATITUDE"]).cast(pl.Float64, strict=False),
+            lon=pl.col(cols["LONGITUDE"]).cast(pl.Float64, strict=False),
+        ).drop_nulls()
         if coords.height:
             lat, lon = coords["lat"][0], coords["lon"][0]
 
@@ -315,44 +386,72 @@ def read_lcd(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         trace = (text == "T") if metric == "precipitation_mm" else pl.lit(False)
         is_num = text.str.contains(_LCD_NUM_RE)
         missing_v = raw.is_null() | (text == "M")
-        checks.append(pl.when(~missing_v & ~trace & ~is_num.fill_null(False))
-                      .then(pl.format(f"{field}: {{}} is not a number", raw)))
-        values += [pl.when(trace).then(0.0)
-                   .when(is_num).then(text.cast(pl.Float64, strict=False) * scale + offset)
-                   .alias(metric),
-                   raw.alias(f"_raw_{metric}")]
-    local = pl.col(cols["DATE"]).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False,
-                                                 time_unit="us")
+        checks.append(
+            pl.when(~missing_v & ~trace & ~is_num.fill_null(False)).then(
+                pl.format(f"{field}: {{}} is not a number", raw)
+            )
+        )
+        values += [
+            pl.when(trace)
+            .then(0.0)
+            .when(is_num)
+            .then(text.cast(pl.Float64, strict=False) * scale + offset)
+            .alias(metric),
+            raw.alias(f"_raw_{metric}"),
+        ]
+    local = pl.col(cols["DATE"]).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
     hour_us = 3600 * US
-    f = records.with_columns(values).with_columns(
-        _report=pl.col(cols["REPORT_TYPE"]).str.strip_chars(),
-        _obs_us=local.dt.epoch("us") - lst_s * US,
-        _any=pl.any_horizontal([pl.col(m).is_not_null() for m in LCD_FIELDS.values()]),
-    ).with_columns(
-        _utc_us=((pl.col("_obs_us") + hour_us // 2) // hour_us) * hour_us,
-    ).with_columns(
-        _reason=reasons(
-            pl.when(pl.col("_obs_us").is_null()).then(pl.format(
-                "DATE: {} is not a time like 2023-01-01T00:54:00", pl.col(cols["DATE"]))),
-            *checks),
+    f = (
+        records.with_columns(values)
+        .with_columns(
+            _report=pl.col(cols["REPORT_TYPE"]).str.strip_chars(),
+            _obs_us=local.dt.epoch("us") - lst_s * US,
+            _any=pl.any_horizontal([pl.col(m).is_not_null() for m in LCD_FIELDS.values()]),
+        )
+        .with_columns(
+            _utc_us=((pl.col("_obs_us") + hour_us // 2) // hour_us) * hour_us,
+        )
+        .with_columns(
+            _reason=reasons(
+                pl.when(pl.col("_obs_us").is_null()).then(
+                    pl.format(
+                        "DATE: {} is not a time like 2023-01-01T00:54:00", pl.col(cols["DATE"])
+                    )
+                ),
+                *checks,
+            ),
+        )
     )
     f = f.filter(pl.col("_any") | pl.col("_reason").is_not_null())
     labels = dict(zip(LCD_FIELDS.values(), LCD_FIELDS, strict=True))
     f = station_checks(f, labels)  # reject bad reports before choosing one per hour
-    chosen = (f.filter(pl.col("_reason").is_null())
-              .sort(pl.col("_utc_us"), pl.col("_report") != ROUTINE_REPORT,
-                    (pl.col("_obs_us") - pl.col("_utc_us")).abs(), pl.col("line_no"))
-              .filter(pl.col("_utc_us").is_first_distinct()))
+    chosen = (
+        f.filter(pl.col("_reason").is_null())
+        .sort(
+            pl.col("_utc_us"),
+            pl.col("_report") != ROUTINE_REPORT,
+            (pl.col("_obs_us") - pl.col("_utc_us")).abs(),
+            pl.col("line_no"),
+        )
+        .filter(pl.col("_utc_us").is_first_distinct())
+    )
     rows = pl.concat([chosen, f.filter(pl.col("_reason").is_not_null())]).sort("line_no")
     zi = zone(ctx.tz)
     if zi is not None and _standard_offset_s(zi) != lst_s:
         ctx = dataclasses.replace(ctx, tz=None)  # the participant's zone is not the station's
     yield from with_extra_rejects(
-        station_batches(rows, location_id=location, source=LCD_SOURCE, ctx=ctx,
-                        fixed_offset_s=lst_s, latitude_deg=lat, longitude_deg=lon),
-        bad_lines)
+        station_batches(
+            rows,
+            location_id=location,
+            source=LCD_SOURCE,
+            ctx=ctx,
+            fixed_offset_s=lst_s,
+            latitude_deg=lat,
+            longitude_deg=lon,
+        ),
+        bad_lines,
+    )
 
 
 #: the LCD reader as an importer "module" for the registry (``FORMAT``, ``sniff``, ``read``)
-LCD = SimpleNamespace(FORMAT=LCD_FORMAT, sniff=sniff_lcd, read=read_lcd,
-                      __name__=f"{__name__}.LCD")
+LCD = SimpleNamespace(FORMAT=LCD_FORMAT, sniff=sniff_lcd, read=read_lcd, __name__=f"{__name__}.LCD")

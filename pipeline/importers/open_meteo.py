@@ -84,8 +84,14 @@ from pipeline.normalize import PLAUSIBLE_RANGES
 FORMAT = "open_meteo_csv"
 JSON_FORMAT = "open_meteo_json"
 SOURCE = "open-meteo"
-META_HEADER = ("latitude", "longitude", "elevation", "utc_offset_seconds", "timezone",
-               "timezone_abbreviation")
+META_HEADER = (
+    "latitude",
+    "longitude",
+    "elevation",
+    "utc_offset_seconds",
+    "timezone",
+    "timezone_abbreviation",
+)
 YEAR_RANGE = (1900, 2100)
 BATCH_ROWS = 50_000
 
@@ -102,18 +108,33 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "windspeed_10m": ("wind_speed_m_s", "wind"),
     "shortwave_radiation": ("shortwave_radiation_w_m2", "radiation"),
 }
-METRICS = ("temp_c", "rh_pct", "dew_point_c", "apparent_temp_c", "precipitation_mm",
-           "wind_speed_m_s", "shortwave_radiation_w_m2")
+METRICS = (
+    "temp_c",
+    "rh_pct",
+    "dew_point_c",
+    "apparent_temp_c",
+    "precipitation_mm",
+    "wind_speed_m_s",
+    "shortwave_radiation_w_m2",
+)
 
 #: unit family -> unit label as Open-Meteo writes it -> (a, b): canonical = a * value + b
 UNITS: dict[str, dict[str, tuple[float, float]]] = {
-    "temperature": {"°C": (1.0, 0.0), "°F": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
-                    "°K": (1.0, -273.15), "K": (1.0, -273.15)},
+    "temperature": {
+        "°C": (1.0, 0.0),
+        "°F": (5.0 / 9.0, -32.0 * 5.0 / 9.0),
+        "°K": (1.0, -273.15),
+        "K": (1.0, -273.15),
+    },
     "percent": {"%": (1.0, 0.0)},
     "precipitation": {"mm": (1.0, 0.0), "inch": (25.4, 0.0)},  # 1 in = 25.4 mm exactly
-    "wind": {"km/h": (1.0 / 3.6, 0.0), "m/s": (1.0, 0.0),
-             "mp/h": (0.44704, 0.0), "mph": (0.44704, 0.0),  # 1 mi/h = 0.44704 m/s exactly
-             "kn": (1852.0 / 3600.0, 0.0)},  # 1 kn = 1852 m/h exactly
+    "wind": {
+        "km/h": (1.0 / 3.6, 0.0),
+        "m/s": (1.0, 0.0),
+        "mp/h": (0.44704, 0.0),
+        "mph": (0.44704, 0.0),  # 1 mi/h = 0.44704 m/s exactly
+        "kn": (1852.0 / 3600.0, 0.0),
+    },  # 1 kn = 1852 m/h exactly
     "radiation": {"W/m²": (1.0, 0.0), "W/m2": (1.0, 0.0)},
 }
 #: plausible ranges: the shared ones, plus global horizontal irradiance, which cannot exceed
@@ -128,6 +149,7 @@ _UNIT_RE = re.compile(r"^(.+?) \((.*)\)$")
 # detection
 # --------------------------------------------------------------------------------------------
 
+
 def sniff(head: bytes, name: str) -> bool:
     """True when the first line is Open-Meteo's CSV metadata header."""
     fields = first_line_fields(head)
@@ -137,14 +159,16 @@ def sniff(head: bytes, name: str) -> bool:
 def sniff_json(head: bytes, name: str) -> bool:
     """True for an Open-Meteo JSON API response (object or list of objects)."""
     text = decode_head(head).lstrip()
-    return (text[:1] in ("{", "[") and all(
-        re.search(rf'"{key}"\s*:', text) for key in
-        ("latitude", "longitude", "generationtime_ms", "utc_offset_seconds")))
+    return text[:1] in ("{", "[") and all(
+        re.search(rf'"{key}"\s*:', text)
+        for key in ("latitude", "longitude", "generationtime_ms", "utc_offset_seconds")
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # shared core: raw strings -> environment rows
 # --------------------------------------------------------------------------------------------
+
 
 def location_id(lat: float, lon: float) -> str:
     """``'lat,lon'`` rounded to 0.01 degree (``-0.00`` written ``0.00``)."""
@@ -161,17 +185,36 @@ def _meta_frame(rows: list[dict], display: str) -> pl.DataFrame:
             lat, lon = float(r["latitude"]), float(r["longitude"])
             off = int(float(r["utc_offset_seconds"]))
         except (TypeError, ValueError) as exc:
-            raise ImportFormatError(f"{where}: unreadable Open-Meteo metadata (latitude, "
-                                    f"longitude, utc_offset_seconds): {exc}") from exc
+            raise ImportFormatError(
+                f"{where}: unreadable Open-Meteo metadata (latitude, "
+                f"longitude, utc_offset_seconds): {exc}"
+            ) from exc
         if not (-90 <= lat <= 90 and -180 <= lon <= 180 and abs(off) <= 18 * 3600):
-            raise ImportFormatError(f"{where}: Open-Meteo metadata out of range: latitude "
-                                    f"{lat}, longitude {lon}, utc_offset_seconds {off}")
-        out.append({"loc": int(r["loc"]), "latitude_deg": lat, "longitude_deg": lon,
-                    "offset_s": off, "timezone": r.get("timezone"),
-                    "location_id": location_id(lat, lon)})
-    return pl.DataFrame(out, schema={"loc": pl.Int64, "latitude_deg": pl.Float64,
-                                     "longitude_deg": pl.Float64, "offset_s": pl.Int64,
-                                     "timezone": pl.String, "location_id": pl.String})
+            raise ImportFormatError(
+                f"{where}: Open-Meteo metadata out of range: latitude "
+                f"{lat}, longitude {lon}, utc_offset_seconds {off}"
+            )
+        out.append(
+            {
+                "loc": int(r["loc"]),
+                "latitude_deg": lat,
+                "longitude_deg": lon,
+                "offset_s": off,
+                "timezone": r.get("timezone"),
+                "location_id": location_id(lat, lon),
+            }
+        )
+    return pl.DataFrame(
+        out,
+        schema={
+            "loc": pl.Int64,
+            "latitude_deg": pl.Float64,
+            "longitude_deg": pl.Float64,
+            "offset_s": pl.Int64,
+            "timezone": pl.String,
+            "location_id": pl.String,
+        },
+    )
 
 
 def _columns(variables: list[tuple[str, str | None]], where: str) -> dict[str, dict]:
@@ -189,7 +232,8 @@ def _columns(variables: list[tuple[str, str | None]], where: str) -> dict[str, d
         if unit not in UNITS[family]:
             raise ImportFormatError(
                 f"{where}: column {label!r}: unit {unit!r} not supported "
-                f"(expected one of {', '.join(UNITS[family])})")
+                f"(expected one of {', '.join(UNITS[family])})"
+            )
         if metric not in found:
             a, b = UNITS[family][unit]
             found[metric] = {"label": label, "var": var, "pos": pos, "a": a, "b": b}
@@ -228,12 +272,20 @@ def _to_utc(timed: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
                     utc = zoned
             off = utc_offsets_s(utc, zi)
         parts.append(sub.with_columns(_utc_us=utc, utc_offset_s=off))
-    return pl.concat(parts) if parts else timed.with_columns(
-        _utc_us=pl.lit(None, pl.Int64), utc_offset_s=pl.lit(None, pl.Int64))
+    return (
+        pl.concat(parts)
+        if parts
+        else timed.with_columns(_utc_us=pl.lit(None, pl.Int64), utc_offset_s=pl.lit(None, pl.Int64))
+    )
 
 
-def _environment(rows: pl.DataFrame, cols: dict[str, dict], meta: pl.DataFrame,
-                 unixtime: bool, ctx: ImportContext) -> Iterator[Batch]:
+def _environment(
+    rows: pl.DataFrame,
+    cols: dict[str, dict],
+    meta: pl.DataFrame,
+    unixtime: bool,
+    ctx: ImportContext,
+) -> Iterator[Batch]:
     """``rows``: ``line_no``, ``raw``, ``loc``, ``time`` and one String column per metric."""
     checks, values = [], []
     for metric, c in cols.items():
@@ -247,8 +299,14 @@ def _environment(rows: pl.DataFrame, cols: dict[str, dict], meta: pl.DataFrame,
             pl.when(~missing & (num.is_null() | num.is_nan()))
             .then(pl.format(f"{label}: {{}} is not a number", raw))
             .when(~value.is_between(lo, hi))
-            .then(pl.format(f"{label} = {{}}: {metric} {{}} outside plausible range "
-                            f"[{lo:g}, {hi:g}]", raw, value.round(2))))
+            .then(
+                pl.format(
+                    f"{label} = {{}}: {metric} {{}} outside plausible range [{lo:g}, {hi:g}]",
+                    raw,
+                    value.round(2),
+                )
+            )
+        )
         values.append(value.alias(metric))
     absent = [pl.lit(None, pl.Float64).alias(m) for m in METRICS if m not in cols]
     rows = rows.rename({m: f"_raw_{m}" for m in cols})
@@ -260,23 +318,41 @@ def _environment(rows: pl.DataFrame, cols: dict[str, dict], meta: pl.DataFrame,
     else:
         wall = pl.coalesce(
             pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M", strict=False, time_unit="us"),
-            pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"))
+            pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"),
+        )
         f = rows.with_columns(_wall_us=wall.dt.epoch("us"), _utc_direct=pl.lit(None, pl.Int64))
         t_us = pl.col("_wall_us")
     f = f.with_columns(*values, *absent).with_columns(
-        _time_ok=t_us.is_not_null() & year_of_us(t_us).is_between(*YEAR_RANGE))
+        _time_ok=t_us.is_not_null() & year_of_us(t_us).is_between(*YEAR_RANGE)
+    )
     all_null = pl.all_horizontal([pl.col(m).is_null() for m in cols]) if cols else pl.lit(True)
-    f = f.with_columns(_reason=reasons(
-        pl.when(pl.col("time").is_null()).then(pl.lit("time: empty"))
-        .when(~pl.col("_time_ok")).then(pl.format(
-            "time: {} is not a time like 2025-07-01T14:00 (years "
-            f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]})", pl.col("time"))),
-        pl.when(pl.col("loc").is_null() | ~pl.col("loc").is_in(meta["loc"].to_list()))
-        .then(pl.format("location_id: {} not in the metadata lines", pl.col("loc"))),
-        *checks,
-    )).with_columns(_reason=pl.coalesce(
-        "_reason", pl.when(all_null).then(pl.lit(
-            "no values: every variable is NaN or empty (Open-Meteo has no data for this hour)"))))
+    f = f.with_columns(
+        _reason=reasons(
+            pl.when(pl.col("time").is_null())
+            .then(pl.lit("time: empty"))
+            .when(~pl.col("_time_ok"))
+            .then(
+                pl.format(
+                    "time: {} is not a time like 2025-07-01T14:00 (years "
+                    f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]})",
+                    pl.col("time"),
+                )
+            ),
+            pl.when(pl.col("loc").is_null() | ~pl.col("loc").is_in(meta["loc"].to_list())).then(
+                pl.format("location_id: {} not in the metadata lines", pl.col("loc"))
+            ),
+            *checks,
+        )
+    ).with_columns(
+        _reason=pl.coalesce(
+            "_reason",
+            pl.when(all_null).then(
+                pl.lit(
+                    "no values: every variable is NaN or empty (Open-Meteo has no data for this hour)"
+                )
+            ),
+        )
+    )
 
     timed = f.filter(pl.col("_time_ok"))
     if unixtime:
@@ -285,36 +361,59 @@ def _environment(rows: pl.DataFrame, cols: dict[str, dict], meta: pl.DataFrame,
         for m in meta.iter_rows(named=True):
             sub = timed.filter(pl.col("loc") == m["loc"])
             zi = zone(m["timezone"])
-            off = (utc_offsets_s(sub["_utc_us"], zi) if zi is not None
-                   else pl.Series([m["offset_s"]] * sub.height, dtype=pl.Int64))
+            off = (
+                utc_offsets_s(sub["_utc_us"], zi)
+                if zi is not None
+                else pl.Series([m["offset_s"]] * sub.height, dtype=pl.Int64)
+            )
             parts.append(sub.with_columns(utc_offset_s=off))
-        timed = pl.concat(parts) if parts else timed.with_columns(
-            utc_offset_s=pl.lit(None, pl.Int64))
+        timed = (
+            pl.concat(parts) if parts else timed.with_columns(utc_offset_s=pl.lit(None, pl.Int64))
+        )
     else:
         timed = _to_utc(timed, meta)
 
     ok = timed.filter(pl.col("_reason").is_null()).with_columns(
-        _first_line=pl.col("line_no").first().over("loc", "_utc_us"))
+        _first_line=pl.col("line_no").first().over("loc", "_utc_us")
+    )
     dup = ok.filter(pl.col("line_no") != pl.col("_first_line")).select(
-        "line_no", "raw",
-        reason=pl.format("time: {} is the same instant as line {}", pl.col("time"),
-                         pl.col("_first_line")))
+        "line_no",
+        "raw",
+        reason=pl.format(
+            "time: {} is the same instant as line {}", pl.col("time"), pl.col("_first_line")
+        ),
+    )
     ok = ok.filter(pl.col("line_no") == pl.col("_first_line")).join(
-        meta.select("loc", "location_id", "latitude_deg", "longitude_deg"), on="loc",
-        how="left", maintain_order="left")
-    env = ok.with_columns(
-        time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone("UTC"),
-        setting=pl.lit("outdoor"), source=pl.lit(SOURCE),
-    ).select(list(ENVIRONMENT_SCHEMA)).cast(ENVIRONMENT_SCHEMA)
+        meta.select("loc", "location_id", "latitude_deg", "longitude_deg"),
+        on="loc",
+        how="left",
+        maintain_order="left",
+    )
+    env = (
+        ok.with_columns(
+            time_utc=pl.from_epoch("_utc_us", time_unit="us").dt.replace_time_zone("UTC"),
+            setting=pl.lit("outdoor"),
+            source=pl.lit(SOURCE),
+        )
+        .select(list(ENVIRONMENT_SCHEMA))
+        .cast(ENVIRONMENT_SCHEMA)
+    )
     for i in range(0, max(env.height, 1), BATCH_ROWS):
         yield Batch("environment", env.slice(i, BATCH_ROWS))
     if ctx.participant_id:
-        yield Batch("participant_locations", pl.DataFrame(
-            {"participant_id": ctx.participant_id,
-             "location_id": meta["location_id"].unique(maintain_order=True)},
-            schema={"participant_id": pl.String, "location_id": pl.String}))
-    bad = rejected_batch([f.filter(pl.col("_reason").is_not_null())
-                          .select("line_no", "raw", reason="_reason"), dup])
+        yield Batch(
+            "participant_locations",
+            pl.DataFrame(
+                {
+                    "participant_id": ctx.participant_id,
+                    "location_id": meta["location_id"].unique(maintain_order=True),
+                },
+                schema={"participant_id": pl.String, "location_id": pl.String},
+            ),
+        )
+    bad = rejected_batch(
+        [f.filter(pl.col("_reason").is_not_null()).select("line_no", "raw", reason="_reason"), dup]
+    )
     if bad is not None:
         yield bad
 
@@ -322,6 +421,7 @@ def _environment(rows: pl.DataFrame, cols: dict[str, dict], meta: pl.DataFrame,
 # --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
+
 
 def _header_fields(text: str) -> list[str]:
     return [f.strip().strip('"').strip() for f in text.split(",")]
@@ -350,13 +450,15 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     if meta_fields != META_HEADER and not multi:
         raise ImportFormatError(
             f"{display}:{meta_head['line_no']}: not an Open-Meteo CSV: the first line must be "
-            f"{','.join(META_HEADER)!r}, found {meta_head['text'][:200]!r}")
+            f"{','.join(META_HEADER)!r}, found {meta_head['text'][:200]!r}"
+        )
     names = ("loc", *META_HEADER) if multi else META_HEADER
     meta_rows, meta_bad = split_csv(meta_block.slice(1), names)
     if meta_bad.height or meta_rows.height == 0:
         line = meta_bad["line_no"][0] if meta_bad.height else meta_head["line_no"] + 1
-        raise ImportFormatError(f"{display}:{line}: the Open-Meteo metadata line is missing or "
-                                "broken")
+        raise ImportFormatError(
+            f"{display}:{line}: the Open-Meteo metadata line is missing or broken"
+        )
     if not multi:
         meta_rows = meta_rows.with_columns(loc=pl.lit("1"))
     meta = _meta_frame(meta_rows.to_dicts(), display)
@@ -377,7 +479,8 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     if not candidates:
         raise ImportFormatError(
             f"{display}: no hourly section with a supported variable "
-            f"({', '.join(dict.fromkeys(VARIABLES))}); download hourly data")
+            f"({', '.join(dict.fromkeys(VARIABLES))}); download hourly data"
+        )
 
     def step_s(block: pl.DataFrame, has_loc: bool) -> float | None:
         times = block.slice(1, 2)["text"].str.split(",").list.get(1 if has_loc else 0)
@@ -388,26 +491,35 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         return float(ints[1] - ints[0]) if ints.null_count() == 0 and ints.len() == 2 else None
 
     block, has_loc, fields, cols = next(
-        (c for c in candidates if step_s(c[0], c[1]) == 3600.0), candidates[0])
+        (c for c in candidates if step_s(c[0], c[1]) == 3600.0), candidates[0]
+    )
 
     # internal column names: loc, time, the metric for each column read, _skip<i> otherwise
     metric_at = {c["pos"]: metric for metric, c in cols.items()}
-    names = (["loc"] if has_loc else []) + ["time"] + [
-        metric_at.get(i, f"_skip{i}") for i in range(len(fields) - 1)]
+    names = (
+        (["loc"] if has_loc else [])
+        + ["time"]
+        + [metric_at.get(i, f"_skip{i}") for i in range(len(fields) - 1)]
+    )
     rows, bad_lines = split_csv(block.slice(1), tuple(names))
     rows = rows.with_columns(
-        loc=pl.col("loc").cast(pl.Int64, strict=False) if has_loc else pl.lit(1, pl.Int64))
+        loc=pl.col("loc").cast(pl.Int64, strict=False) if has_loc else pl.lit(1, pl.Int64)
+    )
     non_null = rows["time"].drop_nulls()
     unixtime = non_null.len() > 0 and bool(non_null.str.contains(r"^-?\d+$").all())
     # lines of other sections are not data: only the chosen section's broken lines count
     yield from with_extra_rejects(
-        _environment(rows.select("line_no", "raw", "loc", "time", *cols), cols, meta,
-                     unixtime, ctx), bad_lines)
+        _environment(
+            rows.select("line_no", "raw", "loc", "time", *cols), cols, meta, unixtime, ctx
+        ),
+        bad_lines,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # JSON
 # --------------------------------------------------------------------------------------------
+
 
 def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``environment`` (+ ...) from an Open-Meteo JSON API response."""
@@ -429,16 +541,21 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     for i, o in enumerate(objs, start=1):
         hourly, units = o.get("hourly"), o.get("hourly_units") or {}
         if not isinstance(hourly, dict) or "time" not in hourly:
-            raise ImportFormatError(f"{display}: location {i}: no \"hourly\" data with a "
-                                    "\"time\" array; download hourly data")
-        cols = _columns([(k, units.get(k)) for k in hourly if k != "time"],
-                        f"{display}: location {i}")
+            raise ImportFormatError(
+                f'{display}: location {i}: no "hourly" data with a '
+                '"time" array; download hourly data'
+            )
+        cols = _columns(
+            [(k, units.get(k)) for k in hourly if k != "time"], f"{display}: location {i}"
+        )
         if not cols:
             raise ImportFormatError(
                 f"{display}: location {i}: no supported hourly variable "
-                f"({', '.join(dict.fromkeys(VARIABLES))})")
+                f"({', '.join(dict.fromkeys(VARIABLES))})"
+            )
         if cols_all is not None and {m: c["label"] for m, c in cols.items()} != {
-                m: c["label"] for m, c in cols_all.items()}:
+            m: c["label"] for m, c in cols_all.items()
+        }:
             raise ImportFormatError(f"{display}: locations have different hourly variables")
         cols_all = cols
         unix_flags.add(units.get("time") == "unixtime")
@@ -447,16 +564,18 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         if len(lengths) != 1:
             raise ImportFormatError(f"{display}: location {i}: hourly arrays differ in length")
         n = lengths.pop()
-        typed = pl.DataFrame({"time": hourly["time"],
-                              **{var: hourly[var] for var in var_of.values()}},
-                             strict=False)
-        frames.append(typed.select(
-            line_no=pl.int_range(first, first + n, dtype=pl.Int64),
-            raw=pl.struct(pl.all()).struct.json_encode(),
-            loc=pl.lit(i, pl.Int64),
-            time=pl.col("time").cast(pl.String),
-            **{metric: pl.col(var).cast(pl.String) for metric, var in var_of.items()},
-        ))
+        typed = pl.DataFrame(
+            {"time": hourly["time"], **{var: hourly[var] for var in var_of.values()}}, strict=False
+        )
+        frames.append(
+            typed.select(
+                line_no=pl.int_range(first, first + n, dtype=pl.Int64),
+                raw=pl.struct(pl.all()).struct.json_encode(),
+                loc=pl.lit(i, pl.Int64),
+                time=pl.col("time").cast(pl.String),
+                **{metric: pl.col(var).cast(pl.String) for metric, var in var_of.items()},
+            )
+        )
         first += n
     if len(unix_flags) != 1:
         raise ImportFormatError(f"{display}: locations mix iso8601 and unixtime times")
@@ -464,5 +583,6 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
 
 
 #: the JSON reader as an importer "module" for the registry (``FORMAT``, ``sniff``, ``read``)
-JSON = SimpleNamespace(FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json,
-                       __name__=f"{__name__}.JSON")
+JSON = SimpleNamespace(
+    FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json, __name__=f"{__name__}.JSON"
+)

@@ -101,14 +101,21 @@ BATCH_ROWS = 100_000
 
 _UTC = pl.Datetime("us", "UTC")
 SLEEP_SCHEMA = tables.rows("sleep_segments")
-_ROW_SCHEMA = {"record_no": pl.Int64, "raw": pl.String, "metric": pl.String,
-               "_start_us": pl.Int64, "_end_us": pl.Int64, "utc_offset_s": pl.Int64,
-               "value": pl.Float64}
+_ROW_SCHEMA = {
+    "record_no": pl.Int64,
+    "raw": pl.String,
+    "metric": pl.String,
+    "_start_us": pl.Int64,
+    "_end_us": pl.Int64,
+    "utc_offset_s": pl.Int64,
+    "value": pl.Float64,
+}
 
 
 # --------------------------------------------------------------------------------------------
 # detection
 # --------------------------------------------------------------------------------------------
+
 
 def _kind_of_fields(fields) -> str | None:
     names = set(fields)
@@ -136,21 +143,26 @@ def sniff_json(head: bytes, name: str) -> bool:
     def has(*keys: str) -> bool:
         return all(re.search(rf'"{k}"\s*:', text) for k in keys)
 
-    return (has("bedtime_start", "bedtime_end") or has("bpm", "source", "timestamp")
-            or has("contributors", "hrv_balance", "resting_heart_rate"))
+    return (
+        has("bedtime_start", "bedtime_end")
+        or has("bpm", "source", "timestamp")
+        or has("contributors", "hrv_balance", "resting_heart_rate")
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # shared core
 # --------------------------------------------------------------------------------------------
 
+
 def _zone(ctx: ImportContext, display: str) -> ZoneInfo | None:
     if ctx.tz is None:
         return None
     zi = zone(ctx.tz)
     if zi is None:
-        raise ImportFormatError(f"{display}: unknown time zone {ctx.tz!r}; give an IANA name "
-                                "such as Europe/Berlin")
+        raise ImportFormatError(
+            f"{display}: unknown time zone {ctx.tz!r}; give an IANA name such as Europe/Berlin"
+        )
     return zi
 
 
@@ -190,7 +202,8 @@ def _number(value) -> float | None | str:
 def _no_offset_error(display: str, where: str, text: str) -> ImportFormatError:
     return ImportFormatError(
         f"{display}{where}: time {text!r} has no UTC offset and no time zone is known for this "
-        "file; import it with --timezone <IANA zone>")
+        "file; import it with --timezone <IANA zone>"
+    )
 
 
 class _Out:
@@ -202,8 +215,9 @@ class _Out:
         self.rejects: list[tuple] = []  # record_no, reason, raw
 
 
-def _sleep_document(no: int, doc: dict, raw: str, zi: ZoneInfo | None, out: _Out,
-                    display: str, where: str) -> None:
+def _sleep_document(
+    no: int, doc: dict, raw: str, zi: ZoneInfo | None, out: _Out, display: str, where: str
+) -> None:
     if doc.get("type") == "deleted":
         out.rejects.append((no, "sleep period: type 'deleted' (deleted in the Oura app)", raw))
         return
@@ -213,25 +227,49 @@ def _sleep_document(no: int, doc: dict, raw: str, zi: ZoneInfo | None, out: _Out
         if got == "local":
             raise _no_offset_error(display, where, doc.get(name))
         if got is None:
-            out.rejects.append((no, f"{name}: {doc.get(name)!r} is not an ISO 8601 date-time "
-                                    "with offset like 2022-08-10T02:20:41-04:00", raw))
+            out.rejects.append(
+                (
+                    no,
+                    f"{name}: {doc.get(name)!r} is not an ISO 8601 date-time "
+                    "with offset like 2022-08-10T02:20:41-04:00",
+                    raw,
+                )
+            )
             return
     (start_us, off), (end_us, _) = start, end
     if end_us <= start_us:
-        out.rejects.append((no, f"bedtime_end {doc.get('bedtime_end')} is not after "
-                                f"bedtime_start {doc.get('bedtime_start')}", raw))
+        out.rejects.append(
+            (
+                no,
+                f"bedtime_end {doc.get('bedtime_end')} is not after "
+                f"bedtime_start {doc.get('bedtime_start')}",
+                raw,
+            )
+        )
         return
 
     phases = doc.get("sleep_phase_5_min")
     if phases not in (None, ""):
         n = len(phases) if isinstance(phases, str) else 0
         if not isinstance(phases, str) or not re.fullmatch(r"[1-4]+", phases):
-            out.rejects.append((no, "sleep_phase_5_min: not a string of the digits 1-4 "
-                                    "(1 deep, 2 light, 3 REM, 4 awake)", raw))
+            out.rejects.append(
+                (
+                    no,
+                    "sleep_phase_5_min: not a string of the digits 1-4 "
+                    "(1 deep, 2 light, 3 REM, 4 awake)",
+                    raw,
+                )
+            )
         elif (n - 1) * EPOCH_S * US >= end_us - start_us:
-            out.rejects.append((no, f"sleep_phase_5_min: {n} five-minute phases do not fit "
-                                    f"between bedtime_start and bedtime_end "
-                                    f"({(end_us - start_us) / US / 60:g} min)", raw))
+            out.rejects.append(
+                (
+                    no,
+                    f"sleep_phase_5_min: {n} five-minute phases do not fit "
+                    f"between bedtime_start and bedtime_end "
+                    f"({(end_us - start_us) / US / 60:g} min)",
+                    raw,
+                )
+            )
         else:
             for m in re.finditer(r"1+|2+|3+|4+", phases):
                 seg_start = start_us + m.start() * EPOCH_S * US
@@ -252,8 +290,9 @@ def _sleep_document(no: int, doc: dict, raw: str, zi: ZoneInfo | None, out: _Out
         if t0 == "local":
             raise _no_offset_error(display, where, hr.get("timestamp"))
         if t0 is None or step in (None, "bad") or step <= 0:
-            out.rejects.append((no, "heart_rate: needs an ISO timestamp and a positive "
-                                    "interval", raw))
+            out.rejects.append(
+                (no, "heart_rate: needs an ISO timestamp and a positive interval", raw)
+            )
         else:
             for i, item in enumerate(hr["items"]):
                 value = _number(item)
@@ -261,25 +300,34 @@ def _sleep_document(no: int, doc: dict, raw: str, zi: ZoneInfo | None, out: _Out
                     continue  # a gap in the series
                 t = t0[0] + round(i * step * US)
                 if value == "bad":
-                    out.rejects.append((no, f"heart_rate.items[{i}]: {item!r} is not a number",
-                                        raw))
+                    out.rejects.append(
+                        (no, f"heart_rate.items[{i}]: {item!r} is not a number", raw)
+                    )
                 else:
                     out.samples.append((no, raw, "heart_rate_bpm", t, t, off, value))
 
 
-def _heart_rate_rows(rows: pl.DataFrame, zi: ZoneInfo | None, display: str,
-                     where_of) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _heart_rate_rows(
+    rows: pl.DataFrame, zi: ZoneInfo | None, display: str, where_of
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``record_no, raw, timestamp, bpm`` (String) -> (sample rows, rejects)."""
     wall, off, has_off = parse_iso_local_us(pl.col("timestamp"))
-    f = rows.with_columns(_wall=wall, _off=off, _has=has_off,
-                          value=pl.col("bpm").cast(pl.Float64, strict=False))
-    f = f.with_columns(_ok=pl.col("_wall").is_not_null()
-                       & year_of_us(pl.col("_wall")).is_between(*YEAR_RANGE)
-                       & (~pl.col("_has") | pl.col("_off").is_between(*OFFSET_RANGE_S)))
+    f = rows.with_columns(
+        _wall=wall, _off=off, _has=has_off, value=pl.col("bpm").cast(pl.Float64, strict=False)
+    )
+    f = f.with_columns(
+        _ok=pl.col("_wall").is_not_null()
+        & year_of_us(pl.col("_wall")).is_between(*YEAR_RANGE)
+        & (~pl.col("_has") | pl.col("_off").is_between(*OFFSET_RANGE_S))
+    )
     bad_time = f.filter(~pl.col("_ok")).select(
-        "record_no", "raw", reason=pl.format(
+        "record_no",
+        "raw",
+        reason=pl.format(
             "timestamp: {} is not an ISO 8601 date-time like 2021-01-01T01:02:03+00:00",
-            pl.col("timestamp").fill_null("(empty)")))
+            pl.col("timestamp").fill_null("(empty)"),
+        ),
+    )
     f = f.filter(pl.col("_ok"))
     local = f.filter(~pl.col("_has"))
     if local.height and zi is None:
@@ -289,18 +337,28 @@ def _heart_rate_rows(rows: pl.DataFrame, zi: ZoneInfo | None, display: str,
         utc_local, _ = local_to_utc_us(f["_wall"], zi)
     else:
         utc_local = pl.Series([None] * f.height, dtype=pl.Int64)
-    f = f.with_columns(_start_us=pl.when(pl.col("_has"))
-                       .then(pl.col("_wall") - pl.col("_off") * US).otherwise(utc_local))
-    offsets = (utc_offsets_s(f["_start_us"], zi) if zi is not None and f.height
-               else f["_off"])
+    f = f.with_columns(
+        _start_us=pl.when(pl.col("_has"))
+        .then(pl.col("_wall") - pl.col("_off") * US)
+        .otherwise(utc_local)
+    )
+    offsets = utc_offsets_s(f["_start_us"], zi) if zi is not None and f.height else f["_off"]
     f = f.with_columns(utc_offset_s=offsets)
-    samples = f.select("record_no", "raw", metric=pl.lit("heart_rate_bpm"), _start_us="_start_us",
-                       _end_us="_start_us", utc_offset_s="utc_offset_s", value="value")
+    samples = f.select(
+        "record_no",
+        "raw",
+        metric=pl.lit("heart_rate_bpm"),
+        _start_us="_start_us",
+        _end_us="_start_us",
+        utc_offset_s="utc_offset_s",
+        value="value",
+    )
     return samples, bad_time
 
 
-def _batches(out: _Out, hr: pl.DataFrame | None, hr_bad: pl.DataFrame | None,
-             ctx: ImportContext) -> Iterator[Batch]:
+def _batches(
+    out: _Out, hr: pl.DataFrame | None, hr_bad: pl.DataFrame | None, ctx: ImportContext
+) -> Iterator[Batch]:
     pid = ctx.participant_id
     frames = [pl.DataFrame(out.samples, orient="row", schema=_ROW_SCHEMA)]
     if hr is not None:
@@ -308,30 +366,51 @@ def _batches(out: _Out, hr: pl.DataFrame | None, hr_bad: pl.DataFrame | None,
     smp = pl.concat(frames, how="vertical")
     good, implausible = split_by_range(smp)
     samples = good.select(
-        participant_id=pl.lit(pid, pl.String), metric="metric",
+        participant_id=pl.lit(pid, pl.String),
+        metric="metric",
         start_utc=pl.from_epoch("_start_us", time_unit="us").dt.replace_time_zone("UTC"),
         end_utc=pl.from_epoch("_end_us", time_unit="us").dt.replace_time_zone("UTC"),
-        utc_offset_s="utc_offset_s", value="value",
+        utc_offset_s="utc_offset_s",
+        value="value",
         unit=pl.col("metric").replace_strict(SAMPLE_UNITS, return_dtype=pl.String),
-        source=pl.lit(SOURCE), device=pl.lit(""),
-        original_value=pl.lit(None, pl.Float64), original_unit=pl.lit(None, pl.String),
+        source=pl.lit(SOURCE),
+        device=pl.lit(""),
+        original_value=pl.lit(None, pl.Float64),
+        original_unit=pl.lit(None, pl.String),
     ).cast(SAMPLES_SCHEMA)
     for i in range(0, samples.height, BATCH_ROWS):
         yield Batch("samples", samples.slice(i, BATCH_ROWS))
     if out.segments:
-        seg = pl.DataFrame(out.segments, orient="row", schema={
-            "_start_us": pl.Int64, "_end_us": pl.Int64, "utc_offset_s": pl.Int64,
-            "stage": pl.String})
-        yield Batch("sleep_segments", seg.select(
-            participant_id=pl.lit(pid, pl.String),
-            start_utc=pl.from_epoch("_start_us", time_unit="us").dt.replace_time_zone("UTC"),
-            end_utc=pl.from_epoch("_end_us", time_unit="us").dt.replace_time_zone("UTC"),
-            utc_offset_s="utc_offset_s", stage="stage", source=pl.lit(SOURCE),
-            device=pl.lit(""),
-        ).cast(SLEEP_SCHEMA))
-    rej = [pl.DataFrame(out.rejects, orient="row",
-                        schema={"line_no": pl.Int64, "reason": pl.String, "raw": pl.String}),
-           implausible.select(line_no="record_no", reason="reason", raw="raw")]
+        seg = pl.DataFrame(
+            out.segments,
+            orient="row",
+            schema={
+                "_start_us": pl.Int64,
+                "_end_us": pl.Int64,
+                "utc_offset_s": pl.Int64,
+                "stage": pl.String,
+            },
+        )
+        yield Batch(
+            "sleep_segments",
+            seg.select(
+                participant_id=pl.lit(pid, pl.String),
+                start_utc=pl.from_epoch("_start_us", time_unit="us").dt.replace_time_zone("UTC"),
+                end_utc=pl.from_epoch("_end_us", time_unit="us").dt.replace_time_zone("UTC"),
+                utc_offset_s="utc_offset_s",
+                stage="stage",
+                source=pl.lit(SOURCE),
+                device=pl.lit(""),
+            ).cast(SLEEP_SCHEMA),
+        )
+    rej = [
+        pl.DataFrame(
+            out.rejects,
+            orient="row",
+            schema={"line_no": pl.Int64, "reason": pl.String, "raw": pl.String},
+        ),
+        implausible.select(line_no="record_no", reason="reason", raw="raw"),
+    ]
     if hr_bad is not None:
         rej.append(hr_bad.select(line_no="record_no", reason="reason", raw="raw"))
     bad = rejected_batch(rej)
@@ -342,7 +421,8 @@ def _batches(out: _Out, hr: pl.DataFrame | None, hr_bad: pl.DataFrame | None,
 READINESS_REASON = (
     "daily readiness: holds 1-100 contributor scores (resting_heart_rate, hrv_balance), not "
     "bpm or ms; the resting heart rate and HRV are imported from the sleep periods "
-    "(lowest_heart_rate, average_hrv)")
+    "(lowest_heart_rate, average_hrv)"
+)
 
 
 def _other_reason(doc) -> str:
@@ -353,6 +433,7 @@ def _other_reason(doc) -> str:
 # --------------------------------------------------------------------------------------------
 # JSON
 # --------------------------------------------------------------------------------------------
+
 
 def _documents(doc) -> list:
     """Every document of a response, list, single document or bundle of collections."""
@@ -366,8 +447,9 @@ def _documents(doc) -> list:
         return [doc]
     out = []
     for value in doc.values():
-        if isinstance(value, list) or (isinstance(value, dict)
-                                       and isinstance(value.get("data"), list)):
+        if isinstance(value, list) or (
+            isinstance(value, dict) and isinstance(value.get("data"), list)
+        ):
             out.extend(_documents(value))
     return out
 
@@ -393,31 +475,48 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         if kind == "sleep":
             _sleep_document(no, d, raw, zi, out, display, f" (document {no})")
         elif kind == "heartrate":
-            hr_rows.append((no, raw, None if d.get("timestamp") is None else str(d["timestamp"]),
-                            None if d.get("bpm") is None else str(d["bpm"])))
+            hr_rows.append(
+                (
+                    no,
+                    raw,
+                    None if d.get("timestamp") is None else str(d["timestamp"]),
+                    None if d.get("bpm") is None else str(d["bpm"]),
+                )
+            )
         elif kind == "readiness":
             out.rejects.append((no, READINESS_REASON, raw))
         else:
             out.rejects.append((no, _other_reason(d), raw))
     if not kinds & {"sleep", "heartrate"}:
-        reason = READINESS_REASON if "readiness" in kinds else "no documents" if not docs \
+        reason = (
+            READINESS_REASON
+            if "readiness" in kinds
+            else "no documents"
+            if not docs
             else _other_reason(docs[0])
-        raise ImportFormatError(f"{display}: no Oura sleep periods or heart rate to import: "
-                                f"{reason}")
-    hr = pl.DataFrame(hr_rows, orient="row", schema={
-        "record_no": pl.Int64, "raw": pl.String, "timestamp": pl.String, "bpm": pl.String})
+        )
+        raise ImportFormatError(
+            f"{display}: no Oura sleep periods or heart rate to import: {reason}"
+        )
+    hr = pl.DataFrame(
+        hr_rows,
+        orient="row",
+        schema={"record_no": pl.Int64, "raw": pl.String, "timestamp": pl.String, "bpm": pl.String},
+    )
     samples, bad = _heart_rate_rows(hr, zi, display, lambda no: f" (document {no})")
     yield from _batches(out, samples, bad, ctx)
 
 
 #: the JSON reader as an importer "module" for the registry (``FORMAT``, ``sniff``, ``read``)
-JSON = SimpleNamespace(FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json,
-                       __name__=f"{__name__}.JSON")
+JSON = SimpleNamespace(
+    FORMAT=JSON_FORMAT, sniff=sniff_json, read=read_json, __name__=f"{__name__}.JSON"
+)
 
 
 # --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
+
 
 def _cell(name: str, value):
     """CSV cell -> document value (nested objects are JSON text)."""
@@ -443,7 +542,8 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         raise ImportFormatError(
             f"{display}:{head['line_no']}: not an Oura CSV: the header must name "
             f"{','.join(HEART_RATE_FIELDS)} (heart rate) or {','.join(SLEEP_FIELDS)} (sleep "
-            f"periods), each once; found {head['text'][:200]!r}")
+            f"periods), each once; found {head['text'][:200]!r}"
+        )
     records, bad_lines = split_csv(lines.slice(1), header)
     out = _Out()
     out.rejects.extend(bad_lines.select("line_no", "reason", "raw").iter_rows())

@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("--out is required")
     if not 60 <= args.nights <= 120:
         print(f"note: {args.nights} nights (the scenario design is 60-120)")
-    summary = generate(args.out, args.seed, args.people, args.nights,
-                       date.fromisoformat(args.start))
+    summary = generate(
+        args.out, args.seed, args.people, args.nights, date.fromisoformat(args.start)
+    )
     print(json.dumps(summary, indent=1, default=str))
 
 

@@ -68,7 +68,7 @@ def weather(person: Person, start: date, days: int, rng: np.random.Generator) ->
     clim = np.array(person.climate)
     doy = np.array([datetime.fromtimestamp(int(t), zi).timetuple().tm_yday for t in times])
     hours = np.array([local_hour(int(t), zi) for t in times])
-    mid = (np.arange(12) * 30.4 + 15.0)
+    mid = np.arange(12) * 30.4 + 15.0
     seasonal = np.interp(doy, np.r_[mid - 365, mid, mid + 365], np.r_[clim, clim, clim])
     n_days = n // 24 + 2
     anom = np.zeros(n_days)
@@ -79,15 +79,18 @@ def weather(person: Person, start: date, days: int, rng: np.random.Generator) ->
     while i < n_days:  # heat waves: ~1 per month, 3-6 days, +3..+8 degC (grade D)
         if rng.random() < 1 / 30:
             k = int(rng.integers(3, 7))
-            heat[i:i + k] += rng.uniform(3, 8)
+            heat[i : i + k] += rng.uniform(3, 8)
             i += k
         i += 1
     day_idx = (times - times[0]) // DAY
     t_mean = seasonal + anom[day_idx] + heat[day_idx]
     diurnal = p["diurnal_range_c"] / 2 * np.cos(2 * np.pi * (hours - 15.0) / 24.0)
     temp = t_mean + diurnal + rng.normal(0, 0.4, n)
-    rh = np.clip(person.rh_mean - 1.6 * diurnal - 1.0 * (heat[day_idx] > 0) * 5
-                 + rng.normal(0, 6, n), 12, 100)
+    rh = np.clip(
+        person.rh_mean - 1.6 * diurnal - 1.0 * (heat[day_idx] > 0) * 5 + rng.normal(0, 6, n),
+        12,
+        100,
+    )
     es = 6.105 * np.exp(17.27 * temp / (237.7 + temp))  # hPa (BoM / Steadman 1994)
     e = rh / 100 * es
     dew = 237.7 * np.log(e / 6.105) / (17.27 - np.log(e / 6.105))
@@ -95,21 +98,32 @@ def weather(person: Person, start: date, days: int, rng: np.random.Generator) ->
     apparent = temp + 0.33 * e - 0.70 * wind - 4.0
     sun = np.clip(np.sin(np.pi * (hours - 6.0) / 13.0), 0, None)
     cloud = np.clip(rng.beta(2, 2, n_days)[day_idx], 0, 1)
-    lat_f = np.cos(np.radians(abs(person.lat) - 23.4 * np.cos(2 * np.pi * (doy - 172) / 365)
-                              * np.sign(person.lat)))
+    lat_f = np.cos(
+        np.radians(
+            abs(person.lat) - 23.4 * np.cos(2 * np.pi * (doy - 172) / 365) * np.sign(person.lat)
+        )
+    )
     radiation = np.clip(1000 * sun * lat_f * (1 - 0.75 * cloud), 0, 1100)
     precip = np.where(rng.random(n) < 0.06 * cloud * 2, rng.exponential(1.2, n), 0.0)
-    return {"time_utc": times, "temp_c": temp, "rh_pct": rh, "dew_point_c": dew,
-            "apparent_temp_c": apparent, "precipitation_mm": precip, "wind_m_s": wind,
-            "radiation_w_m2": radiation}
+    return {
+        "time_utc": times,
+        "temp_c": temp,
+        "rh_pct": rh,
+        "dew_point_c": dew,
+        "apparent_temp_c": apparent,
+        "precipitation_mm": precip,
+        "wind_m_s": wind,
+        "radiation_w_m2": radiation,
+    }
 
 
 def temp_at(wx: dict, epoch: int | np.ndarray) -> np.ndarray:
     return np.interp(epoch, wx["time_utc"], wx["temp_c"])
 
 
-def plan_nights(person: Person, start: date, nights: int, wx: dict,
-                rng: np.random.Generator) -> list[NightPlan]:
+def plan_nights(
+    person: Person, start: date, nights: int, wx: dict, rng: np.random.Generator
+) -> list[NightPlan]:
     zi = ZoneInfo(person.tz)
     p = person.p
     plans = []
@@ -149,16 +163,23 @@ def pw_sweat_l_h(person: Person, met: float, ta: float, rh: float) -> float:
     return g * _bsa(person) / 1000.0
 
 
-def simulate_days(person: Person, start: date, nights: int, plans: list[NightPlan], wx: dict,
-                  rng: np.random.Generator) -> tuple[Timeline, list[dict], list[dict], dict]:
+def simulate_days(
+    person: Person,
+    start: date,
+    nights: int,
+    plans: list[NightPlan],
+    wx: dict,
+    rng: np.random.Generator,
+) -> tuple[Timeline, list[dict], list[dict], dict]:
     """Minute activity for the whole period, workouts, per-day fluid state and logs."""
     zi = ZoneInfo(person.tz)
     p = person.p
     t0 = local_epoch(start, 0, zi)
     n_days = nights + 1
     minutes = (n_days * DAY + 2 * 3600) // 60
-    tl = Timeline(t0, minutes, np.zeros(minutes, np.int32), np.full(minutes, 0.95),
-                  np.zeros(minutes))
+    tl = Timeline(
+        t0, minutes, np.zeros(minutes, np.int32), np.full(minutes, 0.95), np.zeros(minutes)
+    )
     bmr = _bmr_kcal_d(person)
     awake_rest = p["sleep_hr_bpm"] * (1 + p["awake_rest_hr_delta_pct"] / 100) + 5.0
     hr_max = 208 - 0.7 * person.age
@@ -167,8 +188,10 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
     logs = {"water": [], "mass": []}
     deficit = 0.0  # L at the start of day 0 (euhydrated)
     base_mass = person.mass_kg
-    beverage0 = max(0.6, p["urine_base_l_d"] + p["insensible_l_d"] - p["metabolic_water_l_d"]
-                    - p["food_water_l_d"])
+    beverage0 = max(
+        0.6,
+        p["urine_base_l_d"] + p["insensible_l_d"] - p["metabolic_water_l_d"] - p["food_water_l_d"],
+    )
     for d in range(n_days):
         day = start + timedelta(days=d)
         wake = plans[d - 1].out_of_bed if d > 0 else local_epoch(day, 7.0, zi)
@@ -191,8 +214,11 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
             if w1 < bed - 1200:
                 outdoor = name != "HighIntensityIntervalTraining"
                 ta = float(np.mean(temp_at(wx, np.arange(w0, w1, 600)))) if outdoor else 21.0
-                rate = p["sweat_rate_ref_l_h"] * (met / 9.0) * (
-                    1 + p["sweat_temp_slope"] * (ta - 20.0))
+                rate = (
+                    p["sweat_rate_ref_l_h"]
+                    * (met / 9.0)
+                    * (1 + p["sweat_temp_slope"] * (ta - 20.0))
+                )
                 rate = float(np.clip(rate, 0.05, 2.5))
                 sweat = rate * dur / 3600
                 sweat_workout += sweat
@@ -201,10 +227,22 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
                 tl.steps[a:b] = (cadence * rng.uniform(0.9, 1.1, b - a)).astype(np.int32)
                 kcal = bmr / 1440 * (met - 1) * dur / 60
                 speed = {"Running": 2.8, "Cycling": 6.0, "Walking": 1.4, "Hiking": 1.1}.get(
-                    name, 0.0)
-                workouts.append({"type": name, "start": w0, "end": w1, "met": met,
-                                 "kcal": kcal, "distance_m": speed * dur, "outdoor": outdoor,
-                                 "air_temp_c": ta, "sweat_l": sweat, "night_index": d})
+                    name, 0.0
+                )
+                workouts.append(
+                    {
+                        "type": name,
+                        "start": w0,
+                        "end": w1,
+                        "met": met,
+                        "kcal": kcal,
+                        "distance_m": speed * dur,
+                        "outdoor": outdoor,
+                        "air_temp_c": ta,
+                        "sweat_l": sweat,
+                        "night_index": d,
+                    }
+                )
                 if d < nights and bed - w1 < 3 * 3600 and met >= 6:
                     plans[d].late_ex = {"end": w1, "met": met}
         # ---- walking bouts (counted steps drop the first steps of each bout)
@@ -213,13 +251,13 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
         while total < target:
             length = int(np.exp(rng.uniform(0, np.log(15))))
             a = int(rng.integers(m0 + 20, max(m0 + 21, m1 - 20 - length)))
-            if tl.met[a:a + length].max(initial=0) > 2.0:
+            if tl.met[a : a + length].max(initial=0) > 2.0:
                 total += 50
                 continue
             cad = p["walk_cadence"] * rng.uniform(0.7, 1.15, length)
-            tl.steps[a:a + length] = cad.astype(np.int32)
+            tl.steps[a : a + length] = cad.astype(np.int32)
             tl.steps[a] = max(0, tl.steps[a] - int(p["step_drop_first"]))
-            tl.met[a:a + length] = 2.0 + 1.5 * (cad > 100)
+            tl.met[a : a + length] = 2.0 + 1.5 * (cad > 100)
             total += int(cad.sum())
         # ---- outdoor hours and heat sweat (PW equation)
         out_h = p["outdoor_h"] * rng.uniform(0.5, 1.5)
@@ -231,18 +269,27 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
                 continue
             i = int(np.searchsorted(wx["time_utc"], t))
             frac = min(1.0, out_h - h)
-            sweat_heat += frac * pw_sweat_l_h(person, p["outdoor_met"], float(wx["temp_c"][i]),
-                                              float(wx["rh_pct"][i])) * (
-                p["sweat_rate_ref_l_h"] / 1.21)
+            sweat_heat += (
+                frac
+                * pw_sweat_l_h(
+                    person, p["outdoor_met"], float(wx["temp_c"][i]), float(wx["rh_pct"][i])
+                )
+                * (p["sweat_rate_ref_l_h"] / 1.21)
+            )
             a = (t - t0) // 60
-            seg = tl.met[a:a + int(60 * frac)]
+            seg = tl.met[a : a + int(60 * frac)]
             np.maximum(seg, p["outdoor_met"], out=seg)
         # ---- fluid balance
         sweat = sweat_workout + sweat_heat
         carried = max(deficit, 0.0)
         thirst = p["thirst_catchup_per_day"] * carried
-        beverages = max(0.3, beverage0 + rng.normal(0, p["beverage_noise_sd_l"])
-                        + p["drink_replace_same_day"] * sweat + thirst)
+        beverages = max(
+            0.3,
+            beverage0
+            + rng.normal(0, p["beverage_noise_sd_l"])
+            + p["drink_replace_same_day"] * sweat
+            + thirst,
+        )
         urine = p["urine_base_l_d"] - p["renal_conserve_frac"] * carried
         if deficit < 0:
             urine += p["surplus_excrete_frac"] * (-deficit)
@@ -257,10 +304,14 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
         true_morning = base_mass - deficit
         measured = None
         if rng.random() < p["scale_use_share"]:
-            measured = true_morning + rng.normal(0, p["morning_mass_sd_kg"]) + rng.normal(
-                0, p["scale_sd_kg"])
-            logs["mass"].append({"time": wake + int(rng.uniform(5, 45) * 60),
-                                 "kg": round(measured, 1)})
+            measured = (
+                true_morning
+                + rng.normal(0, p["morning_mass_sd_kg"])
+                + rng.normal(0, p["scale_sd_kg"])
+            )
+            logs["mass"].append(
+                {"time": wake + int(rng.uniform(5, 45) * 60), "kg": round(measured, 1)}
+            )
         logged_ml = 0
         if rng.random() < p["water_log_share"]:
             drinks = int(rng.integers(3, 10))
@@ -269,19 +320,36 @@ def simulate_days(person: Person, start: date, nights: int, plans: list[NightPla
             for s in sizes:
                 if rng.random() < p["water_log_completeness"]:
                     ml = int(round(s * scale / 10) * 10)
-                    logs["water"].append({"time": int(rng.integers(wake + 600, bed - 600)),
-                                          "ml": ml})
+                    logs["water"].append(
+                        {"time": int(rng.integers(wake + 600, bed - 600)), "ml": ml}
+                    )
                     logged_ml += ml
-        days.append({"local_date": day, "day_start": local_epoch(day, 0, zi),
-                     "day_end": local_epoch(day + timedelta(days=1), 0, zi),
-                     "sweat_workout_l": sweat_workout, "sweat_heat_l": sweat_heat,
-                     "beverages_l": beverages, "urine_l": urine, "deficit_start_l": deficit,
-                     "deficit_end_l": d_end, "deficit_end_pct_bm": pct,
-                     "dehydrated": bool(pct >= 2.0), "base_mass_kg": base_mass,
-                     "true_morning_mass_kg": true_morning, "measured_mass_kg": measured,
-                     "water_logged_ml": logged_ml, "max_temp_c": float(np.max(
-                         temp_at(wx, np.arange(local_epoch(day, 0, zi),
-                                               local_epoch(day, 24, zi), 3600))))})
+        days.append(
+            {
+                "local_date": day,
+                "day_start": local_epoch(day, 0, zi),
+                "day_end": local_epoch(day + timedelta(days=1), 0, zi),
+                "sweat_workout_l": sweat_workout,
+                "sweat_heat_l": sweat_heat,
+                "beverages_l": beverages,
+                "urine_l": urine,
+                "deficit_start_l": deficit,
+                "deficit_end_l": d_end,
+                "deficit_end_pct_bm": pct,
+                "dehydrated": bool(pct >= 2.0),
+                "base_mass_kg": base_mass,
+                "true_morning_mass_kg": true_morning,
+                "measured_mass_kg": measured,
+                "water_logged_ml": logged_ml,
+                "max_temp_c": float(
+                    np.max(
+                        temp_at(
+                            wx, np.arange(local_epoch(day, 0, zi), local_epoch(day, 24, zi), 3600)
+                        )
+                    )
+                ),
+            }
+        )
         deficit = d_end
     # awake HR per minute from MET, smoothed by a 1-min first-order response (grade C)
     hr = awake_rest + p["hr_per_met"] * (tl.met - 1.3)

@@ -29,8 +29,9 @@ class Streams:
     charging: list  # (start epoch, end epoch)
 
 
-def build_streams(person: Person, tl: Timeline, nights: list[Night],
-                  rng: np.random.Generator) -> Streams:
+def build_streams(
+    person: Person, tl: Timeline, nights: list[Night], rng: np.random.Generator
+) -> Streams:
     n_s = tl.minutes * 60
     hr = np.repeat(tl.hr.astype(np.float32), 60)
     hr += _ar_noise(n_s, person.p["hr_noise_sd_bpm"] * 1.5, 30.0, rng).astype(np.float32)
@@ -45,24 +46,31 @@ def build_streams(person: Person, tl: Timeline, nights: list[Night],
         m0 = a // 60
         off = a - m0 * 60
         per = np.zeros((len(nt.steps) + off + 59) // 60 * 60, np.int32)
-        per[off:off + len(nt.steps)] = nt.steps
+        per[off : off + len(nt.steps)] = nt.steps
         mins = per.reshape(-1, 60).sum(1)
-        steps[m0:m0 + len(mins)] += mins[:max(0, tl.minutes - m0)]
+        steps[m0 : m0 + len(mins)] += mins[: max(0, tl.minutes - m0)]
         mv = np.zeros_like(per, dtype=np.float32)
-        mv[off:off + len(nt.move)] = nt.move
-        met[m0:m0 + len(mins)] = np.where(mins > 0, 2.0, np.where(
-            mv.reshape(-1, 60).mean(1) > 0.1, 1.1, 0.95))[:max(0, tl.minutes - m0)]
+        mv[off : off + len(nt.move)] = nt.move
+        met[m0 : m0 + len(mins)] = np.where(
+            mins > 0, 2.0, np.where(mv.reshape(-1, 60).mean(1) > 0.1, 1.1, 0.95)
+        )[: max(0, tl.minutes - m0)]
     charging = []
     days = n_s // 86400
     for d in range(days):  # daily charging gap while awake (grade D): 20-60 min
         for _ in range(10):
             a = int(d * 86400 + rng.uniform(6, 22) * 3600)
             b = a + int(rng.uniform(20, 60) * 60)
-            if b < n_s and worn[a:b].all() and met[a // 60:b // 60].max() < 1.0 + 0.5 and \
-                    not any(nt.plan.bed - tl.t0 - 1800 < b and a < nt.plan.out_of_bed - tl.t0
-                            for nt in nights):
+            if (
+                b < n_s
+                and worn[a:b].all()
+                and met[a // 60 : b // 60].max() < 1.0 + 0.5
+                and not any(
+                    nt.plan.bed - tl.t0 - 1800 < b and a < nt.plan.out_of_bed - tl.t0
+                    for nt in nights
+                )
+            ):
                 worn[a:b] = False
-                steps[a // 60:b // 60] = 0
+                steps[a // 60 : b // 60] = 0
                 charging.append((tl.t0 + a, tl.t0 + b))
                 break
     return Streams(hr, worn, steps, met, charging)
@@ -76,13 +84,19 @@ def sample_hr(st: Streams, idx: np.ndarray, sd: float, rng: np.random.Generator)
     return np.clip(np.round(mean + rng.normal(0, sd, len(idx))), 30, 220).astype(int)
 
 
-def apple_hr_times(person: Person, tl: Timeline, st: Streams, nights: list[Night],
-                   workouts: list[dict], rng: np.random.Generator) -> np.ndarray:
+def apple_hr_times(
+    person: Person,
+    tl: Timeline,
+    st: Streams,
+    nights: list[Night],
+    workouts: list[dict],
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Irregular Apple Watch HR instants (s from t0), only while worn."""
     n_s = len(st.hr)
     night_mask = np.zeros(n_s, bool)
     for nt in nights:
-        night_mask[nt.plan.bed - tl.t0:nt.plan.out_of_bed - tl.t0] = True
+        night_mask[nt.plan.bed - tl.t0 : nt.plan.out_of_bed - tl.t0] = True
     gaps = rng.uniform(180, 600, n_s // 180 + 10)  # daytime background (grade D)
     day_t = np.cumsum(gaps).astype(np.int64)
     day_t = day_t[day_t < n_s]
@@ -119,7 +133,7 @@ def device_epochs(person: Person, nt: Night, rng: np.random.Generator) -> np.nda
     """Device stage per 30 s epoch from bed (WAKE/N1-N2 core/N3/REM; -1 not recorded)."""
     p = person.p
     n_ep = len(nt.stage) // EPOCH
-    st = nt.stage[:n_ep * EPOCH].reshape(n_ep, EPOCH)
+    st = nt.stage[: n_ep * EPOCH].reshape(n_ep, EPOCH)
     wake_frac = (st == WAKE).mean(1)
     true = np.stack([(st == k).sum(1) for k in range(5)]).argmax(0)
     true[wake_frac >= 0.5] = WAKE
@@ -140,13 +154,19 @@ def device_epochs(person: Person, nt: Night, rng: np.random.Generator) -> np.nda
             while j < fin and true[j] == WAKE:
                 j += 1
             length = j - i
-            p_det = p["wake_detect_short"] if length <= 4 else min(
-                0.95, p["wake_detect_short"] + (0.95 - p["wake_detect_short"]) * (length - 4) / 16)
+            p_det = (
+                p["wake_detect_short"]
+                if length <= 4
+                else min(
+                    0.95,
+                    p["wake_detect_short"] + (0.95 - p["wake_detect_short"]) * (length - 4) / 16,
+                )
+            )
             if rng.random() >= p_det:
                 lab[i:j] = 2
             else:
                 jit = int(rng.integers(-1, 2))
-                lab[max(on, i + jit):j] = WAKE
+                lab[max(on, i + jit) : j] = WAKE
             i = j
         else:
             i += 1
@@ -154,13 +174,13 @@ def device_epochs(person: Person, nt: Night, rng: np.random.Generator) -> np.nda
     starts = np.flatnonzero(rng.random(n_ep) < p["false_wake_frac"] / 2.5)
     for s in starts:
         if on <= s < fin and true[s] != WAKE:
-            lab[s:s + int(rng.integers(1, 5))] = WAKE
+            lab[s : s + int(rng.integers(1, 5))] = WAKE
     # device sleep window: its onset estimate is a few epochs off the true one
     dev_on = max(0, on + int(rng.integers(-6, 10)))
     dev_fin = min(n_ep, fin + int(rng.integers(-2, 6)))
     lab[:dev_on] = -1
     lab[dev_fin:] = -1
-    worn = nt.worn[:n_ep * EPOCH].reshape(n_ep, EPOCH).all(1)
+    worn = nt.worn[: n_ep * EPOCH].reshape(n_ep, EPOCH).all(1)
     lab[~worn] = -1
     return lab
 
@@ -182,8 +202,8 @@ def runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 def fitbit_minutes(nt: Night, lab: np.ndarray) -> np.ndarray:
     """Fitbit classic minute value per minute from bed: 1 asleep, 2 restless, 3 awake, 0 none."""
     n_min = len(lab) // 2
-    ep = lab[:n_min * 2].reshape(n_min, 2)
-    mv = nt.move[:n_min * 60].reshape(n_min, 60)
+    ep = lab[: n_min * 2].reshape(n_min, 2)
+    mv = nt.move[: n_min * 60].reshape(n_min, 60)
     out = np.ones(n_min, np.int8)
     woke = (ep == WAKE).sum(1)
     restless = ((mv > 0.2).sum(1) >= 5) | (woke == 1)

@@ -51,14 +51,20 @@ def _fitbit_logs(nt, lab: np.ndarray, next_id: int) -> tuple[list[dict], int]:
     for grp in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1):
         if len(grp) < 30:  # Fitbit drops sleep logs under ~30-60 min (grade D)
             continue
-        logs.append({"log_id": next_id, "minute_starts": nt.plan.bed + 60 * grp.astype(np.int64),
-                     "values": vals[grp]})
+        logs.append(
+            {
+                "log_id": next_id,
+                "minute_starts": nt.plan.bed + 60 * grp.astype(np.int64),
+                "values": vals[grp],
+            }
+        )
         next_id += 1
     return logs, next_id
 
 
-def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
-             start: date = DEFAULT_START) -> dict:
+def generate(
+    out: str | Path, seed: int = 0, people: int = 6, nights: int = 90, start: date = DEFAULT_START
+) -> dict:
     t_begin = time.perf_counter()
     out = Path(out)
     inbox = out / "inbox"
@@ -68,14 +74,17 @@ def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
     cohort = make_people(people, np.random.default_rng(cohort_ss))
     all_truth, all_feats, all_days, summary = [], [], [], {}
     for person, ss in zip(cohort, person_ss, strict=True):
-        r_wx, r_plan, r_day, r_cramp, r_night, r_dev = (np.random.default_rng(s)
-                                                        for s in ss.spawn(6))
+        r_wx, r_plan, r_day, r_cramp, r_night, r_dev = (
+            np.random.default_rng(s) for s in ss.spawn(6)
+        )
         wx = weather(person, start, nights + 1, r_wx)
         plans = plan_nights(person, start, nights, wx, r_plan)
         tl, workouts, days, logs = simulate_days(person, start, nights, plans, wx, r_day)
         counts = _cramp_counts(person.p, nights, r_cramp)
-        night_list = [simulate_night(person, plan, int(c), r_night)
-                      for plan, c in zip(plans, counts, strict=True)]
+        night_list = [
+            simulate_night(person, plan, int(c), r_night)
+            for plan, c in zip(plans, counts, strict=True)
+        ]
         st = devices.build_streams(person, tl, night_list, r_dev)
         labels = [devices.device_epochs(person, nt, r_dev) for nt in night_list]
         folder = inbox / person.participant_id
@@ -88,8 +97,20 @@ def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
             segs = []
             for nt, lab in zip(night_list, labels, strict=True):
                 segs += writers.apple_sleep_segments(nt.plan.bed, nt.plan.out_of_bed, lab)
-            c = writers.write_apple(folder / "export.zip", person, tl.t0, t, v, st.steps_min,
-                                    st.met_min, bmr, segs, workouts, logs, end_epoch)
+            c = writers.write_apple(
+                folder / "export.zip",
+                person,
+                tl.t0,
+                t,
+                v,
+                st.steps_min,
+                st.met_min,
+                bmr,
+                segs,
+                workouts,
+                logs,
+                end_epoch,
+            )
         else:
             t = devices.fitbit_hr_times(st, r_dev)
             v = devices.sample_hr(st, t, person.p["hr_device_sd_bpm"], r_dev)
@@ -97,27 +118,40 @@ def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
             for nt, lab in zip(night_list, labels, strict=True):
                 got, next_id = _fitbit_logs(nt, lab, next_id)
                 sleep_logs += got
-            c = writers.write_fitabase(folder, person, tl.t0, t, v, st.steps_min, st.met_min,
-                                       bmr, sleep_logs, days, logs)
+            c = writers.write_fitabase(
+                folder, person, tl.t0, t, v, st.steps_min, st.met_min, bmr, sleep_logs, days, logs
+            )
         c["weather_hours"] = writers.write_open_meteo(
-            folder / f"open_meteo_{person.participant_id}.csv", person, wx)
+            folder / f"open_meteo_{person.participant_id}.csv", person, wx
+        )
         for i, nt in enumerate(night_list):
             tr, ft = truth.night_rows(person.participant_id, nt, i)
             all_truth += tr
             all_feats += ft
         for a, b in st.charging:
-            all_truth.append({"participant_id": person.participant_id, "kind": "watch_off",
-                              "start_utc": truth.iso(a), "end_utc": truth.iso(b),
-                              "local_date": "", "detail": '{"part": "daytime_charging"}'})
+            all_truth.append(
+                {
+                    "participant_id": person.participant_id,
+                    "kind": "watch_off",
+                    "start_utc": truth.iso(a),
+                    "end_utc": truth.iso(b),
+                    "local_date": "",
+                    "detail": '{"part": "daytime_charging"}',
+                }
+            )
         tr, dr = truth.day_rows(person.participant_id, days)
         all_truth += tr
         all_days += dr
         summary[person.participant_id] = {
-            "device": person.device, "tz": person.tz, "files": c,
-            "cramps": int(sum(e["kind"] == "nocturnal_cramp" for nt in night_list
-                              for e in nt.events)),
+            "device": person.device,
+            "tz": person.tz,
+            "files": c,
+            "cramps": int(
+                sum(e["kind"] == "nocturnal_cramp" for nt in night_list for e in nt.events)
+            ),
             "dehydration_days": int(sum(d["dehydrated"] for d in days)),
-            "cramp_rate_per_week": round(person.p["cramp_rate_per_week"], 2)}
+            "cramp_rate_per_week": round(person.p["cramp_rate_per_week"], 2),
+        }
     for row in all_truth:  # charging gaps have no night: use the local date of their start
         if row["local_date"] == "":
             row["local_date"] = row["start_utc"][:10]
@@ -127,9 +161,13 @@ def generate(out: str | Path, seed: int = 0, people: int = 6, nights: int = 90,
     cli = "\n".join(
         "uv run --frozen crampwatch ingest --db $OUT/crampwatch.duckdb"
         + (f" --timezone {p.tz}" if p.device == "fitabase" else "")
-        + f" $OUT/inbox/{p.participant_id}" for p in cohort)
+        + f" $OUT/inbox/{p.participant_id}"
+        for p in cohort
+    )
     (out / "commands.txt").write_text(COMMANDS.format(out="$OUT", cli=cli), encoding="utf-8")
-    summary["_period"] = {"start": start.isoformat(),
-                          "end": (start + timedelta(days=nights)).isoformat(),
-                          "seconds": round(time.perf_counter() - t_begin, 2)}
+    summary["_period"] = {
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=nights)).isoformat(),
+        "seconds": round(time.perf_counter() - t_begin, 2),
+    }
     return summary

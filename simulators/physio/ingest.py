@@ -42,13 +42,17 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     res = ingest(args.out, args.db)
     for r in res:
-        print(f"{r.status:8s} {r.format or '':16s} {r.participant_id or '':22s} "
-              f"rows={r.rows_accepted:>8d} dup={r.rows_duplicate:>5d} "
-              f"rejected={r.rows_rejected:>4d} {r.seconds:5.1f}s {Path(r.path).name}"
-              + (f"  {r.error}" if r.error else ""))
-    print(f"total rows={sum(r.rows_accepted for r in res)} "
-          f"rejected={sum(r.rows_rejected for r in res)} "
-          f"failed={sum(r.status == 'failed' for r in res)}")
+        print(
+            f"{r.status:8s} {r.format or '':16s} {r.participant_id or '':22s} "
+            f"rows={r.rows_accepted:>8d} dup={r.rows_duplicate:>5d} "
+            f"rejected={r.rows_rejected:>4d} {r.seconds:5.1f}s {Path(r.path).name}"
+            + (f"  {r.error}" if r.error else "")
+        )
+    print(
+        f"total rows={sum(r.rows_accepted for r in res)} "
+        f"rejected={sum(r.rows_rejected for r in res)} "
+        f"failed={sum(r.status == 'failed' for r in res)}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,11 @@ def hypnogram(n_s: int, onset: int, final: int, p: dict, rng: np.random.Generato
     t, k = onset, 0
     while t < final:
         cyc = p["cycle_min"] * rng.uniform(0.9, 1.1) * 60
-        rem = (p["rem_first_min"] + (p["rem_last_min"] - p["rem_first_min"]) * min(k / 4, 1)) \
-            * rng.uniform(0.8, 1.2) * 60
+        rem = (
+            (p["rem_first_min"] + (p["rem_last_min"] - p["rem_first_min"]) * min(k / 4, 1))
+            * rng.uniform(0.8, 1.2)
+            * 60
+        )
         n3 = p["n3_first_cycle_min"] * max(0.0, 1 - k / 3) * rng.uniform(0.7, 1.3) * 60
         n1 = rng.uniform(2, 5) * 60 if k == 0 else rng.uniform(0.5, 3) * 60
         n2 = max(300.0, cyc - rem - n3 - n1)
@@ -97,8 +100,9 @@ def _orthostatic(n: int, stand: int, lie: int, p_rise: float, peak_s: float) -> 
     return out
 
 
-def _walk(steps: np.ndarray, move: np.ndarray, a: int, counted: int, drop: int,
-          cadence_s: float = 1.6) -> tuple[int, int]:
+def _walk(
+    steps: np.ndarray, move: np.ndarray, a: int, counted: int, drop: int, cadence_s: float = 1.6
+) -> tuple[int, int]:
     """Put a walk of ``counted + drop`` true steps from ``a``; returns (end s, true steps)."""
     true = counted + drop
     dur = max(1, int(np.ceil(true / cadence_s)))
@@ -113,8 +117,9 @@ def _walk(steps: np.ndarray, move: np.ndarray, a: int, counted: int, drop: int,
     return b, true
 
 
-def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
-                   rng: np.random.Generator) -> Night:
+def simulate_night(
+    person: Person, plan: NightPlan, cramp_count: int, rng: np.random.Generator
+) -> Night:
     p = person.p
     n = plan.out_of_bed - plan.bed
     final = plan.final_wake - plan.bed
@@ -139,8 +144,15 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         a = int(rng.uniform(0, 120))
         dur = int(draw("phone_min", rng) * 60)
         onset = max(onset, a + dur + int(rng.uniform(2, 10) * 60))
-        events.append({"kind": "phone_use", "a": a, "b": a + dur, "hr_rise": draw(
-            "phone_hr_bpm", rng), "when": "before_sleep"})
+        events.append(
+            {
+                "kind": "phone_use",
+                "a": a,
+                "b": a + dur,
+                "hr_rise": draw("phone_hr_bpm", rng),
+                "when": "before_sleep",
+            }
+        )
         phone_night = False
     onset = min(onset, final - 3 * 3600)
     stage = hypnogram(n, onset, final, p, rng)
@@ -165,7 +177,10 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         from_wake = rng.random() < p["cramp_from_wake_p"]
         pre = int(rng.uniform(60, 300)) if from_wake else 0
         amp, lat = float(draw("cramp_hr_surge_bpm", rng)), float(draw("cramp_surge_latency_s", rng))
-        rise, decay = float(draw("cramp_surge_rise_s", rng)), float(draw("cramp_surge_decay_s", rng))
+        rise, decay = (
+            float(draw("cramp_surge_rise_s", rng)),
+            float(draw("cramp_surge_decay_s", rng)),
+        )
         end_c, end_w = c0 + dc, c0 + dc + resid
         if pre:
             wake_span(c0 - pre, c0, float(draw("awakening_hr_bpm", rng)) * 0.5)
@@ -182,24 +197,51 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
             if stand_at + up_s < end_w - 10:
                 stood = True
                 ortho = float(draw("orthostatic_rise_bpm", rng))
-                hr_add += _orthostatic(n, stand_at, stand_at + up_s, ortho,
-                                       float(draw("orthostatic_peak_s", rng)))
+                hr_add += _orthostatic(
+                    n, stand_at, stand_at + up_s, ortho, float(draw("orthostatic_peak_s", rng))
+                )
                 counted = int(rng.integers(0, 41))
-                move[stand_at:stand_at + up_s] = np.maximum(move[stand_at:stand_at + up_s], 0.5)
+                move[stand_at : stand_at + up_s] = np.maximum(move[stand_at : stand_at + up_s], 0.5)
                 if counted:
-                    _, true_steps = _walk(steps, move, stand_at + int(rng.uniform(3, 20)),
-                                          counted, int(p["step_drop_first"]))
-                    hr_add += _exp_window(n, stand_at, stand_at + up_s,
-                                          float(draw("walking_hr_extra_bpm", rng)) * 0.5, 10, 40)
+                    _, true_steps = _walk(
+                        steps,
+                        move,
+                        stand_at + int(rng.uniform(3, 20)),
+                        counted,
+                        int(p["step_drop_first"]),
+                    )
+                    hr_add += _exp_window(
+                        n,
+                        stand_at,
+                        stand_at + up_s,
+                        float(draw("walking_hr_extra_bpm", rng)) * 0.5,
+                        10,
+                        40,
+                    )
         if not stood:  # stretching / massaging in bed: wrist moves
             move[c0:end_c] = np.maximum(move[c0:end_c], rng.uniform(0.3, 0.9))
-        events.append({"kind": "nocturnal_cramp", "a": c0, "b": end_c, "wake_end": end_w,
-                       "contraction_s": dc, "residual_wake_s": resid, "pain_surge_bpm": amp,
-                       "surge_latency_s": lat, "surge_rise_s": rise, "surge_decay_s": decay,
-                       "from_wake": from_wake, "stood": stood, "stand_after_onset_s":
-                       (stand_at - c0) if stood else None, "standing_s": up_s if stood else 0,
-                       "orthostatic_bpm": ortho, "steps_counted": counted,
-                       "steps_true": true_steps, "wake_hr_bpm": wake_hr})
+        events.append(
+            {
+                "kind": "nocturnal_cramp",
+                "a": c0,
+                "b": end_c,
+                "wake_end": end_w,
+                "contraction_s": dc,
+                "residual_wake_s": resid,
+                "pain_surge_bpm": amp,
+                "surge_latency_s": lat,
+                "surge_rise_s": rise,
+                "surge_decay_s": decay,
+                "from_wake": from_wake,
+                "stood": stood,
+                "stand_after_onset_s": (stand_at - c0) if stood else None,
+                "standing_s": up_s if stood else 0,
+                "orthostatic_bpm": ortho,
+                "steps_counted": counted,
+                "steps_true": true_steps,
+                "wake_hr_bpm": wake_hr,
+            }
+        )
 
     # ---- bathroom trips (later in the night more likely, grade D)
     n_bath = min(3, rng.poisson(p["nocturia_per_night"]))
@@ -224,10 +266,22 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         e2_start = max(e1 + 20, lie - int(np.ceil((counted - first + drop) / 1.6)) - 3)
         _, t2 = _walk(steps, move, e2_start, counted - first, drop)
         move[stand:lie] = np.maximum(move[stand:lie], 0.4)
-        events.append({"kind": "bathroom_trip", "a": b0, "b": lie + back, "stand_s": stand - b0,
-                       "away_s": away, "back_to_sleep_s": back, "orthostatic_bpm": ortho,
-                       "walk_hr_bpm": walk_hr, "wake_hr_bpm": wake_hr, "stood": True,
-                       "steps_counted": counted, "steps_true": t1 + t2})
+        events.append(
+            {
+                "kind": "bathroom_trip",
+                "a": b0,
+                "b": lie + back,
+                "stand_s": stand - b0,
+                "away_s": away,
+                "back_to_sleep_s": back,
+                "orthostatic_bpm": ortho,
+                "walk_hr_bpm": walk_hr,
+                "wake_hr_bpm": wake_hr,
+                "stood": True,
+                "steps_counted": counted,
+                "steps_true": t1 + t2,
+            }
+        )
 
     # ---- phone use in the middle of the night (after waking), awake lying, no steps
     if phone_night:
@@ -236,9 +290,10 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         if a is not None:
             rise = float(draw("phone_hr_bpm", rng))
             wake_span(a, a + dur + int(rng.uniform(2, 10) * 60), rise)
-            move[a:a + dur] = np.maximum(move[a:a + dur], rng.uniform(0.05, 0.2, dur))
-            events.append({"kind": "phone_use", "a": a, "b": a + dur, "hr_rise": rise,
-                           "when": "mid_night"})
+            move[a : a + dur] = np.maximum(move[a : a + dur], rng.uniform(0.05, 0.2, dur))
+            events.append(
+                {"kind": "phone_use", "a": a, "b": a + dur, "hr_rise": rise, "when": "mid_night"}
+            )
     for e in events:
         if e["kind"] == "phone_use" and e["when"] == "before_sleep":
             a, b = e["a"], e["b"]
@@ -256,7 +311,7 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         rise = float(draw("awakening_hr_bpm", rng))
         wake_span(a, a + dur, rise)
         mv = int(rng.uniform(3, 20))
-        move[a:a + mv] = np.maximum(move[a:a + mv], rng.uniform(0.3, 0.8))
+        move[a : a + mv] = np.maximum(move[a : a + mv], rng.uniform(0.3, 0.8))
         events.append({"kind": "awakening", "a": a, "b": a + dur, "hr_rise": rise})
 
     # ---- PLM series (NREM, first two thirds of the night)
@@ -277,15 +332,23 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
                 amp = float(draw("plm_hr_bpm", rng))
                 amps.append(amp)
                 k = np.arange(min(25, n - t))
-                hr_add[t:t + len(k)] += amp * (k / 5.0) * np.exp(1 - k / 5.0)  # peak at ~5 s
+                hr_add[t : t + len(k)] += amp * (k / 5.0) * np.exp(1 - k / 5.0)  # peak at ~5 s
                 lm = int(rng.uniform(1, 5))
-                move[t:t + lm] = np.maximum(move[t:t + lm], rng.uniform(0.05, 0.3))
+                move[t : t + lm] = np.maximum(move[t : t + lm], rng.uniform(0.05, 0.3))
                 if rng.random() < draw("plm_arousal_p", rng):
-                    awake[t:t + int(rng.uniform(3, 15))] = True
+                    awake[t : t + int(rng.uniform(3, 15))] = True
                     arousals += 1
-            events.append({"kind": "plm_series", "a": times[0], "b": times[-1] + 5,
-                           "movements": len(times), "mean_imi_s": float(np.mean(np.diff(times))),
-                           "hr_rise": float(np.mean(amps)), "arousals": arousals})
+            events.append(
+                {
+                    "kind": "plm_series",
+                    "a": times[0],
+                    "b": times[-1] + 5,
+                    "movements": len(times),
+                    "mean_imi_s": float(np.mean(np.diff(times))),
+                    "hr_rise": float(np.mean(amps)),
+                    "arousals": arousals,
+                }
+            )
 
     # ---- rollovers
     for _ in range(rng.poisson(p["rollover_per_h"] * (final - onset) / 3600)):
@@ -295,17 +358,24 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         dur = int(draw("rollover_s", rng))
         amp = float(draw("rollover_hr_bpm", rng))
         k = np.arange(min(30, n - t))
-        hr_add[t:t + len(k)] += amp * (k / 4.0) * np.exp(1 - k / 4.0)
-        move[t:t + dur] = np.maximum(move[t:t + dur], rng.uniform(0.5, 1.0))
+        hr_add[t : t + len(k)] += amp * (k / 4.0) * np.exp(1 - k / 4.0)
+        move[t : t + dur] = np.maximum(move[t : t + dur], rng.uniform(0.5, 1.0))
         events.append({"kind": "rollover", "a": t, "b": t + dur, "hr_rise": amp})
 
     # ---- heart rate
     stage = np.where(awake, WAKE, stage).astype(np.int8)
     base = p["sleep_hr_bpm"]
-    pct = np.select([stage == WAKE, stage == N1, stage == N3, stage == REM],
-                    [p["awake_rest_hr_delta_pct"], 2.0, p["n3_hr_pct"], p["rem_hr_pct"]], 0.0)
-    stage_hr = lfilter([1 - np.exp(-1 / 30)], [1, -np.exp(-1 / 30)], base * pct / 100,
-                       zi=[base * pct[0] / 100 * np.exp(-1 / 30)])[0]
+    pct = np.select(
+        [stage == WAKE, stage == N1, stage == N3, stage == REM],
+        [p["awake_rest_hr_delta_pct"], 2.0, p["n3_hr_pct"], p["rem_hr_pct"]],
+        0.0,
+    )
+    stage_hr = lfilter(
+        [1 - np.exp(-1 / 30)],
+        [1, -np.exp(-1 / 30)],
+        base * pct / 100,
+        zi=[base * pct[0] / 100 * np.exp(-1 / 30)],
+    )[0]
     t = np.arange(n)
     decline = -p["overnight_hr_decline_bpm"] * np.clip((t - onset) / max(1, final - onset), 0, 1)
     hot = p["hot_hr_per_c"] * heat
@@ -317,8 +387,16 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
         late = amp * np.exp(-(since + t / 60) / tau)
         plan.late_ex.update(hr_bpm_at_bed=float(amp * np.exp(-since / tau)), tau_min=tau)
     rem_extra = np.where(stage == REM, _ar_noise(n, 2.0, 20, rng), 0.0)
-    hr = (base + stage_hr + decline + hot + late + hr_add + rem_extra
-          + _ar_noise(n, p["hr_noise_sd_bpm"], p["hr_noise_tau_s"], rng))
+    hr = (
+        base
+        + stage_hr
+        + decline
+        + hot
+        + late
+        + hr_add
+        + rem_extra
+        + _ar_noise(n, p["hr_noise_sd_bpm"], p["hr_noise_tau_s"], rng)
+    )
     hr = np.clip(hr, 35, 200).astype(np.float32)
 
     # ---- watch off
@@ -326,17 +404,21 @@ def simulate_night(person: Person, plan: NightPlan, cramp_count: int,
     if rng.random() < p["watch_off_p_night"]:
         kind = rng.choice(["whole", "start", "end", "middle"], p=[0.3, 0.25, 0.25, 0.2])
         off = int(rng.uniform(30, 180) * 60)
-        a, b = {"whole": (0, n), "start": (0, min(n, off)), "end": (max(0, n - off), n),
-                "middle": (int(n * rng.uniform(0.2, 0.6)), 0)}[kind]
+        a, b = {
+            "whole": (0, n),
+            "start": (0, min(n, off)),
+            "end": (max(0, n - off), n),
+            "middle": (int(n * rng.uniform(0.2, 0.6)), 0),
+        }[kind]
         if kind == "middle":
             b = min(n, a + off)
         worn[a:b] = False
         events.append({"kind": "watch_off", "a": a, "b": b, "part": str(kind)})
     for e in events:
         a, b = e["a"], min(e["b"], n)
-        pre = hr[max(0, a - 180):max(1, a - 10)] if a > 10 else hr[:1]
-        e["hr_rise_bpm"] = float(hr[a:b + 60].max() - np.median(pre)) if b > a else 0.0
-        e["wake_s"] = int(awake[a:max(b, e.get("wake_end", b))].sum())
+        pre = hr[max(0, a - 180) : max(1, a - 10)] if a > 10 else hr[:1]
+        e["hr_rise_bpm"] = float(hr[a : b + 60].max() - np.median(pre)) if b > a else 0.0
+        e["wake_s"] = int(awake[a : max(b, e.get("wake_end", b))].sum())
         e["movement_s"] = int((move[a:b] > 0.2).sum())
         e.setdefault("steps_counted", int(steps[a:b].sum()))
     return Night(plan, onset, final, stage, hr, move, steps, worn, events)

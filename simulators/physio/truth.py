@@ -24,10 +24,26 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-FEATURES = ("duration_s", "hr_rise_bpm", "pain_surge_bpm", "surge_latency_s",
-            "orthostatic_bpm", "stood", "stand_after_onset_s", "standing_s", "steps_counted",
-            "steps_true", "wake_s", "movement_s", "from_wake", "residual_wake_s",
-            "contraction_s", "stage_at_onset", "hours_after_onset", "bedroom_c")
+FEATURES = (
+    "duration_s",
+    "hr_rise_bpm",
+    "pain_surge_bpm",
+    "surge_latency_s",
+    "orthostatic_bpm",
+    "stood",
+    "stand_after_onset_s",
+    "standing_s",
+    "steps_counted",
+    "steps_true",
+    "wake_s",
+    "movement_s",
+    "from_wake",
+    "residual_wake_s",
+    "contraction_s",
+    "stage_at_onset",
+    "hours_after_onset",
+    "bedroom_c",
+)
 
 
 def iso(epoch: float) -> str:
@@ -48,32 +64,59 @@ def night_rows(pid: str, night, night_index: int) -> tuple[list[dict], list[dict
     plan = night.plan
     bed = plan.bed
     truth, feats = [], []
-    asleep = int((night.stage[night.onset:night.final] != 0).sum())
-    detail = {"bed_utc": iso(bed), "out_of_bed_utc": iso(plan.out_of_bed),
-              "sleep_latency_s": night.onset, "asleep_s": asleep,
-              "awake_in_period_s": int(night.final - night.onset - asleep),
-              "bedroom_c": plan.bedroom_c, "late_exercise": plan.late_ex,
-              "watch_worn_share": float(night.worn.mean()),
-              "events": {k: sum(e["kind"] == k for e in night.events)
-                         for k in {e["kind"] for e in night.events}}}
-    truth.append({"participant_id": pid, "kind": "sleep", "start_utc": iso(bed + night.onset),
-                  "end_utc": iso(bed + night.final), "local_date": plan.night_of.isoformat(),
-                  "detail": json.dumps({k: _clean(v) for k, v in detail.items()},
-                                       default=_clean)})
+    asleep = int((night.stage[night.onset : night.final] != 0).sum())
+    detail = {
+        "bed_utc": iso(bed),
+        "out_of_bed_utc": iso(plan.out_of_bed),
+        "sleep_latency_s": night.onset,
+        "asleep_s": asleep,
+        "awake_in_period_s": int(night.final - night.onset - asleep),
+        "bedroom_c": plan.bedroom_c,
+        "late_exercise": plan.late_ex,
+        "watch_worn_share": float(night.worn.mean()),
+        "events": {
+            k: sum(e["kind"] == k for e in night.events) for k in {e["kind"] for e in night.events}
+        },
+    }
+    truth.append(
+        {
+            "participant_id": pid,
+            "kind": "sleep",
+            "start_utc": iso(bed + night.onset),
+            "end_utc": iso(bed + night.final),
+            "local_date": plan.night_of.isoformat(),
+            "detail": json.dumps({k: _clean(v) for k, v in detail.items()}, default=_clean),
+        }
+    )
     for e in night.events:
         d = {k: _clean(v) for k, v in e.items() if k not in ("kind", "a", "b")}
         d["duration_s"] = int(e["b"] - e["a"])
-        d["stage_at_onset"] = int(night.stage[min(e["a"], len(night.stage) - 1)]) \
-            if e["kind"] != "nocturnal_cramp" else int(night.stage[max(e["a"] - 1, 0)])
+        d["stage_at_onset"] = (
+            int(night.stage[min(e["a"], len(night.stage) - 1)])
+            if e["kind"] != "nocturnal_cramp"
+            else int(night.stage[max(e["a"] - 1, 0)])
+        )
         d["hours_after_onset"] = round((e["a"] - night.onset) / 3600, 3)
         d["bedroom_c"] = round(plan.bedroom_c, 2)
         d["night_index"] = night_index
-        truth.append({"participant_id": pid, "kind": e["kind"], "start_utc": iso(bed + e["a"]),
-                      "end_utc": iso(bed + e["b"]), "local_date": plan.night_of.isoformat(),
-                      "detail": json.dumps(d, default=_clean)})
-        row = {"participant_id": pid, "kind": e["kind"], "start_utc": iso(bed + e["a"]),
-               "end_utc": iso(bed + e["b"]), "local_date": plan.night_of.isoformat(),
-               "is_cramp": e["kind"] == "nocturnal_cramp"}
+        truth.append(
+            {
+                "participant_id": pid,
+                "kind": e["kind"],
+                "start_utc": iso(bed + e["a"]),
+                "end_utc": iso(bed + e["b"]),
+                "local_date": plan.night_of.isoformat(),
+                "detail": json.dumps(d, default=_clean),
+            }
+        )
+        row = {
+            "participant_id": pid,
+            "kind": e["kind"],
+            "start_utc": iso(bed + e["a"]),
+            "end_utc": iso(bed + e["b"]),
+            "local_date": plan.night_of.isoformat(),
+            "is_cramp": e["kind"] == "nocturnal_cramp",
+        }
         for f in FEATURES:
             v = d.get(f)
             row[f] = float(v) if isinstance(v, (int, float, bool)) and v is not None else None
@@ -84,35 +127,63 @@ def night_rows(pid: str, night, night_index: int) -> tuple[list[dict], list[dict
 def day_rows(pid: str, days: list[dict]) -> tuple[list[dict], list[dict]]:
     truth, out = [], []
     for day in days:
-        rec = {"participant_id": pid, "local_date": day["local_date"].isoformat(),
-               **{k: _clean(v) for k, v in day.items()
-                  if k not in ("local_date", "day_start", "day_end")}}
+        rec = {
+            "participant_id": pid,
+            "local_date": day["local_date"].isoformat(),
+            **{
+                k: _clean(v)
+                for k, v in day.items()
+                if k not in ("local_date", "day_start", "day_end")
+            },
+        }
         out.append(rec)
         if day["dehydrated"]:
-            detail = {"deficit_end_pct_bm": _clean(day["deficit_end_pct_bm"]),
-                      "deficit_end_l": _clean(day["deficit_end_l"]),
-                      "deficit_start_l": _clean(day["deficit_start_l"]),
-                      "sweat_workout_l": _clean(day["sweat_workout_l"]),
-                      "sweat_heat_l": _clean(day["sweat_heat_l"]),
-                      "beverages_l": _clean(day["beverages_l"]),
-                      "max_temp_c": _clean(day["max_temp_c"])}
-            truth.append({"participant_id": pid, "kind": "dehydration",
-                          "start_utc": iso(day["day_start"]), "end_utc": iso(day["day_end"]),
-                          "local_date": day["local_date"].isoformat(),
-                          "detail": json.dumps(detail)})
+            detail = {
+                "deficit_end_pct_bm": _clean(day["deficit_end_pct_bm"]),
+                "deficit_end_l": _clean(day["deficit_end_l"]),
+                "deficit_start_l": _clean(day["deficit_start_l"]),
+                "sweat_workout_l": _clean(day["sweat_workout_l"]),
+                "sweat_heat_l": _clean(day["sweat_heat_l"]),
+                "beverages_l": _clean(day["beverages_l"]),
+                "max_temp_c": _clean(day["max_temp_c"]),
+            }
+            truth.append(
+                {
+                    "participant_id": pid,
+                    "kind": "dehydration",
+                    "start_utc": iso(day["day_start"]),
+                    "end_utc": iso(day["day_end"]),
+                    "local_date": day["local_date"].isoformat(),
+                    "detail": json.dumps(detail),
+                }
+            )
     return truth, out
 
 
-TRUTH_SCHEMA = {"participant_id": pl.String, "kind": pl.String, "start_utc": pl.String,
-                "end_utc": pl.String, "local_date": pl.String, "detail": pl.String}
+TRUTH_SCHEMA = {
+    "participant_id": pl.String,
+    "kind": pl.String,
+    "start_utc": pl.String,
+    "end_utc": pl.String,
+    "local_date": pl.String,
+    "detail": pl.String,
+}
 
 
 def write_truth(out, truth: list[dict], feats: list[dict], days: list[dict]) -> None:
-    pl.DataFrame(truth, schema=TRUTH_SCHEMA).sort(
-        "participant_id", "start_utc", "kind").write_csv(out / "truth.csv")
-    schema = {"participant_id": pl.String, "kind": pl.String, "start_utc": pl.String,
-              "end_utc": pl.String, "local_date": pl.String, "is_cramp": pl.Boolean,
-              **{f: pl.Float64 for f in FEATURES}}
+    pl.DataFrame(truth, schema=TRUTH_SCHEMA).sort("participant_id", "start_utc", "kind").write_csv(
+        out / "truth.csv"
+    )
+    schema = {
+        "participant_id": pl.String,
+        "kind": pl.String,
+        "start_utc": pl.String,
+        "end_utc": pl.String,
+        "local_date": pl.String,
+        "is_cramp": pl.Boolean,
+        **{f: pl.Float64 for f in FEATURES},
+    }
     pl.DataFrame(feats, schema=schema).sort("participant_id", "start_utc", "kind").write_csv(
-        out / "hidden_features.csv")
+        out / "hidden_features.csv"
+    )
     pl.DataFrame(days, infer_schema_length=None).write_csv(out / "days.csv")

@@ -14,16 +14,28 @@ import pytest
 from tests.conftest import REPO
 
 BENCH = REPO / "benchmarks" / "ingest_apple_health.py"
-HK = shutil.which("healthkit-to-sqlite") or str(Path(sys.executable).parent /
-                                                "healthkit-to-sqlite")
+HK = shutil.which("healthkit-to-sqlite") or str(Path(sys.executable).parent / "healthkit-to-sqlite")
 
 
 def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     out_json = tmp_path / "figures.json"
     proc = subprocess.run(
-        [sys.executable, str(BENCH), "--seed", "3", "--keep", str(tmp_path / "work"),
-         "--json", str(out_json), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(BENCH),
+            "--seed",
+            "3",
+            "--keep",
+            str(tmp_path / "work"),
+            "--json",
+            str(out_json),
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, json.loads(out_json.read_text(encoding="utf-8"))
 
@@ -64,12 +76,22 @@ def test_count_check_fails_loudly():
     sys.path.insert(0, str(REPO))
     from benchmarks import ingest_apple_health as bench
 
-    info = {"result": {"status": "ok", "error": None, "rows_duplicate": 0},
-            "counts": {"samples": 90, "sleep_segments": 5, "rejected_rows": 1, "workouts": 2},
-            "summary": {"records_seen": 100, "records_in_correlations": 2, "unmapped": 2}}
-    run = bench.Run(name="crampwatch export.zip", seconds=1.0, cpu_s=1.0, peak_sum_mib=1.0,
-                    max_single_mib=1.0, hwm_sum_mib=1.0, processes=1, returncode=0,
-                    stdout="CRAMPWATCH-RESULT " + json.dumps(info))
+    info = {
+        "result": {"status": "ok", "error": None, "rows_duplicate": 0},
+        "counts": {"samples": 90, "sleep_segments": 5, "rejected_rows": 1, "workouts": 2},
+        "summary": {"records_seen": 100, "records_in_correlations": 2, "unmapped": 2},
+    }
+    run = bench.Run(
+        name="crampwatch export.zip",
+        seconds=1.0,
+        cpu_s=1.0,
+        peak_sum_mib=1.0,
+        max_single_mib=1.0,
+        hwm_sum_mib=1.0,
+        processes=1,
+        returncode=0,
+        stdout="CRAMPWATCH-RESULT " + json.dumps(info),
+    )
     ok = bench.count_check(run, {"records": 100, "workouts": 2})
     assert ok["count_check"]["skipped_by_design"] == 4
     with pytest.raises(bench.CountCheckError, match="COUNT CHECK FAILED.*!= 101"):

@@ -11,8 +11,13 @@ from tests.conftest import REPO
 
 
 def _run(script: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 
@@ -39,8 +44,15 @@ def test_exposures_benchmark_small():
 
 def test_commands_benchmark_one_round():
     out = _run("commands.py", "--repeat", "1")
-    for name in ("python -c pass", "run, first", "run, nothing new", "ingest header-only journal",
-                 "ingest already imported file", "detect, nothing new", 'sql "select 1"'):
+    for name in (
+        "python -c pass",
+        "run, first",
+        "run, nothing new",
+        "ingest header-only journal",
+        "ingest already imported file",
+        "detect, nothing new",
+        'sql "select 1"',
+    ):
         m = re.search(rf"  {re.escape(name)}\s+([0-9.]+)\s+[0-9.]+-[0-9.]+\s+([0-9.]+)", out)
         assert m and float(m.group(1)) > 0 and float(m.group(2)) > 0, name
     assert re.search(r"second run \(nothing new\) / first run: \d+%", out)
@@ -55,10 +67,12 @@ def test_cramps_raw_benchmark_short_night():
 
 
 def test_cramps_raw_benchmark_rejects_a_too_short_night():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cramps_raw.py"),
-                           "--hours", "1"], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "cramps_raw.py"), "--hours", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "--hours must be at least 2" in proc.stderr
-
-

@@ -10,9 +10,20 @@ from tests.conftest import REPO
 
 
 def test_triggers_benchmark_small():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "triggers.py"),
-                           "--participants", "3", "--days", "120"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "triggers.py"),
+            "--participants",
+            "3",
+            "--days",
+            "120",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     m = re.search(r"case nights: (\d+)", out)

@@ -19,9 +19,16 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # exactly the flags verified in stack-verified.md section 5 (b)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 CHART_SVG = '[data-testid="stVegaLiteChart"] svg, [data-testid="stVegaLiteChart"] canvas'
 
@@ -43,8 +50,8 @@ def _metrics(page) -> dict[str, str]:
 def _wait_idle(page, timeout_ms: int) -> None:
     """Wait until the script run finished (the running indicator is gone)."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_ms)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
 
 
 def _chart_html(page) -> str:
@@ -55,9 +62,10 @@ def _wait_chart_changed(page, before: str, timeout_ms: int) -> None:
     """After an interaction the metrics update before the chart is redrawn: wait for the
     chart itself (stack-verified.md section 5 pitfall)."""
     page.wait_for_function(
-        "([sel, b]) => { const e = document.querySelector(sel);"
-        " return e && e.innerHTML !== b; }",
-        arg=[CHART_SVG.split(",")[0], before], timeout=timeout_ms)
+        "([sel, b]) => { const e = document.querySelector(sel); return e && e.innerHTML !== b; }",
+        arg=[CHART_SVG.split(",")[0], before],
+        timeout=timeout_ms,
+    )
     _wait_idle(page, timeout_ms)
     page.wait_for_timeout(500)  # Vega transitions
 
@@ -85,12 +93,14 @@ def _state(page) -> dict:
         "metrics": _metrics(page),
         "exceptions": page.locator('[data-testid="stException"]').count(),
         "charts": page.locator('[data-testid="stVegaLiteChart"]').count(),
-        "night": (page.locator("h3").first.inner_text().strip()
-                  if page.locator("h3").count() else None),
+        "night": (
+            page.locator("h3").first.inner_text().strip() if page.locator("h3").count() else None
+        ),
         "axis_labels": page.evaluate(
             "() => [...document.querySelectorAll("
             "'[data-testid=\"stVegaLiteChart\"] svg .role-axis-label text')]"
-            ".map(t => t.textContent)"),
+            ".map(t => t.textContent)"
+        ),
     }
 
 
@@ -110,15 +120,22 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
     ap.add_argument("screenshot")
-    ap.add_argument("--flagged-only", action="store_true",
-                    help="first switch the nights table to flagged nights only")
-    ap.add_argument("--night-row", type=int,
-                    help="select this row (0 = newest night) of the nights table first")
-    ap.add_argument("--then-participant",
-                    help="after the screenshot, choose this participant and report again")
-    ap.add_argument("--days-screenshot",
-                    help="finally open the Days and triggers page (new session) and save a "
-                         "full-page screenshot here")
+    ap.add_argument(
+        "--flagged-only",
+        action="store_true",
+        help="first switch the nights table to flagged nights only",
+    )
+    ap.add_argument(
+        "--night-row", type=int, help="select this row (0 = newest night) of the nights table first"
+    )
+    ap.add_argument(
+        "--then-participant", help="after the screenshot, choose this participant and report again"
+    )
+    ap.add_argument(
+        "--days-screenshot",
+        help="finally open the Days and triggers page (new session) and save a "
+        "full-page screenshot here",
+    )
     ap.add_argument("--timezone", help="browser time zone (IANA), to prove axes ignore it")
     ap.add_argument("--timeout-s", type=float, default=60)
     args = ap.parse_args()
@@ -129,10 +146,12 @@ def main() -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000},
-                                    timezone_id=args.timezone)
-            page.on("console", lambda m: console_errors.append(m.text)
-                    if m.type == "error" else None)
+            page = browser.new_page(
+                viewport={"width": 1440, "height": 1000}, timezone_id=args.timezone
+            )
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
             page.on("requestfailed", lambda r: failed_requests.append(r.url))
             page.goto(args.url, wait_until="domcontentloaded", timeout=timeout_ms)
             page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout_ms)
@@ -156,8 +175,11 @@ def main() -> int:
                 result["participant_switched"] = _state(page)
             if args.days_screenshot:
                 page.set_viewport_size({"width": 1440, "height": 1000})
-                page.goto(args.url.rstrip("/") + "/days", wait_until="domcontentloaded",
-                          timeout=timeout_ms)
+                page.goto(
+                    args.url.rstrip("/") + "/days",
+                    wait_until="domcontentloaded",
+                    timeout=timeout_ms,
+                )
                 page.wait_for_selector('[data-testid="stMetricValue"]', timeout=timeout_ms)
                 page.wait_for_selector(CHART_SVG, timeout=timeout_ms)
                 _wait_idle(page, timeout_ms)
@@ -166,7 +188,8 @@ def main() -> int:
                 days["chart_titles"] = page.evaluate(
                     "() => [...document.querySelectorAll("
                     "'[data-testid=\"stVegaLiteChart\"] svg .role-title-text')]"
-                    ".map(t => t.textContent)")
+                    ".map(t => t.textContent)"
+                )
                 result["days"] = days
                 _full_page_screenshot(page, args.days_screenshot)
             result["console_errors"] = console_errors

@@ -39,10 +39,10 @@ class Participant:
     nights: tuple[date, ...]
 
 
-P01 = Participant("P01", "Europe/Berlin", 3600,
-                  tuple(date(2026, 1, d) for d in range(5, 10)))
-P02 = Participant("P02", "America/New_York", -5 * 3600,
-                  tuple(date(2026, 1, d) for d in range(4, 8)))
+P01 = Participant("P01", "Europe/Berlin", 3600, tuple(date(2026, 1, d) for d in range(5, 10)))
+P02 = Participant(
+    "P02", "America/New_York", -5 * 3600, tuple(date(2026, 1, d) for d in range(4, 8))
+)
 
 EXPECTED = {
     "P01": {"nights": 5, "cramp_nights": 1, "dehydration_days": 1, "journal_cramps": 1},
@@ -78,25 +78,59 @@ def _sleep_window(p: Participant, night: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=8)
 
 
-def _episode(con, p: Participant, kind: str, start_local: datetime, minutes: int,
-             local_date: date, confidence: float, label: str, evidence: dict) -> None:
+def _episode(
+    con,
+    p: Participant,
+    kind: str,
+    start_local: datetime,
+    minutes: int,
+    local_date: date,
+    confidence: float,
+    label: str,
+    evidence: dict,
+) -> None:
     start = _utc(p, start_local)
     con.execute(
         "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'test-1', now())",
-        [f"{p.pid}-{kind}-{local_date}", p.pid, kind, start, start + timedelta(minutes=minutes),
-         local_date, confidence, label, json.dumps(evidence)])
+        [
+            f"{p.pid}-{kind}-{local_date}",
+            p.pid,
+            kind,
+            start,
+            start + timedelta(minutes=minutes),
+            local_date,
+            confidence,
+            label,
+            json.dumps(evidence),
+        ],
+    )
 
 
-def _journal(con, p: Participant, local: datetime, kind: str, severity=None, side=None,
-             muscle=None, note=None) -> None:
-    con.execute("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, severity, "
-                "body_side, muscle, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [p.pid, _utc(p, local), p.offset_s, kind, severity, side, muscle, note])
+def _journal(
+    con,
+    p: Participant,
+    local: datetime,
+    kind: str,
+    severity=None,
+    side=None,
+    muscle=None,
+    note=None,
+) -> None:
+    con.execute(
+        "INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, severity, "
+        "body_side, muscle, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [p.pid, _utc(p, local), p.offset_s, kind, severity, side, muscle, note],
+    )
 
 
-def _night(p: Participant, night: date, rows: dict[str, list], *,
-           cramp_at: datetime | None = None,
-           gap: tuple[datetime, datetime] | None = None) -> None:
+def _night(
+    p: Participant,
+    night: date,
+    rows: dict[str, list],
+    *,
+    cramp_at: datetime | None = None,
+    gap: tuple[datetime, datetime] | None = None,
+) -> None:
     """Append one night's sleep period, stage segments and heart rate to ``rows``."""
     start, end = _sleep_window(p, night)
     asleep = timedelta()
@@ -118,14 +152,23 @@ def _night(p: Participant, night: date, rows: dict[str, list], *,
     for stage, a, b in segs:
         if a >= b:
             continue
-        rows["sleep_segments"].append((p.pid, _utc(p, a), _utc(p, b), p.offset_s, stage,
-                                       "watch"))
+        rows["sleep_segments"].append((p.pid, _utc(p, a), _utc(p, b), p.offset_s, stage, "watch"))
         if stage not in ("awake", "in_bed"):
             asleep += b - a
     awake = (end - start) - asleep
-    rows["sleep_periods"].append((p.pid, night, _utc(p, start), _utc(p, end), p.offset_s,
-                                  asleep.total_seconds(), awake.total_seconds(),
-                                  "device_stages", "test-1"))
+    rows["sleep_periods"].append(
+        (
+            p.pid,
+            night,
+            _utc(p, start),
+            _utc(p, end),
+            p.offset_s,
+            asleep.total_seconds(),
+            awake.total_seconds(),
+            "device_stages",
+            "test-1",
+        )
+    )
     t = start - timedelta(hours=1, minutes=30)
     while t < end + timedelta(hours=1, minutes=30):
         if gap is None or not (gap[0] <= t < gap[1]):
@@ -133,18 +176,35 @@ def _night(p: Participant, night: date, rows: dict[str, list], *,
             if cramp_at is not None and cramp_at <= t < cramp_at + timedelta(minutes=15):
                 bpm += 22
             u = _utc(p, t)
-            rows["samples"].append((p.pid, "heart_rate_bpm", u, u, p.offset_s, round(bpm, 1),
-                                    "count/min", "watch"))
+            rows["samples"].append(
+                (p.pid, "heart_rate_bpm", u, u, p.offset_s, round(bpm, 1), "count/min", "watch")
+            )
         t += timedelta(minutes=5)
 
 
 _COLUMNS = {
-    "sleep_segments": ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage",
-                       "source"],
-    "sleep_periods": ["participant_id", "night_of", "start_utc", "end_utc", "utc_offset_s",
-                      "asleep_s", "awake_s", "method", "detector_version"],
-    "samples": ["participant_id", "metric", "start_utc", "end_utc", "utc_offset_s", "value",
-                "unit", "source"],
+    "sleep_segments": ["participant_id", "start_utc", "end_utc", "utc_offset_s", "stage", "source"],
+    "sleep_periods": [
+        "participant_id",
+        "night_of",
+        "start_utc",
+        "end_utc",
+        "utc_offset_s",
+        "asleep_s",
+        "awake_s",
+        "method",
+        "detector_version",
+    ],
+    "samples": [
+        "participant_id",
+        "metric",
+        "start_utc",
+        "end_utc",
+        "utc_offset_s",
+        "value",
+        "unit",
+        "source",
+    ],
 }
 
 
@@ -168,17 +228,33 @@ def _daily_exposures(con, p: Participant) -> None:
             "magnesium_adequacy, cramp_drug_classes, cramp_condition_classes, "
             "detector_version, computed_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "['thiazide_diuretic', 'statin'], ['type2_diabetes'], 'test', now())",
-            [p.pid, day, hi, hi80, status, status == "logged", logged, need, sweat, mass, mg,
-             None if mg is None else "uncertain"])
+            [
+                p.pid,
+                day,
+                hi,
+                hi80,
+                status,
+                status == "logged",
+                logged,
+                need,
+                sweat,
+                mass,
+                mg,
+                None if mg is None else "uncertain",
+            ],
+        )
 
 
 def build_store(path: Path) -> Path:
     """Create the store at ``path`` with the data above and publish its snapshot."""
     con = connect(path)
     try:
-        con.execute("INSERT INTO participants (participant_id, tz, conditions, medications) "
-                    "VALUES (?, ?, ['type 2 diabetes'], ['hydrochlorothiazide', 'atorvastatin']),"
-                    " (?, ?, NULL, NULL)", [P01.pid, P01.tz, P02.pid, P02.tz])
+        con.execute(
+            "INSERT INTO participants (participant_id, tz, conditions, medications) "
+            "VALUES (?, ?, ['type 2 diabetes'], ['hydrochlorothiazide', 'atorvastatin']),"
+            " (?, ?, NULL, NULL)",
+            [P01.pid, P01.tz, P02.pid, P02.tz],
+        )
         _daily_exposures(con, P01)
         # --- P01
         rows: dict[str, list] = {table: [] for table in _COLUMNS}
@@ -187,33 +263,96 @@ def build_store(path: Path) -> Path:
             gap = None
             if night == P01_GAP_NIGHT:
                 gap = (datetime(2026, 1, 8, 1, 0), datetime(2026, 1, 8, 1, 45))
-            _night(P01, night, rows,
-                   cramp_at=cramp_local if night == P01_CRAMP_NIGHT else None, gap=gap)
-        _episode(con, P01, "nocturnal_cramp", cramp_local, 8, P01_CRAMP_NIGHT, 0.82, "likely",
-                 {"hr_rise_bpm": 21.5, "hr_sustain_min": 6, "act_peak_z": 4.2,
-                  "duration_min": 8, "steps_total": 12, "wake_after_min": 14,
-                  "hr_missing_pct": 0.0})
-        _episode(con, P01, "dehydration", datetime(2026, 1, 8, 0, 0), 24 * 60, date(2026, 1, 8),
-                 0.55, "possible",
-                 {"heat_index_max_f": 91.2, "hours_hi_ge_80f": 3, "sweat_loss_pct_bm": 1.4,
-                  "fluid_deficit_pct_bm": 1.2, "body_mass_change_pct": -1.1})
-        _journal(con, P01, datetime(2026, 1, 9, 3, 25), "cramp", 6, "right", "calf",
-                 "woke with right calf cramp")
-        con.execute("INSERT INTO participant_locations (participant_id, location_id) VALUES ('P01', '52.52,13.41')")
+            _night(
+                P01,
+                night,
+                rows,
+                cramp_at=cramp_local if night == P01_CRAMP_NIGHT else None,
+                gap=gap,
+            )
+        _episode(
+            con,
+            P01,
+            "nocturnal_cramp",
+            cramp_local,
+            8,
+            P01_CRAMP_NIGHT,
+            0.82,
+            "likely",
+            {
+                "hr_rise_bpm": 21.5,
+                "hr_sustain_min": 6,
+                "act_peak_z": 4.2,
+                "duration_min": 8,
+                "steps_total": 12,
+                "wake_after_min": 14,
+                "hr_missing_pct": 0.0,
+            },
+        )
+        _episode(
+            con,
+            P01,
+            "dehydration",
+            datetime(2026, 1, 8, 0, 0),
+            24 * 60,
+            date(2026, 1, 8),
+            0.55,
+            "possible",
+            {
+                "heat_index_max_f": 91.2,
+                "hours_hi_ge_80f": 3,
+                "sweat_loss_pct_bm": 1.4,
+                "fluid_deficit_pct_bm": 1.2,
+                "body_mass_change_pct": -1.1,
+            },
+        )
+        _journal(
+            con,
+            P01,
+            datetime(2026, 1, 9, 3, 25),
+            "cramp",
+            6,
+            "right",
+            "calf",
+            "woke with right calf cramp",
+        )
+        con.execute(
+            "INSERT INTO participant_locations (participant_id, location_id) VALUES ('P01', '52.52,13.41')"
+        )
         for h in range(24):
             t = _utc(P01, datetime(2026, 1, 8, h))
-            con.execute("INSERT INTO environment (location_id, time_utc, utc_offset_s, setting, "
-                        "temp_c, rh_pct, apparent_temp_c) VALUES ('52.52,13.41', ?, 3600, "
-                        "'outdoor', ?, 60, ?)", [t, 20 + 12 * math.sin(h / 24 * math.pi),
-                                                 22 + 12 * math.sin(h / 24 * math.pi)])
+            con.execute(
+                "INSERT INTO environment (location_id, time_utc, utc_offset_s, setting, "
+                "temp_c, rh_pct, apparent_temp_c) VALUES ('52.52,13.41', ?, 3600, "
+                "'outdoor', ?, 60, ?)",
+                [t, 20 + 12 * math.sin(h / 24 * math.pi), 22 + 12 * math.sin(h / 24 * math.pi)],
+            )
         # --- P02
         for night in P02.nights:
             _night(P02, night, rows)
         _insert_rows(con, rows)
-        _episode(con, P02, "nocturnal_cramp", datetime(2026, 1, 6, 2, 0), 6, date(2026, 1, 5),
-                 0.74, "likely", {"hr_rise_bpm": 14.0, "duration_min": 6})
-        _episode(con, P02, "nocturnal_cramp", datetime(2026, 1, 8, 4, 40), 4, date(2026, 1, 7),
-                 0.45, "possible", {"hr_rise_bpm": 9.0, "duration_min": 4})
+        _episode(
+            con,
+            P02,
+            "nocturnal_cramp",
+            datetime(2026, 1, 6, 2, 0),
+            6,
+            date(2026, 1, 5),
+            0.74,
+            "likely",
+            {"hr_rise_bpm": 14.0, "duration_min": 6},
+        )
+        _episode(
+            con,
+            P02,
+            "nocturnal_cramp",
+            datetime(2026, 1, 8, 4, 40),
+            4,
+            date(2026, 1, 7),
+            0.45,
+            "possible",
+            {"hr_rise_bpm": 9.0, "duration_min": 4},
+        )
         _journal(con, P02, datetime(2026, 1, 6, 7, 30), "cramp", 4, "left", "foot")
         _journal(con, P02, datetime(2026, 1, 7, 1, 10), "cramp", 7, "both", "calf")
         _journal(con, P02, datetime(2026, 1, 8, 7, 0), "no_cramp")

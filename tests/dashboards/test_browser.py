@@ -79,10 +79,24 @@ def test_dashboard_in_chromium(server):
     shot.unlink(missing_ok=True)
     days_shot.unlink(missing_ok=True)
     run = subprocess.run(
-        [sys.executable, str(DRIVER), server, str(shot), "--night-row", "1",
-         "--then-participant", "P02", "--timezone", "America/Los_Angeles",
-         "--days-screenshot", str(days_shot)],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(DRIVER),
+            server,
+            str(shot),
+            "--night-row",
+            "1",
+            "--then-participant",
+            "P02",
+            "--timezone",
+            "America/Los_Angeles",
+            "--days-screenshot",
+            str(days_shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
 
@@ -97,8 +111,11 @@ def test_dashboard_in_chromium(server):
     assert night["night"].startswith("Thu 8 Jan 2026")
     # participant's wall clock although the browser runs in Los Angeles: the sleep period
     # 23:00-07:00 (UTC+1) is plotted 22:00-08:00 with an awake bout in the hypnogram
-    assert night["axis_labels"][night["axis_labels"].index("22:00"):][:3] == [
-        "22:00", "23:00", "00:00"]
+    assert night["axis_labels"][night["axis_labels"].index("22:00") :][:3] == [
+        "22:00",
+        "23:00",
+        "00:00",
+    ]
     assert "awake" in night["axis_labels"]
 
     switched = result["participant_switched"]

@@ -38,7 +38,8 @@ def _chart(at: AppTest):
 
 def _select_night_row(at: AppTest, pid: str, row: int) -> AppTest:
     at.session_state[f"nights_table_{pid}"] = {
-        "selection": {"rows": [row], "columns": [], "cells": []}}
+        "selection": {"rows": [row], "columns": [], "cells": []}
+    }
     return at.run()
 
 
@@ -70,7 +71,12 @@ def test_nights_table_newest_first_with_flags(app_env):
     at = _app().run()
     table = at.dataframe[0].value
     assert [str(d)[:10] for d in table["night_of"]] == [
-        "2026-01-09", "2026-01-08", "2026-01-07", "2026-01-06", "2026-01-05"]
+        "2026-01-09",
+        "2026-01-08",
+        "2026-01-07",
+        "2026-01-06",
+        "2026-01-05",
+    ]
     cramp = table.iloc[1]
     assert cramp["sleep_local"] == "23:00 – 07:00"
     assert cramp["cramp_episodes"] == "1 · likely"
@@ -132,7 +138,10 @@ def test_dehydration_tab_lists_days_with_evidence(app_env):
     # the selected day's full evidence, with units
     evidence = dehydration.dataframe[1].value.set_index("key")
     assert tuple(evidence.loc["fluid_deficit_pct_bm", ["signal", "value", "unit"]]) == (
-        "Fluid deficit", "1.2", "% body mass")
+        "Fluid deficit",
+        "1.2",
+        "% body mass",
+    )
 
 
 def test_participant_without_dehydration_days_gets_a_message(app_env):
@@ -162,18 +171,25 @@ def test_nights_say_how_the_sleep_period_was_found(fresh_store, monkeypatch):
     """Issue 13, "shown as fact": a period found from movement alone (no heart rate) is
     labelled as such, with a warning that it is often hours too long; others say how."""
     con = connect(fresh_store)
-    con.execute("UPDATE sleep_periods SET method = 'cole1992' WHERE participant_id = 'P01' "
-                "AND night_of = DATE '2026-01-09'")
-    con.execute("UPDATE sleep_periods SET method = 'cole1992+hr' WHERE participant_id = 'P01' "
-                "AND night_of = DATE '2026-01-08'")
+    con.execute(
+        "UPDATE sleep_periods SET method = 'cole1992' WHERE participant_id = 'P01' "
+        "AND night_of = DATE '2026-01-09'"
+    )
+    con.execute(
+        "UPDATE sleep_periods SET method = 'cole1992+hr' WHERE participant_id = 'P01' "
+        "AND night_of = DATE '2026-01-08'"
+    )
     publish_snapshot(con, fresh_store)
     con.close()
     monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
     at = _app().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["sleep_from"][:3]) == ["movement only", "movement + heart rate",
-                                             "device stages"]
+    assert list(table["sleep_from"][:3]) == [
+        "movement only",
+        "movement + heart rate",
+        "device stages",
+    ]
     # the newest night (selected by default) is the movement-only one
     captions = " ".join(c.value for c in at.caption)
     assert "found from movement only, no heart rate" in captions

@@ -20,9 +20,19 @@ ROUNDS = 12
 
 def test_reader_never_fails_while_a_writer_publishes(fresh_store):
     writer = subprocess.Popen(
-        [sys.executable, str(WRITER), str(fresh_store), "--rounds", str(ROUNDS),
-         "--interval-s", "0.15"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(WRITER),
+            str(fresh_store),
+            "--rounds",
+            str(ROUNDS),
+            "--interval-s",
+            "0.15",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert writer.stdout.readline().strip() == "ready"
         # the store itself is locked by the writer: the dashboard must be reading the snapshot
@@ -37,8 +47,12 @@ def test_reader_never_fails_while_a_writer_publishes(fresh_store):
             try:
                 summary = queries.run(fresh_store, queries.summary, participant_id="P01")
                 nights = queries.run(fresh_store, queries.nights, participant_id="P01")
-                detail = queries.run(fresh_store, queries.night_detail, participant_id="P01",
-                                     night_of=P01_CRAMP_NIGHT)
+                detail = queries.run(
+                    fresh_store,
+                    queries.night_detail,
+                    participant_id="P01",
+                    night_of=P01_CRAMP_NIGHT,
+                )
                 queries.run(fresh_store, queries.participants)
                 reads += 1
             except Exception as exc:  # noqa: BLE001 - every failure is what we count

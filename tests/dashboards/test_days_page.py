@@ -76,8 +76,15 @@ def test_heat_bands_follow_the_nws_thresholds_in_fahrenheit():
     # 80 / 90 / 103 / 125 °F = 26.67 / 32.22 / 39.44 / 51.67 °C
     hi_c = [20.0, 26.6, 26.7, 32.3, 39.5, 51.7, None]
     out = pl.DataFrame({"hi": hi_c}).select(charts._heat_band(pl.col("hi"))).to_series()
-    assert out.to_list() == ["below caution", "below caution", "caution", "extreme caution",
-                             "danger", "extreme danger", None]
+    assert out.to_list() == [
+        "below caution",
+        "below caution",
+        "caution",
+        "extreme caution",
+        "danger",
+        "extreme danger",
+        None,
+    ]
 
 
 def test_days_chart_panels_and_window(p01_days):
@@ -96,8 +103,10 @@ def test_days_chart_panels_and_window(p01_days):
 
 def _heat_marks(spec: dict) -> list[str]:
     heat = spec["vconcat"][1]
-    return [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
-            for layer in heat["layer"]]
+    return [
+        layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        for layer in heat["layer"]
+    ]
 
 
 def test_days_chart_draws_the_bedroom_line_only_with_a_sensor(p01_days):
@@ -105,27 +114,38 @@ def test_days_chart_draws_the_bedroom_line_only_with_a_sensor(p01_days):
     plain = charts.days_chart(charts.days_frame(p01_days), window).to_dict()
     assert "line" not in _heat_marks(plain)  # P01 has no indoor sensor
     sensor = p01_days.with_columns(
-        indoor_hi_max_c=pl.when(pl.col("local_date") >= date(2026, 1, 7)).then(27.5))
+        indoor_hi_max_c=pl.when(pl.col("local_date") >= date(2026, 1, 7)).then(27.5)
+    )
     spec = charts.days_chart(charts.days_frame(sensor), window).to_dict()
     assert spec["vconcat"][1]["title"]["text"].startswith(
-        "Heat index, daily max (°C): outdoor (bars), bedroom sensor (line)")
+        "Heat index, daily max (°C): outdoor (bars), bedroom sensor (line)"
+    )
     assert "line" in _heat_marks(spec)
-    line = next(layer for layer in spec["vconcat"][1]["layer"]
-                if isinstance(layer["mark"], dict) and layer["mark"]["type"] == "line")
+    line = next(
+        layer
+        for layer in spec["vconcat"][1]["layer"]
+        if isinstance(layer["mark"], dict) and layer["mark"]["type"] == "line"
+    )
     assert line["encoding"]["y"]["field"] == "indoor_hi_max_c"
 
 
 def test_profile_lines_name_the_flagged_classes():
-    lines = profile_lines({"conditions": ["type 2 diabetes"],
-                           "medications": ["hydrochlorothiazide", "atorvastatin"],
-                           "cramp_drug_classes": ["thiazide_diuretic", "statin"],
-                           "cramp_condition_classes": ["type2_diabetes"]})
+    lines = profile_lines(
+        {
+            "conditions": ["type 2 diabetes"],
+            "medications": ["hydrochlorothiazide", "atorvastatin"],
+            "cramp_drug_classes": ["thiazide_diuretic", "statin"],
+            "cramp_condition_classes": ["type2_diabetes"],
+        }
+    )
     assert lines == [
         "**Conditions:** type 2 diabetes · cramp-associated: **type 2 diabetes**",
         "**Medications:** hydrochlorothiazide, atorvastatin · cramp-associated: "
-        "**thiazide diuretic, statin**"]
-    assert profile_lines({"conditions": None, "medications": []})[1] == \
-        "**Medications:** none listed"
+        "**thiazide diuretic, statin**",
+    ]
+    assert (
+        profile_lines({"conditions": None, "medications": []})[1] == "**Medications:** none listed"
+    )
 
 
 def test_days_page_shows_counts_profile_chart_and_table(app_env):
@@ -187,7 +207,8 @@ def test_days_page_on_a_database_without_daily_exposures(fresh_store, monkeypatc
 def test_days_page_on_a_snapshot_from_before_a_newer_column(fresh_store, monkeypatch):
     """A snapshot written before migration 0005 (no indoor band hours): a hint to update."""
     at = _page_on_an_older_snapshot(
-        fresh_store, monkeypatch, "ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h")
+        fresh_store, monkeypatch, "ALTER TABLE daily_exposures DROP COLUMN indoor_hi_ge_80f_h"
+    )
     assert not at.exception
     assert any("written by an older crampwatch" in i.value for i in at.info)
 

@@ -16,8 +16,9 @@ import pytest
 from dashboards.serve import wait_healthy
 from tests.dashboards.store_data import REPO
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="PR_SET_PDEATHSIG and /proc are Linux")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux"
+)
 
 
 def _free_port() -> int:
@@ -51,8 +52,20 @@ def _alive(pid: int) -> bool:
 def _start(store: Path) -> tuple[subprocess.Popen, int, int]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "dashboard", "--port", str(port), "--db",
-         str(store)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "dashboard",
+            "--port",
+            str(port),
+            "--db",
+            str(store),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_healthy(f"http://127.0.0.1:{port}", timeout_s=90, proc=proc)
     (child,) = _children(proc.pid)
     return proc, port, child

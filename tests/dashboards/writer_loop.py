@@ -32,16 +32,20 @@ def main() -> int:
             con.execute(
                 "INSERT INTO sleep_periods VALUES ('P01', ?, ?, ?, 3600, 27000, 1800, "
                 "'device_stages', 'writer-loop')",
-                [night, start, start + timedelta(hours=8)])
+                [night, start, start + timedelta(hours=8)],
+            )
             con.execute(
                 "INSERT INTO samples (participant_id, metric, start_utc, end_utc, utc_offset_s, "
                 "value, unit, source) SELECT 'P01', 'heart_rate_bpm', t, t, 3600, 55 + (i % 9), "
                 "'count/min', 'writer' FROM (SELECT ? + to_minutes(5 * i) AS t, i "
-                "FROM range(0, 144) r(i))", [start - timedelta(hours=1)])
+                "FROM range(0, 144) r(i))",
+                [start - timedelta(hours=1)],
+            )
             con.execute("COMMIT")
             publish_snapshot(con, args.db)
-            n = con.execute("SELECT count(*) FROM sleep_periods WHERE participant_id = 'P01'"
-                            ).fetchall()[0][0]
+            n = con.execute(
+                "SELECT count(*) FROM sleep_periods WHERE participant_id = 'P01'"
+            ).fetchall()[0][0]
             print(f"published {i + 1} {n}", flush=True)
             time.sleep(args.interval_s)
     finally:

@@ -145,6 +145,7 @@ def test_journal_cramps_night_of_uses_the_row_offset() -> None:
 
 def _labels(rows: list[tuple[date, int, int, str]]) -> pl.DataFrame:
     """(night, start minute, end minute, label) with minutes after 23:00 UTC of the night."""
+
     def t(n: date, m: int) -> datetime:
         return datetime(n.year, n.month, n.day, 23, tzinfo=UTC) + timedelta(minutes=m)
 
@@ -156,9 +157,13 @@ def _labels(rows: list[tuple[date, int, int, str]]) -> pl.DataFrame:
             "end_utc": [t(n, e) for n, _, e, _ in rows],
             "label": [lab for *_, lab in rows],
         },
-        schema={"participant_id": pl.String, "night_of": pl.Date,
-                "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
-                "label": pl.String},
+        schema={
+            "participant_id": pl.String,
+            "night_of": pl.Date,
+            "start_utc": pl.Datetime("us", "UTC"),
+            "end_utc": pl.Datetime("us", "UTC"),
+            "label": pl.String,
+        },
     )
 
 
@@ -174,8 +179,9 @@ def test_confirmed_labels_alone_fit_like_a_journal() -> None:
     cand, _, nights = _setup()
     bad = replace(CrampParams(), w_intercept=-1.0)
     labels = _labels([(n, 60, 65, "confirmed") for n in nights])
-    r = calibrate_participant(cand, _empty_journal(), nights, participant_id="p", base=bad,
-                              labels=labels)
+    r = calibrate_participant(
+        cand, _empty_journal(), nights, participant_id="p", base=bad, labels=labels
+    )
     assert r.n_events == len(nights) and r.n_labels == len(nights)
     assert -3.4 <= r.params.w_intercept < -1.4 and r.use_fitted
     assert r.fitted_heldout.f1 == pytest.approx(1.0)
@@ -185,12 +191,24 @@ def test_confirmed_label_needs_the_exact_onset_missed_takes_its_span() -> None:
     cand, _, nights = _setup(1)
     n = nights[0]
     # confirmed 10 min away from the candidate's onset (minute 60): not that candidate
-    far = calibrate_participant(cand, _empty_journal(), nights, participant_id="p", base=GOOD,
-                                labels=_labels([(n, 70, 75, "confirmed")]))
+    far = calibrate_participant(
+        cand,
+        _empty_journal(),
+        nights,
+        participant_id="p",
+        base=GOOD,
+        labels=_labels([(n, 70, 75, "confirmed")]),
+    )
     assert far.default_heldout.true_positives == 0
     # a missed cramp told as 40-50: the candidate at 60 lies within 30 min of the span
-    missed = calibrate_participant(cand, _empty_journal(), nights, participant_id="p", base=GOOD,
-                                   labels=_labels([(n, 40, 50, "missed")]))
+    missed = calibrate_participant(
+        cand,
+        _empty_journal(),
+        nights,
+        participant_id="p",
+        base=GOOD,
+        labels=_labels([(n, 40, 50, "missed")]),
+    )
     assert missed.default_heldout.true_positives == 1
 
 
@@ -198,12 +216,14 @@ def test_rejected_candidate_never_matches_and_journal_repeat_counts_once() -> No
     cand, jr, nights = _setup(1)
     n = nights[0]
     # the journal says a cramp near minute 60-70; the person rejected the candidate at 60
-    r = calibrate_participant(cand, jr, nights, participant_id="p", base=GOOD,
-                              labels=_labels([(n, 60, 65, "rejected")]))
+    r = calibrate_participant(
+        cand, jr, nights, participant_id="p", base=GOOD, labels=_labels([(n, 60, 65, "rejected")])
+    )
     assert r.default_heldout.true_positives == 0 and r.default_heldout.false_positives == 1
     # confirmed + the same cramp in the journal: one reference, not two
-    r = calibrate_participant(cand, jr, nights, participant_id="p", base=GOOD,
-                              labels=_labels([(n, 60, 65, "confirmed")]))
+    r = calibrate_participant(
+        cand, jr, nights, participant_id="p", base=GOOD, labels=_labels([(n, 60, 65, "confirmed")])
+    )
     assert r.n_events == 1 and r.default_heldout.false_negatives == 0
 
 
@@ -242,11 +262,21 @@ def test_slope_is_searched_only_with_enough_events() -> None:
 
 def test_nights_of_labels_uses_the_sleep_period_or_the_nearest() -> None:
     n = N0
-    per = pl.DataFrame({"participant_id": ["p"], "night_of": [n],
-                        "start_utc": [datetime(2024, 5, 1, 22, tzinfo=UTC)],
-                        "end_utc": [datetime(2024, 5, 2, 6, tzinfo=UTC)]})
-    lab = _labels([(n, 60, 65, "confirmed"), (n, 8 * 60, 8 * 60 + 5, "missed"),
-                   (n, 20 * 60, 20 * 60 + 5, "missed")]).drop("night_of")
+    per = pl.DataFrame(
+        {
+            "participant_id": ["p"],
+            "night_of": [n],
+            "start_utc": [datetime(2024, 5, 1, 22, tzinfo=UTC)],
+            "end_utc": [datetime(2024, 5, 2, 6, tzinfo=UTC)],
+        }
+    )
+    lab = _labels(
+        [
+            (n, 60, 65, "confirmed"),
+            (n, 8 * 60, 8 * 60 + 5, "missed"),
+            (n, 20 * 60, 20 * 60 + 5, "missed"),
+        ]
+    ).drop("night_of")
     out = nights_of_labels(lab, per)
     assert out["night_of"].to_list() == [n, n]  # 07:00 is 1 h after the period; 19:00 is not
 
@@ -257,8 +287,13 @@ def test_nights_of_labels_uses_the_sleep_period_or_the_nearest() -> None:
 def test_review_ranks_by_distance_to_the_boundary_then_recency() -> None:
     n0, n1 = N0, N0 + timedelta(days=1)
     # logit_wo under the default intercept -4: boundary at logit_wo 3.595
-    rows = [_cand(n0, 10, 3.6), _cand(n0, 100, 9.0), _cand(n1, 10, 3.65),
-            _cand(n1, 100, 0.0), _cand(n1, 200, 3.6, suppressed="bathroom_trip")]
+    rows = [
+        _cand(n0, 10, 3.6),
+        _cand(n0, 100, 9.0),
+        _cand(n1, 10, 3.65),
+        _cand(n1, 100, 0.0),
+        _cand(n1, 200, 3.6, suppressed="bathroom_trip"),
+    ]
     cand = pl.DataFrame(rows, schema=CANDIDATE_SCHEMA)
     out = rank_for_review(cand, max_margin=None)
     # both near-boundary candidates share the first bin: the later night first
@@ -286,9 +321,16 @@ def test_answers_against_a_confident_model_are_not_used_for_the_fit() -> None:
     # logit_wo 3.595 is the boundary (0.4); 1.0 -> p 0.05; 3.8 -> p 0.45; 9.0 -> p 0.99
     rows = [_cand(n0, 10, 1.0), _cand(n0, 100, 3.8), _cand(n0, 200, 9.0)]
     a = _candidate_arrays(pl.DataFrame(rows, schema=CANDIDATE_SCHEMA))
-    lab = _labels([(n0, 10, 12, "confirmed"), (n0, 100, 102, "confirmed"),
-                   (n0, 200, 202, "rejected"), (n0, 100, 102, "rejected"),
-                   (n0, 300, 310, "missed"), (n0, 400, 402, "confirmed")])
+    lab = _labels(
+        [
+            (n0, 10, 12, "confirmed"),
+            (n0, 100, 102, "confirmed"),
+            (n0, 200, 202, "rejected"),
+            (n0, 100, 102, "rejected"),
+            (n0, 300, 310, "missed"),
+            (n0, 400, 402, "confirmed"),
+        ]
+    )
     kept = credible_labels(lab, a, CrampParams())
     t0 = datetime(n0.year, n0.month, n0.day, 23, tzinfo=UTC)
     # kept: the two answers about the uncertain candidate, the miss, and an answer about

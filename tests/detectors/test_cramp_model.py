@@ -27,8 +27,10 @@ def test_vectorised_trees_equal_the_reference_walk() -> None:
     X[rng.random(X.shape) < 0.05] = np.nan
     fast = cramp_model.raw_scores(X, MODEL)
     cols = [cramp_model.FEATURES.index(k) for k in MODEL["features"]]
-    ref = [MODEL["baseline"] + sum(cramp_model._tree_value(t, x[cols]) for t in MODEL["_trees"])
-           for x in X]
+    ref = [
+        MODEL["baseline"] + sum(cramp_model._tree_value(t, x[cols]) for t in MODEL["_trees"])
+        for x in X
+    ]
     np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9)
 
 
@@ -81,27 +83,33 @@ def _run(test_name: str, monkeypatch: pytest.MonkeyPatch):
     return got[0]
 
 
-@pytest.mark.parametrize("name", [
-    "test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min",
-    "test_old_style_asleep_gap_cramp_is_detected",
-    "test_seconds_hr_cramp_is_found_and_uses_the_fine_rule",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_cramp_night_gives_exactly_one_episode_with_onset_within_5_min",
+        "test_old_style_asleep_gap_cramp_is_detected",
+        "test_seconds_hr_cramp_is_found_and_uses_the_fine_rule",
+    ],
+)
 def test_model_finds_the_canonical_cramps(name: str, monkeypatch) -> None:
     eps, _ = _run(name, monkeypatch)
     assert eps.height == 1 and eps["label"][0] == "likely"
 
 
-@pytest.mark.parametrize("name", [
-    "test_bathroom_trip_gives_no_episode",
-    "test_rollover_or_phone_wake_without_hr_surge_gives_no_episode",
-    "test_single_sample_ppg_artefact_during_a_wake_is_not_a_surge",
-    "test_restless_night_of_repeated_one_minute_wakes_gives_no_episode",
-    "test_short_blip_with_small_rise_is_low",
-    "test_seconds_hr_brief_plm_like_bump_is_not_a_surge",
-    "test_seconds_hr_slow_drift_is_not_abrupt",
-    "test_seconds_hr_walking_then_recovery_is_not_a_surge",
-    "test_seconds_hr_rise_only_while_moving_is_movement_only_hr",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_bathroom_trip_gives_no_episode",
+        "test_rollover_or_phone_wake_without_hr_surge_gives_no_episode",
+        "test_single_sample_ppg_artefact_during_a_wake_is_not_a_surge",
+        "test_restless_night_of_repeated_one_minute_wakes_gives_no_episode",
+        "test_short_blip_with_small_rise_is_low",
+        "test_seconds_hr_brief_plm_like_bump_is_not_a_surge",
+        "test_seconds_hr_slow_drift_is_not_abrupt",
+        "test_seconds_hr_walking_then_recovery_is_not_a_surge",
+        "test_seconds_hr_rise_only_while_moving_is_movement_only_hr",
+    ],
+)
 def test_model_gives_no_episode_on_the_canonical_confounders(name: str, monkeypatch) -> None:
     eps, _ = _run(name, monkeypatch)
     assert eps.height == 0

@@ -81,7 +81,9 @@ def test_abrupt_sustained_on_concatenated_nights_equals_each_night(
         thrs.append(float(rng.uniform(3, 12)))
     x = np.concatenate(xs)
     first = np.concatenate([[0], np.cumsum(n)[:-1]])
-    night, cell = cramp_segments._abrupt_sustained_cat(x, first, n, np.array(bases), np.array(thrs), p)
+    night, cell = cramp_segments._abrupt_sustained_cat(
+        x, first, n, np.array(bases), np.array(thrs), p
+    )
     for j, xj in enumerate(xs):
         want = cramp_segments._abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
         np.testing.assert_array_equal(cell[night == j], want)

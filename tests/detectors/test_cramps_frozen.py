@@ -114,8 +114,15 @@ def test_candidates_equal_the_frozen_cramp_0_1_output(case: str) -> None:
 
 #: evidence keys added by cramp-0.4 (order-of-events features, scorer, rules that fired)
 CRAMP_04_KEYS = {
-    "scorer", "hr_rise_lying_bpm", "hr_rise_moving_bpm", "hr_lead_s", "hr_post_bpm",
-    "stepped", "steps_before_peak", "since_onset_min", "rules",
+    "scorer",
+    "hr_rise_lying_bpm",
+    "hr_rise_moving_bpm",
+    "hr_lead_s",
+    "hr_post_bpm",
+    "stepped",
+    "steps_before_peak",
+    "since_onset_min",
+    "rules",
 }
 #: evidence keys added after cramp-0.1 (absent from the fixture)
 NEW_EVIDENCE_KEYS = CRAMP_04_KEYS | {
@@ -228,11 +235,19 @@ def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
     for pid in periods["participant_id"].unique().to_list():
         per = periods.filter(pl.col("participant_id") == pid).sort("start_utc")
         s = smp.filter(pl.col("participant_id") == pid).select(
-            "participant_id", "metric", s=pl.col("start_utc").dt.epoch("us"),
-            e=pl.col("end_utc").dt.epoch("us"), v="value", src=pl.lit(""))
+            "participant_id",
+            "metric",
+            s=pl.col("start_utc").dt.epoch("us"),
+            e=pl.col("end_utc").dt.epoch("us"),
+            v="value",
+            src=pl.lit(""),
+        )
         g = seg.filter(pl.col("participant_id") == pid).select(
-            "participant_id", "stage", s=pl.col("start_utc").dt.epoch("us"),
-            e=pl.col("end_utc").dt.epoch("us"))
+            "participant_id",
+            "stage",
+            s=pl.col("start_utc").dt.epoch("us"),
+            e=pl.col("end_utc").dt.epoch("us"),
+        )
         data = cramp_prep._ParticipantData.build(cramp_prep._split_by_participant(s)[pid], g)
         ps = per["start_utc"].dt.epoch("us").to_numpy()
         pe = per["end_utc"].dt.epoch("us").to_numpy()
@@ -242,8 +257,9 @@ def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
             for name in ("asleep_cov", "awake_cov", "hr_raw", "src", "hr_s"):
                 np.testing.assert_array_equal(getattr(f, name), getattr(ref, name), name)
             assert f.staged == ref.staged
-            assert (f.spacing_s == ref.spacing_s) or (f.spacing_s != f.spacing_s
-                                                      and ref.spacing_s != ref.spacing_s)
+            assert (f.spacing_s == ref.spacing_s) or (
+                f.spacing_s != f.spacing_s and ref.spacing_s != ref.spacing_s
+            )
             if ref.hr_fine is None:
                 assert f.hr_fine is None
             else:

@@ -67,8 +67,9 @@ def test_walking_steps_counts_heel_strikes_at_cadence():
     # the same strikes 4 s apart are no walk (0.25 Hz is not a cadence)
     slow = np.zeros(t.size)
     slow[(np.arange(7) * 4 * fs).astype(int)] = 0.4
-    acc2 = np.column_stack([-1 + np.convolve(slow, np.hanning(9), mode="same"),
-                            np.zeros(t.size), np.zeros(t.size)])
+    acc2 = np.column_stack(
+        [-1 + np.convolve(slow, np.hanning(9), mode="same"), np.zeros(t.size), np.zeros(t.size)]
+    )
     assert walking_steps(acc2, fs) == (0.0, 0)
 
 
@@ -86,7 +87,9 @@ def test_threshold_floor_and_envelope_of_a_burst():
     above = np.flatnonzero(r > theta) / hz
     assert 29 <= above.min() <= 31 and 34 <= above.max() <= 36
     assert activity_episodes(np.array([0, 20, 100.0]), np.array([5, 25, 110.0]), p) == [
-        (0, 2), (2, 3)]
+        (0, 2),
+        (2, 3),
+    ]
 
 
 def test_regular_grid_marks_gaps_invalid_and_keeps_time():
@@ -117,8 +120,7 @@ CFG = RawGenConfig(seed=5, fs_hz=25.0)
 def _window(kind: str, **over) -> tuple:
     """A 1-h sleep with one event 25 min in; returns (night, periods, episodes, candidates)."""
     g = generate_night(CFG, 0, schedule=[(kind, 1500.0, over)], sleep_h=1.0)
-    per, eps, cand = detect_raw_nights(g.accel_frame(), g.hr_samples(),
-                                       utc_offset_s=g.utc_offset_s)
+    per, eps, cand = detect_raw_nights(g.accel_frame(), g.hr_samples(), utc_offset_s=g.utc_offset_s)
     return g, per, eps, cand
 
 
@@ -144,19 +146,23 @@ def test_cramp_window_gives_one_likely_episode_with_evidence():
 
 def test_cramp_without_heart_rate_is_capped_at_possible():
     g = generate_night(CFG, 0, schedule=[("nocturnal_cramp", 1500.0, {})], sleep_h=1.0)
-    per, eps, cand = detect_raw_nights(g.accel_frame(), g.hr_samples().clear(),
-                                       utc_offset_s=g.utc_offset_s)
+    per, eps, cand = detect_raw_nights(
+        g.accel_frame(), g.hr_samples().clear(), utc_offset_s=g.utc_offset_s
+    )
     row = _at_event(g, cand)
     assert row.height == 1 and row["confidence"][0] <= 0.5
     assert json.loads(row["evidence"][0])["confidence_caps"] == ["hr_missing"]
 
 
-@pytest.mark.parametrize(("kind", "over", "expected"), [
-    ("rollover", {"dur_s": 12.0, "big": True}, "rollover"),
-    ("bathroom_trip", {}, "bathroom_trip"),
-    ("phone_use", {}, "phone_use"),
-    ("watch_off", {"remove_s": 15.0, "gap": False}, "watch_off"),
-])
+@pytest.mark.parametrize(
+    ("kind", "over", "expected"),
+    [
+        ("rollover", {"dur_s": 12.0, "big": True}, "rollover"),
+        ("bathroom_trip", {}, "bathroom_trip"),
+        ("phone_use", {}, "phone_use"),
+        ("watch_off", {"remove_s": 15.0, "gap": False}, "watch_off"),
+    ],
+)
 def test_confounder_window_is_suppressed_by_its_rule(kind, over, expected):
     g, per, eps, cand = _window(kind, **over)
     assert per.height == 1 and eps.height == 0
@@ -180,8 +186,7 @@ def test_plm_series_window_is_never_a_cramp():
 
 def test_analyse_night_without_enough_data_gives_no_period():
     t = (np.arange(1000) * 0.02 * US).astype(np.int64)
-    res = analyse_night(t, np.tile([0.0, 0.0, 1.0], (1000, 1)), np.zeros(0, np.int64),
-                        np.zeros(0))
+    res = analyse_night(t, np.tile([0.0, 0.0, 1.0], (1000, 1)), np.zeros(0, np.int64), np.zeros(0))
     assert res.period_us is None and res.candidates == []
 
 
@@ -194,19 +199,23 @@ SCORED = {(1, 25.0): 7, (5, 25.0): 8}
 @pytest.fixture(scope="module", params=list(SCORED), ids=lambda c: f"hr{c[0]}s-{c[1]:g}hz")
 def scored(request):
     hr_s, fs = request.param
-    cfg = RawGenConfig(seed=SCORED[request.param], hr_spacing_s=hr_s, fs_hz=fs,
-                       sleep_h=(3.5, 4.5))
+    cfg = RawGenConfig(seed=SCORED[request.param], hr_spacing_s=hr_s, fs_hz=fs, sleep_h=(3.5, 4.5))
     det, truth, periods, nights = [], [], [], []
     for i in range(5):
         g = generate_night(cfg, i)
-        per, eps, _ = detect_raw_nights(g.accel_frame(), g.hr_samples(),
-                                        utc_offset_s=g.utc_offset_s)
+        per, eps, _ = detect_raw_nights(
+            g.accel_frame(), g.hr_samples(), utc_offset_s=g.utc_offset_s
+        )
         det.append(eps)
         truth.append(g.truth_frame())
         periods.append(per)
         nights.append(g)
-    score = score_events(pl.concat(det), pl.concat(truth), tolerance_s=RAW_TOLERANCE_S,
-                         nights={cfg.participant_id: 5})[-1]
+    score = score_events(
+        pl.concat(det),
+        pl.concat(truth),
+        tolerance_s=RAW_TOLERANCE_S,
+        nights={cfg.participant_id: 5},
+    )[-1]
     return score, pl.concat(periods), nights
 
 
@@ -249,7 +258,7 @@ def test_nonwear_shortcut_agrees_with_nonwear_raw():
     assert not nonwear_raw(acc, fs, hr_present=hr_all, params=ap).any()
     # the same without HR over the still 2 h: both say non-wear is possible / present
     hr = hr_all.copy()
-    hr[int(3600 * fs):] = False
+    hr[int(3600 * fs) :] = False
     assert _nonwear_possible(acc, fs, ap, hr)
     assert nonwear_raw(acc, fs, hr_present=hr, params=ap).any()
     # moving everywhere: the range rule fails for every window
@@ -267,14 +276,20 @@ def test_afternoon_raw_period_is_not_a_night() -> None:
     us = 1_000_000
     noon_utc = 1_751_976_000 * us  # 2025-07-08 12:00 UTC; participant at UTC+2
     off = 7200
-    afternoon = RawNight(t0_us=noon_utc, fs_hz=50.0,
-                         period_us=(noon_utc + 30 * 60 * us, noon_utc + 75 * 60 * us),
-                         asleep_s=2690.0)
+    afternoon = RawNight(
+        t0_us=noon_utc,
+        fs_hz=50.0,
+        period_us=(noon_utc + 30 * 60 * us, noon_utc + 75 * 60 * us),
+        asleep_s=2690.0,
+    )
     per, eps, cand = night_frames("p", _date(2025, 7, 8), afternoon, off)
     assert per.height == 0 and eps.height == 0 and cand.height == 0
-    night = RawNight(t0_us=noon_utc, fs_hz=50.0,
-                     period_us=(noon_utc + 9 * 3600 * us, noon_utc + 17 * 3600 * us),
-                     asleep_s=7 * 3600.0)  # 23:00-07:00 local
+    night = RawNight(
+        t0_us=noon_utc,
+        fs_hz=50.0,
+        period_us=(noon_utc + 9 * 3600 * us, noon_utc + 17 * 3600 * us),
+        asleep_s=7 * 3600.0,
+    )  # 23:00-07:00 local
     per, _, _ = night_frames("p", _date(2025, 7, 8), night, off)
     assert per.height == 1 and per["asleep_s"][0] == 7 * 3600.0
 

@@ -54,7 +54,9 @@ def test_medfilt_runs_matches_per_run_medfilt(kernel: int, p_nan: float) -> None
     rng = np.random.default_rng([kernel, int(p_nan * 100)])
     for n in (0, 1, 2, 3, 10, 500):
         x = _gappy(rng, n, p_nan)
-        np.testing.assert_array_equal(cramp_grid._medfilt_runs(x, kernel), _ref_medfilt_runs(x, kernel))
+        np.testing.assert_array_equal(
+            cramp_grid._medfilt_runs(x, kernel), _ref_medfilt_runs(x, kernel)
+        )
 
 
 @pytest.mark.parametrize("kernel", [3, 5])
@@ -117,7 +119,9 @@ def test_minute_median_matches_sorted_groups(spacing_s: int) -> None:
     rng = np.random.default_rng(spacing_s)
     g0, step, n = 1_700_000_000 * 1_000_000, 5_000_000, 800
     for size in (0, 1, 2, 50, 700):
-        t = np.sort(g0 + rng.integers(0, n * step // (spacing_s * 1_000_000), size) * spacing_s * 1_000_000)
+        t = np.sort(
+            g0 + rng.integers(0, n * step // (spacing_s * 1_000_000), size) * spacing_s * 1_000_000
+        )
         t = np.unique(t) if size % 2 else t  # with and without repeated instants
         v = np.round(rng.normal(60, 8, t.size))
         np.testing.assert_array_equal(

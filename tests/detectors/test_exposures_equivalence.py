@@ -195,20 +195,48 @@ def _run(kcal: float, minutes: float, temp_c: float, params=None, start_min: int
 
     h0 = datetime(2025, 7, 3, 16, tzinfo=UTC)
     t0 = h0 + timedelta(minutes=start_min)
-    wk = pl.DataFrame({"participant_id": ["a"], "activity_type": ["running"], "start_utc": [t0],
-                       "end_utc": [t0 + timedelta(minutes=minutes)], "utc_offset_s": [7200],
-                       "duration_s": [minutes * 60.0], "active_energy_kcal": [kcal],
-                       "distance_m": [None]})
-    smp = pl.DataFrame({"participant_id": ["a"], "metric": ["body_mass_kg"],
-                        "start_utc": [t0 - timedelta(hours=8)],
-                        "end_utc": [t0 - timedelta(hours=8)], "utc_offset_s": [7200],
-                        "value": [70.0]})
+    wk = pl.DataFrame(
+        {
+            "participant_id": ["a"],
+            "activity_type": ["running"],
+            "start_utc": [t0],
+            "end_utc": [t0 + timedelta(minutes=minutes)],
+            "utc_offset_s": [7200],
+            "duration_s": [minutes * 60.0],
+            "active_energy_kcal": [kcal],
+            "distance_m": [None],
+        }
+    )
+    smp = pl.DataFrame(
+        {
+            "participant_id": ["a"],
+            "metric": ["body_mass_kg"],
+            "start_utc": [t0 - timedelta(hours=8)],
+            "end_utc": [t0 - timedelta(hours=8)],
+            "utc_offset_s": [7200],
+            "value": [70.0],
+        }
+    )
     hours = [h0, h0 + timedelta(hours=1)]
-    env = pl.DataFrame({"participant_id": ["a", "a"], "time_utc": hours,
-                        "utc_offset_s": [7200, 7200], "setting": ["outdoor", "outdoor"],
-                        "temp_c": [temp_c, temp_c], "rh_pct": [50.0, 50.0]})
-    ppl = pl.DataFrame({"participant_id": ["a"], "sex": ["male"], "birth_year": [1985],
-                        "height_cm": [178.0], "tz": ["Europe/Berlin"]})
+    env = pl.DataFrame(
+        {
+            "participant_id": ["a", "a"],
+            "time_utc": hours,
+            "utc_offset_s": [7200, 7200],
+            "setting": ["outdoor", "outdoor"],
+            "temp_c": [temp_c, temp_c],
+            "rh_pct": [50.0, 50.0],
+        }
+    )
+    ppl = pl.DataFrame(
+        {
+            "participant_id": ["a"],
+            "sex": ["male"],
+            "birth_year": [1985],
+            "height_cm": [178.0],
+            "tz": ["Europe/Berlin"],
+        }
+    )
     h = build_hourly_table(smp, wk, env, ppl, params or DehydrationParams())
     h = h.filter(pl.col("hour_utc").is_in(hours))
     return {c: h[c].sum() for c in ("workout_s", "active_energy_kcal", "sweat_ml")}
@@ -240,25 +268,76 @@ def test_minute_intensity_levels_give_active_energy_when_no_export_has_it() -> N
     from datetime import UTC, datetime, timedelta
 
     t0 = datetime(2025, 7, 3, 6, tzinfo=UTC)
-    rows = [{"participant_id": "a", "metric": "intensity_level", "start_utc": t0 + timedelta(minutes=i),
-             "end_utc": t0 + timedelta(minutes=i + 1), "utc_offset_s": 0,
-             "value": 3.0 if i < 30 else 0.0} for i in range(60)]
-    rows.append({"participant_id": "a", "metric": "body_mass_kg", "start_utc": t0, "end_utc": t0,
-                 "utc_offset_s": 0, "value": 70.0})
+    rows = [
+        {
+            "participant_id": "a",
+            "metric": "intensity_level",
+            "start_utc": t0 + timedelta(minutes=i),
+            "end_utc": t0 + timedelta(minutes=i + 1),
+            "utc_offset_s": 0,
+            "value": 3.0 if i < 30 else 0.0,
+        }
+        for i in range(60)
+    ]
+    rows.append(
+        {
+            "participant_id": "a",
+            "metric": "body_mass_kg",
+            "start_utc": t0,
+            "end_utc": t0,
+            "utc_offset_s": 0,
+            "value": 70.0,
+        }
+    )
     smp = pl.DataFrame(rows)
-    env = pl.DataFrame({"participant_id": ["a"], "time_utc": [t0], "utc_offset_s": [0],
-                        "setting": ["outdoor"], "temp_c": [20.0], "rh_pct": [50.0]})
-    ppl = pl.DataFrame({"participant_id": ["a"], "sex": ["male"], "birth_year": [1985],
-                        "height_cm": [178.0], "tz": ["UTC"]})
-    wk = pl.DataFrame(schema={"participant_id": pl.String, "activity_type": pl.String,
-                              "start_utc": pl.Datetime("us", "UTC"), "end_utc": pl.Datetime("us", "UTC"),
-                              "utc_offset_s": pl.Int32})
+    env = pl.DataFrame(
+        {
+            "participant_id": ["a"],
+            "time_utc": [t0],
+            "utc_offset_s": [0],
+            "setting": ["outdoor"],
+            "temp_c": [20.0],
+            "rh_pct": [50.0],
+        }
+    )
+    ppl = pl.DataFrame(
+        {
+            "participant_id": ["a"],
+            "sex": ["male"],
+            "birth_year": [1985],
+            "height_cm": [178.0],
+            "tz": ["UTC"],
+        }
+    )
+    wk = pl.DataFrame(
+        schema={
+            "participant_id": pl.String,
+            "activity_type": pl.String,
+            "start_utc": pl.Datetime("us", "UTC"),
+            "end_utc": pl.Datetime("us", "UTC"),
+            "utc_offset_s": pl.Int32,
+        }
+    )
     h = build_hourly_table(smp, wk, env, ppl).filter(pl.col("hour_utc") == t0).row(0, named=True)
     assert abs(h["active_energy_kcal"] - 245.0) < 1e-6
     assert h["sweat_ml"] > 0
     # a participant with active-energy samples keeps them: no double counting
-    smp2 = pl.concat([smp, pl.DataFrame([{"participant_id": "a", "metric": "active_energy_kcal",
-                                          "start_utc": t0, "end_utc": t0 + timedelta(hours=1),
-                                          "utc_offset_s": 0, "value": 100.0}])])
+    smp2 = pl.concat(
+        [
+            smp,
+            pl.DataFrame(
+                [
+                    {
+                        "participant_id": "a",
+                        "metric": "active_energy_kcal",
+                        "start_utc": t0,
+                        "end_utc": t0 + timedelta(hours=1),
+                        "utc_offset_s": 0,
+                        "value": 100.0,
+                    }
+                ]
+            ),
+        ]
+    )
     h2 = build_hourly_table(smp2, wk, env, ppl).filter(pl.col("hour_utc") == t0).row(0, named=True)
     assert h2["active_energy_kcal"] == 100.0

@@ -35,8 +35,10 @@ def test_plan_is_seeded_paired_and_contiguous():
         assert sorted(g["arm"]) == ["control", "intervention"]
     starts = blocks.sort("block")["start_date"].to_list()
     assert all(b - a == timedelta(days=28) for a, b in zip(starts, starts[1:], strict=False))
-    orders = {tuple(nof1.plan("p1", "fluid", date(2025, 1, 1), pairs=3, seed=s)[1]["arm"])
-              for s in range(20)}
+    orders = {
+        tuple(nof1.plan("p1", "fluid", date(2025, 1, 1), pairs=3, seed=s)[1]["arm"])
+        for s in range(20)
+    }
     assert len(orders) > 2  # the order within pairs is random
     with pytest.raises(ValueError):
         nof1.plan("p1", "quinine", date(2025, 1, 1))
@@ -53,8 +55,7 @@ def test_recovers_a_simulated_prevention_effect():
 
 
 def test_says_inconclusive_without_an_effect():
-    verdicts = Counter(_simulate(rr=1.0, rate=1 / 7, pairs=3, seed=s)["verdict"]
-                       for s in range(40))
+    verdicts = Counter(_simulate(rr=1.0, rate=1 / 7, pairs=3, seed=s)["verdict"] for s in range(40))
     assert verdicts["inconclusive"] >= 36 and verdicts["no_effect"] == 0
     r = _simulate(rr=1.0, rate=1 / 7, pairs=3, seed=1)
     assert r["verdict"] == "inconclusive" and r["more_pairs_needed"] > 0
@@ -62,10 +63,12 @@ def test_says_inconclusive_without_an_effect():
 
 
 def test_washout_nights_are_not_analysed_and_nothing_yet_is_not_started():
-    exp, blocks = nof1.plan("p1", "fluid", date(2025, 3, 1), pairs=1, block_weeks=2,
-                            washout_days=7, seed=1)
-    nights = pl.DataFrame({"night_of": [date(2025, 3, 1) + timedelta(days=i) for i in range(28)],
-                           "case": [1] * 28})
+    exp, blocks = nof1.plan(
+        "p1", "fluid", date(2025, 3, 1), pairs=1, block_weeks=2, washout_days=7, seed=1
+    )
+    nights = pl.DataFrame(
+        {"night_of": [date(2025, 3, 1) + timedelta(days=i) for i in range(28)], "case": [1] * 28}
+    )
     counts = nof1.block_counts(blocks, nights, 7)
     assert counts["nights"].to_list() == [7, 7]
     empty = nights.filter(pl.col("night_of") < date(2025, 1, 1))

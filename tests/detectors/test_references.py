@@ -39,8 +39,9 @@ def _field_comments(cls: type) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("cls", [CrampParams, DehydrationParams, SleepParams, RawCrampParams,
-                                 ActigraphyParams])
+@pytest.mark.parametrize(
+    "cls", [CrampParams, DehydrationParams, SleepParams, RawCrampParams, ActigraphyParams]
+)
 def test_every_parameter_cites_a_known_reference(cls: type) -> None:
     comments = _field_comments(cls)
     missing = []

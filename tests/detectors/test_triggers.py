@@ -26,11 +26,17 @@ def _nights_from_tables(tables) -> pl.DataFrame:
     for s, (a, b, c, d) in enumerate(tables):
         for case, x, count in ((1, 1, a), (1, 0, b), (0, 1, c), (0, 0, d)):
             rows += [("p1", f"s{s}", case, x)] * count
-    f = pl.DataFrame(rows, schema={"participant_id": pl.String, "stratum": pl.String,
-                                   "case": pl.Int8, "x": pl.Int8}, orient="row")
-    return f.with_columns(trigger=pl.lit("heat_index_caution"), lag=pl.lit("0-24h"),
-                          case_source=pl.lit("journal"),
-                          night_of=pl.date(2025, 1, 1) + pl.duration(days=pl.int_range(pl.len())))
+    f = pl.DataFrame(
+        rows,
+        schema={"participant_id": pl.String, "stratum": pl.String, "case": pl.Int8, "x": pl.Int8},
+        orient="row",
+    )
+    return f.with_columns(
+        trigger=pl.lit("heat_index_caution"),
+        lag=pl.lit("0-24h"),
+        case_source=pl.lit("journal"),
+        night_of=pl.date(2025, 1, 1) + pl.duration(days=pl.int_range(pl.len())),
+    )
 
 
 def test_mantel_haenszel_matches_the_hand_worked_estimate_and_statsmodels():
@@ -49,10 +55,12 @@ def test_mantel_haenszel_matches_the_hand_worked_estimate_and_statsmodels():
     Q = [(b + c) / (a + b + c + d) for a, b, c, d in TABLES]
     R = [a * d / (a + b + c + d) for a, b, c, d in TABLES]
     S = [b * c / (a + b + c + d) for a, b, c, d in TABLES]
-    var = (sum(p_ * r for p_, r in zip(P, R, strict=True)) / (2 * sum(R) ** 2)
-           + sum(p_ * s + q * r for p_, q, r, s in zip(P, Q, R, S, strict=True))
-           / (2 * sum(R) * sum(S))
-           + sum(q * s for q, s in zip(Q, S, strict=True)) / (2 * sum(S) ** 2))
+    var = (
+        sum(p_ * r for p_, r in zip(P, R, strict=True)) / (2 * sum(R) ** 2)
+        + sum(p_ * s + q * r for p_, q, r, s in zip(P, Q, R, S, strict=True))
+        / (2 * sum(R) * sum(S))
+        + sum(q * s for q, s in zip(Q, S, strict=True)) / (2 * sum(S) ** 2)
+    )
     z = 1.959963984540054
     assert lo == pytest.approx(math.exp(math.log(num / den) - z * math.sqrt(var)))
     assert hi == pytest.approx(math.exp(math.log(num / den) + z * math.sqrt(var)))
@@ -87,8 +95,9 @@ def test_separation_falls_back_to_the_exact_method():
     frame = _nights_from_tables(tables)
     s = tr.summarise_tables(tr.stratum_tables(frame, ["trigger", "lag"]), ["trigger", "lag"])
     assert s["S"][0] == 0
-    out = tr.case_crossover(frame, pooled=False, adjusted=False,
-                            triggers=[tr.TRIGGER_BY_KEY["heat_index_caution"]])
+    out = tr.case_crossover(
+        frame, pooled=False, adjusted=False, triggers=[tr.TRIGGER_BY_KEY["heat_index_caution"]]
+    )
     row = out.filter(pl.col("lag") == "0-24h").row(0, named=True)
     assert row["method"] == "exact_conditional" and row["status"] == "estimated"
     assert row["ci_high"] is None and row["ci_low"] > 1
@@ -100,7 +109,8 @@ def test_mantel_haenszel_agrees_with_conditional_logit_on_a_simulated_person():
     mh = tr.case_crossover(frame, adjusted=False)
     clr = tr.case_crossover(frame, adjusted=False, method="conditional_logit")
     j = mh.join(clr, on=["participant_id", "trigger", "lag"], suffix="_clr").filter(
-        (pl.col("method") == "mantel_haenszel") & (pl.col("method_clr") == "conditional_logit"))
+        (pl.col("method") == "mantel_haenszel") & (pl.col("method_clr") == "conditional_logit")
+    )
     assert j.height >= 10
     d = (j["odds_ratio"].log() - j["odds_ratio_clr"].log()).abs()
     se = (j["ci_high_clr"].log() - j["ci_low_clr"].log()) / (2 * 1.959963984540054)
@@ -127,8 +137,14 @@ def test_too_few_cramps_give_insufficient_data_with_nights_needed_on_every_row()
 
 def test_nights_needed_follows_the_brief_formula():
     # sigma_w^2 = 0.25 (half the nights exposed), M = 3: SE = 1 / sqrt(n 3/4 0.25)
-    sums = {"ss_within": 0.25 * 300, "df_within": 300, "share_varying": 1.0, "mean_n": 4.0,
-            "cases": 0, "discordant_sets": 0}
+    sums = {
+        "ss_within": 0.25 * 300,
+        "df_within": 300,
+        "share_varying": 1.0,
+        "mean_n": 4.0,
+        "cases": 0,
+        "discordant_sets": 0,
+    }
     se = math.log(2.0) / (1.959963984540054 + 0.8416212335729143)
     assert tr.nights_needed(sums) == math.ceil(1 / (se**2 * 0.75 * 0.25))
     assert tr.nights_needed({**sums, "ss_within": 0.0}) is None
@@ -147,23 +163,45 @@ def test_fdr_q_values_are_benjamini_hochberg_per_person():
 
 def test_case_sources_default_to_trusted_labels_first():
     t = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # 03:00 local at +3600: the night of 2 March
-    journal = pl.DataFrame({"participant_id": ["a", "a"], "time_utc": [t, t + timedelta(days=9)],
-                            "utc_offset_s": [3600, 3600], "kind": ["cramp", "no_cramp"]})
-    labels = pl.DataFrame(schema={"participant_id": pl.String, "episode_id": pl.String,
-                                  "label": pl.String, "start_utc": pl.Datetime("us", "UTC")})
-    episodes = pl.DataFrame({"episode_id": ["e1", "e2"], "participant_id": ["a", "b"],
-                             "kind": ["nocturnal_cramp"] * 2,
-                             "local_date": [date(2025, 3, 5), date(2025, 3, 6)],
-                             "confidence": [0.9, 0.8]})
-    sp = pl.DataFrame({"participant_id": ["b"] * 3,
-                       "night_of": [date(2025, 3, d) for d in (5, 6, 7)],
-                       "start_utc": [datetime(2025, 3, d, 22, tzinfo=UTC) for d in (5, 6, 7)],
-                       "end_utc": [datetime(2025, 3, d + 1, 6, tzinfo=UTC) for d in (5, 6, 7)]})
+    journal = pl.DataFrame(
+        {
+            "participant_id": ["a", "a"],
+            "time_utc": [t, t + timedelta(days=9)],
+            "utc_offset_s": [3600, 3600],
+            "kind": ["cramp", "no_cramp"],
+        }
+    )
+    labels = pl.DataFrame(
+        schema={
+            "participant_id": pl.String,
+            "episode_id": pl.String,
+            "label": pl.String,
+            "start_utc": pl.Datetime("us", "UTC"),
+        }
+    )
+    episodes = pl.DataFrame(
+        {
+            "episode_id": ["e1", "e2"],
+            "participant_id": ["a", "b"],
+            "kind": ["nocturnal_cramp"] * 2,
+            "local_date": [date(2025, 3, 5), date(2025, 3, 6)],
+            "confidence": [0.9, 0.8],
+        }
+    )
+    sp = pl.DataFrame(
+        {
+            "participant_id": ["b"] * 3,
+            "night_of": [date(2025, 3, d) for d in (5, 6, 7)],
+            "start_utc": [datetime(2025, 3, d, 22, tzinfo=UTC) for d in (5, 6, 7)],
+            "end_utc": [datetime(2025, 3, d + 1, 6, tzinfo=UTC) for d in (5, 6, 7)],
+        }
+    )
     n = tr.case_nights(journal, labels, episodes, sp)
     a = n.filter(pl.col("participant_id") == "a")
     assert a["case_source"].unique().to_list() == ["journal+confirmed"]
-    assert a.height == 10 and a.filter(pl.col("case") == 1)["night_of"].to_list() == \
-        [date(2025, 3, 2)]  # the likely episode of 'a' is not used: trusted first
+    assert a.height == 10 and a.filter(pl.col("case") == 1)["night_of"].to_list() == [
+        date(2025, 3, 2)
+    ]  # the likely episode of 'a' is not used: trusted first
     b = n.filter(pl.col("participant_id") == "b")
     assert b["case_source"].unique().to_list() == ["likely"]
     assert b.filter(pl.col("case") == 1)["night_of"].to_list() == [date(2025, 3, 6)]
@@ -172,36 +210,64 @@ def test_case_sources_default_to_trusted_labels_first():
 
 
 def test_confirmed_and_missed_labels_are_cases():
-    labels = pl.DataFrame({
-        "participant_id": ["a"] * 3, "episode_id": ["e1", None, "e3"],
-        "label": ["confirmed", "missed", "rejected"],
-        "start_utc": [datetime(2025, 3, d, 2, tzinfo=UTC) for d in (3, 5, 8)]})
-    episodes = pl.DataFrame({"episode_id": ["e1", "e3"], "participant_id": ["a", "a"],
-                             "kind": ["nocturnal_cramp"] * 2,
-                             "local_date": [date(2025, 3, 2), date(2025, 3, 7)],
-                             "confidence": [0.5, 0.9]})
-    empty_j = pl.DataFrame(schema={"participant_id": pl.String,
-                                   "time_utc": pl.Datetime("us", "UTC"),
-                                   "utc_offset_s": pl.Int32, "kind": pl.String})
-    empty_sp = pl.DataFrame(schema={"participant_id": pl.String, "night_of": pl.Date,
-                                    "start_utc": pl.Datetime("us", "UTC"),
-                                    "end_utc": pl.Datetime("us", "UTC")})
+    labels = pl.DataFrame(
+        {
+            "participant_id": ["a"] * 3,
+            "episode_id": ["e1", None, "e3"],
+            "label": ["confirmed", "missed", "rejected"],
+            "start_utc": [datetime(2025, 3, d, 2, tzinfo=UTC) for d in (3, 5, 8)],
+        }
+    )
+    episodes = pl.DataFrame(
+        {
+            "episode_id": ["e1", "e3"],
+            "participant_id": ["a", "a"],
+            "kind": ["nocturnal_cramp"] * 2,
+            "local_date": [date(2025, 3, 2), date(2025, 3, 7)],
+            "confidence": [0.5, 0.9],
+        }
+    )
+    empty_j = pl.DataFrame(
+        schema={
+            "participant_id": pl.String,
+            "time_utc": pl.Datetime("us", "UTC"),
+            "utc_offset_s": pl.Int32,
+            "kind": pl.String,
+        }
+    )
+    empty_sp = pl.DataFrame(
+        schema={
+            "participant_id": pl.String,
+            "night_of": pl.Date,
+            "start_utc": pl.Datetime("us", "UTC"),
+            "end_utc": pl.Datetime("us", "UTC"),
+        }
+    )
     n = tr.case_nights(empty_j, labels, episodes, empty_sp, ["confirmed"])
-    assert n.filter(pl.col("case") == 1)["night_of"].to_list() == [date(2025, 3, 2),
-                                                                   date(2025, 3, 4)]
+    assert n.filter(pl.col("case") == 1)["night_of"].to_list() == [
+        date(2025, 3, 2),
+        date(2025, 3, 4),
+    ]
     assert n.height == 6  # 2 to 7 March
 
 
 def test_context_and_between_person_rates():
-    daily = pl.DataFrame({
-        "participant_id": ["a", "b", "c"], "local_date": [date(2025, 1, 1)] * 3,
-        "cramp_condition_classes": [["type2_diabetes"], [], []],
-        "cramp_drug_classes": [["thiazide_diuretic"], ["thiazide_diuretic"], []]})
+    daily = pl.DataFrame(
+        {
+            "participant_id": ["a", "b", "c"],
+            "local_date": [date(2025, 1, 1)] * 3,
+            "cramp_condition_classes": [["type2_diabetes"], [], []],
+            "cramp_drug_classes": [["thiazide_diuretic"], ["thiazide_diuretic"], []],
+        }
+    )
     ctx = tr.context_triggers(daily)
     assert set(ctx.filter(pl.col("participant_id") == "a")["evidence_grade"]) == {"B", "C"}
-    nights = pl.DataFrame({"participant_id": ["a"] * 100 + ["b"] * 100 + ["c"] * 100,
-                           "case": [1] * 30 + [0] * 70 + [1] * 20 + [0] * 80 + [1] * 10
-                           + [0] * 90})
+    nights = pl.DataFrame(
+        {
+            "participant_id": ["a"] * 100 + ["b"] * 100 + ["c"] * 100,
+            "case": [1] * 30 + [0] * 70 + [1] * 20 + [0] * 80 + [1] * 10 + [0] * 90,
+        }
+    )
     r = tr.between_person_rates(nights, daily).filter(pl.col("trigger") == "thiazide_diuretic")
     row = r.row(0, named=True)
     assert row["rate_ratio"] == pytest.approx((50 / 200) / (10 / 100))
@@ -213,10 +279,8 @@ def test_small_simulated_cohort_pooled_estimates_cover_the_truth():
     from evaluation.triggers import evaluate, summarise
 
     s = summarise(evaluate(seeds=4, people=8, agreement_seeds=0))["pooled"]
-    real = s.filter(pl.col("trigger").is_in(["heat_index_caution",
-                                             "dehydration_condition_day"]))
+    real = s.filter(pl.col("trigger").is_in(["heat_index_caution", "dehydration_condition_day"]))
     assert real["coverage"].mean() >= 0.75
-    assert real.filter(pl.col("trigger") == "dehydration_condition_day")["excludes_1"].min() \
-        >= 0.5
+    assert real.filter(pl.col("trigger") == "dehydration_condition_day")["excludes_1"].min() >= 0.5
     mg = s.filter(pl.col("trigger") == "magnesium_low")
     assert mg["excludes_1"].mean() <= 0.25

@@ -14,14 +14,21 @@ from evaluation import cramps as E
 
 def test_label_candidates_by_onset_tolerance_or_overlap() -> None:
     t0 = datetime(2025, 1, 1, 2, tzinfo=UTC)
-    cand = pl.DataFrame({
-        "participant_id": ["a", "a", "a", "b"],
-        "start_utc": [t0, t0 + timedelta(minutes=20), t0 + timedelta(minutes=4), t0],
-        "end_utc": [t0 + timedelta(minutes=2), t0 + timedelta(minutes=22),
-                    t0 + timedelta(minutes=6), t0 + timedelta(minutes=2)],
-    })
-    truth = pl.DataFrame({"participant_id": ["a"], "start_utc": [t0],
-                          "end_utc": [t0 + timedelta(minutes=1)]})
+    cand = pl.DataFrame(
+        {
+            "participant_id": ["a", "a", "a", "b"],
+            "start_utc": [t0, t0 + timedelta(minutes=20), t0 + timedelta(minutes=4), t0],
+            "end_utc": [
+                t0 + timedelta(minutes=2),
+                t0 + timedelta(minutes=22),
+                t0 + timedelta(minutes=6),
+                t0 + timedelta(minutes=2),
+            ],
+        }
+    )
+    truth = pl.DataFrame(
+        {"participant_id": ["a"], "start_utc": [t0], "end_utc": [t0 + timedelta(minutes=1)]}
+    )
     out = C.label_candidates(cand, truth)
     assert out["y"].to_list() == [True, False, True, False]
     assert out["truth_idx"].to_list() == [0, -1, 0, -1]

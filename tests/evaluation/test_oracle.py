@@ -11,14 +11,21 @@ from evaluation import oracle
 def _frame() -> pl.DataFrame:
     rows = []
     for kind, cramp, rise, steps, stood in (
-            ("nocturnal_cramp", True, 18.0, 0.0, None),
-            ("bathroom_trip", False, 14.0, 30.0, 1.0),
-            ("sleep", False, None, None, None),
-            ("watch_off", False, None, None, None),
-            ("phone_use", False, 4.0, 0.0, None)):
+        ("nocturnal_cramp", True, 18.0, 0.0, None),
+        ("bathroom_trip", False, 14.0, 30.0, 1.0),
+        ("sleep", False, None, None, None),
+        ("watch_off", False, None, None, None),
+        ("phone_use", False, 4.0, 0.0, None),
+    ):
         r = {f: None for f in oracle.ORACLE_FEATURES}
-        r.update(kind=kind, is_cramp=cramp, hr_rise_bpm=rise, steps_counted=steps, stood=stood,
-                 pain_surge_bpm=12.0 if cramp else None)
+        r.update(
+            kind=kind,
+            is_cramp=cramp,
+            hr_rise_bpm=rise,
+            steps_counted=steps,
+            stood=stood,
+            pain_surge_bpm=12.0 if cramp else None,
+        )
         rows.append(r)
     return pl.DataFrame(rows)
 

@@ -14,8 +14,13 @@ from tests.conftest import REPO
 
 @pytest.mark.parametrize("script", ["real_nights.py", "sleep_real.py"])
 def test_evaluation_scripts_document_their_options(script):
-    proc = subprocess.run([sys.executable, "-m", f"evaluation.{script[:-3]}", "--help"],
-                          cwd=REPO, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", f"evaluation.{script[:-3]}", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert "--db" in out and "--no-import" in out

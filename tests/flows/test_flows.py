@@ -16,8 +16,11 @@ from pipeline.flows import detect, ingest, nightly
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _counts(db) -> dict[str, int]:
@@ -45,8 +48,17 @@ def test_nightly_ingests_detects_and_publishes(inbox, built):
     assert {r["status"] for r in out["imports"] if r["format"] != "unknown"} <= {"ok", "partial"}
 
     counts = out["counts"]
-    for table in ("participants", "samples", "sleep_segments", "workouts", "environment",
-                  "journal", "sleep_periods", "episodes", "daily_exposures"):
+    for table in (
+        "participants",
+        "samples",
+        "sleep_segments",
+        "workouts",
+        "environment",
+        "journal",
+        "sleep_periods",
+        "episodes",
+        "daily_exposures",
+    ):
         assert counts[table] > 0, table
     with store.connect(db, read_only=True) as con:
         kinds = dict(con.execute("SELECT kind, count(*) FROM episodes GROUP BY 1").fetchall())
@@ -54,7 +66,9 @@ def test_nightly_ingests_detects_and_publishes(inbox, built):
         ev = con.execute("SELECT evidence FROM episodes LIMIT 1").fetchone()[0]
         assert isinstance(json.loads(ev), dict)
         # participants got their metadata from participants.csv
-        assert con.execute("SELECT count(*) FROM participants WHERE tz IS NOT NULL").fetchone()[0] == 2
+        assert (
+            con.execute("SELECT count(*) FROM participants WHERE tz IS NOT NULL").fetchone()[0] == 2
+        )
     assert snapshot_path(db).exists()
     assert out["summary"].startswith("crampwatch nightly run")
     assert "skipped 2" in out["summary"]
@@ -68,15 +82,18 @@ def test_reimport_changes_nothing_and_is_ledgered(inbox, tmp_path):
     res = ingest([str(export)], str(db), "p01")
     assert res[0]["status"] == "already_imported"
     second = _counts(db)
-    assert {k: v for k, v in second.items() if k != "imports"} == \
-           {k: v for k, v in first.items() if k != "imports"}
+    assert {k: v for k, v in second.items() if k != "imports"} == {
+        k: v for k, v in first.items() if k != "imports"
+    }
     assert second["imports"] == first["imports"] + 1
 
 
 def test_cli_sql_prints_both_kinds_and_refuses_writes(built):
     _, _, db = built
     runner = CliRunner()
-    res = runner.invoke(cli, ["sql", "--db", str(db), "select kind, count(*) from episodes group by 1 order by 1"])
+    res = runner.invoke(
+        cli, ["sql", "--db", str(db), "select kind, count(*) from episodes group by 1 order by 1"]
+    )
     assert res.exit_code == 0, res.output
     assert "dehydration" in res.output and "nocturnal_cramp" in res.output
     res = runner.invoke(cli, ["sql", "--db", str(db), "delete from episodes"])
@@ -109,11 +126,11 @@ def test_folder_names_are_not_participants_for_self_identifying_files(tmp_path):
     sub.mkdir(parents=True)
     (sub / "journal.csv").write_text(
         "participant_id,time,kind,severity,body_side,muscle,duration_min,note\n"
-        "p9,2025-07-03T03:15:00+02:00,cramp,6,left,calf,3,\n")
+        "p9,2025-07-03T03:15:00+02:00,cramp,6,left,calf,3,\n"
+    )
     with store.connect(tmp_path / "cw.duckdb") as con:
         res = import_file(con, sub / "journal.csv", inbox_root=tmp_path / "inbox")
         assert res.status == "ok" and res.participant_id is None
         assert con.execute("SELECT list(participant_id) FROM participants").fetchone()[0] == ["p9"]
-        started, finished = con.execute(
-            "SELECT started_utc, finished_utc FROM imports").fetchone()
+        started, finished = con.execute("SELECT started_utc, finished_utc FROM imports").fetchone()
         assert finished >= started

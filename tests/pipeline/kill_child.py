@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("args", nargs=argparse.REMAINDER)
     opts = ap.parse_args()
     argv = opts.args[1:] if opts.args[:1] == ["--"] else opts.args
-    point, k = (opts.pause_at.rsplit(":", 1) if opts.pause_at else (None, "0"))
+    point, k = opts.pause_at.rsplit(":", 1) if opts.pause_at else (None, "0")
     k = int(k)
     calls: Counter[str] = Counter()
     started = False
@@ -71,8 +71,9 @@ def main() -> None:
     from pipeline.importers import apple_health
 
     if opts.small_batches:  # many batches per export: kill points inside one file
-        apple_health.read.__kwdefaults__.update(batch_rows=SMALL_BATCH_ROWS,
-                                                chunk_bytes=SMALL_CHUNK_BYTES)
+        apple_health.read.__kwdefaults__.update(
+            batch_rows=SMALL_BATCH_ROWS, chunk_bytes=SMALL_CHUNK_BYTES
+        )
     after(ingest, "_ledger_start", "ledger_start", lambda a, kw: a[6] == "running")
     after(store, "insert_new", "insert_new")
     after(ingest, "_ledger_finish", "ledger_finish")
@@ -82,13 +83,17 @@ def main() -> None:
     except ImportError:
         store_outputs = None
     if store_outputs is not None and hasattr(store_outputs, "replace_range"):
-        after(store_outputs, "replace_range", lambda a, kw: "exposures_replace"
-              if a[1] == "daily_exposures" else "detect_replace")
+        after(
+            store_outputs,
+            "replace_range",
+            lambda a, kw: "exposures_replace" if a[1] == "daily_exposures" else "detect_replace",
+        )
     else:
         after(detect, "_replace", "detect_replace")
         after(exposures, "_replace", "exposures_replace")
-    atexit.register(lambda: print("CALLS " + " ".join(f"{n}={c}" for n, c in sorted(
-        calls.items())), flush=True))
+    atexit.register(
+        lambda: print("CALLS " + " ".join(f"{n}={c}" for n, c in sorted(calls.items())), flush=True)
+    )
 
     from pipeline.cli import main as cli
 

@@ -44,11 +44,19 @@ def _keys(xml_path: Path) -> dict[str, set]:
         a = el.attrib
         if el.tag == "Record":
             if a["type"] in QUANTITY_TYPES:
-                out["samples"].add((a["type"], a["startDate"], a["endDate"], a["sourceName"],
-                                    POINTER.sub("HKDevice", a.get("device", ""))))
+                out["samples"].add(
+                    (
+                        a["type"],
+                        a["startDate"],
+                        a["endDate"],
+                        a["sourceName"],
+                        POINTER.sub("HKDevice", a.get("device", "")),
+                    )
+                )
             elif a["type"] == SLEEP_TYPE:
-                out["sleep_segments"].add((a["startDate"], a["endDate"], a["value"],
-                                           a["sourceName"]))
+                out["sleep_segments"].add(
+                    (a["startDate"], a["endDate"], a["value"], a["sourceName"])
+                )
         elif el.tag == "Workout":
             out["workouts"].add((a["workoutActivityType"], a["startDate"], a["sourceName"]))
     return out
@@ -62,17 +70,27 @@ def _pointers(xml_path: Path) -> set[str]:
 def exports(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("reexport")
     switch = START + timedelta(days=3)  # device attributes and sleep stages from day 4 on
-    earlier = gen.write_export(root / "march", gen.ExportSpec(
-        start=START, days=5, seed=11, modern_from=switch, pointer_salt=0))
-    later = gen.write_export(root / "april", gen.ExportSpec(
-        start=START, days=8, seed=11, modern_from=switch, pointer_salt=1))
-    return {"earlier_zip": Path(earlier.zip_path), "earlier_xml": Path(earlier.xml_path),
-            "later_zip": Path(later.zip_path), "later_xml": Path(later.xml_path)}
+    earlier = gen.write_export(
+        root / "march",
+        gen.ExportSpec(start=START, days=5, seed=11, modern_from=switch, pointer_salt=0),
+    )
+    later = gen.write_export(
+        root / "april",
+        gen.ExportSpec(start=START, days=8, seed=11, modern_from=switch, pointer_salt=1),
+    )
+    return {
+        "earlier_zip": Path(earlier.zip_path),
+        "earlier_xml": Path(earlier.xml_path),
+        "later_zip": Path(later.zip_path),
+        "later_xml": Path(later.xml_path),
+    }
 
 
 def _counts(con) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("samples", "sleep_segments", "workouts", "rejected_rows")}
+    return {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("samples", "sleep_segments", "workouts", "rejected_rows")
+    }
 
 
 def test_later_export_adds_exactly_the_new_records(exports, tmp_path):
@@ -97,8 +115,9 @@ def test_later_export_adds_exactly_the_new_records(exports, tmp_path):
         assert added == {t: len(new[t] - old[t]) for t in old}
         # the new rows carry the second import's id, the repeated ones keep the first's
         for t in old:
-            n = con.execute(f"SELECT count(*) FROM {t} WHERE import_id = ?",
-                            [second.import_id]).fetchone()[0]
+            n = con.execute(
+                f"SELECT count(*) FROM {t} WHERE import_id = ?", [second.import_id]
+            ).fetchone()[0]
             assert n == len(new[t] - old[t]), t
         overlap = sum(len(new[t] & old[t]) for t in old)
         assert second.rows_duplicate == overlap
@@ -150,15 +169,23 @@ def test_insert_new_releases_each_batch_inside_a_transaction(tmp_path, monkeypat
     with store.connect(tmp_path / "s.duckdb") as con:
         con.execute("BEGIN TRANSACTION")
         for i in range(3):
-            frame = pl.DataFrame({
-                "participant_id": "p", "metric": "heart_rate_bpm",
-                "start_utc": pl.datetime_range(pl.datetime(2025, 1, 1 + i, time_zone="UTC"),
-                                               pl.datetime(2025, 1, 1 + i, 0, 9,
-                                                           time_zone="UTC"),
-                                               "1m", eager=True),
-                "utc_offset_s": 3600, "value": 60.0, "unit": "count/min", "source": "w",
-                "device": "",
-            }).with_columns(end_utc=pl.col("start_utc"))
+            frame = pl.DataFrame(
+                {
+                    "participant_id": "p",
+                    "metric": "heart_rate_bpm",
+                    "start_utc": pl.datetime_range(
+                        pl.datetime(2025, 1, 1 + i, time_zone="UTC"),
+                        pl.datetime(2025, 1, 1 + i, 0, 9, time_zone="UTC"),
+                        "1m",
+                        eager=True,
+                    ),
+                    "utc_offset_s": 3600,
+                    "value": 60.0,
+                    "unit": "count/min",
+                    "source": "w",
+                    "device": "",
+                }
+            ).with_columns(end_utc=pl.col("start_utc"))
             assert store.insert_new(con, "samples", frame, key) == (10, 0)
         gc.collect()
         assert len(refs) == 3
@@ -173,11 +200,19 @@ def test_insert_new_in_frame_duplicates_first_wins(tmp_path, dups):
     key = NATURAL_KEYS["samples"]
     minutes = list(range(10)) + dups
     times = [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes]
-    frame = pl.DataFrame({
-        "participant_id": "p", "metric": "heart_rate_bpm", "start_utc": times,
-        "end_utc": times, "utc_offset_s": 0, "value": [float(i) for i in range(len(minutes))],
-        "unit": "count/min", "source": "w", "device": "",
-    })
+    frame = pl.DataFrame(
+        {
+            "participant_id": "p",
+            "metric": "heart_rate_bpm",
+            "start_utc": times,
+            "end_utc": times,
+            "utc_offset_s": 0,
+            "value": [float(i) for i in range(len(minutes))],
+            "unit": "count/min",
+            "source": "w",
+            "device": "",
+        }
+    )
     with store.connect(tmp_path / "s.duckdb") as con:
         assert store.insert_new(con, "samples", frame, key) == (10, len(dups))
         got = con.execute("SELECT sum(value) FROM samples").fetchone()[0]
@@ -188,9 +223,12 @@ def test_insert_new_in_frame_duplicates_first_wins(tmp_path, dups):
 
 
 def _reader_threads() -> list[str]:
-    return [t.name for t in threading.enumerate()
-            if t.name in ("crampwatch-read-ahead", "apple-health-read-ahead")
-            or t.name.startswith("apple-health-parse")]
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name in ("crampwatch-read-ahead", "apple-health-read-ahead")
+        or t.name.startswith("apple-health-parse")
+    ]
 
 
 class _FakeImporter:
@@ -212,10 +250,19 @@ class _FakeImporter:
                 if i == self.fail_at:
                     raise ValueError(f"{path}: broken record {i}")
                 t = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
-                frame = pl.DataFrame({
-                    "participant_id": [PID], "metric": ["heart_rate_bpm"], "start_utc": [t],
-                    "end_utc": [t], "utc_offset_s": [0], "value": [float(i)],
-                    "unit": ["count/min"], "source": ["w"], "device": [""]})
+                frame = pl.DataFrame(
+                    {
+                        "participant_id": [PID],
+                        "metric": ["heart_rate_bpm"],
+                        "start_utc": [t],
+                        "end_utc": [t],
+                        "utc_offset_s": [0],
+                        "value": [float(i)],
+                        "unit": ["count/min"],
+                        "source": ["w"],
+                        "device": [""],
+                    }
+                )
                 self.produced += 1
                 self.max_lead = max(self.max_lead, self.produced - self.written)
                 yield Batch("nonsense" if i == self.bad_table_at else "samples", frame)
@@ -231,6 +278,7 @@ def fake(monkeypatch, tmp_path):
     def use(importer: _FakeImporter):
         monkeypatch.setattr(ingest, "detect_format", lambda path: importer)
         return importer
+
     (tmp_path / "f.dat").write_text("x")
     return use
 
@@ -240,8 +288,9 @@ def test_read_ahead_keeps_order_and_stays_one_batch_ahead(fake, tmp_path):
     with store.connect(tmp_path / "s.duckdb") as con:
         res = ingest.import_file(con, tmp_path / "f.dat", on_rows=imp.on_rows)
         assert res.status == "ok" and res.rows_accepted == 12
-        assert con.execute("SELECT list(value ORDER BY start_utc) FROM samples").fetchone()[0] \
-            == [float(i) for i in range(12)]
+        assert con.execute("SELECT list(value ORDER BY start_utc) FROM samples").fetchone()[0] == [
+            float(i) for i in range(12)
+        ]
     # never more than READ_AHEAD_BATCHES batches parsed beyond the one being written
     assert imp.max_lead <= ingest.READ_AHEAD_BATCHES + 1
     assert imp.closed and not _reader_threads()
@@ -269,8 +318,12 @@ def test_write_error_stops_the_read_ahead_thread(fake, tmp_path):
 
 
 def test_apple_reader_closed_early_stops_its_read_ahead(exports):
-    reader = apple_health.read(exports["later_zip"], ImportContext(participant_id=PID),
-                               chunk_bytes=64 * 1024, batch_rows=1000)
+    reader = apple_health.read(
+        exports["later_zip"],
+        ImportContext(participant_id=PID),
+        chunk_bytes=64 * 1024,
+        batch_rows=1000,
+    )
     first = next(reader)
     assert first.frame.height
     assert "apple-health-read-ahead" in [t.name for t in threading.enumerate()]
@@ -290,8 +343,9 @@ def test_parallel_record_parsing_gives_the_same_batches(exports, tmp_path, monke
     got = []
     for threads in (1, 2):
         monkeypatch.setattr(apple_health, "PARSE_THREADS", threads)
-        reader = apple_health.read(path, ImportContext(participant_id=PID),
-                                   chunk_bytes=64 * 1024, batch_rows=2000)
+        reader = apple_health.read(
+            path, ImportContext(participant_id=PID), chunk_bytes=64 * 1024, batch_rows=2000
+        )
         got.append(([(b.table, b.frame) for b in reader], reader.summary))
     (serial, s1), (parallel, s2) = got
     assert s1 == s2 and s1.records_seen > 10_000
@@ -308,9 +362,18 @@ def test_same_result_with_and_without_read_ahead(exports, tmp_path, monkeypatch)
         monkeypatch.setattr(ingest, "READ_AHEAD_BATCHES", depth)
         with store.connect(tmp_path / f"s{depth}.duckdb") as con:
             res = ingest.import_file(con, exports["later_xml"], participant_id=PID)
-            got.append((res.status, res.rows_accepted, res.rows_duplicate, _counts(con),
-                        con.execute("SELECT list((metric, start_utc, end_utc, source, device, "
-                                    "value) ORDER BY ALL) FROM samples").fetchone()))
+            got.append(
+                (
+                    res.status,
+                    res.rows_accepted,
+                    res.rows_duplicate,
+                    _counts(con),
+                    con.execute(
+                        "SELECT list((metric, start_utc, end_utc, source, device, "
+                        "value) ORDER BY ALL) FROM samples"
+                    ).fetchone(),
+                )
+            )
     assert got[0] == got[1]
 
 
@@ -318,39 +381,52 @@ def test_insert_new_key_bounds_never_miss_a_stored_key(tmp_path):
     """The anti-join reads only stored rows within the batch's key bounds; that must give
     exactly the result of an unbounded anti-join, NULL keys and wide batches included."""
     rng = random.Random(7)
-    times = [datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(600))
-             for _ in range(60)]
+    times = [
+        datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(600)) for _ in range(60)
+    ]
     wide = [f"src{i}" for i in range(40)]  # more values than _MAX_IN_VALUES: not bounded
-    schema = {"k1": pl.String, "ts": pl.Datetime("us", "UTC"), "k2": pl.String,
-              "v": pl.Float64}
+    schema = {"k1": pl.String, "ts": pl.Datetime("us", "UTC"), "k2": pl.String, "v": pl.Float64}
     key = ("k1", "ts", "k2")
     stored: set = set()
     with store.connect(tmp_path / "s.duckdb") as con:
         con.execute("CREATE TABLE t (k1 VARCHAR, ts TIMESTAMPTZ, k2 VARCHAR, v DOUBLE)")
         for b in range(40):
             k2s = wide if b % 3 == 0 else ["x", "y", None]
-            rows = [(rng.choice(["a", "b", None]), rng.choice([*times, None]),
-                     rng.choice(k2s), float(b)) for _ in range(rng.randint(1, 60))]
+            rows = [
+                (
+                    rng.choice(["a", "b", None]),
+                    rng.choice([*times, None]),
+                    rng.choice(k2s),
+                    float(b),
+                )
+                for _ in range(rng.randint(1, 60))
+            ]
             new = {r[:3] for r in rows} - stored
-            got = store.insert_new(con, "t", pl.DataFrame(rows, schema=schema, orient="row"),
-                                   key)
+            got = store.insert_new(con, "t", pl.DataFrame(rows, schema=schema, orient="row"), key)
             assert got == (len(new), len(rows) - len(new)), b
             stored |= new
         assert con.execute("SELECT count(*) FROM t").fetchone()[0] == len(stored)
 
 
 def test_insert_new_bounds_cover_time_and_few_valued_strings():
-    frame = pl.DataFrame({
-        "participant_id": ["p", "p"], "metric": ["steps", "heart_rate_bpm"],
-        "start_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
-        "end_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
-        "source": ["w", "w"], "device": [None, ""]})
+    frame = pl.DataFrame(
+        {
+            "participant_id": ["p", "p"],
+            "metric": ["steps", "heart_rate_bpm"],
+            "start_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
+            "end_utc": [datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)],
+            "source": ["w", "w"],
+            "device": [None, ""],
+        }
+    )
     where, params = store._key_bounds(frame, NATURAL_KEYS["samples"])
     assert "start_utc BETWEEN" in where and "end_utc" not in where  # one range is enough
     assert "metric IN" in where and "participant_id IN" in where
     assert "device" not in where  # holds a NULL
-    assert sorted(v for k, v in params.items() if k.startswith("v1_")) == \
-        ["heart_rate_bpm", "steps"]
+    assert sorted(v for k, v in params.items() if k.startswith("v1_")) == [
+        "heart_rate_bpm",
+        "steps",
+    ]
 
 
 # --------------------------------------------------------------------------- memory bounds
@@ -365,8 +441,9 @@ def test_import_runs_under_a_memory_limit_and_restores_the_default(fake, tmp_pat
     seen = []
     with store.connect(tmp_path / "s.duckdb") as con:
         default = _memory_limit(con)
-        res = ingest.import_file(con, tmp_path / "f.dat",
-                                 on_rows=lambda n: seen.append(_memory_limit(con)))
+        res = ingest.import_file(
+            con, tmp_path / "f.dat", on_rows=lambda n: seen.append(_memory_limit(con))
+        )
         assert res.status == "ok" and imp.closed
         ref = duckdb.connect()
         ref.execute(f"SET memory_limit = '{ingest.IMPORT_MEMORY_LIMIT}'")
@@ -380,8 +457,9 @@ def test_import_leaves_a_callers_memory_limit_alone(fake, tmp_path):
     with store.connect(tmp_path / "s.duckdb") as con:
         con.execute("SET memory_limit = '2GB'")
         mine = _memory_limit(con)
-        ingest.import_file(con, tmp_path / "f.dat",
-                           on_rows=lambda n: seen.append(_memory_limit(con)))
+        ingest.import_file(
+            con, tmp_path / "f.dat", on_rows=lambda n: seen.append(_memory_limit(con))
+        )
         assert set(seen) == {mine} and _memory_limit(con) == mine
 
 
@@ -412,8 +490,10 @@ def test_rejected_rows_are_not_kept_alive_until_commit(monkeypatch, tmp_path):
         @staticmethod
         def read(path, ctx):
             for i in range(3):
-                yield Batch("rejected_rows", pl.DataFrame(
-                    {"record_no": [i], "reason": ["bad"], "raw": ["<x/>"]}))
+                yield Batch(
+                    "rejected_rows",
+                    pl.DataFrame({"record_no": [i], "reason": ["bad"], "raw": ["<x/>"]}),
+                )
                 gc.collect()
                 assert all(r() is None for r in refs[:-1]), "rejected batch kept alive"
 

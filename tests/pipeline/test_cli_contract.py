@@ -62,18 +62,30 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case, text, expect", [
-    ("empty", "", "the file is empty"),
-    ("blank", "\n\n", "the file is empty"),
-    ("wrong", "a,b\n1,2\n", "missing columns participant_id, kind, start_utc, end_utc"),
-    ("half", "participant_id,kind,start\np01,nocturnal_cramp,x\n",
-     "missing columns start_utc, end_utc"),
-    ("misnamed", "participant_id,tme,kind,severity,body_side,muscle,duration_min,note\n",
-     "column 'tme' is not a journal column; missing 'time'; expected participant_id,time,"),
-    ("bad_time", "participant_id,kind,start_utc,end_utc\np01,nocturnal_cramp,soon,later\n",
-     ":2: start_utc 'soon' is not an ISO 8601 time"),
-    ("binary", "\x00\x01\x02", "expected a ground-truth CSV"),
-])
+@pytest.mark.parametrize(
+    "case, text, expect",
+    [
+        ("empty", "", "the file is empty"),
+        ("blank", "\n\n", "the file is empty"),
+        ("wrong", "a,b\n1,2\n", "missing columns participant_id, kind, start_utc, end_utc"),
+        (
+            "half",
+            "participant_id,kind,start\np01,nocturnal_cramp,x\n",
+            "missing columns start_utc, end_utc",
+        ),
+        (
+            "misnamed",
+            "participant_id,tme,kind,severity,body_side,muscle,duration_min,note\n",
+            "column 'tme' is not a journal column; missing 'time'; expected participant_id,time,",
+        ),
+        (
+            "bad_time",
+            "participant_id,kind,start_utc,end_utc\np01,nocturnal_cramp,soon,later\n",
+            ":2: start_utc 'soon' is not an ISO 8601 time",
+        ),
+        ("binary", "\x00\x01\x02", "expected a ground-truth CSV"),
+    ],
+)
 def test_evaluate_unusable_truth_is_one_line(db, tmp_path, case, text, expect) -> None:
     f = _write(tmp_path / f"{case}.csv", text)
     line = _one_error_line(_run("evaluate", "--truth", f, "--db", db))
@@ -84,8 +96,11 @@ def test_evaluate_nothing_to_score_is_one_line(db, tmp_path) -> None:
     header_only = _write(tmp_path / "j.csv", JOURNAL.read_text().splitlines()[0] + "\n")
     line = _one_error_line(_run("evaluate", "--truth", header_only, "--db", db))
     assert "nothing to score" in line and "no cramp rows" in line
-    no_kinds = _write(tmp_path / "t.csv", "participant_id,kind,start_utc,end_utc\n"
-                      "p01,bathroom_trip,2025-06-16T01:50:26Z,2025-06-16T02:03:26Z\n")
+    no_kinds = _write(
+        tmp_path / "t.csv",
+        "participant_id,kind,start_utc,end_utc\n"
+        "p01,bathroom_trip,2025-06-16T01:50:26Z,2025-06-16T02:03:26Z\n",
+    )
     line = _one_error_line(_run("evaluate", "--truth", no_kinds, "--db", db))
     assert "nothing to score" in line and "bathroom_trip" in line
 
@@ -102,11 +117,16 @@ def test_evaluate_reads_the_journal_file_not_the_stored_journal(db, tmp_path) ->
     """The truth is the file given: one cramp in it, one true event, whatever the stored
     journal holds; its time is read with its offset, as the importer reads it."""
     with store.connect(db, read_only=True) as con:
-        (t,) = con.execute("SELECT min(start_utc) FROM episodes WHERE participant_id = 'p01' "
-                           "AND kind = 'nocturnal_cramp'").fetchone()
+        (t,) = con.execute(
+            "SELECT min(start_utc) FROM episodes WHERE participant_id = 'p01' "
+            "AND kind = 'nocturnal_cramp'"
+        ).fetchone()
     local = t.astimezone().astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
-    one = _write(tmp_path / "one.csv", JOURNAL.read_text().splitlines()[0] + "\n"
-                 f"p01,{local.isoformat(timespec='seconds')},cramp,5,left,calf,2,\n")
+    one = _write(
+        tmp_path / "one.csv",
+        JOURNAL.read_text().splitlines()[0] + "\n"
+        f"p01,{local.isoformat(timespec='seconds')},cramp,5,left,calf,2,\n",
+    )
     res = _run("evaluate", "--truth", one, "--db", db)
     assert res.exit_code == 0, res.output
     assert f"truth: the cramp journal {one}" in res.stdout
@@ -128,8 +148,9 @@ def test_evaluate_journal_local_times_need_a_zone(db, tmp_path) -> None:
     local = _write(tmp_path / "local.csv", f"{header}\np01,2025-06-17T03:15:00,cramp,5,,,,\n")
     line = _one_error_line(_run("evaluate", "--truth", local, "--db", db))  # p01: no zone
     assert str(local) in line and "has no UTC offset" in line and "--timezone" in line
-    assert _run("evaluate", "--truth", local, "--db", db,
-                "--timezone", "Europe/Berlin").exit_code == 0
+    assert (
+        _run("evaluate", "--truth", local, "--db", db, "--timezone", "Europe/Berlin").exit_code == 0
+    )
     given = ev.read_truth_file(local, tz="Europe/Berlin").frame
     stored = ev.read_truth_file(local, stored_zones={"p01": "Europe/Berlin"}).frame
     assert given.equals(stored)
@@ -151,8 +172,15 @@ def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
     """``crampwatch ARGS`` in a subprocess with pipes: output that is not a terminal."""
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "CRAMPWATCH_DB")}
     env.update(COLUMNS="80", PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
 
 
 def test_ingest_off_a_terminal_cuts_nothing_and_fails_a_truncated_zip(tmp_path) -> None:
@@ -178,8 +206,12 @@ def test_ingest_off_a_terminal_cuts_nothing_and_fails_a_truncated_zip(tmp_path) 
     errors = [x for x in out if x.startswith("failed: ")]
     assert len(errors) == 2
     assert any(str(broken) in x and "corrupt or truncated zip" in x for x in errors)
-    assert any(str(misnamed) in x and "column 'tme' is not a journal column" in x
-               and "expected participant_id,time,kind" in x for x in errors)
+    assert any(
+        str(misnamed) in x
+        and "column 'tme' is not a journal column" in x
+        and "expected participant_id,time,kind" in x
+        for x in errors
+    )
 
 
 def test_progress_off_a_terminal_is_plain_lines_with_n_of_N_and_eta(tmp_path, monkeypatch):
@@ -199,7 +231,8 @@ def test_progress_off_a_terminal_is_plain_lines_with_n_of_N_and_eta(tmp_path, mo
     lines = stream.getvalue().splitlines()
     assert lines[0] == f"file 1 of 3 (0 %): {files[0]}"
     assert lines[1].startswith("file 2 of 3 (33 %, about ") and lines[1].endswith(
-        f" left): {files[1]}")
+        f" left): {files[1]}"
+    )
     assert len(lines) == 3 and all(x.strip() for x in lines)
     # a short import prints nothing off a terminal
     monkeypatch.setattr(runner, "PLAIN_AFTER_S", 60.0)
@@ -240,9 +273,27 @@ def test_ctrl_c_stops_the_whole_ingest_and_rolls_the_file_back(tmp_path) -> None
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "CRAMPWATCH_DB")}
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), "--small-batches", "--pause-at", "insert_new:2", "--",
-         "ingest", str(APPLE_ZIP), str(JOURNAL), "--participant", "p01", "--db", str(db)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(CHILD),
+            "--small-batches",
+            "--pause-at",
+            "insert_new:2",
+            "--",
+            "ingest",
+            str(APPLE_ZIP),
+            str(JOURNAL),
+            "--participant",
+            "p01",
+            "--db",
+            str(db),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.startswith("PAUSED"):

@@ -35,27 +35,38 @@ def _run(*args: str):
 
 
 def test_sql_accepts_reads_in_every_format(db, tmp_path) -> None:
-    res = _run("sql", "select metric, count(*) as n from samples group by 1 order by 1",
-               "--db", str(db))
+    res = _run(
+        "sql", "select metric, count(*) as n from samples group by 1 order by 1", "--db", str(db)
+    )
     assert res.exit_code == 0, res.output
     header = res.output.splitlines()[1]
     assert "metric" in header and "String" not in header and "i64" not in header  # no dtypes
-    csv = _run("sql", "select participant_id, kind from episodes order by start_utc",
-               "--db", str(db), "--format", "csv")
+    csv = _run(
+        "sql",
+        "select participant_id, kind from episodes order by start_utc",
+        "--db",
+        str(db),
+        "--format",
+        "csv",
+    )
     assert csv.exit_code == 0 and csv.output.splitlines()[0] == "participant_id,kind"
-    js = _run("sql", "select participant_id from participants", "--db", str(db),
-              "--format", "json")
+    js = _run("sql", "select participant_id from participants", "--db", str(db), "--format", "json")
     assert {"participant_id": "p01"} in [json.loads(x) for x in js.output.splitlines()]
     out = tmp_path / "s.parquet"
-    pq = _run("sql", "select * from samples", "--db", str(db), "--format", "parquet",
-              "--output", str(out))
+    pq = _run(
+        "sql", "select * from samples", "--db", str(db), "--format", "parquet", "--output", str(out)
+    )
     assert pq.exit_code == 0
     with store.connect(db, read_only=True) as con:
         n = con.execute("select count(*) from samples").fetchall()[0][0]
     assert pl.read_parquet(out).height == n
     # explain, describe, show and with are reads too
-    for q in ("explain select 1", "describe samples", "show tables",
-              "with a as (select 1 as x) select * from a"):
+    for q in (
+        "explain select 1",
+        "describe samples",
+        "show tables",
+        "with a as (select 1 as x) select * from a",
+    ):
         assert _run("sql", q, "--db", str(db)).exit_code == 0, q
 
 
@@ -66,17 +77,20 @@ def test_sql_says_when_it_cuts_and_never_cuts_cells(db) -> None:
     assert "…" not in res.output and '"suppressed_by"' in res.output
 
 
-@pytest.mark.parametrize("query", [
-    "copy (select 1) to 'x.csv'",
-    "attach 'other.duckdb' as n (READ_ONLY false); delete from n.samples",
-    "select 1; drop table samples",
-    "set enable_external_access = true",
-    "pragma enable_profiling",
-    "install httpfs",
-    "export database 'out'",
-    "delete from samples",
-    "create table t as select 1",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "copy (select 1) to 'x.csv'",
+        "attach 'other.duckdb' as n (READ_ONLY false); delete from n.samples",
+        "select 1; drop table samples",
+        "set enable_external_access = true",
+        "pragma enable_profiling",
+        "install httpfs",
+        "export database 'out'",
+        "delete from samples",
+        "create table t as select 1",
+    ],
+)
 def test_sql_refuses_everything_but_reads(db, tmp_path, query, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     other = tmp_path / "other.duckdb"
@@ -93,8 +107,10 @@ def test_sql_refuses_everything_but_reads(db, tmp_path, query, monkeypatch) -> N
 
 
 def test_sql_cannot_read_files_or_the_network(db) -> None:
-    for q in ("select * from read_csv('/etc/hostname')",
-              "select * from read_csv('https://example.org/x.csv')"):
+    for q in (
+        "select * from read_csv('/etc/hostname')",
+        "select * from read_csv('https://example.org/x.csv')",
+    ):
         res = _run("sql", q, "--db", str(db))
         assert res.exit_code == 1 and "disabled by configuration" in res.output, q
 
@@ -119,13 +135,21 @@ def test_snapshot_is_in_a_storage_format_duckdb_1x_reads(db) -> None:
     snap = db.with_name("cw.snapshot.duckdb")
     head = snap.read_bytes()[:64]
     i = head.find(b"DUCK")
-    version = struct.unpack("<Q", head[i + 4:i + 12])[0]
+    version = struct.unpack("<Q", head[i + 4 : i + 12])[0]
     assert 64 <= version <= 68
 
 
-@pytest.mark.parametrize("command", [["sql", "select 1"], ["detect"], ["export", "x"],
-                                     ["evaluate", "--truth", "README.md"], ["review"],
-                                     ["triggers"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sql", "select 1"],
+        ["detect"],
+        ["export", "x"],
+        ["evaluate", "--truth", "README.md"],
+        ["review"],
+        ["triggers"],
+    ],
+)
 def test_a_wrong_db_is_one_line_and_creates_nothing(command, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(REPO)
     for bad in ("README.md", str(tmp_path / "typo.duckdb")):

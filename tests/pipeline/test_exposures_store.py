@@ -51,7 +51,8 @@ def _load(con, gen, lo: date, hi: date, path: str) -> int:
     for pid in gen.participants["participant_id"]:
         con.execute(
             "INSERT OR IGNORE INTO participant_locations (participant_id, location_id) "
-            "VALUES (?, ?)", [pid, pid + "-home"]
+            "VALUES (?, ?)",
+            [pid, pid + "-home"],
         )
     return iid
 

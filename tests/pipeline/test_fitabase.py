@@ -45,6 +45,7 @@ MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 # --------------------------------------------------------------------------- helpers
 
+
 def read(path: Path, ctx: ImportContext = CTX) -> dict[str, pl.DataFrame]:
     out: dict[str, list[pl.DataFrame]] = {}
     for batch in fitabase.read(path, ctx):
@@ -73,8 +74,9 @@ def offset_s(naive_local: datetime) -> int:
 
 
 def fitabase_time(dt: datetime) -> str:
-    return f"{dt.month}/{dt.day}/{dt.year} {dt.strftime('%I').lstrip('0')}:" \
-           f"{dt.strftime('%M:%S %p')}"
+    return (
+        f"{dt.month}/{dt.day}/{dt.year} {dt.strftime('%I').lstrip('0')}:{dt.strftime('%M:%S %p')}"
+    )
 
 
 def write(path: Path, header: str, lines: list[str]) -> Path:
@@ -85,8 +87,11 @@ def write(path: Path, header: str, lines: list[str]) -> Path:
 def relabel(src: Path, dst: Path, old_day: str, new_day: str) -> Path:
     """Copy ``src`` with every time on ``old_day`` moved to ``new_day`` (other lines dropped)."""
     raw = src.read_bytes().decode().split("\r\n")
-    keep = [raw[0]] + [line.replace(f",{old_day} ", f",{new_day} ").replace(
-        f",{old_day},", f",{new_day},") for line in raw[1:] if f",{old_day}" in line]
+    keep = [raw[0]] + [
+        line.replace(f",{old_day} ", f",{new_day} ").replace(f",{old_day},", f",{new_day},")
+        for line in raw[1:]
+        if f",{old_day}" in line
+    ]
     dst.write_bytes(("\r\n".join(keep) + "\r\n").encode())
     return dst
 
@@ -97,6 +102,7 @@ def rows_of(frame: pl.DataFrame, *cols: str) -> list[tuple]:
 
 # --------------------------------------------------------------------------- detection
 
+
 @pytest.mark.parametrize("path", CSV_FILES, ids=lambda p: p.name)
 def test_every_fixture_is_detected_as_fitabase(path):
     head = path.read_bytes()[:65536]
@@ -105,9 +111,13 @@ def test_every_fixture_is_detected_as_fitabase(path):
 
 
 def test_other_headers_are_not_fitabase():
-    for head in (b"Id,Time,Value,Extra\r\n", b"participant_id,time,kind\n", b"",
-                 b"Id,ActivityHour," + b",".join(b"Steps%02d" % i for i in range(59)) + b"\r\n",
-                 b'[{"dateTime" : "12/31/17 16:42:00", "value" : "0"}]'):
+    for head in (
+        b"Id,Time,Value,Extra\r\n",
+        b"participant_id,time,kind\n",
+        b"",
+        b"Id,ActivityHour," + b",".join(b"Steps%02d" % i for i in range(59)) + b"\r\n",
+        b'[{"dateTime" : "12/31/17 16:42:00", "value" : "0"}]',
+    ):
         assert not fitabase.sniff(head, "x.csv")
 
 
@@ -122,12 +132,14 @@ EXPECT = {
     "hourlyCalories_merged.csv": [("Calories", "energy_kcal", "hourly", 1.0)],
     "hourlyIntensities_merged.csv": [("TotalIntensity", "intensity_level", "hourly", 1 / 60)],
     "dailyActivity_merged.csv": [
-        ("TotalSteps", "steps", "daily", 1.0), ("TotalDistance", "distance_m", "daily", 1000.0),
+        ("TotalSteps", "steps", "daily", 1.0),
+        ("TotalDistance", "distance_m", "daily", 1000.0),
         ("VeryActiveMinutes", "very_active_min", "daily", 1.0),
         ("FairlyActiveMinutes", "fairly_active_min", "daily", 1.0),
         ("LightlyActiveMinutes", "lightly_active_min", "daily", 1.0),
         ("SedentaryMinutes", "sedentary_min", "daily", 1.0),
-        ("Calories", "energy_kcal", "daily", 1.0)],
+        ("Calories", "energy_kcal", "daily", 1.0),
+    ],
     "3.12.16-4.11.16_dailyActivity_merged.csv": [("TotalSteps", "steps", "daily", 1.0)],
     "dailyCalories_merged.csv": [("Calories", "energy_kcal", "daily", 1.0)],
     "dailySteps_merged.csv": [("StepTotal", "steps", "daily", 1.0)],
@@ -135,9 +147,12 @@ EXPECT = {
         ("SedentaryMinutes", "sedentary_min", "daily", 1.0),
         ("LightlyActiveMinutes", "lightly_active_min", "daily", 1.0),
         ("FairlyActiveMinutes", "fairly_active_min", "daily", 1.0),
-        ("VeryActiveMinutes", "very_active_min", "daily", 1.0)],
-    "sleepDay_merged.csv": [("TotalMinutesAsleep", "sleep_asleep_min", "daily", 1.0),
-                            ("TotalTimeInBed", "time_in_bed_min", "daily", 1.0)],
+        ("VeryActiveMinutes", "very_active_min", "daily", 1.0),
+    ],
+    "sleepDay_merged.csv": [
+        ("TotalMinutesAsleep", "sleep_asleep_min", "daily", 1.0),
+        ("TotalTimeInBed", "time_in_bed_min", "daily", 1.0),
+    ],
     "weightLogInfo_merged.csv": [("WeightKg", "body_mass_kg", "log", 1.0)],
 }
 
@@ -145,8 +160,11 @@ EXPECT = {
 def expected_cells(path: Path, column: str, factor: float) -> list[tuple[str, float]]:
     """(participant_id, value) per cell of ``column`` (or the 60 wide columns ``column``NN)."""
     header, lines = csv_lines(path)
-    idx = [header.index(f"{column}{i:02d}") for i in range(60)] if f"{column}00" in header \
+    idx = (
+        [header.index(f"{column}{i:02d}") for i in range(60)]
+        if f"{column}00" in header
         else [header.index(column)]
+    )
     return [(f"fitabase-{r[0]}", float(r[i]) * factor) for _, r in lines for i in idx]
 
 
@@ -158,7 +176,8 @@ def test_real_slice_counts_and_sums(name):
     assert "rejected_rows" not in got  # the real slices are clean
     header, lines = csv_lines(path)
     assert sorted(got["participants"]["participant_id"].to_list()) == sorted(
-        {f"fitabase-{r[0]}" for _, r in lines})
+        {f"fitabase-{r[0]}" for _, r in lines}
+    )
     assert got["participants"]["tz"].unique().to_list() == [TZ]
     for column, metric, resolution, factor in EXPECT[name]:
         want = expected_cells(path, column, factor)
@@ -169,22 +188,46 @@ def test_real_slice_counts_and_sums(name):
         per_pid: dict[str, float] = {}
         for pid, v in want:
             per_pid[pid] = per_pid.get(pid, 0.0) + v
-        assert dict(part.group_by("participant_id").agg(pl.col("value").sum()).rows()) == \
-            pytest.approx(per_pid, rel=1e-12)
+        assert dict(
+            part.group_by("participant_id").agg(pl.col("value").sum()).rows()
+        ) == pytest.approx(per_pid, rel=1e-12)
     assert samples["device"].unique().to_list() == [""]
 
 
 def test_real_heart_rate_rows_whole():
     header, lines = csv_lines(HR)
-    want = [(f"fitabase-{r[0]}", utc(local(r[1])), utc(local(r[1])), offset_s(local(r[1])),
-             float(r[2]), "count/min", float(r[2]), "count/min") for _, r in lines]
+    want = [
+        (
+            f"fitabase-{r[0]}",
+            utc(local(r[1])),
+            utc(local(r[1])),
+            offset_s(local(r[1])),
+            float(r[2]),
+            "count/min",
+            float(r[2]),
+            "count/min",
+        )
+        for _, r in lines
+    ]
     got = read(HR)["samples"]
     assert got.schema == pl.Schema(fitabase.SAMPLES_SCHEMA)
-    assert rows_of(got, "participant_id", "start_utc", "end_utc", "utc_offset_s", "value",
-                   "unit", "original_value", "original_unit") == sorted(want)
+    assert rows_of(
+        got,
+        "participant_id",
+        "start_utc",
+        "end_utc",
+        "utc_offset_s",
+        "value",
+        "unit",
+        "original_value",
+        "original_unit",
+    ) == sorted(want)
     # 4/21/2016 12:00:00 AM EDT is 04:00 UTC
-    first = got.filter(pl.col("participant_id") == "fitabase-4388161847").sort("start_utc").row(
-        0, named=True)
+    first = (
+        got.filter(pl.col("participant_id") == "fitabase-4388161847")
+        .sort("start_utc")
+        .row(0, named=True)
+    )
     assert first["start_utc"] == datetime(2016, 4, 21, 4, 0, tzinfo=UTC)
     assert first["utc_offset_s"] == -4 * 3600
 
@@ -206,10 +249,19 @@ def test_real_hourly_and_daily_intervals():
     hourly = read(FIXTURES / "hourlyIntensities_merged.csv")["samples"]
     header, lines = csv_lines(FIXTURES / "hourlyIntensities_merged.csv")
     got = hourly.with_columns(pl.col("value").round(12))
-    assert rows_of(got, "participant_id", "start_utc", "end_utc", "value", "original_value",
-                   "original_unit") == sorted(
-        (f"fitabase-{r[0]}", utc(local(r[1])), utc(local(r[1])) + HOUR,
-         round(float(r[2]) / 60, 12), float(r[2]), "level_min") for _, r in lines)
+    assert rows_of(
+        got, "participant_id", "start_utc", "end_utc", "value", "original_value", "original_unit"
+    ) == sorted(
+        (
+            f"fitabase-{r[0]}",
+            utc(local(r[1])),
+            utc(local(r[1])) + HOUR,
+            round(float(r[2]) / 60, 12),
+            float(r[2]),
+            "level_min",
+        )
+        for _, r in lines
+    )
     # AverageIntensity is TotalIntensity / 60 rounded to 6 digits
     assert all(abs(float(r[3]) - float(r[2]) / 60) < 1e-6 for _, r in lines)
 
@@ -217,48 +269,75 @@ def test_real_hourly_and_daily_intervals():
     _, sleep_lines = csv_lines(FIXTURES / "sleepDay_merged.csv")
     first_day = local(next(r[1] for _, r in sleep_lines if r[0] == "4558609924"))
     assert first_day == datetime(2016, 4, 21)  # "4/21/2016 12:00:00 AM"
-    day = sleep.filter((pl.col("participant_id") == "fitabase-4558609924")
-                       & (pl.col("metric") == "time_in_bed_min")).sort("start_utc").row(
-        0, named=True)
-    assert (day["start_utc"], day["end_utc"]) == (datetime(2016, 4, 21, 4, tzinfo=UTC),
-                                                  datetime(2016, 4, 22, 4, tzinfo=UTC))
+    day = (
+        sleep.filter(
+            (pl.col("participant_id") == "fitabase-4558609924")
+            & (pl.col("metric") == "time_in_bed_min")
+        )
+        .sort("start_utc")
+        .row(0, named=True)
+    )
+    assert (day["start_utc"], day["end_utc"]) == (
+        datetime(2016, 4, 21, 4, tzinfo=UTC),
+        datetime(2016, 4, 22, 4, tzinfo=UTC),
+    )
 
     daily = read(FIXTURES / "dailyActivity_merged.csv")["samples"]
-    dist = daily.filter((pl.col("metric") == "distance_m")
-                        & (pl.col("participant_id") == "fitabase-4388161847")).sort("start_utc")
+    dist = daily.filter(
+        (pl.col("metric") == "distance_m") & (pl.col("participant_id") == "fitabase-4388161847")
+    ).sort("start_utc")
     assert dist.row(0, named=True)["original_unit"] == "km"
     assert dist["value"].to_list() == pytest.approx(
-        [dist["original_value"][i] * 1000 for i in range(dist.height)])
+        [dist["original_value"][i] * 1000 for i in range(dist.height)]
+    )
 
 
 def test_real_weight_log():
     header, lines = csv_lines(FIXTURES / "weightLogInfo_merged.csv")
     got = read(FIXTURES / "weightLogInfo_merged.csv")["samples"]
-    assert rows_of(got, "participant_id", "start_utc", "end_utc", "value", "unit",
-                   "original_unit", "source") == sorted(
-        (f"fitabase-{r[0]}", utc(local(r[1])), utc(local(r[1])), float(r[2]), "kg", "kg",
-         "fitabase:log") for _, r in lines)
+    assert rows_of(
+        got, "participant_id", "start_utc", "end_utc", "value", "unit", "original_unit", "source"
+    ) == sorted(
+        (
+            f"fitabase-{r[0]}",
+            utc(local(r[1])),
+            utc(local(r[1])),
+            float(r[2]),
+            "kg",
+            "kg",
+            "fitabase:log",
+        )
+        for _, r in lines
+    )
     # LogId is the local wall-clock time read as UTC epoch ms: the file carries no offset
-    assert all(int(r[7]) // 1000 == int(local(r[1]).replace(tzinfo=UTC).timestamp())
-               for _, r in lines)
+    assert all(
+        int(r[7]) // 1000 == int(local(r[1]).replace(tzinfo=UTC).timestamp()) for _, r in lines
+    )
 
 
 def test_weight_in_pounds_when_kg_missing(tmp_path):
-    f = write(tmp_path / "w.csv", "Id,Date,WeightKg,WeightPounds,Fat,BMI,IsManualReport,LogId",
-              ["1,5/2/2016 11:59:59 PM,,150,,22.5,True,1",
-               "1,5/3/2016 11:59:59 PM,,,,22.5,True,2"])
+    f = write(
+        tmp_path / "w.csv",
+        "Id,Date,WeightKg,WeightPounds,Fat,BMI,IsManualReport,LogId",
+        ["1,5/2/2016 11:59:59 PM,,150,,22.5,True,1", "1,5/3/2016 11:59:59 PM,,,,22.5,True,2"],
+    )
     got = read(f)
     assert got["samples"].select("value", "original_value", "original_unit").rows() == [
-        (pytest.approx(150 * 0.45359237), 150.0, "lb")]
+        (pytest.approx(150 * 0.45359237), 150.0, "lb")
+    ]
     assert got["rejected_rows"].select("record_no", "reason").rows() == [(3, "WeightKg: empty")]
 
 
 # --------------------------------------------------------------------------- layouts
 
+
 def narrow_from_wide(wide: Path, out: Path) -> Path:
     header, lines = csv_lines(wide)
-    rows = [f"{r[0]},{fitabase_time(local(r[1]) + i * MINUTE)},{r[2 + i]}"
-            for _, r in lines for i in range(60)]
+    rows = [
+        f"{r[0]},{fitabase_time(local(r[1]) + i * MINUTE)},{r[2 + i]}"
+        for _, r in lines
+        for i in range(60)
+    ]
     return write(out, "Id,ActivityMinute,Steps", rows)
 
 
@@ -278,47 +357,61 @@ def test_wide_and_narrow_layouts_give_identical_rows(tmp_path):
 
 
 def test_handmade_minute_mets_and_calories(tmp_path):
-    mets = write(tmp_path / "m.csv", "Id,ActivityMinute,METs",
-                 ["7,4/20/2016 12:00:00 AM,10", "7,4/20/2016 12:01:00 AM,35",
-                  "7,4/20/2016 12:02:00 AM,-1"])
+    mets = write(
+        tmp_path / "m.csv",
+        "Id,ActivityMinute,METs",
+        ["7,4/20/2016 12:00:00 AM,10", "7,4/20/2016 12:01:00 AM,35", "7,4/20/2016 12:02:00 AM,-1"],
+    )
     got = read(mets)
-    assert got["samples"].select("metric", "value", "unit", "original_value",
-                                 "original_unit").rows() == [
-        ("met", 1.0, "MET", 10.0, "MET_x10"), ("met", 3.5, "MET", 35.0, "MET_x10")]
+    assert got["samples"].select(
+        "metric", "value", "unit", "original_value", "original_unit"
+    ).rows() == [("met", 1.0, "MET", 10.0, "MET_x10"), ("met", 3.5, "MET", 35.0, "MET_x10")]
     assert got["rejected_rows"]["reason"].to_list() == [
-        "METs: met: value -0.1 outside plausible range [0, 30]"]
-    cal = write(tmp_path / "c.csv", "Id,ActivityMinute,Calories",
-                ["7,4/20/2016 12:00:00 AM,0.7865", "7,4/20/2016 12:01:00 AM,1.2"])
+        "METs: met: value -0.1 outside plausible range [0, 30]"
+    ]
+    cal = write(
+        tmp_path / "c.csv",
+        "Id,ActivityMinute,Calories",
+        ["7,4/20/2016 12:00:00 AM,0.7865", "7,4/20/2016 12:01:00 AM,1.2"],
+    )
     got = read(cal)["samples"]
     assert got.select("metric", "value", "source").rows() == [
-        ("energy_kcal", 0.7865, "fitabase:minute"), ("energy_kcal", 1.2, "fitabase:minute")]
+        ("energy_kcal", 0.7865, "fitabase:minute"),
+        ("energy_kcal", 1.2, "fitabase:minute"),
+    ]
     assert (got["end_utc"] - got["start_utc"]).unique().to_list() == [MINUTE]
 
 
 def test_handmade_minute_sleep(tmp_path):
-    f = write(tmp_path / "minuteSleep_merged.csv", "Id,date,value,logId", [
-        "9,4/20/2016 10:47:30 PM,3,11380564589",
-        "9,4/20/2016 10:48:30 PM,2,11380564589",
-        "9,4/20/2016 10:49:30 PM,1,11380564589",
-        "9,4/20/2016 10:49:30 PM,1,11380564589",   # exact repeat: kept (driver: duplicate)
-        "9,4/20/2016 10:50:30 PM,1,11380564589",
-        "9,4/20/2016 10:50:30 PM,3,11380564589",   # same minute, other value: rejected
-        "9,4/20/2016 10:51:30 PM,4,11380564589",   # not a sleep value
-    ])
+    f = write(
+        tmp_path / "minuteSleep_merged.csv",
+        "Id,date,value,logId",
+        [
+            "9,4/20/2016 10:47:30 PM,3,11380564589",
+            "9,4/20/2016 10:48:30 PM,2,11380564589",
+            "9,4/20/2016 10:49:30 PM,1,11380564589",
+            "9,4/20/2016 10:49:30 PM,1,11380564589",  # exact repeat: kept (driver: duplicate)
+            "9,4/20/2016 10:50:30 PM,1,11380564589",
+            "9,4/20/2016 10:50:30 PM,3,11380564589",  # same minute, other value: rejected
+            "9,4/20/2016 10:51:30 PM,4,11380564589",  # not a sleep value
+        ],
+    )
     got = read(f)
     t0 = datetime(2016, 4, 21, 2, 47, 30, tzinfo=UTC)
     assert got["sleep_segments"].schema == pl.Schema(fitabase.SLEEP_SCHEMA)
-    assert got["sleep_segments"].select("participant_id", "start_utc", "end_utc", "stage",
-                                        "source", "utc_offset_s").rows() == [
+    assert got["sleep_segments"].select(
+        "participant_id", "start_utc", "end_utc", "stage", "source", "utc_offset_s"
+    ).rows() == [
         ("fitabase-9", t0, t0 + MINUTE, "awake", "fitabase:minute", -14400),
-        ("fitabase-9", t0 + MINUTE, t0 + 2 * MINUTE, "awake", "fitabase:minute:restless",
-         -14400),
+        ("fitabase-9", t0 + MINUTE, t0 + 2 * MINUTE, "awake", "fitabase:minute:restless", -14400),
         ("fitabase-9", t0 + 2 * MINUTE, t0 + 3 * MINUTE, "asleep", "fitabase:minute", -14400),
         ("fitabase-9", t0 + 2 * MINUTE, t0 + 3 * MINUTE, "asleep", "fitabase:minute", -14400),
-        ("fitabase-9", t0 + 3 * MINUTE, t0 + 4 * MINUTE, "asleep", "fitabase:minute", -14400)]
+        ("fitabase-9", t0 + 3 * MINUTE, t0 + 4 * MINUTE, "asleep", "fitabase:minute", -14400),
+    ]
     assert got["rejected_rows"].select("record_no", "reason").rows() == [
         (7, "same participant and minute as line 6 with a different value (1 there, 3 here)"),
-        (8, "value: 4 is not a Fitabase sleep value (1 asleep, 2 restless, 3 awake)")]
+        (8, "value: 4 is not a Fitabase sleep value (1 asleep, 2 restless, 3 awake)"),
+    ]
 
     con = store.connect(tmp_path / "s.duckdb")
     res = import_file(con, f, tz=TZ)
@@ -327,6 +420,7 @@ def test_handmade_minute_sleep(tmp_path):
 
 
 # --------------------------------------------------------------------------- DST
+
 
 def test_dst_spring_gap_rejected_rest_converted(tmp_path):
     """Real 4/21 00:00-04:00 heart rate relabelled to 3/13/2016 (EST -> EDT at 02:00)."""
@@ -339,12 +433,16 @@ def test_dst_spring_gap_rejected_rest_converted(tmp_path):
     assert got["rejected_rows"]["record_no"].to_list() == [n for n, _ in in_gap]
     assert got["rejected_rows"]["reason"][0] == (
         f"Time: local time 2016-03-13 {local(in_gap[0][1][1]).strftime('%H:%M:%S')} does not "
-        "exist in America/New_York (skipped when clocks went forward for daylight saving time)")
+        "exist in America/New_York (skipped when clocks went forward for daylight saving time)"
+    )
     want = sorted((f"fitabase-{r[0]}", utc(local(r[1])), float(r[2])) for _, r in outside)
     assert rows_of(got["samples"], "participant_id", "start_utc", "value") == want
-    offsets = dict(got["samples"].group_by(
-        pl.col("start_utc") < datetime(2016, 3, 13, 7, tzinfo=UTC)).agg(
-        pl.col("utc_offset_s").unique()).rows())
+    offsets = dict(
+        got["samples"]
+        .group_by(pl.col("start_utc") < datetime(2016, 3, 13, 7, tzinfo=UTC))
+        .agg(pl.col("utc_offset_s").unique())
+        .rows()
+    )
     assert offsets == {True: [-18000], False: [-14400]}
 
 
@@ -353,18 +451,24 @@ def test_dst_spring_minute_hourly_daily(tmp_path):
     rej = wide["rejected_rows"]
     assert rej.height == 3 * 60  # the 2 AM row of each participant, cell by cell
     assert rej["reason"][0].startswith(
-        "ActivityHour (Steps00): local time 2016-03-13 02:00:00 does not exist")
+        "ActivityHour (Steps00): local time 2016-03-13 02:00:00 does not exist"
+    )
     assert wide["samples"].height == 3 * 23 * 60
 
-    hourly = read(relabel(FIXTURES / "hourlySteps_merged.csv", tmp_path / "h.csv", "4/20/2016",
-                          "3/13/2016"))
+    hourly = read(
+        relabel(FIXTURES / "hourlySteps_merged.csv", tmp_path / "h.csv", "4/20/2016", "3/13/2016")
+    )
     assert hourly["rejected_rows"].height == 3
-    starts = hourly["samples"].filter(pl.col("participant_id") == "fitabase-4388161847")[
-        "start_utc"].sort()
+    starts = (
+        hourly["samples"]
+        .filter(pl.col("participant_id") == "fitabase-4388161847")["start_utc"]
+        .sort()
+    )
     assert starts.diff().drop_nulls().unique().to_list() == [HOUR]  # 23 contiguous hours
 
-    daily = read(relabel(FIXTURES / "dailySteps_merged.csv", tmp_path / "d.csv", "4/20/2016",
-                         "3/13/2016"))["samples"]
+    daily = read(
+        relabel(FIXTURES / "dailySteps_merged.csv", tmp_path / "d.csv", "4/20/2016", "3/13/2016")
+    )["samples"]
     assert (daily["end_utc"] - daily["start_utc"]).unique().to_list() == [23 * HOUR]
     assert daily["start_utc"].unique().to_list() == [datetime(2016, 3, 13, 5, tzinfo=UTC)]
 
@@ -378,33 +482,52 @@ def test_dst_autumn_first_occurrence(tmp_path):
     s = got["samples"]
     assert s.height == len(lines)
     assert rows_of(s, "participant_id", "start_utc", "utc_offset_s") == sorted(
-        (f"fitabase-{r[0]}", utc(local(r[1])), offset_s(local(r[1]))) for _, r in lines)
-    one_am = s.filter(pl.col("start_utc").is_between(datetime(2016, 11, 6, 5, tzinfo=UTC),
-                                                     datetime(2016, 11, 6, 6, tzinfo=UTC),
-                                                     closed="left"))
+        (f"fitabase-{r[0]}", utc(local(r[1])), offset_s(local(r[1]))) for _, r in lines
+    )
+    one_am = s.filter(
+        pl.col("start_utc").is_between(
+            datetime(2016, 11, 6, 5, tzinfo=UTC),
+            datetime(2016, 11, 6, 6, tzinfo=UTC),
+            closed="left",
+        )
+    )
     assert one_am.height == sum(local(r[1]).hour == 1 for _, r in lines)  # 01:xx read as EDT
     assert one_am["utc_offset_s"].unique().to_list() == [-14400]
     # nothing lands in the second 01:00-02:00 (06:00-07:00 UTC)
-    assert s.filter(pl.col("start_utc").is_between(datetime(2016, 11, 6, 6, tzinfo=UTC),
-                                                   datetime(2016, 11, 6, 7, tzinfo=UTC),
-                                                   closed="left")).height == 0
-    daily = read(relabel(FIXTURES / "dailySteps_merged.csv", tmp_path / "d.csv", "4/20/2016",
-                         "11/6/2016"))["samples"]
+    assert (
+        s.filter(
+            pl.col("start_utc").is_between(
+                datetime(2016, 11, 6, 6, tzinfo=UTC),
+                datetime(2016, 11, 6, 7, tzinfo=UTC),
+                closed="left",
+            )
+        ).height
+        == 0
+    )
+    daily = read(
+        relabel(FIXTURES / "dailySteps_merged.csv", tmp_path / "d.csv", "4/20/2016", "11/6/2016")
+    )["samples"]
     assert (daily["end_utc"] - daily["start_utc"]).unique().to_list() == [25 * HOUR]
 
 
 # --------------------------------------------------------------------------- bad input
 
+
 def test_rejected_rows_with_line_and_reason(tmp_path):
     lines = HR.read_bytes().decode().split("\r\n")
-    f = write(tmp_path / "hr.csv", lines[0], lines[1:4] + [
-        "4388161847,4/21/2016 5:00:00 AM,0",
-        "4388161847,4/21/2016 5:00:05 AM,300",
-        "abc,4/21/2016 5:00:10 AM,70",
-        "4388161847,4/31/2016 5:00:15 AM,70",
-        "4388161847,4/21/2016 5:00:20 AM",
-        "4388161847,4/21/2016 5:00:25 AM,70",
-    ])
+    f = write(
+        tmp_path / "hr.csv",
+        lines[0],
+        lines[1:4]
+        + [
+            "4388161847,4/21/2016 5:00:00 AM,0",
+            "4388161847,4/21/2016 5:00:05 AM,300",
+            "abc,4/21/2016 5:00:10 AM,70",
+            "4388161847,4/31/2016 5:00:15 AM,70",
+            "4388161847,4/21/2016 5:00:20 AM",
+            "4388161847,4/21/2016 5:00:25 AM,70",
+        ],
+    )
     got = read(f)
     assert got["samples"].height == 4
     assert got["rejected_rows"].select("record_no", "reason").rows() == [
@@ -416,10 +539,14 @@ def test_rejected_rows_with_line_and_reason(tmp_path):
     ]
     assert got["rejected_rows"]["raw"][0] == "4388161847,4/21/2016 5:00:00 AM,0"
 
-    steps = write(tmp_path / "steps.csv", "Id,ActivityMinute,Steps",
-                  ["1,4/20/2016 12:00:00 AM,5", "1,4/20/2016 12:01:00 AM,-3"])
+    steps = write(
+        tmp_path / "steps.csv",
+        "Id,ActivityMinute,Steps",
+        ["1,4/20/2016 12:00:00 AM,5", "1,4/20/2016 12:01:00 AM,-3"],
+    )
     assert read(steps)["rejected_rows"].select("record_no", "reason").rows() == [
-        (3, "Steps: steps: value -3.0 outside plausible range [0, 100000]")]
+        (3, "Steps: steps: value -3.0 outside plausible range [0, 100000]")
+    ]
 
     wide_lines = WIDE_STEPS.read_bytes().decode().split("\r\n")
     cells = wide_lines[1].split(",")
@@ -428,13 +555,16 @@ def test_rejected_rows_with_line_and_reason(tmp_path):
     got = read(wide)
     assert got["samples"].height == 59
     assert got["rejected_rows"].select("record_no", "reason").rows() == [
-        (2, "Steps17: steps: value -5.0 outside plausible range [0, 100000]")]
+        (2, "Steps17: steps: value -5.0 outside plausible range [0, 100000]")
+    ]
 
     con = store.connect(tmp_path / "s.duckdb")
     res = import_file(con, f, tz=TZ)
     assert (res.status, res.rows_rejected) == ("partial", 5)
-    assert con.execute("SELECT record_no, reason FROM rejected_rows ORDER BY 1").fetchall()[
-        0] == (5, "Value: heart_rate_bpm: value 0.0 outside plausible range [25, 240]")
+    assert con.execute("SELECT record_no, reason FROM rejected_rows ORDER BY 1").fetchall()[0] == (
+        5,
+        "Value: heart_rate_bpm: value 0.0 outside plausible range [25, 240]",
+    )
 
 
 def test_no_time_zone_is_a_clear_error(tmp_path):
@@ -452,6 +582,7 @@ def test_no_time_zone_is_a_clear_error(tmp_path):
 
 
 # --------------------------------------------------------------------------- idempotency
+
 
 def test_reimport_adds_nothing(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
@@ -472,26 +603,37 @@ def test_reimport_adds_nothing(tmp_path):
         assert after[table] == before[table], table
     n_participants = {p.name: read(p)["participants"].height for p in CSV_FILES}
     assert {r.path: r.rows_accepted for r in third} == {
-        str(lf / name): n for name, n in n_participants.items()}
-    assert sum(r.rows_duplicate for r in third) == sum(
-        read(p)["samples"].height for p in CSV_FILES)
+        str(lf / name): n for name, n in n_participants.items()
+    }
+    assert sum(r.rows_duplicate for r in third) == sum(read(p)["samples"].height for p in CSV_FILES)
     # daily totals: dailySteps repeats dailyActivity's TotalSteps, and the two exports
     # overlap on 4/12: each participant-day is stored once
-    days = {(r[0], local(r[1])) for name in ("dailyActivity_merged.csv", "dailySteps_merged.csv",
-                                             "3.12.16-4.11.16_dailyActivity_merged.csv")
-            for _, r in csv_lines(FIXTURES / name)[1]}
-    assert con.execute("SELECT count(*) FROM samples WHERE metric = 'steps' AND "
-                       "source = 'fitabase:daily'").fetchone()[0] == len(days)
+    days = {
+        (r[0], local(r[1]))
+        for name in (
+            "dailyActivity_merged.csv",
+            "dailySteps_merged.csv",
+            "3.12.16-4.11.16_dailyActivity_merged.csv",
+        )
+        for _, r in csv_lines(FIXTURES / name)[1]
+    }
+    assert con.execute(
+        "SELECT count(*) FROM samples WHERE metric = 'steps' AND source = 'fitabase:daily'"
+    ).fetchone()[0] == len(days)
 
 
 def test_other_tables_untouched_and_participants_zone(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
     import_file(con, FIXTURES / "sleepDay_merged.csv", tz=TZ)
     assert con.execute("SELECT participant_id, tz FROM participants ORDER BY 1").fetchall() == [
-        ("fitabase-2026352035", TZ), ("fitabase-4388161847", TZ), ("fitabase-4558609924", TZ)]
+        ("fitabase-2026352035", TZ),
+        ("fitabase-4388161847", TZ),
+        ("fitabase-4558609924", TZ),
+    ]
 
 
 # --------------------------------------------------------------------------- whole real export
+
 
 def _expected_real(paths: list[Path]) -> dict[tuple[str, str], tuple[int, float]]:
     """(metric, source) -> (rows, sum) from the csv module, first row per natural key wins."""
@@ -529,8 +671,12 @@ def test_whole_real_export_imports(tmp_path):
     results = [import_file(con, p, tz=TZ) for p in paths]
     assert {(r.status, r.format) for r in results} == {("ok", "fitabase_csv")}
     assert sum(r.rows_rejected for r in results) == 0
-    got = {(m, s): (n, total) for m, s, n, total in con.execute(
-        "SELECT metric, source, count(*), sum(value) FROM samples GROUP BY ALL").fetchall()}
+    got = {
+        (m, s): (n, total)
+        for m, s, n, total in con.execute(
+            "SELECT metric, source, count(*), sum(value) FROM samples GROUP BY ALL"
+        ).fetchall()
+    }
     want = _expected_real(paths)
     assert set(got) == set(want)
     for key, (n, total) in want.items():
@@ -561,8 +707,12 @@ def test_vectorised_split_equals_split_csv():
         fast, fast_bad = fitabase.split_fields(lines, header)
         slow, slow_bad = split_csv(lines, header)
         assert fast.equals(slow) and fast_bad.equals(slow_bad)
-    odd = pl.DataFrame({"line_no": [2, 3, 4], "text": ['1,"4/21/2016 1:00:00 AM",70', "1,2",
-                                                        "1, 4/21/2016 1:00:05 AM ,"]})
+    odd = pl.DataFrame(
+        {
+            "line_no": [2, 3, 4],
+            "text": ['1,"4/21/2016 1:00:00 AM",70', "1,2", "1, 4/21/2016 1:00:05 AM ,"],
+        }
+    )
     fast, fast_bad = fitabase.split_fields(odd, ("Id", "Time", "Value"))
     slow, slow_bad = split_csv(odd, ("Id", "Time", "Value"))
     assert fast.equals(slow) and fast_bad.equals(slow_bad)
@@ -582,15 +732,18 @@ def test_chunked_reading_gives_the_same_rows(monkeypatch, chunk_bytes):
         got = read(p)
         assert set(got) == set(whole[p.name])
         for table, frame in got.items():  # same rows; the order may differ (unpivot)
-            assert frame.sort(frame.columns).equals(
-                whole[p.name][table].sort(frame.columns)), (p.name, table)
+            assert frame.sort(frame.columns).equals(whole[p.name][table].sort(frame.columns)), (
+                p.name,
+                table,
+            )
 
 
 def test_bom_lf_blank_lines_header_only_and_empty(tmp_path):
     text = HR.read_bytes().decode().replace("\r\n", "\n").split("\n")
     messy = tmp_path / "messy.csv"
-    messy.write_bytes(b"\xef\xbb\xbf\n" + "\n".join([text[0], text[1], "", " ", *text[2:6]])
-                      .encode())  # BOM, a blank first line, blank lines, no final newline
+    messy.write_bytes(
+        b"\xef\xbb\xbf\n" + "\n".join([text[0], text[1], "", " ", *text[2:6]]).encode()
+    )  # BOM, a blank first line, blank lines, no final newline
     got = read(messy)
     assert got["samples"].height == 5
     assert "rejected_rows" not in got
@@ -604,7 +757,9 @@ def test_bom_lf_blank_lines_header_only_and_empty(tmp_path):
         read(tmp_path / "e.csv", ImportContext(tz=TZ, display_path=str(tmp_path / "e.csv")))
     latin = tmp_path / "l.csv"
     latin.write_bytes(b"Id,Time,Value\r\n1,4/21/2016 1:00:00 AM,7\xe90\r\n")
-    with pytest.raises(ImportFormatError, match=r"not UTF-8 text \(undecodable byte at offset 39\)"):
+    with pytest.raises(
+        ImportFormatError, match=r"not UTF-8 text \(undecodable byte at offset 39\)"
+    ):
         read(latin)
 
 
@@ -612,17 +767,28 @@ def test_conflicting_repeat_rejects_only_that_cell(tmp_path):
     wide_lines = WIDE_STEPS.read_bytes().decode().split("\r\n")
     cells = wide_lines[1].split(",")
     cells[2 + 3] = str(int(cells[2 + 3]) + 1)
-    narrow = write(tmp_path / "n.csv", "Id,ActivityMinute,Steps", [
-        f"{cells[0]},{fitabase_time(local(cells[1]) + 3 * MINUTE)},7"])
+    narrow = write(
+        tmp_path / "n.csv",
+        "Id,ActivityMinute,Steps",
+        [f"{cells[0]},{fitabase_time(local(cells[1]) + 3 * MINUTE)},7"],
+    )
     wide = write(tmp_path / "wide.csv", wide_lines[0], [wide_lines[1], ",".join(cells)])
     got = read(wide)
     # the 59 exact repeats stay (the driver counts them as duplicates); the changed cell goes
     assert got["samples"].height == 60 + 59
     assert got["rejected_rows"].select("record_no", "reason").rows() == [
-        (3, f"same participant, metric and time as line 2 with a different value "
-            f"({float(cells[2 + 3]) - 1} there, {float(cells[2 + 3])} here)")]
+        (
+            3,
+            f"same participant, metric and time as line 2 with a different value "
+            f"({float(cells[2 + 3]) - 1} there, {float(cells[2 + 3])} here)",
+        )
+    ]
     assert read(narrow)["samples"].height == 1
     con = store.connect(tmp_path / "s.duckdb")
     res = import_file(con, wide, tz=TZ)
     assert (res.status, res.rows_accepted, res.rows_duplicate, res.rows_rejected) == (
-        "partial", 60 + 1, 59, 1)  # + 1 participant upsert
+        "partial",
+        60 + 1,
+        59,
+        1,
+    )  # + 1 participant upsert

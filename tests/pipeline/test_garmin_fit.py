@@ -73,6 +73,7 @@ def rejects(out: dict) -> list[str]:
 
 # ------------------------------------------------------------------------------ detection
 
+
 def test_every_fit_fixture_is_detected_as_garmin_fit():
     for path in sorted(FIX.glob("*.fit")):
         assert detect_format(path) is garmin_fit, path.name
@@ -81,6 +82,7 @@ def test_every_fit_fixture_is_detected_as_garmin_fit():
 
 
 # ------------------------------------------------------------------------------ activities
+
 
 @pytest.mark.parametrize("path", [WALK, FENIX2_RUN, FENIX5_WALK], ids=lambda p: p.name)
 def test_activity_session_and_heart_rate_match_the_sdk(path):
@@ -94,8 +96,7 @@ def test_activity_session_and_heart_rate_match_the_sdk(path):
     assert out["workouts"].height == 1
     assert w["activity_type"] == session["sport"]
     assert w["start_utc"] == session["start_time"]
-    assert w["end_utc"] == session["start_time"] + timedelta(
-        seconds=session["total_elapsed_time"])
+    assert w["end_utc"] == session["start_time"] + timedelta(seconds=session["total_elapsed_time"])
     assert w["duration_s"] == pytest.approx(session["total_timer_time"])
     assert w["distance_m"] == pytest.approx(session["total_distance"])
     assert w["active_energy_kcal"] == kcal
@@ -108,8 +109,9 @@ def test_activity_session_and_heart_rate_match_the_sdk(path):
     hr = metric(out, "heart_rate_bpm")
     assert hr.height == len(plausible) and hr.height > 0
     assert hr["start_utc"].to_list() == sorted(r["timestamp"] for r in plausible)
-    assert hr["value"].to_list() == [float(r["heart_rate"]) for r in
-                                     sorted(plausible, key=lambda r: r["timestamp"])]
+    assert hr["value"].to_list() == [
+        float(r["heart_rate"]) for r in sorted(plausible, key=lambda r: r["timestamp"])
+    ]
     assert (hr["end_utc"] == hr["start_utc"]).all()
     assert set(hr["utc_offset_s"]) == {offset}
     assert set(hr["unit"]) == {"count/min"} and set(hr["source"]) == {"garmin:activity"}
@@ -122,6 +124,7 @@ def test_walking_active_energy_excludes_resting_calories():
 
 
 # ------------------------------------------------------------------------------ monitoring
+
 
 def day_totals(path: Path) -> dict[tuple[str, str], list[dict]]:
     """The watch's own day-total monitoring records, by (activity type, quantity)."""
@@ -146,7 +149,8 @@ def test_monitoring_deltas_add_up_to_the_watchs_day_totals(path):
         if act in ("walking", "running"):
             expected["steps"] += last["steps"] - (base["steps"] if base else 0)
         expected["active_energy_kcal"] += last["active_calories"] - (
-            base["active_calories"] if base else 0)
+            base["active_calories"] if base else 0
+        )
         expected["distance_m"] += last["distance"] - (base["distance"] if base else 0)
     out = read_all(path)
     got = out["samples"].group_by("metric").agg(pl.col("value").sum())
@@ -179,7 +183,8 @@ def test_monitoring_heart_rate_matches_sdk_and_zero_is_rejected():
     assert hr["start_utc"].min() >= start and hr["start_utc"].max() <= start + timedelta(days=1)
     zero = [r for r in rejects(out) if r.startswith("heart_rate_bpm")]
     assert zero == ["heart_rate_bpm: value 0.0 outside plausible range [25, 240]"] * (
-        len(values) - len(plausible))
+        len(values) - len(plausible)
+    )
 
 
 def test_stress_and_respiration_no_measurement_codes_are_summarised():
@@ -192,12 +197,15 @@ def test_stress_and_respiration_no_measurement_codes_are_summarised():
     assert set(metric(out, "stress_level")["unit"]) == {"1"}
     summary = [r for r in rejects(out) if "no-measurement" in r]
     for code, n in Counter(v for v in stress if v < 0).items():
-        assert f"stress_level {code}: {n} message(s) with Garmin's no-measurement value, " \
-               "not imported (first shown)" in summary
+        assert (
+            f"stress_level {code}: {n} message(s) with Garmin's no-measurement value, "
+            "not imported (first shown)" in summary
+        )
     for code, n in Counter(v for v in resp if v < 0).items():
         assert any(r.startswith(f"respiration_rate {code:g}: {n} message(s)") for r in summary)
     assert len(summary) == len(set(stress) - {v for v in stress if v >= 0}) + len(
-        {v for v in resp if v < 0})
+        {v for v in resp if v < 0}
+    )
 
 
 def test_activity_intensity_covers_each_state_until_the_next():
@@ -205,8 +213,7 @@ def test_activity_intensity_covers_each_state_until_the_next():
     states = [m for m in msgs["monitoring_mesgs"] if "current_activity_type_intensity" in m]
     out = metric(read_all(MON_FULL_DAY), "activity_intensity")
     assert out.height == len(states)
-    assert sorted(out["value"].cast(pl.Int64).to_list()) == sorted(
-        m["intensity"] for m in states)
+    assert sorted(out["value"].cast(pl.Int64).to_list()) == sorted(m["intensity"] for m in states)
     rows = out.sort("start_utc")
     assert rows["end_utc"][:-1].to_list() == rows["start_utc"][1:].to_list()
 
@@ -235,10 +242,12 @@ def test_vivofit_file_with_only_timestamp_16():
     times = out["samples"]["end_utc"]
     assert times.min() >= start and times.max() <= start + timedelta(days=1)
     assert metric(out, "activity_intensity").height == sum(
-        "current_activity_type_intensity" in m for m in raw["monitoring_mesgs"])
+        "current_activity_type_intensity" in m for m in raw["monitoring_mesgs"]
+    )
 
 
 # ------------------------------------------------------------------------------ sleep, HRV
+
 
 def test_sleep_levels_become_segments():
     levels = sdk(SLEEP)["sleep_level_mesgs"]
@@ -272,18 +281,25 @@ def test_hrv_values_are_5_minute_rmssd():
     assert hrv["start_utc"].to_list() == [m["timestamp"] for m in with_value]
     assert ((hrv["end_utc"] - hrv["start_utc"]) == timedelta(minutes=5)).all()
     assert set(hrv["utc_offset_s"]) == {corr["local_timestamp"] - corr["timestamp"]}
-    assert rejects(out) == [f"hrv_value without a value: {len(values) - len(with_value)} "
-                            "message(s) with Garmin's no-measurement value, not imported "
-                            "(first shown)"]
+    assert rejects(out) == [
+        f"hrv_value without a value: {len(values) - len(with_value)} "
+        "message(s) with Garmin's no-measurement value, not imported "
+        "(first shown)"
+    ]
 
 
 # ------------------------------------------------------------------------------ broken files
 
-@pytest.mark.parametrize(("path", "error"), [
-    (EOF_FILE, "number of bytes provided is longer than the number of bytes remaining"),
-    (CRC_FILE, "CRC Error"),
-    (CORRUPT_HEADER, "The file is not a fit file."),
-], ids=["truncated", "file-crc", "corrupt-chained-header"])
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        (EOF_FILE, "number of bytes provided is longer than the number of bytes remaining"),
+        (CRC_FILE, "CRC Error"),
+        (CORRUPT_HEADER, "The file is not a fit file."),
+    ],
+    ids=["truncated", "file-crc", "corrupt-chained-header"],
+)
 def test_broken_files_import_what_decodes_and_report_the_error(path, error):
     out = read_all(path)
     assert out["workouts"].height == 1  # the session decodes in all three
@@ -314,17 +330,26 @@ def test_truncated_anywhere_never_crashes(tmp_path):
 
 
 def test_participant_is_required():
-    with pytest.raises(ImportFormatError, match=f"{WALK}: Garmin FIT files carry no "
-                                                "participant id"):
+    with pytest.raises(
+        ImportFormatError, match=f"{WALK}: Garmin FIT files carry no participant id"
+    ):
         read_all(WALK, ImportContext())
 
 
 # ------------------------------------------------------------------------------ synthetic files
 
+
 def encode(path: Path, messages: list[tuple[str, dict]]) -> Path:
     enc = Encoder()
-    enc.write_mesg({"mesg_num": MN["FILE_ID"], "type": "monitoring_b", "manufacturer": "garmin",
-                    "product": 3287, "time_created": messages[0][1].get("timestamp", 0)})
+    enc.write_mesg(
+        {
+            "mesg_num": MN["FILE_ID"],
+            "type": "monitoring_b",
+            "manufacturer": "garmin",
+            "product": 3287,
+            "time_created": messages[0][1].get("timestamp", 0),
+        }
+    )
     for name, fields in messages:
         enc.write_mesg({"mesg_num": MN[name], **fields})
     path.write_bytes(enc.close())
@@ -345,19 +370,41 @@ RUNNING = 1 | (3 << 5)  # running (1), intensity 3
 
 def test_cycles_16_and_timestamp_16_roll_over(tmp_path):
     t0 = t0_with_low16(65_500, (9, 15), 3600)
-    path = encode(tmp_path / "rollover.fit", [
-        ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0 + 3600}),
-        # day total at the file start: the baseline (65000 steps so far)
-        ("MONITORING", {"timestamp": t0, "cycles": 32_500.0, "activity_type": "walking",
-                        "duration_min": 600}),
-        # timestamp_16 of t0 + 60 is 24: it rolled over; cycles_16 65400: +400 steps
-        ("MONITORING", {"timestamp_16": (t0 + 60) & 0xFFFF, "cycles_16": 65_400,
-                        "current_activity_type_intensity": WALKING}),
-        # cycles_16 rolls over: 300 is 65536 + 300 - 65400 = 436 steps later, not a reset
-        ("MONITORING", {"timestamp_16": (t0 + 120) & 0xFFFF, "cycles_16": 300,
-                        "current_activity_type_intensity": WALKING}),
-        ("MONITORING", {"timestamp_16": (t0 + 180) & 0xFFFF, "heart_rate": 61}),
-    ])
+    path = encode(
+        tmp_path / "rollover.fit",
+        [
+            ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0 + 3600}),
+            # day total at the file start: the baseline (65000 steps so far)
+            (
+                "MONITORING",
+                {
+                    "timestamp": t0,
+                    "cycles": 32_500.0,
+                    "activity_type": "walking",
+                    "duration_min": 600,
+                },
+            ),
+            # timestamp_16 of t0 + 60 is 24: it rolled over; cycles_16 65400: +400 steps
+            (
+                "MONITORING",
+                {
+                    "timestamp_16": (t0 + 60) & 0xFFFF,
+                    "cycles_16": 65_400,
+                    "current_activity_type_intensity": WALKING,
+                },
+            ),
+            # cycles_16 rolls over: 300 is 65536 + 300 - 65400 = 436 steps later, not a reset
+            (
+                "MONITORING",
+                {
+                    "timestamp_16": (t0 + 120) & 0xFFFF,
+                    "cycles_16": 300,
+                    "current_activity_type_intensity": WALKING,
+                },
+            ),
+            ("MONITORING", {"timestamp_16": (t0 + 180) & 0xFFFF, "heart_rate": 61}),
+        ],
+    )
     out = read_all(path)
     steps = metric(out, "steps")
     assert steps.select("start_utc", "end_utc", "value").rows() == [
@@ -373,26 +420,69 @@ def test_totals_restart_at_local_midnight(tmp_path):
     t0 = t0_with_low16(0, (0, 24), offset)
     midnight = t0 + 86_400 - (t0 + offset + garmin_fit.FIT_EPOCH_S) % 86_400  # next local 0:00
     t0 = midnight - 600  # 23:50 local
-    path = encode(tmp_path / "midnight.fit", [
-        ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0 + offset}),
-        ("MONITORING", {"timestamp": t0, "cycles": 5000.0, "activity_type": "walking",
-                        "duration_min": 1430}),
-        ("MONITORING", {"timestamp": t0 + 300, "cycles": 5010.0, "activity_type": "walking",
-                        "current_activity_type_intensity": WALKING}),
-        # running has no day total: counted from 0 at the file start (16-bit field)
-        ("MONITORING", {"timestamp": t0 + 300, "cycles_16": 1000, "activity_type": "running",
-                        "current_activity_type_intensity": RUNNING}),
-        # the day total written at midnight closes the day (no change: no row, no reset)
-        ("MONITORING", {"timestamp": midnight, "cycles": 5010.0, "activity_type": "walking",
-                        "duration_min": 1440}),
-        # new local day: 32-bit total went down, 16-bit total changed day: both restart
-        ("MONITORING", {"timestamp": midnight + 300, "cycles": 15.0,
-                        "activity_type": "walking",
-                        "current_activity_type_intensity": WALKING}),
-        ("MONITORING", {"timestamp": midnight + 300, "cycles_16": 40,
-                        "activity_type": "running",
-                        "current_activity_type_intensity": RUNNING}),
-    ])
+    path = encode(
+        tmp_path / "midnight.fit",
+        [
+            ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0 + offset}),
+            (
+                "MONITORING",
+                {
+                    "timestamp": t0,
+                    "cycles": 5000.0,
+                    "activity_type": "walking",
+                    "duration_min": 1430,
+                },
+            ),
+            (
+                "MONITORING",
+                {
+                    "timestamp": t0 + 300,
+                    "cycles": 5010.0,
+                    "activity_type": "walking",
+                    "current_activity_type_intensity": WALKING,
+                },
+            ),
+            # running has no day total: counted from 0 at the file start (16-bit field)
+            (
+                "MONITORING",
+                {
+                    "timestamp": t0 + 300,
+                    "cycles_16": 1000,
+                    "activity_type": "running",
+                    "current_activity_type_intensity": RUNNING,
+                },
+            ),
+            # the day total written at midnight closes the day (no change: no row, no reset)
+            (
+                "MONITORING",
+                {
+                    "timestamp": midnight,
+                    "cycles": 5010.0,
+                    "activity_type": "walking",
+                    "duration_min": 1440,
+                },
+            ),
+            # new local day: 32-bit total went down, 16-bit total changed day: both restart
+            (
+                "MONITORING",
+                {
+                    "timestamp": midnight + 300,
+                    "cycles": 15.0,
+                    "activity_type": "walking",
+                    "current_activity_type_intensity": WALKING,
+                },
+            ),
+            (
+                "MONITORING",
+                {
+                    "timestamp": midnight + 300,
+                    "cycles_16": 40,
+                    "activity_type": "running",
+                    "current_activity_type_intensity": RUNNING,
+                },
+            ),
+        ],
+    )
     # walking and running over the same interval add up to one row (one natural key)
     steps = metric(read_all(path), "steps")
     assert steps.select("start_utc", "end_utc", "value").rows() == [
@@ -405,13 +495,16 @@ def test_totals_restart_at_local_midnight(tmp_path):
 
 def test_timestamp_16_slightly_behind_its_reference(tmp_path):
     t0 = t0_with_low16(30_000, (9, 15), 0)
-    path = encode(tmp_path / "behind.fit", [
-        ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0}),
-        ("MONITORING", {"timestamp": t0 + 60, "heart_rate": 60}),
-        # an event stamped after the monitoring record that follows it (real fenix files)
-        ("EVENT", {"timestamp": t0 + 180, "event": "timer", "event_type": "marker"}),
-        ("MONITORING", {"timestamp_16": (t0 + 120) & 0xFFFF, "heart_rate": 62}),
-    ])
+    path = encode(
+        tmp_path / "behind.fit",
+        [
+            ("MONITORING_INFO", {"timestamp": t0, "local_timestamp": t0}),
+            ("MONITORING", {"timestamp": t0 + 60, "heart_rate": 60}),
+            # an event stamped after the monitoring record that follows it (real fenix files)
+            ("EVENT", {"timestamp": t0 + 180, "event": "timer", "event_type": "marker"}),
+            ("MONITORING", {"timestamp_16": (t0 + 120) & 0xFFFF, "heart_rate": 62}),
+        ],
+    )
     hr = metric(read_all(path), "heart_rate_bpm")
     assert hr["start_utc"].to_list() == [fit_dt(t0 + 60), fit_dt(t0 + 120)]
     assert garmin_fit.resolve_timestamp_16((t0 + 65_000) & 0xFFFF, t0) == t0 + 65_000 - 65_536
@@ -421,8 +514,15 @@ def test_timestamp_16_slightly_behind_its_reference(tmp_path):
 def test_implausible_record_heart_rate_is_rejected_with_reason(tmp_path):
     t0 = t0_with_low16(100, (9, 15), 0)
     enc = Encoder()
-    enc.write_mesg({"mesg_num": MN["FILE_ID"], "type": "activity", "manufacturer": "garmin",
-                    "product": 3287, "time_created": t0})
+    enc.write_mesg(
+        {
+            "mesg_num": MN["FILE_ID"],
+            "type": "activity",
+            "manufacturer": "garmin",
+            "product": 3287,
+            "time_created": t0,
+        }
+    )
     for i, hr in enumerate((70, 0, 250, 72)):
         enc.write_mesg({"mesg_num": MN["RECORD"], "timestamp": t0 + i, "heart_rate": hr})
     path = tmp_path / "hr.fit"
@@ -432,12 +532,14 @@ def test_implausible_record_heart_rate_is_rejected_with_reason(tmp_path):
     bad = out["rejected_rows"].sort("record_no")
     assert bad["reason"].to_list() == [
         "heart_rate_bpm: value 0.0 outside plausible range [25, 240]",
-        "heart_rate_bpm: value 250.0 outside plausible range [25, 240]"]
+        "heart_rate_bpm: value 250.0 outside plausible range [25, 240]",
+    ]
     assert bad["record_no"].to_list() == [3, 4]  # file_id is message 1
     assert '"heart_rate": 250' in bad["raw"][1]
 
 
 # ------------------------------------------------------------------------------ into the store
+
 
 def test_import_into_store_is_idempotent(tmp_path):
     files = [WALK, MON_HALF_DAY, SLEEP, HRV, EOF_FILE]
@@ -455,7 +557,8 @@ def test_import_into_store_is_idempotent(tmp_path):
         for table in ("samples", "sleep_segments", "workouts", "rejected_rows"):
             assert counts[table] == expected[table], table
         assert sum(r.rows_accepted for r in results) == (
-            expected["samples"] + expected["sleep_segments"] + expected["workouts"])
+            expected["samples"] + expected["sleep_segments"] + expected["workouts"]
+        )
         # the same bytes again (also under another name) add nothing
         copy = tmp_path / "copy.fit"
         shutil.copy(WALK, copy)
@@ -471,7 +574,8 @@ def test_import_into_store_is_idempotent(tmp_path):
         assert res.rows_duplicate == walk["samples"].height + walk["workouts"].height
         assert store.table_counts(con)["samples"] == counts["samples"]
         (sources,) = con.execute(
-            "SELECT list(DISTINCT source ORDER BY source) FROM samples").fetchone()
+            "SELECT list(DISTINCT source ORDER BY source) FROM samples"
+        ).fetchone()
         assert sources == ["garmin:activity", "garmin:hrv", "garmin:monitoring"]
     finally:
         con.close()

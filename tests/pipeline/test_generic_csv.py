@@ -44,6 +44,7 @@ def write(tmp_path: Path, text: str, name: str = "g.csv") -> Path:
 
 # ------------------------------------------------------------------------------ metric tables
 
+
 def test_sample_units_agree_with_the_data_model():
     doc = (REPO / "docs" / "data-model.md").read_text(encoding="utf-8")
     table = doc.split("Metrics:", 1)[1].split("\n## ", 1)[0]
@@ -64,18 +65,27 @@ def test_sample_units_agree_with_the_data_model():
 
 # ------------------------------------------------------------------------------ detection
 
+
 def test_sniff_accepts_any_column_order_and_only_known_columns():
-    for header in ("timestamp,metric,value,unit", "metric,value,unit,timestamp,source",
-                   "timestamp,metric,value,unit,end_timestamp,source,device",
-                   '\ufeff"timestamp","metric","value","unit"'):
+    for header in (
+        "timestamp,metric,value,unit",
+        "metric,value,unit,timestamp,source",
+        "timestamp,metric,value,unit,end_timestamp,source,device",
+        '\ufeff"timestamp","metric","value","unit"',
+    ):
         assert generic_csv.sniff((header + "\r\n").encode(), "x.csv"), header
-    for header in ("timestamp,metric,value", "timestamp,metric,value,unit,extra",
-                   "timestamp,metric,value,unit,unit", "time,kind"):
+    for header in (
+        "timestamp,metric,value",
+        "timestamp,metric,value,unit,extra",
+        "timestamp,metric,value,unit,unit",
+        "time,kind",
+    ):
         assert not generic_csv.sniff((header + "\n").encode(), "x.csv"), header
     assert detect_format(FIXTURE) is generic_csv
 
 
 # ------------------------------------------------------------------------------ real values
+
 
 def test_fitabase_values_in_the_generic_layout():
     zi = ZoneInfo(NY)
@@ -94,11 +104,11 @@ def test_fitabase_values_in_the_generic_layout():
         got = smp.filter(pl.col("metric") == metric_name).sort("start_utc")
         want.sort(key=lambda r: utc(r["timestamp"]))
         assert got["start_utc"].to_list() == [utc(r["timestamp"]) for r in want]
-        assert got["end_utc"].to_list() == [utc(r["end_timestamp"] or r["timestamp"])
-                                           for r in want]
+        assert got["end_utc"].to_list() == [utc(r["end_timestamp"] or r["timestamp"]) for r in want]
         factor = LB_KG if metric_name == "body_mass_kg" else 1.0
-        assert got["value"].to_list() == pytest.approx([float(r["value"]) * factor
-                                                        for r in want], rel=1e-12)
+        assert got["value"].to_list() == pytest.approx(
+            [float(r["value"]) * factor for r in want], rel=1e-12
+        )
         assert got["original_value"].to_list() == [float(r["value"]) for r in want]
         assert set(got["original_unit"]) == {want[0]["unit"]}
     assert set(smp["utc_offset_s"]) == {-4 * 3600}  # EDT, April-May 2016
@@ -108,26 +118,37 @@ def test_fitabase_values_in_the_generic_layout():
 
 
 def test_local_times_need_a_zone():
-    with pytest.raises(ImportFormatError, match=rf"{FIXTURE}:2: time '2016-05-10T06:55:26' has "
-                                                "no UTC offset"):
+    with pytest.raises(
+        ImportFormatError,
+        match=rf"{FIXTURE}:2: time '2016-05-10T06:55:26' has "
+        "no UTC offset",
+    ):
         read_all(FIXTURE, ImportContext(participant_id="p01"))
 
 
 def test_every_documented_metric_is_accepted(tmp_path):
     """docs/data-model.md lists the Fitbit metrics (energy_kcal, sleep_asleep_min, ...): a
     generic CSV that carries them imports them (issue 13: they were rejected)."""
-    rows = ["timestamp,metric,value,unit,end_timestamp",
-            "2025-07-03T00:00:00+02:00,energy_kcal,2310,kcal,2025-07-04T00:00:00+02:00",
-            "2025-07-03T00:00:00+02:00,sleep_asleep_min,412,min,2025-07-04T00:00:00+02:00",
-            "2025-07-03T00:00:00+02:00,time_in_bed_min,455,min,2025-07-04T00:00:00+02:00",
-            "2025-07-03T07:00:00+02:00,intensity_level,2,level,2025-07-03T07:01:00+02:00",
-            "2025-07-03T07:00:00+02:00,met,4.5,MET,2025-07-03T07:01:00+02:00",
-            "2025-07-03T00:00:00+02:00,very_active_min,31,min,2025-07-04T00:00:00+02:00",
-            "2025-07-03T00:00:00+02:00,sleep_asleep_min,2000,min,2025-07-04T00:00:00+02:00"]
+    rows = [
+        "timestamp,metric,value,unit,end_timestamp",
+        "2025-07-03T00:00:00+02:00,energy_kcal,2310,kcal,2025-07-04T00:00:00+02:00",
+        "2025-07-03T00:00:00+02:00,sleep_asleep_min,412,min,2025-07-04T00:00:00+02:00",
+        "2025-07-03T00:00:00+02:00,time_in_bed_min,455,min,2025-07-04T00:00:00+02:00",
+        "2025-07-03T07:00:00+02:00,intensity_level,2,level,2025-07-03T07:01:00+02:00",
+        "2025-07-03T07:00:00+02:00,met,4.5,MET,2025-07-03T07:01:00+02:00",
+        "2025-07-03T00:00:00+02:00,very_active_min,31,min,2025-07-04T00:00:00+02:00",
+        "2025-07-03T00:00:00+02:00,sleep_asleep_min,2000,min,2025-07-04T00:00:00+02:00",
+    ]
     out = read_all(write(tmp_path, "\n".join(rows) + "\n"))
     got = dict(out["samples"].select("metric", "value").iter_rows())
-    assert got == {"energy_kcal": 2310.0, "sleep_asleep_min": 412.0, "time_in_bed_min": 455.0,
-                   "intensity_level": 2.0, "met": 4.5, "very_active_min": 31.0}
+    assert got == {
+        "energy_kcal": 2310.0,
+        "sleep_asleep_min": 412.0,
+        "time_in_bed_min": 455.0,
+        "intensity_level": 2.0,
+        "met": 4.5,
+        "very_active_min": 31.0,
+    }
     # out of range (a day has 1440 minutes): rejected with its reason, the rest imported
     rej = out["rejected_rows"]
     assert rej.height == 1 and "sleep_asleep_min" in rej["reason"][0]
@@ -173,7 +194,10 @@ def test_every_case(tmp_path):
     assert got[("heart_rate_bpm", t(1, 16))]["utc_offset_s"] == 0
     kcal = got[("active_energy_kcal", t(5, 0))]
     assert (kcal["value"], kcal["original_value"], kcal["original_unit"]) == (
-        pytest.approx(100.0), 418.4, "kJ")
+        pytest.approx(100.0),
+        418.4,
+        "kJ",
+    )
     assert kcal["end_utc"] == t(6, 0)
     assert got[("wrist_temperature_c", t(2, 0))]["value"] == pytest.approx(36.0)
     assert got[("blood_glucose_mg_dl", t(6, 0))]["value"] == pytest.approx(5.5 * 18.0156)
@@ -183,8 +207,10 @@ def test_every_case(tmp_path):
     assert smp.height == 8
 
     reasons = dict(out["rejected_rows"].select("record_no", "reason").iter_rows())
-    assert reasons[10] == "duplicate of line 2 (same metric, timestamp, end_timestamp, " \
-                          "source and device)"
+    assert (
+        reasons[10] == "duplicate of line 2 (same metric, timestamp, end_timestamp, "
+        "source and device)"
+    )
     assert reasons[11] == "heart_rate_bpm: value 300.0 outside plausible range [25, 240]"
     assert reasons[12].startswith("metric: pulse is not a known metric (one of heart_rate_bpm,")
     assert "hrv_rmssd_ms" in reasons[12] and "steps" in reasons[12]
@@ -197,7 +223,8 @@ def test_every_case(tmp_path):
     assert reasons[19] == "expected 6 fields, found 4"
     assert len(reasons) == 10
     assert out["rejected_rows"].filter(pl.col("record_no") == 15)["raw"].to_list() == [
-        "steps,2025-07-03T03:21:00+02:00,twelve,count,,"]
+        "steps,2025-07-03T03:21:00+02:00,twelve,count,,"
+    ]
 
 
 def test_header_errors(tmp_path):
@@ -210,6 +237,7 @@ def test_header_errors(tmp_path):
 
 
 # ------------------------------------------------------------------------------ into the store
+
 
 def test_import_into_store_is_idempotent(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
@@ -229,8 +257,11 @@ def test_import_into_store_is_idempotent(tmp_path):
         again = import_file(con, other, participant_id="p01", tz=NY)
         assert (again.status, again.rows_accepted, again.rows_duplicate) == ("ok", 0, 1248)
         assert store.table_counts(con)["samples"] == 1248
-        (n_conv,) = con.execute("SELECT count(*) FROM samples WHERE original_unit = 'lb' "
-                                "AND abs(value - original_value * ?) < 1e-9", [LB_KG]).fetchone()
+        (n_conv,) = con.execute(
+            "SELECT count(*) FROM samples WHERE original_unit = 'lb' "
+            "AND abs(value - original_value * ?) < 1e-9",
+            [LB_KG],
+        ).fetchone()
         assert n_conv == 24
     finally:
         con.close()

@@ -28,8 +28,9 @@ from pipeline.importers import (
 )
 from tests.helpers import sniffing_formats
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "weather2" / \
-    "indoor_p01_2025-07-01.csv"
+FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "weather2" / "indoor_p01_2025-07-01.csv"
+)
 CTX = ImportContext(participant_id="p01", display_path="indoor.csv")
 
 
@@ -55,30 +56,33 @@ def dew_point(t: float, rh: float) -> float:
 # ------------------------------------------------------------------------------- detection
 
 
-
 def test_fixture_is_recognised_only_as_indoor():
     head, name = read_head(FIXTURE)
     assert sniffing_formats(head, name) == {"indoor_csv"}
     assert detect_format(FIXTURE) is indoor_csv
 
 
-@pytest.mark.parametrize(("header", "ok"), [
-    ("timestamp,temperature_c,humidity_pct,sensor", True),
-    ("timestamp,temperature_c,humidity_pct", True),
-    ("Timestamp,Temperature_F,Humidity_pct", True),
-    ("sensor,humidity_pct,timestamp", True),
-    ("timestamp,temperature_c", True),
-    ("timestamp,temperature_c,temperature_f,humidity_pct", False),  # two temperatures
-    ("timestamp,sensor", False),  # no measurement
-    ("timestamp,x,y,z", False),  # accelerometry
-    ("time,temperature_c,humidity_pct", False),
-    ("timestamp,temperature_c,humidity_pct,battery", False),  # unknown column
-])
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [
+        ("timestamp,temperature_c,humidity_pct,sensor", True),
+        ("timestamp,temperature_c,humidity_pct", True),
+        ("Timestamp,Temperature_F,Humidity_pct", True),
+        ("sensor,humidity_pct,timestamp", True),
+        ("timestamp,temperature_c", True),
+        ("timestamp,temperature_c,temperature_f,humidity_pct", False),  # two temperatures
+        ("timestamp,sensor", False),  # no measurement
+        ("timestamp,x,y,z", False),  # accelerometry
+        ("time,temperature_c,humidity_pct", False),
+        ("timestamp,temperature_c,humidity_pct,battery", False),  # unknown column
+    ],
+)
 def test_sniff_headers(header, ok):
     assert indoor_csv.sniff(f"{header}\n2025-07-01T22:00:00Z,20,50\n".encode(), "x.csv") is ok
 
 
 # ------------------------------------------------------------------------------ hourly means
+
 
 def expected_hours(path: Path) -> dict[tuple[str, datetime], dict]:
     acc: dict[tuple[str, datetime], dict] = defaultdict(lambda: {"t": [], "h": [], "off": None})
@@ -91,9 +95,15 @@ def expected_hours(path: Path) -> dict[tuple[str, datetime], dict]:
             cell["h"].append(float(row["humidity_pct"]))
             if cell["off"] is None:
                 cell["off"] = int(ts.utcoffset().total_seconds())
-    return {k: {"temp_c": fmean(v["t"]), "rh_pct": fmean(v["h"]), "utc_offset_s": v["off"],
-                "dew_point_c": dew_point(fmean(v["t"]), fmean(v["h"]))}
-            for k, v in acc.items()}
+    return {
+        k: {
+            "temp_c": fmean(v["t"]),
+            "rh_pct": fmean(v["h"]),
+            "utc_offset_s": v["off"],
+            "dew_point_c": dew_point(fmean(v["t"]), fmean(v["h"])),
+        }
+        for k, v in acc.items()
+    }
 
 
 def test_hourly_means_per_sensor():
@@ -110,15 +120,20 @@ def test_hourly_means_per_sensor():
     assert set(env["setting"]) == {"indoor"} and set(env["source"]) == {"indoor-csv"}
     assert set(env["location_id"]) == {"indoor:p01:bedroom", "indoor:p01:hall"}
     assert sorted(out["participant_locations"].rows()) == [
-        ("p01", "indoor:p01:bedroom"), ("p01", "indoor:p01:hall")]
+        ("p01", "indoor:p01:bedroom"),
+        ("p01", "indoor:p01:hall"),
+    ]
     assert "rejected_rows" not in out
 
 
 def test_fahrenheit_default_sensor_epoch_and_local_times(tmp_path):
-    path = write(tmp_path, "timestamp,temperature_f,humidity_pct\n"
-                           "2025-07-01 22:15:00,77,50\n"  # local Berlin time
-                           "1751401800,79,52\n"  # 2025-07-01T20:30Z
-                           "2025-07-01T22:45:00.5+02:00,81,54\n")
+    path = write(
+        tmp_path,
+        "timestamp,temperature_f,humidity_pct\n"
+        "2025-07-01 22:15:00,77,50\n"  # local Berlin time
+        "1751401800,79,52\n"  # 2025-07-01T20:30Z
+        "2025-07-01T22:45:00.5+02:00,81,54\n",
+    )
     out = read(path, ImportContext(participant_id="p01", tz="Europe/Berlin"))
     env = out["environment"]
     row = env.row(0, named=True)
@@ -129,8 +144,9 @@ def test_fahrenheit_default_sensor_epoch_and_local_times(tmp_path):
 
 
 def test_local_times_need_a_zone_naming_the_line(tmp_path):
-    path = write(tmp_path, "timestamp,temperature_c\n2025-07-01T22:00:00Z,20\n"
-                           "2025-07-01 22:15:00,21\n")
+    path = write(
+        tmp_path, "timestamp,temperature_c\n2025-07-01T22:00:00Z,20\n2025-07-01 22:15:00,21\n"
+    )
     with pytest.raises(ImportFormatError, match=r"sensor\.csv:3: .*--timezone"):
         read(path, ImportContext(participant_id="p01", display_path=str(path)))
 
@@ -138,8 +154,11 @@ def test_local_times_need_a_zone_naming_the_line(tmp_path):
 def test_autumn_repeated_hour_read_in_file_order(tmp_path):
     """Berlin 2025-10-26: 02:00-02:59 local happens twice (CEST, then CET)."""
     times = ["01:40", "02:00", "02:20", "02:40", "02:00", "02:20", "02:40", "03:00"]
-    path = write(tmp_path, "timestamp,temperature_c\n" + "".join(
-        f"2025-10-26 {t}:00,{20 + i}\n" for i, t in enumerate(times)))
+    path = write(
+        tmp_path,
+        "timestamp,temperature_c\n"
+        + "".join(f"2025-10-26 {t}:00,{20 + i}\n" for i, t in enumerate(times)),
+    )
     env = read(path, ImportContext(participant_id="p01", tz="Europe/Berlin"))["environment"]
     # UTC: 23:40 | 00:00 00:20 00:40 | 01:00 01:20 01:40 | 02:00
     assert env["time_utc"].dt.hour().to_list() == [23, 0, 1, 2]
@@ -148,25 +167,29 @@ def test_autumn_repeated_hour_read_in_file_order(tmp_path):
 
 
 def test_rejected_readings_with_reasons_rest_averaged(tmp_path):
-    path = write(tmp_path, "timestamp,temperature_c,humidity_pct,sensor\n"
-                           "2025-07-01T22:00:00+02:00,24,50,bedroom\n"
-                           "2025-07-01T22:10:00+02:00,80,50,bedroom\n"
-                           "2025-07-01T22:20:00+02:00,24,150,bedroom\n"
-                           "2025-07-01T22:30:00+02:00,warm,50,bedroom\n"
-                           "yesterday,24,50,bedroom\n"
-                           "2025-07-01T22:40:00+02:00,25,51\n"
-                           "2025-07-01T22:00:00+02:00,26,52,bedroom\n"
-                           "2025-07-01T22:50:00+02:00,,,bedroom\n"
-                           "2025-07-01T22:55:00+02:00,26,52,bedroom\n")
+    path = write(
+        tmp_path,
+        "timestamp,temperature_c,humidity_pct,sensor\n"
+        "2025-07-01T22:00:00+02:00,24,50,bedroom\n"
+        "2025-07-01T22:10:00+02:00,80,50,bedroom\n"
+        "2025-07-01T22:20:00+02:00,24,150,bedroom\n"
+        "2025-07-01T22:30:00+02:00,warm,50,bedroom\n"
+        "yesterday,24,50,bedroom\n"
+        "2025-07-01T22:40:00+02:00,25,51\n"
+        "2025-07-01T22:00:00+02:00,26,52,bedroom\n"
+        "2025-07-01T22:50:00+02:00,,,bedroom\n"
+        "2025-07-01T22:55:00+02:00,26,52,bedroom\n",
+    )
     out = read(path)
-    reasons = dict(zip(out["rejected_rows"]["record_no"], out["rejected_rows"]["reason"],
-                       strict=True))
+    reasons = dict(
+        zip(out["rejected_rows"]["record_no"], out["rejected_rows"]["reason"], strict=True)
+    )
     assert reasons == {
         3: "temperature_c = 80: temp_c 80.0 outside plausible range [-90, 60]",
         4: "humidity_pct = 150: rh_pct 150.0 outside plausible range [0, 100]",
         5: "temperature_c: warm is not a number",
         6: "timestamp: yesterday is not an ISO 8601 time (2025-07-01T22:00:00+02:00) or Unix "
-           "epoch seconds",
+        "epoch seconds",
         7: "expected 4 fields, found 3",
         8: "duplicate of line 2 (same sensor and timestamp)",
         9: "no values: temperature_c and humidity_pct are both empty",
@@ -183,6 +206,7 @@ def test_participant_required():
 
 # ------------------------------------------------------------------------ store round trip
 
+
 def test_store_round_trip_and_overlapping_export(tmp_path):
     con = store.connect(tmp_path / "t.duckdb")
     first = ingest.import_file(con, FIXTURE, participant_id="p01")
@@ -193,14 +217,22 @@ def test_store_round_trip_and_overlapping_export(tmp_path):
     # the next export repeats the last hour and adds one more
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
     last = datetime.fromisoformat(lines[-1].split(",")[0])
-    more = [lines[0]] + [ln for ln in lines[1:] if datetime.fromisoformat(
-        ln.split(",")[0]) >= last.replace(minute=0)] + [
-        f"{(last + timedelta(minutes=30)).isoformat()},24.0,56,bedroom"]
-    nxt = ingest.import_file(con, write(tmp_path, "\n".join(more) + "\n", "next.csv"),
-                             participant_id="p01")
+    more = (
+        [lines[0]]
+        + [
+            ln
+            for ln in lines[1:]
+            if datetime.fromisoformat(ln.split(",")[0]) >= last.replace(minute=0)
+        ]
+        + [f"{(last + timedelta(minutes=30)).isoformat()},24.0,56,bedroom"]
+    )
+    nxt = ingest.import_file(
+        con, write(tmp_path, "\n".join(more) + "\n", "next.csv"), participant_id="p01"
+    )
     assert (nxt.rows_accepted, nxt.rows_duplicate) == (1, 2)
-    assert con.execute("SELECT count(*) FROM environment WHERE setting = 'indoor'"
-                       ).fetchone() == (7,)
+    assert con.execute("SELECT count(*) FROM environment WHERE setting = 'indoor'").fetchone() == (
+        7,
+    )
 
 
 def test_detector_inputs_use_the_bedroom_sensor_when_there_is_one(tmp_path):

@@ -34,8 +34,16 @@ CHILD = REPO / "tests" / "pipeline" / "kill_child.py"
 #: ledger statuses an import can end in (``running`` is visible only inside its transaction)
 FINAL = ("ok", "partial", "failed", "skipped", "already_imported")
 #: columns holding the wall clock of a write, which differ between any two runs
-WALL_CLOCK = {"started_utc", "finished_utc", "created_utc", "computed_utc", "fitted_utc",
-              "updated_utc", "merged_utc", "applied_utc"}
+WALL_CLOCK = {
+    "started_utc",
+    "finished_utc",
+    "created_utc",
+    "computed_utc",
+    "fitted_utc",
+    "updated_utc",
+    "merged_utc",
+    "applied_utc",
+}
 
 pytestmark = pytest.mark.slow  # ~40 s on a loaded 2-core machine; CI runs slow tests
 
@@ -48,16 +56,26 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _child(args: list[str], pause_at: str | None = None, kill_after_s: float | None = None,
-           small_batches: bool = True) -> str:
+def _child(
+    args: list[str],
+    pause_at: str | None = None,
+    kill_after_s: float | None = None,
+    small_batches: bool = True,
+) -> str:
     """Run ``crampwatch ARGS`` in kill_child.py. With ``pause_at`` kill it (SIGKILL) where it
     pauses, with ``kill_after_s`` that long after it wrote its first rows; else let it end.
     Returns how it ended: ``killed at ...``, ``killed after ...``, or ``CALLS ...``."""
     cmd = [sys.executable, str(CHILD)]
     cmd += ["--small-batches"] if small_batches else []
     cmd += ["--pause-at", pause_at] if pause_at else []
-    proc = subprocess.Popen([*cmd, "--", *args], cwd=REPO, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "--", *args],
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ended = "ran to the end"
     try:
         for line in proc.stdout:
@@ -90,9 +108,9 @@ def _digests(con) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent digest of every table but the run history."""
     cols: dict[str, list[tuple[str, str]]] = {}
     for t, c, typ in con.execute(
-            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = 'main' AND table_name IN (SELECT table_name FROM "
-            "duckdb_tables() WHERE schema_name = 'main') ORDER BY table_name, column_index"
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND table_name IN (SELECT table_name FROM "
+        "duckdb_tables() WHERE schema_name = 'main') ORDER BY table_name, column_index"
     ).fetchall():
         cols.setdefault(t, []).append((c, typ))
     out = {}
@@ -106,24 +124,33 @@ def _digests(con) -> dict[str, tuple[int, int]]:
             if c == "import_id":
                 exprs.append(f"(SELECT sha256 FROM imports i WHERE i.import_id = t.{c}) AS {c}")
             elif typ == "DOUBLE":  # polars' parallel sums differ in the last digits
-                exprs.append(f"printf('%.9g', \"{c}\") AS \"{c}\"")
+                exprs.append(f'printf(\'%.9g\', "{c}") AS "{c}"')
             else:
                 exprs.append(f'"{c}"')
-        out[t] = con.execute(f"SELECT count(*), bit_xor(hash(r)) FROM (SELECT "
-                             f"{', '.join(exprs)} FROM \"{t}\" t) r").fetchall()[0]
+        out[t] = con.execute(
+            f'SELECT count(*), bit_xor(hash(r)) FROM (SELECT {", ".join(exprs)} FROM "{t}" t) r'
+        ).fetchall()[0]
     return out
 
 
 def _rows_per_file(con) -> dict[str, dict[str, int]]:
     """sha256 of every ok/partial import -> rows per table that carry its import id."""
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND column_name = "
-        "'import_id' AND table_name <> 'imports' AND table_name IN (SELECT table_name FROM "
-        "duckdb_tables())").fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND column_name = "
+            "'import_id' AND table_name <> 'imports' AND table_name IN (SELECT table_name FROM "
+            "duckdb_tables())"
+        ).fetchall()
+    ]
     out: dict[str, dict[str, int]] = {}
-    for sha, table, n in con.execute(" UNION ALL ".join(
+    for sha, table, n in con.execute(
+        " UNION ALL ".join(
             f"SELECT i.sha256, '{t}', count(*) FROM \"{t}\" x JOIN imports i USING (import_id) "
-            "GROUP BY 1" for t in tables)).fetchall():
+            "GROUP BY 1"
+            for t in tables
+        )
+    ).fetchall():
         out.setdefault(sha, {})[table] = n
     return out
 
@@ -132,15 +159,22 @@ def _check_after_kill(db: Path, clean_files: dict[str, dict[str, int]], what: st
     """The killed store opens; no unfinished ledger row; no row of a file that is not
     ``ok``/``partial``; every file it holds has all its rows (those of the clean import)."""
     with store.connect(db, lock_timeout_s=0) as con:
-        bad = con.execute("SELECT import_id, status, path FROM imports WHERE status NOT IN "
-                          f"({', '.join(repr(s) for s in FINAL)})").fetchall()
+        bad = con.execute(
+            "SELECT import_id, status, path FROM imports WHERE status NOT IN "
+            f"({', '.join(repr(s) for s in FINAL)})"
+        ).fetchall()
         assert not bad, (what, bad)
-        done = {r[0] for r in con.execute(
-            "SELECT sha256 FROM imports WHERE status IN ('ok', 'partial')").fetchall()}
+        done = {
+            r[0]
+            for r in con.execute(
+                "SELECT sha256 FROM imports WHERE status IN ('ok', 'partial')"
+            ).fetchall()
+        }
         held = _rows_per_file(con)
         orphans = con.execute(
             "SELECT count(*) FROM samples WHERE import_id NOT IN (SELECT import_id FROM imports "
-            "WHERE status IN ('ok', 'partial'))").fetchall()[0][0]
+            "WHERE status IN ('ok', 'partial'))"
+        ).fetchall()[0][0]
     assert orphans == 0, (what, orphans)
     for sha in held:
         assert sha in done, (what, sha)
@@ -179,8 +213,9 @@ def clean_import(inbox, tmp_path_factory) -> tuple[Path, dict, dict, list[str]]:
     insert_new = store.insert_new
 
     def counting(con, table, frame, key):
-        batches.append(con.execute("SELECT max(path) FROM imports WHERE status = 'running'"
-                                   ).fetchall()[0][0])
+        batches.append(
+            con.execute("SELECT max(path) FROM imports WHERE status = 'running'").fetchall()[0][0]
+        )
         return insert_new(con, table, frame, key)
 
     with pytest.MonkeyPatch.context() as mp:
@@ -191,23 +226,23 @@ def clean_import(inbox, tmp_path_factory) -> tuple[Path, dict, dict, list[str]]:
         return db, _digests(con), _rows_per_file(con), batches
 
 
-def test_import_killed_anywhere_leaves_no_half_file(inbox, clean_import, tmp_path,
-                                                     monkeypatch):
+def test_import_killed_anywhere_leaves_no_half_file(inbox, clean_import, tmp_path, monkeypatch):
     _small_batches(monkeypatch)
     _, clean_digest, clean_files, batches = clean_import
     export = [i for i, f in enumerate(batches, 1) if f.endswith("export.zip")]
     assert len(export) >= 20, batches  # enough batches that a kill lands inside the file
     n_files = len(list(inbox.rglob("*.*")))  # every file imports (none is skipped)
-    kills = [("pause", "ledger_start:1"),                          # a ledger row, no rows
-             ("pause", f"insert_new:{export[len(export) // 2]}"),  # inside the Apple export
-             ("pause", "ledger_finish:2"),                         # final, not committed
-             ("pause", "file_done:3"),                             # 3 files committed
-             ("delay", 0.5)]                                       # wherever the run is then
+    kills = [
+        ("pause", "ledger_start:1"),  # a ledger row, no rows
+        ("pause", f"insert_new:{export[len(export) // 2]}"),  # inside the Apple export
+        ("pause", "ledger_finish:2"),  # final, not committed
+        ("pause", "file_done:3"),  # 3 files committed
+        ("delay", 0.5),
+    ]  # wherever the run is then
     for i, (how, where) in enumerate(kills):
         db = tmp_path / f"k{i}" / "cw.duckdb"
         args = ["ingest", str(inbox), "--db", str(db)]
-        ended = (_child(args, pause_at=where) if how == "pause"
-                 else _child(args, kill_after_s=where))
+        ended = _child(args, pause_at=where) if how == "pause" else _child(args, kill_after_s=where)
         _check_after_kill(db, clean_files, ended)
         runner.import_files([str(inbox)], str(db), progress=False)  # the next run
         with store.connect(db, read_only=True) as con:
@@ -215,7 +250,8 @@ def test_import_killed_anywhere_leaves_no_half_file(inbox, clean_import, tmp_pat
             # each file imported exactly once
             assert con.execute(
                 "SELECT count(*), count(DISTINCT sha256) FROM imports "
-                "WHERE status IN ('ok', 'partial')").fetchall()[0] == (n_files, n_files), ended
+                "WHERE status IN ('ok', 'partial')"
+            ).fetchall()[0] == (n_files, n_files), ended
 
 
 def test_detection_killed_anywhere_leaves_the_last_run(clean_import, tmp_path):
@@ -223,8 +259,7 @@ def test_detection_killed_anywhere_leaves_the_last_run(clean_import, tmp_path):
     base_db.parent.mkdir()
     shutil.copy(clean_import[0], base_db)  # closed and checkpointed: one file
     # the journal: calibration (cramp_param_sets) is part of the run
-    runner.import_files([str(SAMPLE_DATA / "inbox" / "journal.csv")], str(base_db),
-                        progress=False)
+    runner.import_files([str(SAMPLE_DATA / "inbox" / "journal.csv")], str(base_db), progress=False)
     ref_db = tmp_path / "ref" / "cw.duckdb"
     ref_db.parent.mkdir()
     shutil.copy(base_db, ref_db)
@@ -234,20 +269,26 @@ def test_detection_killed_anywhere_leaves_the_last_run(clean_import, tmp_path):
     with store.connect(ref_db, read_only=True) as con:
         clean = _digests(con)
     assert clean["episodes"][0] > 0 and clean["sleep_periods"][0] > 0
-    kills = [("pause", "detect_replace:1"),     # sleep periods replaced, not committed
-             ("pause", "exposures_replace:1"),  # detection committed, exposures half-way
-             ("delay", 0.3)]
+    kills = [
+        ("pause", "detect_replace:1"),  # sleep periods replaced, not committed
+        ("pause", "exposures_replace:1"),  # detection committed, exposures half-way
+        ("delay", 0.3),
+    ]
     for i, (how, where) in enumerate(kills):
         db = tmp_path / f"d{i}" / "cw.duckdb"
         db.parent.mkdir()
         shutil.copy(base_db, db)
         args = ["detect", "--full", "--db", str(db)]
-        ended = (_child(args, pause_at=where, small_batches=False) if how == "pause"
-                 else _child(args, kill_after_s=where, small_batches=False))
+        ended = (
+            _child(args, pause_at=where, small_batches=False)
+            if how == "pause"
+            else _child(args, kill_after_s=where, small_batches=False)
+        )
         with store.connect(db, lock_timeout_s=0) as con:
             after = _digests(con)
-            runs = con.execute("SELECT (SELECT count(*) FROM detection_runs), "
-                               "(SELECT count(*) FROM exposure_runs)").fetchall()[0]
+            runs = con.execute(
+                "SELECT (SELECT count(*) FROM detection_runs), (SELECT count(*) FROM exposure_runs)"
+            ).fetchall()[0]
         # each step is all or nothing: a table holds the state before the run or after it
         for t in ("sleep_periods", "episodes", "cramp_param_sets", "daily_exposures"):
             assert after[t] in (before[t], clean[t]), (ended, t, after[t], before[t], clean[t])

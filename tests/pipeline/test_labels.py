@@ -21,8 +21,13 @@ T0 = datetime(2024, 3, 5, 2, tzinfo=UTC)
 
 
 def _lab(db, **kw):
-    fields = {"participant_id": "g01", "label": "confirmed", "episode_id": "e1",
-              "start_utc": T0, "end_utc": T0 + timedelta(minutes=5)}
+    fields = {
+        "participant_id": "g01",
+        "label": "confirmed",
+        "episode_id": "e1",
+        "start_utc": T0,
+        "end_utc": T0 + timedelta(minutes=5),
+    }
     fields.update(kw)
     return lb.add_label(db, **fields)
 
@@ -53,8 +58,9 @@ def test_queue_is_durable_and_merge_is_idempotent(db):
         assert lb.pending_labels(db, con) == []
         assert lb.compact_queue(con, db) == 0
         assert not lb.queue_path(db).exists()
-        assert con.execute("SELECT count(*), count(DISTINCT label_id) FROM episode_labels"
-                           ).fetchall() == [(2, 2)]
+        assert con.execute(
+            "SELECT count(*), count(DISTINCT label_id) FROM episode_labels"
+        ).fetchall() == [(2, 2)]
         # a crash after the insert but before compaction: the same line merged again
         lb.append_labels(db, [a])
         assert lb.merge_pending(con, compact=True) == 0
@@ -89,15 +95,25 @@ def test_newer_label_supersedes_and_history_is_kept(db):
     with store.connect(db) as con:
         cur = lb.current_labels(con, "g01")
         assert dict(zip(cur["episode_id"], cur["label"], strict=True)) == {
-            "e1": "rejected", "e2": "confirmed"}
+            "e1": "rejected",
+            "e2": "confirmed",
+        }
         assert con.execute("SELECT count(*) FROM episode_labels").fetchall() == [(3,)]
 
 
 def test_a_busy_store_queues_the_label_and_the_next_writer_merges_it(db):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-         "print('ok', flush=True); sys.stdin.read()", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+            "print('ok', flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         a = _lab(db)
@@ -119,16 +135,26 @@ def nightgen_db(tmp_path_factory):
     g = generate(GenConfig(participants=1, nights=8, seed=3, hr_resolution_s=300))
     path = tmp_path_factory.mktemp("lab") / "cw.duckdb"
     con = store.connect(path)
-    con.execute("INSERT INTO imports (import_id, path, status, started_utc) "
-                "VALUES (1, 'nightgen', 'ok', now())")
-    units = {"heart_rate_bpm": "count/min", "steps": "count", "intensity_level": "level",
-             "active_energy_kcal": "kcal"}
-    smp = g.samples.with_columns(unit=pl.col("metric").replace_strict(units),
-                                 import_id=pl.lit(1, pl.Int64))
+    con.execute(
+        "INSERT INTO imports (import_id, path, status, started_utc) "
+        "VALUES (1, 'nightgen', 'ok', now())"
+    )
+    units = {
+        "heart_rate_bpm": "count/min",
+        "steps": "count",
+        "intensity_level": "level",
+        "active_energy_kcal": "kcal",
+    }
+    smp = g.samples.with_columns(
+        unit=pl.col("metric").replace_strict(units), import_id=pl.lit(1, pl.Int64)
+    )
     store.insert_new(con, "samples", smp, ["participant_id", "metric", "start_utc"])
-    store.insert_new(con, "sleep_segments",
-                     g.sleep_segments.with_columns(import_id=pl.lit(1, pl.Int64)),
-                     ["participant_id", "start_utc", "stage"])
+    store.insert_new(
+        con,
+        "sleep_segments",
+        g.sleep_segments.with_columns(import_id=pl.lit(1, pl.Int64)),
+        ["participant_id", "start_utc", "stage"],
+    )
     from pipeline.detect import detect_changed
 
     detect_changed(con, full=True)
@@ -141,14 +167,14 @@ def test_labels_refit_the_person_and_are_seen_once(nightgen_db):
     truth = g.truth_of("nocturnal_cramp")
     assert truth.height >= 1
     for r in truth.iter_rows(named=True):
-        _lab(path, label="missed", episode_id=None, start_utc=r["start_utc"],
-             end_utc=r["end_utc"])
+        _lab(path, label="missed", episode_id=None, start_utc=r["start_utc"], end_utc=r["end_utc"])
     with store.connect(path) as con:
         assert _journal_changed(con, "g01", 10**9)  # merges the queue, sees new labels
         res = calibrate_cramps(con, "g01")
         assert res is not None and res.n_labels == truth.height
-        row = con.execute("SELECT n_labels, labels_through_seq FROM cramp_param_sets "
-                          "WHERE participant_id = 'g01'").fetchall()
+        row = con.execute(
+            "SELECT n_labels, labels_through_seq FROM cramp_param_sets WHERE participant_id = 'g01'"
+        ).fetchall()
         assert row == [(truth.height, truth.height)]
         assert not _journal_changed(con, "g01", 10**9)
 
@@ -160,20 +186,35 @@ def test_cli_label_and_review(nightgen_db, tmp_path):
     assert out.exit_code == 0, out.output
     assert "g01:" in out.output
     with store.connect(path, read_only=True) as con:
-        eid, start = con.execute("SELECT episode_id, start_utc FROM episodes "
-                                 "WHERE kind = 'nocturnal_cramp' LIMIT 1").fetchall()[0]
-    out = runner.invoke(main, ["label", eid, "rejected", "--note", "rolled over",
-                               "--db", str(path)])
+        eid, start = con.execute(
+            "SELECT episode_id, start_utc FROM episodes WHERE kind = 'nocturnal_cramp' LIMIT 1"
+        ).fetchall()[0]
+    out = runner.invoke(
+        main, ["label", eid, "rejected", "--note", "rolled over", "--db", str(path)]
+    )
     assert out.exit_code == 0, out.output
     assert "stored" in out.output
-    out = runner.invoke(main, ["label", "--missed", "--participant", "g01", "--start",
-                               "2024-03-06T03:00:00+01:00", "--end", "2024-03-06T03:10+01:00",
-                               "--db", str(path)])
+    out = runner.invoke(
+        main,
+        [
+            "label",
+            "--missed",
+            "--participant",
+            "g01",
+            "--start",
+            "2024-03-06T03:00:00+01:00",
+            "--end",
+            "2024-03-06T03:10+01:00",
+            "--db",
+            str(path),
+        ],
+    )
     assert out.exit_code == 0, out.output
     with store.connect(path, read_only=True) as con:
-        got = con.execute("SELECT label, episode_id, confidence_at_label IS NOT NULL, note "
-                          "FROM episode_labels WHERE source = 'cli' ORDER BY merged_seq"
-                          ).fetchall()
+        got = con.execute(
+            "SELECT label, episode_id, confidence_at_label IS NOT NULL, note "
+            "FROM episode_labels WHERE source = 'cli' ORDER BY merged_seq"
+        ).fetchall()
     assert got[-2:] == [("rejected", eid, True, "rolled over"), ("missed", None, False, None)]
     bad = runner.invoke(main, ["label", "--missed", "--participant", "g01", "--db", str(path)])
     assert bad.exit_code != 0 and "--start" in bad.output
@@ -184,10 +225,26 @@ def test_cli_label_and_review(nightgen_db, tmp_path):
 
 def test_cli_label_command_is_fast(db):
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "pipeline.cli", "label", "--missed",
-                        "--participant", "p", "--start", "2024-03-06T03:00+01:00", "--end",
-                        "2024-03-06T03:10+01:00", "--db", str(db)],
-                       capture_output=True, text=True, check=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "label",
+            "--missed",
+            "--participant",
+            "p",
+            "--start",
+            "2024-03-06T03:00+01:00",
+            "--end",
+            "2024-03-06T03:10+01:00",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "stored" in r.stdout
     assert time.perf_counter() - t < 4.0  # < 2 s idle; headroom for a loaded CI machine
     assert "prefect" not in r.stderr.lower()

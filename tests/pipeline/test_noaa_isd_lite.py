@@ -55,10 +55,11 @@ def read(path: Path, ctx: ImportContext | None = None, reader=noaa_isd_lite.read
 # ------------------------------------------------------------------------------- detection
 
 
-
-@pytest.mark.parametrize(("path", "fmt"), [(ISD, "noaa_isd_lite"), (LINCOLN, "noaa_lcd_csv"),
-                                           (ATLANTA, "noaa_lcd_csv")], ids=lambda v: v.name
-                         if isinstance(v, Path) else v)
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [(ISD, "noaa_isd_lite"), (LINCOLN, "noaa_lcd_csv"), (ATLANTA, "noaa_lcd_csv")],
+    ids=lambda v: v.name if isinstance(v, Path) else v,
+)
 def test_each_sniff_recognises_only_its_own_fixture(path, fmt):
     head, name = read_head(path)
     assert sniffing_formats(head, name) == {fmt}
@@ -72,29 +73,38 @@ def test_fixture_lines_are_isd_lite_shaped():
 
 # ------------------------------------------------------------------------------- ISD-Lite
 
+
 def isd_expected() -> list[dict]:
     """The fixture cut at NOAA's column positions (1-based, inclusive)."""
     out = []
     for line in ISD.read_text(encoding="ascii").splitlines():
+
         def field(a: int, b: int, line: str = line) -> int:
-            return int(line[a - 1:b])
+            return int(line[a - 1 : b])
+
         vals = [field(a, a + 5) for a in range(14, 62, 6)]
         temp, dew, _slp, _wdir, wspd, _sky, p1, _p6 = (None if v == -9999 else v for v in vals)
-        out.append({
-            "time_utc": datetime(field(1, 4), field(6, 7), field(9, 10), field(12, 13),
-                                 tzinfo=UTC),
-            "temp_c": temp / 10, "dew_point_c": dew / 10,
-            "rh_pct": 100 * es(dew / 10) / es(temp / 10),
-            "wind_speed_m_s": None if wspd is None else wspd / 10,
-            "precipitation_mm": None if p1 is None else 0.0 if p1 == -1 else p1 / 10,
-        })
+        out.append(
+            {
+                "time_utc": datetime(
+                    field(1, 4), field(6, 7), field(9, 10), field(12, 13), tzinfo=UTC
+                ),
+                "temp_c": temp / 10,
+                "dew_point_c": dew / 10,
+                "rh_pct": 100 * es(dew / 10) / es(temp / 10),
+                "wind_speed_m_s": None if wspd is None else wspd / 10,
+                "precipitation_mm": None if p1 is None else 0.0 if p1 == -1 else p1 / 10,
+            }
+        )
     return out
 
 
 def _close(got: list, want: list) -> bool:
-    return all((g is None and w is None) or (g is not None and w is not None
-                                              and math.isclose(g, w, abs_tol=1e-9))
-               for g, w in zip(got, want, strict=True))
+    return all(
+        (g is None and w is None)
+        or (g is not None and w is not None and math.isclose(g, w, abs_tol=1e-9))
+        for g, w in zip(got, want, strict=True)
+    )
 
 
 def test_isd_lite_rows_match_the_fixed_width_fields():
@@ -111,13 +121,17 @@ def test_isd_lite_rows_match_the_fixed_width_fields():
 def test_isd_lite_values_are_the_real_lcd_observations():
     """07Z is the 00:54 CST METAR (METAR KLNK 010654Z M03/M05): -3.3 / -5.0 °C, 2.6 m/s."""
     env = read(ISD)["environment"]
-    row = env.filter(pl.col("time_utc") == datetime(2023, 1, 1, 7, tzinfo=UTC)).row(
-        0, named=True)
-    lcd = next(r for r in csv.DictReader(LINCOLN.open(encoding="utf-8"))
-               if r["DATE"] == "2023-01-01T00:54:00")
+    row = env.filter(pl.col("time_utc") == datetime(2023, 1, 1, 7, tzinfo=UTC)).row(0, named=True)
+    lcd = next(
+        r
+        for r in csv.DictReader(LINCOLN.open(encoding="utf-8"))
+        if r["DATE"] == "2023-01-01T00:54:00"
+    )
     assert (row["temp_c"], row["dew_point_c"], row["wind_speed_m_s"]) == (
-        float(lcd["HourlyDryBulbTemperature"]), float(lcd["HourlyDewPointTemperature"]),
-        float(lcd["HourlyWindSpeed"]))
+        float(lcd["HourlyDryBulbTemperature"]),
+        float(lcd["HourlyDewPointTemperature"]),
+        float(lcd["HourlyWindSpeed"]),
+    )
 
 
 def test_isd_lite_gzip_and_zone(tmp_path):
@@ -126,8 +140,11 @@ def test_isd_lite_gzip_and_zone(tmp_path):
     assert noaa_isd_lite.sniff(*read_head(gz))
     ctx = ImportContext(participant_id="p01", tz="America/Chicago", display_path=str(gz))
     out = read(gz, ctx)
-    assert out["environment"].drop("utc_offset_s").equals(read(ISD)["environment"].drop(
-        "utc_offset_s"))
+    assert (
+        out["environment"]
+        .drop("utc_offset_s")
+        .equals(read(ISD)["environment"].drop("utc_offset_s"))
+    )
     assert set(out["environment"]["utc_offset_s"]) == {-21600}
     assert out["participant_locations"].rows() == [("p01", "noaa:725510-14939")]
 
@@ -143,8 +160,9 @@ def test_isd_lite_rejects_with_reasons(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
     out = read(path)
     assert out["environment"]["time_utc"].dt.hour().to_list() == [6, 9]
-    reasons = dict(zip(out["rejected_rows"]["record_no"], out["rejected_rows"]["reason"],
-                       strict=True))
+    reasons = dict(
+        zip(out["rejected_rows"]["record_no"], out["rejected_rows"]["reason"], strict=True)
+    )
     assert reasons[2] == "air_temperature = 800: temp_c 80.0 outside plausible range [-90, 60]"
     assert reasons[3].startswith("not an ISD-Lite line") and "found 40 characters" in reasons[3]
     assert reasons[5] == "time: 2023-13-01 10h is not a date and hour"
@@ -175,11 +193,13 @@ def lcd_expected(path: Path, lst_h: int, metric: bool) -> list[dict]:
         if r[col["REPORT_TYPE"]].strip() in ("SOD", "SOM"):
             continue
         vals = {}
-        for name, key in (("temp_c", "HourlyDryBulbTemperature"),
-                          ("dew_point_c", "HourlyDewPointTemperature"),
-                          ("rh_pct", "HourlyRelativeHumidity"),
-                          ("precipitation_mm", "HourlyPrecipitation"),
-                          ("wind_speed_m_s", "HourlyWindSpeed")):
+        for name, key in (
+            ("temp_c", "HourlyDryBulbTemperature"),
+            ("dew_point_c", "HourlyDewPointTemperature"),
+            ("rh_pct", "HourlyRelativeHumidity"),
+            ("precipitation_mm", "HourlyPrecipitation"),
+            ("wind_speed_m_s", "HourlyWindSpeed"),
+        ):
             text = r[col[key]].strip().removesuffix("s")
             if text in ("", "M"):
                 vals[name] = None
@@ -188,24 +208,30 @@ def lcd_expected(path: Path, lst_h: int, metric: bool) -> list[dict]:
             else:
                 v = float(text)
                 if not metric:
-                    v = {"temp_c": (v - 32) * 5 / 9, "dew_point_c": (v - 32) * 5 / 9,
-                         "precipitation_mm": v * 25.4, "wind_speed_m_s": v * 0.44704}.get(
-                        name, v)
+                    v = {
+                        "temp_c": (v - 32) * 5 / 9,
+                        "dew_point_c": (v - 32) * 5 / 9,
+                        "precipitation_mm": v * 25.4,
+                        "wind_speed_m_s": v * 0.44704,
+                    }.get(name, v)
                 vals[name] = v
         if all(v is None for v in vals.values()):
             continue
-        utc = (datetime.fromisoformat(r[col["DATE"]]) - timedelta(hours=lst_h)).replace(
-            tzinfo=UTC)
+        utc = (datetime.fromisoformat(r[col["DATE"]]) - timedelta(hours=lst_h)).replace(tzinfo=UTC)
         hour = (utc + timedelta(minutes=30)).replace(minute=0, second=0)
         rank = (r[col["REPORT_TYPE"]].strip() != "FM-15", abs(utc - hour))
         by_hour.setdefault(hour, []).append((rank, vals))
     return [{"time_utc": h, **min(c, key=lambda x: x[0])[1]} for h, c in sorted(by_hour.items())]
 
 
-@pytest.mark.parametrize(("path", "lst_h", "metric", "location", "n"), [
-    (LINCOLN, -6, True, "noaa:USW00014939", 73),
-    (ATLANTA, -5, False, "noaa:722190-13874", 48),
-], ids=["lincoln-metric", "atlanta-standard"])
+@pytest.mark.parametrize(
+    ("path", "lst_h", "metric", "location", "n"),
+    [
+        (LINCOLN, -6, True, "noaa:USW00014939", 73),
+        (ATLANTA, -5, False, "noaa:722190-13874", 48),
+    ],
+    ids=["lincoln-metric", "atlanta-standard"],
+)
 def test_lcd_hourly_rows_match_an_independent_reading(path, lst_h, metric, location, n):
     out = read(path, reader=noaa_isd_lite.read_lcd)
     env = out["environment"]
@@ -225,8 +251,7 @@ def test_lcd_units_flags_and_coordinates():
     atlanta = read(ATLANTA, reader=noaa_isd_lite.read_lcd)["environment"]
     at = {r["time_utc"]: r for r in atlanta.iter_rows(named=True)}
     # 2020-01-02T21:52 EST = 03Z on the 3rd: "0.07s" (suspect flag) inches -> mm
-    assert at[datetime(2020, 1, 3, 3, tzinfo=UTC)]["precipitation_mm"] == pytest.approx(
-        0.07 * 25.4)
+    assert at[datetime(2020, 1, 3, 3, tzinfo=UTC)]["precipitation_mm"] == pytest.approx(0.07 * 25.4)
     # 04:52 EST = 10Z: trace precipitation "T" -> 0 mm
     assert at[datetime(2020, 1, 2, 10, tzinfo=UTC)]["precipitation_mm"] == 0.0
     # first hour: 40 °F, 9 mph
@@ -236,11 +261,15 @@ def test_lcd_units_flags_and_coordinates():
 
 
 def test_lcd_zone_used_only_when_it_is_the_stations(tmp_path):
-    chicago = read(LINCOLN, ImportContext(tz="America/Chicago", display_path="x"),
-                   reader=noaa_isd_lite.read_lcd)["environment"]
+    chicago = read(
+        LINCOLN,
+        ImportContext(tz="America/Chicago", display_path="x"),
+        reader=noaa_isd_lite.read_lcd,
+    )["environment"]
     assert set(chicago["utc_offset_s"]) == {-21600}  # CST in January, from the zone
-    berlin = read(LINCOLN, ImportContext(tz="Europe/Berlin", display_path="x"),
-                  reader=noaa_isd_lite.read_lcd)["environment"]
+    berlin = read(
+        LINCOLN, ImportContext(tz="Europe/Berlin", display_path="x"), reader=noaa_isd_lite.read_lcd
+    )["environment"]
     assert set(berlin["utc_offset_s"]) == {-21600}  # not the station's zone: LST kept
 
 
@@ -251,13 +280,18 @@ def test_lcd_without_metar_remarks_needs_a_zone(tmp_path):
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         for r in rows:
-            w.writerow(r[:rem] + ["" if r is not rows[0] else "REM"] + r[rem + 1:])
+            w.writerow(r[:rem] + ["" if r is not rows[0] else "REM"] + r[rem + 1 :])
     with pytest.raises(ImportFormatError, match=r"local standard time .* --timezone"):
         read(path, reader=noaa_isd_lite.read_lcd)
-    out = read(path, ImportContext(tz="America/Chicago", display_path=str(path)),
-               reader=noaa_isd_lite.read_lcd)
-    assert out["environment"]["time_utc"].to_list() == read(
-        LINCOLN, reader=noaa_isd_lite.read_lcd)["environment"]["time_utc"].to_list()
+    out = read(
+        path,
+        ImportContext(tz="America/Chicago", display_path=str(path)),
+        reader=noaa_isd_lite.read_lcd,
+    )
+    assert (
+        out["environment"]["time_utc"].to_list()
+        == read(LINCOLN, reader=noaa_isd_lite.read_lcd)["environment"]["time_utc"].to_list()
+    )
 
 
 def test_lcd_implausible_report_rejected_and_hour_filled_by_another(tmp_path):
@@ -278,7 +312,8 @@ def test_lcd_implausible_report_rejected_and_hour_filled_by_another(tmp_path):
     assert rej["record_no"].to_list() == [i08 + 1, i12 + 1]
     assert rej["reason"].to_list() == [
         "HourlyRelativeHumidity = 150: rh_pct 150.0 outside plausible range [0, 100]",
-        "HourlyDryBulbTemperature = 80: temp_c 80.0 outside plausible range [-90, 60]"]
+        "HourlyDryBulbTemperature = 80: temp_c 80.0 outside plausible range [-90, 60]",
+    ]
     env = out["environment"]
     hours = env["time_utc"].to_list()
     assert env.height == 72 and datetime(2023, 1, 1, 8, tzinfo=UTC) not in hours
@@ -288,6 +323,7 @@ def test_lcd_implausible_report_rejected_and_hour_filled_by_another(tmp_path):
 
 
 # ------------------------------------------------------------------------ store round trip
+
 
 def test_store_round_trip_reimport_adds_nothing(tmp_path):
     con = store.connect(tmp_path / "t.duckdb")
@@ -304,6 +340,8 @@ def test_store_round_trip_reimport_adds_nothing(tmp_path):
     assert (again.rows_accepted, again.rows_duplicate) == (0, 73)
     after = store.table_counts(con)
     assert {t: after[t] for t in after if t != "imports"} == {
-        t: counts[t] for t in counts if t != "imports"}
-    assert sorted(con.execute("SELECT participant_id, location_id FROM participant_locations").fetchall()) == [
-        ("p01", "noaa:725510-14939"), ("p01", "noaa:USW00014939")]
+        t: counts[t] for t in counts if t != "imports"
+    }
+    assert sorted(
+        con.execute("SELECT participant_id, location_id FROM participant_locations").fetchall()
+    ) == [("p01", "noaa:725510-14939"), ("p01", "noaa:USW00014939")]

@@ -31,8 +31,12 @@ HR_CSV = FIX / "heartrate_v2.csv"
 READINESS_JSON = FIX / "daily_readiness_v2.json"
 CTX = ImportContext(participant_id="p01")
 STAGE = {"1": "deep", "2": "light", "3": "rem", "4": "awake"}
-DURATION_FIELD = {"deep": "deep_sleep_duration", "light": "light_sleep_duration",
-                  "rem": "rem_sleep_duration", "awake": "awake_time"}
+DURATION_FIELD = {
+    "deep": "deep_sleep_duration",
+    "light": "light_sleep_duration",
+    "rem": "rem_sleep_duration",
+    "awake": "awake_time",
+}
 
 
 def read_all(reader, path: Path, ctx: ImportContext = CTX) -> dict[str, pl.DataFrame]:
@@ -56,6 +60,7 @@ def offset_s(text: str) -> int:
 
 # ------------------------------------------------------------------------------ detection
 
+
 def test_sniffers_and_detection():
     for path in (SLEEP_CSV, HR_CSV):
         head = path.read_bytes()
@@ -68,11 +73,14 @@ def test_sniffers_and_detection():
     assert (oura.FORMAT, oura.JSON.FORMAT) == ("oura_csv", "oura_json")
     # a generic or journal header is not Oura; neither is a Fitbit heart-rate JSON
     assert not oura.sniff(b"timestamp,metric,value,unit\n", "g.csv")
-    assert not oura.sniff_json(b'[{"dateTime": "01/01/20 00:00:00", "value": {"bpm": 60, '
-                               b'"confidence": 2}}]', "heart_rate.json")
+    assert not oura.sniff_json(
+        b'[{"dateTime": "01/01/20 00:00:00", "value": {"bpm": 60, "confidence": 2}}]',
+        "heart_rate.json",
+    )
 
 
 # ------------------------------------------------------------------------------ sleep
+
 
 def expected_segments(doc: dict) -> list[tuple[datetime, datetime, str]]:
     """The hypnogram decoded here: one stage per 5 minutes from bedtime_start, runs merged."""
@@ -88,8 +96,9 @@ def expected_segments(doc: dict) -> list[tuple[datetime, datetime, str]]:
     return [tuple(x) for x in out]
 
 
-@pytest.mark.parametrize(("reader", "path"), [(oura.read_json, SLEEP_JSON),
-                                              (oura.read, SLEEP_CSV)], ids=["json", "csv"])
+@pytest.mark.parametrize(
+    ("reader", "path"), [(oura.read_json, SLEEP_JSON), (oura.read, SLEEP_CSV)], ids=["json", "csv"]
+)
 def test_sleep_periods(reader, path):
     documents = docs(SLEEP_JSON)
     kept = [d for d in documents if d["type"] != "deleted"]
@@ -100,8 +109,9 @@ def test_sleep_periods(reader, path):
     assert seg.select("start_utc", "end_utc", "stage").rows() == want
     # Oura's own per-stage durations agree with the segments
     for d in kept:
-        mine = seg.filter(pl.col("start_utc").is_between(instant(d["bedtime_start"]),
-                                                         instant(d["bedtime_end"])))
+        mine = seg.filter(
+            pl.col("start_utc").is_between(instant(d["bedtime_start"]), instant(d["bedtime_end"]))
+        )
         got = mine.group_by("stage").agg((pl.col("end_utc") - pl.col("start_utc")).sum())
         for stage, dur in got.iter_rows():
             assert dur.total_seconds() == d[DURATION_FIELD[stage]], (d["type"], stage)
@@ -112,18 +122,23 @@ def test_sleep_periods(reader, path):
     samples = out["samples"]
     for d in kept:
         period = (instant(d["bedtime_start"]), instant(d["bedtime_end"]))
-        rhr = samples.filter(pl.col("metric") == "resting_heart_rate_bpm",
-                             pl.col("start_utc") == period[0])
+        rhr = samples.filter(
+            pl.col("metric") == "resting_heart_rate_bpm", pl.col("start_utc") == period[0]
+        )
         assert rhr.select("end_utc", "value", "unit").rows() == [
-            (period[1], float(d["lowest_heart_rate"]), "count/min")]
-        hrv = samples.filter(pl.col("metric") == "hrv_rmssd_ms",
-                             pl.col("start_utc") == period[0])
+            (period[1], float(d["lowest_heart_rate"]), "count/min")
+        ]
+        hrv = samples.filter(pl.col("metric") == "hrv_rmssd_ms", pl.col("start_utc") == period[0])
         assert hrv.select("end_utc", "value", "unit").rows() == [
-            (period[1], float(d["average_hrv"]), "ms")]
+            (period[1], float(d["average_hrv"]), "ms")
+        ]
     hr = samples.filter(pl.col("metric") == "heart_rate_bpm").sort("start_utc")
     want_hr = sorted(
         (instant(d["heart_rate"]["timestamp"]) + timedelta(seconds=300 * i), float(v))
-        for d in kept for i, v in enumerate(d["heart_rate"]["items"]) if v is not None)
+        for d in kept
+        for i, v in enumerate(d["heart_rate"]["items"])
+        if v is not None
+    )
     assert hr.select("start_utc", "value").rows() == want_hr
     assert (hr["end_utc"] == hr["start_utc"]).all()
 
@@ -141,14 +156,17 @@ def test_csv_and_json_sleep_give_the_same_rows():
 
 # ------------------------------------------------------------------------------ heart rate
 
-@pytest.mark.parametrize(("reader", "path"), [(oura.read_json, HR_JSON), (oura.read, HR_CSV)],
-                         ids=["json", "csv"])
+
+@pytest.mark.parametrize(
+    ("reader", "path"), [(oura.read_json, HR_JSON), (oura.read, HR_CSV)], ids=["json", "csv"]
+)
 def test_heart_rate(reader, path):
     documents = docs(HR_JSON)
     out = read_all(reader, path)
     hr = out["samples"].sort("start_utc")
     assert hr.select("start_utc", "value").rows() == [
-        (instant(d["timestamp"]), float(d["bpm"])) for d in documents]
+        (instant(d["timestamp"]), float(d["bpm"])) for d in documents
+    ]
     assert set(hr["metric"]) == {"heart_rate_bpm"} and set(hr["source"]) == {"oura"}
     assert set(hr["utc_offset_s"]) == {0}  # Oura writes UTC; no zone given
     assert Counter(d["source"] for d in documents).keys() == {"awake", "sleep", "workout"}
@@ -156,8 +174,7 @@ def test_heart_rate(reader, path):
 
 
 def test_heart_rate_offsets_follow_the_zone_when_given():
-    out = read_all(oura.read_json, HR_JSON, ImportContext(participant_id="p01",
-                                                          tz="Europe/Berlin"))
+    out = read_all(oura.read_json, HR_JSON, ImportContext(participant_id="p01", tz="Europe/Berlin"))
     hr = out["samples"]
     change = datetime(2024, 10, 27, 1, 0, tzinfo=UTC)  # CEST -> CET
     assert set(hr.filter(pl.col("start_utc") < change)["utc_offset_s"]) == {7200}
@@ -166,6 +183,7 @@ def test_heart_rate_offsets_follow_the_zone_when_given():
 
 # ------------------------------------------------------------------------------ readiness, bundles
 
+
 def test_readiness_only_file_explains_why_nothing_is_imported():
     with pytest.raises(ImportFormatError, match="contributor scores .*lowest_heart_rate"):
         read_all(oura.read_json, READINESS_JSON)
@@ -173,10 +191,15 @@ def test_readiness_only_file_explains_why_nothing_is_imported():
 
 def test_bundle_of_collections(tmp_path):
     bundle = tmp_path / "oura_export.json"
-    bundle.write_text(json.dumps({
-        "sleep": json.loads(SLEEP_JSON.read_text()),
-        "daily_readiness": json.loads(READINESS_JSON.read_text()),
-        "heartrate": docs(HR_JSON)}))
+    bundle.write_text(
+        json.dumps(
+            {
+                "sleep": json.loads(SLEEP_JSON.read_text()),
+                "daily_readiness": json.loads(READINESS_JSON.read_text()),
+                "heartrate": docs(HR_JSON),
+            }
+        )
+    )
     assert detect_format(bundle) is oura.JSON
     out = read_all(oura.read_json, bundle)
     single = [read_all(oura.read_json, p) for p in (SLEEP_JSON, HR_JSON)]
@@ -189,15 +212,22 @@ def test_bundle_of_collections(tmp_path):
 
 # ------------------------------------------------------------------------------ bad input
 
+
 def test_bad_documents_are_rejected_and_the_rest_lands(tmp_path):
     main = docs(SLEEP_JSON)[0]
     bad = [
         {**main, "id": "a", "sleep_phase_5_min": "44x2"},
         {**main, "id": "b", "sleep_phase_5_min": main["sleep_phase_5_min"] + "2222"},
         {**main, "id": "c", "bedtime_end": main["bedtime_start"]},
-        {**main, "id": "d", "lowest_heart_rate": 300, "average_hrv": "n/a",
-         "bedtime_start": "2024-11-01T23:00:00+01:00",
-         "bedtime_end": "2024-11-02T07:55:00+01:00", "heart_rate": None},
+        {
+            **main,
+            "id": "d",
+            "lowest_heart_rate": 300,
+            "average_hrv": "n/a",
+            "bedtime_start": "2024-11-01T23:00:00+01:00",
+            "bedtime_end": "2024-11-02T07:55:00+01:00",
+            "heart_rate": None,
+        },
         {"bpm": 0, "source": "awake", "timestamp": "2024-10-27T10:00:00+00:00"},
         {"bpm": 61, "source": "awake", "timestamp": "yesterday"},
         {"bpm": 62, "source": "rest", "timestamp": "2024-10-27T10:05:00+00:00"},
@@ -207,21 +237,22 @@ def test_bad_documents_are_rejected_and_the_rest_lands(tmp_path):
     path.write_text(json.dumps({"data": bad}))
     out = read_all(oura.read_json, path)
     reasons = dict(out["rejected_rows"].select("record_no", "reason").iter_rows())
-    assert reasons[1] == ("sleep_phase_5_min: not a string of the digits 1-4 (1 deep, 2 light, "
-                          "3 REM, 4 awake)")
+    assert reasons[1] == (
+        "sleep_phase_5_min: not a string of the digits 1-4 (1 deep, 2 light, 3 REM, 4 awake)"
+    )
     assert reasons[2].startswith("sleep_phase_5_min: 111 five-minute phases do not fit")
     assert reasons[3].startswith("bedtime_end 2024-10-26T23:12:41+02:00 is not after")
     assert reasons[5] == "heart_rate_bpm: value 0.0 outside plausible range [25, 240]"
     assert reasons[6].startswith("timestamp: yesterday is not an ISO 8601 date-time")
     assert reasons[8].startswith("not an Oura sleep period or heart-rate document (fields: day")
     doc4 = out["rejected_rows"].filter(pl.col("record_no") == 4)["reason"].to_list()
-    assert sorted(doc4) == ["average_hrv: 'n/a' is not a number",
-                            "resting_heart_rate_bpm: value 300.0 outside plausible range "
-                            "[25, 150]"]
+    assert sorted(doc4) == [
+        "average_hrv: 'n/a' is not a number",
+        "resting_heart_rate_bpm: value 300.0 outside plausible range [25, 150]",
+    ]
     # what is fine still lands: documents 1, 2 keep their values, 4 its segments, 7 its bpm
     samples = out["samples"]
-    assert samples.filter(pl.col("metric") == "heart_rate_bpm",
-                          pl.col("value") == 62.0).height == 1
+    assert samples.filter(pl.col("metric") == "heart_rate_bpm", pl.col("value") == 62.0).height == 1
     assert out["sleep_segments"]["start_utc"].min() == instant("2024-11-01T23:00:00+01:00")
     assert samples.filter(pl.col("metric") == "resting_heart_rate_bpm").height == 2
 
@@ -229,28 +260,36 @@ def test_bad_documents_are_rejected_and_the_rest_lands(tmp_path):
 def test_times_without_offset_need_a_zone(tmp_path):
     path = tmp_path / "hr.csv"
     path.write_text("timestamp,bpm,source\n2024-10-27T10:00:00,61,awake\n")
-    with pytest.raises(ImportFormatError, match=rf"{path}:2: time '2024-10-27T10:00:00' has no "
-                                                "UTC offset"):
+    with pytest.raises(
+        ImportFormatError,
+        match=rf"{path}:2: time '2024-10-27T10:00:00' has no "
+        "UTC offset",
+    ):
         read_all(oura.read, path)
     out = read_all(oura.read, path, ImportContext(participant_id="p01", tz="Europe/Berlin"))
     assert out["samples"].select("start_utc", "utc_offset_s").rows() == [
-        (datetime(2024, 10, 27, 9, tzinfo=UTC), 3600)]
+        (datetime(2024, 10, 27, 9, tzinfo=UTC), 3600)
+    ]
 
 
 def test_participant_is_required():
-    with pytest.raises(ImportFormatError, match=f"{SLEEP_CSV}: Oura exports carry no "
-                                                "participant id"):
+    with pytest.raises(
+        ImportFormatError, match=f"{SLEEP_CSV}: Oura exports carry no participant id"
+    ):
         read_all(oura.read, SLEEP_CSV, ImportContext())
 
 
 # ------------------------------------------------------------------------------ into the store
 
+
 def test_import_into_store_is_idempotent_across_formats(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
     try:
         first = [import_file(con, p, participant_id="p01") for p in (SLEEP_JSON, HR_JSON)]
-        assert [(r.format, r.status) for r in first] == [("oura_json", "partial"),
-                                                         ("oura_json", "ok")]
+        assert [(r.format, r.status) for r in first] == [
+            ("oura_json", "partial"),
+            ("oura_json", "ok"),
+        ]
         counts = store.table_counts(con)
         sleep, hr = read_all(oura.read_json, SLEEP_JSON), read_all(oura.read_json, HR_JSON)
         assert counts["samples"] == sleep["samples"].height + hr["samples"].height
@@ -263,9 +302,12 @@ def test_import_into_store_is_idempotent_across_formats(tmp_path):
         assert [r.format for r in csvs] == ["oura_csv", "oura_csv"]
         assert [r.rows_accepted for r in csvs] == [0, 0]
         assert [r.rows_duplicate for r in csvs] == [
-            sleep["samples"].height + sleep["sleep_segments"].height, hr["samples"].height]
+            sleep["samples"].height + sleep["sleep_segments"].height,
+            hr["samples"].height,
+        ]
         after = store.table_counts(con)
         assert {t: after[t] for t in ("samples", "sleep_segments")} == {
-            t: counts[t] for t in ("samples", "sleep_segments")}
+            t: counts[t] for t in ("samples", "sleep_segments")
+        }
     finally:
         con.close()

@@ -22,8 +22,7 @@ WEATHER = P01 / "open-meteo-50.12N8.67E112m.csv"
 BEDROOM = P01 / "bedroom-sensor.csv"
 FITABASE = FIXTURES / "fitabase" / "dailyActivity_merged.csv"
 #: columns stamped with the time a row was computed or written: not part of the content
-STAMPS = {"import_id", "created_utc", "computed_utc", "fitted_utc", "updated_utc",
-          "merged_utc"}
+STAMPS = {"import_id", "created_utc", "computed_utc", "fitted_utc", "updated_utc", "merged_utc"}
 LEDGER = {"imports", "detection_runs", "exposure_runs", "schema_migrations"}
 
 
@@ -39,25 +38,40 @@ def digests(db: Path) -> dict[str, tuple[int, int]]:
     without their import ids and time stamps, floats to 6 decimals."""
     out = {}
     with duckdb.connect(str(db), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
+        ]
         for t in sorted(set(tables) - LEDGER):
-            cols = [r for r in con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-                "ORDER BY column_index", [t]).fetchall() if r[0] not in STAMPS]
+            cols = [
+                r
+                for r in con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                    "ORDER BY column_index",
+                    [t],
+                ).fetchall()
+                if r[0] not in STAMPS
+            ]
             # sums of floats differ in the last bits with the order they are added in
-            sel = ", ".join(f'"{c}" := ' + (f'round("{c}", 6)' if d == "DOUBLE" else f'"{c}"')
-                            for c, d in cols)
-            out[t] = tuple(con.execute(
-                f"SELECT count(*), coalesce(bit_xor(hash(struct_pack({sel}))), 0) FROM {t}"
-            ).fetchall()[0])
+            sel = ", ".join(
+                f'"{c}" := ' + (f'round("{c}", 6)' if d == "DOUBLE" else f'"{c}"') for c, d in cols
+            )
+            out[t] = tuple(
+                con.execute(
+                    f"SELECT count(*), coalesce(bit_xor(hash(struct_pack({sel}))), 0) FROM {t}"
+                ).fetchall()[0]
+            )
     return out
 
 
 def ledger(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("SELECT import_id, status, format, participant_id, tz, forgotten_by,"
-                           " replaces_import_id, warning FROM imports ORDER BY 1").fetchall()
+        return con.execute(
+            "SELECT import_id, status, format, participant_id, tz, forgotten_by,"
+            " replaces_import_id, warning FROM imports ORDER BY 1"
+        ).fetchall()
 
 
 # ------------------------------------------------------------------------ folder names
@@ -84,11 +98,13 @@ def test_run_over_the_folder_holding_the_inbox_keeps_two_people_apart(tmp_path):
     db = tmp_path / "s.duckdb"
     cw("run", str(root), db=db)
     with duckdb.connect(str(db), read_only=True) as con:
-        people = con.execute("SELECT participant_id, sex, birth_year FROM participants "
-                             "ORDER BY 1").fetchall()
+        people = con.execute(
+            "SELECT participant_id, sex, birth_year FROM participants ORDER BY 1"
+        ).fetchall()
         assert people == [("p01", "female", 1958), ("p02", "male", 1950)]
-        assert con.execute("SELECT count(DISTINCT participant_id) FROM samples").fetchall() \
-            == [(2,)]
+        assert con.execute("SELECT count(DISTINCT participant_id) FROM samples").fetchall() == [
+            (2,)
+        ]
     out = cw("participants", db=db).output
     assert "p01" in out and "p02" in out and "inbox" not in out
 
@@ -107,19 +123,28 @@ def _apple(path: Path, *, dob: str, sex: str, device: str) -> Path:
         'software:11.5&gt;" unit="count/min" '
         f'creationDate="2025-06-16 03:00:00 +0200" startDate="2025-06-16 03:00:00 +0200" '
         f'endDate="2025-06-16 03:00:00 +0200" value="{len(path.name) + 50}"/>\n'
-        '</HealthData>\n', encoding="utf-8")
+        "</HealthData>\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_an_export_of_someone_else_is_refused_unless_forced(tmp_path):
     db = tmp_path / "s.duckdb"
-    cw("ingest", str(_apple(tmp_path / "a.xml", dob="1958-04-12", sex="Female",
-                            device="Watch6,2")), "--participant", "p01", db=db)
+    cw(
+        "ingest",
+        str(_apple(tmp_path / "a.xml", dob="1958-04-12", sex="Female", device="Watch6,2")),
+        "--participant",
+        "p01",
+        db=db,
+    )
     other = _apple(tmp_path / "bb.xml", dob="1950-09-03", sex="Male", device="Watch7,1")
     res = cw("ingest", str(other), "--participant", "p01", db=db, ok=False)
     assert res.exit_code == 1
-    assert "Me record gives sex male (stored: female) and born 1950 (stored: 1958)" \
-        in res.output and "--force" in res.output
+    assert (
+        "Me record gives sex male (stored: female) and born 1950 (stored: 1958)" in res.output
+        and "--force" in res.output
+    )
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM samples").fetchall() == [(1,)]
     # the same person's later export on a new watch: imported, with a warning
@@ -148,8 +173,9 @@ def test_an_id_resembling_a_stored_one_is_refused_with_the_suggestion(tmp_path):
     res = cw("ingest", str(WEATHER), "--participant", bare, db=db, ok=False)
     assert res.exit_code == 1 and f"did you mean {fid}?" in res.output
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM participants WHERE participant_id = ?",
-                           [bare]).fetchall() == [(0,)]
+        assert con.execute(
+            "SELECT count(*) FROM participants WHERE participant_id = ?", [bare]
+        ).fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM environment").fetchall() == [(0,)]
     cw("ingest", str(WEATHER), "--participant", fid, db=db)
     res = cw("ingest", str(BEDROOM), "--participant", bare, "--new-participant", db=db)
@@ -204,15 +230,24 @@ def test_forget_participant_removes_every_row_of_them(p01_store, tmp_path):
     cw("forget", "--participant", "p01", "--yes", db=db)
     with duckdb.connect(str(db), read_only=True) as con:
         for t in [t for t in digests(db) if t not in LEDGER]:
-            cols = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [t]).fetchall()]
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [t]
+                ).fetchall()
+            ]
             if "participant_id" in cols:
-                assert con.execute(f"SELECT count(*) FROM {t} WHERE participant_id = 'p01'"
-                                   ).fetchall() == [(0,)], t
+                assert con.execute(
+                    f"SELECT count(*) FROM {t} WHERE participant_id = 'p01'"
+                ).fetchall() == [(0,)], t
         assert con.execute("SELECT count(*) FROM samples").fetchall() == [(other,)]
         assert con.execute("SELECT count(*) FROM environment").fetchall() == [(0,)]
-        assert {r[0] for r in con.execute("SELECT status FROM imports WHERE participant_id = "
-                                          "'p01'").fetchall()} == {"forgotten"}
+        assert {
+            r[0]
+            for r in con.execute(
+                "SELECT status FROM imports WHERE participant_id = 'p01'"
+            ).fetchall()
+        } == {"forgotten"}
     assert "p01" not in cw("participants", db=db).output
     res = cw("forget", "--participant", "p01", "--yes", db=db, ok=False)
     assert res.exit_code == 1 and "no participant 'p01'" in res.output
@@ -230,21 +265,32 @@ def test_reassign_moves_the_rows_and_recomputes(p01_store, tmp_path):
         q = "SELECT participant_id, count(*) FROM {} GROUP BY 1 ORDER BY 1"
         assert [r[0] for r in con.execute(q.format("samples")).fetchall()] == ["p09"]
         assert [r[0] for r in con.execute(q.format("sleep_periods")).fetchall()] == ["p09"]
-        assert con.execute("SELECT sex, birth_year FROM participants WHERE participant_id = "
-                           "'p09'").fetchall() == [("female", 1958)]
+        assert con.execute(
+            "SELECT sex, birth_year FROM participants WHERE participant_id = 'p09'"
+        ).fetchall() == [("female", 1958)]
     rows = ledger(db)
     old, new = [r for r in rows if r[0] == export][0], rows[-1]
     assert old[1] == "forgotten" and f"(now import {new[0]})" in old[5]
     assert new[1] == "ok" and new[3] == "p09" and new[6] == export
     # a weather file attached to the wrong person, moved with a zone
     weather = [r[0] for r in rows if r[2] == "open_meteo_csv"][0]
-    cw("reassign", "--import", str(weather), "--participant", "p09", "--timezone",
-       "Europe/Berlin", db=db)
+    cw(
+        "reassign",
+        "--import",
+        str(weather),
+        "--participant",
+        "p09",
+        "--timezone",
+        "Europe/Berlin",
+        db=db,
+    )
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT participant_id FROM participant_locations WHERE location_id "
-                           "NOT LIKE 'indoor:%'").fetchall() == [("p09",)]
-        assert con.execute("SELECT count(*) FROM environment WHERE setting = 'outdoor'"
-                           ).fetchall() == [(2184,)]
+        assert con.execute(
+            "SELECT participant_id FROM participant_locations WHERE location_id NOT LIKE 'indoor:%'"
+        ).fetchall() == [("p09",)]
+        assert con.execute(
+            "SELECT count(*) FROM environment WHERE setting = 'outdoor'"
+        ).fetchall() == [(2184,)]
     assert ledger(db)[-1][4] == "Europe/Berlin"
 
 

@@ -21,8 +21,17 @@ def test_valid_participants():
     people = got["participants"]
     assert people.schema == pl.Schema(participants_csv.PARTICIPANTS_SCHEMA)
     assert people.rows() == [
-        ("p01", "female", 1958, "Europe/Berlin", 52.52, 13.41, 168.0,
-         ["diabetes_type2", "hypothyroidism"], ["hydrochlorothiazide", "atorvastatin"]),
+        (
+            "p01",
+            "female",
+            1958,
+            "Europe/Berlin",
+            52.52,
+            13.41,
+            168.0,
+            ["diabetes_type2", "hypothyroidism"],
+            ["hydrochlorothiazide", "atorvastatin"],
+        ),
         # sex lower-cased, zone name case corrected, empty lists -> null (never overwrite)
         ("p02", "male", 1947, "America/New_York", 40.69, -74.17, 181.5, None, None),
         ("p03", None, None, None, None, None, None, None, None),
@@ -33,8 +42,11 @@ def test_bad_zone_and_other_bad_rows_rejected_with_reasons():
     rej = read(FIXTURE)["rejected_rows"]
     assert rej.select("record_no", "reason").rows() == [
         (5, "tz: Mars/Olympus_Mons is not an IANA time zone (e.g. Europe/Berlin)"),
-        (6, "birth_year: 1890 is not a year 1900-2025; "
-            "height_cm: 20 outside plausible range [50, 260] cm"),
+        (
+            6,
+            "birth_year: 1890 is not a year 1900-2025; "
+            "height_cm: 20 outside plausible range [50, 260] cm",
+        ),
         (7, "participant_id: p01 already given on line 2"),
     ]
     assert rej["raw"][0] == "p04,other,1990,Mars/Olympus_Mons,,,,,"
@@ -42,14 +54,18 @@ def test_bad_zone_and_other_bad_rows_rejected_with_reasons():
 
 def test_more_checks(tmp_path):
     f = tmp_path / "p.csv"
-    f.write_text("\ufeff" + ",".join(participants_csv.HEADER) + "\r\n"
-                 '"x1",F,1970,UTC,52.5,,170,,\r\n'
-                 ",female,1970,UTC,,,,,\r\n"
-                 'x2,female,19x0,UTC,91,13,tall,"a;b",\r\n'
-                 "x3,female,1970,Asia/Kolkata,,,,; ;Cramp ; cramp;,\r\n", encoding="utf-8")
+    f.write_text(
+        "\ufeff" + ",".join(participants_csv.HEADER) + "\r\n"
+        '"x1",F,1970,UTC,52.5,,170,,\r\n'
+        ",female,1970,UTC,,,,,\r\n"
+        'x2,female,19x0,UTC,91,13,tall,"a;b",\r\n'
+        "x3,female,1970,Asia/Kolkata,,,,; ;Cramp ; cramp;,\r\n",
+        encoding="utf-8",
+    )
     got = read(f)
     assert got["participants"].select("participant_id", "tz", "conditions").rows() == [
-        ("x3", "Asia/Kolkata", ["cramp"])]
+        ("x3", "Asia/Kolkata", ["cramp"])
+    ]
     assert got["rejected_rows"]["reason"].to_list() == [
         "sex: f is not one of female, male, other or empty; "
         "home_lat_deg/home_lon_deg: give both or neither",

@@ -24,8 +24,15 @@ from pipeline.config import snapshot_path
 from tests.conftest import REPO, SAMPLE_DATA
 
 #: columns holding the wall clock of a write, which differ between any two runs
-WALL_CLOCK = {"started_utc", "finished_utc", "created_utc", "computed_utc", "fitted_utc",
-              "updated_utc", "merged_utc"}
+WALL_CLOCK = {
+    "started_utc",
+    "finished_utc",
+    "created_utc",
+    "computed_utc",
+    "fitted_utc",
+    "updated_utc",
+    "merged_utc",
+}
 
 
 @pytest.fixture(scope="module")
@@ -63,17 +70,19 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
     with store.connect(db, read_only=True) as con:
         cols: dict[str, list[str]] = {}
         for t, c in con.execute(
-                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = "
-                "'main' AND table_name IN (SELECT table_name FROM duckdb_tables()) "
-                "ORDER BY table_name, column_index").fetchall():
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = "
+            "'main' AND table_name IN (SELECT table_name FROM duckdb_tables()) "
+            "ORDER BY table_name, column_index"
+        ).fetchall():
             cols.setdefault(t, []).append(c)
         for t, names in cols.items():
             if t in ("detection_runs", "exposure_runs", "schema_migrations"):
                 continue
             keep = ", ".join(f'"{c}"' for c in names if c not in WALL_CLOCK)
-            out[t] = sorted(con.execute(f'SELECT {keep} FROM "{t}"').fetchall(),
-                            key=lambda r: tuple((x is None, str(x)) for x in r
-                                                if not isinstance(x, float)))
+            out[t] = sorted(
+                con.execute(f'SELECT {keep} FROM "{t}"').fetchall(),
+                key=lambda r: tuple((x is None, str(x)) for x in r if not isinstance(x, float)),
+            )
     return out
 
 
@@ -85,17 +94,22 @@ def _outcomes(db: Path) -> list[tuple]:
             "rows_duplicate, rows_rejected, status, error, abs_path, mtime_ns FROM imports "
             "WHERE status NOT IN ('failed', 'running') "
             "QUALIFY row_number() OVER (PARTITION BY path ORDER BY import_id DESC) = 1 "
-            "ORDER BY path").fetchall()
+            "ORDER BY path"
+        ).fetchall()
 
 
 def _same(a: list[tuple], b: list[tuple]) -> bool:
     """Equal rows, floats to 1e-9 relative (polars' parallel sums differ in the last digit
     from one run to the next, in-process or not)."""
     return len(a) == len(b) and all(
-        len(r) == len(q) and all(x == y or (isinstance(x, float) and isinstance(y, float)
-                                            and math.isclose(x, y, rel_tol=1e-9))
-                                 for x, y in zip(r, q, strict=True))
-        for r, q in zip(a, b, strict=True))
+        len(r) == len(q)
+        and all(
+            x == y
+            or (isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=1e-9))
+            for x, y in zip(r, q, strict=True)
+        )
+        for r, q in zip(a, b, strict=True)
+    )
 
 
 @pytest.mark.slow
@@ -104,8 +118,14 @@ def test_same_rows_as_the_prefect_flow(inbox, in_process, tmp_path):
     in-process runner write the same rows."""
     out, db = in_process
     flow_db = tmp_path / "flow.duckdb"
-    proc = subprocess.run([sys.executable, "-m", "pipeline.flows", str(inbox), str(flow_db)],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.flows", str(inbox), str(flow_db)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     mine, theirs = _rows(db), _rows(flow_db)
     assert mine.keys() == theirs.keys()
@@ -128,21 +148,22 @@ def test_nothing_new_adds_no_ledger_row_and_keeps_the_snapshot(inbox, in_process
 
     again = runner.nightly(str(inbox), str(db), progress=False)
     assert sorted(r["status"] for r in again["imports"]) == sorted(
-        "already_imported" if r["status"] == "ok" else r["status"] for r in first["imports"])
+        "already_imported" if r["status"] == "ok" else r["status"] for r in first["imports"]
+    )
     after = again["counts"]
     assert after["imports"] == before["imports"], "a known file was ledgered again"
     assert after["detection_runs"] == before["detection_runs"] + 1  # the run's own history
     assert after["exposure_runs"] == before["exposure_runs"] + 1
-    assert {k: v for k, v in after.items() if k not in store.RUN_TABLES} == \
-           {k: v for k, v in before.items() if k not in store.RUN_TABLES}
+    assert {k: v for k, v in after.items() if k not in store.RUN_TABLES} == {
+        k: v for k, v in before.items() if k not in store.RUN_TABLES
+    }
     assert again["detection"]["participants"] == 0
     assert snapshot_path(db).stat().st_mtime_ns == snap_mtime, "snapshot copied for nothing"
     with store.connect(db) as con:
         assert store.snapshot_is_current(con, db)
 
 
-def test_a_file_that_adds_no_rows_is_ledgered_without_copying_the_snapshot(in_process,
-                                                                          tmp_path):
+def test_a_file_that_adds_no_rows_is_ledgered_without_copying_the_snapshot(in_process, tmp_path):
     _, built = in_process
     db = tmp_path / "cw.duckdb"
     shutil.copy2(built, db)
@@ -154,8 +175,12 @@ def test_a_file_that_adds_no_rows_is_ledgered_without_copying_the_snapshot(in_pr
     assert (res["status"], res["format"], res["rows_accepted"]) == ("ok", "journal_csv", 0)
     assert snapshot_path(db).stat().st_mtime_ns == snap
     # new rows: published
-    (res,) = runner.ingest([str(SAMPLE_DATA / "inbox" / "p02" / "export.zip")], str(db),
-                           participant_id="p02", progress=False)
+    (res,) = runner.ingest(
+        [str(SAMPLE_DATA / "inbox" / "p02" / "export.zip")],
+        str(db),
+        participant_id="p02",
+        progress=False,
+    )
     assert res["rows_accepted"] > 0 and snapshot_path(db).stat().st_mtime_ns != snap
     with store.connect(db) as con:
         assert store.snapshot_is_current(con, db)
@@ -189,8 +214,9 @@ def test_quick_check_skips_the_hash_but_keeps_the_content_the_authority(tmp_path
         touched = ingest.import_file(con, journal, record_unchanged=False)
         assert touched.status == "already_imported"
         assert touched.error == f"same content as import {first.import_id}"
-        assert ingest.import_file(con, journal, record_unchanged=False).import_id == \
-            touched.import_id
+        assert (
+            ingest.import_file(con, journal, record_unchanged=False).import_id == touched.import_id
+        )
         # edited: a new file by content, its new rows imported once
         with journal.open("a", encoding="utf-8") as fh:
             fh.write("p01,2025-07-30T03:15:00+02:00,cramp,6,left,calf,3,\n")
@@ -216,10 +242,18 @@ def test_exposures_version_read_without_the_detectors_matches_them():
     from detectors.exposures import EXPOSURES_VERSION
     from pipeline import exposures
 
-    code = ("import sys; from pipeline.exposures import exposures_version as v; "
-            "print(v()); assert 'detectors.exposures' not in sys.modules")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(),
-                          capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from pipeline.exposures import exposures_version as v; "
+        "print(v()); assert 'detectors.exposures' not in sys.modules"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == EXPOSURES_VERSION == exposures.exposures_version()
 
@@ -244,8 +278,9 @@ print(res.output)
 
 
 @pytest.mark.parametrize("command", ["ingest-empty", "ingest-known", "detect", "run", "sql"])
-def test_no_op_commands_load_neither_prefect_nor_the_detectors(command, inbox, in_process,
-                                                               tmp_path):
+def test_no_op_commands_load_neither_prefect_nor_the_detectors(
+    command, inbox, in_process, tmp_path
+):
     _, built = in_process
     db = tmp_path / "cw.duckdb"
     shutil.copy2(built, db)
@@ -258,8 +293,14 @@ def test_no_op_commands_load_neither_prefect_nor_the_detectors(command, inbox, i
         "run": ["run", str(inbox)],
         "sql": ["sql", "select count(*) AS n from imports"],
     }[command] + ["--db", str(db)]
-    proc = subprocess.run([sys.executable, "-c", _NOOP_SCRIPT, *args], cwd=REPO, env=_env(),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _NOOP_SCRIPT, *args],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     if command == "run":
         assert "already_imported" in proc.stdout and "| INFO" not in proc.stdout
@@ -278,10 +319,10 @@ def test_verbose_logs_to_stderr_only_when_asked(inbox, in_process, tmp_path):
     db = tmp_path / "cw.duckdb"
     shutil.copy2(built, db)
     base = [sys.executable, "-m", "pipeline.cli", "run", str(inbox), "--db", str(db)]
-    quiet = subprocess.run(base, cwd=REPO, env=_env(), capture_output=True, text=True,
-                           timeout=300)
-    loud = subprocess.run(base + ["--verbose"], cwd=REPO, env=_env(), capture_output=True,
-                          text=True, timeout=300)
+    quiet = subprocess.run(base, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300)
+    loud = subprocess.run(
+        base + ["--verbose"], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
     assert quiet.stdout.startswith("crampwatch nightly run") and quiet.stderr == ""
     assert loud.stdout.splitlines()[:4] == quiet.stdout.splitlines()[:4]  # all but the counts
@@ -299,8 +340,7 @@ def test_prefect_only_when_asked_or_configured(monkeypatch, inbox, tmp_path):
         return {"imports": [], "summary": "crampwatch nightly run (fake flow)"}
 
     monkeypatch.setattr(flows, "nightly", fake_nightly)
-    monkeypatch.setattr(runner, "nightly", lambda *a, **k: {"imports": [],
-                                                           "summary": "in-process"})
+    monkeypatch.setattr(runner, "nightly", lambda *a, **k: {"imports": [], "summary": "in-process"})
     db = str(tmp_path / "cw.duckdb")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")  # restored after
@@ -309,6 +349,8 @@ def test_prefect_only_when_asked_or_configured(monkeypatch, inbox, tmp_path):
     assert "fake flow" in res.output and len(calls) == 1
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert "fake flow" in CliRunner().invoke(cli, ["run", str(inbox), "--db", db]).output
-    assert CliRunner().invoke(cli, ["run", str(inbox), "--db", db, "--no-prefect"]).output \
+    assert (
+        CliRunner().invoke(cli, ["run", str(inbox), "--db", db, "--no-prefect"]).output
         == "in-process\n"
+    )
     assert len(calls) == 2

@@ -11,21 +11,34 @@ KEY = ["participant_id", "metric", "start_utc", "end_utc", "source", "device"]
 
 
 def _hr(values, minutes):
-    return pl.DataFrame({
-        "participant_id": "p", "metric": "heart_rate_bpm",
-        "start_utc": [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes],
-        "end_utc": [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes],
-        "utc_offset_s": 3600, "value": values, "unit": "count/min", "source": "w", "device": "",
-    })
+    return pl.DataFrame(
+        {
+            "participant_id": "p",
+            "metric": "heart_rate_bpm",
+            "start_utc": [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes],
+            "end_utc": [datetime(2025, 1, 1, 0, m, tzinfo=UTC) for m in minutes],
+            "utc_offset_s": 3600,
+            "value": values,
+            "unit": "count/min",
+            "source": "w",
+            "device": "",
+        }
+    )
 
 
 def test_migrations_apply_once_and_record_version(tmp_path):
     db = tmp_path / "s.duckdb"
     with store.connect(db) as con:
-        assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == store.SCHEMA_VERSION
+        assert (
+            con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+            == store.SCHEMA_VERSION
+        )
     with store.connect(db) as con:  # reopening applies nothing twice
         assert store.migrate(con) == []
-        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == store.SCHEMA_VERSION
+        assert (
+            con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+            == store.SCHEMA_VERSION
+        )
         assert con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
 
 

@@ -15,17 +15,19 @@ def migrated(tmp_path_factory) -> dict[str, dict[str, str]]:
     with store.connect(db) as con:
         out: dict[str, dict[str, str]] = {}
         for t, c, ty in con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'main' AND table_name IN (SELECT table_name FROM "
-                "information_schema.tables WHERE table_type = 'BASE TABLE') "
-                "ORDER BY table_name, ordinal_position").fetchall():
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name IN (SELECT table_name FROM "
+            "information_schema.tables WHERE table_type = 'BASE TABLE') "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall():
             out.setdefault(t, {})[c] = ty
         views = {}
         for t, c, ty in con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'main' AND table_name IN (SELECT table_name FROM "
-                "information_schema.tables WHERE table_type = 'VIEW') "
-                "ORDER BY table_name, ordinal_position").fetchall():
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name IN (SELECT table_name FROM "
+            "information_schema.tables WHERE table_type = 'VIEW') "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall():
             views.setdefault(t, {})[c] = ty
     out["__views__"] = views
     return out
@@ -56,14 +58,19 @@ def test_importer_batches_and_detector_frames_take_their_schemas_from_it() -> No
     for mod in (apple_health, fitabase, garmin_fit, oura):
         assert mod.SLEEP_SCHEMA == tables.rows("sleep_segments")
     assert garmin_fit.WORKOUTS_SCHEMA == tables.rows("workouts") == apple_health.WORKOUTS_SCHEMA
-    for name, schema in (("samples", frames.SAMPLES_SCHEMA), ("workouts", frames.WORKOUTS_SCHEMA),
-                         ("sleep_segments", frames.SLEEP_SEGMENTS_SCHEMA)):
+    for name, schema in (
+        ("samples", frames.SAMPLES_SCHEMA),
+        ("workouts", frames.WORKOUTS_SCHEMA),
+        ("sleep_segments", frames.SLEEP_SEGMENTS_SCHEMA),
+    ):
         assert schema == tables.columns(name, list(schema)), name
 
 
 def test_rows_and_columns() -> None:
     assert "import_id" not in tables.rows("samples")
-    assert tables.columns("samples", ["value", "metric"]) == {"value": pl.Float64,
-                                                              "metric": pl.String}
+    assert tables.columns("samples", ["value", "metric"]) == {
+        "value": pl.Float64,
+        "metric": pl.String,
+    }
     with pytest.raises(KeyError, match="nope"):
         tables.columns("samples", ["nope"])

@@ -12,9 +12,24 @@ from pipeline import store
 from pipeline import store_triggers as pt
 from simulators.trigger_cohort import CohortParams, simulate_cohort
 
-COLUMNS = ("participant_id", "trigger", "lag", "exposure_definition", "cases", "referents",
-           "discordant_sets", "odds_ratio", "ci_low", "ci_high", "p", "q", "method", "status",
-           "case_source", "computed_utc")
+COLUMNS = (
+    "participant_id",
+    "trigger",
+    "lag",
+    "exposure_definition",
+    "cases",
+    "referents",
+    "discordant_sets",
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "p",
+    "q",
+    "method",
+    "status",
+    "case_source",
+    "computed_utc",
+)
 
 
 def _fill(con, people: int = 3, days: int = 200, seed: int = 5) -> None:
@@ -23,18 +38,29 @@ def _fill(con, people: int = 3, days: int = 200, seed: int = 5) -> None:
     daily = c.daily.with_columns(detector_version=pl.lit("exposures-test"))
     _d = daily.to_arrow()  # noqa: F841
     cols = ", ".join(daily.columns)
-    con.execute(f"INSERT INTO daily_exposures ({cols}, computed_utc) SELECT {cols}, now() "
-                "FROM _d")
-    iid = con.execute("INSERT INTO imports (path, status, started_utc) VALUES ('j', 'ok', "
-                      "now()) RETURNING import_id").fetchall()[0][0]
+    con.execute(f"INSERT INTO daily_exposures ({cols}, computed_utc) SELECT {cols}, now() FROM _d")
+    iid = con.execute(
+        "INSERT INTO imports (path, status, started_utc) VALUES ('j', 'ok', "
+        "now()) RETURNING import_id"
+    ).fetchall()[0][0]
     j = c.nights["journal"]
     tz = timezone(timedelta(hours=1))
-    rows = [(r["participant_id"],
-             datetime.combine(r["night_of"] + timedelta(days=1), time(3), tz),
-             3600, "cramp" if r["case"] else "no_cramp", iid)
-            for r in j.iter_rows(named=True) if r["case"] or r["night_of"].day == 1]
-    con.executemany("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
-                    "import_id) VALUES (?, ?, ?, ?, ?)", rows)
+    rows = [
+        (
+            r["participant_id"],
+            datetime.combine(r["night_of"] + timedelta(days=1), time(3), tz),
+            3600,
+            "cramp" if r["case"] else "no_cramp",
+            iid,
+        )
+        for r in j.iter_rows(named=True)
+        if r["case"] or r["night_of"].day == 1
+    ]
+    con.executemany(
+        "INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
+        "import_id) VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 @pytest.fixture
@@ -64,21 +90,29 @@ def test_round_trip_and_no_op(db):
         cmp = got.drop("computed_utc").sort("participant_id", "trigger", "lag", "model")
         from polars.testing import assert_frame_equal
 
-        assert_frame_equal(cmp.select(pure.columns),
-                           pure.sort("participant_id", "trigger", "lag", "model"),
-                           check_dtypes=False)
+        assert_frame_equal(
+            cmp.select(pure.columns),
+            pure.sort("participant_id", "trigger", "lag", "model"),
+            check_dtypes=False,
+        )
         # nothing changed: nothing recomputed
         again = pt.update_triggers(con)
         assert again.participants == 0 and again.skipped == 3
         # a new journal entry for one person: that person (and the pooled rows) only
-        con.execute("INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
-                    "import_id) VALUES ('s002', '2025-03-04 02:00+00', 3600, 'cramp', 99)")
-        before = con.execute("SELECT participant_id, max(computed_utc) FROM "
-                             "trigger_associations GROUP BY 1").fetchall()
+        con.execute(
+            "INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
+            "import_id) VALUES ('s002', '2025-03-04 02:00+00', 3600, 'cramp', 99)"
+        )
+        before = con.execute(
+            "SELECT participant_id, max(computed_utc) FROM trigger_associations GROUP BY 1"
+        ).fetchall()
         s3 = pt.update_triggers(con)
         assert s3.participants == 1
-        after = dict(con.execute("SELECT participant_id, max(computed_utc) FROM "
-                                 "trigger_associations GROUP BY 1").fetchall())
+        after = dict(
+            con.execute(
+                "SELECT participant_id, max(computed_utc) FROM trigger_associations GROUP BY 1"
+            ).fetchall()
+        )
         changed = {p for p, t in before if after[p] != t}
         assert changed == {"s002", "all"}
 
@@ -107,8 +141,7 @@ def _cli():
     from pipeline.cli import main
     from pipeline.cli_triggers import experiment, triggers
 
-    group = click.Group(commands={**main.commands, "triggers": triggers,
-                                  "experiment": experiment})
+    group = click.Group(commands={**main.commands, "triggers": triggers, "experiment": experiment})
     return group
 
 
@@ -121,21 +154,38 @@ def test_cli_triggers_and_experiments(db):
     assert "heat_index_caution" in r.output and "OR [95% CI]" in r.output
     assert "more cramp nights needed" in r.output
     assert "all participants (pooled" in r.output
-    r = CliRunner().invoke(main, ["triggers", "--participant", "s001", "--cases", "journal",
-                                  "--db", str(db)])
+    r = CliRunner().invoke(
+        main, ["triggers", "--participant", "s001", "--cases", "journal", "--db", str(db)]
+    )
     assert r.exit_code == 0, r.output
     assert "cases from journal;" in r.output and "s002" not in r.output
     r = CliRunner().invoke(main, ["triggers", "--cases", "diary", "--db", str(db)])
     assert r.exit_code != 0 and "unknown case source" in r.output
-    r = CliRunner().invoke(main, ["experiment", "plan", "--participant", "s001",
-                                  "--intervention", "stretch", "--pairs", "2",
-                                  "--start", "2025-02-01", "--seed", "4", "--db", str(db)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "experiment",
+            "plan",
+            "--participant",
+            "s001",
+            "--intervention",
+            "stretch",
+            "--pairs",
+            "2",
+            "--start",
+            "2025-02-01",
+            "--seed",
+            "4",
+            "--db",
+            str(db),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "seed 4" in r.output and r.output.count("pair ") == 4
-    r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "s001",
-                                  "--db", str(db)])
+    r = CliRunner().invoke(
+        main, ["experiment", "analyse", "--participant", "s001", "--db", str(db)]
+    )
     assert r.exit_code == 0, r.output
     assert "rate ratio" in r.output or "no analysed nights" in r.output
-    r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "zz",
-                                  "--db", str(db)])
+    r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "zz", "--db", str(db)])
     assert r.exit_code != 0 and "no experiment" in r.output

@@ -20,12 +20,14 @@ from pipeline import runner, store
 from pipeline.config import snapshot_path
 from tests.conftest import REPO, SAMPLE_DATA
 
-HOLD = ("import sys, time\n"
-        "from pipeline import store\n"
-        "con = store.connect(sys.argv[1])\n"
-        "print('holding', flush=True)\n"
-        "time.sleep(float(sys.argv[2]))\n"
-        "con.close()\n")
+HOLD = (
+    "import sys, time\n"
+    "from pipeline import store\n"
+    "con = store.connect(sys.argv[1])\n"
+    "print('holding', flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "con.close()\n"
+)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -38,8 +40,14 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _crampwatch(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=REPO,
-                          env=_env(**env), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=REPO,
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +63,13 @@ class _Holder:
     """Another process that holds the store read-write for ``seconds``."""
 
     def __init__(self, db: Path, seconds: float):
-        self.proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)],
-                                     cwd=REPO, env=_env(), stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(db), str(seconds)],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout.readline().strip() == "holding"
 
     def __enter__(self) -> subprocess.Popen:
@@ -78,11 +91,15 @@ def test_second_writer_waits_then_fails_with_one_line(db):
     assert res.returncode == 1, res
     assert "Traceback" not in res.stderr, res.stderr
     lines = res.stderr.strip().splitlines()
-    assert lines[0] == (f"cw.duckdb is in use by another crampwatch process (pid {holder.pid});"
-                        " waiting up to 2 s (CRAMPWATCH_LOCK_TIMEOUT) ..."), lines
-    assert len(lines) == 2 and lines[1].startswith("Error: cw.duckdb is in use by another "
-                                                   f"crampwatch process (pid {holder.pid}); "
-                                                   "gave up after waiting 2 s"), lines
+    assert lines[0] == (
+        f"cw.duckdb is in use by another crampwatch process (pid {holder.pid});"
+        " waiting up to 2 s (CRAMPWATCH_LOCK_TIMEOUT) ..."
+    ), lines
+    assert len(lines) == 2 and lines[1].startswith(
+        "Error: cw.duckdb is in use by another "
+        f"crampwatch process (pid {holder.pid}); "
+        "gave up after waiting 2 s"
+    ), lines
     assert waited >= 2
     with store.connect(db, read_only=True) as con:  # nothing was imported
         assert con.execute("SELECT count(*) FROM journal").fetchall()[0][0] == 0
@@ -123,4 +140,5 @@ def test_sql_without_a_snapshot_says_so_in_one_line(tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
     assert res.stderr.strip().splitlines() == [
         f"Error: fresh.duckdb is being written by another crampwatch process (pid {holder.pid})"
-        " and has no snapshot yet; try again when its first run has finished"]
+        " and has no snapshot yet; try again when its first run has finished"
+    ]

@@ -20,8 +20,11 @@ NIGHTS = 5
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +57,17 @@ def test_imports_cleanly(run, tmp_path):
         truth_ids = set(pl.read_csv(out / "truth.csv")["participant_id"])
         assert truth_ids == set(stored)
         for pid in stored:  # every participant has heart rate, sleep and weather
-            n_hr = con.execute("SELECT count(*) FROM samples WHERE participant_id = ? AND "
-                               "metric = 'heart_rate_bpm'", [pid]).fetchone()[0]
-            n_sleep = con.execute("SELECT count(*) FROM sleep_segments WHERE participant_id = ?",
-                                  [pid]).fetchone()[0]
-            n_loc = con.execute("SELECT count(*) FROM participant_locations WHERE "
-                                "participant_id = ?", [pid]).fetchone()[0]
+            n_hr = con.execute(
+                "SELECT count(*) FROM samples WHERE participant_id = ? AND "
+                "metric = 'heart_rate_bpm'",
+                [pid],
+            ).fetchone()[0]
+            n_sleep = con.execute(
+                "SELECT count(*) FROM sleep_segments WHERE participant_id = ?", [pid]
+            ).fetchone()[0]
+            n_loc = con.execute(
+                "SELECT count(*) FROM participant_locations WHERE participant_id = ?", [pid]
+            ).fetchone()[0]
             assert n_hr > 100 and n_sleep > 0 and n_loc == 1, pid
         assert summary[pid]["device"] in ("apple", "fitabase")
     finally:
@@ -70,18 +78,24 @@ def test_truth_consistent(run):
     out, _ = run
     truth = pl.read_csv(out / "truth.csv").with_columns(
         pl.col("start_utc").str.to_datetime(time_zone="UTC"),
-        pl.col("end_utc").str.to_datetime(time_zone="UTC"))
+        pl.col("end_utc").str.to_datetime(time_zone="UTC"),
+    )
     assert (truth["end_utc"] >= truth["start_utc"]).all()
     sleep = truth.filter(pl.col("kind") == "sleep")
     assert sleep.height == 2 * NIGHTS
     beds = {}
     for row in sleep.iter_rows(named=True):
         d = json.loads(row["detail"])
-        beds[(row["participant_id"], row["local_date"])] = (
-            d["bed_utc"], d["out_of_bed_utc"])
+        beds[(row["participant_id"], row["local_date"])] = (d["bed_utc"], d["out_of_bed_utc"])
     lo, hi = RANGES["cramp_contraction_s"].low, RANGES["cramp_contraction_s"].high
-    night_kinds = {"nocturnal_cramp", "bathroom_trip", "phone_use", "plm_series", "rollover",
-                   "awakening"}
+    night_kinds = {
+        "nocturnal_cramp",
+        "bathroom_trip",
+        "phone_use",
+        "plm_series",
+        "rollover",
+        "awakening",
+    }
     for row in truth.filter(pl.col("kind").is_in(night_kinds)).iter_rows(named=True):
         bed, out_of_bed = beds[(row["participant_id"], row["local_date"])]
         assert bed <= row["start_utc"].strftime("%Y-%m-%dT%H:%M:%SZ") <= out_of_bed, row
@@ -99,8 +113,11 @@ def test_dehydration_days_match_latent_deficit(run):
     out, _ = run
     days = pl.read_csv(out / "days.csv", infer_schema_length=None)
     truth = pl.read_csv(out / "truth.csv").filter(pl.col("kind") == "dehydration")
-    latent = set(days.filter(pl.col("deficit_end_pct_bm") >= 2.0).select(
-        "participant_id", "local_date").iter_rows())
+    latent = set(
+        days.filter(pl.col("deficit_end_pct_bm") >= 2.0)
+        .select("participant_id", "local_date")
+        .iter_rows()
+    )
     assert set(truth.select("participant_id", "local_date").iter_rows()) == latent
     assert days.height == 2 * (NIGHTS + 1)
 
