@@ -20,17 +20,12 @@ from pathlib import Path  # noqa: E402
 
 import click  # noqa: E402
 
+from pipeline.cli_options import check_tz as _check_tz  # noqa: E402
+from pipeline.cli_options import db_option  # noqa: E402
 from pipeline.config import resolve_db, snapshot_path  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_INBOX = REPO_ROOT / "sample_data" / "inbox"
-
-db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
-)
 
 
 verbose_option = click.option(
@@ -107,20 +102,6 @@ def _run_flow(fn, *args):
         raise click.ClickException(
             f"{type(exc).__name__}: {first} (Prefect run failed; --verbose shows its log)"
         ) from exc
-
-
-def _check_tz(ctx, param, value):
-    if value is None:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(
-            f"{value!r} is not an IANA time zone such as Europe/Berlin"
-        ) from exc
-    return value
 
 
 class _Main(click.Group):

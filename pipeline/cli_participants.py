@@ -9,28 +9,9 @@ from __future__ import annotations
 
 import click
 
+from pipeline.cli_options import check_tz as _check_tz
+from pipeline.cli_options import db_option as _db_option
 from pipeline.config import resolve_db
-
-_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
-)
-
-
-def _check_tz(ctx, param, value):
-    if value is None:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise click.BadParameter(
-            f"{value!r} is not an IANA time zone such as Europe/Berlin"
-        ) from exc
-    return value
 
 
 def _writer(db):

@@ -10,14 +10,8 @@ import math
 
 import click
 
+from pipeline.cli_options import db_option as _db_option
 from pipeline.config import resolve_db
-
-_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB store (default: $CRAMPWATCH_DB, else ./crampwatch.duckdb).",
-)
 
 
 def _sources(ctx, param, value):

@@ -67,10 +67,10 @@ from pipeline.importers._common import (
     reasons,
     rejected_batch,
     require_participant,
+    require_zone,
     split_csv,
     utc_offsets_s,
     year_of_us,
-    zone,
 )
 from pipeline.importers.meteostat import MAGNUS_B, MAGNUS_C_C
 from pipeline.importers.open_meteo import ENVIRONMENT_SCHEMA
@@ -215,19 +215,6 @@ def parse_timestamps(text: pl.Series) -> pl.DataFrame:
         .then(pl.format(f"timestamp: {{}} outside the years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}", raw))
     )
     return g.select("_utc_us", "_local_us", "_off_s", _time_reason=reason)
-
-
-def require_zone(tz: str | None, display: str) -> ZoneInfo | None:
-    """The participant's zone, or None; an unknown zone name is an error naming the file."""
-    if tz is None:
-        return None
-    zi = zone(tz)
-    if zi is None:
-        raise ImportFormatError(
-            f"{display}: unknown time zone {tz!r}; give an IANA name such "
-            "as Europe/Berlin or America/New_York"
-        )
-    return zi
 
 
 def resolve_local(
