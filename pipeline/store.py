@@ -282,12 +282,23 @@ def content_fingerprint(con: duckdb.DuckDBPyConnection, database: str | None = N
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def storage_version(path: str | os.PathLike) -> int:
+    """The storage version in a DuckDB file's header (DuckDB 1.x reads 64-68), -1 if none."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return -1
+    i = head.find(b"DUCK")
+    return int.from_bytes(head[i + 4 : i + 12], "little") if i >= 0 else -1
+
+
 def snapshot_is_current(con: duckdb.DuckDBPyConnection, db_path: str | os.PathLike) -> bool:
     """True when the published snapshot shows what the store ``con`` holds (bar
     :data:`RUN_TABLES`), so publishing again would copy the same content."""
     snap = snapshot_path(db_path)
-    if not snap.is_file():
-        return False
+    if not snap.is_file() or not 64 <= storage_version(snap) <= 68:
+        return False  # missing, or written before snapshots were kept readable by DuckDB 1.x
     alias = "crampwatch_published"
     try:
         con.execute(f"ATTACH '{snap}' AS {alias} (READ_ONLY)")
