@@ -13,6 +13,7 @@ from pipeline.config import apply_privacy_env
 
 apply_privacy_env()
 
+import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -419,19 +420,18 @@ def _write_frame(frame, fmt: str, output: str | None, max_rows: int) -> None:
     if fmt == "parquet":
         frame.write_parquet(output)
     elif fmt in ("csv", "json"):
-        # nested values (lists) as JSON text in CSV
-        flat = (
-            frame.with_columns(
-                [
-                    pl.col(c).cast(pl.String)
-                    if fmt == "csv" and isinstance(t, pl.List)
-                    else pl.col(c)
-                    for c, t in frame.schema.items()
-                ]
+        # nested values (lists, structs) as JSON text in CSV
+        flat = frame
+        if fmt == "csv":
+            nested = [c for c, t in frame.schema.items() if t.is_nested()]
+            flat = frame.with_columns(
+                pl.col(c).map_elements(
+                    lambda v: json.dumps(v.to_list() if hasattr(v, "to_list") else v, default=str),
+                    return_dtype=pl.String,
+                    skip_nulls=True,
+                )
+                for c in nested
             )
-            if fmt == "csv"
-            else frame
-        )
         text = flat.write_csv() if fmt == "csv" else flat.write_ndjson()
         if output:
             Path(output).write_text(text, encoding="utf-8")

@@ -50,6 +50,16 @@ def test_sql_accepts_reads_in_every_format(db, tmp_path) -> None:
         "csv",
     )
     assert csv.exit_code == 0 and csv.output.splitlines()[0] == "participant_id,kind"
+    nested = _run(
+        "sql",
+        "select participant_id, conditions from participants order by 1",
+        "--db",
+        str(db),
+        "--format",
+        "csv",
+    )
+    assert nested.exit_code == 0, nested.output
+    assert nested.output.splitlines()[0] == "participant_id,conditions"
     js = _run("sql", "select participant_id from participants", "--db", str(db), "--format", "json")
     assert {"participant_id": "p01"} in [json.loads(x) for x in js.output.splitlines()]
     out = tmp_path / "s.parquet"
