@@ -64,8 +64,16 @@ def test_benchmark_runs_and_passes_its_count_check(tmp_path):
     assert 1.5e6 < manifest["xml_bytes"] < 2.5e6
     assert manifest["records_in_correlations"] > 0 and manifest["records_unmapped"] > 0
     assert not figures["failures"]
-    cw = [r for r in figures["rows"] if r["name"].startswith("crampwatch")]
+    cw = [
+        r
+        for r in figures["rows"]
+        if r["name"] in ("crampwatch export.zip", "crampwatch export.xml")
+    ]
     assert len(cw) == 2
+    # the command a user runs, end to end, beside import_file
+    cmd = [r for r in figures["rows"] if r["name"] == "crampwatch ingest export.zip (command)"]
+    assert len(cmd) == 1 and cmd[0]["returncode"] == 0 and cmd[0]["seconds"] > 0
+    assert cmd[0]["peak_sum_mib"] > 50
     for row in cw:
         check = row["info"]["count_check"]
         assert check["in_db"] + check["skipped_by_design"] == manifest["records"]
