@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from detectors import heat
+from detectors import heat, tables
 from detectors.dehydration import DehydrationParams, _build
 from detectors.frames import (
     ENVIRONMENT_SCHEMA,
@@ -228,83 +228,88 @@ class ExposureParams:
     nutrients: NutrientParams = field(default_factory=NutrientParams)
 
 
-_HEAD: dict[str, pl.DataType] = {
-    "participant_id": pl.String,
-    "local_date": pl.Date,
+_HEAD: tuple[str, ...] = (
+    "participant_id",
+    "local_date",
     # outdoor weather (ambient)
-    "outdoor_weather_h": pl.Int32,
-    "outdoor_temp_max_c": pl.Float64,
-    "outdoor_hi_max_c": pl.Float64,
-    "outdoor_hi_ge_80f_h": pl.Int32,
-    "outdoor_hi_ge_91f_h": pl.Int32,
-    "outdoor_hi_caution_h": pl.Int32,
-    "outdoor_hi_extreme_caution_h": pl.Int32,
-    "outdoor_hi_danger_h": pl.Int32,
-    "outdoor_hi_extreme_danger_h": pl.Int32,
-    "outdoor_at_max_c": pl.Float64,
-    "outdoor_at_method": pl.String,
-    "outdoor_wbgt_max_c": pl.Float64,
-    "outdoor_wbgt_method": pl.String,
-    "exposed_hi_ge_80f_h": pl.Int32,
-    "exposed_hi_ge_91f_h": pl.Int32,
+    "outdoor_weather_h",
+    "outdoor_temp_max_c",
+    "outdoor_hi_max_c",
+    "outdoor_hi_ge_80f_h",
+    "outdoor_hi_ge_91f_h",
+    "outdoor_hi_caution_h",
+    "outdoor_hi_extreme_caution_h",
+    "outdoor_hi_danger_h",
+    "outdoor_hi_extreme_danger_h",
+    "outdoor_at_max_c",
+    "outdoor_at_method",
+    "outdoor_wbgt_max_c",
+    "outdoor_wbgt_method",
+    "exposed_hi_ge_80f_h",
+    "exposed_hi_ge_91f_h",
     # indoor sensor
-    "indoor_temp_max_c": pl.Float64,
-    "indoor_hi_max_c": pl.Float64,
-    "indoor_wbgt_max_c": pl.Float64,
-    "indoor_wbgt_method": pl.String,
-    "indoor_sensor_h": pl.Int32,
-    "indoor_at_max_c": pl.Float64,
-    "indoor_hi_ge_80f_h": pl.Int32,
-    "indoor_hi_ge_90f_h": pl.Int32,
+    "indoor_temp_max_c",
+    "indoor_hi_max_c",
+    "indoor_wbgt_max_c",
+    "indoor_wbgt_method",
+    "indoor_sensor_h",
+    "indoor_at_max_c",
+    "indoor_hi_ge_80f_h",
+    "indoor_hi_ge_90f_h",
     # sweat and fluids
-    "sweat_loss_ml": pl.Float64,
-    "sweat_loss_pct_bm": pl.Float64,
-    "fluid_need_ml": pl.Float64,
-    "fluid_logged": pl.Boolean,
-    "fluid_log_status": pl.String,
-    "fluid_logged_ml": pl.Float64,
-    "fluid_balance_ml": pl.Float64,
-    "fluid_deficit_pct_bm": pl.Float64,
+    "sweat_loss_ml",
+    "sweat_loss_pct_bm",
+    "fluid_need_ml",
+    "fluid_logged",
+    "fluid_log_status",
+    "fluid_logged_ml",
+    "fluid_balance_ml",
+    "fluid_deficit_pct_bm",
     # activity
-    "workouts_count": pl.Int32,
-    "workout_min": pl.Float64,
-    "outdoor_workout_min": pl.Float64,
-    "active_energy_kcal": pl.Float64,
-    "steps": pl.Float64,
-}
-_TAIL: dict[str, pl.DataType] = {
-    "time_in_daylight_min": pl.Float64,
-    "blood_glucose_mean_mg_dl": pl.Float64,
-    "blood_glucose_max_mg_dl": pl.Float64,
-    "conditions": pl.List(pl.String),
-    "medications": pl.List(pl.String),
-    "cramp_drug_classes": pl.List(pl.String),
-    "cramp_condition_classes": pl.List(pl.String),
-    "body_mass_kg": pl.Float64,
-    "body_mass_baseline_kg": pl.Float64,
-    "body_mass_delta_pct": pl.Float64,
-    "next_morning_mass_change_pct": pl.Float64,
-    "resting_hr_bpm": pl.Float64,
-    "resting_hr_baseline_bpm": pl.Float64,
-    "resting_hr_delta_bpm": pl.Float64,
-    "resting_hr_z": pl.Float64,
-    "sleeping_hr_bpm": pl.Float64,
-    "sleeping_hr_baseline_bpm": pl.Float64,
-    "sleeping_hr_delta_bpm": pl.Float64,
-    "sleeping_hr_z": pl.Float64,
-    "hrv_sdnn_ms": pl.Float64,
-    "hrv_sdnn_baseline_ms": pl.Float64,
-    "hrv_sdnn_z": pl.Float64,
-    "dehydration_level": pl.String,
-    "dehydration_corroboration": pl.String,
-    "dehydration_confidence": pl.Float64,
-    "detector_version": pl.String,
-}
-DAILY_EXPOSURES_SCHEMA: dict[str, pl.DataType] = {
-    **_HEAD,
-    **{k: v for k, v in NUTRIENT_SCHEMA.items() if k not in ("participant_id", "local_date")},
-    **_TAIL,
-}
+    "workouts_count",
+    "workout_min",
+    "outdoor_workout_min",
+    "active_energy_kcal",
+    "steps",
+)
+_TAIL: tuple[str, ...] = (
+    "time_in_daylight_min",
+    "blood_glucose_mean_mg_dl",
+    "blood_glucose_max_mg_dl",
+    "conditions",
+    "medications",
+    "cramp_drug_classes",
+    "cramp_condition_classes",
+    "body_mass_kg",
+    "body_mass_baseline_kg",
+    "body_mass_delta_pct",
+    "next_morning_mass_change_pct",
+    "resting_hr_bpm",
+    "resting_hr_baseline_bpm",
+    "resting_hr_delta_bpm",
+    "resting_hr_z",
+    "sleeping_hr_bpm",
+    "sleeping_hr_baseline_bpm",
+    "sleeping_hr_delta_bpm",
+    "sleeping_hr_z",
+    "hrv_sdnn_ms",
+    "hrv_sdnn_baseline_ms",
+    "hrv_sdnn_z",
+    "dehydration_level",
+    "dehydration_corroboration",
+    "dehydration_confidence",
+    "detector_version",
+)
+#: the output columns in the detector's order; their types are the ``daily_exposures`` table's
+#: (:mod:`detectors.tables`, tested against the migrations)
+DAILY_EXPOSURES_SCHEMA: dict[str, pl.DataType] = tables.columns(
+    "daily_exposures",
+    [
+        *_HEAD,
+        *(k for k in NUTRIENT_SCHEMA if k not in ("participant_id", "local_date")),
+        *_TAIL,
+    ],
+)
 
 _KEYS = ["participant_id", "local_date"]
 
