@@ -41,7 +41,13 @@ def main(argv: list[str] | None = None) -> None:
     from simulators.trigger_cohort import CohortParams, simulate_cohort
 
     cohort = simulate_cohort(a.seed, CohortParams(people=a.participants, days=a.days))
-    nights = cohort.nights["journal"]
+    from detectors.trigger_misclass import JOURNAL_PPV
+
+    # as the store gives them: each journalled night with the journal's assumed PPV, so the
+    # fits corrected for false case nights run as they do in `crampwatch triggers`
+    nights = cohort.nights["journal"].with_columns(
+        case_ppv=pl.when(pl.col("case") > 0).then(pl.lit(JOURNAL_PPV))
+    )
     t = time.perf_counter()
     import statsmodels.discrete.conditional_models  # noqa: F401
 

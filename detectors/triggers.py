@@ -47,7 +47,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-TRIGGERS_VERSION = "triggers-0.1"
+TRIGGERS_VERSION = "triggers-0.2"
 
 #: fewer informative (discordant) matched sets than this: no estimate, ``insufficient_data``.
 #: Ten sets of ~4 nights hold about the information of 10 x 3/4 x p(1-p) - a CI on log OR of
@@ -67,6 +67,8 @@ LIKELY_CONFIDENCE = 0.7
 ADJUST_MIN_COVERAGE = 0.8
 
 MODEL_SINGLE = "single"
+#: method of a fit corrected for false case nights (detectors/trigger_misclass.py)
+METHOD_CORRECTED = "conditional_logit_ppv"
 MODEL_ADJUSTED = "adjusted"
 
 
@@ -182,6 +184,7 @@ ASSOCIATION_SCHEMA: dict[str, pl.DataType] = {
     "more_nights_needed": pl.Int64,
     "evidence_grade": pl.String,
     "case_source": pl.String,
+    "case_ppv": pl.Float64,
     "triggers_version": pl.String,
 }
 
@@ -192,6 +195,12 @@ ASSOCIATION_SCHEMA: dict[str, pl.DataType] = {
 
 def _empty_nights() -> pl.DataFrame:
     return pl.DataFrame(schema={"participant_id": pl.String, "night_of": pl.Date})
+
+
+def _empty_cases() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"participant_id": pl.String, "night_of": pl.Date, "case_ppv": pl.Float64}
+    )
 
 
 def parse_sources(sources: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -226,7 +235,7 @@ def journal_nights(journal: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     noon). Observed: every night from the first to the last journal entry of any kind (a night
     without an entry in that span counts as cramp-free)."""
     if journal.height == 0:
-        return _empty_nights(), _empty_nights()
+        return _empty_cases(), _empty_nights()
     j = journal.select(
         "participant_id",
         "kind",
@@ -236,7 +245,14 @@ def journal_nights(journal: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             - pl.duration(hours=12)
         ).dt.date(),
     )
-    cases = j.filter(pl.col("kind") == "cramp").select("participant_id", "night_of").unique()
+    from detectors.trigger_misclass import JOURNAL_PPV
+
+    cases = (
+        j.filter(pl.col("kind") == "cramp")
+        .select("participant_id", "night_of")
+        .unique()
+        .with_columns(case_ppv=pl.lit(JOURNAL_PPV))
+    )
     return cases, _span(j)
 
 
@@ -249,7 +265,7 @@ def label_nights(
     A label's night is its episode's ``local_date``; else the night of the sleep period that
     contains its start (+-6 h); else the UTC date of ``start - 12 h``."""
     if labels.height == 0:
-        return _empty_nights(), _empty_nights()
+        return _empty_cases(), _empty_nights()
     lab = labels.select("participant_id", "episode_id", "label", "start_utc").with_row_index("_i")
     ep = (
         episodes.select("episode_id", ep_night=pl.col("local_date"))
@@ -281,10 +297,13 @@ def label_nights(
             (pl.col("start_utc").dt.replace_time_zone(None) - pl.duration(hours=12)).dt.date(),
         )
     )
+    from detectors.trigger_misclass import CONFIRMED_PPV
+
     cases = (
         lab.filter(pl.col("label").is_in(["confirmed", "missed"]))
         .select("participant_id", "night_of")
         .unique()
+        .with_columns(case_ppv=pl.lit(CONFIRMED_PPV))
     )
     return cases, _span(lab.select("participant_id", "night_of"))
 
@@ -293,15 +312,16 @@ def detected_nights(
     episodes: pl.DataFrame, sleep_periods: pl.DataFrame, min_confidence: float = LIKELY_CONFIDENCE
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Nights with a ``likely`` nocturnal-cramp episode (confidence >= 0.7) and the observed
-    nights: those with a detected sleep period."""
-    cases = _empty_nights()
+    nights: those with a detected sleep period. A case night's ``case_ppv`` is the highest
+    confidence of its episodes (a calibrated probability that the episode is real)."""
+    cases = _empty_cases()
     if episodes.height:
         cases = (
             episodes.filter(
                 (pl.col("kind") == "nocturnal_cramp") & (pl.col("confidence") >= min_confidence)
             )
-            .select("participant_id", night_of=pl.col("local_date"))
-            .unique()
+            .group_by("participant_id", night_of=pl.col("local_date"))
+            .agg(case_ppv=pl.col("confidence").max().cast(pl.Float64))
         )
     nights = (
         sleep_periods.select("participant_id", "night_of").unique()
@@ -318,7 +338,10 @@ def case_nights(
     sleep_periods: pl.DataFrame,
     sources: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Every observed night of each participant with ``case`` (0/1) and its ``case_source``.
+    """Every observed night of each participant with ``case`` (0/1), its ``case_source`` and,
+    on case nights, ``case_ppv``: the probability that it is a real cramp night (journal and
+    confirmed labels: the assumed PPVs of ``detectors.trigger_misclass``; detections: the
+    episode's confidence; a night from several sources: noisy-OR of theirs).
 
     ``sources`` None: the trusted sources (journal + confirmed labels) for every participant
     who has any, else their ``likely`` detections (``case_source`` says which). With explicit
@@ -332,7 +355,12 @@ def case_nights(
 
     def combine(names: Sequence[str]) -> pl.DataFrame:
         obs = pl.concat([parts[n][1] for n in names]).unique()
-        cas = pl.concat([parts[n][0] for n in names]).unique().with_columns(case=pl.lit(1, pl.Int8))
+        cas = (
+            pl.concat([parts[n][0] for n in names])
+            .group_by("participant_id", "night_of")
+            .agg(case_ppv=1.0 - (1.0 - pl.col("case_ppv")).product())
+            .with_columns(case=pl.lit(1, pl.Int8))
+        )
         out = obs.join(cas, on=["participant_id", "night_of"], how="full", coalesce=True)
         return out.with_columns(pl.col("case").fill_null(0), case_source=pl.lit("+".join(names)))
 
@@ -545,6 +573,14 @@ def exact_conditional(tables: pl.DataFrame) -> tuple[float, float, float, float]
     return est, ci_low, ci_high, p
 
 
+def mean_case_ppv(frame: pl.DataFrame) -> float | None:
+    """Mean ``case_ppv`` over the case nights of an analysis frame (None without the column
+    or without a case)."""
+    from detectors.trigger_misclass import mean_case_ppv as _m
+
+    return _m(frame)
+
+
 def _informative_rows(frame: pl.DataFrame, xcols: Sequence[str]) -> pl.DataFrame:
     """Rows of strata holding a case and a non-case night (others add nothing to the
     conditional likelihood)."""
@@ -642,7 +678,7 @@ def _bh(p: Sequence[float | None]) -> list[float | None]:
 
 
 def _row(
-    pid, trig: Trigger, lag, model, adjusted_for, sums, est, method, status, needed, source
+    pid, trig: Trigger, lag, model, adjusted_for, sums, est, method, status, needed, source, ppv
 ) -> dict:
     orr, lo, hi, p = est if est is not None else (None, None, None, None)
     return {
@@ -668,13 +704,20 @@ def _row(
         "more_nights_needed": needed,
         "evidence_grade": trig.grade,
         "case_source": source,
+        "case_ppv": ppv,
         "triggers_version": TRIGGERS_VERSION,
     }
 
 
 def _estimate_single(
-    scope_frame: pl.DataFrame | None, tables: pl.DataFrame, sums: dict, method: str
+    scope_frame: pl.DataFrame | None, tables: pl.DataFrame, sums: dict, method: str, correct: bool
 ) -> tuple[tuple | None, str]:
+    if correct and scope_frame is not None:
+        from detectors.trigger_misclass import corrected_logit
+
+        est = corrected_logit(scope_frame, ["x"])
+        if est is not None:
+            return est[0], METHOD_CORRECTED
     if method == "conditional_logit" and scope_frame is not None:
         est = conditional_logit(scope_frame, ["x"])
         if est is not None:
@@ -732,6 +775,13 @@ def case_crossover(
             (r["trigger"], r["lag"]): r
             for r in summarise_tables(tables, ["trigger", "lag"]).iter_rows(named=True)
         }
+        ppv = mean_case_ppv(f)
+        correct = ppv is not None and ppv < 1.0 - 1e-9
+        subs = (
+            f.partition_by(["trigger", "lag"], as_dict=True)
+            if correct or method == "conditional_logit"
+            else {}
+        )
         single: list[dict] = []
         for trig in triggers:
             for lag in LAGS:
@@ -751,16 +801,13 @@ def case_crossover(
                             "insufficient_data",
                             needed,
                             source,
+                            ppv,
                         )
                     )
                     continue
                 t = tables.filter((pl.col("trigger") == trig.key) & (pl.col("lag") == lag))
-                sub = (
-                    f.filter((pl.col("trigger") == trig.key) & (pl.col("lag") == lag))
-                    if method == "conditional_logit"
-                    else None
-                )
-                est, how = _estimate_single(sub, t, s, method)
+                sub = subs.get((trig.key, lag))
+                est, how = _estimate_single(sub, t, s, method, correct)
                 status = "estimated" if est is not None else "insufficient_data"
                 single.append(
                     _row(
@@ -775,13 +822,14 @@ def case_crossover(
                         status,
                         needed,
                         source,
+                        ppv,
                     )
                 )
         for r, q in zip(single, _bh([r["p"] for r in single]), strict=True):
             r["q"] = q
         rows += single
         if adjusted:
-            rows += _adjusted(pid, f, triggers, sums, min_sets, source)
+            rows += _adjusted(pid, f, triggers, sums, min_sets, source, ppv, correct)
     out = (
         pl.DataFrame(rows, schema=ASSOCIATION_SCHEMA, orient="row")
         if rows
@@ -798,7 +846,14 @@ def case_crossover(
 
 
 def _adjusted(
-    pid: str, f: pl.DataFrame, triggers: Sequence[Trigger], sums: dict, min_sets: int, source: str
+    pid: str,
+    f: pl.DataFrame,
+    triggers: Sequence[Trigger],
+    sums: dict,
+    min_sets: int,
+    source: str,
+    ppv: float | None,
+    correct: bool,
 ) -> list[dict]:
     lag = "0-24h"
     prim = [t for t in triggers if t.primary]
@@ -812,12 +867,23 @@ def _adjusted(
     ]
     if len(keep) < 2:
         return []
+    index = ["participant_id", "night_of", "stratum", "case"]
+    if "case_ppv" in lag0.columns:
+        index.append("case_ppv")
     wide = (
         lag0.filter(pl.col("trigger").is_in([t.key for t in keep]))
-        .pivot(on="trigger", index=["participant_id", "night_of", "stratum", "case"], values="x")
+        .pivot(on="trigger", index=index, values="x")
         .drop_nulls([t.key for t in keep])
     )
-    est = conditional_logit(wide, [t.key for t in keep])
+    how = "conditional_logit"
+    est = None
+    if correct:
+        from detectors.trigger_misclass import corrected_logit
+
+        est = corrected_logit(wide, [t.key for t in keep])
+        how = METHOD_CORRECTED
+    if est is None:
+        est, how = conditional_logit(wide, [t.key for t in keep]), "conditional_logit"
     # design counts of the complete nights, per covariate
     rows = []
     for j, t in enumerate(keep):
@@ -833,10 +899,11 @@ def _adjusted(
                 others,
                 s,
                 est[j] if est else None,
-                "conditional_logit" if est else "none",
+                how if est else "none",
                 "estimated" if est else "insufficient_data",
                 nights_needed(s, min_sets=min_sets),
                 source,
+                ppv,
             )
         )
     for r, q in zip(rows, _bh([r["p"] for r in rows]), strict=True):

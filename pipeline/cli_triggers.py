@@ -153,16 +153,23 @@ def triggers(participant_id, sources, force, adjusted, db):
         )
         n_cases = max((r["cases"] for r in single), default=0)
         who = "all participants (pooled, strata within each person)" if pid == "all" else pid
+        ppv = single[0].get("case_ppv")
+        real = (
+            f", each taken as a real cramp night with probability {ppv:.2f} on average "
+            "(estimates corrected for false case nights)"
+            if ppv is not None and ppv < 1
+            else ""
+        )
         click.echo(
             f"{who}: cases from {_source_text(single[0]['case_source'], sources)}; "
-            f"up to {n_cases} case nights"
+            f"up to {n_cases} case nights{real}"
         )
         for line in format_rows(single):
             click.echo(line)
         adj = [r for r in f.iter_rows(named=True) if r["model"] == "adjusted"]
         if adjusted and adj:
             click.echo(
-                "  mutually adjusted (lag 0-24h, ConditionalLogit): "
+                "  mutually adjusted (lag 0-24h, conditional logistic): "
                 + ", ".join(r["trigger"] for r in adj)
             )
             for line in format_rows(adj)[1:]:
