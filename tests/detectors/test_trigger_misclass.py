@@ -149,3 +149,22 @@ def test_case_nights_carry_the_ppv_of_their_sources():
     assert got[date(2025, 3, 3)] == pytest.approx(0.75)
     assert got[date(2025, 3, 4)] == pytest.approx(tm.JOURNAL_PPV)
     assert n.filter(pl.col("case") == 0)["case_ppv"].is_null().all()
+
+
+def test_case_crossover_corrects_only_when_a_case_night_may_be_false():
+    from simulators.trigger_cohort import CohortParams, simulate_cohort
+
+    cohort = simulate_cohort(7, CohortParams(people=3, days=365))
+    ex = tr.exposure_long(cohort.daily)
+    nights = cohort.nights["journal"]
+    sure = tr.case_crossover(
+        tr.analysis_frame(nights.with_columns(case_ppv=pl.lit(1.0)), ex), adjusted=False
+    )
+    unsure = tr.case_crossover(
+        tr.analysis_frame(nights.with_columns(case_ppv=pl.when(pl.col("case") > 0).then(0.9)), ex),
+        adjusted=False,
+    )
+    est = pl.col("status") == "estimated"
+    assert set(sure.filter(est)["method"]) <= {"mantel_haenszel", "exact_conditional"}
+    assert set(unsure.filter(est)["method"]) == {tr.METHOD_CORRECTED}
+    assert unsure["case_ppv"].drop_nulls().to_list() == pytest.approx([0.9] * unsure.height)
