@@ -43,6 +43,11 @@ def _report(res, verb: str) -> None:
         click.echo(f"  {n:,} rows it shared with import {iid} written again for that import")
     if res.participants_removed:
         click.echo("  participant(s) removed: " + ", ".join(res.participants_removed))
+    if res.participants_restored:
+        click.echo(
+            "  participant row(s) put back as before the import: "
+            + ", ".join(res.participants_restored)
+        )
     if res.participants:
         click.echo(
             "  recomputed detections, exposures and triggers of: " + ", ".join(res.participants)
@@ -129,6 +134,9 @@ def forget(participant_id, import_id, yes, db):
     """Remove a participant (--participant ID) or what one import added (--import N).
 
     Detections, daily exposures and trigger statistics that depended on it are recomputed.
+    A participant row the import changed (time zone, sex and birth year from an Apple Me
+    record, a participants file's values) is put back as it was before it; one it created is
+    removed when nothing else refers to it.
     The ledger keeps the history: the import's row stays, status `forgotten`, so the same
     file can be imported again (a file left in the inbox is, by the next `crampwatch run`).
     """

@@ -214,6 +214,8 @@ class ForgetResult:
     participants: list[str] = field(default_factory=list)  # whose outputs were recomputed
     participants_removed: list[str] = field(default_factory=list)
     rows_restored: dict[int, int] = field(default_factory=dict)  # later import -> rows
+    #: participant rows put back as they were before the forgotten import(s)
+    participants_restored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     new_import_id: int | None = None
 
@@ -303,14 +305,60 @@ def _forget_rows(
         if n:
             res.rows_restored[later["import_id"]] = n
             affected |= store_ledger.import_participants(con, later["import_id"])
+    # the participant rows it created or changed: as the remaining imports leave them
+    touched = store_ledger.participants_updated_by(con, iid)
+    affected |= set(touched)
+    restored = _restore_participant_rows(con, iid)
+    for pid in affected:  # first: outputs computed from the import do not keep anyone
+        store_ledger.delete_outputs(con, pid)
     gone = store_ledger.orphan_participants(con, sorted(affected))
     store_ledger.delete_participant_rows(con, gone)
     res.participants_removed += gone
-    for pid in affected:
-        store_ledger.delete_outputs(con, pid)
+    res.participants_restored += [p for p in restored if p not in gone]
     res.participants = sorted(set(res.participants) | (affected - set(gone)))
     # an accelerometry file another import also indexes stays
     return [f for f in files if not store_ledger.accelerometry_path_indexed(con, f)]
+
+
+def participant_row_without(history: list[dict]) -> tuple[dict | None, int | None]:
+    """A participant row as the live imports of its ``history`` (store_ledger.
+    participant_history, oldest first) leave it: the row before the first recorded change,
+    then each live import's values in import order (non-null values replace stored ones, as
+    the import wrote them). Returns ``(values, import_id of the import that created it)``;
+    values None when no live import wrote it and it did not exist before the first."""
+    cols = store_ledger.PARTICIPANT_COLS
+    first = history[0]
+    if first["existed"]:
+        row: dict | None = {c: first[f"before_{c}"] for c in cols}
+        created_by = first["before_import_id"]
+    else:
+        row, created_by = None, None
+    for rec in history:
+        if not rec["live"]:
+            continue
+        if row is None:
+            row, created_by = dict.fromkeys(cols), rec["import_id"]
+        for c in cols:
+            if rec[c] is not None:
+                row[c] = rec[c]
+    return row, created_by
+
+
+def _restore_participant_rows(con: duckdb.DuckDBPyConnection, import_id: int) -> list[str]:
+    """Inside a transaction, after import ``import_id`` was marked forgotten: put back every
+    participant row it created or changed, as the remaining live imports leave it. Returns
+    the participants whose row was put back; a row the import created that no live import
+    wrote stays for :func:`store_ledger.orphan_participants` to remove (unless other rows
+    still refer to it)."""
+    restored = []
+    for pid in store_ledger.participants_updated_by(con, import_id):
+        history = store_ledger.participant_history(con, pid)
+        values, created_by = participant_row_without(history)
+        if values is None or store_ledger.participant(con, pid) is None:
+            continue
+        store_ledger.write_participant(con, pid, values, created_by)
+        restored.append(pid)
+    return restored
 
 
 def _delete_files(con: duckdb.DuckDBPyConnection, rel_paths: Iterable[str]) -> None:

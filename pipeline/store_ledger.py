@@ -6,6 +6,8 @@ carry its ``import_id`` (``participant_locations`` and ``participants`` too, sin
 0010: the import that linked the location, the import that created the participant). An
 import that is forgotten (``crampwatch forget --import``, ``reassign``) keeps its ledger row,
 with status ``forgotten`` and the columns saying when, by what and how many rows went.
+What an import did to participant rows is kept in ``participant_updates`` (migration 0011:
+the row before it and the values it wrote), so that forgetting it puts the rows back.
 
 Table names reach SQL only from :data:`IMPORT_TABLES` / :data:`PARTICIPANT_TABLES`, checked
 against :data:`detectors.tables.TABLES` when this module is imported.
@@ -226,12 +228,43 @@ def upsert_participants(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, import_id: int | None = None
 ) -> int:
     """Insert participants; for existing ids, non-null incoming fields replace stored ones.
-    A new row records ``import_id`` (the import that created it)."""
+    A new row records ``import_id`` (the import that created it).
+
+    Inside a running import (``import_id``'s ledger row is ``running``) what it does to each
+    row it creates or writes a value to is recorded in ``participant_updates``: the row
+    before its first write (or that it did not exist) and every value it wrote, so that
+    forgetting the import can undo it (:func:`participant_history`). An import that only
+    names an existing participant, and writing a live import's rows again (after a forget),
+    add no record."""
     if frame.height == 0:
         return 0
     cols = ["participant_id"] + [c for c in PARTICIPANT_COLS if c in frame.columns]
     # a replacement scan: con.register() would keep it until COMMIT
     _crampwatch_participants = frame.select(cols).to_arrow()  # noqa: F841 - read in SQL
+    if import_id is not None:
+        merge = ", ".join(f"{c} = COALESCE(n.{c}, u.{c})" for c in cols[1:])
+        if merge:  # a second write of the same import: its values, merged
+            con.execute(
+                f"UPDATE participant_updates AS u SET {merge} FROM _crampwatch_participants n "
+                "WHERE u.import_id = $1 AND u.participant_id = n.participant_id",
+                [import_id],
+            )
+        before = ", ".join(f"p.{c}" for c in PARTICIPANT_COLS)
+        con.execute(
+            "INSERT INTO participant_updates (import_id, participant_id, existed, "
+            + ", ".join(f"before_{c}" for c in PARTICIPANT_COLS)
+            + ", before_import_id"
+            + "".join(f", {c}" for c in cols[1:])
+            + f") SELECT $1, n.participant_id, p.participant_id IS NOT NULL, {before}, "
+            "p.import_id" + "".join(f", n.{c}" for c in cols[1:]) + " "
+            "FROM _crampwatch_participants n LEFT JOIN participants p USING (participant_id) "
+            "WHERE (SELECT status FROM imports WHERE import_id = $1) = 'running' "
+            "AND n.participant_id NOT IN (SELECT participant_id FROM participant_updates "
+            "WHERE import_id = $1) AND (p.participant_id IS NULL"
+            + "".join(f" OR n.{c} IS NOT NULL" for c in cols[1:])
+            + ")",
+            [import_id],
+        )
     sets = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, participants.{c})" for c in cols[1:])
     sets = (sets + ", " if sets else "") + "updated_utc = now()"
     return con.execute(
@@ -396,7 +429,9 @@ def orphan_participants(con: duckdb.DuckDBPyConnection, candidates: Sequence[str
             [pid],
         ).fetchall()[0][0]
         if named or any(
-            participant_row_count(con, pid, t) for t in PARTICIPANT_TABLES if t != "participants"
+            participant_row_count(con, pid, t)
+            for t in PARTICIPANT_TABLES
+            if t not in ("participants", "participant_updates")
         ):
             continue
         out.append(pid)
@@ -478,6 +513,46 @@ def delete_participant(con: duckdb.DuckDBPyConnection, participant_id: str) -> d
             ],
         )
     return out
+
+
+def participants_updated_by(con: duckdb.DuckDBPyConnection, import_id: int) -> list[str]:
+    """Participants whose row import ``import_id`` created or changed (``participant_updates``)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT participant_id FROM participant_updates WHERE import_id = ? ORDER BY 1",
+            [import_id],
+        ).fetchall()
+    ]
+
+
+def participant_history(con: duckdb.DuckDBPyConnection, participant_id: str) -> list[dict]:
+    """The recorded changes of a participant row, oldest import first: each a dict of the
+    ``participant_updates`` columns and ``live`` (the import's rows are in the store)."""
+    cur = con.execute(
+        "SELECT u.*, coalesce(i.status IN ('ok', 'partial'), false) AS live "
+        "FROM participant_updates u LEFT JOIN imports i USING (import_id) "
+        "WHERE u.participant_id = ? ORDER BY u.import_id",
+        [participant_id],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def write_participant(
+    con: duckdb.DuckDBPyConnection, participant_id: str, values: dict, import_id: int | None
+) -> None:
+    """Set a participant row to ``values`` (every column of :data:`PARTICIPANT_COLS`) and
+    ``import_id`` (the import that created it), inserting it when it is missing."""
+    cols = list(PARTICIPANT_COLS)
+    params = [participant_id, *(values.get(c) for c in cols), import_id]
+    con.execute(
+        f"INSERT INTO participants (participant_id, {', '.join(cols)}, import_id, updated_utc) "
+        f"VALUES (?, {', '.join('?' * len(cols))}, ?, now()) ON CONFLICT (participant_id) DO "
+        "UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in [*cols, "import_id", "updated_utc"]),
+        params,
+    )
 
 
 def delete_participant_rows(con: duckdb.DuckDBPyConnection, participant_ids: Sequence[str]) -> None:

@@ -23,7 +23,15 @@ BEDROOM = P01 / "bedroom-sensor.csv"
 FITABASE = FIXTURES / "fitabase" / "dailyActivity_merged.csv"
 #: columns stamped with the time a row was computed or written: not part of the content
 STAMPS = {"import_id", "created_utc", "computed_utc", "fitted_utc", "updated_utc", "merged_utc"}
-LEDGER = {"imports", "detection_runs", "exposure_runs", "schema_migrations"}
+#: the run history and the ledger (participant_updates: what each import did to participant
+#: rows, kept for the ledger's imports, forgotten ones included)
+LEDGER = {
+    "imports",
+    "detection_runs",
+    "exposure_runs",
+    "schema_migrations",
+    "participant_updates",
+}
 
 
 def cw(*args: str, db: Path, ok: bool = True, input: str | None = None):
@@ -306,3 +314,72 @@ def test_reassign_fails_clearly_when_the_file_is_gone(tmp_path):
     assert digests(db) == before and ledger(db)[0][1] == "ok"
     with store.connect(db) as con:
         assert con.execute("SELECT count(*) FROM imports").fetchall() == [(1,)]
+
+
+# -------------------------------------------------- forget puts participant rows back
+
+
+def _person(db: Path, pid: str) -> tuple | None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT sex, birth_year, tz, height_cm FROM participants WHERE participant_id = ?",
+            [pid],
+        ).fetchall()
+    return rows[0] if rows else None
+
+
+def test_forget_import_puts_the_participant_row_back(tmp_path):
+    db = tmp_path / "s.duckdb"
+    # 1: p01's weather file: creates p01 with its zone
+    cw("ingest", str(WEATHER), "--participant", "p01", "--timezone", "Europe/Berlin", db=db)
+    assert _person(db, "p01") == (None, None, "Europe/Berlin", None)
+    # 2: an Apple export with a Me record, under a wrong --timezone: sex, birth year, zone
+    apple = _apple(tmp_path / "a.xml", dob="1958-04-12", sex="Female", device="Watch6,2")
+    cw("ingest", str(apple), "--participant", "p01", "--timezone", "America/New_York", db=db)
+    assert _person(db, "p01") == ("female", 1958, "America/New_York", None)
+    # 3: a participants file: p01's zone and height, and a new person p02 (no data)
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "participant_id,sex,birth_year,tz,home_lat_deg,home_lon_deg,height_cm,conditions,"
+        "medications\np01,,,Europe/Rome,,,168,,\np02,male,1950,Europe/Madrid,,,,,\n",
+        encoding="utf-8",
+    )
+    cw("ingest", str(people), db=db)
+    assert _person(db, "p01") == ("female", 1958, "Europe/Rome", 168.0)
+    apple_id, people_id = (r[0] for r in ledger(db) if r[2] in ("apple_health", "participants_csv"))
+
+    # forgetting the Apple import: its sex and birth year go; what import 3 wrote stays
+    out = cw("forget", "--import", str(apple_id), "--yes", db=db).output
+    assert "put back as before the import: p01" in out
+    assert _person(db, "p01") == (None, None, "Europe/Rome", 168.0)
+    # forgetting the participants file: p01 as import 1 left it; p02, which it created and
+    # nothing else refers to, is removed
+    out = cw("forget", "--import", str(people_id), "--yes", db=db).output
+    assert "participant(s) removed: p02" in out
+    assert _person(db, "p01") == (None, None, "Europe/Berlin", None)
+    assert _person(db, "p02") is None
+    # forgetting the import that created p01 removes it
+    cw("forget", "--import", "1", "--yes", db=db)
+    assert _person(db, "p01") is None
+    # the history stays in the ledger; the same files import again, as new
+    assert {r[1] for r in ledger(db)} == {"forgotten"}
+    cw("ingest", str(apple), "--participant", "p01", db=db)
+    assert _person(db, "p01") == ("female", 1958, None, None)
+
+
+def test_forget_puts_back_a_zone_changed_by_a_wrong_timezone(p01_store, tmp_path):
+    """A weather file imported again for p01 with the wrong --timezone (and a copy, so it is
+    a new import) changed p01's stored zone; forgetting it puts the zone back and leaves
+    the rest of the store as it was before."""
+    _, full = p01_store
+    db = tmp_path / "s.duckdb"
+    shutil.copy(full, db)
+    before = digests(db)
+    copy = tmp_path / "weather-copy.csv"
+    copy.write_bytes(WEATHER.read_bytes() + b"\n")
+    cw("ingest", str(copy), "--participant", "p01", "--timezone", "Asia/Tokyo", db=db)
+    assert _person(db, "p01")[2] == "Asia/Tokyo"
+    wrong = ledger(db)[-1][0]
+    cw("forget", "--import", str(wrong), "--yes", db=db)
+    assert _person(db, "p01")[2] == "Europe/Berlin"
+    assert digests(db) == before
