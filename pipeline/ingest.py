@@ -417,7 +417,8 @@ def import_file(
         store.rollback(con)  # the ledger row goes too: record the failure on its own
         res.status = "failed"
         res.rows_accepted = res.rows_duplicate = res.rows_rejected = 0
-        msg = str(exc)
+        # one line: DuckDB's messages go on with hints ("Possible solutions: ...")
+        msg = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
         res.error = msg if str(path) in msg else f"{path}: {type(exc).__name__}: {msg}"
         res.import_id = _ledger_start(con, path, sha, fid, res.format, pid, res.status, res.error)
     finally:

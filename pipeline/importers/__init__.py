@@ -68,15 +68,30 @@ class Batch:
     frame: pl.DataFrame
 
 
+#: characters of a rejected row's ``raw`` text and ``reason`` kept (a reason quotes the bad
+#: value, which may be a 50 MB field)
+MAX_RAW_CHARS = 2000
+MAX_REASON_CHARS = 1000
+
+
 def rejected(record_nos: list[int], reasons: list[str], raws: list[str]) -> Batch:
-    """Build a ``rejected_rows`` batch (raw text truncated to 2000 characters)."""
+    """Build a ``rejected_rows`` batch (raw text truncated to :data:`MAX_RAW_CHARS`, the
+    reason to :data:`MAX_REASON_CHARS` characters)."""
     return Batch(
         "rejected_rows",
         pl.DataFrame(
-            {"record_no": record_nos, "reason": reasons, "raw": [r[:2000] for r in raws]},
+            {
+                "record_no": record_nos,
+                "reason": [_cut(r, MAX_REASON_CHARS) for r in reasons],
+                "raw": [r[:MAX_RAW_CHARS] for r in raws],
+            },
             schema={"record_no": pl.Int64, "reason": pl.String, "raw": pl.String},
         ),
     )
+
+
+def _cut(text: str | None, n: int) -> str | None:
+    return text if text is None or len(text) <= n else text[: n - 1] + "…"
 
 
 #: importer modules in detection order (more specific formats first): ``module`` or

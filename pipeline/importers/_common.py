@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,6 +25,9 @@ from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
 YEAR_RANGE = (1900, 2100)  # sanity bound for typed dates (also bounds the zone-rule scan)
 OFFSET_RANGE_S = (-12 * 3600, 14 * 3600)  # UTC-12 .. UTC+14, the offsets in use worldwide
 US = 1_000_000  # microseconds per second: instants are handled as Int64 epoch microseconds
+#: longest participant id a file may give: an id is a key of the store (a 50 MB field once
+#: failed the whole import, out of memory, instead of being rejected)
+MAX_ID_CHARS = 100
 
 _ISO_RE = (
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?\s*"
@@ -65,6 +70,24 @@ def read_lines(path: Path, display: str) -> pl.DataFrame:
         raise ImportFormatError(f"{display}: the file is empty")
     lines = pl.Series("text", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
     return pl.DataFrame({"line_no": pl.int_range(1, lines.len() + 1, eager=True), "text": lines})
+
+
+def load_json(text: str, display: str):
+    """``json.loads`` with errors as one line naming the file and line: invalid JSON, and
+    JSON nested deeper than Python's parser goes (~1000 levels; ``[[[[...`` 100,000 deep
+    raises RecursionError, which is not a JSONDecodeError). No export nests that deep."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        # where: the first long run of opening brackets (the parser does not say)
+        m = re.search(r"(?:[\[{]\s*){500}", text)
+        where = f":{text.count(chr(10), 0, m.start()) + 1}" if m else ""
+        raise ImportFormatError(
+            f"{display}{where}: JSON nested too deeply to read (more than about 1000 levels "
+            "of arrays or objects); not an export this importer reads"
+        ) from exc
 
 
 def blank_line() -> pl.Expr:
@@ -131,6 +154,14 @@ def read_header_and_records(
             f"{','.join(header)!r}, found {first['text'][:200]!r}"
         )
     return split_csv(lines.slice(1), header)
+
+
+def id_too_long(col: str) -> pl.Expr:
+    """A reason for an id in ``col`` longer than :data:`MAX_ID_CHARS`, else null."""
+    n = pl.col(col).str.len_chars()
+    return pl.when(n > MAX_ID_CHARS).then(
+        pl.format(f"{col}: an id of {{}} characters (at most {MAX_ID_CHARS})", n)
+    )
 
 
 def reasons(*exprs: pl.Expr) -> pl.Expr:

@@ -57,8 +57,9 @@ import polars as pl
 
 from detectors import tables
 from pipeline import normalize
-from pipeline.importers import Batch, ImportContext, rejected
+from pipeline.importers import MAX_RAW_CHARS, MAX_REASON_CHARS, Batch, ImportContext, rejected
 from pipeline.importers._archive import ZipLimits, is_zip, open_member
+from pipeline.importers._common import OFFSET_RANGE_S, YEAR_RANGE
 from pipeline.importers.apple_health_scan import (
     _TAG_NAME,
     _attrs,
@@ -457,17 +458,28 @@ class AppleHealthReader(Iterator[Batch]):
 
         # dates: cheap checks on every row, reasons only for the failing ones
         start_utc, start_off = _parse_dates(df, "start")
-        end_utc, _ = _parse_dates(df, "end")
-        df = df.with_columns(start_utc=start_utc, end_utc=end_utc, utc_offset_s=start_off)
+        end_utc, end_off = _parse_dates(df, "end")
+        df = df.with_columns(
+            start_utc=start_utc, end_utc=end_utc, utc_offset_s=start_off, _end_off=end_off
+        )
+        # far past/future dates (0001-01-01, 2200) and offsets no zone has are not data
+        years = {c: pl.col(c).dt.year().is_between(*YEAR_RANGE) for c in ("start_utc", "end_utc")}
+        offsets = {c: pl.col(c).is_between(*OFFSET_RANGE_S) for c in ("utc_offset_s", "_end_off")}
         dates_ok = (
             pl.col("start_utc").is_not_null()
             & pl.col("utc_offset_s").is_not_null()
             & pl.col("end_utc").is_not_null()
             & (pl.col("end_utc") >= pl.col("start_utc"))
+            & years["start_utc"]
+            & years["end_utc"]
+            & offsets["utc_offset_s"]
+            & offsets["_end_off"]
         )
-        df = df.with_columns(ok=dates_ok)
+        df = df.with_columns(ok=dates_ok.fill_null(False))
         bad = df.filter(~pl.col("ok"))
         if bad.height:
+            span = f"outside the years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+            zones = "UTC offset outside -12:00..+14:00"
             self._reject_records(
                 bad,
                 recs,
@@ -476,10 +488,19 @@ class AppleHealthReader(Iterator[Batch]):
                     .then(pl.format("unparseable startDate '{}'", pl.col("start").fill_null("")))
                     .when(pl.col("end_utc").is_null())
                     .then(pl.format("unparseable endDate '{}'", pl.col("end").fill_null("")))
+                    .when(~years["start_utc"])
+                    .then(pl.format(f"startDate '{{}}' {span}", pl.col("start")))
+                    .when(~years["end_utc"])
+                    .then(pl.format(f"endDate '{{}}' {span}", pl.col("end")))
+                    .when(~offsets["utc_offset_s"])
+                    .then(pl.format(f"startDate '{{}}': {zones}", pl.col("start")))
+                    .when(~offsets["_end_off"])
+                    .then(pl.format(f"endDate '{{}}': {zones}", pl.col("end")))
                     .otherwise(pl.lit("endDate before startDate"))
                 ),
             )
             df = df.filter("ok")
+        df = df.drop("_end_off")
         is_sleep = pl.col("type") == SLEEP_TYPE
         sleep = df.filter(is_sleep)
         if sleep.height:
@@ -572,8 +593,8 @@ class AppleHealthReader(Iterator[Batch]):
             .join(recs.select("tok", "t"), on="tok", how="left")
             .select(
                 record_no=pl.col("rec_no").cast(pl.Int64),
-                reason=pl.col("reason"),
-                raw=("<" + pl.col("t").str.strip_chars_end()).str.head(2000),
+                reason=pl.col("reason").str.head(MAX_REASON_CHARS),
+                raw=("<" + pl.col("t").str.strip_chars_end()).str.head(MAX_RAW_CHARS),
             )
         )
         self._buffer("rejected_rows", out)
@@ -604,6 +625,8 @@ class AppleHealthReader(Iterator[Batch]):
             problem = f"unparseable endDate {a.get('endDate')!r}"
         elif end[0] < start[0]:
             problem = "endDate before startDate"
+        elif bad := _date_problem(start, "startDate", a) or _date_problem(end, "endDate", a):
+            problem = bad
         elif not a.get("workoutActivityType"):
             problem = "no workoutActivityType"
         if problem:
@@ -739,6 +762,16 @@ class _ChunkRecords(AppleHealthReader):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _date_problem(parsed: tuple, name: str, attrs: dict[str, str]) -> str | None:
+    """Why a parsed workout date (instant, offset s) is not data: a year outside
+    :data:`YEAR_RANGE` or an offset no zone has, else None."""
+    if not YEAR_RANGE[0] <= parsed[0].year <= YEAR_RANGE[1]:
+        return f"{name} {attrs.get(name)!r} outside the years {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+    if not OFFSET_RANGE_S[0] <= parsed[1] <= OFFSET_RANGE_S[1]:
+        return f"{name} {attrs.get(name)!r}: UTC offset outside -12:00..+14:00"
+    return None
 
 
 def _sum_stats(stats: list[dict[str, str]], want, to_unit: str) -> float | None:

@@ -253,10 +253,10 @@ def _parse_date(text: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         dt = datetime.strptime(text, DATE_FORMAT)
-    except ValueError:
+        off = dt.utcoffset()
+        return dt.astimezone(UTC), int(off.total_seconds()) if off is not None else 0
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 east of UTC
         return None
-    off = dt.utcoffset()
-    return dt.astimezone(UTC), int(off.total_seconds()) if off is not None else 0
 
 
 def _float(text: str | None) -> float | None:

@@ -552,7 +552,9 @@ def _lines(records: pl.DataFrame, layout: Layout) -> pl.DataFrame:
             pl.when(pl.col("Id").is_null())
             .then(pl.lit("Id: empty"))
             .when(~pl.col("Id").str.contains(r"^\d+$"))
-            .then(pl.format("Id: {} is not a Fitabase participant id (digits)", pl.col("Id"))),
+            .then(pl.format("Id: {} is not a Fitabase participant id (digits)", pl.col("Id")))
+            .when(pl.col("Id").str.len_chars() > 20)  # Fitbit ids have 10 digits
+            .then(pl.format("Id: an id of {} digits (at most 20)", pl.col("Id").str.len_chars())),
             pl.when(pl.col(t).is_null())
             .then(pl.lit(f"{t}: empty"))
             .when(pl.col("_local_us").is_null())

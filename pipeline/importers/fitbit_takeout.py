@@ -94,7 +94,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from pipeline.importers import Batch, ImportContext, ImportFormatError, rejected
-from pipeline.importers._common import US, decode_head, utc_offsets_s, year_of_us
+from pipeline.importers._common import US, decode_head, load_json, utc_offsets_s, year_of_us
 from pipeline.importers.fitabase import (
     DAY_US,
     MINUTE_US,
@@ -600,10 +600,7 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     originals: list = []
 
     def parse() -> list[dict]:
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        parsed = load_json(text, display)
         if not isinstance(parsed, list):
             raise ImportFormatError(f"{display}: expected a JSON array of records")
         originals[:] = parsed  # kept for the rejected rows' raw text

@@ -38,11 +38,12 @@ as in the research brief section 1.1), ``utc_offset_s`` that of the hour's first
 sensor is attached to the participant (``participant_locations``).
 
 A reading with an implausible value (:data:`pipeline.normalize.PLAUSIBLE_RANGES`: an 80 °C
-or a 150 % reading), a non-number, a bad timestamp, the wrong number of fields, no value, or
-the same sensor and instant as an earlier line is rejected with its 1-based line number and a
-reason naming the column; the hour means use the remaining readings. Importing the same file
-again is recorded as already imported; an overlapping export adds only the hours not stored
-yet (an hour stored from a partial first export keeps that mean).
+or a 150 % reading), a non-number, a bad timestamp, the wrong number of fields, no value, a
+sensor name longer than 100 characters, or the same sensor and instant as an earlier line is
+rejected with its 1-based line number and a reason naming the column; the hour means use the
+remaining readings. Importing the same file again is recorded as already imported; an
+overlapping export adds only the hours not stored yet (an hour stored from a partial first
+export keeps that mean).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ SOURCE = "indoor-csv"
 SETTING = "indoor"
 DEFAULT_SENSOR = "bedroom"
 COLUMNS = ("timestamp", "temperature_c", "temperature_f", "humidity_pct", "sensor")
+#: longest sensor name accepted (``bedroom``, ``hall``, a device name)
+MAX_SENSOR_CHARS = 100
 BATCH_ROWS = 50_000
 _EPOCH_RE = r"^-?\d{1,12}(?:\.\d{1,9})?$"
 _ISO_FAST_RE = (
@@ -319,6 +322,13 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
                 *checks,
                 pl.when(pl.col("temp_c").is_null() & pl.col("rh_pct").is_null()).then(
                     pl.lit(f"no values: {temp_col} and humidity_pct are both empty")
+                ),
+                # the name becomes part of a location id (a 50 MB field once failed the import)
+                pl.when(pl.col("_sensor").str.len_chars() > MAX_SENSOR_CHARS).then(
+                    pl.format(
+                        f"sensor: a name of {{}} characters (at most {MAX_SENSOR_CHARS})",
+                        pl.col("_sensor").str.len_chars(),
+                    )
                 ),
             )
         )

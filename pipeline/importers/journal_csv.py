@@ -65,6 +65,7 @@ from pipeline.importers._common import (  # noqa: F401 (shared helpers, re-expor
     blank_line,
     decode_head,
     first_line_fields,
+    id_too_long,
     local_to_utc_us,
     parse_iso_local_us,
     read_header_and_records,
@@ -194,6 +195,7 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
                     "or import with --participant ID)"
                 )
             ),
+            id_too_long("participant_id"),
             pl.when(pl.col("time").is_null())
             .then(pl.lit("time: empty"))
             .when(pl.col("_wall_us").is_null())

@@ -86,6 +86,7 @@ from pipeline.importers._common import (
     US,
     blank_line,
     decode_head,
+    load_json,
     read_lines,
     reasons,
     rejected_batch,
@@ -481,10 +482,7 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     display = ctx.display_path or str(path)
     location = _location(Path(path), ctx)
     text = "\n".join(read_station_lines(Path(path), display)["text"].to_list())
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    doc = load_json(text, display)
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, list):
         raise ImportFormatError(f'{display}: not a Meteostat response: no "data" array')

@@ -54,7 +54,6 @@ locations) and a reason naming the column; the other rows land.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +68,7 @@ from pipeline.importers._common import (
     blank_line,
     decode_head,
     first_line_fields,
+    load_json,
     local_to_utc_us,
     read_lines,
     reasons,
@@ -313,7 +313,12 @@ def _environment(
 
     if unixtime:
         epoch = pl.col("time").cast(pl.Int64, strict=False)
-        f = rows.with_columns(_utc_direct=epoch * US, _wall_us=pl.lit(None, pl.Int64))
+        # bounded before scaling: nanoseconds (1.4e18) times 1e6 wrap around Int64 and rows
+        # then went neither in nor out; 1e11 s is the year 5138
+        f = rows.with_columns(
+            _utc_direct=pl.when(epoch.abs() < 10**11).then(epoch * US),
+            _wall_us=pl.lit(None, pl.Int64),
+        )
         t_us = pl.col("_utc_direct")
     else:
         wall = pl.coalesce(
@@ -323,7 +328,7 @@ def _environment(
         f = rows.with_columns(_wall_us=wall.dt.epoch("us"), _utc_direct=pl.lit(None, pl.Int64))
         t_us = pl.col("_wall_us")
     f = f.with_columns(*values, *absent).with_columns(
-        _time_ok=t_us.is_not_null() & year_of_us(t_us).is_between(*YEAR_RANGE)
+        _time_ok=(t_us.is_not_null() & year_of_us(t_us).is_between(*YEAR_RANGE)).fill_null(False)
     )
     all_null = pl.all_horizontal([pl.col(m).is_null() for m in cols]) if cols else pl.lit(True)
     f = f.with_columns(
@@ -525,10 +530,7 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     """Yield ``environment`` (+ ...) from an Open-Meteo JSON API response."""
     display = ctx.display_path or str(path)
     text = "\n".join(read_lines(Path(path), display)["text"].to_list())
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    doc = load_json(text, display)
     objs = doc if isinstance(doc, list) else [doc]
     if not objs or not all(isinstance(o, dict) for o in objs):
         raise ImportFormatError(f"{display}: not an Open-Meteo JSON response")

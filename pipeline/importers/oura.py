@@ -73,6 +73,7 @@ from pipeline.importers._common import (
     US,
     decode_head,
     first_line_fields,
+    load_json,
     local_to_utc_us,
     parse_iso_local_us,
     read_lines,
@@ -284,12 +285,16 @@ def _sleep_document(
             out.samples.append((no, raw, metric, start_us, end_us, off, value))
 
     hr = doc.get("heart_rate")
-    if isinstance(hr, dict) and hr.get("items"):
+    if hr not in (None, "") and not isinstance(hr, dict):  # e.g. a CSV cell of broken JSON
+        out.rejects.append(
+            (no, "heart_rate: not an object {interval, items, timestamp} (its JSON is broken)", raw)
+        )
+    elif isinstance(hr, dict) and hr.get("items"):
         t0 = _instant(hr.get("timestamp"), zi)
         step = _number(hr.get("interval"))
         if t0 == "local":
             raise _no_offset_error(display, where, hr.get("timestamp"))
-        if t0 is None or step in (None, "bad") or step <= 0:
+        if t0 is None or step in (None, "bad") or not 0 < step < math.inf:
             out.rejects.append(
                 (no, "heart_rate: needs an ISO timestamp and a positive interval", raw)
             )
@@ -460,10 +465,7 @@ def read_json(path: Path, ctx: ImportContext) -> Iterator[Batch]:
     require_participant(ctx, display, "Oura exports")
     zi = _zone(ctx, display)
     text = "\n".join(read_lines(Path(path), display)["text"].to_list())
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    doc = load_json(text, display)
     docs = _documents(doc)
     out = _Out()
     hr_rows: list[tuple] = []
@@ -523,7 +525,7 @@ def _cell(name: str, value):
     if name in NESTED_FIELDS and isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # rejected by the document's checks
             return value
     return value
 

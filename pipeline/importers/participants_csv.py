@@ -27,6 +27,7 @@ from detectors import tables
 from pipeline.importers import Batch, ImportContext
 from pipeline.importers._common import (
     first_line_fields,
+    id_too_long,
     read_header_and_records,
     reasons,
     rejected_batch,
@@ -104,6 +105,7 @@ def read(path: Path, ctx: ImportContext) -> Iterator[Batch]:
         .with_columns(
             _reason=reasons(
                 pl.when(pl.col("participant_id").is_null()).then(pl.lit("participant_id: empty")),
+                id_too_long("participant_id"),
                 pl.when(pl.col("sex").is_not_null() & ~pl.col("sex").is_in(SEXES)).then(
                     pl.format(f"sex: {{}} is not one of {', '.join(SEXES)} or empty", pl.col("sex"))
                 ),
