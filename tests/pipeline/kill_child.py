@@ -10,7 +10,13 @@ SIGKILL it exactly there. Points (each reached right after the named call return
 - ``ledger_finish``: an import's ledger row is final, its transaction not yet committed;
 - ``file_done``: ``import_file`` returned (the file's transaction committed);
 - ``detect_replace``: a participant's sleep periods or episodes are replaced (``detect``);
-- ``exposures_replace``: a participant's daily exposures are replaced.
+- ``exposures_replace``: a participant's daily exposures are replaced;
+- ``migration_sql``: a pending migration's SQL ran, inside its transaction (version not
+  recorded yet);
+- ``migration_recorded``: its version is recorded in ``schema_migrations``, not committed;
+- ``migration_commit``: its transaction is committed (the next migration not begun).
+
+The K of a migration point counts the migrations this process applies (1: the first pending).
 
 Without ``--pause-at`` it prints ``STARTED`` when the first batch or detection output is
 written (for kills after a delay) and, at exit, ``CALLS point=n ...``. ``--small-batches``
@@ -91,6 +97,30 @@ def main() -> None:
     else:
         after(detect, "_replace", "detect_replace")
         after(exposures, "_replace", "exposures_replace")
+    # migrations: store.migrate is given a connection that reports each step of each one
+    sqls = {sql for _, _, sql in store._migrations()}
+    real_migrate = store.migrate
+
+    class _Probe:
+        """The connection ``migrate`` uses, reporting after each statement of a migration."""
+
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, query, *args, **kwargs):
+            out = self._con.execute(query, *args, **kwargs)
+            if query in sqls:
+                reached("migration_sql")
+            elif query.startswith("INSERT INTO schema_migrations"):
+                reached("migration_recorded")
+            elif query == "COMMIT":
+                reached("migration_commit")
+            return out
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    store.migrate = functools.wraps(real_migrate)(lambda con: real_migrate(_Probe(con)))
     atexit.register(
         lambda: print("CALLS " + " ".join(f"{n}={c}" for n, c in sorted(calls.items())), flush=True)
     )
