@@ -36,6 +36,9 @@ Decisions
   ``HKQuantityTypeIdentifierDistance*`` statistic. Statistics inside a ``WorkoutActivity``
   are ignored (they repeat the workout-level ones).
 * Apple writes ``OxygenSaturation`` as a fraction with unit ``%``; it is multiplied by 100.
+* A record or workout dated outside the years 1900-2100 (UTC), or with an offset outside
+  -12:00..+14:00, is rejected with the reason, as in the other importers; a unit not in
+  :data:`QUANTITY_TYPES` for its type (``count/s`` for heart rate) is rejected, not guessed.
 * A truncated export.xml yields everything complete and one ``rejected_rows`` row whose
   reason starts with ``truncated export``.
 """
