@@ -228,12 +228,15 @@ def _span(frame: pl.DataFrame) -> pl.DataFrame:
     return b.select("participant_id", night_of=pl.date_ranges("lo", "hi")).explode("night_of")
 
 
-def journal_nights(journal: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def journal_nights(
+    journal: pl.DataFrame, ppv: float | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cramp nights and observed nights of a journal (``journal`` table columns).
 
     A cramp at local time t belongs to the night of the local date of ``t - 12 h`` (noon to
     noon). Observed: every night from the first to the last journal entry of any kind (a night
-    without an entry in that span counts as cramp-free)."""
+    without an entry in that span counts as cramp-free). ``ppv``: the probability that a
+    journalled cramp night is real (default ``trigger_misclass.JOURNAL_PPV``)."""
     if journal.height == 0:
         return _empty_cases(), _empty_nights()
     j = journal.select(
@@ -251,7 +254,7 @@ def journal_nights(journal: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         j.filter(pl.col("kind") == "cramp")
         .select("participant_id", "night_of")
         .unique()
-        .with_columns(case_ppv=pl.lit(JOURNAL_PPV))
+        .with_columns(case_ppv=pl.lit(JOURNAL_PPV if ppv is None else float(ppv)))
     )
     return cases, _span(j)
 
@@ -337,6 +340,7 @@ def case_nights(
     episodes: pl.DataFrame,
     sleep_periods: pl.DataFrame,
     sources: Sequence[str] | None = None,
+    journal_ppv: float | None = None,
 ) -> pl.DataFrame:
     """Every observed night of each participant with ``case`` (0/1), its ``case_source`` and,
     on case nights, ``case_ppv``: the probability that it is a real cramp night (journal and
@@ -348,7 +352,7 @@ def case_nights(
     sources, the union of their cases over the union of their observed nights.
     """
     parts = {
-        "journal": journal_nights(journal),
+        "journal": journal_nights(journal, journal_ppv),
         "confirmed": label_nights(labels, episodes, sleep_periods),
         "likely": detected_nights(episodes, sleep_periods),
     }

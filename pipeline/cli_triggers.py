@@ -99,13 +99,22 @@ def _source_text(src: str, requested) -> str:
 @_cases_option
 @click.option("--force", is_flag=True, help="Recompute even when no input changed.")
 @click.option(
+    "--journal-ppv",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=None,
+    metavar="P",
+    help="Probability that a journalled cramp night is a real cramp night (default 0.9, an "
+    "assumption: docs/triggers.md). 1 trusts the journal fully; estimates are corrected for "
+    "the rest.",
+)
+@click.option(
     "--adjusted/--no-adjusted",
     default=True,
     show_default=True,
     help="Also print the mutually adjusted model of the lag-0 primary triggers.",
 )
 @_db_option
-def triggers(participant_id, sources, force, adjusted, db):
+def triggers(participant_id, sources, force, journal_ppv, adjusted, db):
     """Which triggers precede the cramp nights: case-crossover odds ratios (recomputes what
     changed, then prints).
 
@@ -118,7 +127,7 @@ def triggers(participant_id, sources, force, adjusted, db):
 
     db_path = resolve_db(db)
     with _open_writer(db) as con:
-        known = pt.input_keys(con)
+        known = pt.input_keys(con, sources, journal_ppv)
         if participant_id and participant_id not in known:
             raise click.ClickException(
                 f"no daily exposures for participant {participant_id!r} (run `crampwatch "
@@ -129,6 +138,7 @@ def triggers(participant_id, sources, force, adjusted, db):
             sources=sources,
             force=force,
             participant_ids=[participant_id] if participant_id else None,
+            journal_ppv=journal_ppv,
         )
         if s.participants:
             runner.publish(str(db_path), con=con)

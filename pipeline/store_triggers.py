@@ -115,12 +115,22 @@ def context(
     return ctx, rates
 
 
-def _sources_label(sources: Sequence[str] | None) -> str:
-    return "default" if sources is None else ",".join(sources)
+def _sources_label(sources: Sequence[str] | None, journal_ppv: float | None = None) -> str:
+    label = "default" if sources is None else ",".join(sources)
+    return label if journal_ppv is None else f"{label};journal_ppv={journal_ppv:g}"
+
+
+def check_journal_ppv(value: float | None) -> float | None:
+    """A probability in (0, 1] or None (the default assumption)."""
+    if value is not None and not (0.0 < value <= 1.0):
+        raise ValueError(f"journal PPV {value:g}: give a probability above 0 and at most 1")
+    return value
 
 
 def input_keys(
-    con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[str] | None = None,
+    journal_ppv: float | None = None,
 ) -> dict[str, str]:
     """Participant -> digest of everything their trigger rows depend on (one query).
 
@@ -159,7 +169,7 @@ def input_keys(
         ORDER BY 1
         """
     ).fetchall()
-    tag = f"{triggers_version()}|{_sources_label(sources)}"
+    tag = f"{triggers_version()}|{_sources_label(sources, journal_ppv)}"
     return {
         r[0]: hashlib.sha256("|".join([tag, *map(str, r[1:])]).encode()).hexdigest()[:32]
         for r in rows
@@ -170,8 +180,9 @@ def changed_participants(
     con: duckdb.DuckDBPyConnection,
     sources: Sequence[str] | None = None,
     participant_ids: Sequence[str] | None = None,
+    journal_ppv: float | None = None,
 ) -> list[str]:
-    keys = input_keys(con, sources)
+    keys = input_keys(con, sources, journal_ppv)
     stored = dict(con.execute("SELECT participant_id, inputs_key FROM trigger_runs").fetchall())
     return [
         p
@@ -218,12 +229,20 @@ def compute(
     *,
     pooled: bool = True,
     method: str = "auto",
+    journal_ppv: float | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(associations, nights) from :func:`load_frames` output: the pure part of a run."""
+    """(associations, nights) from :func:`load_frames` output: the pure part of a run.
+    ``journal_ppv``: the probability that a journalled cramp night is real (default: the
+    assumption of ``detectors.trigger_misclass``)."""
     from detectors import triggers as tr
 
     nights = tr.case_nights(
-        frames["journal"], frames["labels"], frames["episodes"], frames["sleep_periods"], sources
+        frames["journal"],
+        frames["labels"],
+        frames["episodes"],
+        frames["sleep_periods"],
+        sources,
+        journal_ppv,
     )
     frame = tr.analysis_frame(nights, tr.exposure_long(frames["daily"]))
     out = tr.case_crossover(frame, pooled=pooled, participants=participant_ids, method=method)
@@ -235,7 +254,7 @@ def _write(
     out: pl.DataFrame,
     pids: Sequence[str],
     keys: dict[str, str],
-    sources: Sequence[str] | None,
+    label: str,
 ) -> int:
     con.execute(
         "DELETE FROM trigger_associations WHERE list_contains($1, participant_id)", [list(pids)]
@@ -250,7 +269,7 @@ def _write(
     for p in pids:
         con.execute(
             "INSERT OR REPLACE INTO trigger_runs VALUES (?, ?, ?, now())",
-            [p, keys.get(p, "none"), _sources_label(sources)],
+            [p, keys.get(p, "none"), label],
         )
     return out.height
 
@@ -261,26 +280,33 @@ def update_triggers(
     sources: Sequence[str] | None = None,
     participant_ids: Sequence[str] | None = None,
     force: bool = False,
+    journal_ppv: float | None = None,
 ) -> TriggerSummary:
     """Recompute the trigger rows of participants whose inputs changed (all when ``force``),
-    and the pooled rows when anyone did. One transaction."""
+    and the pooled rows when anyone did. One transaction. ``journal_ppv``: see
+    :func:`compute` (a different value than the stored rows' recomputes them)."""
     t0 = time.perf_counter()
     summary = TriggerSummary()
-    keys = input_keys(con, sources)
+    check_journal_ppv(journal_ppv)
+    keys = input_keys(con, sources, journal_ppv)
     if force:
         todo = [p for p in keys if participant_ids is None or p in participant_ids]
     else:
-        todo = changed_participants(con, sources, participant_ids)
+        todo = changed_participants(con, sources, participant_ids, journal_ppv)
     summary.skipped = len(keys) - len(todo)
     if not todo:
         summary.seconds = time.perf_counter() - t0
         return summary
-    out, _ = compute(load_frames(con), sources, todo, pooled=len(keys) >= 2)
+    out, _ = compute(
+        load_frames(con), sources, todo, pooled=len(keys) >= 2, journal_ppv=journal_ppv
+    )
     write_ids = list(todo) + (["all"] if len(keys) >= 2 else [])
     keys = {**keys, "all": hashlib.sha256("".join(sorted(keys.values())).encode()).hexdigest()[:32]}
     con.execute("BEGIN TRANSACTION")
     try:
-        summary.rows_written = _write(con, out, write_ids, keys, sources)
+        summary.rows_written = _write(
+            con, out, write_ids, keys, _sources_label(sources, journal_ppv)
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -98,6 +98,7 @@ def test_round_trip_and_no_op(db):
         # nothing changed: nothing recomputed
         again = pt.update_triggers(con)
         assert again.participants == 0 and again.skipped == 3
+
         # a new journal entry for one person: that person (and the pooled rows) only
         con.execute(
             "INSERT INTO journal (participant_id, time_utc, utc_offset_s, kind, "
@@ -115,6 +116,34 @@ def test_round_trip_and_no_op(db):
         )
         changed = {p for p, t in before if after[p] != t}
         assert changed == {"s002", "all"}
+
+
+def test_journal_ppv_is_a_setting_that_recomputes_and_is_stored(db):
+    from detectors.trigger_misclass import JOURNAL_PPV
+
+    with store.connect(db) as con:
+        pt.update_triggers(con)
+        est = pl.col("status") == "estimated"
+        default = con.sql("SELECT * FROM trigger_associations").pl()
+        assert (default["case_ppv"].drop_nulls() - JOURNAL_PPV).abs().max() < 1e-9
+        assert set(default.filter(est)["method"]) == {"conditional_logit_ppv"}
+        # a journal trusted fully: the uncorrected estimators, everyone recomputed
+        s = pt.update_triggers(con, journal_ppv=1.0)
+        assert s.participants == 3
+        sure = con.sql("SELECT * FROM trigger_associations").pl()
+        assert (sure["case_ppv"].drop_nulls() - 1.0).abs().max() < 1e-9
+        assert "conditional_logit_ppv" not in set(sure.filter(est)["method"])
+        assert con.sql("SELECT DISTINCT case_sources FROM trigger_runs").fetchall() == [
+            ("default;journal_ppv=1",)
+        ]
+        assert pt.update_triggers(con, journal_ppv=1.0).participants == 0
+        with pytest.raises(ValueError, match="probability"):
+            pt.update_triggers(con, journal_ppv=1.5)
+    out = CliRunner().invoke(_cli(), ["triggers", "--journal-ppv", "0", "--db", str(db)])
+    assert out.exit_code == 2 and "journal-ppv" in out.output
+    out = CliRunner().invoke(_cli(), ["triggers", "--journal-ppv", "0.8", "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert "real cramp night with probability 0.80" in out.output
 
 
 def test_experiment_round_trip(db):
@@ -159,6 +188,7 @@ def test_cli_triggers_and_experiments(db):
     )
     assert r.exit_code == 0, r.output
     assert "cases from journal;" in r.output and "s002" not in r.output
+    assert "corrected for false case nights" in r.output
     r = CliRunner().invoke(main, ["triggers", "--cases", "diary", "--db", str(db)])
     assert r.exit_code != 0 and "unknown case source" in r.output
     r = CliRunner().invoke(
