@@ -110,21 +110,24 @@ class _Design:
 def design(frame: pl.DataFrame, xcols: Sequence[str]) -> _Design | None:
     """The informative sets of an analysis frame (``stratum``, ``case``, ``case_ppv``,
     ``xcols``): those holding a case and a non-case night."""
-    f = frame.filter(
-        (pl.col("case").sum().over("stratum") > 0)
-        & (pl.col("case").sum().over("stratum") < pl.len().over("stratum"))
-    )
-    if f.height == 0:
+    if frame.height == 0:
         return None
-    g = f.get_column("stratum").to_numpy()
-    _, gi = np.unique(g, return_inverse=True)
+    _, g = np.unique(frame.get_column("stratum").to_numpy(), return_inverse=True)
+    g = g.astype(np.int64)
+    case = frame.get_column("case").to_numpy().astype(np.int64)
+    k = np.bincount(g, case)
+    n = np.bincount(g)
+    keep = ((k > 0) & (k < n))[g]
+    if not keep.any():
+        return None
     w = (
-        f.get_column("case_ppv").fill_null(1.0).to_numpy().astype(float)
-        if "case_ppv" in f.columns
-        else np.ones(f.height)
+        frame.get_column("case_ppv").fill_null(1.0).to_numpy().astype(float)
+        if "case_ppv" in frame.columns
+        else np.ones(frame.height)
     )
-    X = f.select(xcols).to_numpy().astype(float)
-    return _Design(X, f.get_column("case").to_numpy(), w, gi.astype(np.int64))
+    X = frame.select(xcols).to_numpy().astype(float)
+    _, gk = np.unique(g[keep], return_inverse=True)
+    return _Design(X[keep], case[keep], w[keep], gk.astype(np.int64))
 
 
 def mean_case_ppv(frame: pl.DataFrame) -> float | None:
