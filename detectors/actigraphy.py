@@ -18,6 +18,9 @@ Non-wear is always excluded from sleep: a watch on the charger is never "deep sl
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,6 +136,45 @@ class ActigraphyParams:
     hdcza_mult: float = 15.0  # [vanhees2018] ... times 15
     hdcza_min_deg: float = 0.13  # [ggir] threshold clipped to [0.13, 0.50]
     hdcza_max_deg: float = 0.50  # [ggir]
+
+
+@dataclass(frozen=True)
+class HistoryFacts:
+    """Facts about a participant's whole history that a night's result depends on.
+
+    Two decisions of the minute-level detectors look at everything they are given, not at the
+    night: which sources of a metric are coarser copies (:func:`keep_finest_resolution`,
+    from each source's median interval) and whether the participant has a heart-rate channel
+    at all (>= ``hr_min_minutes`` minutes with HR). A caller that runs a long history in
+    chunks of nights (``pipeline.detect``) computes both once over the whole range and sets
+    them with :func:`history_facts`, so each chunk decides exactly as one pass over the whole
+    range would.
+    """
+
+    #: ``participant_id``, ``metric``, ``_src`` (source, null as "") of the sources kept
+    finest: pl.DataFrame
+    #: participant -> minutes with at least one heart-rate sample (value > 0, finite)
+    hr_minutes: Mapping[str, int]
+
+
+_HISTORY: ContextVar[HistoryFacts | None] = ContextVar("crampwatch_history_facts", default=None)
+
+
+@contextmanager
+def history_facts(facts: HistoryFacts | None) -> Iterator[None]:
+    """Within the block, :func:`keep_finest_resolution` and the HR-channel test use
+    ``facts`` (whole-history decisions) instead of the frames they are given."""
+    token = _HISTORY.set(facts)
+    try:
+        yield
+    finally:
+        _HISTORY.reset(token)
+
+
+def _hr_minutes(pid: str, local: int) -> int:
+    """HR minutes of ``pid``: the whole history's when :func:`history_facts` is set."""
+    facts = _HISTORY.get()
+    return local if facts is None else int(facts.hr_minutes.get(pid, local))
 
 
 # ----------------------------------------------------------------------------------------
@@ -710,6 +752,14 @@ def keep_finest_resolution(samples: pl.DataFrame) -> pl.DataFrame:
     """
     if "source" not in samples.columns or samples.height == 0:
         return samples
+    facts = _HISTORY.get()
+    if facts is not None:  # decided once over the whole history (chunked runs)
+        src = pl.col("source").cast(pl.String).fill_null("")
+        return (
+            samples.with_columns(_src=src)
+            .join(facts.finest, on=["participant_id", "metric", "_src"], how="semi")
+            .drop("_src")
+        )
     if (
         samples["participant_id"].null_count() == 0
         and samples["metric"].null_count() == 0
@@ -812,7 +862,7 @@ def _classify_participant(
     hr = (code == _METRIC_CODE["heart_rate_bpm"]) & (value > 0)
     hr_min = cell_medians(cell(s[hr]), value[hr], n)
     hr_present = np.isfinite(hr_min)
-    has_hr_channel = int(hr_present.sum()) >= p.hr_min_minutes
+    has_hr_channel = _hr_minutes(pid, int(hr_present.sum())) >= p.hr_min_minutes
 
     # offsets per minute: forward-filled from the records
     minute_t = g0 + _MIN_US * np.arange(n, dtype=np.int64)
@@ -1105,7 +1155,10 @@ def _grid_periods(
         main = main[(b[main] - a[main]) * 60 <= params.max_main_sleep_s]
         if main.size == 0:
             return None
-    hr_used = bool(g.hr_wake.any()) or int(g.hr_present.sum()) >= params.hr_min_minutes
+    hr_used = (
+        bool(g.hr_wake.any())
+        or _hr_minutes(g.participant_id, int(g.hr_present.sum())) >= params.hr_min_minutes
+    )
     a, b = a[main], b[main]
     return pl.DataFrame(
         {

@@ -70,6 +70,37 @@ LOOKBACK_DAYS = 35
 #: enters the next 7 mornings' body-mass baselines (detectors-science.md 8.2)
 LOOKAHEAD_DAYS = 8
 
+# A long history is detected in chunks of local nights, so memory holds one chunk's inputs
+# (a 3.8-year Apple history: 2.95 M samples). A chunk's outputs equal those of one pass over
+# the whole range (tests/pipeline/test_detect_chunks.py) because each chunk loads the context
+# its nights and days read:
+# - dehydration (day d): trailing windows of 28 days (typical intake, fluid-model bias,
+#   14-day HR, 7 mornings' mass) over days whose "partial log" test reads the 28 days before
+#   them, so 57 days back; the next morning's weight, resting HR and the sleeping HR of the
+#   night after, so 2 days ahead; each day's body mass is the nearest weighing however far,
+#   so body mass is loaded for the whole range in every chunk (a few rows a week);
+# - sleep from minute data (night n): Cole-Kripke, Webster rescoring, the 10-min HR median
+#   and non-wear runs reach at most 60 min around a minute, a flat day without HR 36 h, and
+#   a night's HR reference is its noon-to-noon window: 37 h beyond the window on each side.
+#   Where a data gap spans a chunk's margin, the chunk is widened to the data beyond it;
+# - device-stage sleep chains segments across gaps < 60 min however long the chain: the
+#   (small) sleep_segments are loaded once for the whole range;
+# - the cramp detector reads the night's period with 30 min of margin and 12 h around each
+#   segment for the movement channel;
+# - whole-range decisions (which sources are coarser copies, whether there is an HR channel)
+#   are computed once in SQL (:func:`pipeline.store_inputs.history_facts`).
+
+#: local nights per chunk
+CHUNK_DAYS = 92
+#: days of data loaded before a chunk's first night (see above: 57 for dehydration)
+CHUNK_LOOKBACK_DAYS = 60
+#: days loaded after a chunk's last night (see above)
+CHUNK_LOOKAHEAD_DAYS = 4
+#: metrics loaded over the whole range in every chunk (nearest weighing of each day)
+WHOLE_RANGE_METRICS = ("body_mass_kg",)
+#: metrics of the minute-level sleep grid (activity proxy and heart rate)
+_GRID_METRICS = ("steps", "intensity_level", "met", "heart_rate_bpm")
+
 
 @dataclass
 class DetectSummary:
@@ -99,8 +130,15 @@ def run_detectors(
     inputs: dict[str, pl.DataFrame],
     cramp_params: CrampParams | None = None,
     raw: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    daily_inputs: dict[str, pl.DataFrame] | None = None,
+    nights: tuple[date, date] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pure step: inputs -> (sleep_periods, episodes).
+
+    ``daily_inputs``: the inputs of the day-level detector (dehydration) when they are not
+    ``inputs`` (a chunk of a long history reads more days for it than for the nights).
+    ``nights``: only the sleep periods (and so the cramps) of these nights are kept and
+    analysed (a chunk whose sleep segments cover the whole history).
 
     ``raw`` = ``(sleep_periods, episodes)`` of the nights analysed from raw accelerometry
     (:func:`detect_raw`). Those nights take the raw sleep period and the raw cramp detector;
@@ -112,6 +150,8 @@ def run_detectors(
     from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
 
     samples, periods, segments = _sleep(inputs)
+    if nights is not None:
+        periods = periods.filter(pl.col("night_of").is_between(*nights))
     raw_periods = raw[0] if raw is not None else pl.DataFrame(schema=SLEEP_PERIOD_SCHEMA)
     if raw_periods.height:
         periods = periods.join(
@@ -132,8 +172,9 @@ def run_detectors(
     cramps = detectors.detect_nocturnal_cramps(
         samples, segments, periods, cramp_params or CrampParams()
     )
+    days = inputs if daily_inputs is None else daily_inputs
     dehydration = detectors.detect_dehydration(
-        inputs["samples"], inputs["workouts"], inputs["environment"], inputs["participants"]
+        days["samples"], days["workouts"], days["environment"], days["participants"]
     )
     parts = [cramps.select(list(EPISODE_SCHEMA)), dehydration.select(list(EPISODE_SCHEMA))]
     if raw is not None:
@@ -308,6 +349,132 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
     return store_inputs.journal_changed(con, participant_id, since_import_id)
 
 
+def _chunks(out_lo: date, out_hi: date, days: int) -> list[tuple[date, date]]:
+    """``out_lo``..``out_hi`` as consecutive ranges of at most ``days`` nights."""
+    out, a = [], out_lo
+    while a <= out_hi:
+        b = min(a + timedelta(days=days - 1), out_hi)
+        out.append((a, b))
+        a = b + timedelta(days=1)
+    return out
+
+
+def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir):
+    """Detect ``pid``'s nights ``out_lo``..``out_hi`` (data from ``load_lo``) and replace
+    their outputs, one chunk of :data:`CHUNK_DAYS` nights at a time; yields per chunk
+    ``(sleep periods written, episodes written, [(kind, episodes)])``."""
+    from detectors.actigraphy import HistoryFacts, history_facts
+
+    chunks = _chunks(out_lo, out_hi, CHUNK_DAYS)
+    facts = None
+    segments = None
+    if len(chunks) > 1:
+        finest, hr_minutes = store_inputs.history_facts(con, pid, load_lo, out_hi)
+        facts = HistoryFacts(finest, {pid: hr_minutes})
+        segments = load_inputs(con, pid, load_lo, out_hi, tables=("sleep_segments",))
+    for a, b in chunks:
+        daily = None
+        if facts is None:
+            inputs = load_inputs(con, pid, load_lo, out_hi)
+        else:
+            # the days' detectors read the whole chunk; the nights' only a few days around it
+            daily, nightly = _load_chunk(con, pid, a, b, load_lo, out_hi, facts.finest)
+            daily["sleep_segments"] = segments["sleep_segments"]
+            inputs = {**daily, "samples": nightly}
+        # raw nights one beyond the chunk: a raw period of the next night can overlap this
+        # chunk's last minute-level period
+        r_lo, r_hi = max(a - timedelta(days=1), out_lo), min(b + timedelta(days=1), out_hi)
+        raw = detect_raw(con, pid, r_lo, r_hi, inputs["samples"], raw_dir)
+        with history_facts(facts):
+            periods, episodes = run_detectors(
+                inputs, params, raw=raw, daily_inputs=daily, nights=(r_lo, r_hi)
+            )
+        del inputs, daily, raw
+        nights = store_outputs.replace_range(con, "sleep_periods", "night_of", periods, pid, a, b)
+        written = store_outputs.replace_range(
+            con, "episodes", "local_date", episodes, pid, a, b, stamp_col="created_utc"
+        )
+        by_kind = (
+            episodes.filter(pl.col("local_date").is_between(a, b)).group_by("kind").len().rows()
+        )
+        yield nights, written, by_kind
+
+
+def _load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    pid: str,
+    a: date,
+    b: date,
+    load_lo: date,
+    load_hi: date,
+    finest: pl.DataFrame | None,
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The inputs (but sleep segments) of the chunk of nights ``a``..``b``, within the whole
+    run's ``load_lo``..``load_hi``: :data:`CHUNK_LOOKBACK_DAYS` before and
+    :data:`CHUNK_LOOKAHEAD_DAYS` after; and the samples the nights' detectors read.
+
+    With ``finest`` (the sources kept, :func:`pipeline.store_inputs.history_facts`) the chunk
+    is widened across a gap in the minute data so that its minute grid starts >= 3 days
+    before ``a`` and ends >= 4 days after ``b`` (37 h beyond the nights' noon-to-noon windows
+    in any zone), or where the whole run's does; the nights' samples are those from one
+    day before the grid's first such minute to one day after the last (the whole chunk's
+    samples without ``finest``)."""
+    if finest is None:
+        c_lo = max(load_lo, a - timedelta(days=CHUNK_LOOKBACK_DAYS))
+        c_hi = min(load_hi, b + timedelta(days=CHUNK_LOOKAHEAD_DAYS))
+        inputs = load_inputs(
+            con,
+            pid,
+            c_lo,
+            c_hi,
+            tables=("samples", "workouts", "environment", "participants", "sleep_segments"),
+            whole_metrics=WHOLE_RANGE_METRICS,
+            whole=(load_lo, load_hi),
+        )
+        return inputs, inputs["samples"]
+    keys = [f"{m}\x00{s}" for m, s in finest.select("metric", "_src").iter_rows()]
+    c_lo = max(load_lo, a - timedelta(days=CHUNK_LOOKBACK_DAYS))
+    c_hi = min(load_hi, b + timedelta(days=CHUNK_LOOKAHEAD_DAYS))
+    need_lo, need_hi = _utc(a - timedelta(days=3)), _utc(b + timedelta(days=4))
+    while True:
+        inputs = load_inputs(
+            con,
+            pid,
+            c_lo,
+            c_hi,
+            tables=("samples", "workouts", "environment", "participants"),
+            whole_metrics=WHOLE_RANGE_METRICS,
+            whole=(load_lo, load_hi),
+        )
+        grid = inputs["samples"].filter(
+            pl.col("metric").is_in(_GRID_METRICS)
+            & pl.col("value").is_finite()
+            & (pl.col("metric") + "\x00" + pl.col("source")).is_in(keys)
+        )
+        new_lo, new_hi = c_lo, c_hi
+        if c_lo > load_lo and (grid.height == 0 or grid["start_utc"].min() > need_lo):
+            t = store_inputs.grid_sample_edge(con, pid, _GRID_METRICS, keys, before=need_lo)
+            new_lo = load_lo if t is None else max(load_lo, min(c_lo, t.date()))
+        if c_hi < load_hi and (grid.height == 0 or grid["end_utc"].max() < need_hi):
+            t = store_inputs.grid_sample_edge(con, pid, _GRID_METRICS, keys, after=need_hi)
+            new_hi = load_hi if t is None else min(load_hi, max(c_hi, t.date()))
+        if (new_lo, new_hi) == (c_lo, c_hi):
+            break
+        c_lo, c_hi = new_lo, new_hi
+    smp = inputs["samples"]
+    before = grid.filter(pl.col("start_utc") <= need_lo)["start_utc"].max()
+    if before is not None:  # else the grid starts where the whole run's does
+        smp = smp.filter(pl.col("start_utc") >= min(before, need_lo - timedelta(days=1)))
+    after = grid.filter(pl.col("end_utc") >= need_hi)["start_utc"].min()
+    if after is not None:  # else the grid ends where the whole run's does
+        smp = smp.filter(pl.col("start_utc") <= max(after, need_hi + timedelta(days=1)))
+    return inputs, smp
+
+
+def _utc(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
 def detect_changed(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -345,30 +512,14 @@ def detect_changed(
             out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
             if full or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
-            inputs = load_inputs(con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_hi)
-            raw = detect_raw(con, pid, out_lo, out_hi, inputs["samples"], raw_dir)
-            periods, episodes = run_detectors(inputs, active_cramp_params(con, pid), raw=raw)
-            summary.nights += store_outputs.replace_range(
-                con, "sleep_periods", "night_of", periods, pid, out_lo, out_hi
-            )
-            written = store_outputs.replace_range(
-                con,
-                "episodes",
-                "local_date",
-                episodes,
-                pid,
-                out_lo,
-                out_hi,
-                stamp_col="created_utc",
-            )
-            summary.episodes_written += written
-            for kind, n in (
-                episodes.filter(pl.col("local_date").is_between(out_lo, out_hi))
-                .group_by("kind")
-                .len()
-                .iter_rows()
+            params = active_cramp_params(con, pid)
+            for nights, written, by_kind in _detect_participant(
+                con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_lo, out_hi, params, raw_dir
             ):
-                summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
+                summary.nights += nights
+                summary.episodes_written += written
+                for kind, n in by_kind:
+                    summary.by_kind[kind] = summary.by_kind.get(kind, 0) + n
             summary.participants += 1
         summary.max_import_id = newest
         summary.seconds = time.perf_counter() - t0

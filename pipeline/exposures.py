@@ -132,27 +132,39 @@ def compute_changed_exposures(
     schema = _detectors_name("DAILY_EXPOSURES_SCHEMA")
     params = params or _detectors_name("ExposureParams")()
     written = 0
+    from pipeline import detect
+
     for pid, (lo, hi) in sorted(ranges.items()):
         out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
-        inputs = load_inputs(con, pid, out_lo - timedelta(days=LOOKBACK_DAYS), out_hi)
-        frame = compute_daily_exposures(
-            inputs["samples"],
-            inputs["workouts"],
-            inputs["environment"],
-            inputs["participants"],
-            inputs["sleep_segments"],
-            params=params,
-        )
-        written += store_outputs.replace_range(
-            con,
-            "daily_exposures",
-            "local_date",
-            frame.select(list(schema)),
-            pid,
-            out_lo,
-            out_hi,
-            stamp_col="computed_utc",
-        )
+        load_lo = out_lo - timedelta(days=LOOKBACK_DAYS)
+        # a long history in chunks of days, as detection does (pipeline.detect): each chunk
+        # loads the days its trailing baselines read, the next morning, and body mass over
+        # the whole range; its rows equal those of one pass (tests/pipeline/test_detect_chunks.py)
+        chunks = detect._chunks(out_lo, out_hi, detect.CHUNK_DAYS)
+        for a, b in chunks:
+            if len(chunks) == 1:
+                inputs = load_inputs(con, pid, load_lo, out_hi)
+            else:
+                inputs = detect._load_chunk(con, pid, a, b, load_lo, out_hi, None)[0]
+            frame = compute_daily_exposures(
+                inputs["samples"],
+                inputs["workouts"],
+                inputs["environment"],
+                inputs["participants"],
+                inputs["sleep_segments"],
+                params=params,
+            )
+            del inputs
+            written += store_outputs.replace_range(
+                con,
+                "daily_exposures",
+                "local_date",
+                frame.select(list(schema)),
+                pid,
+                a,
+                b,
+                stamp_col="computed_utc",
+            )
     return written
 
 

@@ -96,53 +96,151 @@ _BEDROOM_FIRST = (
 )
 
 
+#: the frames :func:`load_inputs` returns
+INPUT_TABLES = ("samples", "sleep_segments", "workouts", "environment", "participants")
+
+
 def load_inputs(
-    con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    lo: date,
+    hi: date,
+    *,
+    tables: tuple[str, ...] = INPUT_TABLES,
+    whole_metrics: tuple[str, ...] = (),
+    whole: tuple[date, date] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Everything the detectors need for one participant between two local dates."""
+    """Everything the detectors need for one participant between two local dates.
+
+    Rows come in a total order (the tables' natural keys), so a subset of a range holds its
+    rows in the order the whole range has them. ``tables`` picks the frames to load. With
+    ``whole = (lo2, hi2)``, the samples of ``whole_metrics`` are those of that wider range
+    (a chunk of a long history that needs them beyond its own days).
+    """
     t_lo = f"{lo - timedelta(days=1)} 00:00:00+00"
     t_hi = f"{hi + timedelta(days=2)} 00:00:00+00"
-    metrics = list(SAMPLE_METRICS)
     p = [participant_id, t_lo, t_hi]
-    return {
-        "samples": _load(
+    out: dict[str, pl.DataFrame] = {}
+    if "samples" in tables:
+        cols = "participant_id, metric, start_utc, end_utc, utc_offset_s, value, source, device"
+        part = (
+            f"SELECT {cols} FROM samples WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ "
+            "AND start_utc < $3::TIMESTAMPTZ AND list_contains($4, metric)"
+        )
+        if whole is not None and whole_metrics:
+            w_lo = f"{whole[0] - timedelta(days=1)} 00:00:00+00"
+            w_hi = f"{whole[1] + timedelta(days=2)} 00:00:00+00"
+            rest = [m for m in SAMPLE_METRICS if m not in whole_metrics]
+            sql = (
+                part
+                + " UNION ALL "
+                + part.replace("$2", "$5").replace("$3", "$6").replace("$4", "$7")
+            )
+            params = p + [rest, w_lo, w_hi, list(whole_metrics)]
+        else:
+            sql, params = part, p + [list(SAMPLE_METRICS)]
+        out["samples"] = _load(
             con,
-            "SELECT participant_id, metric, start_utc, end_utc, utc_offset_s, value, source FROM samples "
-            "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "AND list_contains($4, metric) ORDER BY metric, start_utc",
-            p + [metrics],
-        ),
-        "sleep_segments": _load(
+            f"SELECT * EXCLUDE (device) FROM ({sql}) "
+            "ORDER BY metric, start_utc, end_utc, source, device",
+            params,
+        )
+    if "sleep_segments" in tables:
+        out["sleep_segments"] = _load(
             con,
             "SELECT participant_id, start_utc, end_utc, utc_offset_s, stage FROM sleep_segments "
             "WHERE participant_id = $1 AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
-            "ORDER BY start_utc, end_utc",
+            "ORDER BY start_utc, end_utc, stage, source",
             p,
-        ),
-        "workouts": _load(
+        )
+    if "workouts" in tables:
+        out["workouts"] = _load(
             con,
             "SELECT participant_id, activity_type, start_utc, end_utc, utc_offset_s, duration_s, "
             "active_energy_kcal, distance_m FROM workouts WHERE participant_id = $1 "
-            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ ORDER BY start_utc",
+            "AND start_utc >= $2::TIMESTAMPTZ AND start_utc < $3::TIMESTAMPTZ "
+            "ORDER BY start_utc, activity_type, source",
             p,
-        ),
-        "environment": _load(
+        )
+    if "environment" in tables:
+        out["environment"] = _load(
             con,
             "SELECT pl.participant_id, e.time_utc, e.utc_offset_s, e.setting, e.temp_c, e.rh_pct, "
             "e.wind_speed_m_s, e.shortwave_radiation_w_m2, e.latitude_deg, e.longitude_deg "
             "FROM environment e JOIN participant_locations pl USING (location_id) "
             "WHERE pl.participant_id = $1 AND e.time_utc >= $2::TIMESTAMPTZ "
-            "AND e.time_utc < $3::TIMESTAMPTZ AND " + _BEDROOM_FIRST + " ORDER BY e.time_utc",
+            "AND e.time_utc < $3::TIMESTAMPTZ AND "
+            + _BEDROOM_FIRST
+            + " ORDER BY e.time_utc, e.location_id, e.setting, e.source",
             p,
-        ),
-        "participants": _load(
+        )
+    if "participants" in tables:
+        out["participants"] = _load(
             con,
             "SELECT participant_id, sex, birth_year, height_cm, tz, conditions, medications, "
             "home_lat_deg, home_lon_deg FROM participants "
             "WHERE participant_id = $1",
             [participant_id],
-        ),
-    }
+        )
+    return out
+
+
+def history_facts(
+    con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
+) -> tuple[pl.DataFrame, int]:
+    """The whole-range decisions of the minute-level detectors for the samples
+    :func:`load_inputs` gives for ``lo``..``hi``, without loading them
+    (:class:`detectors.actigraphy.HistoryFacts`): the sources kept per metric (a source is
+    a coarser copy when its median interval is >= 20 x the metric's finest source's, as
+    :func:`detectors.actigraphy.keep_finest_resolution` decides) and the minutes with a
+    heart-rate sample from a kept source (value > 0)."""
+    t_lo = f"{lo - timedelta(days=1)} 00:00:00+00"
+    t_hi = f"{hi + timedelta(days=2)} 00:00:00+00"
+    rng = (
+        "s.participant_id = $1 AND s.start_utc >= $2::TIMESTAMPTZ "
+        "AND s.start_utc < $3::TIMESTAMPTZ AND list_contains($4, s.metric)"
+    )
+    params = [participant_id, t_lo, t_hi, list(SAMPLE_METRICS)]
+    kept = (
+        "WITH g AS (SELECT s.participant_id, s.metric, s.source AS _src, "
+        "median(epoch_us(s.end_utc) - epoch_us(s.start_utc)) AS med "
+        f"FROM samples s WHERE {rng} GROUP BY ALL), "
+        "f AS (SELECT *, min(med) OVER (PARTITION BY participant_id, metric) AS fin FROM g), "
+        "k AS (SELECT participant_id, metric, _src FROM f WHERE med <= 0 "
+        "OR med < CAST(20 AS DOUBLE) * greatest(fin, CAST(1 AS DOUBLE))) "
+    )
+    finest = con.sql(kept + "SELECT * FROM k ORDER BY ALL", params=params).pl()
+    hr = con.execute(
+        kept + "SELECT count(DISTINCT epoch_us(s.start_utc) // 60000000) FROM samples s "
+        "SEMI JOIN k ON s.participant_id = k.participant_id AND s.metric = k.metric "
+        f"AND s.source = k._src WHERE {rng} "
+        "AND s.metric = 'heart_rate_bpm' AND s.value > 0 AND isfinite(s.value)",
+        params,
+    ).fetchall()[0][0]
+    return finest, int(hr)
+
+
+def grid_sample_edge(
+    con: duckdb.DuckDBPyConnection,
+    participant_id: str,
+    metrics: tuple[str, ...],
+    keys: list[str],
+    *,
+    before: datetime | None = None,
+    after: datetime | None = None,
+) -> datetime | None:
+    """Start of the participant's last sample before ``before`` (or first at or after
+    ``after``) of ``metrics`` with a finite value, from a source in ``keys``
+    (``metric || chr(0) || source``); None when there is none."""
+    if (before is None) == (after is None):
+        raise ValueError("give one of before / after")
+    agg, cmp, t = ("max", "<", before) if before is not None else ("min", ">=", after)
+    return con.execute(
+        f"SELECT {agg}(start_utc) FROM samples WHERE participant_id = ? AND start_utc {cmp} ? "
+        "AND list_contains(?, metric) AND isfinite(value) "
+        "AND list_contains(?, metric || chr(0) || source)",
+        [participant_id, t, list(metrics), keys],
+    ).fetchall()[0][0]
 
 
 def store_data_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
