@@ -419,9 +419,26 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of each crampwatch import (the median is reported)",
     )
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument(
+        "--export",
+        metavar="PATH",
+        help="time an existing export instead of generating one: export.zip, export.xml or "
+        "a folder holding them (the other form is made in the work folder); --size-mb and "
+        "--seed are then ignored",
+    )
+    ap.add_argument(
+        "--generator",
+        choices=("crampwatch", "shared"),
+        default="crampwatch",
+        help="crampwatch: simulators/apple_export.py (default); shared: the generator script "
+        "given by --generator-path (gen_apple_export.py: OUTDIR --target-mb N --seed S --zip)",
+    )
+    ap.add_argument("--generator-path", metavar="SCRIPT", help="the script of --generator shared")
     ap.add_argument("--child-import", nargs=2, metavar=("PATH", "DB"), help=argparse.SUPPRESS)
     ap.add_argument("--child-inflate", nargs=2, metavar=("ZIP", "MEMBER"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.generator == "shared" and not args.generator_path:
+        ap.error("--generator shared needs --generator-path SCRIPT")
     if args.child_import:
         child_import(*args.child_import)
         return 0
@@ -458,40 +475,172 @@ def main(argv: list[str] | None = None) -> int:
             tmp.cleanup()
 
 
-def _bench(args, gen, work: Path, hk: str | None) -> int:
-    # ---- the export
+def _own_export(args, gen, work: Path) -> dict:
+    """The export of ``simulators/apple_export.py`` (reused when ``work`` holds it)."""
     days = gen.days_for_size(args.size_mb, args.seed)
     man_path = work / "manifest.json"
-    manifest = None
     if man_path.exists():
         old = json.loads(man_path.read_text(encoding="utf-8"))
         if (
             old.get("seed") == args.seed
             and old.get("days") == days
+            and old.get("generator", "crampwatch") == "crampwatch"
             and Path(old.get("zip_path", "")).exists()
             and Path(old.get("xml_path", "")).exists()
         ):
-            manifest = old
             print(f"reusing the export in {work}", flush=True)
-    if manifest is None:
-        t = time.perf_counter()
-        spec = gen.ExportSpec(
-            start=gen.DEFAULT_END - timedelta(days=days), days=days, seed=args.seed
+            return old
+    t = time.perf_counter()
+    spec = gen.ExportSpec(start=gen.DEFAULT_END - timedelta(days=days), days=days, seed=args.seed)
+    manifest = json.loads(gen.write_export(work, spec).to_json())
+    print(f"generated in {time.perf_counter() - t:.1f} s", flush=True)
+    return manifest
+
+
+def count_tags(xml: Path) -> dict[str, int]:
+    """``<Record`` tags (top level and inside Correlations), ``<Workout`` and
+    ``<ActivitySummary`` tags of an export.xml, counted in its bytes (any generator)."""
+    tags = {
+        "records": b"<Record ",
+        "workouts": b"<Workout ",
+        "activity_summaries": b"<ActivitySummary ",
+    }
+    counts = dict.fromkeys(tags, 0)
+    keep = max(len(t) for t in tags.values()) - 1
+    tail = b""
+    with open(xml, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            buf = tail + chunk
+            for k, t in tags.items():
+                # a tag split by the read is counted once: in the carried tail, never before
+                counts[k] += buf.count(t) - tail.count(t)
+            tail = buf[-keep:]
+    return counts
+
+
+def _zip_member(zpath: Path) -> str:
+    """The export.xml member of an Apple export.zip."""
+    import zipfile
+
+    with zipfile.ZipFile(zpath) as zf:
+        names = [n for n in zf.namelist() if n.endswith("/export.xml") or n == "export.xml"]
+    if not names:
+        raise SystemExit(f"{zpath}: no export.xml inside")
+    return names[0]
+
+
+def _external_manifest(src: Path, work: Path, label: str) -> dict:
+    """A manifest for an export not written by ``simulators.apple_export``: the zip and the
+    XML (the missing one made in ``work``) and the tags counted in the XML."""
+    import zipfile
+
+    if src.is_dir():
+        zpath, xml = src / "export.zip", src / "export.xml"
+        if not zpath.exists():
+            zpath = None
+        if not xml.exists():
+            xml = None
+    elif src.suffix == ".zip":
+        zpath, xml = src, None
+    else:
+        zpath, xml = None, src
+    if zpath is None and xml is None:
+        raise SystemExit(f"{src}: no export.zip or export.xml")
+    if xml is None:
+        xml = work / "export.xml"
+        with (
+            zipfile.ZipFile(zpath) as zf,
+            zf.open(_zip_member(zpath)) as fh,
+            open(xml, "wb") as out,
+        ):
+            shutil.copyfileobj(fh, out, 16 << 20)
+    if zpath is None:
+        zpath = work / "export.zip"
+        with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            zf.write(xml, "apple_health_export/export.xml")
+    counts = count_tags(xml)
+    return {
+        "generator": label,
+        "xml_path": str(xml),
+        "zip_path": str(zpath),
+        "xml_bytes": xml.stat().st_size,
+        "zip_bytes": zpath.stat().st_size,
+        "member": _zip_member(zpath),
+        **counts,
+    }
+
+
+def _shared_export(args, work: Path) -> dict:
+    """Run the shared generator (``--generator-path``) unless its export of the same size
+    and seed is already in ``work``; returns the manifest."""
+    out = work / "shared_export"
+    man_path = work / "manifest.json"
+    want = {"generator": "shared", "seed": args.seed, "size_mb": args.size_mb}
+    if man_path.exists():
+        old = json.loads(man_path.read_text(encoding="utf-8"))
+        if {k: old.get(k) for k in want} == want and Path(old.get("zip_path", "")).exists():
+            print(f"reusing the export in {work}", flush=True)
+            return old
+    t = time.perf_counter()
+    cmd = [sys.executable, str(Path(args.generator_path).resolve()), str(out)]
+    cmd += ["--target-mb", f"{args.size_mb:g}", "--seed", str(args.seed), "--zip"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"the shared generator failed: {proc.stderr[-2000:]}")
+    print(f"generated in {time.perf_counter() - t:.1f} s", flush=True)
+    manifest = {**_external_manifest(out, work, "shared"), **want}
+    try:
+        summary = json.loads(proc.stdout)
+        manifest["days"] = summary.get("days")
+        if summary.get("records") is not None and summary["records"] != manifest["records"]:
+            raise SystemExit(
+                f"the generator says {summary['records']} records, the XML holds "
+                f"{manifest['records']} <Record tags"
+            )
+    except json.JSONDecodeError:
+        pass
+    man_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return manifest
+
+
+def _describe(manifest: dict) -> str:
+    parts = [
+        f"{manifest['xml_bytes'] / 1e6:,.1f} MB export.xml",
+        f"{manifest['zip_bytes'] / 1e6:,.1f} MB export.zip",
+    ]
+    if manifest.get("days"):
+        parts.append(f"{manifest['days']} days")
+    rec = f"{manifest['records']:,} <Record> tags"
+    if "records_in_correlations" in manifest:
+        rec += (
+            f" ({manifest['records_in_correlations']} in correlations, "
+            f"{manifest['records_unmapped']:,} of unmapped types)"
         )
-        manifest = json.loads(gen.write_export(work, spec).to_json())
-        print(f"generated in {time.perf_counter() - t:.1f} s", flush=True)
+    parts.append(rec)
+    if "metadata_in_records" in manifest:
+        parts.append(
+            f"{manifest['metadata_in_records']:,} MetadataEntry, {manifest['hrv_beats']:,} HRV "
+            "beats"
+        )
+    parts.append(
+        f"{manifest['workouts']} workouts, {manifest['activity_summaries']} activity summaries"
+    )
+    parts.append(f"{manifest['xml_bytes'] / manifest['records']:.0f} bytes/record")
+    return "export (" + manifest.get("generator", "crampwatch") + "): " + ", ".join(parts)
+
+
+def _bench(args, gen, work: Path, hk: str | None) -> int:
+    # ---- the export
+    if args.export:
+        manifest = _external_manifest(Path(args.export), work, "given")
+    elif args.generator == "shared":
+        manifest = _shared_export(args, work)
+    else:
+        manifest = _own_export(args, gen, work)
     os.sync()  # no writeback of the fresh files during the timed runs
     xml, zpath = Path(manifest["xml_path"]), Path(manifest["zip_path"])
-    print(
-        f"export: {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml, "
-        f"{manifest['zip_bytes'] / 1e6:,.1f} MB export.zip, {manifest['days']} days, "
-        f"{manifest['records']:,} <Record> tags ({manifest['records_in_correlations']} in "
-        f"correlations, {manifest['records_unmapped']:,} of unmapped types), "
-        f"{manifest['metadata_in_records']:,} MetadataEntry, {manifest['hrv_beats']:,} HRV "
-        f"beats, {manifest['workouts']} workouts, {manifest['activity_summaries']} activity "
-        f"summaries; {manifest['xml_bytes'] / manifest['records']:.0f} bytes/record",
-        flush=True,
-    )
+    member = manifest.get("member", gen.ZIP_MEMBER)
+    print(_describe(manifest), flush=True)
 
     env = dict(os.environ, PYTHONHASHSEED="0")
     me = [sys.executable, str(Path(__file__).resolve())]
@@ -503,14 +652,14 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
         rows.append(
             measure(
                 "inflate floor: unzip -p > /dev/null",
-                ["unzip", "-p", str(zpath), gen.ZIP_MEMBER],
+                ["unzip", "-p", str(zpath), member],
                 stdout=subprocess.DEVNULL,
             )
         )
     rows.append(
         measure(
             "inflate floor: Python zipfile 16 MiB reads",
-            me + ["--child-inflate", str(zpath), gen.ZIP_MEMBER],
+            me + ["--child-inflate", str(zpath), member],
             env=env,
         )
     )
@@ -596,7 +745,12 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
     print(
         f"Apple Health import, {manifest['xml_bytes'] / 1e6:,.1f} MB export.xml "
         f"({manifest['zip_bytes'] / 1e6:,.1f} MB zip), {manifest['records']:,} records, "
-        f"seed {args.seed}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+        + (
+            f"given export {args.export}"
+            if args.export
+            else f"generator {args.generator}, seed {args.seed}"
+        )
+        + f"; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
     )
     print(_fmt_table(rows, manifest, baseline))
     print()
@@ -629,6 +783,16 @@ def _bench(args, gen, work: Path, hk: str | None) -> int:
                 f"HEADLINE: crampwatch from export.zip is {shown:.2f}x healthkit-to-sqlite "
                 f"(target >= {TARGET_RATIO:g}x: {'met' if ratio >= TARGET_RATIO else 'MISSED'})"
                 f"; CPU time {baseline.cpu_s / cw_zip.cpu_s:.2f}x less"
+            )
+        cmd = next((r for r in rows if r.name.startswith("crampwatch ingest")), None)
+        if baseline and cmd is not None:
+            ratio = baseline.seconds / cmd.seconds
+            shown = math.floor(ratio * 100) / 100
+            print(
+                f"HEADLINE (command): crampwatch ingest export.zip, end to end, is {shown:.2f}x "
+                f"healthkit-to-sqlite (target >= {TARGET_RATIO:g}x: "
+                f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}); CPU time "
+                f"{baseline.cpu_s / cmd.cpu_s:.2f}x less"
             )
         print(
             f"peak RSS summed (crampwatch): {peak:,.0f} MiB (target < {TARGET_PEAK_MIB:,.0f} "

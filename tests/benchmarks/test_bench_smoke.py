@@ -104,3 +104,72 @@ def test_count_check_fails_loudly():
     assert ok["count_check"]["skipped_by_design"] == 4
     with pytest.raises(bench.CountCheckError, match="COUNT CHECK FAILED.*!= 101"):
         bench.count_check(run, {"records": 101, "workouts": 2})
+
+
+def _gen_tiny(out: Path) -> Path:
+    from simulators import apple_export as gen
+
+    spec = gen.ExportSpec(start=gen.DEFAULT_END, days=3, seed=4)
+    return Path(gen.write_export(out, spec, make_zip=False).xml_path)
+
+
+def test_benchmark_times_a_given_export(tmp_path):
+    """--export: an export.xml from elsewhere (its zip is made in the work folder); the
+    tags are counted in the XML for the count check."""
+    xml = _gen_tiny(tmp_path / "given")
+    proc, figures = _run(tmp_path, "--export", str(xml), "--skip-baseline")
+    assert "export (given)" in proc.stdout and "count check: PASSED" in proc.stdout
+    manifest = figures["manifest"]
+    assert manifest["records"] == xml.read_bytes().count(b"<Record ") > 0
+    assert Path(manifest["zip_path"]).parent == tmp_path / "work"
+    assert not figures["failures"]
+
+
+SHARED = REPO.parent / "shared" / "tools" / "gen_apple_export.py"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared generator is not beside the repo")
+def test_benchmark_runs_the_shared_generator(tmp_path):
+    """--generator shared --generator-path SCRIPT: the second generator's export."""
+    proc, figures = _run(
+        tmp_path,
+        "--generator",
+        "shared",
+        "--generator-path",
+        str(SHARED),
+        "--size-mb",
+        "2",
+        "--skip-baseline",
+    )
+    assert "export (shared)" in proc.stdout and "count check: PASSED" in proc.stdout
+    assert figures["manifest"]["generator"] == "shared" and figures["manifest"]["records"] > 0
+
+
+def test_count_tags_across_read_boundaries(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_ingest", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_ingest", mod)  # dataclasses look it up
+    spec.loader.exec_module(mod)
+    xml = tmp_path / "e.xml"
+    xml.write_bytes(
+        b"<HealthData>" + b'<Record type="x"/><Workout a="1"/>' * 1000 + b"</HealthData>"
+    )
+    real_open = open
+
+    class Small:  # reads of 7 bytes: every tag is split somewhere
+        def __init__(self, *a, **k):
+            self.fh = real_open(*a, **k)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def read(self, n):
+            return self.fh.read(7)
+
+    monkeypatch.setattr(mod, "open", Small, raising=False)
+    assert mod.count_tags(xml) == {"records": 1000, "workouts": 1000, "activity_summaries": 0}
