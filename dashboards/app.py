@@ -91,5 +91,6 @@ def sidebar(people) -> None:
         )
 
 
-sidebar(_participants())
-page.run()
+with state.one_run_at_a_time():  # polars and pyarrow deadlock across concurrent runs
+    sidebar(_participants())
+    page.run()

@@ -9,7 +9,9 @@ cached (see ``dashboards/queries.py``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +25,14 @@ T = TypeVar("T")
 
 PARTICIPANT_KEY = "participant_id"
 CACHE_TTL_S = 600
+
+#: one script run at a time per server process. With about 20 sessions rerunning at once the
+#: server deadlocked for good (no health answer, no websocket pings; every thread waiting for
+#: the GIL or for polars' or pyarrow's thread pool: polars frames converted to pandas and
+#: unpickled from the cache in several threads at once, as in polars issue #27396); found by
+#: benchmarks/dashboard.py. Runs are CPU-bound in one interpreter anyway, and one at a time
+#: the event loop (pings, sending the pages) no longer starves for the GIL.
+_RUN_LOCK = threading.Lock()
 
 
 def db_path() -> Path:
@@ -54,6 +64,13 @@ def load(query: Callable[..., T], **params: Any) -> T:
     return _cached(
         query.__name__, str(path), queries.data_version(path), tuple(sorted(params.items()))
     )
+
+
+@contextmanager
+def one_run_at_a_time() -> Iterator[None]:
+    """Hold the server-wide run lock for the block (see :data:`_RUN_LOCK`)."""
+    with _RUN_LOCK:
+        yield
 
 
 def participant() -> str | None:
