@@ -395,21 +395,45 @@ def xml_unescape(text: str) -> str:
     return _ENTITY.sub(_entity, text) if "&" in text else text
 
 
+#: the named entities, ``&amp;`` last: replacing them one after the other over a whole
+#: column decodes exactly as :func:`xml_unescape`'s single pass (no replacement can form
+#: another entity: only ``&amp;`` yields a ``&``, and nothing is replaced after it)
+_NAMED_ORDER = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")]
+#: distinct escaped values above which the named entities are decoded in polars
+_VECTOR_MIN = 64
+
+
 def _decode_column(df: pl.DataFrame, col: str, extra=None) -> pl.DataFrame:
     """Decode entities in a string column by mapping its distinct escaped values
-    (or, with ``extra``, map every distinct value through ``extra``)."""
+    (or, with ``extra``, map every distinct value through ``extra``).
+
+    Many distinct escaped values (Apple's ``device`` holds a memory address that can change
+    with every record) are decoded in polars, named entities only; values holding a
+    character reference (``&#``) still go through :func:`xml_unescape`."""
     s = df.get_column(col)
+    vector = None
     if extra is None:
         todo = s.filter(s.str.contains("&", literal=True)).unique()
         fn = xml_unescape
+        if todo.len() > _VECTOR_MIN:
+            vector = pl.col(col)
+            for a, b in _NAMED_ORDER:
+                vector = vector.str.replace_all(a, b, literal=True)
+            todo = todo.filter(todo.str.contains("&#", literal=True))
     else:
         todo = s.drop_nulls().unique()
         fn = extra
-    if todo.len() == 0:
+    mapped = pl.col(col)
+    if todo.len():
+        old = todo.to_list()
+        pairs = [(o, n) for o, n in zip(old, [fn(v) for v in old], strict=True) if o != n]
+        if pairs:
+            mapped = mapped.replace([p[0] for p in pairs], [p[1] for p in pairs])
+    if vector is not None:  # each row decoded once, from its original value
+        named = pl.col(col).str.contains("&", literal=True) & ~pl.col(col).str.contains(
+            "&#", literal=True
+        )
+        mapped = pl.when(named).then(vector).otherwise(mapped)
+    elif mapped.meta.eq(pl.col(col)):
         return df
-    old = todo.to_list()
-    new = [fn(v) for v in old]
-    pairs = [(o, n) for o, n in zip(old, new, strict=True) if o != n]
-    if not pairs:
-        return df
-    return df.with_columns(pl.col(col).replace([p[0] for p in pairs], [p[1] for p in pairs]))
+    return df.with_columns(mapped.alias(col))
