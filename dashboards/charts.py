@@ -283,7 +283,10 @@ def night_chart(
         ),
         *_journal_layers(jr, window, axis=False, with_caption=True, height=HR_HEIGHT),
     ]
-    top = alt.layer(*hr_layers).properties(height=HR_HEIGHT)
+    # Options go into the constructors: every method call on a layered or concatenated chart
+    # (properties, resolve_*, configure_*) deep-copies the whole tree again (about half of the
+    # build time before). The spec is the same as chained (compared on all sample nights).
+    top = alt.layer(*hr_layers, height=HR_HEIGHT)
 
     present = (
         [s for s in STAGE_ORDER if s in set(stages.get_column("stage").to_list())]
@@ -330,27 +333,33 @@ def night_chart(
         *_episode_layers(ep, window, axis=True, with_caption=False, title=time_title),
         *_journal_layers(jr, window, axis=True, with_caption=False, height=0, title=time_title),
     ]
-    bottom = (
-        alt.layer(*stage_layers)
-        .resolve_scale(color="independent")
-        .properties(height=STAGE_ROW_HEIGHT * max(len(labels_present), 2))
+    bottom = alt.layer(
+        *stage_layers,
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+        height=STAGE_ROW_HEIGHT * max(len(labels_present), 2),
     )
 
-    return (
-        alt.vconcat(top, bottom, spacing=6)
+    return alt.vconcat(
+        top,
+        bottom,
+        spacing=6,
         # fit the width of the container (Streamlit would use "pad" for a layered vconcat)
-        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-        .resolve_scale(x="shared", color="independent")
-        .resolve_axis(x="independent")
-        .configure_view(stroke=None)
-        .configure_axis(
-            labelFontSize=12,
-            titleFontSize=12,
-            titleFontWeight="normal",
-            labelColor="#3b4652",
-            titleColor="#3b4652",
-        )
-        .configure_legend(labelFontSize=12, titleFontSize=12, titleFontWeight="normal")
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        resolve=alt.Resolve(
+            scale=alt.ScaleResolveMap(x="shared", color="independent"),
+            axis=alt.AxisResolveMap(x="independent"),
+        ),
+        config=alt.Config(
+            view=alt.ViewConfig(stroke=None),
+            axis=alt.AxisConfig(
+                labelFontSize=12,
+                titleFontSize=12,
+                titleFontWeight="normal",
+                labelColor="#3b4652",
+                titleColor="#3b4652",
+            ),
+            legend=alt.LegendConfig(labelFontSize=12, titleFontSize=12, titleFontWeight="normal"),
+        ),
     )
 
 

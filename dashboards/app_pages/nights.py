@@ -205,15 +205,10 @@ def night_view(pid: str, night_of: date) -> None:
     else:
         if hr.height == 0:
             st.caption("No heart-rate samples recorded in this window.")
-        chart = charts.night_chart(
-            hr,
-            stages,
-            episodes,
-            journal,
-            (detail["window_start_local"], detail["window_end_local"]),
-            time_title=f"local time ({offset})",
-        )
-        st.altair_chart(chart, width="stretch")
+        # charts.night_chart, built once per snapshot and night (state.night_chart_spec)
+        spec = state.night_chart_spec(pid, night_of, time_title=f"local time ({offset})")
+        if spec is not None:  # None only if a publish removed the night since the read above
+            st.vega_lite_chart(spec, width="stretch")
 
     left, right = st.columns(2, gap="large")
     with left:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards import charts
 from pipeline.store import connect, publish_snapshot
-from tests.dashboards.store_data import APP, EXPECTED
+from tests.dashboards.store_data import APP, EXPECTED, P01, _journal
 
 METRIC_LABELS = {
     "nights": "Nights with sleep data",
@@ -198,3 +201,42 @@ def test_nights_say_how_the_sleep_period_was_found(fresh_store, monkeypatch):
     at = _select_night_row(at, "P01", 2)
     assert not at.warning
     assert "found from the device's own sleep stages" in " ".join(c.value for c in at.caption)
+
+
+def _chart_rows(at: AppTest) -> list[dict]:
+    """Every row of every dataset of the page's chart (Arrow IPC streams on the proto)."""
+    rows = []
+    for ds in _chart(at).proto.datasets:
+        rows += pa.ipc.open_stream(ds.data.data).read_all().to_pylist()
+    return rows
+
+
+def test_night_chart_and_data_are_cached_until_a_new_snapshot_is_published(
+    fresh_store, monkeypatch
+):
+    """The night's chart is built once per snapshot (state.night_chart_spec); a publish with
+    new rows for the night shows them on the next rerun, in the chart and in the journal."""
+    builds = []
+    real = charts.night_chart
+    monkeypatch.setattr(charts, "night_chart", lambda *a, **k: builds.append(1) or real(*a, **k))
+    monkeypatch.setenv("CRAMPWATCH_DB", str(fresh_store))
+    at = _app().run()
+    assert at.subheader[0].value.startswith("Fri 9 Jan 2026")
+    assert len(builds) == 1
+    assert not any(r.get("note") == "woke up" for r in _chart_rows(at))
+    at.run()
+    assert len(builds) == 1  # same snapshot: the cached spec
+    assert not any("left calf" in m.value for m in at.markdown)
+
+    con = connect(fresh_store)
+    _journal(con, P01, datetime(2026, 1, 10, 2, 40), "cramp", 7, "left", "calf", "woke up")
+    publish_snapshot(con, fresh_store)
+    con.close()
+
+    at.run()
+    assert not at.exception
+    assert len(builds) == 2  # new snapshot: built again from its rows
+    journal_rows = [r for r in _chart_rows(at) if r.get("note") == "woke up"]
+    assert [r["caption"] for r in journal_rows] == ["journal: cramp 7/10"]
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "02:40 · **cramp** · severity 7/10 · left calf" in markdown

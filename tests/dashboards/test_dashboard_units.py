@@ -265,6 +265,35 @@ def test_night_chart_is_pure_and_uses_a_utc_scale_on_local_time(store):
     assert "import streamlit" not in src and "duckdb" not in src
 
 
+def test_cached_night_chart_spec_is_what_altair_chart_would_send(store):
+    """state.vega_lite_spec skips Altair's validation (runtime) but must give the very spec
+    ``st.altair_chart`` builds with it on; the chart itself still validates here."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    from dashboards import state
+
+    d = queries.run(store, queries.night_detail, participant_id="P01", night_of=P01_CRAMP_NIGHT)
+
+    def build():
+        return charts.night_chart(
+            d["heart_rate"],
+            d["stages"],
+            d["episodes"],
+            d["journal"],
+            (d["window_start_local"], d["window_end_local"]),
+            time_title="local time (UTC+01:00)",
+        )
+
+    validated = _convert_altair_to_vega_lite_spec(build())
+    assert state.vega_lite_spec(build) == validated
+    assert validated["datasets"] and all(
+        isinstance(b, bytes) for b in validated["datasets"].values()
+    )
+    from altair.utils.schemapi import DEBUG_MODE
+
+    assert DEBUG_MODE  # switched back on after the unvalidated build
+
+
 def test_night_chart_accepts_empty_frames():
     empty = queries_empty_detail()
     window = (datetime(2026, 1, 1, 22), datetime(2026, 1, 2, 8))
