@@ -140,7 +140,8 @@ def compute_changed_exposures(
         # a long history in chunks of days, as detection does (pipeline.detect): each chunk
         # loads the days its trailing baselines read, the next morning, and body mass over
         # the whole range; its rows equal those of one pass (tests/pipeline/test_detect_chunks.py)
-        chunks = detect._chunks(out_lo, out_hi, detect.CHUNK_DAYS)
+        # (twice detection's chunk: a day's row needs far less memory than a night's)
+        chunks = detect._chunks(out_lo, out_hi, 2 * detect.CHUNK_DAYS)
         for a, b in chunks:
             if len(chunks) == 1:
                 inputs = load_inputs(con, pid, load_lo, out_hi)
