@@ -12,10 +12,14 @@ calibrated confidence), and the conditional likelihood of a matched set becomes 
     P(case on night c | set g) = w * exp(x_c b) / sum_{j in g} exp(x_j b)  +  (1 - w) / n_g
 
 (a real cramp picks its night by the conditional logistic model; a false one falls on any of
-the ``n_g`` nights of the set alike, as its errors do not depend on the exposures). With
-``w = 1`` for every case this is the conditional logistic likelihood (Breslow's form where a
-set holds more than one case). The fit is statsmodels' ``GenericLikelihoodModel`` with the
-analytic score and Hessian below (Newton); standard errors from the observed information.
+the ``n_g`` nights of the set alike, as its errors do not depend on the exposures). Each case
+night is compared with the non-case nights of its stratum (set ``g`` = that case and those
+nights), so each term is an exact conditional probability and the stratum's intercept drops
+out even where a stratum holds several case nights (a composite likelihood; its Hessian-based
+standard errors ignore the dependence between a stratum's cases, which the evaluation's
+coverage shows to be small). With ``w = 1`` and one case per stratum this is the conditional
+logistic likelihood. The fit is statsmodels' ``GenericLikelihoodModel`` with the analytic
+score and Hessian below (Newton); standard errors from the observed information.
 
 The corrected estimate is only as good as ``w``: docs/triggers.md reports the coverage when
 the assumed PPV is off.
@@ -39,16 +43,6 @@ JOURNAL_PPV = 0.9
 #: Assumed probability that a review answer "confirmed"/"missed" marks a real cramp night:
 #: the same prior as the journal (the person judges the same night after the fact). Grade D.
 CONFIRMED_PPV = 0.9
-
-
-def combine_ppv(ws: Sequence[float | None]) -> float:
-    """Probability that a night is a real cramp night when independent sources each call it
-    one with probability ``w`` (noisy-OR: ``1 - prod(1 - w)``)."""
-    miss = 1.0
-    for w in ws:
-        if w is not None:
-            miss *= 1.0 - float(w)
-    return 1.0 - miss
 
 
 class _Design:

@@ -752,6 +752,11 @@ def case_crossover(
     together (ConditionalLogit; complete nights; covariates known on >= 80 % of nights).
     q: Benjamini-Hochberg over each participant's rows of one model. ``participants``: the
     people to report (default all); the pooled rows always use everyone in ``frame``.
+
+    When ``frame`` has ``case_ppv`` (:func:`case_nights`) and a scope's case nights may be
+    false (mean below 1), its estimated rows use the fit corrected for false case nights
+    (``detectors.trigger_misclass.corrected_logit``, ``method='conditional_logit_ppv'``),
+    falling back to the estimators above where it cannot be fitted.
     """
     if method not in ("auto", "conditional_logit"):
         raise ValueError(f"method {method!r}: use 'auto' or 'conditional_logit'")
