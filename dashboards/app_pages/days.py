@@ -17,7 +17,8 @@ from dashboards.format import days_table, md_escape, profile_lines, table_height
 INTRO = (
     "Each day's measured exposure to the known cramp triggers, with the cramp episodes of the "
     "night that follows it. Gaps mean the data was not recorded, never zero. Lining up is not "
-    "proof of cause: the trigger statistics come later, and none of this is a diagnosis."
+    "proof of cause: `crampwatch triggers` estimates which triggers precede the cramp nights "
+    "(odds ratios with their uncertainty), and none of this is a diagnosis."
 )
 DEFAULT_WINDOW_DAYS = 90
 
