@@ -577,14 +577,6 @@ def exact_conditional(tables: pl.DataFrame) -> tuple[float, float, float, float]
     return est, ci_low, ci_high, p
 
 
-def mean_case_ppv(frame: pl.DataFrame) -> float | None:
-    """Mean ``case_ppv`` over the case nights of an analysis frame (None without the column
-    or without a case)."""
-    from detectors.trigger_misclass import mean_case_ppv as _m
-
-    return _m(frame)
-
-
 def _informative_rows(frame: pl.DataFrame, xcols: Sequence[str]) -> pl.DataFrame:
     """Rows of strata holding a case and a non-case night (others add nothing to the
     conditional likelihood)."""
@@ -784,6 +776,8 @@ def case_crossover(
             (r["trigger"], r["lag"]): r
             for r in summarise_tables(tables, ["trigger", "lag"]).iter_rows(named=True)
         }
+        from detectors.trigger_misclass import mean_case_ppv
+
         ppv = mean_case_ppv(f)
         correct = ppv is not None and ppv < 1.0 - 1e-9
         subs = (

@@ -183,9 +183,26 @@ def _generate(family: str, seed: int, out: Path) -> Path:
     raise ValueError(f"unknown family {family!r}")
 
 
+def sleep_inputs(con) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(samples, segments, periods) of every participant in a store, through the sleep
+    pipeline exactly as ``crampwatch detect`` prepares them."""
+    from pipeline.detect import _sleep, full_ranges, load_inputs
+
+    samples, segments, periods = [], [], []
+    for pid, (lo, hi) in sorted(full_ranges(con).items()):
+        s, p, g = _sleep(load_inputs(con, pid, lo, hi))
+        samples.append(s)
+        periods.append(p)
+        segments.append(g)
+    return (
+        pl.concat(samples, how="diagonal_relaxed"),
+        pl.concat(segments, how="diagonal_relaxed"),
+        pl.concat(periods, how="diagonal_relaxed"),
+    )
+
+
 def _export_family(family: str, seed: int) -> FamilyRun:
     from pipeline import store
-    from pipeline.detect import _sleep, full_ranges, load_inputs
     from pipeline.evaluate import read_truth
     from pipeline.ingest import candidate_files, import_file
 
@@ -202,25 +219,13 @@ def _export_family(family: str, seed: int) -> FamilyRun:
             else:
                 for path, root in candidate_files([inbox]):
                     import_file(con, path, inbox_root=root)
-            samples, segments, periods = [], [], []
-            for pid, (lo, hi) in sorted(full_ranges(con).items()):
-                s, p, g = _sleep(load_inputs(con, pid, lo, hi))
-                samples.append(s)
-                periods.append(p)
-                segments.append(g)
+            samples, segments, periods = sleep_inputs(con)
         truth = (
             read_truth(truth_path)
             .filter(pl.col("kind") == "nocturnal_cramp")
             .select("participant_id", "start_utc", "end_utc")
         )
-        return _score(
-            family,
-            seed,
-            pl.concat(samples, how="diagonal_relaxed"),
-            pl.concat(segments, how="diagonal_relaxed"),
-            pl.concat(periods, how="diagonal_relaxed"),
-            truth,
-        )
+        return _score(family, seed, samples, segments, periods, truth)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

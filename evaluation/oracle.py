@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -61,21 +60,21 @@ ORACLE_FEATURES = (
 NOT_EVENTS = ("sleep", "watch_off")
 
 
+def physio_cache_key(*extra: Path) -> str:
+    """Digest of the physio simulator's code (and of ``extra`` files): a cache entry made by
+    another version of them is not reused."""
+    files = sorted((C.ROOT / "simulators" / "physio").glob("*.py")) + list(extra)
+    return hashlib.sha1(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
+
+
 def hidden_features(seed: int) -> pl.DataFrame:
     """The physio simulator's hidden event features for ``seed`` (generated, then cached)."""
-    src = b"".join(p.read_bytes() for p in sorted((C.ROOT / "simulators" / "physio").glob("*.py")))
-    key = hashlib.sha1(src).hexdigest()[:10]
-    cached = C.CACHE / f"oracle-physio-{seed}-{key}.parquet"
+    cached = C.CACHE / f"oracle-physio-{seed}-{physio_cache_key()}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)
     tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-{seed}-"))
     try:
-        subprocess.run(
-            [sys.executable, "-m", "simulators.physio", "--out", str(tmp), "--seed", str(seed)],
-            check=True,
-            cwd=C.ROOT,
-            capture_output=True,
-        )
+        C._generate("physio", seed, tmp)
         frame = pl.read_csv(tmp / "hidden_features.csv", infer_schema_length=None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -34,9 +34,7 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -47,7 +45,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation import candidates as C  # noqa: E402
-from evaluation.oracle import NOT_EVENTS, scores  # noqa: E402
+from evaluation.oracle import NOT_EVENTS, physio_cache_key, scores  # noqa: E402
 
 STAGES = ("awake", "asleep", "light", "deep", "rem")
 FEATURES = (
@@ -177,39 +175,31 @@ def event_features(
 
 def recorded_features(seed: int) -> pl.DataFrame:
     """Events of physio ``seed`` with their recorded-data features (cached)."""
-    src = b"".join(p.read_bytes() for p in sorted((C.ROOT / "simulators" / "physio").glob("*.py")))
-    src += Path(__file__).read_bytes()
-    key = hashlib.sha1(src).hexdigest()[:10]
+    key = physio_cache_key(Path(__file__))
     cached = C.CACHE / f"oracle-observed-physio-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)
     from pipeline import store
-    from pipeline.detect import _sleep, full_ranges, load_inputs
     from simulators.physio.ingest import ingest
 
     tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-obs-{seed}-"))
     try:
-        subprocess.run(
-            [sys.executable, "-m", "simulators.physio", "--out", str(tmp), "--seed", str(seed)],
-            check=True,
-            cwd=C.ROOT,
-            capture_output=True,
-        )
+        C._generate("physio", seed, tmp)
         hidden = pl.read_csv(tmp / "hidden_features.csv", infer_schema_length=None)
         db = tmp / "oracle.duckdb"
-        samples, segments = [], []
         with store.connect(db) as con:
             ingest(tmp, db, con=con)
-            for pid, (lo, hi) in sorted(full_ranges(con).items()):
-                s, _p, g = _sleep(load_inputs(con, pid, lo, hi))
-                samples.append(s.select("participant_id", "metric", "start_utc", "value"))
-                segments.append(g.select("participant_id", "start_utc", "end_utc", "stage"))
+            samples, segments, _ = C.sleep_inputs(con)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     events = hidden.filter(~pl.col("kind").is_in(NOT_EVENTS)).with_columns(
         pl.col("start_utc").str.to_datetime(time_zone="UTC"),
     )
-    frame = event_features(events, pl.concat(samples, how="vertical_relaxed"), pl.concat(segments))
+    frame = event_features(
+        events,
+        samples.select("participant_id", "metric", "start_utc", "value"),
+        segments.select("participant_id", "start_utc", "end_utc", "stage"),
+    )
     fmt = (
         pl.when(pl.col("participant_id").str.starts_with("fitabase-"))
         .then(pl.lit("fitabase"))
