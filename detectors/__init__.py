@@ -49,7 +49,7 @@ _WHERE: dict[str, str] = {
     "ExposureParams": "detectors.exposures",
     "compute_daily_exposures": "detectors.exposures",
     "cramp_condition_classes": "detectors.exposures",
-    "cramp_drug_classes": "detectors.exposures",
+    "cramp_drug_classes": "detectors.drugs_conditions",
     "apparent_temperature_c": "detectors.heat",
     "psychrometric_wet_bulb_c": "detectors.heat",
     "wbgt_bernard_c": "detectors.heat",

@@ -428,6 +428,31 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
         "case_sources": pl.String,
         "computed_utc": UTC_DT,
     },
+    "trigger_context": {
+        "participant_id": pl.String,
+        "kind": pl.String,
+        "trigger": pl.String,
+        "finding": pl.String,
+        "evidence_grade": pl.String,
+        "computed_utc": UTC_DT,
+    },
+    "trigger_between_people": {
+        "kind": pl.String,
+        "trigger": pl.String,
+        "people_with": pl.Int64,
+        "people_without": pl.Int64,
+        "cramp_nights_with": pl.Int64,
+        "nights_with": pl.Int64,
+        "cramp_nights_without": pl.Int64,
+        "nights_without": pl.Int64,
+        "rate_ratio": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "p": pl.Float64,
+        "case_source": pl.String,
+        "caveat": pl.String,
+        "computed_utc": UTC_DT,
+    },
 }
 
 #: views of the store (``accelerometry``: the raw accelerometry Parquet files beside it)

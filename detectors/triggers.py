@@ -928,7 +928,7 @@ def context_triggers(daily: pl.DataFrame) -> pl.DataFrame:
     ``cramp_condition_classes`` / ``cramp_drug_classes``, latest day) with the literature's
     finding and evidence grade (brief 5.3). They are constant within a person, so the
     case-crossover cannot estimate them: shown as context, to discuss with a clinician."""
-    from detectors.exposures import CRAMP_CONDITIONS, CRAMP_DRUG_CLASSES
+    from detectors.drugs_conditions import CRAMP_CONDITIONS, CRAMP_DRUG_CLASSES
 
     drugs = {d.key: (d.evidence, d.grade) for d in CRAMP_DRUG_CLASSES}
     schema = {

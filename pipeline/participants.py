@@ -399,6 +399,7 @@ def forget_participant(con: duckdb.DuckDBPyConnection, participant_id: str) -> F
     imports = store_ledger.participant_imports(con, participant_id)
     with transaction(con):
         res.rows_removed = store_ledger.delete_participant(con, participant_id)
+        store_ledger.delete_outputs(con, participant_id)  # and the rows over everyone
         store_ledger.mark_forgotten(con, imports, f"forget --participant {participant_id}")
         res.import_ids = imports
     root = _data_dir(con)

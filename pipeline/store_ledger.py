@@ -449,10 +449,13 @@ def participant_row_count(con: duckdb.DuckDBPyConnection, participant_id: str, t
 def delete_outputs(con: duckdb.DuckDBPyConnection, participant_id: str) -> None:
     """A participant's detection outputs, fitted parameters and trigger rows (recomputed
     after a forget)."""
-    for t in OUTPUT_TABLES + ("cramp_param_sets", "trigger_associations", "trigger_runs"):
+    tables = ("cramp_param_sets", "trigger_associations", "trigger_runs", "trigger_context")
+    for t in OUTPUT_TABLES + tables:
         con.execute(f"DELETE FROM {t} WHERE participant_id = ?", [participant_id])
+    # rows over everyone: the next run recomputes them without this participant
     con.execute("DELETE FROM trigger_associations WHERE participant_id = 'all'")
     con.execute("DELETE FROM trigger_runs WHERE participant_id = 'all'")
+    con.execute("DELETE FROM trigger_between_people")
 
 
 def participant_imports(con: duckdb.DuckDBPyConnection, participant_id: str) -> list[int]:

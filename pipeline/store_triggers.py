@@ -91,27 +91,36 @@ def parse_sources(value: str | None) -> tuple[str, ...] | None:
 def context(
     con: duckdb.DuckDBPyConnection,
     participant_id: str | None = None,
-    sources: Sequence[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Conditions and medications as context (with grades), and, for a cohort (no
-    ``participant_id``, >= 2 people), the between-person rate comparison."""
+    ``participant_id``, >= 2 people), the between-person rate comparison: the rows
+    :func:`update_triggers` stored with the trigger statistics (``trigger_context``,
+    ``trigger_between_people``), so reading them loads no detector."""
+    ctx = con.sql(
+        "SELECT participant_id, kind, trigger, finding, evidence_grade FROM trigger_context "
+        "WHERE $1::VARCHAR IS NULL OR participant_id = $1 ORDER BY participant_id, kind, trigger",
+        params=[participant_id],
+    ).pl()
+    rates = None
+    if participant_id is None:
+        rates = con.sql(
+            "SELECT * EXCLUDE (computed_utc) FROM trigger_between_people ORDER BY kind, trigger"
+        ).pl()
+    return ctx, rates
+
+
+def compute_context(daily: pl.DataFrame, nights: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(``trigger_context`` rows of everyone, ``trigger_between_people`` rows) from the
+    trigger inputs and the case nights of a run (empty rates with fewer than 2 people)."""
     from detectors import triggers as tr
 
-    frames = load_frames(con)
-    daily = frames["daily"]
-    if participant_id:
-        daily = daily.filter(pl.col("participant_id") == participant_id)
     ctx = tr.context_triggers(daily)
-    rates = None
-    if participant_id is None and daily["participant_id"].n_unique() >= 2:
-        nights = tr.case_nights(
-            frames["journal"],
-            frames["labels"],
-            frames["episodes"],
-            frames["sleep_periods"],
-            sources,
-        )
+    if daily.height and daily["participant_id"].n_unique() >= 2:
         rates = tr.between_person_rates(nights, daily)
+        label = ",".join(sorted(set(nights["case_source"].drop_nulls().to_list()))) or "none"
+        rates = rates.with_columns(case_source=pl.lit(label))
+    else:
+        rates = pl.DataFrame()
     return ctx, rates
 
 
@@ -274,6 +283,19 @@ def _write(
     return out.height
 
 
+def _write_context(con: duckdb.DuckDBPyConnection, ctx: pl.DataFrame, rates: pl.DataFrame) -> None:
+    """Replace the stored context and between-person rows (they span every participant)."""
+    for table, frame in (("trigger_context", ctx), ("trigger_between_people", rates)):
+        con.execute(f"DELETE FROM {table}")
+        if frame.height:
+            _crampwatch_context = frame.to_arrow()  # noqa: F841 - read by name in the SQL
+            cols = ", ".join(frame.columns)
+            con.execute(
+                f"INSERT INTO {table} ({cols}, computed_utc) "
+                f"SELECT {cols}, now() FROM _crampwatch_context"
+            )
+
+
 def update_triggers(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -294,19 +316,26 @@ def update_triggers(
     else:
         todo = changed_participants(con, sources, participant_ids, journal_ppv)
     summary.skipped = len(keys) - len(todo)
-    if not todo:
+    pooled = len(keys) >= 2
+    # the pooled rows and the between-person comparison span everyone: recomputed when anyone
+    # changed, and when they are missing (after `forget`, which deletes them)
+    pooled_missing = pooled and not con.execute(
+        "SELECT count(*) FROM trigger_runs WHERE participant_id = 'all'"
+    ).fetchall()[0][0]
+    if not todo and not pooled_missing:
         summary.seconds = time.perf_counter() - t0
         return summary
-    out, _ = compute(
-        load_frames(con), sources, todo, pooled=len(keys) >= 2, journal_ppv=journal_ppv
-    )
-    write_ids = list(todo) + (["all"] if len(keys) >= 2 else [])
+    frames = load_frames(con)
+    out, nights = compute(frames, sources, todo, pooled=pooled, journal_ppv=journal_ppv)
+    ctx, rates = compute_context(frames["daily"], nights)
+    write_ids = list(todo) + (["all"] if pooled else [])
     keys = {**keys, "all": hashlib.sha256("".join(sorted(keys.values())).encode()).hexdigest()[:32]}
     con.execute("BEGIN TRANSACTION")
     try:
         summary.rows_written = _write(
             con, out, write_ids, keys, _sources_label(sources, journal_ppv)
         )
+        _write_context(con, ctx, rates)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

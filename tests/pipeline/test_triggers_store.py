@@ -219,3 +219,51 @@ def test_cli_triggers_and_experiments(db):
     assert "rate ratio" in r.output or "no analysed nights" in r.output
     r = CliRunner().invoke(main, ["experiment", "analyse", "--participant", "zz", "--db", str(db)])
     assert r.exit_code != 0 and "no experiment" in r.output
+
+
+def test_context_rows_are_stored_with_the_statistics_and_read_back(db):
+    """Conditions and medications and the between-person comparison are written by the run
+    (migration 0013), equal the pure functions' rows, and are rebuilt after a forget."""
+    from detectors import triggers as tr
+    from pipeline import store_ledger
+
+    with store.connect(db) as con:
+        con.execute(
+            "UPDATE daily_exposures SET cramp_drug_classes = ['thiazide_diuretic'], "
+            "cramp_condition_classes = ['type2_diabetes'] WHERE participant_id = 's001'"
+        )
+        pt.update_triggers(con)
+        ctx, rates = pt.context(con)
+        frames = pt.load_frames(con)
+        nights = tr.case_nights(
+            frames["journal"], frames["labels"], frames["episodes"], frames["sleep_periods"]
+        )
+        pure_ctx = tr.context_triggers(frames["daily"])
+        pure_rates = tr.between_person_rates(nights, frames["daily"])
+        assert ctx.rows() == pure_ctx.rows()
+        assert ctx.rows() == [
+            ("s001", "condition", "type2_diabetes", pure_ctx["finding"][0], "C"),
+            ("s001", "medication", "thiazide_diuretic", pure_ctx["finding"][1], "B"),
+        ]
+        assert rates.drop("case_source").rows() == pure_rates.rows()
+        assert rates.height == 2 and set(rates["people_with"]) == {1}
+        assert set(rates["case_source"]) == {"journal+confirmed"}
+        only, none = pt.context(con, "s001")
+        assert none is None and only.rows() == ctx.rows()
+        assert pt.context(con, "s002")[0].height == 0
+
+        # forgetting s001's outputs removes the rows over everyone; the next run rebuilds
+        # them (nobody's inputs changed, but the pooled rows are missing)
+        store_ledger.delete_outputs(con, "s001")
+        assert con.sql("SELECT count(*) FROM trigger_between_people").fetchall() == [(0,)]
+        assert con.sql(
+            "SELECT count(*) FROM trigger_context WHERE participant_id = 's001'"
+        ).fetchall() == [(0,)]
+        con.execute("DELETE FROM daily_exposures WHERE participant_id = 's001'")
+        s = pt.update_triggers(con)
+        assert s.participants == 0 and s.rows_written > 0
+        assert con.sql(
+            "SELECT count(*) FROM trigger_associations WHERE participant_id = 'all'"
+        ).fetchall()[0][0]
+        assert pt.context(con)[0].height == 0  # nobody left with a class
+        assert pt.context(con)[1].height == 0
