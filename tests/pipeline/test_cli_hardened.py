@@ -138,24 +138,78 @@ def test_export_writes_every_documented_table(db, tmp_path) -> None:
     assert csv.exit_code == 0 and (tmp_path / "csv" / "samples.csv").exists()
 
 
-def test_snapshot_is_in_a_storage_format_duckdb_1x_reads(db) -> None:
+def test_snapshot_is_in_a_storage_format_duckdb_1x_reads(db, tmp_path) -> None:
     """DuckDB 1.x clients (the DuckDB CLI 1.5.6 from PyPI, R, DBeaver) read storage versions
-    64-68; the store is written by DuckDB 2. The snapshot's header must say 64-68 (checked
+    64-68; DuckDB 2 writes 69 by default. The snapshot's header must say 64-68 (checked
     by hand with the DuckDB CLI 1.5.6 and DuckDB 1.0.0: docs/data-model.md)."""
     snap = db.with_name("cw.snapshot.duckdb")
     head = snap.read_bytes()[:64]
     i = head.find(b"DUCK")
     version = struct.unpack("<Q", head[i + 4 : i + 12])[0]
     assert 64 <= version <= 68 and store.storage_version(snap) == version
-    # the store itself is DuckDB 2's format: a snapshot in it (published by an older
-    # crampwatch) counts as stale, so the next run republishes even with nothing new
-    assert store.storage_version(db) > 68
+    # a store this version creates is in the snapshot's format, so publishing copies the file
+    assert store.storage_version(db) == version
+    # a snapshot in DuckDB 2's format (published by an older crampwatch) counts as stale,
+    # so the next run republishes even with nothing new
+    newer = tmp_path / "newer.duckdb"
+    with duckdb.connect(str(newer)) as con:
+        con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+        con.execute("COPY FROM DATABASE src TO newer")
+    assert store.storage_version(newer) > 68
     with store.connect(db) as con:
         assert store.snapshot_is_current(con, db)
-        shutil.copy(db, snap)  # a DuckDB-2-format snapshot
+        shutil.copy(newer, snap)
         assert not store.snapshot_is_current(con, db)
         store.publish_snapshot(con, db)
         assert store.snapshot_is_current(con, db)
+
+
+def test_a_store_in_duckdb_2s_format_still_publishes_a_1x_snapshot(db, tmp_path) -> None:
+    """A store created by an older crampwatch (storage version 69) keeps its format; its
+    snapshot is rewritten table by table in the 1.x format, with the same content."""
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+        con.execute("COPY FROM DATABASE src TO old")
+    with store.connect(old) as con:
+        con.execute(
+            "DELETE FROM episodes WHERE episode_id IN (SELECT min(episode_id) FROM episodes)"
+        )
+        snap = store.publish_snapshot(con, old)
+        assert store.storage_version(old) > 68
+        assert 64 <= store.storage_version(snap) <= 68
+        assert store.snapshot_is_current(con, old)
+        assert store.content_fingerprint(con) != _fingerprint_of(db)
+
+
+def _fingerprint_of(path: Path) -> str:
+    with store.connect(path, read_only=True) as con:
+        return store.content_fingerprint(con)
+
+
+def test_publishing_copies_the_checkpointed_store_with_every_change(tmp_path) -> None:
+    """The snapshot of a store in the 1.x format is a copy of its file: each publish shows
+    every committed change (inserts, deletes, a new table), none of an open transaction."""
+    db = tmp_path / "cw.duckdb"
+    with store.connect(db) as con:
+        con.execute("INSERT INTO participants (participant_id) VALUES ('a'), ('b')")
+        store.publish_snapshot(con, db)
+        con.execute("DELETE FROM participants WHERE participant_id = 'a'")
+        con.execute("CREATE TABLE extra AS SELECT range AS i FROM range(5)")
+        snap = store.publish_snapshot(con, db)
+        assert store.storage_version(snap) == store.storage_version(db)
+        with duckdb.connect(str(snap), read_only=True) as reader:
+            assert reader.execute("SELECT participant_id FROM participants").fetchall() == [("b",)]
+            assert reader.execute("SELECT count(*) FROM extra").fetchall() == [(5,)]
+        other = con.cursor()
+        other.execute("BEGIN TRANSACTION")
+        other.execute("INSERT INTO participants (participant_id) VALUES ('c')")
+        store.publish_snapshot(con, db)
+        other.execute("ROLLBACK")
+        with duckdb.connect(str(snap), read_only=True) as reader:
+            assert reader.execute("SELECT participant_id FROM participants").fetchall() == [("b",)]
+        assert store.snapshot_is_current(con, db)
+    assert not snap.with_name(snap.name + ".tmp").exists()
 
 
 @pytest.mark.parametrize(
