@@ -319,9 +319,12 @@ def update_triggers(
     pooled = len(keys) >= 2
     # the pooled rows and the between-person comparison span everyone: recomputed when anyone
     # changed, and when they are missing (after `forget`, which deletes them)
-    pooled_missing = pooled and not con.execute(
-        "SELECT count(*) FROM trigger_runs WHERE participant_id = 'all'"
-    ).fetchall()[0][0]
+    pooled_missing = (
+        pooled
+        and not con.execute(
+            "SELECT count(*) FROM trigger_runs WHERE participant_id = 'all'"
+        ).fetchall()[0][0]
+    )
     if not todo and not pooled_missing:
         summary.seconds = time.perf_counter() - t0
         return summary
