@@ -218,8 +218,9 @@ def connect_reader(
 
 
 #: storage format of the published snapshot: the oldest DuckDB format, so that every 1.x
-#: client (the DuckDB CLI from PyPI, Python, R, DBeaver's JDBC driver) opens it. Checked
-#: with DuckDB 1.0.0 (Python) and the DuckDB CLI 1.5.6 (issue 13)
+#: client from 1.1 on (the DuckDB CLI from PyPI, Python, R, DBeaver's JDBC driver) opens it.
+#: Checked with Python duckdb 1.1.3, 1.2.2, 1.3.2, 1.4.3, 1.5.6 and the DuckDB CLI 1.5.6;
+#: 1.0.0 refuses what DuckDB 2 writes in this format ("Failed to deserialize")
 SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 #: storage format of a store this version creates: the snapshot's, so that publishing is a
 #: copy of the checkpointed file. Stores created before (DuckDB 2's storage version 69) keep

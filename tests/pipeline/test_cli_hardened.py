@@ -141,7 +141,7 @@ def test_export_writes_every_documented_table(db, tmp_path) -> None:
 def test_snapshot_is_in_a_storage_format_duckdb_1x_reads(db, tmp_path) -> None:
     """DuckDB 1.x clients (the DuckDB CLI 1.5.6 from PyPI, R, DBeaver) read storage versions
     64-68; DuckDB 2 writes 69 by default. The snapshot's header must say 64-68 (checked
-    by hand with the DuckDB CLI 1.5.6 and DuckDB 1.0.0: docs/data-model.md)."""
+    by hand with the DuckDB CLI 1.5.6 and Python duckdb 1.1.3-1.5.6: README)."""
     snap = db.with_name("cw.snapshot.duckdb")
     head = snap.read_bytes()[:64]
     i = head.find(b"DUCK")
