@@ -3,7 +3,7 @@
 :func:`_candidate_frame` turns the scored rows into ``CANDIDATE_SCHEMA`` (every candidate,
 for audit and calibration), :func:`_episodes` the reported ones into ``EPISODE_SCHEMA``, and
 :func:`_night_features` builds the per-minute night view of
-:func:`detectors.cramps.compute_night_features` (the dashboard) on the per-night path.
+:func:`detectors.cramps.compute_night_features` (the dashboard) on detection's chunked path.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from detectors.actigraphy import keep_finest_resolution
 from detectors.cramp_grid import _coverage_s, _robust_spread
-from detectors.cramp_prep import _ParticipantData
-from detectors.cramp_segments import _prepare_night
+from detectors.cramp_prep import _arrays_by_participant, _ParticipantData
+from detectors.cramp_segments import _prepare_nights
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id
@@ -102,9 +101,9 @@ def _night_features(
     sleep_periods: pl.DataFrame,
     params: CrampParams,
 ) -> pl.DataFrame:
-    """:func:`detectors.cramps.compute_night_features`: each night on the per-night path
-    (:func:`detectors.cramp_segments._prepare_night`), which gives the same values as the
-    chunked pass detection runs."""
+    """:func:`detectors.cramps.compute_night_features`: the per-minute arrays of the
+    detector's own chunked pass (:func:`detectors.cramp_segments._prepare_nights`, the path
+    detection runs), so the night view shows exactly what detection saw."""
     smp = prepare(samples, "samples", SAMPLES_SCHEMA)
     seg = prepare(sleep_segments, "sleep_segments", SLEEP_SEGMENTS_SCHEMA)
     per = prepare(
@@ -114,28 +113,7 @@ def _night_features(
     )
     if per.height == 0:
         return pl.DataFrame(schema=NIGHT_FEATURES_SCHEMA)
-    smp = keep_finest_resolution(
-        smp.filter(pl.col("metric").is_in(["heart_rate_bpm", "steps", "active_energy_kcal"]))
-    ).select(
-        "participant_id",
-        "metric",
-        s=pl.col("start_utc").dt.epoch("us"),
-        e=pl.col("end_utc").dt.epoch("us"),
-        v=pl.col("value"),
-        src=(
-            pl.col("source").cast(pl.String).fill_null("")
-            if "source" in smp.columns
-            else pl.lit("")
-        ),
-    )
-    seg = seg.select(
-        "participant_id",
-        "stage",
-        s=pl.col("start_utc").dt.epoch("us"),
-        e=pl.col("end_utc").dt.epoch("us"),
-    ).filter(pl.col("e") > pl.col("s"))
-    smp_by = {k[0]: v for k, v in smp.partition_by("participant_id", as_dict=True).items()}
-    seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
+    smp_by, seg_by = _arrays_by_participant(smp, seg)
     parts = []
     for (pid,), nights in (
         per.sort("participant_id", "start_utc")
@@ -143,13 +121,10 @@ def _night_features(
         .items()
     ):
         data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
-        for night, ps, pe in zip(
-            nights["night_of"].to_list(),
-            nights["start_utc"].dt.epoch("us").to_list(),
-            nights["end_utc"].dt.epoch("us").to_list(),
-            strict=True,
-        ):
-            c = _prepare_night(data, int(ps), int(pe), params)
+        ps_all = nights["start_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        pe_all = nights["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
+        prepared = _prepare_nights(data, ps_all, pe_all, params)
+        for night, c in zip(nights["night_of"].to_list(), prepared, strict=True):
             s_hr = _robust_spread(c.sleep_hr, params.hr_spread_floor_bpm)
             edges = c.g0 + c.step * np.arange(c.n + 1, dtype=np.int64)
             awake_cov = _coverage_s(data.awake, edges) >= params.stage_min_cover_s

@@ -4,31 +4,28 @@ The input frames become numpy arrays per participant (:class:`_ParticipantData`:
 steps and active energy as intervals, asleep / awake stages); each night gets its 1-min grid
 over the sleep period with 30 min of margin, stage coverage per cell, the Step A minute HR
 (sample medfilt, forward fill <= 5 min, medfilt per finite stretch) and, for seconds
-exports, the fine HR grid. :func:`_chunk_pre` computes this for many nights in one pass;
-:func:`_night_pre` for one night alone is the per-night path (used by
-:func:`detectors.cramps.compute_night_features`, and the reference the chunked pass must
-equal).
+exports, the fine HR grid. :func:`_chunk_pre` computes this for many nights in one pass (the
+path of detection and of :func:`detectors.cramps.compute_night_features`); its specification,
+the same for one night alone, is ``night_pre`` in ``tests/detectors/cramp_reference.py``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from detectors.actigraphy import keep_finest_resolution
 from detectors.cramp_grid import (
     _MIN_US,
     _US,
-    _coverage_s,
     _cum_coverage,
     _ffill_split,
     _medfilt_runs,
     _medfilt_runs_split,
     _medfilt_samples,
-    _median,
     _merge,
     _minute_median,
     _ragged,
@@ -158,6 +155,36 @@ def _split_by_participant(smp: pl.DataFrame) -> dict[str, _SampleArrays]:
     }
 
 
+def _arrays_by_participant(
+    smp: pl.DataFrame, seg: pl.DataFrame
+) -> tuple[dict[str, _SampleArrays], dict[str, pl.DataFrame]]:
+    """Prepared ``samples`` and ``sleep_segments`` frames as the detector reads them, per
+    participant: the three metrics it uses at their finest resolution, finite values only,
+    instants in epoch microseconds; segments with a positive duration. Detection and
+    :func:`detectors.cramps.compute_night_features` both start here."""
+    smp = keep_finest_resolution(
+        smp.with_columns(_metric=_metric_code()).filter(pl.col("_metric") < len(_USED_METRICS))
+    )
+    has_source = "source" in smp.columns
+    smp = smp.select(
+        "participant_id",
+        "metric",
+        "_metric",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+        v=pl.col("value"),
+        src=(pl.col("source").cast(pl.String).fill_null("") if has_source else pl.lit("")),
+    ).filter(pl.col("v").is_not_null() & pl.col("v").is_finite())
+    seg = seg.select(
+        "participant_id",
+        "stage",
+        s=pl.col("start_utc").dt.epoch("us"),
+        e=pl.col("end_utc").dt.epoch("us"),
+    ).filter(pl.col("e") > pl.col("s"))
+    seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
+    return _split_by_participant(smp), seg_by
+
+
 def _intervals_np(s: np.ndarray, e: np.ndarray, v: np.ndarray, src: np.ndarray) -> _Intervals:
     """:meth:`_Intervals.from_frame` from numpy columns (sorted by start, then end)."""
     if s.size == 0:
@@ -249,64 +276,6 @@ class _ParticipantData:
 # Step A per night: stage coverage, minute HR, fine HR
 
 
-def _night_grid(ps: int, pe: int, p: CrampParams) -> tuple[int, int, int]:
-    """(g0, step, n): the night's 1-min grid over the period with 30 min of margin."""
-    step = p.grid_s * _US
-    pad = 30 * _MIN_US
-    g0 = (ps // step) * step - pad
-    g1 = -(-pe // step) * step + pad
-    return g0, step, int((g1 - g0) // step)
-
-
-@dataclass
-class _NightPre:
-    """The parts of a night's grids that can be computed for all nights of a participant at
-    once: stage coverage (s per cell), Step A minute HR and the fine HR grid."""
-
-    asleep_cov: np.ndarray
-    awake_cov: np.ndarray
-    staged: bool
-    hr_raw: np.ndarray  # minute medians after the sample medfilt (NaN: no sample)
-    src: np.ndarray  # index of the minute whose sample fills each cell, -1 if none
-    hr_s: np.ndarray  # forward-filled, medfilt(3) per finite stretch
-    spacing_s: float  # median spacing of the window's HR samples (NaN: <= 10 samples)
-    hr_fine: np.ndarray | None  # fine grid HR, only for nights that take the fine path
-
-
-def _night_pre(data: _ParticipantData, ps: int, pe: int, p: CrampParams) -> _NightPre:
-    """:class:`_NightPre` of one night on its own (the reference for :func:`_chunk_pre`)."""
-    g0, step, n = _night_grid(ps, pe, p)
-    edges = g0 + step * np.arange(n + 1, dtype=np.int64)
-    i0, i1 = np.searchsorted(data.staged_t, [ps, pe])
-    j0, j1 = np.searchsorted(data.hr_t, [g0, g0 + n * step])
-    hr_raw = _minute_median(data.hr_t[j0:j1], data.hr_v[j0:j1], g0, step, n)
-    hr_raw = _medfilt_samples(
-        hr_raw, p.hr_medfilt_samples, p.hr_sample_medfilt_max_gap_s // p.grid_s
-    )
-    has_raw = np.isfinite(hr_raw)
-    last = np.maximum.accumulate(np.where(has_raw, np.arange(n), -1))
-    ok = (last >= 0) & (np.arange(n) - last <= p.hr_ffill_max_s // p.grid_s)
-    src = np.where(ok, last, -1)
-    hr_ff = np.where(ok, hr_raw[np.maximum(last, 0)], np.nan)
-    hr_s = _medfilt_runs(hr_ff, p.hr_medfilt_samples)
-    hr_t_win = data.hr_t[j0:j1]
-    spacing = _median(np.diff(hr_t_win)) / _US if hr_t_win.size > 10 else math.nan
-    hr_fine = None
-    if math.isfinite(spacing) and spacing <= p.hr_fine_max_spacing_s:
-        per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
-        hr_fine = _fine_hr(hr_t_win, data.hr_v[j0:j1], g0, n * per_cell, p)
-    return _NightPre(
-        asleep_cov=_coverage_s(data.asleep, edges),
-        awake_cov=_coverage_s(data.awake, edges),
-        staged=bool(i1 > i0),
-        hr_raw=hr_raw,
-        src=src,
-        hr_s=hr_s,
-        spacing_s=spacing,
-        hr_fine=hr_fine,
-    )
-
-
 def _fine_hr(t: np.ndarray, v: np.ndarray, g0: int, n_fine: int, p: CrampParams) -> np.ndarray:
     """HR on the fine grid: per-cell median, forward fill <= ``hr_fine_ffill_s``, then a
     3-cell median filter on each finite stretch (removes single-cell PPG artefacts)."""
@@ -326,8 +295,9 @@ _PRE_NIGHTS = 32
 
 @dataclass
 class _ChunkPre:
-    """:class:`_NightPre` of several nights, as arrays laid end to end (night ``i`` holds
-    cells ``first[i] : first[i] + n[i]``)."""
+    """Step A arrays of several nights (stage coverage in s per cell, minute HR, fine HR;
+    per night as ``NightPre`` of ``tests/detectors/cramp_reference.py``), laid end to end
+    (night ``i`` holds cells ``first[i] : first[i] + n[i]``)."""
 
     m: int
     step: int
@@ -352,7 +322,8 @@ class _ChunkPre:
 
 
 def _chunk_pre(data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams) -> _ChunkPre:
-    """:func:`_night_pre` for all of a participant's nights in one vectorised pass.
+    """Step A for several of a participant's nights in one vectorised pass (the reference:
+    ``night_pre`` of ``tests/detectors/cramp_reference.py``, one night alone).
 
     The nights' grids are laid end to end; every step that runs along the grid (sample
     medfilt, forward fill, medfilt per finite stretch) is cut at the night boundaries, so

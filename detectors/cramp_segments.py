@@ -4,8 +4,10 @@ Candidate minutes (recorded awake stage, or minutes not covered by ``asleep`` in
 nights; activity z >= 3; any steps; seconds exports: an abrupt sustained HR rise, brief 7.2),
 closed over gaps <= 2 min and cut into 1-30 min segments; with them the per-night arrays the
 features read (:class:`_Night`) and whether the movement channel exists around each segment.
-:func:`_prepare_chunk` is the vectorised pass detection runs; :func:`_prepare_night` the
-per-night path of :func:`detectors.cramps.compute_night_features`, equal value for value.
+:func:`_prepare_chunk` is the vectorised pass that detection and
+:func:`detectors.cramps.compute_night_features` run (:func:`_prepare_nights`); its
+specification, one night alone, is ``prepare_night`` in ``tests/detectors/cramp_reference.py``,
+equal value for value.
 """
 
 from __future__ import annotations
@@ -17,27 +19,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from scipy import ndimage, signal
+from scipy import signal
 
 from detectors.actigraphy import keep_finest_resolution
 from detectors.cramp_grid import (
     _US,
     _amount_per_cell,
     _close_gaps,
-    _median,
-    _robust_spread,
-    _runs,
     _runs_split,
     _seg_medians,
     _seg_robust_spread,
 )
 from detectors.cramp_prep import (
     _OTHER_MOVEMENT_METRICS,
+    _PRE_NIGHTS,
     _chunk_pre,
-    _fine_hr,
-    _night_grid,
-    _night_pre,
-    _NightPre,
     _ParticipantData,
     _present,
 )
@@ -104,27 +100,6 @@ def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
     return max(min(p.hr_rise_min_bpm, p.hr_rise_min_frac * b_hr), p.hr_rise_min_spread * s_hr)
 
 
-def _abrupt_sustained(x: np.ndarray, base: np.ndarray, thr: float, p: CrampParams) -> np.ndarray:
-    """Fine cells where HR has risen by >= ``thr`` within the last 30 s and then stays
-    >= ``base + thr`` for >= 60 s (brief 7.2). Returns the cell indices (onsets)."""
-    k = max(1, p.hr_abrupt_window_s // p.hr_fine_grid_s)
-    m = max(1, p.hr_sustained_min_s // p.hr_fine_grid_s)
-    if x.size <= k + m:
-        return np.zeros(0, dtype=np.int64)
-    filled = np.where(np.isfinite(x), x, np.inf)
-    prior_min = ndimage.minimum_filter1d(filled, size=k, origin=(k - 1) // 2)
-    prior_min = np.concatenate([np.full(1, np.inf), prior_min[:-1]])  # min of x[i-k .. i-1]
-    above = np.isfinite(x) & (x >= base + thr)
-    # above for the m cells starting at i
-    c = np.concatenate([[0], np.cumsum(above)])
-    run_ok = np.zeros(x.size, bool)
-    run_ok[: x.size - m + 1] = (c[m:] - c[: x.size - m + 1]) == m
-    rise = np.isfinite(x) & np.isfinite(prior_min) & (x - prior_min >= thr)
-    onset = rise & run_ok
-    on = np.flatnonzero(onset & ~np.concatenate([[False], onset[:-1]]))
-    return on
-
-
 def _abrupt_sustained_cat(
     x: np.ndarray,
     f_first: np.ndarray,
@@ -133,8 +108,10 @@ def _abrupt_sustained_cat(
     thr: np.ndarray,
     p: CrampParams,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_abrupt_sustained` on concatenated fine nights (night ``j`` at ``f_first[j]``,
-    ``f_n[j]`` cells, its own ``base`` and ``thr``). Returns (night, cell within the night)
+    """Fine cells where HR has risen by >= ``thr`` within the last 30 s and then stays
+    >= ``base + thr`` for >= 60 s (brief 7.2), on concatenated fine nights (night ``j`` at
+    ``f_first[j]``, ``f_n[j]`` cells, its own ``base`` and ``thr``; the one-night reference
+    is ``abrupt_sustained`` in ``tests/detectors/cramp_reference.py``). Returns (night, cell within the night)
     of every onset. An onset is above ``base + thr``, which few cells are, so the 30-s prior
     minimum and the 60-s run are evaluated at those cells only; the prior minimum reflects at
     the night's first cell, as ``minimum_filter1d``'s default boundary does for one night."""
@@ -174,149 +151,13 @@ def _abrupt_sustained_cat(
     return night[on], local[on]
 
 
-def _prepare_night(
-    data: _ParticipantData, ps: int, pe: int, p: CrampParams, pre: _NightPre | None = None
-) -> _Night:
-    """Per-night grids and candidate segments of one night alone: the path of
-    :func:`detectors.cramps.compute_night_features` and the reference that
-    :func:`_prepare_chunk` equals. ``pre``: the night's Step A parts if already computed
-    (else :func:`detectors.cramp_prep._night_pre`, same values as the chunked pass)."""
-    g0, step, n = _night_grid(ps, pe, p)
-    g1 = g0 + n * step
-    edges = g0 + step * np.arange(n + 1, dtype=np.int64)
-    cell_start = edges[:-1]
-    in_period = (cell_start + step > ps) & (cell_start < pe)
-    if pre is None:
-        pre = _night_pre(data, ps, pe, p)
-
-    # stages: staged nights read the awake stage; old-style nights read gaps between asleep
-    asleep_cov = pre.asleep_cov
-    staged = pre.staged
-    half = p.stage_min_cover_s
-    if staged:
-        wake = in_period & (pre.awake_cov >= half)
-    else:
-        wake = in_period & (asleep_cov < half)
-    asleep = in_period & (asleep_cov >= half) & ~wake
-
-    # heart rate: per-minute median, forward fill <= 5 min, medfilt(3) per finite stretch
-    j0, j1 = np.searchsorted(data.hr_t, [g0, g1])
-    hr_raw, src, hr_s = pre.hr_raw, pre.src, pre.hr_s
-    has_raw = np.isfinite(hr_raw)
-
-    # steps and activity (active energy per minute, robust z against asleep minutes)
-    steps, has_steps = _amount_per_cell(data.steps, edges)
-    act, has_act = _amount_per_cell(data.act, edges)
-    act_z = np.full(n, -np.inf)
-    if has_act:
-        ref = act[asleep] if asleep.any() else act[in_period]
-        med_act = _median(ref) if ref.size else 0.0
-        act_z = (act - med_act) / _robust_spread(ref, p.act_spread_floor_kcal_min)
-    walking_cell = steps >= p.walk_cadence_steps_min
-    walk_on, walk_off = _runs(walking_cell)
-
-    # fine HR (seconds exports): 5-s cells, abrupt sustained rises become candidates too
-    spacing = pre.spacing_s
-    fine = math.isfinite(spacing) and spacing <= p.hr_fine_max_spacing_s
-    hr_fine = surge_cells = None
-    per_cell = max(1, p.grid_s // p.hr_fine_grid_s)
-    if fine:
-        hr_fine = pre.hr_fine
-        if hr_fine is None:
-            hr_fine = _fine_hr(data.hr_t[j0:j1], data.hr_v[j0:j1], g0, n * per_cell, p)
-        ref = hr_s[asleep]
-        ref = ref[np.isfinite(ref)]
-        if ref.size:
-            med = _median(ref)
-            thr = _surge_threshold(med, _robust_spread(ref, p.hr_spread_floor_bpm), p)
-            starts = _abrupt_sustained(hr_fine, np.full(hr_fine.size, med), thr, p)
-            surge_cells = np.zeros(n, bool)
-            surge_cells[np.unique(starts // per_cell)] = True
-            surge_cells &= in_period
-
-    # Step B: candidate minutes, closing (on a padded array: no erosion at the edges), label
-    raw_mask = in_period & (wake | (act_z >= p.act_z_min) | (steps > 0))
-    if surge_cells is not None:
-        raw_mask |= surge_cells
-    k = max(1, p.closing_s // p.grid_s)
-    closed = (
-        ndimage.binary_closing(np.pad(raw_mask, k), structure=np.ones(k, dtype=bool))[k : k + n]
-        & in_period
-    )
-    labels, _ = ndimage.label(closed)
-    segments = []
-    for sl in ndimage.find_objects(labels):
-        if sl is None:
-            continue
-        dur_s = (sl[0].stop - sl[0].start) * p.grid_s
-        if p.min_segment_s <= dur_s <= p.max_segment_s:
-            segments.append((sl[0].start, sl[0].stop))
-
-    sleep_hr = hr_s[asleep & ~closed]
-    sleep_hr = sleep_hr[np.isfinite(sleep_hr)]
-    night_med = _median(sleep_hr) if sleep_hr.size else math.nan
-    bout_on, bout_off = _runs(raw_mask)
-
-    # abruptness evidence: HR peaks and prominences once per night (a constant baseline
-    # shift does not change prominence; wlen bounds the search to +-10 min)
-    peak_idx = peak_prom = np.zeros(0)
-    if segments and np.isfinite(hr_s).any():
-        fill = night_med if math.isfinite(night_med) else float(np.nanmedian(hr_s))
-        x = np.where(np.isfinite(hr_s), hr_s, fill)
-        wlen = 2 * (p.sustain_window_s // p.grid_s) + 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # PeakPropertyWarning: flat plateaus
-            peak_idx, props = signal.find_peaks(x, prominence=0.0, width=1, wlen=wlen)
-        peak_prom = props["prominences"]
-    return _Night(
-        g0=g0,
-        step=step,
-        n=n,
-        staged=staged,
-        in_period=in_period,
-        asleep=asleep,
-        raw_mask=raw_mask,
-        closed=closed,
-        hr_raw=hr_raw,
-        has_raw=has_raw,
-        src=src,
-        hr_s=hr_s,
-        night_med=night_med,
-        sleep_hr=sleep_hr,
-        steps=steps,
-        has_steps=has_steps,
-        walking_cell=walking_cell,
-        walk_on=walk_on,
-        walk_off=walk_off,
-        act_z=act_z,
-        has_act=has_act,
-        bout_on=bout_on,
-        bout_len_s=(bout_off - bout_on) * p.grid_s,
-        peak_idx=peak_idx,
-        peak_prom=peak_prom,
-        segments=segments,
-        movement_seen=_movement_seen(
-            data,
-            g0,
-            step,
-            np.array([a for a, _ in segments], dtype=np.int64),
-            np.array([b for _, b in segments], dtype=np.int64),
-            p,
-        ),
-        fine=fine,
-        hr_spacing_s=spacing,
-        hr_fine=hr_fine,
-        fine_per_cell=per_cell,
-        surge_cells=surge_cells,
-    )
-
-
 def _prepare_chunk(
     data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams
 ) -> list[_Night]:
-    """:func:`_prepare_night` for several nights of a participant in one vectorised pass
-    (same values; every step along the grid is cut at the night boundaries, medians and
-    spreads are per night, float sums keep the per-night order)."""
+    """Per-night grids and candidate segments of several nights of a participant in one
+    vectorised pass: the values of ``prepare_night`` (``tests/detectors/cramp_reference.py``)
+    for each night alone (every step along the grid is cut at the night boundaries, medians
+    and spreads are per night, float sums keep the per-night order)."""
     c = _chunk_pre(data, ps, pe, p)
     m, n, first, noc, total, step = c.m, c.n, c.first, c.night_of_cell, c.total, c.step
     in_period = (c.cell_start + step > ps[noc]) & (c.cell_start < pe[noc])
@@ -477,6 +318,19 @@ def _prepare_chunk(
             )
         )
     return out
+
+
+def _prepare_nights(
+    data: _ParticipantData, ps: np.ndarray, pe: np.ndarray, p: CrampParams
+) -> list[_Night]:
+    """:func:`_prepare_chunk` over all of a participant's nights, :data:`_PRE_NIGHTS` at a
+    time (whole-year grids would leave the CPU caches: slower). Detection and
+    :func:`detectors.cramps.compute_night_features` both run on it."""
+    return [
+        night
+        for k in range(0, ps.size, _PRE_NIGHTS)
+        for night in _prepare_chunk(data, ps[k : k + _PRE_NIGHTS], pe[k : k + _PRE_NIGHTS], p)
+    ]
 
 
 def _check_other_movement(

@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
-from detectors.actigraphy import keep_finest_resolution
 from detectors.cramp_grid import _seg_scipy_spread
 from detectors.cramp_output import (
     CANDIDATE_SCHEMA,
@@ -42,15 +41,9 @@ from detectors.cramp_output import (
     _episodes,
     _night_features,
 )
-from detectors.cramp_prep import (
-    _PRE_NIGHTS,
-    _USED_METRICS,
-    _metric_code,
-    _ParticipantData,
-    _split_by_participant,
-)
+from detectors.cramp_prep import _arrays_by_participant, _ParticipantData
 from detectors.cramp_score import CONFOUNDERS, _finish_model_scores, _score_segment
-from detectors.cramp_segments import _check_other_movement, _Night, _prepare_chunk
+from detectors.cramp_segments import _check_other_movement, _Night, _prepare_nights
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.schema import SLEEP_PERIOD_SCHEMA
 
@@ -371,28 +364,7 @@ def score_cramp_candidates(
     if per.height == 0:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
-    smp = keep_finest_resolution(
-        smp.with_columns(_metric=_metric_code()).filter(pl.col("_metric") < len(_USED_METRICS))
-    )
-    has_source = "source" in smp.columns
-    smp = smp.select(
-        "participant_id",
-        "metric",
-        "_metric",
-        s=pl.col("start_utc").dt.epoch("us"),
-        e=pl.col("end_utc").dt.epoch("us"),
-        v=pl.col("value"),
-        src=(pl.col("source").cast(pl.String).fill_null("") if has_source else pl.lit("")),
-    ).filter(pl.col("v").is_not_null() & pl.col("v").is_finite())
-    seg = seg.select(
-        "participant_id",
-        "stage",
-        s=pl.col("start_utc").dt.epoch("us"),
-        e=pl.col("end_utc").dt.epoch("us"),
-    ).filter(pl.col("e") > pl.col("s"))
-
-    smp_by = _split_by_participant(smp)
-    seg_by = {k[0]: v for k, v in seg.partition_by("participant_id", as_dict=True).items()}
+    smp_by, seg_by = _arrays_by_participant(smp, seg)
 
     # phase 1: per-night grids and candidate segments; phase 2: one batched MAD call for the
     # nights' HR spreads (scipy's per-call overhead would dominate otherwise), then scoring
@@ -404,14 +376,7 @@ def score_cramp_candidates(
         data = _ParticipantData.build(smp_by.get(pid), seg_by.get(pid))
         ps_all = nights["start_utc"].dt.epoch("us").to_numpy().astype(np.int64)
         pe_all = nights["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
-        # 32 nights per pass: whole-year grids would leave the CPU caches (slower)
-        ctxs = [
-            ctx
-            for k in range(0, ps_all.size, _PRE_NIGHTS)
-            for ctx in _prepare_chunk(
-                data, ps_all[k : k + _PRE_NIGHTS], pe_all[k : k + _PRE_NIGHTS], params
-            )
-        ]
+        ctxs = _prepare_nights(data, ps_all, pe_all, params)
         for night, ctx in zip(nights["night_of"].to_list(), ctxs, strict=True):
             if ctx.segments:
                 prepared.append((pid, night, ctx))

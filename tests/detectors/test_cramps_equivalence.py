@@ -1,10 +1,10 @@
 """The cramp detector's vectorised passes equal their per-night references, value for value.
 
-``_prepare_chunk`` (several nights laid end to end) against ``_prepare_night`` (one night
-alone), and each exact replacement of a per-night scipy / numpy call against that call:
-binary closing, the abrupt-rise filter, grouped medians and MADs, minute medians.
-``_prepare_night`` stays in ``detectors/cramp_segments.py`` (not here) because
-``compute_night_features`` (the dashboard's night view) runs on it.
+``_prepare_chunk`` (several nights laid end to end) against ``prepare_night`` (one night
+alone, ``cramp_reference.py``), ``compute_night_features`` (the dashboard's night view, on the
+chunked pass) against the per-night ``night_features``, and each exact replacement of a
+per-night scipy / numpy call against that call: binary closing, the abrupt-rise filter,
+grouped medians and MADs, minute medians.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from detectors import cramp_grid, cramp_prep, cramp_segments
 from detectors.cramps import CrampParams
 from detectors.sleep import detect_sleep
 from simulators.nightgen import GenConfig, generate
+from tests.detectors import cramp_reference
 
 
 def _robust_spreads(arrays: list[np.ndarray], floor: float) -> np.ndarray:
@@ -85,7 +86,7 @@ def test_abrupt_sustained_on_concatenated_nights_equals_each_night(
         x, first, n, np.array(bases), np.array(thrs), p
     )
     for j, xj in enumerate(xs):
-        want = cramp_segments._abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
+        want = cramp_reference.abrupt_sustained(xj, np.full(xj.size, bases[j]), thrs[j], p)
         np.testing.assert_array_equal(cell[night == j], want)
 
 
@@ -178,7 +179,7 @@ def test_prepare_chunk_equals_prepare_night(res: int, stages: bool, params: Cram
             for night in cramp_segments._prepare_chunk(data, ps[k : k + 6], pe[k : k + 6], params)
         ]
         for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
-            ref = cramp_segments._prepare_night(data, a, b, params)
+            ref = cramp_reference.prepare_night(data, a, b, params)
             for fl in fields(cramp_segments._Night):
                 if fl.name in ("peak_idx", "peak_prom") and not ref.segments:
                     continue  # not computed without segments
@@ -232,3 +233,27 @@ def test_split_by_participant_keeps_each_participants_rows_in_input_order(
         ]
         same_src = rows["src"].to_numpy()[:, None] == rows["src"].to_numpy()[None, :]
         assert ((arrays.src[:, None] == arrays.src[None, :]) == same_src).all()
+
+
+@pytest.mark.parametrize(
+    ("res", "stages"),
+    [(300, True), (1, True), (1, False), (60, True)],
+)
+def test_night_features_run_on_the_chunked_pass_and_equal_the_per_night_reference(
+    res: int, stages: bool
+) -> None:
+    """``compute_night_features`` (chunked, as detection) == the per-night reference, frame
+    for frame, over 40 nights (more than one chunk of ``_PRE_NIGHTS``)."""
+    from polars.testing import assert_frame_equal
+
+    from detectors.cramp_prep import _PRE_NIGHTS
+    from detectors.cramps import compute_night_features
+
+    g = generate(GenConfig(participants=2, nights=40, seed=78, hr_resolution_s=res, stages=stages))
+    segs = g.sleep_segments if stages else g.sleep_segments.clear()
+    periods, seg = detect_sleep(segs, g.samples)
+    assert periods.group_by("participant_id").len()["len"].max() > _PRE_NIGHTS
+    got = compute_night_features(g.samples, seg, periods)
+    want = cramp_reference.night_features(g.samples, seg, periods, CrampParams())
+    assert got.height > 0 and got["candidate"].any()
+    assert_frame_equal(got, want)

@@ -202,15 +202,16 @@ if __name__ == "__main__" and "--write-0.2" in sys.argv:
 
 
 def _participant_pre(data, ps, pe, p: CrampParams) -> list:
-    """``cramp_prep._chunk_pre`` of several nights, cut back into per-night ``_NightPre``."""
+    """``cramp_prep._chunk_pre`` of several nights, cut back into per-night ``NightPre``."""
     from detectors import cramp_prep
+    from tests.detectors import cramp_reference
 
     c = cramp_prep._chunk_pre(data, ps, pe, p)
     out = []
     for i in range(c.m):
         a, b = c.first[i], c.first[i] + c.n[i]
         out.append(
-            cramp_prep._NightPre(
+            cramp_reference.NightPre(
                 asleep_cov=c.asleep_cov[a:b],
                 awake_cov=c.awake_cov[a:b],
                 staged=bool(c.staged[i]),
@@ -226,10 +227,11 @@ def _participant_pre(data, ps, pe, p: CrampParams) -> list:
 
 @pytest.mark.parametrize("case", ["nightgen-hr1-stages", "nightgen-hr300-stages"])
 def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
-    """``_participant_pre`` (all nights at once) == ``_night_pre`` (each night alone)."""
+    """``_participant_pre`` (all nights at once) == ``night_pre`` (each night alone)."""
     import numpy as np
 
     from detectors import cramp_prep
+    from tests.detectors import cramp_reference
 
     smp, seg, periods = _inputs(case)
     for pid in periods["participant_id"].unique().to_list():
@@ -253,7 +255,7 @@ def test_participant_pass_equals_the_per_night_reference(case: str) -> None:
         pe = per["end_utc"].dt.epoch("us").to_numpy()
         fast = _participant_pre(data, ps, pe, CrampParams())
         for a, b, f in zip(ps.tolist(), pe.tolist(), fast, strict=True):
-            ref = cramp_prep._night_pre(data, a, b, CrampParams())
+            ref = cramp_reference.night_pre(data, a, b, CrampParams())
             for name in ("asleep_cov", "awake_cov", "hr_raw", "src", "hr_s"):
                 np.testing.assert_array_equal(getattr(f, name), getattr(ref, name), name)
             assert f.staged == ref.staged
