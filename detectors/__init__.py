@@ -27,7 +27,7 @@ _WHERE: dict[str, str] = {
     "CalibrationResult": "detectors.calibration",
     "calibrate_participant": "detectors.calibration",
     "params_id": "detectors.calibration",
-    "CrampParams": "detectors.cramps",
+    "CrampParams": "detectors.cramp_params",
     "compute_night_features": "detectors.cramps",
     "detect_nocturnal_cramps": "detectors.cramps",
     "score_cramp_candidates": "detectors.cramps",

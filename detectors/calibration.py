@@ -46,7 +46,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from detectors.cramps import CrampParams, _params_id
+from detectors.cramp_params import CrampParams, _params_id
 from detectors.schema import POSSIBLE_MIN
 
 #: brief 7.3: 30 min onset tolerance against a retrospective (morning) journal

@@ -42,7 +42,7 @@ from detectors.calibration import (
     _logit_wo,
     model_of,
 )
-from detectors.cramps import CrampParams
+from detectors.cramp_params import CrampParams
 from detectors.schema import POSSIBLE_MIN
 
 #: logit of the reporting threshold: the decision boundary

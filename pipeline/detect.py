@@ -34,7 +34,7 @@ from pipeline.store_inputs import (  # noqa: F401 (re-exported: callers import t
 if TYPE_CHECKING:
     from detectors import cramps_raw
     from detectors.calibration import CalibrationResult
-    from detectors.cramps import CrampParams
+    from detectors.cramp_params import CrampParams
 
 #: the names this module used to import at the top, still reachable as attributes
 _LAZY = {
@@ -46,8 +46,8 @@ _LAZY = {
     "nights_of_labels": ("detectors.calibration", "nights_of_labels"),
     "params_from_json": ("detectors.calibration", "params_from_json"),
     "params_to_json": ("detectors.calibration", "params_to_json"),
-    "CRAMP_VERSION": ("detectors.cramps", "DETECTOR_VERSION"),
-    "CrampParams": ("detectors.cramps", "CrampParams"),
+    "CRAMP_VERSION": ("detectors.cramp_params", "DETECTOR_VERSION"),
+    "CrampParams": ("detectors.cramp_params", "CrampParams"),
     "EPISODE_SCHEMA": ("detectors.schema", "EPISODE_SCHEMA"),
     "SLEEP_PERIOD_SCHEMA": ("detectors.schema", "SLEEP_PERIOD_SCHEMA"),
 }
@@ -146,7 +146,7 @@ def run_detectors(
     before the minute-level cramp detector runs, so a night is never detected twice.
     """
     import detectors
-    from detectors.cramps import CrampParams
+    from detectors.cramp_params import CrampParams
     from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
 
     samples, periods, segments = _sleep(inputs)
@@ -331,7 +331,7 @@ def _finite(x: float) -> float | None:
 
 def active_cramp_params(con: duckdb.DuckDBPyConnection, participant_id: str) -> CrampParams | None:
     from detectors.calibration import params_from_json
-    from detectors.cramps import DETECTOR_VERSION as CRAMP_VERSION
+    from detectors.cramp_params import DETECTOR_VERSION as CRAMP_VERSION
 
     text = store_inputs.active_cramp_params_json(con, participant_id, CRAMP_VERSION)
     return params_from_json(text) if text else None
