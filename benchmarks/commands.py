@@ -8,7 +8,9 @@ exit), the console script ``crampwatch`` of this environment:
 * ``crampwatch run sample_data/inbox`` on a fresh store (first run), then again (nothing new);
 * on that store: ``crampwatch ingest`` of a journal CSV holding only its header (a new file),
   ``crampwatch ingest`` of a file already imported (``p01/export.zip``), ``crampwatch detect``
-  with nothing new, ``crampwatch sql "select 1"``;
+  with nothing new, ``crampwatch sql "select 1"``, and the commands that read: ``triggers``
+  with nothing new, ``review``, ``participants``, ``evaluate --truth
+  sample_data/ground_truth.csv``;
 * as the baseline of the same run, ``python -c pass`` with the same interpreter.
 
 Each figure is the median of ``--repeat`` rounds (min-max shown), printed in seconds and as a
@@ -91,6 +93,12 @@ def one_round(
     )
     t["detect, nothing new"] = _timed([cw, "detect", "--db", str(db)], env, "0 participants")
     t['sql "select 1"'] = _timed([cw, "sql", "select 1", "--db", str(db)], env, "1 row(s)")
+    t["triggers, nothing new"] = _timed([cw, "triggers", "--db", str(db)], env, "associated")
+    t["review"] = _timed([cw, "review", "--db", str(db)], env, "to ask about")
+    t["participants"] = _timed([cw, "participants", "--db", str(db)], env, "p01")
+    t["evaluate --truth"] = _timed(
+        [cw, "evaluate", "--truth", "sample_data/ground_truth.csv", "--db", str(db)], env, "F1"
+    )
     if with_prefect:
         t["run --prefect, nothing new"] = _timed(
             [cw, "run", INBOX, "--prefect", "--db", str(db)], env, "already_imported"

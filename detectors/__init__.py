@@ -30,6 +30,7 @@ _WHERE: dict[str, str] = {
     "CrampParams": "detectors.cramp_params",
     "compute_night_features": "detectors.cramps",
     "detect_nocturnal_cramps": "detectors.cramps",
+    "episodes_from_candidates": "detectors.cramps",
     "score_cramp_candidates": "detectors.cramps",
     "RawCrampParams": "detectors.cramps_raw",
     "detect_raw_nights": "detectors.cramps_raw",
@@ -88,6 +89,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         CrampParams,
         compute_night_features,
         detect_nocturnal_cramps,
+        episodes_from_candidates,
         score_cramp_candidates,
     )
     from detectors.cramps_raw import RawCrampParams, detect_raw_nights
@@ -181,6 +183,7 @@ __all__ = [
     "build_hourly_table",
     "detect_dehydration",
     "detect_nocturnal_cramps",
+    "episodes_from_candidates",
     "detect_sleep_periods",
     "heat_index_c",
     "heat_index_f",

@@ -52,9 +52,9 @@ __all__ = [
     "CrampParams",
     "compute_night_features",
     "detect_nocturnal_cramps",
+    "episodes_from_candidates",
     "score_cramp_candidates",
 ]
-
 
 
 def detect_nocturnal_cramps(
@@ -168,7 +168,14 @@ def detect_nocturnal_cramps(
     .. [6] Walch O et al. (2019). Sleep stage prediction ... consumer wearable. Sleep 42:zsz180.
     """
     cand = score_cramp_candidates(samples, sleep_segments, sleep_periods, params=params)
-    return _episodes(cand, KIND, DETECTOR_VERSION)
+    return episodes_from_candidates(cand)
+
+
+def episodes_from_candidates(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The reported rows of :func:`score_cramp_candidates` (``label`` not null) as episodes
+    (``EPISODE_SCHEMA``): what :func:`detect_nocturnal_cramps` returns, for a caller that
+    keeps the candidates too (the pipeline stores both)."""
+    return _episodes(candidates, KIND, DETECTOR_VERSION)
 
 
 def score_cramp_candidates(

@@ -739,16 +739,15 @@ def review(participant_id, n, nights, db):
 
     Uncertainty sampling: the candidates closest to the reporting threshold of the
     participant's current detector, recent nights first among equals
-    (detectors/review.py). Answer with the printed `crampwatch label` command.
+    (detectors/review.py), from the candidates the last detection stored
+    (`cramp_candidates`). Answer with the printed `crampwatch label` command.
     """
     from datetime import timedelta
 
     import polars as pl
 
-    import detectors
-    from detectors.review import rank_for_review
     from pipeline import detect as dt
-    from pipeline import store, store_outputs
+    from pipeline import store, store_inputs, store_outputs
     from pipeline import store_labels as lb
 
     db_path = resolve_db(db)
@@ -760,29 +759,43 @@ def review(participant_id, n, nights, db):
     with con:
         ranges = dt.full_ranges(con)
         pids = [participant_id] if participant_id else sorted(ranges)
-        pending = lb.labels_frame(lb.pending_labels(db_path))
         for pid in pids:
             if pid not in ranges:
                 raise click.ClickException(f"no data for participant {pid!r}")
+        if pids:
+            from detectors.calibration import params_from_json
+            from detectors.cramp_params import CrampParams, _params_id
+            from detectors.review import rank_for_review
+
+            pending = lb.labels_frame(lb.pending_labels(db_path))
+        for pid in pids:
             lo, hi = ranges[pid]
-            lo = max(lo, hi - timedelta(days=nights))
-            samples, periods, segments = dt._sleep(
-                dt.load_inputs(con, pid, lo - timedelta(days=1), hi)
-            )
-            periods = periods.filter(pl.col("night_of") >= lo)
-            cand = detectors.score_cramp_candidates(samples, segments, periods)
+            cand = store_outputs.stored_cramp_candidates(con, pid, max(lo, hi - timedelta(days=nights)))
             labels = pl.concat(
                 [
                     lb.current_labels(con, pid).drop("merged_seq"),
                     pending.filter(pl.col("participant_id") == pid),
                 ]
             )
-            ranked = rank_for_review(cand, labels, params=dt.active_cramp_params(con, pid), n=n)
+            active = dt.active_cramp_params(con, pid) or CrampParams()
+            # the parameter set the stored candidates were scored with (the active one since
+            # the last detection; a set fitted after it is compared against it)
+            scored_with = active
+            ids = cand["params_id"].unique().to_list()
+            if len(ids) == 1 and ids[0] != _params_id(active):
+                text = store_inputs.cramp_params_json(con, ids[0])
+                scored_with = params_from_json(text) if text else CrampParams()
+            ranked = rank_for_review(
+                cand.drop("params_id"), labels, params=active, scored_with=scored_with, n=n
+            )
             stored = set()
             if ranked.height:
                 stored = store_outputs.cramp_episode_ids_since(con, pid, ranked["start_utc"].min())
             rows.append((pid, ranked, stored))
-    from detectors.cramps import DETECTOR_VERSION
+    if not rows:
+        click.echo("nothing to review: no participant has data yet")
+        return
+    from detectors.cramp_params import DETECTOR_VERSION
     from detectors.schema import episode_id
 
     for pid, ranked, stored in rows:

@@ -132,8 +132,13 @@ def run_detectors(
     raw: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     daily_inputs: dict[str, pl.DataFrame] | None = None,
     nights: tuple[date, date] | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pure step: inputs -> (sleep_periods, episodes).
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Pure step: inputs -> (sleep_periods, episodes, cramp_candidates).
+
+    ``cramp_candidates``: every candidate the minute-level cramp detector scored
+    (``detectors.cramps.score_cramp_candidates``, reported or not) with the id of the parameter
+    set it was scored with and the detector version (table ``cramp_candidates``; nights
+    analysed from raw accelerometry have none).
 
     ``daily_inputs``: the inputs of the day-level detector (dehydration) when they are not
     ``inputs`` (a chunk of a long history reads more days for it than for the nights).
@@ -146,7 +151,8 @@ def run_detectors(
     before the minute-level cramp detector runs, so a night is never detected twice.
     """
     import detectors
-    from detectors.cramp_params import CrampParams
+    from detectors.cramp_params import DETECTOR_VERSION as CRAMP_DETECTOR_VERSION
+    from detectors.cramp_params import CrampParams, _params_id
     from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA
 
     samples, periods, segments = _sleep(inputs)
@@ -169,8 +175,11 @@ def run_detectors(
             on=["participant_id", "night_of"],
             how="anti",
         )
-    cramps = detectors.detect_nocturnal_cramps(
-        samples, segments, periods, cramp_params or CrampParams()
+    params = cramp_params or CrampParams()
+    candidates = detectors.score_cramp_candidates(samples, segments, periods, params=params)
+    cramps = detectors.episodes_from_candidates(candidates)
+    candidates = candidates.with_columns(
+        params_id=pl.lit(_params_id(params)), detector_version=pl.lit(CRAMP_DETECTOR_VERSION)
     )
     days = inputs if daily_inputs is None else daily_inputs
     dehydration = detectors.detect_dehydration(
@@ -183,7 +192,7 @@ def run_detectors(
     periods = pl.concat(
         [periods.select(list(SLEEP_PERIOD_SCHEMA)), raw_periods.select(list(SLEEP_PERIOD_SCHEMA))]
     ).sort("participant_id", "night_of")
-    return periods, episodes
+    return periods, episodes, candidates
 
 
 def detect_raw(
@@ -386,11 +395,14 @@ def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir):
         r_lo, r_hi = max(a - timedelta(days=1), out_lo), min(b + timedelta(days=1), out_hi)
         raw = detect_raw(con, pid, r_lo, r_hi, inputs["samples"], raw_dir)
         with history_facts(facts):
-            periods, episodes = run_detectors(
+            periods, episodes, candidates = run_detectors(
                 inputs, params, raw=raw, daily_inputs=daily, nights=(r_lo, r_hi)
             )
         del inputs, daily, raw
         nights = store_outputs.replace_range(con, "sleep_periods", "night_of", periods, pid, a, b)
+        store_outputs.replace_range(
+            con, "cramp_candidates", "night_of", candidates, pid, a, b, stamp_col="computed_utc"
+        )
         written = store_outputs.replace_range(
             con, "episodes", "local_date", episodes, pid, a, b, stamp_col="created_utc"
         )

@@ -354,6 +354,14 @@ def active_cramp_params_json(
     return row[0][0] if row else None
 
 
+def cramp_params_json(con: duckdb.DuckDBPyConnection, params_id: str) -> str | None:
+    """A stored parameter set by id (JSON), if any (the default set is not stored)."""
+    row = con.execute(
+        "SELECT params_json FROM cramp_param_sets WHERE params_id = ? LIMIT 1", [params_id]
+    ).fetchall()
+    return row[0][0] if row else None
+
+
 # ------------------------------------------------------------------------------------------
 # the accelerometry view over the raw Parquet files beside the store
 

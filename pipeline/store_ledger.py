@@ -45,7 +45,12 @@ PARTICIPANT_TABLES: tuple[str, ...] = tuple(
     )
 ) + ("participants",)
 #: outputs computed from a participant's data (recomputed after a forget)
-OUTPUT_TABLES: tuple[str, ...] = ("sleep_periods", "episodes", "daily_exposures")
+OUTPUT_TABLES: tuple[str, ...] = (
+    "sleep_periods",
+    "episodes",
+    "cramp_candidates",
+    "daily_exposures",
+)
 #: ledger statuses whose rows are in the store
 LIVE_STATUSES: tuple[str, ...] = ("ok", "partial")
 #: environment: not per participant; its rows reach a participant through participant_locations

@@ -181,6 +181,19 @@ def cramp_episode_ids_since(
     }
 
 
+def stored_cramp_candidates(
+    con: duckdb.DuckDBPyConnection, participant_id: str, first_night
+) -> pl.DataFrame:
+    """The participant's stored cramp candidates of the nights from ``first_night`` on
+    (``CANDIDATE_SCHEMA`` columns plus ``params_id``), by start."""
+    return con.sql(
+        "SELECT participant_id, night_of, start_utc, end_utc, confidence, label, suppressed_by, "
+        "evidence, params_id FROM cramp_candidates WHERE participant_id = $1 AND night_of >= $2 "
+        "ORDER BY start_utc",
+        params=[participant_id, first_night],
+    ).pl()
+
+
 def trigger_rows(con: duckdb.DuckDBPyConnection, participant_ids: list[str]) -> pl.DataFrame:
     """``trigger_associations`` rows of the given participants (``'all'``: pooled)."""
     return con.sql(

@@ -266,3 +266,50 @@ def test_incremental_detect_refits_a_participant_with_only_new_labels(nightgen_d
         assert not lb.labels_changed(con, "g01")  # the refit saw it
         assert detect_changed(con).participants == 0  # no refit the next night
     assert lb.pending_labels(path) == []
+
+
+def test_detection_stores_every_scored_candidate_and_review_ranks_them(nightgen_db):
+    """`cramp_candidates` holds exactly what the detector scored (migration 0014), its
+    reported rows are the cramp episodes, and `crampwatch review` ranks them as
+    rank_for_review ranks candidates scored afresh."""
+    from datetime import timedelta
+
+    from polars.testing import assert_frame_equal
+
+    import detectors
+    from detectors.cramp_params import CrampParams, _params_id
+    from detectors.review import rank_for_review
+    from pipeline import detect as dt
+
+    path, _ = nightgen_db
+    with store.connect(path, read_only=True) as con:
+        stored = con.sql("SELECT * FROM cramp_candidates ORDER BY start_utc").pl()
+        episodes = con.sql(
+            "SELECT start_utc, end_utc, confidence, label FROM episodes "
+            "WHERE kind = 'nocturnal_cramp' ORDER BY start_utc"
+        ).pl()
+        lo, hi = dt.full_ranges(con)["g01"]
+        samples, periods, segments = dt._sleep(dt.load_inputs(con, "g01", lo, hi))
+    fresh = detectors.score_cramp_candidates(samples, segments, periods)
+    assert stored.height == fresh.height > episodes.height > 0
+    assert_frame_equal(stored.select(fresh.columns), fresh.sort("start_utc"))
+    assert set(stored["params_id"]) == {_params_id(CrampParams())}
+    assert_frame_equal(
+        stored.filter(pl.col("label").is_not_null()).select(episodes.columns), episodes
+    )
+    # review: the stored candidates ranked as freshly scored ones of the same nights
+    first = hi - timedelta(days=28)
+    with store.connect(path, read_only=True) as con:  # labels of the tests before, if any
+        labels = pl.concat(
+            [
+                lb.current_labels(con, "g01").drop("merged_seq"),
+                lb.labels_frame(lb.pending_labels(path)),
+            ]
+        )
+    want = rank_for_review(fresh.filter(pl.col("night_of") >= first), labels, n=3)
+    out = CliRunner().invoke(main, ["review", "--db", str(path), "-n", "3"])
+    assert out.exit_code == 0, out.output
+    assert f"g01: {want.height} to ask about" in out.output
+    for r in want.iter_rows(named=True):
+        assert f"{r['start_utc']:%H:%M}-{r['end_utc']:%H:%M}Z" in out.output
+        assert f"confidence {r['confidence_person']:.2f}" in out.output
