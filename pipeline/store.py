@@ -300,12 +300,15 @@ def _copy_checkpointed(con: duckdb.DuckDBPyConnection, db_file: Path, tmp: Path)
 
 
 def _table_counts(con: duckdb.DuckDBPyConnection, database: str | None) -> dict[tuple, int]:
+    """Row count of every table of ``database`` (default: the current one), by schema."""
     db = database or con.execute("SELECT current_database()").fetchall()[0][0]
     names = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1", [db]
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1, 2",
+        [db],
     ).fetchall()
     return {
-        n: con.execute(f'SELECT count(*) FROM "{db}".main."{n}"').fetchall()[0][0] for (n,) in names
+        (sch, n): con.execute(f'SELECT count(*) FROM "{db}"."{sch}"."{n}"').fetchall()[0][0]
+        for sch, n in names
     }
 
 
