@@ -63,12 +63,18 @@ def __getattr__(name: str):
     return mod if attr is None else getattr(mod, attr)
 
 
-#: days of data loaded before the first changed date: the 28-day resting-HR baseline
-#: (detectors-science.md 8.2) plus a margin for the 7-morning body-mass baseline
-LOOKBACK_DAYS = 35
-#: days after the last changed date whose outputs can change: a new morning weight
-#: enters the next 7 mornings' body-mass baselines (detectors-science.md 8.2)
-LOOKAHEAD_DAYS = 8
+#: how far the day-level detector (dehydration) reads: a day's fluid-model bias is the median
+#: deficit of the 28 days before it, and each of those days' "partial log" test reads the
+#: typical intake of the 28 days before that (detectors.dehydration_params), so 57 days back;
+#: the same chain makes a changed day reach the rows of the 57 days after it
+DAILY_REACH_DAYS = 2 * 28 + 1
+#: days of data loaded before the first recomputed date (the reach, and 3 days more for the
+#: night before and time zones)
+LOOKBACK_DAYS = DAILY_REACH_DAYS + 3
+#: days after the last changed date whose outputs can change (the reach forward; a new morning
+#: weight also enters the next 7 mornings' body-mass baselines, detectors-science.md 8.2).
+#: Nightly runs append at the end of the data, where there is nothing after to recompute
+LOOKAHEAD_DAYS = DAILY_REACH_DAYS
 
 # A long history is detected in chunks of local nights, so memory holds one chunk's inputs
 # (a 3.8-year Apple history: 2.95 M samples). A chunk's outputs equal those of one pass over
@@ -358,6 +364,22 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
     return store_inputs.journal_changed(con, participant_id, since_import_id)
 
 
+def output_window(
+    con: duckdb.DuckDBPyConnection, pid: str, lo: date, hi: date, lookahead_days: int
+) -> tuple[date, date, tuple[date, date]]:
+    """``(out_lo, out_hi, span)``: the dates whose outputs a change of ``lo``..``hi`` can
+    move (the day before, ``lookahead_days`` after, and the days whose nearest weighing may
+    now be a new one: :func:`pipeline.store_inputs.body_mass_reach`), within the participant's
+    ``span`` of data (first, last local date), over which body mass is always loaded."""
+    span = store_inputs.changed_ranges(con, -1, [pid]).get(pid, (lo, hi))
+    out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=lookahead_days)
+    reach = store_inputs.body_mass_reach(con, pid, lo, hi)
+    if reach is not None:
+        out_lo = min(out_lo, span[0] if reach[0] is None else reach[0])
+        out_hi = max(out_hi, span[1] if reach[1] is None else reach[1])
+    return max(out_lo, span[0] - timedelta(days=1)), out_hi, span
+
+
 def _chunks(out_lo: date, out_hi: date, days: int) -> list[tuple[date, date]]:
     """``out_lo``..``out_hi`` as consecutive ranges of at most ``days`` nights."""
     out, a = [], out_lo
@@ -368,10 +390,12 @@ def _chunks(out_lo: date, out_hi: date, days: int) -> list[tuple[date, date]]:
     return out
 
 
-def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir):
-    """Detect ``pid``'s nights ``out_lo``..``out_hi`` (data from ``load_lo``) and replace
-    their outputs, one chunk of :data:`CHUNK_DAYS` nights at a time; yields per chunk
+def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir, span=None):
+    """Detect ``pid``'s nights ``out_lo``..``out_hi`` (data from ``load_lo``; body mass over
+    ``span``, the participant's whole history, default the loaded range) and replace their
+    outputs, one chunk of :data:`CHUNK_DAYS` nights at a time; yields per chunk
     ``(sleep periods written, episodes written, [(kind, episodes)])``."""
+    span = span or (load_lo, out_hi)
     from detectors.actigraphy import HistoryFacts, history_facts
 
     chunks = _chunks(out_lo, out_hi, CHUNK_DAYS)
@@ -384,10 +408,12 @@ def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir):
     for a, b in chunks:
         daily = None
         if facts is None:
-            inputs = load_inputs(con, pid, load_lo, out_hi)
+            inputs = load_inputs(
+                con, pid, load_lo, out_hi, whole_metrics=WHOLE_RANGE_METRICS, whole=span
+            )
         else:
             # the days' detectors read the whole chunk; the nights' only a few days around it
-            daily, nightly = _load_chunk(con, pid, a, b, load_lo, out_hi, facts.finest)
+            daily, nightly = _load_chunk(con, pid, a, b, load_lo, out_hi, facts.finest, span)
             daily["sleep_segments"] = segments["sleep_segments"]
             inputs = {**daily, "samples": nightly}
         # raw nights one beyond the chunk: a raw period of the next night can overlap this
@@ -420,6 +446,7 @@ def _load_chunk(
     load_lo: date,
     load_hi: date,
     finest: pl.DataFrame | None,
+    span: tuple[date, date] | None = None,
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """The inputs (but sleep segments) of the chunk of nights ``a``..``b``, within the whole
     run's ``load_lo``..``load_hi``: :data:`CHUNK_LOOKBACK_DAYS` before and
@@ -430,7 +457,9 @@ def _load_chunk(
     before ``a`` and ends >= 4 days after ``b`` (37 h beyond the nights' noon-to-noon windows
     in any zone), or where the whole run's does; the nights' samples are those from one
     day before the grid's first such minute to one day after the last (the whole chunk's
-    samples without ``finest``)."""
+    samples without ``finest``). Body mass (:data:`WHOLE_RANGE_METRICS`) comes from ``span``
+    (default the whole run's range): each day takes the nearest weighing however far."""
+    span = span or (load_lo, load_hi)
     if finest is None:
         c_lo = max(load_lo, a - timedelta(days=CHUNK_LOOKBACK_DAYS))
         c_hi = min(load_hi, b + timedelta(days=CHUNK_LOOKAHEAD_DAYS))
@@ -441,7 +470,7 @@ def _load_chunk(
             c_hi,
             tables=("samples", "workouts", "environment", "participants", "sleep_segments"),
             whole_metrics=WHOLE_RANGE_METRICS,
-            whole=(load_lo, load_hi),
+            whole=span,
         )
         return inputs, inputs["samples"]
     keys = [f"{m}\x00{s}" for m, s in finest.select("metric", "_src").iter_rows()]
@@ -456,7 +485,7 @@ def _load_chunk(
             c_hi,
             tables=("samples", "workouts", "environment", "participants"),
             whole_metrics=WHOLE_RANGE_METRICS,
-            whole=(load_lo, load_hi),
+            whole=span,
         )
         grid = inputs["samples"].filter(
             pl.col("metric").is_in(_GRID_METRICS)
@@ -521,12 +550,13 @@ def detect_changed(
                 ranges[pid] = everyone[pid]
     with store_outputs.transaction(con):
         for pid, (lo, hi) in ranges.items():
-            out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
+            out_lo, out_hi, span = output_window(con, pid, lo, hi, LOOKAHEAD_DAYS)
             if full or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
             params = active_cramp_params(con, pid)
+            load_lo = out_lo - timedelta(days=LOOKBACK_DAYS)
             for nights, written, by_kind in _detect_participant(
-                con, pid, lo - timedelta(days=LOOKBACK_DAYS), out_lo, out_hi, params, raw_dir
+                con, pid, load_lo, out_lo, out_hi, params, raw_dir, span
             ):
                 summary.nights += nights
                 summary.episodes_written += written

@@ -81,13 +81,15 @@ def exposures_version() -> str:
     return _detectors_name("EXPOSURES_VERSION")
 
 
-#: days loaded before the first recomputed date: the 28-day typical-water window of the
-#: partial-log rule (detectors.dehydration), which also covers the 14-day HR/HRV baselines,
-#: the 7 previous mornings of the body-mass baseline and the 7-day nutrient window
-LOOKBACK_DAYS = 35
-#: days after the last changed date whose rows can change: a changed day enters the
-#: typical-water window of the next 28 days (and the shorter HR, mass and nutrient windows)
-LOOKAHEAD_DAYS = 29
+#: days loaded before the first recomputed date: the dehydration table's reach
+#: (``pipeline.detect.DAILY_REACH_DAYS``: the 28-day model-bias window over days whose
+#: partial-log rule reads the 28 days before them), which also covers the 14-day HR/HRV
+#: baselines, the 7 previous mornings of the body-mass baseline and the 7-day nutrient window
+LOOKBACK_DAYS = 60
+#: days after the last changed date whose rows can change: the same chain forward (a changed
+#: day enters the typical-water window of the next 28 days, and their deficits the bias
+#: window of the 28 after those)
+LOOKAHEAD_DAYS = 57
 
 
 @dataclass
@@ -122,9 +124,11 @@ def compute_changed_exposures(
     Returns
     -------
     int
-        Rows written. Rows of ``[first - 1 day, last + 29 days]`` are replaced: the day
+        Rows written. Rows of ``[first - 1 day, last + 57 days]`` are replaced: the day
         before (its next-morning columns) and the days whose trailing baselines include
-        a changed day.
+        a changed day, directly or through another day's (:data:`LOOKAHEAD_DAYS`); with a
+        weighing in the range, also the days whose nearest weighing it may now be
+        (``pipeline.detect.output_window``).
     """
     if not ranges:
         return 0
@@ -135,7 +139,8 @@ def compute_changed_exposures(
     from pipeline import detect
 
     for pid, (lo, hi) in sorted(ranges.items()):
-        out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=LOOKAHEAD_DAYS)
+        # and the days whose nearest weighing may be a new one; body mass over the whole span
+        out_lo, out_hi, span = detect.output_window(con, pid, lo, hi, LOOKAHEAD_DAYS)
         load_lo = out_lo - timedelta(days=LOOKBACK_DAYS)
         # a long history in chunks of days, as detection does (pipeline.detect): each chunk
         # loads the days its trailing baselines read, the next morning, and body mass over
@@ -144,9 +149,11 @@ def compute_changed_exposures(
         chunks = detect._chunks(out_lo, out_hi, 2 * detect.CHUNK_DAYS)
         for a, b in chunks:
             if len(chunks) == 1:
-                inputs = load_inputs(con, pid, load_lo, out_hi)
+                inputs = load_inputs(
+                    con, pid, load_lo, out_hi, whole_metrics=detect.WHOLE_RANGE_METRICS, whole=span
+                )
             else:
-                inputs = detect._load_chunk(con, pid, a, b, load_lo, out_hi, None)[0]
+                inputs = detect._load_chunk(con, pid, a, b, load_lo, out_hi, None, span)[0]
             frame = compute_daily_exposures(
                 inputs["samples"],
                 inputs["workouts"],

@@ -45,6 +45,7 @@ def changed_ranges(
     con: duckdb.DuckDBPyConnection, since_import_id: int, participant_ids: list[str] | None = None
 ) -> dict[str, tuple[date, date]]:
     """participant -> (first, last) local date touched by imports after ``since_import_id``."""
+    who = "" if participant_ids is None else " AND list_contains($2, {col})"
     parts = []
     for table, ts in (
         ("samples", "start_utc"),
@@ -54,28 +55,51 @@ def changed_ranges(
     ):
         parts.append(
             f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d FROM {table} "
-            f"WHERE import_id > $1"
+            "WHERE import_id > $1" + who.format(col="participant_id")
         )
     parts.append(
         f"SELECT pl.participant_id, {_LOCAL_DATE.format(ts='e.time_utc')} AS d "
         "FROM environment e JOIN participant_locations pl USING (location_id) "
-        "WHERE e.import_id > $1"
+        "WHERE e.import_id > $1" + who.format(col="pl.participant_id")
     )
     for ts in ("start_utc", "end_utc"):  # a raw recording touches the dates it spans
         parts.append(
             f"SELECT participant_id, {_LOCAL_DATE.format(ts=ts)} AS d "
-            "FROM accelerometry_files WHERE import_id > $1"
+            "FROM accelerometry_files WHERE import_id > $1" + who.format(col="participant_id")
         )
     sql = (
         "SELECT participant_id, min(d), max(d) FROM ("
         + " UNION ALL ".join(parts)
         + ") GROUP BY 1 ORDER BY 1"
     )
-    rows = con.execute(sql, [since_import_id]).fetchall()
-    out = {pid: (lo, hi) for pid, lo, hi in rows}
-    if participant_ids is not None:
-        out = {p: r for p, r in out.items() if p in participant_ids}
-    return out
+    args = [since_import_id] + ([] if participant_ids is None else [list(participant_ids)])
+    rows = con.execute(sql, args).fetchall()
+    return {pid: (lo, hi) for pid, lo, hi in rows}
+
+
+def body_mass_reach(
+    con: duckdb.DuckDBPyConnection, participant_id: str, lo: date, hi: date
+) -> tuple[date | None, date | None] | None:
+    """The local dates whose body mass may change when the participant's weighings of
+    ``lo``..``hi`` are new: each day takes the nearest weighing however far
+    (``detectors.fluid_tables._anthropometrics``), so the days from midway between the last
+    weighing before ``lo`` and the first of the range, to midway between the last of the
+    range and the first after ``hi``. ``None`` for an end without a weighing beyond it (every
+    day that way may change); ``None`` overall when the range holds no weighing."""
+    d = _LOCAL_DATE.format(ts="start_utc")
+    rows = con.execute(
+        f"SELECT max({d}) FILTER (WHERE {d} < $2), min({d}) FILTER (WHERE {d} BETWEEN $2 AND $3), "
+        f"max({d}) FILTER (WHERE {d} BETWEEN $2 AND $3), min({d}) FILTER (WHERE {d} > $3) "
+        "FROM samples WHERE participant_id = $1 AND metric = 'body_mass_kg' AND value > 0",
+        [participant_id, lo, hi],
+    ).fetchall()[0]
+    before, first, last, after = rows
+    if first is None:
+        return None
+    # a day midway may take either weighing: included on both sides
+    start = None if before is None else before + timedelta(days=(first - before).days // 2)
+    end = None if after is None else last + timedelta(days=-(-(after - last).days // 2))
+    return start, end
 
 
 def full_ranges(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[date, date]]:

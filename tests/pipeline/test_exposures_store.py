@@ -9,6 +9,7 @@ import pytest
 
 from detectors.exposures import EXPOSURES_VERSION
 from pipeline import store
+from pipeline.detect import output_window
 from pipeline.exposures import LOOKAHEAD_DAYS, compute_changed_exposures, update_exposures
 from simulators.daygen import generate
 
@@ -139,10 +140,24 @@ def test_compute_changed_exposures_replaces_exactly_the_window(con, gen) -> None
     _load(con, gen, date(2024, 6, 1), date(2024, 7, 20), "a")
     update_exposures(con)
     total = con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0]
-    lo = hi = date(2024, 6, 20)
+    lo = hi = date(2024, 6, 10)
+    before = dict(
+        con.execute(
+            "SELECT local_date, computed_utc FROM daily_exposures WHERE participant_id = 'g00'"
+        ).fetchall()
+    )
+    out_lo, out_hi, span = output_window(con, "g00", lo, hi, LOOKAHEAD_DAYS)
+    assert out_hi >= hi + timedelta(days=LOOKAHEAD_DAYS) and span == (date(2024, 6, 1), max(before))
     written = compute_changed_exposures(con, {"g00": (lo, hi)})
-    assert written == (hi + timedelta(days=LOOKAHEAD_DAYS) - (lo - timedelta(days=1))).days + 1
+    window = [d for d in before if out_lo <= d <= out_hi]
+    assert written == len(window) and window
     assert con.execute("SELECT count(*) FROM daily_exposures").fetchall()[0][0] == total
+    after = dict(
+        con.execute(
+            "SELECT local_date, computed_utc FROM daily_exposures WHERE participant_id = 'g00'"
+        ).fetchall()
+    )
+    assert all((after[d] == before[d]) == (d not in window) for d in before)
 
 
 def test_full_recompute_and_rollback_on_error(con, gen, monkeypatch) -> None:
@@ -197,31 +212,15 @@ def test_an_old_version_row_outside_the_data_range_is_removed_once(con, gen) -> 
     assert update_exposures(con).participants == 0  # converged: no recompute every night
 
 
-def test_incremental_runs_equal_a_full_run_after_a_late_water_log(tmp_path) -> None:
-    """A water log synced days late (its days go from `not_logged` to logged, which moves the
-    typical-intake, partial-log and model-bias windows of the weeks after): the incremental
-    exposures and detection equal a full run over all the data (issue 12 item 3). A person
-    who logs every fifth day, so the 7-logged-day minimum of the bias window is crossed."""
-    import dataclasses
-
+def _incremental_and_full(tmp_path, gen, parts, full) -> None:
+    """Import ``parts`` one after the other with an incremental update after each, ``full``
+    at once into another store with a full update; the two stores' daily exposures and
+    episodes must agree (floats within 1e-9 relative: sums over rows inserted in another
+    order differ in the last digits; every other value exactly)."""
     from polars.testing import assert_frame_equal
 
     from pipeline.detect import detect_changed
 
-    gen = generate(seed=11, n_participants=3, n_days=150, start=date(2024, 5, 1))
-    local = (pl.col("start_utc") + pl.duration(seconds=pl.col("utc_offset_s"))).dt.date()
-    water = pl.col("metric") == "water_ml"
-    late = water & local.is_between(date(2024, 6, 10), date(2024, 6, 14))
-    sparse = water & (local.dt.day() % 5 != 0) & ~late
-    every = dataclasses.replace(gen, samples=gen.samples.filter(~sparse))
-    first = dataclasses.replace(gen, samples=gen.samples.filter(~late & ~sparse))
-    synced = dataclasses.replace(
-        gen,
-        samples=gen.samples.filter(late),
-        workouts=gen.workouts.clear(),
-        environment=gen.environment.clear(),
-    )
-    assert synced.samples.height >= 10
     span = (date(2024, 4, 1), date(2024, 10, 1))
 
     def rows(con) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -237,22 +236,61 @@ def test_incremental_runs_equal_a_full_run_after_a_late_water_log(tmp_path) -> N
 
     with store.connect(tmp_path / "incremental.duckdb") as a:
         store.insert_new(a, "participants", gen.participants, ["participant_id"])
-        _load(a, first, *span, "first")
-        update_exposures(a)
-        detect_changed(a)
-        _load(a, synced, *span, "synced late")
-        s = update_exposures(a)
-        assert s.participants == 3 and s.days_written > 0
-        assert detect_changed(a).participants == 3
+        for k, (part, lo, hi) in enumerate(parts):
+            _load(a, part, lo or span[0], hi or span[1], f"part {k}")
+            assert update_exposures(a).participants > 0
+            assert detect_changed(a).participants > 0
         inc_daily, inc_eps = rows(a)
     with store.connect(tmp_path / "full.duckdb") as b:
         store.insert_new(b, "participants", gen.participants, ["participant_id"])
-        _load(b, every, *span, "all")
+        _load(b, full, *span, "all")
         update_exposures(b, full=True)
         detect_changed(b, full=True)
         full_daily, full_eps = rows(b)
     assert inc_eps.filter(pl.col("kind") == "dehydration").height > 0
-    # floats within 1e-9 relative: sums over rows inserted in another order differ in the
-    # last digits; every other value exactly
     assert_frame_equal(inc_daily, full_daily, rel_tol=1e-9)
     assert_frame_equal(inc_eps, full_eps, rel_tol=1e-9)
+
+
+def _sparse_logger(seed: int, every: int):
+    """daygen people who log water only every ``every``-th day of the month."""
+    import dataclasses
+
+    gen = generate(seed=seed, n_participants=4, n_days=150, start=date(2024, 5, 1))
+    local = (pl.col("start_utc") + pl.duration(seconds=pl.col("utc_offset_s"))).dt.date()
+    sparse = (pl.col("metric") == "water_ml") & (local.dt.day() % every != 0)
+    return dataclasses.replace(gen, samples=gen.samples.filter(~sparse)), local
+
+
+def test_incremental_runs_equal_a_full_run_after_a_late_water_log(tmp_path) -> None:
+    """A water log synced days late (its days go from `not_logged` to logged, which moves the
+    typical-intake, partial-log and model-bias windows of the weeks after): the incremental
+    exposures and detection equal a full run over all the data (issue 12 item 3)."""
+    import dataclasses
+
+    gen, local = _sparse_logger(11, 5)
+    late = (pl.col("metric") == "water_ml") & local.is_between(date(2024, 6, 10), date(2024, 6, 14))
+    first = dataclasses.replace(gen, samples=gen.samples.filter(~late))
+    synced = dataclasses.replace(
+        gen,
+        samples=gen.samples.filter(late),
+        workouts=gen.workouts.clear(),
+        environment=gen.environment.clear(),
+    )
+    assert synced.samples.height >= 10
+    _incremental_and_full(tmp_path, gen, [(first, None, None), (synced, None, None)], gen)
+
+
+def test_incremental_runs_equal_a_full_run_when_new_weighings_arrive(tmp_path) -> None:
+    """Each day takes its body mass from the nearest weighing however far (sweat, need and
+    deficit in % of it): the next nights' data with a new weighing changes days before them,
+    back to midway to the previous weighing (a person who weighs rarely)."""
+    import dataclasses
+
+    gen, local = _sparse_logger(14, 3)
+    mass = pl.col("metric") == "body_mass_kg"
+    rare = gen.samples.filter(~mass | (local.dt.day() == 5))  # weighs on the 5th of a month
+    g = dataclasses.replace(gen, samples=rare)
+    cut = date(2024, 8, 4)
+    assert g.samples.filter(mass & (local == cut + timedelta(days=1))).height
+    _incremental_and_full(tmp_path, g, [(g, None, cut), (g, cut + timedelta(days=1), None)], g)
