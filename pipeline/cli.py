@@ -770,7 +770,9 @@ def review(participant_id, n, nights, db):
             pending = lb.labels_frame(lb.pending_labels(db_path))
         for pid in pids:
             lo, hi = ranges[pid]
-            cand = store_outputs.stored_cramp_candidates(con, pid, max(lo, hi - timedelta(days=nights)))
+            cand = store_outputs.stored_cramp_candidates(
+                con, pid, max(lo, hi - timedelta(days=nights))
+            )
             labels = pl.concat(
                 [
                     lb.current_labels(con, pid).drop("merged_seq"),
