@@ -68,7 +68,7 @@ def rank_for_review(
     labels: pl.DataFrame | None = None,
     *,
     params: CrampParams | None = None,
-    scored_with: CrampParams | None = None,
+    scored_with: CrampParams | dict[str, CrampParams] | None = None,
     n: int | None = None,
     max_margin: float | None = MAX_MARGIN,
 ) -> pl.DataFrame:
@@ -85,8 +85,10 @@ def rank_for_review(
     params : CrampParams, optional
         The person's current parameters (default: ``scored_with``): the model whose
         boundary the ranking is about.
-    scored_with : CrampParams, optional
-        The parameters the candidates were scored with (default: ``CrampParams()``).
+    scored_with : CrampParams or dict, optional
+        The parameters the candidates were scored with (default: ``CrampParams()``), or
+        ``params_id -> CrampParams`` for candidates with a ``params_id`` column (the stored
+        ``cramp_candidates``, which nights scored under different sets can mix).
     n : int, optional
         Keep the first ``n`` per participant.
     max_margin : float or None
@@ -100,8 +102,12 @@ def rank_for_review(
         ``rank`` (1 = ask first, per participant), sorted by participant and rank.
     """
     scored_with = scored_with or CrampParams()
-    params = params or scored_with
-    slope, intercept = model_of(params, scored_with)
+    if isinstance(scored_with, dict):
+        params = params or CrampParams()
+        base_of = scored_with
+    else:
+        params = params or scored_with
+        base_of = None
     out_schema = {**candidates.schema, **REVIEW_SCHEMA_EXTRA}
     cand = candidates.filter(pl.col("suppressed_by").is_null())
     if labels is not None and labels.height and cand.height:
@@ -120,8 +126,19 @@ def rank_for_review(
     if cand.height == 0:
         return pl.DataFrame(schema=out_schema)
     ev = [json.loads(e) for e in cand["evidence"].to_list()]
-    z = slope * np.array([_logit_wo(e, scored_with) for e in ev]) + intercept
-    cap = np.array([_caps(e, scored_with) for e in ev])
+    bases = (
+        [scored_with] * len(ev)
+        if base_of is None
+        else [base_of[i] for i in cand["params_id"].to_list()]
+    )
+    models = {id(b): model_of(params, b) for b in bases}
+    z = np.array(
+        [
+            models[id(b)][0] * _logit_wo(e, b) + models[id(b)][1]
+            for e, b in zip(ev, bases, strict=True)
+        ]
+    )
+    cap = np.array([_caps(e, b) for e, b in zip(ev, bases, strict=True)])
     conf = np.minimum(1.0 / (1.0 + np.exp(-z)), cap)
     out = (
         cand.with_columns(

@@ -780,16 +780,18 @@ def review(participant_id, n, nights, db):
                 ]
             )
             active = dt.active_cramp_params(con, pid) or CrampParams()
-            # the parameter set the stored candidates were scored with (the active one since
-            # the last detection; a set fitted after it is compared against it)
-            scored_with = active
-            ids = cand["params_id"].unique().to_list()
-            if len(ids) == 1 and ids[0] != _params_id(active):
-                text = store_inputs.cramp_params_json(con, ids[0])
-                scored_with = params_from_json(text) if text else CrampParams()
+            # the parameter sets the stored candidates were scored with: the active one, or
+            # (nights detected before a refit) an earlier fitted set or the default
+            scored_with = {}
+            for i in cand["params_id"].unique().to_list():
+                if i == _params_id(active):
+                    scored_with[i] = active
+                else:
+                    text = store_inputs.cramp_params_json(con, i)
+                    scored_with[i] = params_from_json(text) if text else CrampParams()
             ranked = rank_for_review(
-                cand.drop("params_id"), labels, params=active, scored_with=scored_with, n=n
-            )
+                cand, labels, params=active, scored_with=scored_with, n=n
+            ).drop("params_id")
             stored = set()
             if ranked.height:
                 stored = store_outputs.cramp_episode_ids_since(con, pid, ranked["start_utc"].min())

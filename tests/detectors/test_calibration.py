@@ -311,6 +311,39 @@ def test_review_ranks_by_distance_to_the_boundary_then_recency() -> None:
     assert again.height == 2 and rows[2]["start_utc"] not in again["start_utc"].to_list()
 
 
+def test_review_ranks_candidates_scored_under_different_parameter_sets() -> None:
+    """Stored candidates of nights detected before and after a refit carry the id of the set
+    they were scored with; each is read under its own set, so the ranking is the one of the
+    same candidates all scored with the defaults."""
+    from detectors.calibration import with_model
+
+    n0, n1 = N0, N0 + timedelta(days=1)
+    rows = [_cand(n0, 10, 3.6), _cand(n0, 100, 2.0), _cand(n1, 10, 3.0), _cand(n1, 100, 4.5)]
+    default = pl.DataFrame(rows, schema=CANDIDATE_SCHEMA)
+    fitted = with_model(CrampParams(), 1.5, -5.0, name="fitted")
+    # the two candidates of night n1 as a detection under the fitted set stores them: every
+    # term scaled by the slope, its intercept
+    refit = []
+    for r in rows[2:]:
+        ev = json.loads(r["evidence"])
+        ev["logit_terms"] = {"intercept": -5.0, "rest": 1.5 * ev["logit_terms"]["rest"]}
+        refit.append({**r, "evidence": json.dumps(ev)})
+    mixed = pl.DataFrame(rows[:2] + refit, schema=CANDIDATE_SCHEMA).with_columns(
+        params_id=pl.Series(["d", "d", "f", "f"])
+    )
+    sets = {"d": CrampParams(), "f": fitted}
+    for person in (CrampParams(), fitted):
+        want = rank_for_review(default, params=person, max_margin=None)
+        got = rank_for_review(mixed, params=person, scored_with=sets, max_margin=None)
+        assert got["start_utc"].to_list() == want["start_utc"].to_list()
+        assert got["logit_person"].to_list() == pytest.approx(want["logit_person"].to_list())
+    # read under one set only, the refit nights would be misplaced
+    wrong = rank_for_review(mixed.drop("params_id"), params=fitted, max_margin=None)
+    assert wrong["logit_person"].to_list() != pytest.approx(
+        rank_for_review(default, params=fitted, max_margin=None)["logit_person"].to_list()
+    )
+
+
 def test_answers_against_a_confident_model_are_not_used_for_the_fit() -> None:
     """With 20 % wrong answers, "confirmed" about a candidate the default model gives under
     20 % is more often a slip (Bayes: P(cramp | yes) < 1/2), likewise "rejected" above 80 %;
