@@ -365,13 +365,20 @@ def _journal_changed(con, participant_id: str, since_import_id: int) -> bool:
 
 
 def output_window(
-    con: duckdb.DuckDBPyConnection, pid: str, lo: date, hi: date, lookahead_days: int
+    con: duckdb.DuckDBPyConnection,
+    pid: str,
+    lo: date,
+    hi: date,
+    lookahead_days: int,
+    span: tuple[date, date] | None = None,
 ) -> tuple[date, date, tuple[date, date]]:
     """``(out_lo, out_hi, span)``: the dates whose outputs a change of ``lo``..``hi`` can
     move (the day before, ``lookahead_days`` after, and the days whose nearest weighing may
     now be a new one: :func:`pipeline.store_inputs.body_mass_reach`), within the participant's
-    ``span`` of data (first, last local date), over which body mass is always loaded."""
-    span = store_inputs.changed_ranges(con, -1, [pid]).get(pid, (lo, hi))
+    ``span`` of data (first, last local date; :func:`full_ranges`, looked up when not given),
+    over which body mass is always loaded."""
+    if span is None:
+        span = store_inputs.changed_ranges(con, -1, [pid]).get(pid, (lo, hi))
     out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=lookahead_days)
     reach = store_inputs.body_mass_reach(con, pid, lo, hi)
     if reach is not None:
@@ -548,9 +555,12 @@ def detect_changed(
                 and labels.labels_changed(con, pid)
             ):
                 ranges[pid] = everyone[pid]
+    spans = full_ranges(con) if ranges else {}  # one pass over the store for everyone
     with store_outputs.transaction(con):
         for pid, (lo, hi) in ranges.items():
-            out_lo, out_hi, span = output_window(con, pid, lo, hi, LOOKAHEAD_DAYS)
+            out_lo, out_hi, span = output_window(
+                con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))
+            )
             if full or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
             params = active_cramp_params(con, pid)

@@ -138,9 +138,12 @@ def compute_changed_exposures(
     written = 0
     from pipeline import detect
 
+    spans = detect.full_ranges(con)  # one pass over the store for everyone
     for pid, (lo, hi) in sorted(ranges.items()):
         # and the days whose nearest weighing may be a new one; body mass over the whole span
-        out_lo, out_hi, span = detect.output_window(con, pid, lo, hi, LOOKAHEAD_DAYS)
+        out_lo, out_hi, span = detect.output_window(
+            con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))
+        )
         load_lo = out_lo - timedelta(days=LOOKBACK_DAYS)
         # a long history in chunks of days, as detection does (pipeline.detect): each chunk
         # loads the days its trailing baselines read, the next morning, and body mass over
