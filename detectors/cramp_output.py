@@ -15,7 +15,7 @@ import polars as pl
 
 from detectors.cramp_grid import _coverage_s, _robust_spread
 from detectors.cramp_prep import _arrays_by_participant, _ParticipantData
-from detectors.cramp_segments import _prepare_nights
+from detectors.cramp_segments import _Night, _prepare_nights
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
 from detectors.nights import from_epoch_us
 from detectors.schema import EPISODE_SCHEMA, SLEEP_PERIOD_SCHEMA, UTC_DT, episode_id
@@ -95,6 +95,44 @@ NIGHT_FEATURES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def _night_frame(
+    pid: str, night, c: _Night, data: _ParticipantData, params: CrampParams
+) -> pl.DataFrame:
+    """One night's prepared arrays (:class:`detectors.cramp_segments._Night`) as its
+    ``NIGHT_FEATURES_SCHEMA`` rows (before the final cast): stage, HR against the night's
+    sleeping baseline, steps, activity z, candidate minutes."""
+    s_hr = _robust_spread(c.sleep_hr, params.hr_spread_floor_bpm)
+    edges = c.g0 + c.step * np.arange(c.n + 1, dtype=np.int64)
+    awake_cov = _coverage_s(data.awake, edges) >= params.stage_min_cover_s
+    stage = np.where(
+        c.asleep,
+        "asleep",
+        np.where(c.in_period & ~c.asleep & (awake_cov | ~c.staged), "awake", None),
+    )
+    base = c.night_med
+    return pl.DataFrame(
+        {
+            "participant_id": [pid] * c.n,
+            "night_of": [night] * c.n,
+            "minute_utc": pl.Series(edges[:-1], dtype=pl.Int64).cast(UTC_DT),
+            "in_period": c.in_period,
+            "stage": pl.Series(stage.tolist(), dtype=pl.String),
+            "hr_bpm": pl.Series(c.hr_raw, dtype=pl.Float64).fill_nan(None),
+            "hr_filtered_bpm": pl.Series(c.hr_s, dtype=pl.Float64).fill_nan(None),
+            "hr_baseline_bpm": np.full(c.n, base),
+            "hr_rel_bpm": pl.Series(c.hr_s - base, dtype=pl.Float64).fill_nan(None),
+            "hr_z": pl.Series((c.hr_s - base) / s_hr, dtype=pl.Float64).fill_nan(None),
+            "steps": c.steps if c.has_steps else np.full(c.n, np.nan),
+            "act_z": np.where(np.isfinite(c.act_z), c.act_z, np.nan)
+            if c.has_act
+            else np.full(c.n, np.nan),
+            "candidate": c.closed,
+        }
+    ).with_columns(
+        pl.col("steps", "act_z", "hr_baseline_bpm").fill_nan(None),
+    )
+
+
 def _night_features(
     samples: pl.DataFrame,
     sleep_segments: pl.DataFrame,
@@ -125,38 +163,7 @@ def _night_features(
         pe_all = nights["end_utc"].dt.epoch("us").to_numpy().astype(np.int64)
         prepared = _prepare_nights(data, ps_all, pe_all, params)
         for night, c in zip(nights["night_of"].to_list(), prepared, strict=True):
-            s_hr = _robust_spread(c.sleep_hr, params.hr_spread_floor_bpm)
-            edges = c.g0 + c.step * np.arange(c.n + 1, dtype=np.int64)
-            awake_cov = _coverage_s(data.awake, edges) >= params.stage_min_cover_s
-            stage = np.where(
-                c.asleep,
-                "asleep",
-                np.where(c.in_period & ~c.asleep & (awake_cov | ~c.staged), "awake", None),
-            )
-            base = c.night_med
-            parts.append(
-                pl.DataFrame(
-                    {
-                        "participant_id": [pid] * c.n,
-                        "night_of": [night] * c.n,
-                        "minute_utc": pl.Series(edges[:-1], dtype=pl.Int64).cast(UTC_DT),
-                        "in_period": c.in_period,
-                        "stage": pl.Series(stage.tolist(), dtype=pl.String),
-                        "hr_bpm": pl.Series(c.hr_raw, dtype=pl.Float64).fill_nan(None),
-                        "hr_filtered_bpm": pl.Series(c.hr_s, dtype=pl.Float64).fill_nan(None),
-                        "hr_baseline_bpm": np.full(c.n, base),
-                        "hr_rel_bpm": pl.Series(c.hr_s - base, dtype=pl.Float64).fill_nan(None),
-                        "hr_z": pl.Series((c.hr_s - base) / s_hr, dtype=pl.Float64).fill_nan(None),
-                        "steps": c.steps if c.has_steps else np.full(c.n, np.nan),
-                        "act_z": np.where(np.isfinite(c.act_z), c.act_z, np.nan)
-                        if c.has_act
-                        else np.full(c.n, np.nan),
-                        "candidate": c.closed,
-                    }
-                ).with_columns(
-                    pl.col("steps", "act_z", "hr_baseline_bpm").fill_nan(None),
-                )
-            )
+            parts.append(_night_frame(pid, night, c, data, params))
     if not parts:
         return pl.DataFrame(schema=NIGHT_FEATURES_SCHEMA)
     return pl.concat(parts).cast(NIGHT_FEATURES_SCHEMA).sort("participant_id", "minute_utc")  # type: ignore[arg-type]

@@ -928,16 +928,11 @@ def context_triggers(daily: pl.DataFrame) -> pl.DataFrame:
     ``cramp_condition_classes`` / ``cramp_drug_classes``, latest day) with the literature's
     finding and evidence grade (brief 5.3). They are constant within a person, so the
     case-crossover cannot estimate them: shown as context, to discuss with a clinician."""
+    from detectors import tables
     from detectors.drugs_conditions import CRAMP_CONDITIONS, CRAMP_DRUG_CLASSES
 
     drugs = {d.key: (d.evidence, d.grade) for d in CRAMP_DRUG_CLASSES}
-    schema = {
-        "participant_id": pl.String,
-        "kind": pl.String,
-        "trigger": pl.String,
-        "finding": pl.String,
-        "evidence_grade": pl.String,
-    }
+    schema = {k: v for k, v in tables.columns("trigger_context").items() if k != "computed_utc"}
     rows = []
     if daily.height == 0:
         return pl.DataFrame(schema=schema)
@@ -967,20 +962,13 @@ def between_person_rates(nights: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFr
     only for classes some people have and others do not. See :data:`BETWEEN_PERSON_CAVEAT`."""
     from scipy.stats import binomtest
 
+    from detectors import tables
+
+    # the stored table's columns (trigger_between_people) but the run's case source and stamp
     schema = {
-        "kind": pl.String,
-        "trigger": pl.String,
-        "people_with": pl.Int64,
-        "people_without": pl.Int64,
-        "cramp_nights_with": pl.Int64,
-        "nights_with": pl.Int64,
-        "cramp_nights_without": pl.Int64,
-        "nights_without": pl.Int64,
-        "rate_ratio": pl.Float64,
-        "ci_low": pl.Float64,
-        "ci_high": pl.Float64,
-        "p": pl.Float64,
-        "caveat": pl.String,
+        k: v
+        for k, v in tables.columns("trigger_between_people").items()
+        if k not in ("case_source", "computed_utc")
     }
     if nights.height == 0 or daily.height == 0:
         return pl.DataFrame(schema=schema)

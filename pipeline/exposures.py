@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipeline import store_outputs
+from pipeline import detect, store_outputs
 from pipeline.detect import changed_ranges, load_inputs
 
 if TYPE_CHECKING:
@@ -81,15 +81,14 @@ def exposures_version() -> str:
     return _detectors_name("EXPOSURES_VERSION")
 
 
-#: days loaded before the first recomputed date: the dehydration table's reach
-#: (``pipeline.detect.DAILY_REACH_DAYS``: the 28-day model-bias window over days whose
-#: partial-log rule reads the 28 days before them), which also covers the 14-day HR/HRV
-#: baselines, the 7 previous mornings of the body-mass baseline and the 7-day nutrient window
-LOOKBACK_DAYS = 60
-#: days after the last changed date whose rows can change: the same chain forward (a changed
-#: day enters the typical-water window of the next 28 days, and their deficits the bias
-#: window of the 28 after those)
-LOOKAHEAD_DAYS = 57
+#: days loaded before the first recomputed date, and days after the last changed date whose
+#: rows can change: the dehydration table's reach (``pipeline.detect.DAILY_REACH_DAYS``: the
+#: 28-day model-bias window over days whose partial-log rule reads the 28 days before them),
+#: which also covers the 14-day HR/HRV baselines, the 7 previous mornings of the body-mass
+#: baseline and the 7-day nutrient window; the same windows as detection, which writes the
+#: dehydration episodes from the same table
+LOOKBACK_DAYS = detect.LOOKBACK_DAYS
+LOOKAHEAD_DAYS = detect.LOOKAHEAD_DAYS
 
 
 @dataclass
@@ -136,8 +135,6 @@ def compute_changed_exposures(
     schema = _detectors_name("DAILY_EXPOSURES_SCHEMA")
     params = params or _detectors_name("ExposureParams")()
     written = 0
-    from pipeline import detect
-
     spans = detect.full_ranges(con)  # one pass over the store for everyone
     for pid, (lo, hi) in sorted(ranges.items()):
         # and the days whose nearest weighing may be a new one; body mass over the whole span

@@ -268,13 +268,7 @@ def _write(
     con.execute(
         "DELETE FROM trigger_associations WHERE list_contains($1, participant_id)", [list(pids)]
     )
-    if out.height:
-        _crampwatch_triggers = out.to_arrow()  # noqa: F841 - read by name in the SQL
-        cols = ", ".join(out.columns)
-        con.execute(
-            f"INSERT INTO trigger_associations ({cols}, computed_utc) "
-            f"SELECT {cols}, now() FROM _crampwatch_triggers"
-        )
+    _insert_stamped(con, "trigger_associations", out)
     for p in pids:
         con.execute(
             "INSERT OR REPLACE INTO trigger_runs VALUES (?, ?, ?, now())",
@@ -283,17 +277,21 @@ def _write(
     return out.height
 
 
+def _insert_stamped(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Insert ``frame``'s rows into ``table`` (its columns by name), ``computed_utc`` now."""
+    if frame.height:
+        _crampwatch_rows = frame.to_arrow()  # noqa: F841 - read by name in the SQL
+        cols = ", ".join(frame.columns)
+        con.execute(
+            f"INSERT INTO {table} ({cols}, computed_utc) SELECT {cols}, now() FROM _crampwatch_rows"
+        )
+
+
 def _write_context(con: duckdb.DuckDBPyConnection, ctx: pl.DataFrame, rates: pl.DataFrame) -> None:
     """Replace the stored context and between-person rows (they span every participant)."""
     for table, frame in (("trigger_context", ctx), ("trigger_between_people", rates)):
         con.execute(f"DELETE FROM {table}")
-        if frame.height:
-            _crampwatch_context = frame.to_arrow()  # noqa: F841 - read by name in the SQL
-            cols = ", ".join(frame.columns)
-            con.execute(
-                f"INSERT INTO {table} ({cols}, computed_utc) "
-                f"SELECT {cols}, now() FROM _crampwatch_context"
-            )
+        _insert_stamped(con, table, frame)
 
 
 def update_triggers(

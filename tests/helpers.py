@@ -1,8 +1,12 @@
-"""Helpers shared by the importer tests (plain functions; fixtures live in conftest.py)."""
+"""Helpers shared by the tests (plain functions; fixtures live in conftest.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pipeline import importers
+from tests.conftest import REPO
 
 #: catch-all layouts that accept any timestamped CSV: the "only its own format" checks leave
 #: them out (detection order puts them last)
@@ -17,3 +21,17 @@ def sniffing_formats(head: bytes, name: str, *, exclude: tuple[str, ...] = CATCH
         if reader.FORMAT not in exclude and reader.sniff(head, name):
             out.add(reader.FORMAT)
     return out
+
+
+def run_benchmark(script: str, *args: str, timeout: float = 180) -> str:
+    """Run ``benchmarks/<script>`` with this interpreter from the repository root; its
+    stdout (the figures). Fails the test, with the end of its output, when it fails."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout

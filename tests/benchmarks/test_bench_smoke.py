@@ -5,47 +5,39 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import run_benchmark
 
 BENCH = REPO / "benchmarks" / "ingest_apple_health.py"
 HK = shutil.which("healthkit-to-sqlite") or str(Path(sys.executable).parent / "healthkit-to-sqlite")
 
 
-def _run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+def _run(tmp_path: Path, *args: str) -> tuple[str, dict]:
     out_json = tmp_path / "figures.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--seed",
-            "3",
-            "--keep",
-            str(tmp_path / "work"),
-            "--json",
-            str(out_json),
-            *args,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    out = run_benchmark(
+        BENCH.name,
+        "--seed",
+        "3",
+        "--keep",
+        str(tmp_path / "work"),
+        "--json",
+        str(out_json),
+        *args,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc, json.loads(out_json.read_text(encoding="utf-8"))
+    return out, json.loads(out_json.read_text(encoding="utf-8"))
 
 
 def test_benchmark_runs_and_passes_its_count_check(tmp_path):
     """One tiny run, with the healthkit-to-sqlite baseline when it is installed
     (``uv run --group bench``)."""
     baseline = Path(HK).exists()
-    proc, figures = _run(tmp_path, "--size-mb", "2", *([] if baseline else ["--skip-baseline"]))
-    out = proc.stdout
+    out, figures = _run(tmp_path, "--size-mb", "2", *([] if baseline else ["--skip-baseline"]))
     assert "| method | seconds | CPU s | records/s | MB/s (XML) | peak RSS summed MiB" in out
     names = ["crampwatch export.zip", "crampwatch export.xml", "inflate floor: Python zipfile"]
     names += ["inflate floor: unzip -p"] if shutil.which("unzip") else []
@@ -117,8 +109,8 @@ def test_benchmark_times_a_given_export(tmp_path):
     """--export: an export.xml from elsewhere (its zip is made in the work folder); the
     tags are counted in the XML for the count check."""
     xml = _gen_tiny(tmp_path / "given")
-    proc, figures = _run(tmp_path, "--export", str(xml), "--skip-baseline")
-    assert "export (given)" in proc.stdout and "count check: PASSED" in proc.stdout
+    out, figures = _run(tmp_path, "--export", str(xml), "--skip-baseline")
+    assert "export (given)" in out and "count check: PASSED" in out
     manifest = figures["manifest"]
     assert manifest["records"] == xml.read_bytes().count(b"<Record ") > 0
     assert Path(manifest["zip_path"]).parent == tmp_path / "work"
@@ -131,7 +123,7 @@ SHARED = REPO.parent / "shared" / "tools" / "gen_apple_export.py"
 @pytest.mark.skipif(not SHARED.exists(), reason="the shared generator is not beside the repo")
 def test_benchmark_runs_the_shared_generator(tmp_path):
     """--generator shared --generator-path SCRIPT: the second generator's export."""
-    proc, figures = _run(
+    out, figures = _run(
         tmp_path,
         "--generator",
         "shared",
@@ -141,7 +133,7 @@ def test_benchmark_runs_the_shared_generator(tmp_path):
         "2",
         "--skip-baseline",
     )
-    assert "export (shared)" in proc.stdout and "count check: PASSED" in proc.stdout
+    assert "export (shared)" in out and "count check: PASSED" in out
     assert figures["manifest"]["generator"] == "shared" and figures["manifest"]["records"] > 0
 
 

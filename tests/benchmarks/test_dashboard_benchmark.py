@@ -7,40 +7,30 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import run_benchmark
 
 
 @pytest.mark.slow
 def test_dashboard_benchmark_tiny(tmp_path):
     out_json = tmp_path / "dashboard.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "dashboard.py"),
-            "--clients",
-            "2",
-            "--duration-s",
-            "1",
-            "--baseline-s",
-            "2",
-            "--sample-nights",
-            "7",
-            "--no-browser",
-            "--json",
-            str(out_json),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    out = run_benchmark(
+        "dashboard.py",
+        "--clients",
+        "2",
+        "--duration-s",
+        "1",
+        "--baseline-s",
+        "2",
+        "--sample-nights",
+        "7",
+        "--no-browser",
+        "--json",
+        str(out_json),
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
     assert re.search(r"dashboard under load: 2 websocket clients, \d+ s of load", out)
     m = re.search(r"  websocket\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s+(\d+)\s+([0-9.]+)", out)
     assert m, out

@@ -8,22 +8,11 @@ import subprocess
 import sys
 
 from tests.conftest import REPO
-
-
-def _run(script: str, *args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / script), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout
+from tests.helpers import run_benchmark
 
 
 def test_detect_benchmark_one_participant_year():
-    out = _run("detect.py", "--participants", "1")
+    out = run_benchmark("detect.py", "--participants", "1")
     assert re.search(r"participant-years: 1\s+participant-nights with a period: 3\d\d", out)
     # plausible, not merely present: the planted events are found at about their rate
     # (~3 % of nights), a participant-year takes between a few hundredths of a second and a
@@ -37,13 +26,13 @@ def test_detect_benchmark_one_participant_year():
 
 
 def test_exposures_benchmark_small():
-    out = _run("exposures.py", "--participants", "2", "--days", "30", "--repeat", "1")
+    out = run_benchmark("exposures.py", "--participants", "2", "--days", "30", "--repeat", "1")
     assert "exposures / build_daily_table" in out
     assert re.search(r"target < 10 s for 2 participant-years: (meets|misses)", out)
 
 
 def test_commands_benchmark_one_round():
-    out = _run("commands.py", "--repeat", "1")
+    out = run_benchmark("commands.py", "--repeat", "1")
     for name in (
         "python -c pass",
         "run, first",
@@ -60,7 +49,7 @@ def test_commands_benchmark_one_round():
 
 
 def test_cramps_raw_benchmark_short_night():
-    out = _run("cramps_raw.py", "--fs", "25", "--hours", "3", "--repeats", "1")
+    out = run_benchmark("cramps_raw.py", "--fs", "25", "--hours", "3", "--repeats", "1")
     assert re.search(r"night: [0-9,]+ samples x 3 at 25 Hz", out)
     m = re.search(r"ratio night / floor:\s+([0-9.]+)", out)
     assert m and 0.2 < float(m.group(1)) < 200  # the night does more than one filter pass

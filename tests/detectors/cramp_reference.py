@@ -32,12 +32,12 @@ from detectors.cramp_grid import (
     _robust_spread,
     _runs,
 )
-from detectors.cramp_output import NIGHT_FEATURES_SCHEMA
+from detectors.cramp_output import NIGHT_FEATURES_SCHEMA, _night_frame
 from detectors.cramp_prep import _fine_hr, _ParticipantData
 from detectors.cramp_segments import _movement_seen, _Night, _surge_threshold
 from detectors.cramps import CrampParams
 from detectors.frames import SAMPLES_SCHEMA, SLEEP_SEGMENTS_SCHEMA, prepare
-from detectors.schema import SLEEP_PERIOD_SCHEMA, UTC_DT
+from detectors.schema import SLEEP_PERIOD_SCHEMA
 
 
 def night_grid(ps: int, pe: int, p: CrampParams) -> tuple[int, int, int]:
@@ -310,38 +310,7 @@ def night_features(
             strict=True,
         ):
             c = prepare_night(data, int(ps), int(pe), params)
-            s_hr = _robust_spread(c.sleep_hr, params.hr_spread_floor_bpm)
-            edges = c.g0 + c.step * np.arange(c.n + 1, dtype=np.int64)
-            awake_cov = _coverage_s(data.awake, edges) >= params.stage_min_cover_s
-            stage = np.where(
-                c.asleep,
-                "asleep",
-                np.where(c.in_period & ~c.asleep & (awake_cov | ~c.staged), "awake", None),
-            )
-            base = c.night_med
-            parts.append(
-                pl.DataFrame(
-                    {
-                        "participant_id": [pid] * c.n,
-                        "night_of": [night] * c.n,
-                        "minute_utc": pl.Series(edges[:-1], dtype=pl.Int64).cast(UTC_DT),
-                        "in_period": c.in_period,
-                        "stage": pl.Series(stage.tolist(), dtype=pl.String),
-                        "hr_bpm": pl.Series(c.hr_raw, dtype=pl.Float64).fill_nan(None),
-                        "hr_filtered_bpm": pl.Series(c.hr_s, dtype=pl.Float64).fill_nan(None),
-                        "hr_baseline_bpm": np.full(c.n, base),
-                        "hr_rel_bpm": pl.Series(c.hr_s - base, dtype=pl.Float64).fill_nan(None),
-                        "hr_z": pl.Series((c.hr_s - base) / s_hr, dtype=pl.Float64).fill_nan(None),
-                        "steps": c.steps if c.has_steps else np.full(c.n, np.nan),
-                        "act_z": np.where(np.isfinite(c.act_z), c.act_z, np.nan)
-                        if c.has_act
-                        else np.full(c.n, np.nan),
-                        "candidate": c.closed,
-                    }
-                ).with_columns(
-                    pl.col("steps", "act_z", "hr_baseline_bpm").fill_nan(None),
-                )
-            )
+            parts.append(_night_frame(pid, night, c, data, params))
     if not parts:
         return pl.DataFrame(schema=NIGHT_FEATURES_SCHEMA)
     return pl.concat(parts).cast(NIGHT_FEATURES_SCHEMA).sort("participant_id", "minute_utc")  # type: ignore[arg-type]
