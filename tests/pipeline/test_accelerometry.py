@@ -222,6 +222,28 @@ def test_reimport_adds_nothing_and_duplicate_recording_leaves_no_orphan(db, tmp_
     assert con.execute("SELECT count(*) FROM accelerometry").fetchone() == (1000,)
 
 
+def test_view_unchanged_is_not_rewritten(db):
+    """An unchanged view is not replaced: the write-ahead log stays empty, so the checkpoint
+    before publishing has nothing to do; a new file (a new definition) replaces it."""
+    con, data_dir, path = db
+    wal = Path(str(path) + ".wal")
+    accelerometry.ensure_accelerometry_view(con, data_dir)
+    store.checkpoint(con)
+    assert not wal.exists() or wal.stat().st_size == 0
+    accelerometry.ensure_accelerometry_view(con, data_dir)
+    assert not wal.exists() or wal.stat().st_size == 0
+    ingest.import_file(con, RESEARCH, participant_id="p01", data_dir=data_dir)
+    store.checkpoint(con)
+    status = accelerometry.ensure_accelerometry_view(con, data_dir)
+    assert status.files == 1 and wal.stat().st_size > 0
+    assert con.execute("SELECT count(*) FROM accelerometry").fetchone() == (1000,)
+    store.checkpoint(con)
+    accelerometry.ensure_accelerometry_view(con, data_dir)
+    assert not wal.exists() or wal.stat().st_size == 0
+    views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()
+    assert views == (1,)  # the probe is gone
+
+
 def test_failed_import_leaves_nothing_visible(db, monkeypatch):
     con, data_dir, _ = db
     real = store.insert_new
