@@ -124,7 +124,7 @@ __all__ = [
     "sweat_rate_pw_g_m2_h",
 ]
 
-DETECTOR_VERSION = "dehydration-0.3.1"
+DETECTOR_VERSION = "dehydration-0.3.2"
 KIND = "dehydration"
 
 DAILY_SCHEMA: dict[str, pl.DataType] = {
@@ -367,7 +367,7 @@ def _build(
             "participant_id",
             local_date="d",
             deficit_bias_pct_bm=pl.col("base_med").clip(0.0),
-            spread=pl.col("base_mad"),
+            spread=pl.col("base_mad") * (1.0 + math.pi / (2.0 * pl.col("base_n"))).sqrt(),
         )
         d = d.join(bias, on=dkeys, how="left")
     else:

@@ -104,11 +104,14 @@ class DehydrationParams:
     fluid_deficit_pct: float = 1.0  # [crampwatch_brief] 8.1; [cheuvront2004] 1 % ~ 1.5 CV
     #: [cheuvront2004] [crampwatch_brief] grade D: body mass is stable day to day, so a
     #: person cannot be in deficit on most days; the median computed deficit of their own
-    #: previous 28 logged days (>= 7), when positive, is the bias of the need/intake model for
+    #: previous 28 logged days (>= 3), when positive, is the bias of the need/intake model for
     #: them (AI vs their losses, food water, unlogged drinks) and is subtracted. A typical
-    #: surplus is not corrected (a surplus is excreted, a deficit would accumulate)
+    #: surplus is not corrected (a surplus is excreted, a deficit would accumulate).
+    #: dehydration-0.3.2: 3 days (the brief's minimum for a "typical" intake, as
+    #: ``typical_min_days``) instead of 7, the median's own error carried into the SD below:
+    #: before, the first six logged days of someone who logs only some drinks read as deficits
     bias_window_days: int = 28
-    bias_min_days: int = 7  # [crampwatch_brief] grade D
+    bias_min_days: int = 3  # [crampwatch_brief] grade D
     dehydration_pct: float = 2.0  # [sawka2007] > 2 % body-mass water deficit
 
     # --- heat / sweat exposure level (brief 8.1) ---
@@ -132,11 +135,17 @@ class DehydrationParams:
     #: (pi/2) CV^2 / n (variance of a median), so SD = CV sqrt(1 + pi / (2 n))
     mass_day_cv_pct: float = 0.66
     #: [crampwatch_brief] grade D: SD of the computed fluid deficit, per person, as the
-    #: normal-scaled MAD of their own previous 28 logged days' computed deficits (>= 7; the
+    #: normal-scaled MAD of their own previous 28 logged days' computed deficits (>= 3; the
     #: same window as the bias): most days carry no real deficit, so that spread is the
-    #: model's error (AI vs own losses, food water, unlogged drinks, sweat equation)
+    #: model's error (AI vs own losses, food water, unlogged drinks, sweat equation); the bias
+    #: is a median of n days, so the SD is spread x sqrt(1 + pi / (2 n)) (variance of a
+    #: median, as ``mass_day_cv_pct``)
     deficit_spread_floor_pct: float = 0.5  # [crampwatch_brief] grade D: SD floor
-    deficit_spread_default_pct: float = 1.0  # [crampwatch_brief] grade D: < 7 logged days
+    #: without >= 3 logged days of their own the person's need is not known better than the
+    #: two reference values disagree: EFSA 2010 (2.0 / 2.5 L) and IOM 2005 (2.7 / 3.7 L total
+    #: water) differ by 0.7 L (women) and 1.2 L (men), 1.0-1.6 % of 70-75 kg ([efsa2010],
+    #: [iom2005]; grade D use). dehydration-0.3.2: 1.5 (was 1.0, grade D)
+    deficit_spread_default_pct: float = 1.5
     #: [baker2016] whole-body sweat rate 1.21 +- 0.68 L/h across athletes (CV 0.56): a
     #: population equation does not know the person's own rate, so the day's computed sweat
     #: adds an error of 0.56 x sweat (% BM) to the SD above (the trailing spread is made

@@ -216,7 +216,7 @@ def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> 
     # the local day's bounds in UTC (UTC+2): 7 July 22:00 -> 8 July 22:00
     assert row["start_utc"] == datetime(2024, 7, 7, 22, tzinfo=UTC)
     assert row["end_utc"] == datetime(2024, 7, 8, 22, tzinfo=UTC)
-    assert row["detector_version"] == "dehydration-0.3.1"
+    assert row["detector_version"] == "dehydration-0.3.2"
     ev = json.loads(row["evidence"])
     assert ev["level"] == "likely_dehydration_condition"
     assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"
@@ -293,9 +293,9 @@ def test_resting_hr_rise_alone_is_low_weight_support() -> None:
     assert day["resting_hr_z"] >= 2 and day["resting_hr_rise_bpm"] >= 5
     assert day["support_strength"] == "hr_only"
     assert day["corroboration"] == "unconfirmed"  # HR without HRV is not "supported"
-    # no mass: the estimate is the fluid balance, SD = default spread (< 7 logged days) and
+    # no mass: the estimate is the fluid balance, SD = default spread (< 3 logged days) and
     # 0.56 x the day's sweat; HR alone adds its low weight to P(deficit >= 2 %)
-    sd = math.hypot(1.0, 0.56 * day["sweat_pct_bm"])
+    sd = math.hypot(1.5, 0.56 * day["sweat_pct_bm"])
     assert day["deficit_estimate_sd_pct_bm"] == pytest.approx(sd)
     p2 = float(ndtr((day["deficit_pct_bm"] - 2.0) / sd))
     assert day["p_deficit_ge_2pct"] == pytest.approx(p2)
@@ -446,12 +446,20 @@ def test_a_habitual_surplus_is_not_credited() -> None:
     assert day["deficit_pct_bm"] == pytest.approx(day["deficit_model_pct_bm"])
 
 
-def test_bias_needs_seven_logged_days() -> None:
+def test_bias_needs_three_logged_days() -> None:
     smp, wk, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
-    smp = _logged_days(smp, 1600.0, range(1, 6))
-    day = _day(build_daily_table(smp, wk, env, ppl))
-    assert day["deficit_bias_pct_bm"] is None
-    assert day["deficit_pct_bm"] == pytest.approx(day["deficit_model_pct_bm"])
+    two = _day(build_daily_table(_logged_days(smp, 1600.0, range(1, 3)), wk, env, ppl))
+    assert two["deficit_bias_pct_bm"] is None
+    assert two["deficit_pct_bm"] == pytest.approx(two["deficit_model_pct_bm"])
+    assert two["deficit_sd_pct_bm"] == pytest.approx(math.hypot(1.5, 0.56 * two["sweat_pct_bm"]))
+    three = _day(build_daily_table(_logged_days(smp, 1600.0, range(1, 4)), wk, env, ppl))
+    assert three["deficit_bias_pct_bm"] == pytest.approx(500 / 1000 / 70 * 100, abs=0.01)
+    # the bias is a median of 3 days: its own error widens the SD (floor 0.5 % x
+    # sqrt(1 + pi / 6)), so three days of history narrow the balance less than ten
+    spread = 0.5 * math.sqrt(1.0 + math.pi / 6.0)
+    assert three["deficit_sd_pct_bm"] == pytest.approx(
+        math.hypot(spread, 0.56 * three["sweat_pct_bm"])
+    )
 
 
 def _mass_sd(n: int) -> float:
@@ -466,9 +474,10 @@ def test_fluid_deficit_confidence_is_the_probability_of_a_2_pct_deficit() -> Non
     day = _day(build_daily_table(smp, workouts([]), env, ppl))
     deficit = (2500 - 1250) / 1000 / 70 * 100
     assert day["level"] == "likely_fluid_deficit"
-    # a new logger: the default 1.0 % SD, so P(>= 2 %) = Phi((1.79 - 2) / 1.0) = 0.42
-    assert day["deficit_sd_pct_bm"] == pytest.approx(1.0)
-    assert day["confidence"] == pytest.approx(float(ndtr(deficit - 2.0)), abs=1e-4)
+    # a new logger: the default 1.5 % SD (EFSA vs IOM need), so P(>= 2 %) =
+    # Phi((1.79 - 2) / 1.5) = 0.44
+    assert day["deficit_sd_pct_bm"] == pytest.approx(1.5)
+    assert day["confidence"] == pytest.approx(float(ndtr((deficit - 2.0) / 1.5)), abs=1e-4)
     assert detect_dehydration(smp, workouts([]), env, ppl)["label"].to_list() == ["possible"]
 
     def with_next_morning(kg: float) -> pl.DataFrame:
@@ -488,15 +497,17 @@ def test_fluid_deficit_confidence_is_the_probability_of_a_2_pct_deficit() -> Non
 
 def test_a_personal_spread_narrows_the_fluid_balance() -> None:
     # ten earlier logged days of 1.9 L (computed deficit 0.18 % each, subtracted as bias):
-    # their spread is nil, floored at 0.5 %, so the day's 1.61 % gives P(>= 2 %) = 0.22
-    # where a new logger's 1.0 % SD gave 0.42: no episode
+    # their spread is nil, floored at 0.5 % and widened by the median's error over 10 days,
+    # so the day's 1.61 % gives P(>= 2 %) = 0.23 where a new logger's 1.5 % SD gave 0.44:
+    # no episode
     smp, _, env, ppl = _scenario(water_ml=[200, 200, 200, 200, 200], next_morning_kg=None)
     smp = smp.filter(pl.col("metric") != "active_energy_kcal")
     smp = _logged_days(smp, 1900.0, range(1, 11))
     day = _day(build_daily_table(smp, workouts([]), env, ppl))
-    assert day["deficit_sd_pct_bm"] == pytest.approx(0.5)
+    sd = 0.5 * math.sqrt(1.0 + math.pi / 20.0)
+    assert day["deficit_sd_pct_bm"] == pytest.approx(sd)
     assert day["confidence"] == pytest.approx(
-        float(ndtr((day["deficit_pct_bm"] - 2.0) / 0.5)), abs=1e-4
+        float(ndtr((day["deficit_pct_bm"] - 2.0) / sd)), abs=1e-4
     )
     assert detect_dehydration(smp, workouts([]), env, ppl).height == 0
 
