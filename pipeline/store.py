@@ -397,10 +397,16 @@ def insert_new(
     # Read by DuckDB's replacement scan, not con.register(): inside a transaction DuckDB
     # keeps a registered object alive until COMMIT, so an import holding one transaction
     # would keep every batch it wrote in memory (RSS growing with the file size).
-    _crampwatch_new = unique.to_arrow()  # noqa: F841 - referenced by name in the SQL
-    on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in key)
+    # Arrow string views, as polars holds its strings: no conversion to large strings
+    _crampwatch_new = unique.to_arrow(compat_level=pl.CompatLevel.newest())  # noqa: F841
     col_list = ", ".join(cols)
     sel = ", ".join(f"n.{c}" for c in cols)
+    if _none_stored(con, table, unique, key):
+        inserted = con.execute(
+            f"INSERT INTO {table} ({col_list}) SELECT {sel} FROM _crampwatch_new n"
+        ).fetchone()[0]
+        return inserted, frame.height - inserted
+    on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in key)
     where, params = _key_bounds(unique, key)
     stored = f"(SELECT {', '.join(key)} FROM {table} WHERE {where})" if where else table
     inserted = con.execute(
@@ -409,6 +415,55 @@ def insert_new(
         params,
     ).fetchone()[0]
     return inserted, frame.height - inserted
+
+
+#: at most this many groups of few-valued key strings are probed by :func:`_none_stored`
+_MAX_PROBES = 16
+
+
+def _none_stored(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: Sequence[str]
+) -> bool:
+    """True when no stored row can share a key with a row of ``frame`` (its rows are then
+    inserted without the anti-join); False when one may, or when that cannot be told
+    cheaply.
+
+    The rows of ``frame`` are grouped by the string key columns with few values (no NULLs),
+    and each group's span of the first timestamp key column (no NULLs) is probed with one
+    ``LIMIT 1`` read (DuckDB skips row groups by their min/max): a stored row sharing a key
+    has those values and lies in that span. An export sorted by type and date (as Apple
+    writes it) offers batch after batch that no stored row can repeat; the anti-join then
+    cost 1.7 CPU-s per 2.9 M samples for nothing.
+    """
+    ts, groups = None, []
+    for k in key:
+        col = frame.get_column(k)
+        if col.null_count():
+            continue
+        dtype = col.dtype
+        if ts is None and (
+            dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_unit in ("us", "ms"))
+        ):
+            ts = k
+        elif dtype == pl.String and col.n_unique() <= _MAX_IN_VALUES:
+            groups.append(k)
+    if ts is None:
+        return False
+    agg = (pl.col(ts).min().alias("_lo"), pl.col(ts).max().alias("_hi"))
+    spans = frame.group_by(groups).agg(*agg) if groups else frame.select(*agg)
+    if spans.height > _MAX_PROBES:
+        return False
+    probes, params = [], {}
+    for i, row in enumerate(spans.iter_rows(named=True)):
+        conds = [f"{ts} BETWEEN $lo{i} AND $hi{i}"]
+        params[f"lo{i}"], params[f"hi{i}"] = row["_lo"], row["_hi"]
+        for j, g in enumerate(groups):
+            conds.append(f"{g} = $g{i}_{j}")
+            params[f"g{i}_{j}"] = row[g]
+        probes.append(f"(SELECT 1 FROM {table} WHERE {' AND '.join(conds)} LIMIT 1)")
+    union = " UNION ALL ".join(probes)
+    found = con.execute(f"SELECT count(*) FROM ({union})", params).fetchone()[0]
+    return found == 0
 
 
 #: string key columns with at most this many distinct values in a batch are bounded by them
@@ -597,6 +652,21 @@ def limit_memory(con: duckdb.DuckDBPyConnection, limit: str | None):
         return lambda: None
     con.execute(f"SET memory_limit = '{limit}'")
     return lambda: con.execute("RESET memory_limit")
+
+
+@functools.cache
+def _default_threads() -> int:
+    return duckdb.connect().execute("SELECT current_setting('threads')").fetchall()[0][0]
+
+
+def limit_threads(con: duckdb.DuckDBPyConnection, threads: int | None):
+    """Run DuckDB with at most ``threads`` threads if the store runs with DuckDB's default
+    number; returns the undo (a number chosen by the caller is left alone)."""
+    current = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    if not threads or current != _default_threads() or threads >= current:
+        return lambda: None
+    con.execute(f"SET threads = {int(threads)}")
+    return lambda: con.execute("RESET threads")
 
 
 def skip_compression(con: duckdb.DuckDBPyConnection, methods: str | None):

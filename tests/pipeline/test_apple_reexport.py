@@ -408,6 +408,46 @@ def test_insert_new_key_bounds_never_miss_a_stored_key(tmp_path):
         assert con.execute("SELECT count(*) FROM t").fetchone()[0] == len(stored)
 
 
+def test_insert_new_skips_the_anti_join_only_when_no_stored_row_can_match(tmp_path):
+    """``_none_stored`` probes each (participant, metric) span of the batch: a batch after
+    the stored rows of its metrics (or of another device) is inserted without the anti-join;
+    one whose span holds a stored row with the same few-valued keys takes the anti-join."""
+    key = NATURAL_KEYS["samples"]
+
+    def batch(metric, day, minutes, device=""):
+        t = [datetime(2025, 1, day, tzinfo=UTC) + timedelta(minutes=m) for m in minutes]
+        return pl.DataFrame(
+            {
+                "participant_id": "p",
+                "metric": metric,
+                "start_utc": t,
+                "end_utc": t,
+                "utc_offset_s": 0,
+                "value": 1.0,
+                "unit": "u",
+                "source": "w",
+                "device": device,
+            }
+        )
+
+    with store.connect(tmp_path / "s.duckdb") as con:
+        con.execute("BEGIN TRANSACTION")  # an import's own rows, not yet committed
+        assert store.insert_new(con, "samples", batch("hr", 1, [0, 5, 10]), key) == (3, 0)
+        assert store._none_stored(con, "samples", batch("hr", 2, [0]), key)
+        assert store._none_stored(con, "samples", batch("steps", 1, [5]), key)
+        assert store._none_stored(con, "samples", batch("hr", 1, [7]), key)  # between rows
+        assert not store._none_stored(con, "samples", batch("hr", 1, [3, 7]), key)  # 5 stored
+        assert store._none_stored(con, "samples", batch("hr", 1, [10], "d"), key)  # other device
+        both = pl.concat([batch("steps", 1, [5]), batch("hr", 1, [3, 6])])
+        assert not store._none_stored(con, "samples", both, key)
+        assert store.insert_new(con, "samples", both, key) == (3, 0)
+        assert store.insert_new(con, "samples", batch("hr", 1, [10, 11]), key) == (1, 1)
+        con.execute("COMMIT")
+        assert not store._none_stored(con, "samples", batch("hr", 1, [11]), key)
+        no_time = batch("hr", 1, [11]).with_columns(start_utc=None, end_utc=None)
+        assert not store._none_stored(con, "samples", no_time, key)  # cannot tell: anti-join
+
+
 def test_insert_new_bounds_cover_time_and_few_valued_strings():
     frame = pl.DataFrame(
         {
@@ -449,6 +489,31 @@ def test_import_runs_under_a_memory_limit_and_restores_the_default(fake, tmp_pat
         ref.execute(f"SET memory_limit = '{ingest.IMPORT_MEMORY_LIMIT}'")
         assert set(seen) == {_memory_limit(ref)} != {default}  # the import's limit
         assert _memory_limit(con) == default
+
+
+def test_import_runs_duckdb_on_one_thread_and_restores_the_default(fake, tmp_path):
+    fake(_FakeImporter(3))
+    seen = []
+    threads = "SELECT current_setting('threads')"
+    with store.connect(tmp_path / "s.duckdb") as con:
+        default = con.execute(threads).fetchone()[0]
+        res = ingest.import_file(
+            con,
+            tmp_path / "f.dat",
+            on_rows=lambda n: seen.append(con.execute(threads).fetchone()[0]),
+        )
+        assert res.status == "ok"
+        assert set(seen) == {min(ingest.IMPORT_THREADS, default)}
+        assert con.execute(threads).fetchone()[0] == default
+        con.execute("SET threads = 3")  # chosen by the caller: left alone
+        seen.clear()
+        (tmp_path / "g.dat").write_text("y")
+        ingest.import_file(
+            con,
+            tmp_path / "g.dat",
+            on_rows=lambda n: seen.append(con.execute(threads).fetchone()[0]),
+        )
+        assert set(seen) == {3} and con.execute(threads).fetchone()[0] == 3
 
 
 def test_import_leaves_a_callers_memory_limit_alone(fake, tmp_path):
