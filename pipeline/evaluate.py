@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linear_sum_assignment
 
 EXACT_TOLERANCE_S = 5 * 60
 JOURNAL_TOLERANCE_S = 30 * 60
@@ -71,6 +70,26 @@ class EventScore:
         return d
 
 
+def _assign(cost: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The allowed pairs (``ok``) of the minimum-cost one-to-one assignment.
+
+    When no detected interval has two allowed partners and no reference interval has two,
+    the allowed pairs are already one-to-one and each lowers the cost, so the assignment is
+    exactly those pairs: no solver is needed (and scipy is not imported, which keeps
+    ``crampwatch evaluate`` fast). Otherwise the Hungarian method decides
+    (``scipy.optimize.linear_sum_assignment``)."""
+    if not ok.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if (ok.sum(axis=1) <= 1).all() and (ok.sum(axis=0) <= 1).all():
+        rows, cols = np.nonzero(ok)
+        return rows, cols
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(cost)
+    keep = ok[rows, cols]
+    return rows[keep], cols[keep]
+
+
 def _epoch_s(col: pl.Series) -> np.ndarray:
     return col.dt.epoch("us").to_numpy().astype(np.float64) / 1e6
 
@@ -95,8 +114,8 @@ def match_events(
     ok = (iou >= min_iou) | (onset <= tolerance_s)
     # maximise IoU first, then prefer closer onsets; forbidden pairs get a prohibitive cost
     cost = np.where(ok, -(iou + 1.0 - np.minimum(onset / max(tolerance_s, 1.0), 1.0)), 1e6)
-    rows, cols = linear_sum_assignment(cost)
-    pairs = [(r, c) for r, c in zip(rows, cols, strict=True) if ok[r, c]]
+    rows, cols = _assign(cost, ok)
+    pairs = list(zip(rows.tolist(), cols.tolist(), strict=True))
     tp = len(pairs)
     return tp, detected.height - tp, truth.height - tp, [float(onset[r, c]) for r, c in pairs]
 
@@ -182,9 +201,8 @@ def reliability(
         if not ok.any():
             continue
         cost = np.where(ok, -(iou + 1.0 / (1.0 + dist)), 1e6)
-        r, c = linear_sum_assignment(cost)
-        keep = ok[r, c]
-        matched[d["_r"].to_numpy()[r[keep]]] = True
+        r, _ = _assign(cost, ok)
+        matched[d["_r"].to_numpy()[r]] = True
     conf = detected["confidence"].to_numpy()
     out = []
     for lo, hi in zip(bands[:-1], bands[1:], strict=True):

@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -97,3 +98,27 @@ def test_reliability_bands_count_matched_episodes_once() -> None:
     # two episodes on one true cramp: only one of them can match it
     assert rows["0.85-1.00"]["episodes"] == 2 and rows["0.85-1.00"]["observed"] == 0.5
     assert rows["0.85-1.00"]["predicted"] == pytest.approx(0.925)
+
+
+def test_assignment_without_conflicts_skips_the_solver_and_equals_it() -> None:
+    """``_assign`` takes the allowed pairs directly when they are already one-to-one; on
+    random allowed-pair patterns (sparse and crowded) it must give the Hungarian method's
+    pairs."""
+    from scipy.optimize import linear_sum_assignment
+
+    from pipeline.evaluate import _assign
+
+    rng = np.random.default_rng(7)
+    direct = 0
+    for trial in range(300):
+        n, m = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        ok = rng.random((n, m)) < (0.5 if trial % 2 else 0.12)  # crowded / sparse
+        cost = np.where(ok, -rng.random((n, m)) - 1.0, 1e6)
+        r, c = _assign(cost, ok)
+        rr, cc = linear_sum_assignment(cost)
+        keep = ok[rr, cc]
+        assert sorted(zip(r.tolist(), c.tolist(), strict=True)) == sorted(
+            zip(rr[keep].tolist(), cc[keep].tolist(), strict=True)
+        ), trial
+        direct += int((ok.sum(axis=1) <= 1).all() and (ok.sum(axis=0) <= 1).all())
+    assert 20 < direct < 300  # both paths were exercised
