@@ -433,13 +433,19 @@ class AppleHealthReader(Iterator[Batch]):
             return
         df = _record_attrs(recs)
         df = df.with_columns(original_unit=pl.col("unit"))
+        device = pl.col("device")
+        if not df.get_column("device").str.contains("&#", literal=True).any():
+            # the HKDevice address out before the entities are decoded: a named entity
+            # cannot form, end or hide it (only a character reference could), and an export
+            # whose address changes with every record is left with a few distinct values
+            # to decode instead of one per record
+            df = df.with_columns(device.str.replace(_DEVICE_POINTER, "HKDevice"))
+        else:
+            device = device.str.replace(_DEVICE_POINTER, "HKDevice")
         for col in ("type", "source", "device", "value", "original_unit"):
             df = _decode_column(df, col)
         df = _decode_column(df.with_columns(unit=pl.col("original_unit")), "unit", extra=_unit_key)
-        df = df.with_columns(
-            pl.col("source").fill_null(""),
-            pl.col("device").fill_null("").str.replace(_DEVICE_POINTER, "HKDevice"),
-        )
+        df = df.with_columns(pl.col("source").fill_null(""), device.fill_null(""))
 
         # malformed tags
         bad = df.filter("malformed")

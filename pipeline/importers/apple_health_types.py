@@ -225,9 +225,10 @@ def _offset_seconds(off: str) -> int | None:
 def _parse_dates(df: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr]:
     """(instant as Datetime UTC, offset in s) for Apple dates ``2025-06-15 23:12:45 +0200``.
 
-    The local part is parsed at fixed width (polars' fast path) and the offset looked up in a
-    map built from the few distinct offsets present; anything not exactly in this shape is
-    null (-> rejected as unparseable).
+    The local part is parsed at fixed width (polars' fast path, without its cache of parsed
+    strings: nearly every value is distinct, and the cache doubled the time) and the offset
+    looked up in a map built from the few distinct offsets present; anything not exactly in
+    this shape is null (-> rejected as unparseable).
     """
     tail = pl.col(col).str.slice(19)
     offs = df.get_column(col).str.slice(19).drop_nulls().unique().to_list()
@@ -236,7 +237,7 @@ def _parse_dates(df: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr]:
     local = (
         pl.col(col)
         .str.slice(0, 19)
-        .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False)
+        .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us", strict=False, cache=False)
     )
     instant = (local - pl.duration(seconds=off)).dt.replace_time_zone("UTC")
     return instant, off
