@@ -9,9 +9,10 @@ Keep imports here cheap: everything heavy is imported inside the command that ne
 
 from __future__ import annotations
 
-from pipeline.config import apply_privacy_env
+from pipeline.config import apply_allocator_env, apply_privacy_env
 
 apply_privacy_env()
+apply_allocator_env()
 
 import json  # noqa: E402
 import logging  # noqa: E402

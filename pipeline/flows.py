@@ -15,9 +15,10 @@ temporary API on 127.0.0.1 for the life of the process. Analytics are switched o
 
 from __future__ import annotations
 
-from pipeline.config import apply_privacy_env
+from pipeline.config import apply_allocator_env, apply_privacy_env
 
 apply_privacy_env()
+apply_allocator_env()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 
