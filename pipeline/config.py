@@ -31,8 +31,8 @@ def apply_privacy_env() -> None:
 #: muzzy_decay_ms:1000``; polars reads ``_RJEM_MALLOC_CONF`` when it is first imported):
 #: freed pages are kept 2 s before they go back to the system. An Apple import frees and
 #: reuses hundreds of MB a second; with polars' half second much of it went back and was
-#: faulted in again (1 GB export: 1.3-1.8 s less system time, 2-5 CPU-s less in all in
-#: alternating runs, peak RSS +20-30 MiB)
+#: faulted in again (1 GB export, alternating runs at load 8-10: system time 3.1-3.4 ->
+#: 1.7-2.0 s, 19.1-20.6 -> 14.0-14.4 CPU-s in all; peak RSS +7-24 MiB)
 ALLOCATOR_ENV = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:2000,muzzy_decay_ms:2000"}
 
 
