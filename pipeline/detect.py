@@ -523,6 +523,49 @@ def _utc(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
+#: the detectors that write each output table, as (module in ``detectors/``, constant): a
+#: row whose ``detector_version`` is none of theirs was written by an older crampwatch, and
+#: its participant is re-detected whole at the next run (as ``daily_exposures``)
+OUTPUT_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "episodes": (
+        ("cramp_params", "DETECTOR_VERSION"),
+        ("cramps_raw", "DETECTOR_VERSION"),
+        ("dehydration", "DETECTOR_VERSION"),
+    ),
+    "sleep_periods": (("sleep", "DETECTOR_VERSION"), ("actigraphy", "DETECTOR_VERSION")),
+}
+
+
+def detector_constant(module: str, name: str) -> str:
+    """A string constant of ``detectors.<module>``, read from the module's source when the
+    module is not loaded yet (a run with nothing new must not import the detectors)."""
+    import importlib
+    import importlib.util
+    import re
+    import sys
+
+    full = f"detectors.{module}"
+    if full in sys.modules:
+        return getattr(sys.modules[full], name)
+    spec = importlib.util.find_spec("detectors")  # locates the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        src = Path(next(iter(spec.submodule_search_locations))) / f"{module}.py"
+        if src.is_file():
+            m = re.search(
+                rf"""^{name}\s*=\s*["']([^"'\\]+)["']\s*(#.*)?$""",
+                src.read_text(encoding="utf-8"),
+                re.M,
+            )
+            if m:
+                return m.group(1)
+    return getattr(importlib.import_module(full), name)
+
+
+def current_versions(table: str) -> tuple[str, ...]:
+    """The detector versions this crampwatch writes into ``table``."""
+    return tuple(detector_constant(m, n) for m, n in OUTPUT_VERSIONS[table])
+
+
 def detect_changed(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -546,6 +589,7 @@ def detect_changed(
     from pipeline import store_labels as labels
 
     labels.merge_pending(con, compact=True)
+    stale: set[str] = set()
     if not full:
         everyone = full_ranges(con)
         for pid in everyone:
@@ -555,8 +599,19 @@ def detect_changed(
                 and labels.labels_changed(con, pid)
             ):
                 ranges[pid] = everyone[pid]
+        # participants with outputs of an older detector version (an upgrade): whole range
+        for table in OUTPUT_VERSIONS:
+            stale.update(
+                store_outputs.participants_of_other_versions(con, table, current_versions(table))
+            )
+        for pid in sorted(stale):  # whole range, also when new data touched part of it
+            if pid in everyone and (participant_ids is None or pid in participant_ids):
+                ranges[pid] = everyone[pid]
     spans = full_ranges(con) if ranges else {}  # one pass over the store for everyone
     with store_outputs.transaction(con):
+        for pid in sorted(stale & set(ranges)):  # rows of an older version outside the range too
+            for table in OUTPUT_VERSIONS:
+                store_outputs.delete_other_versions(con, table, pid, current_versions(table))
         for pid, (lo, hi) in ranges.items():
             out_lo, out_hi, span = output_window(
                 con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))

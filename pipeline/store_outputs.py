@@ -8,7 +8,7 @@ SQL, so no caller's string is ever interpolated unchecked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
@@ -121,28 +121,34 @@ def record_run(
 
 
 def participants_of_other_versions(
-    con: duckdb.DuckDBPyConnection, table: str, version: str
+    con: duckdb.DuckDBPyConnection, table: str, version: str | Sequence[str]
 ) -> list[str]:
-    """Participants with rows of ``table`` written by another ``detector_version`` (an
-    upgrade: their outputs are recomputed whole)."""
+    """Participants with rows of ``table`` written by a ``detector_version`` other than
+    ``version`` (or than all of several; an upgrade: their outputs are recomputed whole)."""
     _table(table, "detector_version")
+    versions = [version] if isinstance(version, str) else list(version)
+    marks = ", ".join("?" for _ in versions)
     return [
         r[0]
         for r in con.execute(
-            f"SELECT DISTINCT participant_id FROM {table} WHERE detector_version <> ? ORDER BY 1",
-            [version],
+            f"SELECT DISTINCT participant_id FROM {table} "
+            f"WHERE detector_version NOT IN ({marks}) ORDER BY 1",
+            versions,
         ).fetchall()
     ]
 
 
 def delete_other_versions(
-    con: duckdb.DuckDBPyConnection, table: str, participant_id: str, version: str
+    con: duckdb.DuckDBPyConnection, table: str, participant_id: str, version: str | Sequence[str]
 ) -> None:
-    """Remove the participant's rows of ``table`` written by another detector version."""
+    """Remove the participant's rows of ``table`` written by another detector version (by
+    none of several)."""
     _table(table, "detector_version")
+    versions = [version] if isinstance(version, str) else list(version)
+    marks = ", ".join("?" for _ in versions)
     con.execute(
-        f"DELETE FROM {table} WHERE participant_id = ? AND detector_version <> ?",
-        [participant_id, version],
+        f"DELETE FROM {table} WHERE participant_id = ? AND detector_version NOT IN ({marks})",
+        [participant_id, *versions],
     )
 
 

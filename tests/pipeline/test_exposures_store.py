@@ -294,3 +294,37 @@ def test_incremental_runs_equal_a_full_run_when_new_weighings_arrive(tmp_path) -
     cut = date(2024, 8, 4)
     assert g.samples.filter(mass & (local == cut + timedelta(days=1))).height
     _incremental_and_full(tmp_path, g, [(g, None, cut), (g, cut + timedelta(days=1), None)], g)
+
+
+def test_episodes_of_an_older_detector_version_are_redetected(con, gen) -> None:
+    """After an upgrade that changes a detector's version, the next run (nothing new
+    imported) re-detects the participants whose episodes or sleep periods carry another
+    version, whole, and then converges (as daily_exposures do)."""
+    from detectors.dehydration import DETECTOR_VERSION
+    from pipeline.detect import current_versions, detect_changed
+
+    assert DETECTOR_VERSION in current_versions("episodes")
+    _load(con, gen, date(2024, 6, 1), date(2024, 7, 10), "a")
+    detect_changed(con)
+    cols = "participant_id, kind, start_utc, confidence, label, detector_version"
+    before = con.sql(f"SELECT {cols} FROM episodes ORDER BY ALL").fetchall()
+    assert before and {r[-1] for r in before} == {DETECTOR_VERSION}
+    pid = before[0][0]
+    # as a store written by the previous release: another version and another confidence
+    con.execute("UPDATE episodes SET detector_version = 'dehydration-0.3.1', confidence = 0.99, "
+                "label = 'likely' WHERE participant_id = ?", [pid])  # fmt: skip
+    assert detect_changed(con).participants == 1
+    assert con.sql(f"SELECT {cols} FROM episodes ORDER BY ALL").fetchall() == before
+    assert detect_changed(con).participants == 0  # converged: no re-detection every night
+    # an old-version row outside the participant's data range goes too, once
+    con.execute(
+        "INSERT INTO episodes (episode_id, participant_id, kind, start_utc, end_utc, local_date, "
+        "confidence, label, evidence, detector_version, created_utc) VALUES ('old', ?, "
+        "'nocturnal_cramp', TIMESTAMPTZ '2023-01-01 03:00:00+00', "
+        "TIMESTAMPTZ '2023-01-01 03:05:00+00', DATE '2022-12-31', 0.9, 'likely', '{}', "
+        "'cramp-0.3', now())",
+        [pid],
+    )
+    assert detect_changed(con).participants == 1
+    assert con.sql(f"SELECT {cols} FROM episodes ORDER BY ALL").fetchall() == before
+    assert detect_changed(con).participants == 0

@@ -354,3 +354,30 @@ def test_prefect_only_when_asked_or_configured(monkeypatch, inbox, tmp_path):
         == "in-process\n"
     )
     assert len(calls) == 2
+
+
+def test_detector_versions_read_without_the_detectors_match_them():
+    """A run with nothing new checks the stored outputs' versions without importing the
+    detectors (scipy): the versions read from source equal the imported constants."""
+    from detectors.actigraphy import DETECTOR_VERSION as actigraphy
+    from detectors.cramp_params import DETECTOR_VERSION as cramp
+    from detectors.cramps_raw import DETECTOR_VERSION as raw
+    from detectors.dehydration import DETECTOR_VERSION as dehydration
+    from detectors.sleep import DETECTOR_VERSION as sleep
+
+    code = (
+        "import sys; from pipeline.detect import current_versions as v; "
+        "print(*v('episodes'), *v('sleep_periods')); "
+        "assert not [m for m in sys.modules if m.startswith('detectors.')"
+        " and m != 'detectors.tables'], sorted(sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [cramp, raw, dehydration, sleep, actigraphy]
