@@ -19,13 +19,9 @@ The flow calls::
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -65,20 +61,7 @@ def __getattr__(name: str):
 def exposures_version() -> str:
     """``detectors.exposures.EXPOSURES_VERSION``, read from the module's source when the
     detectors are not loaded yet (a run with nothing new needs only this constant)."""
-    if "detectors.exposures" in sys.modules:
-        return sys.modules["detectors.exposures"].EXPOSURES_VERSION
-    spec = importlib.util.find_spec("detectors")  # locates the package without importing it
-    if spec is not None and spec.submodule_search_locations:
-        src = Path(next(iter(spec.submodule_search_locations))) / "exposures.py"
-        if src.is_file():
-            m = re.search(
-                r"""^EXPOSURES_VERSION\s*=\s*["']([^"'\\]+)["']\s*(#.*)?$""",
-                src.read_text(encoding="utf-8"),
-                re.M,
-            )
-            if m:
-                return m.group(1)
-    return _detectors_name("EXPOSURES_VERSION")
+    return detect.detector_constant("exposures", "EXPOSURES_VERSION")
 
 
 #: days loaded before the first recomputed date, and days after the last changed date whose

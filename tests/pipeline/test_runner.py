@@ -238,6 +238,18 @@ def test_a_just_written_file_is_never_vouched_for_by_its_mtime(tmp_path):
         assert con.execute("SELECT mtime_ns FROM imports").fetchall() == [(None,)]
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """``python -c code`` in a fresh interpreter from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_exposures_version_read_without_the_detectors_matches_them():
     from detectors.exposures import EXPOSURES_VERSION
     from pipeline import exposures
@@ -246,14 +258,7 @@ def test_exposures_version_read_without_the_detectors_matches_them():
         "import sys; from pipeline.exposures import exposures_version as v; "
         "print(v()); assert 'detectors.exposures' not in sys.modules"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == EXPOSURES_VERSION == exposures.exposures_version()
 
@@ -371,13 +376,6 @@ def test_detector_versions_read_without_the_detectors_match_them():
         "assert not [m for m in sys.modules if m.startswith('detectors.')"
         " and m != 'detectors.tables'], sorted(sys.modules)"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [cramp, raw, dehydration, sleep, actigraphy]
