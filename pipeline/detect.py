@@ -9,7 +9,11 @@ look-back the detectors' baselines need, runs the detectors (pure functions in
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
+import re
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -56,8 +60,6 @@ _LAZY = {
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     module, attr = _LAZY[name]
     mod = importlib.import_module(module)
     return mod if attr is None else getattr(mod, attr)
@@ -539,11 +541,6 @@ OUTPUT_VERSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 def detector_constant(module: str, name: str) -> str:
     """A string constant of ``detectors.<module>``, read from the module's source when the
     module is not loaded yet (a run with nothing new must not import the detectors)."""
-    import importlib
-    import importlib.util
-    import re
-    import sys
-
     full = f"detectors.{module}"
     if full in sys.modules:
         return getattr(sys.modules[full], name)
@@ -590,6 +587,7 @@ def detect_changed(
 
     labels.merge_pending(con, compact=True)
     stale: set[str] = set()
+    versions = {table: current_versions(table) for table in OUTPUT_VERSIONS}
     if not full:
         everyone = full_ranges(con)
         for pid in everyone:
@@ -600,18 +598,16 @@ def detect_changed(
             ):
                 ranges[pid] = everyone[pid]
         # participants with outputs of an older detector version (an upgrade): whole range
-        for table in OUTPUT_VERSIONS:
-            stale.update(
-                store_outputs.participants_of_other_versions(con, table, current_versions(table))
-            )
+        for table, current in versions.items():
+            stale.update(store_outputs.participants_of_other_versions(con, table, current))
         for pid in sorted(stale):  # whole range, also when new data touched part of it
             if pid in everyone and (participant_ids is None or pid in participant_ids):
                 ranges[pid] = everyone[pid]
     spans = full_ranges(con) if ranges else {}  # one pass over the store for everyone
     with store_outputs.transaction(con):
         for pid in sorted(stale & set(ranges)):  # rows of an older version outside the range too
-            for table in OUTPUT_VERSIONS:
-                store_outputs.delete_other_versions(con, table, pid, current_versions(table))
+            for table, current in versions.items():
+                store_outputs.delete_other_versions(con, table, pid, current)
         for pid, (lo, hi) in ranges.items():
             out_lo, out_hi, span = output_window(
                 con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))
