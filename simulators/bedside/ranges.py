@@ -1,0 +1,462 @@
+"""Every parameter of the bedside simulator: a documented range with its source.
+
+A :class:`Range` is ``low``..``high`` (inclusive) with a distribution used to draw within it
+(``uniform``, ``loguniform``, ``int`` uniform integers, ``tri`` triangular with ``mode``) and a
+source: a paper or guideline, or ``grade D: assumption`` with the reason. Where real life
+overlaps, the ranges overlap on purpose (steps of a cramp stretch vs a bathroom trip, a pain
+surge vs an orthostatic rise, a PLM series vs restless legs). :func:`markdown` renders the
+table written to ``ranges.md`` with each run; :data:`FEATURE_RANGES` names the range each
+hidden feature of an event was drawn from (the tests check the events against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    unit: str
+    source: str
+    dist: str = "uniform"
+    mode: float | None = None
+
+    def draw(self, rng: np.random.Generator, size=None):
+        lo, hi = self.low, self.high
+        if self.dist == "int":
+            return rng.integers(int(lo), int(hi) + 1, size)
+        if self.dist == "loguniform":
+            return np.exp(rng.uniform(np.log(lo), np.log(hi), size))
+        if self.dist == "tri":
+            return rng.triangular(lo, self.mode, hi, size)
+        return rng.uniform(lo, hi, size)
+
+
+AASM = "AASM Scoring Manual v2.6; Ferri et al. 2016 (WASM)"
+HALLEGRAEFF = "Hallegraeff et al. 2017 BMC Fam Pract (Delphi: seconds to at most 10 min)"
+D = "grade D: assumption"
+
+RANGES: dict[str, Range] = {
+    # --- people -------------------------------------------------------------------------
+    "age_y": Range(
+        45, 82, "years", "Naylor & Young 1994; Grandner & Winkelman 2017 (NLC common >= 50 y)"
+    ),
+    "sleep_hr_bpm": Range(
+        46,
+        70,
+        "bpm",
+        "Quer et al. 2020 PLoS One (resting HR 40-109, mean ~65); sleeping HR ~5-10 bpm below resting (Burgess et al. 1997)",
+    ),
+    "night_hr_sd_bpm": Range(
+        1.0, 3.5, "bpm", "Quer et al. 2020 (within-person day-to-day RHR variation of a few bpm)"
+    ),
+    "day_hr_above_sleep_bpm": Range(
+        6,
+        16,
+        "bpm",
+        "Burgess et al. 1997 Am J Physiol (sleep lowers HR ~ 8-15 bpm vs relaxed wake)",
+    ),
+    "overnight_hr_decline_bpm": Range(
+        2,
+        7,
+        "bpm",
+        "Burgess 1997; circadian nadir of HR in the late night (Vandewalle et al. 2007)",
+    ),
+    "bedtime_local_h": Range(
+        21.5, 24.5, "h", "Walch et al. 2016 Sci Adv (population bedtimes 22-24.5 h)"
+    ),
+    "bedtime_jitter_min": Range(
+        10, 50, "min", "Walch 2016 / grade D: night-to-night SD of bedtime"
+    ),
+    "time_in_bed_h": Range(
+        6.5, 9.0, "h", "Ohayon et al. 2004 Sleep meta-analysis (TIB of older adults)"
+    ),
+    "sleep_latency_min": Range(
+        4, 35, "min", "Ohayon et al. 2004 (SOL ~10-30 min, longer with age)", "loguniform"
+    ),
+    "final_wake_before_up_min": Range(2, 25, "min", "grade D: lying awake before getting up"),
+    "cycle_min": Range(
+        80,
+        115,
+        "min",
+        "Carskadon & Dement, Principles and Practice of Sleep Medicine (NREM-REM cycle 90-110 min)",
+    ),
+    "n3_first_cycle_min": Range(
+        15,
+        45,
+        "min",
+        "Carskadon & Dement (N3 mostly in the first two cycles; less with age, Ohayon 2004)",
+    ),
+    "rem_first_cycle_min": Range(
+        5,
+        15,
+        "min",
+        "Carskadon & Dement (first REM period 5-10 min, lengthening through the night)",
+    ),
+    "rem_last_cycle_min": Range(20, 40, "min", "Carskadon & Dement (late REM periods 20-40 min)"),
+    # --- nocturnal leg cramps -----------------------------------------------------------
+    "cramp_rate_per_week": Range(
+        0.5,
+        5.0,
+        "cramps/week",
+        "Naylor & Young 1994 (40 % of sufferers > 3/week); Sebo et al. 2019 (frequent cramps in primary care)",
+        "loguniform",
+    ),
+    "cramps_per_night_max": Range(
+        1,
+        3,
+        "count",
+        "Allen & Kirby 2012 (several cramps in one night happen); grade D for the cap",
+        "int",
+    ),
+    "cramp_contraction_s": Range(8, 600, "s", HALLEGRAEFF, "loguniform"),
+    "cramp_onset_night_fraction": Range(
+        0.05,
+        0.95,
+        "share of sleep period",
+        "grade D: no PSG series of onset times (detectors-science.md 5.1); spread over the night",
+    ),
+    "cramp_from_wake_share": Range(
+        0.0,
+        0.3,
+        "probability",
+        "ICSD-3 (sleep-related leg cramps arise from wakefulness or sleep); grade D for the share",
+    ),
+    "cramp_pain_surge_bpm": Range(
+        8,
+        30,
+        "bpm",
+        "Lavigne et al. 2001 (brief pain in sleep +4-7 %); a cramp is intense and wakes: grade D extrapolation upward, overlaps orthostatic rise",
+    ),
+    "cramp_surge_latency_s": Range(
+        2,
+        15,
+        "s",
+        "Chouchou et al. 2011 (RR shortens by beat 3, peak by beat 7); grade D for a sustained stimulus",
+    ),
+    "cramp_surge_decay_s": Range(
+        60, 420, "s", "Hallegraeff 2017 (persisting pain afterwards); grade D for the time constant"
+    ),
+    "cramp_stand_share": Range(
+        0.3,
+        0.85,
+        "probability",
+        "Allen & Kirby 2012; Katzberg 2010 (forceful stretching, often standing, relieves)",
+    ),
+    "cramp_stand_after_onset_s": Range(15, 180, "s", "grade D: time to get out of bed in pain"),
+    "cramp_standing_s": Range(
+        20, 360, "s", "grade D: stretching/walking it off for seconds to minutes"
+    ),
+    "cramp_stretch_steps": Range(
+        0,
+        60,
+        "steps",
+        "grade D: a few steps to a walk around the room; overlaps bathroom trips (detectors-science.md 6.3)",
+        "int",
+    ),
+    "cramp_residual_wake_s": Range(
+        120,
+        1800,
+        "s",
+        "Hallegraeff 2017 (sleep disruption, residual soreness delays sleep)",
+        "loguniform",
+    ),
+    "cramp_massage_share": Range(
+        0.2,
+        0.7,
+        "probability",
+        "grade D: massaging the calf in bed (arm movement) when not standing",
+    ),
+    # --- bathroom trips (nocturia) ------------------------------------------------------
+    "nocturia_per_night": Range(
+        0.0,
+        2.0,
+        "voids/night",
+        "Bosch & Weiss 2010 J Urol (>= 1 void/night in ~ 50-70 % of adults over 50, >= 2 in ~ 20-40 %)",
+    ),
+    "bathroom_lying_before_stand_s": Range(5, 120, "s", "grade D: awake in bed before getting up"),
+    "bathroom_steps": Range(
+        10,
+        80,
+        "steps",
+        "detectors-science.md 6.3 (15-40 in a flat, more in a larger home); grade D for the home spread",
+        "int",
+    ),
+    "bathroom_duration_s": Range(
+        120, 900, "s", "detectors-science.md 6.3 (wake bout of about 3-15 min)"
+    ),
+    "bathroom_back_to_sleep_s": Range(
+        60, 1200, "s", "grade D: return-to-sleep latency after a void", "loguniform"
+    ),
+    "orthostatic_rise_bpm": Range(
+        8,
+        28,
+        "bpm",
+        "Finucane et al. 2014 Circulation (TILDA active stand: HR peak +10-25 bpm, smaller with age)",
+    ),
+    "orthostatic_peak_latency_s": Range(
+        8, 30, "s", "Finucane et al. 2014 (initial HR peak within 10-20 s); Wieling et al. 2007"
+    ),
+    "walking_hr_add_bpm": Range(
+        3, 12, "bpm", "grade D: slow indoor walking adds a few bpm above standing"
+    ),
+    "standing_hr_plateau_share": Range(
+        0.4, 0.8, "share of peak", "Finucane 2014 (HR settles to a plateau below the initial peak)"
+    ),
+    # --- phone use in bed ---------------------------------------------------------------
+    "phone_use_per_night": Range(
+        0.0,
+        1.2,
+        "episodes/night",
+        "Exelmans & Van den Bulck 2016 (night-time phone use in bed); grade D for the rate",
+    ),
+    "phone_use_s": Range(
+        60, 1500, "s", "grade D: checking the time to minutes of scrolling", "loguniform"
+    ),
+    "phone_hr_change_bpm": Range(-2, 6, "bpm", "grade D: quiet wake in bed, small HR change"),
+    # --- periodic limb movements --------------------------------------------------------
+    "plm_series_per_night": Range(
+        0.0,
+        3.0,
+        "series/night",
+        "Hornyak et al. 2006 Sleep Med Rev (PLMS common, rising with age); grade D per person",
+    ),
+    "plm_movements": Range(4, 60, "movements/series", AASM + " (>= 4 LMs)", "int"),
+    "plm_imi_s": Range(5, 90, "s", AASM + " (IMI 5-90 s; typical 20-40 s)", "tri", 25),
+    "plm_movement_s": Range(0.5, 10, "s", AASM + " (LM duration 0.5-10 s)", "tri", 2),
+    "plm_hr_accel_bpm": Range(
+        2,
+        12,
+        "bpm",
+        "Winkelman 1999 Sleep (HR acceleration after each PLM, with or without arousal)",
+    ),
+    "plm_hr_peak_s": Range(3, 8, "s", "Winkelman 1999 (peak ~ 4-6 beats after onset)"),
+    "plm_arousal_share": Range(
+        0.05,
+        0.35,
+        "probability",
+        "Ferri et al. 2016 / Montplaisir (a minority of PLMs carry an arousal)",
+    ),
+    # --- restless legs ------------------------------------------------------------------
+    "rls_person_share": Range(
+        0.0,
+        0.35,
+        "probability",
+        "Allen et al. 2005 REST study (RLS 5-10 %); raised here to have examples; grade D",
+    ),
+    "rls_episodes_per_night": Range(
+        0.3,
+        1.5,
+        "episodes/night",
+        "Allen et al. 2005 (symptoms in the evening/at rest, most nights when frequent)",
+    ),
+    "rls_duration_s": Range(
+        300, 2700, "s", "grade D: an urge to move for minutes to ~ 45 min before sleep or on waking"
+    ),
+    "rls_movement_every_s": Range(
+        5, 40, "s", "Ferri 2021 IRLSSG (voluntary/large movements, overlap with PLM spacing)"
+    ),
+    "rls_steps": Range(
+        0,
+        60,
+        "steps",
+        "IRLSSG diagnostic criteria (relief by walking); grade D for the count",
+        "int",
+    ),
+    "rls_hr_rise_bpm": Range(2, 10, "bpm", "grade D: wake with leg movement"),
+    # --- rollovers, awakenings, hot nights ---------------------------------------------
+    "rollovers_per_hour": Range(
+        0.8, 3.0, "1/h", "De Koninck et al. 1992 Sleep (posture shifts ~ 1.5-2.5/h, fewer with age)"
+    ),
+    "rollover_s": Range(
+        2,
+        15,
+        "s",
+        "IRLSSG 2021 large muscle group movements 3-45 s; detectors-science.md 6.3 (<= 15 s)",
+    ),
+    "rollover_hr_bump_bpm": Range(
+        2, 8, "bpm", "Ferri 2021 (HR rises with large muscle movements); grade D size"
+    ),
+    "awakenings_per_hour": Range(
+        0.3, 1.5, "1/h", "Klerman et al. 2013 / Ohayon 2004 (wake bouts >= 30 s increase with age)"
+    ),
+    "awakening_s": Range(
+        30, 600, "s", "Ohayon 2004 (WASO 20-80 min in older adults, in bouts)", "loguniform"
+    ),
+    "awakening_hr_rise_bpm": Range(
+        3, 14, "bpm", "Trinder et al. 2001 (arousal HR response ~ 5-15 bpm)"
+    ),
+    "hot_night_share": Range(
+        0.0, 0.25, "probability", "grade D: warm bedroom nights in late summer"
+    ),
+    "hot_night_hr_add_bpm": Range(
+        1, 6, "bpm", "Okamoto-Mizuno & Mizuno 2012 J Physiol Anthropol (heat raises HR, wake)"
+    ),
+    "hot_night_wake_factor": Range(
+        1.3,
+        2.5,
+        "x awakening rate",
+        "Okamoto-Mizuno & Mizuno 2012 (more wake, less N3/REM in heat)",
+    ),
+    "bedroom_c": Range(16, 30, "degC", "grade D: bedroom temperatures of ordinary homes"),
+    # --- watch off ----------------------------------------------------------------------
+    "watch_off_night_share": Range(
+        0.01,
+        0.08,
+        "probability",
+        "grade D: a night partly without the watch (charging, discomfort)",
+    ),
+    "watch_off_s": Range(900, 10800, "s", "grade D: 15 min to 3 h off", "loguniform"),
+    "daily_charge_min": Range(
+        30, 90, "min", "Apple/Fitbit support pages (charge time ~ 1-2 h); grade D for daily habit"
+    ),
+    # --- day ----------------------------------------------------------------------------
+    "daily_steps": Range(
+        2500,
+        12000,
+        "steps/day",
+        "Tudor-Locke et al. 2011 (older adults 2000-9000; adults 4000-18000)",
+    ),
+    "walk_cadence_spm": Range(
+        70, 115, "steps/min", "Tudor-Locke et al. 2018 (cadence 100 spm ~ moderate)"
+    ),
+    "day_walk_bout_min": Range(1, 25, "min", "grade D: bouts of daily walking", "loguniform"),
+    "walk_hr_per_10spm_bpm": Range(
+        1.5, 4.0, "bpm per 10 steps/min", "grade D: HR rises roughly linearly with cadence"
+    ),
+    "travel_days": Range(4, 7, "nights", "grade D: a short trip across zones", "int"),
+    # --- devices ------------------------------------------------------------------------
+    "apple_sleep_hr_interval_s": Range(
+        120,
+        600,
+        "s",
+        "Apple support 'Heart rate on Apple Watch' (background readings every few minutes when still); grade C",
+    ),
+    "apple_day_hr_interval_s": Range(
+        240, 900, "s", "Apple support (background HR opportunistic); grade C"
+    ),
+    "apple_workout_hr_interval_s": Range(
+        4, 6, "s", "Apple support (continuous HR during workouts ~ every 5 s)"
+    ),
+    "fitbit_hr_interval_s": Range(
+        5, 15, "s", "real Fitabase heartrate_seconds (5-15 s spacing; Furberg et al. 2016)", "int"
+    ),
+    "fitbit_hr_gap_share": Range(
+        0.01,
+        0.05,
+        "share of samples",
+        "real Fitabase heartrate_seconds (occasional gaps of minutes)",
+    ),
+    "device_hr_sd_bpm": Range(
+        1.0, 3.5, "bpm", "Bent et al. 2020 npj Digit Med (wrist PPG error at rest of a few bpm)"
+    ),
+    "step_drop_first": Range(
+        2,
+        10,
+        "steps",
+        "Feehan et al. 2018 JMIR (wrist trackers undercount short/slow walking); grade D for the count",
+        "int",
+    ),
+    "step_efficiency": Range(
+        0.75,
+        1.0,
+        "share counted",
+        "Feehan et al. 2018 (Fitbit step counts -9 % .. +12 %; undercount at slow speed)",
+    ),
+    "wake_bout_detect_short": Range(
+        0.15,
+        0.5,
+        "probability",
+        "Walch et al. 2019 (wake specificity ~ 60 %); de Zambotti et al. 2018 (Fitbit wake 0.61); short bouts missed more",
+    ),
+    "wake_bout_detect_long": Range(
+        0.65, 0.95, "probability", "de Zambotti et al. 2019/2022 (bouts > ~ 5 min usually scored)"
+    ),
+    "sleep_epoch_as_wake": Range(
+        0.01,
+        0.05,
+        "probability",
+        "Walch 2019 (sleep sensitivity 93 %); de Zambotti 2018 (sleep 0.96)",
+    ),
+    "deep_as_core_share": Range(
+        0.2,
+        0.5,
+        "probability",
+        "de Zambotti et al. 2019 / Chinoy et al. 2021 (deep sleep agreement ~ 0.5-0.8)",
+    ),
+    "rem_as_core_share": Range(
+        0.1, 0.35, "probability", "Chinoy et al. 2021 Sleep (REM agreement ~ 0.6-0.9)"
+    ),
+    "fitbit_restless_move_share": Range(
+        0.3,
+        0.8,
+        "probability",
+        "Fitbit 'classic' sleep: minutes with movement -> restless (Montgomery-Downs 2012)",
+    ),
+}
+
+#: which range each hidden feature of an event was drawn from: (kind, feature) -> range name
+FEATURE_RANGES: dict[tuple[str, str], str] = {
+    ("nocturnal_cramp", "contraction_s"): "cramp_contraction_s",
+    ("nocturnal_cramp", "pain_surge_bpm"): "cramp_pain_surge_bpm",
+    ("nocturnal_cramp", "surge_latency_s"): "cramp_surge_latency_s",
+    ("nocturnal_cramp", "surge_decay_s"): "cramp_surge_decay_s",
+    ("nocturnal_cramp", "stand_after_onset_s"): "cramp_stand_after_onset_s",
+    ("nocturnal_cramp", "standing_s"): "cramp_standing_s",
+    ("nocturnal_cramp", "steps_true"): "cramp_stretch_steps",
+    ("nocturnal_cramp", "residual_wake_s"): "cramp_residual_wake_s",
+    ("nocturnal_cramp", "orthostatic_bpm"): "orthostatic_rise_bpm",
+    ("nocturnal_cramp", "onset_night_fraction"): "cramp_onset_night_fraction",
+    ("bathroom_trip", "lying_before_stand_s"): "bathroom_lying_before_stand_s",
+    ("bathroom_trip", "steps_true"): "bathroom_steps",
+    ("bathroom_trip", "out_of_bed_s"): "bathroom_duration_s",
+    ("bathroom_trip", "orthostatic_bpm"): "orthostatic_rise_bpm",
+    ("bathroom_trip", "orthostatic_latency_s"): "orthostatic_peak_latency_s",
+    ("bathroom_trip", "back_to_sleep_s"): "bathroom_back_to_sleep_s",
+    ("phone_use", "duration_s"): "phone_use_s",
+    ("phone_use", "hr_change_bpm"): "phone_hr_change_bpm",
+    ("plm_series", "movements"): "plm_movements",
+    ("plm_series", "imi_mean_s"): "plm_imi_s",
+    ("plm_series", "movement_mean_s"): "plm_movement_s",
+    ("plm_series", "hr_accel_bpm"): "plm_hr_accel_bpm",
+    ("rls", "duration_s"): "rls_duration_s",
+    ("rls", "steps_true"): "rls_steps",
+    ("rls", "hr_rise_bpm"): "rls_hr_rise_bpm",
+    ("rollover", "duration_s"): "rollover_s",
+    ("rollover", "hr_bump_bpm"): "rollover_hr_bump_bpm",
+    ("awakening", "duration_s"): "awakening_s",
+    ("awakening", "hr_rise_bpm"): "awakening_hr_rise_bpm",
+    ("watch_off", "duration_s"): "watch_off_s",
+}
+
+
+def draw(name: str, rng: np.random.Generator, size=None):
+    """A draw of parameter ``name`` inside its documented range."""
+    return RANGES[name].draw(rng, size)
+
+
+def markdown() -> str:
+    lines = [
+        "# bedside simulator: parameter ranges",
+        "",
+        f"{len(RANGES)} parameters. Distribution: uniform unless named; `tri` = triangular with "
+        "the mode shown; `int` = uniform integers. Overlapping ranges between event kinds are "
+        "deliberate (they overlap in real life).",
+        "",
+        "| parameter | low | high | unit | distribution | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in RANGES.items():
+        dist = r.dist + (f" (mode {r.mode:g})" if r.mode is not None else "")
+        lines.append(
+            f"| `{name}` | {r.low:g} | {r.high:g} | {r.unit} | {dist} | {r.source.replace('|', '/')} |"
+        )
+    lines += ["", "## Hidden features and their ranges", "", "| event | feature | range |"]
+    lines.append("|---|---|---|")
+    for (kind, feat), name in FEATURE_RANGES.items():
+        lines.append(f"| {kind} | `{feat}` | `{name}` |")
+    return "\n".join(lines) + "\n"
