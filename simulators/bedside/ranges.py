@@ -98,6 +98,20 @@ RANGES: dict[str, Range] = {
         "Carskadon & Dement (first REM period 5-10 min, lengthening through the night)",
     ),
     "rem_last_cycle_min": Range(20, 40, "min", "Carskadon & Dement (late REM periods 20-40 min)"),
+    "n1_first_min": Range(
+        2, 10, "min", "Carskadon & Dement (N1 at sleep onset lasts 1-7 min; longer with age)"
+    ),
+    "wake_hr_add_bpm": Range(
+        4, 12, "bpm", "Trinder et al. 2012 (HR higher in wake than NREM by ~ 5-10 bpm)"
+    ),
+    "rem_hr_add_bpm": Range(
+        1, 5, "bpm", "Trinder et al. 2012 / Somers et al. 1993 NEJM (REM HR near wake, above NREM)"
+    ),
+    "n3_hr_add_bpm": Range(-4, -1, "bpm", "Somers et al. 1993 NEJM (lowest HR in N3)"),
+    "hr_noise_sd_bpm": Range(
+        0.8, 2.5, "bpm", "grade D: beat-to-beat variability averaged over seconds (HRV of sleep)"
+    ),
+    "hr_noise_tau_s": Range(20, 90, "s", "grade D: slow HR fluctuations during stable sleep"),
     # --- nocturnal leg cramps -----------------------------------------------------------
     "cramp_rate_per_week": Range(
         0.5,
@@ -268,6 +282,12 @@ RANGES: dict[str, Range] = {
         "int",
     ),
     "rls_hr_rise_bpm": Range(2, 10, "bpm", "grade D: wake with leg movement"),
+    "plm_wrist_intensity": Range(
+        0.02,
+        0.15,
+        "0-1 wrist movement",
+        "Athavale 2017 / Spektor 2024 (PLMs are leg movements: ankle actigraphy sees them, the wrist little)",
+    ),
     # --- rollovers, awakenings, hot nights ---------------------------------------------
     "rollovers_per_hour": Range(
         0.8, 3.0, "1/h", "De Koninck et al. 1992 Sleep (posture shifts ~ 1.5-2.5/h, fewer with age)"
@@ -277,6 +297,12 @@ RANGES: dict[str, Range] = {
         15,
         "s",
         "IRLSSG 2021 large muscle group movements 3-45 s; detectors-science.md 6.3 (<= 15 s)",
+    ),
+    "rollover_intensity": Range(
+        0.4,
+        1.0,
+        "0-1 wrist movement",
+        "detectors-science.md 6.3 (wrist angle change >= 30 deg); grade D scale",
     ),
     "rollover_hr_bump_bpm": Range(
         2, 8, "bpm", "Ferri 2021 (HR rises with large muscle movements); grade D size"
@@ -327,6 +353,18 @@ RANGES: dict[str, Range] = {
     "day_walk_bout_min": Range(1, 25, "min", "grade D: bouts of daily walking", "loguniform"),
     "walk_hr_per_10spm_bpm": Range(
         1.5, 4.0, "bpm per 10 steps/min", "grade D: HR rises roughly linearly with cadence"
+    ),
+    "workout_day_share": Range(
+        0.1,
+        0.5,
+        "probability",
+        "Physical Activity Guidelines 2018 (150 min/week in 2-5 sessions); grade D share",
+    ),
+    "workout_min": Range(
+        20, 60, "min", "Physical Activity Guidelines 2018 (sessions of 20-60 min)"
+    ),
+    "workout_cadence_spm": Range(
+        110, 135, "steps/min", "Tudor-Locke et al. 2018 (brisk walking >= 100-130 spm)"
     ),
     "travel_days": Range(4, 7, "nights", "grade D: a short trip across zones", "int"),
     # --- devices ------------------------------------------------------------------------
@@ -431,6 +469,8 @@ FEATURE_RANGES: dict[tuple[str, str], str] = {
     ("awakening", "duration_s"): "awakening_s",
     ("awakening", "hr_rise_bpm"): "awakening_hr_rise_bpm",
     ("watch_off", "duration_s"): "watch_off_s",
+    ("rollover", "movement_intensity"): "rollover_intensity",
+    ("plm_series", "movement_intensity"): "plm_wrist_intensity",
 }
 
 

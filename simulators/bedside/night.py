@@ -1,0 +1,407 @@
+"""One night in bed at 1 s: hypnogram (30 s epochs), events, true movement, steps, heart rate.
+
+Stage codes: 0 wake, 1 N1, 2 N2, 3 N3, 4 REM. Times inside a night are seconds after going to
+bed. Events are placed one by one on free stretches of the sleep period (cramps first, then
+bathroom trips, phone use, PLM series, awakenings, rollovers); each paints wake on the
+hypnogram where the person is awake, adds its own heart-rate kernel, wrist movement and steps,
+and keeps its hidden features (drawn from :mod:`simulators.bedside.ranges`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.signal import lfilter
+
+from simulators.bedside.ranges import RANGES, draw
+
+EPOCH = 30
+STEP_RATE = 1.6  # steps per second of slow indoor walking (grade D, ~ 95 spm)
+
+
+@dataclass
+class Night:
+    night_of: object  # local date of the evening
+    tz: str
+    bed: int  # epoch s
+    n: int  # seconds in bed
+    onset: int
+    final: int
+    stage: np.ndarray  # per 30 s epoch
+    hr: np.ndarray  # per s, bpm
+    move: np.ndarray  # per s, 0..1 wrist movement
+    steps: np.ndarray  # per s, true steps
+    worn: np.ndarray  # per s
+    hot: bool
+    bedroom_c: float
+    events: list = field(default_factory=list)
+
+
+def _hypnogram(p: dict, n_ep: int, on: int, fin: int, rng) -> np.ndarray:
+    st = np.zeros(n_ep, np.int8)
+    t, c = on, 0
+    while t < fin:
+        cyc = int(p["cycle_min"] * rng.uniform(0.9, 1.1) * 2)
+        n1 = int(draw("n1_first_min", rng) * 2) if c == 0 else int(rng.integers(1, 4))
+        n3 = int(p["n3_first_cycle_min"] * 2 * 0.45**c)
+        frac = min(c / 4, 1.0)
+        rem = int(2 * (p["rem_first_cycle_min"] * (1 - frac) + p["rem_last_cycle_min"] * frac))
+        n2 = max(cyc - n1 - n3 - rem, 6)
+        seq = [1] * n1 + [2] * (n2 * 2 // 3) + [3] * n3 + [2] * (n2 - n2 * 2 // 3) + [4] * rem
+        seg = np.array(seq[: fin - t], np.int8)
+        st[t : t + len(seg)] = seg
+        t += len(seg)
+        c += 1
+    return st
+
+
+class _Builder:
+    def __init__(self, person, n: int, on: int, fin: int, rng):
+        self.p, self.rng, self.n = person.p, rng, n
+        self.on, self.fin = on, fin
+        self.busy = np.zeros(n, bool)
+        self.wake = []  # (a, b) seconds awake
+        self.arousal = []  # epochs set to N1
+        self.hr_add = np.zeros(n, np.float64)
+        self.move = np.zeros(n, np.float32)
+        self.steps = np.zeros(n, np.float32)
+        self.events: list[dict] = []
+        self.base = np.zeros(0, np.int8)  # hypnogram before the events
+
+    def stage_at(self, t: int) -> int:
+        return int(self.base[min(t // EPOCH, len(self.base) - 1)]) if len(self.base) else 0
+
+    def place(self, dur: int, margin: int = 60, lo: int | None = None, hi: int | None = None):
+        lo = self.on if lo is None else lo
+        hi = (self.fin if hi is None else hi) - dur
+        for _ in range(25):
+            if hi <= lo:
+                return None
+            a = int(self.rng.integers(lo, hi))
+            if not self.busy[max(a - margin, 0) : min(a + dur + margin, self.n)].any():
+                self.busy[max(a - margin, 0) : min(a + dur + margin, self.n)] = True
+                return a
+        return None
+
+    def kernel(self, a: int, rise_s: float, hold_s: float, decay_s: float, size: float):
+        """Rise linearly to ``size`` over ``rise_s``, hold, decay exponentially."""
+        rise = max(int(rise_s), 1)
+        length = int(rise + hold_s + 5 * decay_s)
+        t = np.arange(length, dtype=np.float64)
+        k = np.where(t < rise, t / rise, 1.0)
+        k = np.where(t > rise + hold_s, np.exp(-(t - rise - hold_s) / max(decay_s, 1)), k)
+        b = min(a + length, self.n)
+        if b > a:
+            self.hr_add[a:b] += size * k[: b - a]
+
+    def walk(self, a: int, n_steps: int):
+        if n_steps <= 0:
+            return a
+        dur = int(np.ceil(n_steps / STEP_RATE))
+        b = min(a + dur, self.n)
+        if b > a:
+            self.steps[a:b] += n_steps / (b - a)
+            self.move[a:b] = np.maximum(self.move[a:b], 0.8)
+        return b
+
+    def wiggle(self, a: int, b: int, level: float):
+        self.move[a:b] = np.maximum(self.move[a:b], level)
+
+
+def _cramp(bd: _Builder, person, rng) -> None:
+    p = person.p
+    c = float(draw("cramp_contraction_s", rng))
+    lat = float(draw("cramp_surge_latency_s", rng))
+    stood = bool(rng.random() < p["cramp_stand_share"])
+    r_after = RANGES["cramp_stand_after_onset_s"]
+    after = float(rng.uniform(max(r_after.low, lat + 1), r_after.high)) if stood else 0.0
+    standing = float(draw("cramp_standing_s", rng)) if stood else 0.0
+    steps = int(draw("cramp_stretch_steps", rng)) if stood else 0
+    residual = float(draw("cramp_residual_wake_s", rng))
+    from_wake = bool(rng.random() < p["cramp_from_wake_share"])
+    pre = int(rng.uniform(30, 240)) if from_wake else 0
+    awake = int(max(c, after + standing) + residual)
+    r_frac, span = RANGES["cramp_onset_night_fraction"], bd.fin - bd.on
+    centre = bd.on + int(float(draw("cramp_onset_night_fraction", rng)) * span)
+    lo = max(bd.on + int(np.ceil(r_frac.low * span)), centre - 1800, bd.on + pre)
+    hi = min(bd.on + int(r_frac.high * span), centre + 1800)
+    a = bd.place(pre + awake, 120, lo - pre, hi - pre + pre + awake)
+    if a is None:
+        return
+    onset = a + pre
+    surge = float(draw("cramp_pain_surge_bpm", rng))
+    decay = float(draw("cramp_surge_decay_s", rng))
+    bd.kernel(onset + int(lat), 8, max(c - lat - 8, 0), decay, surge)
+    bd.wake.append((a, onset + awake))
+    bd.wiggle(onset, onset + int(c), 0.35)  # legs/arms working against the cramp
+    ortho = 0.0
+    massage = False
+    if stood:
+        s = onset + int(after)
+        ortho = float(draw("orthostatic_rise_bpm", rng))
+        bd.kernel(s, draw("orthostatic_peak_latency_s", rng), standing, 60, ortho * 0.6)
+        bd.kernel(s, 10, 0, 20, ortho * 0.4)
+        bd.wiggle(s, s + int(standing), 0.5)
+        bd.walk(s + 3, steps)
+    else:
+        massage = bool(rng.random() < p["cramp_massage_share"])
+        if massage:
+            bd.wiggle(onset + int(lat), onset + int(min(c + 60, awake)), 0.6)
+    bd.events.append(
+        {
+            "kind": "nocturnal_cramp",
+            "a": onset,
+            "b": onset + int(c),
+            "contraction_s": int(c),
+            "stage_at_onset": 0 if from_wake else bd.stage_at(onset),
+            "pain_surge_bpm": surge,
+            "surge_latency_s": lat,
+            "surge_decay_s": decay,
+            "from_wake": from_wake,
+            "stood": stood,
+            "stand_after_onset_s": after if stood else None,
+            "standing_s": standing if stood else None,
+            "orthostatic_bpm": ortho if stood else None,
+            "steps_true": steps,
+            "massage": massage,
+            "residual_wake_s": residual,
+            "wake_s": awake,
+            "onset_night_fraction": (onset - bd.on) / max(bd.fin - bd.on, 1),
+        }
+    )
+
+
+def _bathroom(bd: _Builder, rng) -> None:
+    lying = float(draw("bathroom_lying_before_stand_s", rng))
+    out = float(draw("bathroom_duration_s", rng))
+    back = float(draw("bathroom_back_to_sleep_s", rng))
+    steps = int(draw("bathroom_steps", rng))
+    dur = int(lying + out + back)
+    a = bd.place(dur, 120)
+    if a is None:
+        return
+    s = a + int(lying)
+    ortho = float(draw("orthostatic_rise_bpm", rng))
+    olat = float(draw("orthostatic_peak_latency_s", rng))
+    plateau = float(draw("standing_hr_plateau_share", rng))
+    bd.kernel(s, olat, 0, 25, ortho * (1 - plateau))
+    bd.kernel(s, olat, out, 60, ortho * plateau)
+    bd.kernel(s, 5, out, 30, float(draw("walking_hr_add_bpm", rng)))
+    half = steps // 2
+    bd.walk(s + 2, half)
+    bd.walk(s + int(out) - int(np.ceil((steps - half) / STEP_RATE)) - 2, steps - half)
+    bd.wiggle(a, a + 10, 0.4)
+    bd.wiggle(s, s + int(out), 0.5)
+    bd.wake.append((a, a + dur))
+    bd.events.append(
+        {
+            "kind": "bathroom_trip",
+            "a": a,
+            "b": a + dur,
+            "lying_before_stand_s": lying,
+            "out_of_bed_s": out,
+            "back_to_sleep_s": back,
+            "orthostatic_bpm": ortho,
+            "orthostatic_latency_s": olat,
+            "stood": True,
+            "steps_true": steps,
+            "wake_s": dur,
+        }
+    )
+
+
+def _phone(bd: _Builder, rng) -> None:
+    dur = int(draw("phone_use_s", rng))
+    a = bd.place(dur, 60)
+    if a is None:
+        return
+    d = float(draw("phone_hr_change_bpm", rng))
+    bd.kernel(a, 30, dur - 30, 60, d)
+    bd.wiggle(a, a + dur, 0.12)
+    bd.wake.append((a, a + dur))
+    bd.events.append(
+        {"kind": "phone_use", "a": a, "b": a + dur, "duration_s": dur, "hr_change_bpm": d}
+    )
+
+
+def _plm(bd: _Builder, rng) -> None:
+    k = int(draw("plm_movements", rng))
+    imi_mean = float(draw("plm_imi_s", rng))
+    r = RANGES["plm_imi_s"]
+    imis = np.clip(imi_mean * rng.uniform(0.8, 1.2, k - 1), r.low, r.high)
+    lens = np.asarray(draw("plm_movement_s", rng, k), float)
+    starts = np.r_[0, np.cumsum(imis)]
+    dur = int(starts[-1] + lens[-1]) + 1
+    a = bd.place(dur, 60)
+    if a is None:
+        return
+    accel = float(draw("plm_hr_accel_bpm", rng))
+    peak = float(draw("plm_hr_peak_s", rng))
+    wrist = float(draw("plm_wrist_intensity", rng))
+    arousal = float(draw("plm_arousal_share", rng))
+    for s0, ln in zip(starts, lens, strict=True):
+        s = a + int(s0)
+        bd.kernel(s, peak, 0, 6, accel * rng.uniform(0.7, 1.0))
+        bd.wiggle(s, s + max(int(ln), 1), wrist)
+        if rng.random() < arousal:
+            bd.arousal.append(s // EPOCH)
+    bd.events.append(
+        {
+            "kind": "plm_series",
+            "a": a,
+            "b": a + dur,
+            "movements": k,
+            "imi_mean_s": float(imis.mean()),
+            "movement_mean_s": float(lens.mean()),
+            "hr_accel_bpm": accel,
+            "hr_peak_s": peak,
+            "movement_intensity": wrist,
+        }
+    )
+
+
+def _rls(bd: _Builder, rng, a: int) -> int:
+    dur = int(draw("rls_duration_s", rng))
+    every = float(draw("rls_movement_every_s", rng))
+    rise = float(draw("rls_hr_rise_bpm", rng))
+    walks = rng.random() < 0.5
+    steps = int(draw("rls_steps", rng)) if walks else 0
+    dur = min(dur, bd.n - a - 1)
+    bd.busy[a : a + dur] = True
+    bd.kernel(a, 60, dur - 60, 90, rise)
+    for s in np.arange(a, a + dur, every).astype(int):
+        bd.wiggle(s, s + int(rng.uniform(2, 10)), float(rng.uniform(0.2, 0.5)))
+    if steps:
+        bd.walk(a + dur // 2, steps)
+    bd.wake.append((a, a + dur))
+    bd.events.append(
+        {
+            "kind": "rls",
+            "a": a,
+            "b": a + dur,
+            "duration_s": dur,
+            "movement_every_s": every,
+            "hr_rise_bpm": rise,
+            "steps_true": steps,
+        }
+    )
+    return a + dur
+
+
+def _awakening(bd: _Builder, rng, factor: float) -> None:
+    dur = int(min(draw("awakening_s", rng) * factor, RANGES["awakening_s"].high))
+    a = bd.place(dur, 60)
+    if a is None:
+        return
+    rise = float(draw("awakening_hr_rise_bpm", rng))
+    bd.kernel(a, 10, dur - 10, 45, rise)
+    bd.wiggle(a, a + int(rng.uniform(3, 12)), 0.5)
+    bd.wake.append((a, a + dur))
+    bd.events.append(
+        {"kind": "awakening", "a": a, "b": a + dur, "duration_s": dur, "hr_rise_bpm": rise}
+    )
+
+
+def _rollover(bd: _Builder, rng) -> None:
+    dur = int(np.ceil(draw("rollover_s", rng)))
+    a = bd.place(dur, 30)
+    if a is None:
+        return
+    bump = float(draw("rollover_hr_bump_bpm", rng))
+    inten = float(draw("rollover_intensity", rng))
+    bd.kernel(a, 4, dur, 10, bump)
+    bd.wiggle(a, a + dur, inten)
+    bd.arousal.append(a // EPOCH)
+    bd.events.append(
+        {
+            "kind": "rollover",
+            "a": a,
+            "b": a + dur,
+            "duration_s": dur,
+            "hr_bump_bpm": bump,
+            "movement_intensity": inten,
+        }
+    )
+
+
+def simulate_night(person, night_of, tz: str, bed: int, n_cramps: int, rng) -> Night:
+    p = person.p
+    n = int(p["time_in_bed_h"] * 3600 * rng.uniform(0.9, 1.1)) // EPOCH * EPOCH
+    hot = bool(rng.random() < p["hot_night_share"])
+    r_room = RANGES["bedroom_c"]
+    room = float(rng.uniform(26, r_room.high) if hot else rng.uniform(r_room.low, 24))
+    on = int(draw("sleep_latency_min", rng) * 60)
+    fin = n - int(draw("final_wake_before_up_min", rng) * 60)
+    bd = _Builder(person, n, on, fin, rng)
+    if person.has_rls and rng.random() < min(draw("rls_episodes_per_night", rng), 1.0):
+        end = _rls(bd, rng, int(rng.uniform(30, 600)))
+        bd.on = on = max(on, end + int(rng.uniform(120, 900)))
+    fin = max(fin, on + 3600)
+    bd.fin = fin = min(fin, n - 60)
+    hours = (fin - on) / 3600
+    n_ep = n // EPOCH
+    stage = _hypnogram(p, n_ep, -(-on // EPOCH), fin // EPOCH, rng)
+    bd.base = stage.copy()
+    factor = float(draw("hot_night_wake_factor", rng)) if hot else 1.0
+    for _ in range(n_cramps):
+        _cramp(bd, person, rng)
+    for _ in range(rng.poisson(p["nocturia_per_night"] * (1.2 if hot else 1.0))):
+        _bathroom(bd, rng)
+    for _ in range(rng.poisson(p["phone_use_per_night"])):
+        _phone(bd, rng)
+    for _ in range(rng.poisson(p["plm_series_per_night"])):
+        _plm(bd, rng)
+    for _ in range(rng.poisson(p["awakenings_per_hour"] * hours * factor)):
+        _awakening(bd, rng, factor)
+    for _ in range(rng.poisson(p["rollovers_per_hour"] * hours)):
+        _rollover(bd, rng)
+    for ep in bd.arousal:
+        if 0 <= ep < n_ep and stage[ep] > 1:
+            stage[ep] = 1
+    for a, b in bd.wake:
+        stage[a // EPOCH : -(-b // EPOCH)] = 0
+        nxt = -(-b // EPOCH)
+        stage[nxt : nxt + 2][stage[nxt : nxt + 2] > 0] = 1
+    # heart rate: stage offsets (smoothed), overnight decline, slow noise, event kernels
+    base = p["sleep_hr_bpm"] + rng.normal(0, p["night_hr_sd_bpm"])
+    base += float(draw("hot_night_hr_add_bpm", rng)) if hot else 0.0
+    off = {0: draw("wake_hr_add_bpm", rng), 1: 1.0, 2: 0.0}
+    off[3], off[4] = draw("n3_hr_add_bpm", rng), draw("rem_hr_add_bpm", rng)
+    lev = np.vectorize(off.get)(stage).astype(np.float64)
+    per_s = np.repeat(lev, EPOCH)[:n]
+    per_s = np.r_[per_s, np.full(n - len(per_s), lev[-1] if len(lev) else 0.0)]
+    per_s = lfilter([1 / 30], [1, -(1 - 1 / 30)], per_s, zi=[per_s[0] * (1 - 1 / 30)])[0]
+    tau = float(draw("hr_noise_tau_s", rng))
+    a1 = np.exp(-1 / tau)
+    noise = lfilter([np.sqrt(1 - a1 * a1)], [1, -a1], rng.normal(0, 1, n))
+    noise *= float(draw("hr_noise_sd_bpm", rng))
+    decline = -p["overnight_hr_decline_bpm"] * np.linspace(0, 1, n)
+    hr = (base + per_s + decline + noise + bd.hr_add).astype(np.float32)
+    move = bd.move + rng.uniform(0, 0.02, n).astype(np.float32) * (np.repeat(stage, EPOCH) == 0)[
+        :n
+    ].astype(np.float32)
+    worn = np.ones(n, bool)
+    if rng.random() < p["watch_off_night_share"]:
+        dur = int(min(draw("watch_off_s", rng), n - 600))
+        a = int(rng.integers(60, n - dur))
+        worn[a : a + dur] = False
+        bd.events.append({"kind": "watch_off", "a": a, "b": a + dur, "duration_s": dur})
+    for e in bd.events:
+        e.setdefault("stage_at_onset", bd.stage_at(e["a"]))
+    return Night(
+        night_of=night_of,
+        tz=tz,
+        bed=bed,
+        n=n,
+        onset=on,
+        final=fin,
+        stage=stage,
+        hr=hr,
+        move=move,
+        steps=bd.steps,
+        worn=worn,
+        hot=hot,
+        bedroom_c=room,
+        events=sorted(bd.events, key=lambda e: e["a"]),
+    )
