@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ranges", action="store_true", help="print the parameter table and exit")
     args = ap.parse_args(argv)
     if args.ranges:
-        print(markdown())
+        print(markdown(), end="")
         return
     if not args.out:
         ap.error("--out is required")
