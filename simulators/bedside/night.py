@@ -72,13 +72,16 @@ class _Builder:
     def stage_at(self, t: int) -> int:
         return int(self.base[min(t // EPOCH, len(self.base) - 1)]) if len(self.base) else 0
 
-    def place(self, dur: int, margin: int = 60, lo: int | None = None, hi: int | None = None):
+    def place(self, dur: int, margin: int = 60, lo=None, hi=None, stages=None):
+        """A free start for ``dur`` s in [lo, hi - dur), preferring a start in ``stages``."""
         lo = self.on if lo is None else lo
         hi = (self.fin if hi is None else hi) - dur
-        for _ in range(25):
+        for i in range(25):
             if hi <= lo:
                 return None
             a = int(self.rng.integers(lo, hi))
+            if stages is not None and i < 15 and self.stage_at(a) not in stages:
+                continue
             if not self.busy[max(a - margin, 0) : min(a + dur + margin, self.n)].any():
                 self.busy[max(a - margin, 0) : min(a + dur + margin, self.n)] = True
                 return a
@@ -174,7 +177,7 @@ def _cramp(bd: _Builder, person, rng) -> None:
 
 def _bathroom(bd: _Builder, rng) -> None:
     lying = float(draw("bathroom_lying_before_stand_s", rng))
-    out = float(draw("bathroom_duration_s", rng))
+    out = float(draw("bathroom_out_of_bed_s", rng))
     back = float(draw("bathroom_back_to_sleep_s", rng))
     steps = int(draw("bathroom_steps", rng))
     dur = int(lying + out + back)
@@ -233,7 +236,7 @@ def _plm(bd: _Builder, rng) -> None:
     lens = np.asarray(draw("plm_movement_s", rng, k), float)
     starts = np.r_[0, np.cumsum(imis)]
     dur = int(starts[-1] + lens[-1]) + 1
-    a = bd.place(dur, 60)
+    a = bd.place(dur, 60, stages=(1, 2))  # PLMS mostly in light NREM (Pollmacher 1993)
     if a is None:
         return
     accel = float(draw("plm_hr_accel_bpm", rng))

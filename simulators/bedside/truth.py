@@ -85,7 +85,8 @@ def night_rows(pid: str, nt, index: int) -> tuple[list[dict], list[dict]]:
             "local_date": date,
         }
         truth.append({**row, "detail": json.dumps(d)})
-        feats.append({**row, **{k: float(v) for k, v in d.items() if isinstance(v, (int, float))}})
+        flat = {k: float(v) for k, v in d.items() if isinstance(v, (int, float))}
+        feats.append({**row, "is_cramp": float(e["kind"] == "nocturnal_cramp"), **flat})
     return truth, feats
 
 
