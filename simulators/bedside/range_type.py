@@ -22,6 +22,8 @@ class Range:
             return rng.integers(int(lo), int(hi) + 1, size)
         if self.dist == "loguniform":
             return np.exp(rng.uniform(np.log(lo), np.log(hi), size))
+        if self.dist == "int_tri":
+            return np.rint(rng.triangular(lo, self.mode, hi, size)).astype(np.int64)
         if self.dist == "tri":
             return rng.triangular(lo, self.mode, hi, size)
         return rng.uniform(lo, hi, size)

@@ -1,7 +1,7 @@
 """Every parameter of the bedside simulator: a documented range with its source.
 
 A :class:`Range` (:mod:`simulators.bedside.range_type`) is ``low``..``high`` (inclusive) with a distribution used to draw within it
-(``uniform``, ``loguniform``, ``int`` uniform integers, ``tri`` triangular with ``mode``) and a
+(``uniform``, ``loguniform``, ``int`` uniform integers, ``tri`` triangular with ``mode``, ``int_tri`` rounded) and a
 source: a paper or guideline, or ``grade D: assumption`` with the reason. Where real life
 overlaps, the ranges overlap on purpose (steps of a cramp stretch vs a bathroom trip, a pain
 surge vs an orthostatic rise, a PLM series vs restless legs). :func:`markdown` renders the
@@ -78,8 +78,10 @@ RANGES: dict[str, Range] = {
         0,
         60,
         "steps",
-        "grade D: a few steps to a walk around the room; overlaps bathroom trips (detectors-science.md 6.3)",
-        "int",
+        "grade D: mostly a few steps, up to a walk around the room; overlaps bathroom trips "
+        "(detectors-science.md 6.3)",
+        "int_tri",
+        6,
     ),
     "cramp_residual_wake_s": Range(
         120,
@@ -107,7 +109,8 @@ RANGES: dict[str, Range] = {
         80,
         "steps",
         "detectors-science.md 6.3 (15-40 in a flat, more in a larger home); grade D for the home spread",
-        "int",
+        "int_tri",
+        30,
     ),
     "bathroom_out_of_bed_s": Range(
         60,
@@ -303,7 +306,7 @@ def markdown() -> str:
         "# bedside simulator: parameter ranges",
         "",
         f"{len(RANGES)} parameters. Distribution: uniform unless named; `tri` = triangular with "
-        "the mode shown; `int` = uniform integers. Overlapping ranges between event kinds are "
+        "the mode shown; `int` = uniform integers; `int_tri` = rounded triangular. Overlapping ranges between event kinds are "
         "deliberate (they overlap in real life).",
         "",
         "| parameter | low | high | unit | distribution | source |",

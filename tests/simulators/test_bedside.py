@@ -20,6 +20,7 @@ import pytest
 from simulators.bedside import generate
 from simulators.bedside.people import TRAVEL_TZ, make_people
 from simulators.bedside.ranges import FEATURE_RANGES, RANGES, markdown
+from simulators.bedside.writers import apple_times
 
 NIGHTS = 8
 START = date(2024, 10, 26)  # person 1 (Berlin, Fitabase): DST ends in the night of Oct 26
@@ -176,7 +177,12 @@ def test_cohort_zones_and_devices():
     assert sorted(p.device for p in people) == ["apple"] * 3 + ["fitabase"] * 3
     travellers = [p for p in people if len(p.zones) > 1]
     assert len(travellers) == 1 and travellers[0].device == "apple"
-    assert TRAVEL_TZ in [z for _, z in travellers[0].zones]
+    t = travellers[0]
+    assert [z for _, z in t.zones] == [t.tz, TRAVEL_TZ, t.tz]
+    away, home_again = t.zones[1][0], t.zones[2][0]
+    stamps = apple_times([away - 60, away + 60, home_again + 60], t)
+    assert stamps[1].endswith(("-0500", "-0600")) and not stamps[0].endswith(("-0500", "-0600"))
+    assert stamps[2][-5:] in ("+0000", "+0100")
     dst = 0
     for p in people:
         zi = ZoneInfo(p.tz)
