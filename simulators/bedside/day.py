@@ -33,7 +33,7 @@ def simulate_days(person, t0: int, t_end: int, nights: list, rng: np.random.Gene
         ma, mb = -(-(a - t0) // 60), (b - t0) // 60
         if mb - ma < 30:
             continue
-        budget = float(p["daily_steps"]) * rng.uniform(0.6, 1.4) * (mb - ma) / 960
+        budget = float(p["daily_steps"]) * draw("day_steps_factor", rng) * (mb - ma) / 960
         if rng.random() < p["workout_day_share"] and mb - ma > 180:
             w = int(draw("workout_min", rng))
             ws = int(rng.integers(ma + 60, mb - w - 60))
@@ -49,7 +49,7 @@ def simulate_days(person, t0: int, t_end: int, nights: list, rng: np.random.Gene
             s = int(rng.integers(ma + 5, max(ma + 6, mb - ln - 5)))
             if cadence[s : s + ln].any():
                 continue
-            cad = p["walk_cadence_spm"] * rng.uniform(0.7, 1.15)
+            cad = p["walk_cadence_spm"] * draw("day_cadence_factor", rng)
             partial = rng.uniform(0.3, 1.0)  # the first/last minute of a bout is partial
             steps[s : s + ln] += cad
             steps[s] *= partial
@@ -57,7 +57,7 @@ def simulate_days(person, t0: int, t_end: int, nights: list, rng: np.random.Gene
             budget -= cad * ln
         # charge the watch once a day, soon after getting up
         c = int(draw("daily_charge_min", rng))
-        cs = ma + int(rng.integers(10, 90))
+        cs = ma + int(draw("charge_after_wake_min", rng))
         if cs + c < mb:
             steps[cs : cs + c] = 0
             d.charging.append((t0 + 60 * cs, t0 + 60 * (cs + c)))
@@ -65,7 +65,7 @@ def simulate_days(person, t0: int, t_end: int, nights: list, rng: np.random.Gene
         p["sleep_hr_bpm"] + p["day_hr_above_sleep_bpm"] + p["walk_hr_per_10spm_bpm"] * cadence / 10
     )
     smooth = lfilter([0.4], [1, -0.6], target - target[0]) + target[0]
-    noise = lfilter([0.3], [1, -0.9], rng.normal(0, 3, n_min))
+    noise = lfilter([0.3], [1, -0.9], rng.normal(0, draw("day_hr_noise_sd_bpm", rng), n_min))
     d.hr = np.clip(smooth + noise, 40, 190).astype(np.float32)
     d.steps = np.round(steps).astype(np.float32)
     return d

@@ -65,7 +65,8 @@ def latent_hr(t: np.ndarray, days, nights) -> np.ndarray:
 
 def _irregular(a: int, b: int, mean_s: float, rng) -> np.ndarray:
     n = int((b - a) / mean_s * 1.3) + 2
-    gaps = np.maximum(np.round(mean_s * rng.uniform(0.6, 1.4, n)), 1)
+    r = RANGES["hr_interval_jitter"]
+    gaps = np.maximum(np.round(mean_s * r.draw(rng, n)), 1)
     t = a + np.cumsum(gaps).astype(np.int64)
     return t[t < b]
 
@@ -89,7 +90,7 @@ def hr_samples(person, days, nights, t_end: int, rng) -> tuple[np.ndarray, np.nd
         gaps = rng.integers(int(r.low), int(r.high) + 1, n)
         # occasional sparser stretches: a sample followed by a gap of 1-10 min
         long = rng.random(n) < p["fitbit_hr_gap_share"]
-        gaps[long] = rng.integers(60, 600, int(long.sum()))
+        gaps[long] = np.round(draw("fitbit_hr_gap_s", rng, int(long.sum())))
         t = days.t0 + np.cumsum(gaps)
         parts.append(t[t < t_end])
     t = np.unique(np.concatenate(parts)).astype(np.int64)
@@ -155,7 +156,9 @@ def fitbit_minutes(person, nt, lab: np.ndarray, rng) -> list[tuple[np.ndarray, n
     pair = lab[: 2 * n_min].reshape(n_min, 2)
     mv = nt.move[: n_min * 60].reshape(n_min, 60).max(1)
     val = np.ones(n_min, np.int8)
-    restless = (mv > 0.3) & (rng.random(n_min) < person.p["fitbit_restless_move_share"])
+    restless = (mv > person.p["fitbit_restless_move_level"]) & (
+        rng.random(n_min) < person.p["fitbit_restless_move_share"]
+    )
     val[restless | (pair == 0).any(1)] = 2
     val[(pair == 0).all(1)] = 3
     nodata = (pair < 0).any(1)
@@ -166,6 +169,6 @@ def fitbit_minutes(person, nt, lab: np.ndarray, rng) -> list[tuple[np.ndarray, n
     idx = np.arange(asleep[0], asleep[-1] + 1)
     idx = idx[~nodata[idx]]
     for grp in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1):
-        if len(grp) >= 20:  # Fitbit keeps no sleep log shorter than ~ 20-60 min (grade D)
+        if len(grp) >= person.p["fitbit_min_log_min"]:
             logs.append((nt.bed + 60 * grp.astype(np.int64), val[grp]))
     return logs

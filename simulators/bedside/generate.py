@@ -11,8 +11,8 @@ import numpy as np
 from simulators.bedside import devices, truth, writers
 from simulators.bedside.day import simulate_days
 from simulators.bedside.night import simulate_night
-from simulators.bedside.people import _epoch, make_people
-from simulators.bedside.ranges import draw, markdown
+from simulators.bedside.people import local_epoch, make_people
+from simulators.bedside.ranges import markdown
 
 #: first night; 90 nights cover the 2024 DST changes of Sydney (Oct 6), Berlin and London
 #: (Oct 27) and New York (Nov 3)
@@ -23,9 +23,9 @@ def _nights(person, start: date, nights: int, rng) -> list:
     p, out, last_up = person.p, [], 0
     for i in range(nights):
         d = start + timedelta(days=i)
-        tz = person.zone_at(_epoch(d, 18.0, person.tz))
+        tz = person.zone_at(local_epoch(d, 18.0, person.tz))
         hour = p["bedtime_local_h"] + rng.normal(0, p["bedtime_jitter_min"] / 60)
-        bed = _epoch(d, float(np.clip(hour, 20.5, 26.0)), tz) // 60 * 60
+        bed = local_epoch(d, float(np.clip(hour, 20.5, 26.0)), tz) // 60 * 60
         bed = max(bed, last_up + 4 * 3600)
         lam = p["cramp_rate_per_week"] / 7
         n_cramps = min(int(rng.poisson(lam)), p["cramps_per_night_max"])
@@ -103,6 +103,3 @@ def generate(
         "seconds": round(time.perf_counter() - t_begin, 2),
     }
     return summary
-
-
-__all__ = ["DEFAULT_START", "draw", "generate"]

@@ -17,7 +17,6 @@ from scipy.signal import lfilter
 from simulators.bedside.ranges import RANGES, draw
 
 EPOCH = 30
-STEP_RATE = 1.6  # steps per second of slow indoor walking (grade D, ~ 95 spm)
 
 
 @dataclass
@@ -42,9 +41,9 @@ def _hypnogram(p: dict, n_ep: int, on: int, fin: int, rng) -> np.ndarray:
     st = np.zeros(n_ep, np.int8)
     t, c = on, 0
     while t < fin:
-        cyc = int(p["cycle_min"] * rng.uniform(0.9, 1.1) * 2)
+        cyc = int(p["cycle_min"] * draw("cycle_jitter", rng) * 2)
         n1 = int(draw("n1_first_min", rng) * 2) if c == 0 else int(rng.integers(1, 4))
-        n3 = int(p["n3_first_cycle_min"] * 2 * 0.45**c)
+        n3 = int(p["n3_first_cycle_min"] * 2 * p["n3_decay_per_cycle"] ** c)
         frac = min(c / 4, 1.0)
         rem = int(2 * (p["rem_first_cycle_min"] * (1 - frac) + p["rem_last_cycle_min"] * frac))
         n2 = max(cyc - n1 - n3 - rem, 6)
@@ -98,14 +97,16 @@ class _Builder:
         if b > a:
             self.hr_add[a:b] += size * k[: b - a]
 
+    def walk_s(self, n_steps: int) -> int:
+        return int(np.ceil(n_steps / self.p["indoor_step_rate_hz"]))
+
     def walk(self, a: int, n_steps: int):
         if n_steps <= 0:
             return a
-        dur = int(np.ceil(n_steps / STEP_RATE))
-        b = min(a + dur, self.n)
+        b = min(a + self.walk_s(n_steps), self.n)
         if b > a:
             self.steps[a:b] += n_steps / (b - a)
-            self.move[a:b] = np.maximum(self.move[a:b], 0.8)
+            self.move[a:b] = np.maximum(self.move[a:b], self.p["walk_wrist_intensity"])
         return b
 
     def wiggle(self, a: int, b: int, level: float):
@@ -123,7 +124,7 @@ def _cramp(bd: _Builder, person, rng) -> None:
     steps = int(draw("cramp_stretch_steps", rng)) if stood else 0
     residual = float(draw("cramp_residual_wake_s", rng))
     from_wake = bool(rng.random() < p["cramp_from_wake_share"])
-    pre = int(rng.uniform(30, 240)) if from_wake else 0
+    pre = int(draw("cramp_pre_onset_wake_s", rng)) if from_wake else 0
     awake = int(max(c, after + standing) + residual)
     r_frac, span = RANGES["cramp_onset_night_fraction"], bd.fin - bd.on
     centre = bd.on + int(float(draw("cramp_onset_night_fraction", rng)) * span)
@@ -135,22 +136,26 @@ def _cramp(bd: _Builder, person, rng) -> None:
     onset = a + pre
     surge = float(draw("cramp_pain_surge_bpm", rng))
     decay = float(draw("cramp_surge_decay_s", rng))
-    bd.kernel(onset + int(lat), 8, max(c - lat - 8, 0), decay, surge)
+    rise = float(draw("pain_surge_rise_s", rng))
+    bd.kernel(onset + int(lat), rise, max(c - lat - rise, 0), decay, surge)
     bd.wake.append((a, onset + awake))
-    bd.wiggle(onset, onset + int(c), 0.35)  # legs/arms working against the cramp
+    bd.wiggle(onset, onset + int(c), draw("cramp_wrist_intensity", rng))
     ortho = 0.0
     massage = False
     if stood:
         s = onset + int(after)
         ortho = float(draw("orthostatic_rise_bpm", rng))
-        bd.kernel(s, draw("orthostatic_peak_latency_s", rng), standing, 60, ortho * 0.6)
-        bd.kernel(s, 10, 0, 20, ortho * 0.4)
-        bd.wiggle(s, s + int(standing), 0.5)
+        olat = float(draw("orthostatic_peak_latency_s", rng))
+        plateau = float(draw("standing_hr_plateau_share", rng))
+        bd.kernel(s, olat, 0, draw("orthostatic_initial_decay_s", rng), ortho * (1 - plateau))
+        bd.kernel(s, olat, standing, draw("orthostatic_recovery_s", rng), ortho * plateau)
+        bd.wiggle(s, s + int(standing), draw("stand_wrist_intensity", rng))
         bd.walk(s + 3, steps)
     else:
         massage = bool(rng.random() < p["cramp_massage_share"])
         if massage:
-            bd.wiggle(onset + int(lat), onset + int(min(c + 60, awake)), 0.6)
+            end = onset + int(min(c + 60, awake))
+            bd.wiggle(onset + int(lat), end, draw("massage_wrist_intensity", rng))
     bd.events.append(
         {
             "kind": "nocturnal_cramp",
@@ -188,14 +193,15 @@ def _bathroom(bd: _Builder, rng) -> None:
     ortho = float(draw("orthostatic_rise_bpm", rng))
     olat = float(draw("orthostatic_peak_latency_s", rng))
     plateau = float(draw("standing_hr_plateau_share", rng))
-    bd.kernel(s, olat, 0, 25, ortho * (1 - plateau))
-    bd.kernel(s, olat, out, 60, ortho * plateau)
-    bd.kernel(s, 5, out, 30, float(draw("walking_hr_add_bpm", rng)))
+    bd.kernel(s, olat, 0, draw("orthostatic_initial_decay_s", rng), ortho * (1 - plateau))
+    bd.kernel(s, olat, out, draw("orthostatic_recovery_s", rng), ortho * plateau)
+    rise, decay = draw("event_hr_rise_s", rng), draw("event_hr_decay_s", rng)
+    bd.kernel(s, rise, out, decay, float(draw("walking_hr_add_bpm", rng)))
     half = steps // 2
     bd.walk(s + 2, half)
-    bd.walk(s + int(out) - int(np.ceil((steps - half) / STEP_RATE)) - 2, steps - half)
-    bd.wiggle(a, a + 10, 0.4)
-    bd.wiggle(s, s + int(out), 0.5)
+    bd.walk(s + int(out) - bd.walk_s(steps - half) - 2, steps - half)
+    bd.wiggle(a, a + 10, draw("get_up_wrist_intensity", rng))
+    bd.wiggle(s, s + int(out), draw("stand_wrist_intensity", rng))
     bd.wake.append((a, a + dur))
     bd.events.append(
         {
@@ -220,8 +226,9 @@ def _phone(bd: _Builder, rng) -> None:
     if a is None:
         return
     d = float(draw("phone_hr_change_bpm", rng))
-    bd.kernel(a, 30, dur - 30, 60, d)
-    bd.wiggle(a, a + dur, 0.12)
+    rise, decay = draw("event_hr_rise_s", rng), draw("event_hr_decay_s", rng)
+    bd.kernel(a, rise, dur - rise, decay, d)
+    bd.wiggle(a, a + dur, draw("phone_wrist_intensity", rng))
     bd.wake.append((a, a + dur))
     bd.events.append(
         {"kind": "phone_use", "a": a, "b": a + dur, "duration_s": dur, "hr_change_bpm": d}
@@ -232,7 +239,8 @@ def _plm(bd: _Builder, rng) -> None:
     k = int(draw("plm_movements", rng))
     imi_mean = float(draw("plm_imi_s", rng))
     r = RANGES["plm_imi_s"]
-    imis = np.clip(imi_mean * rng.uniform(0.8, 1.2, k - 1), r.low, r.high)
+    jit = float(draw("plm_imi_jitter", rng))
+    imis = np.clip(imi_mean * rng.uniform(1 - jit, 1 + jit, k - 1), r.low, r.high)
     lens = np.asarray(draw("plm_movement_s", rng, k), float)
     starts = np.r_[0, np.cumsum(imis)]
     dur = int(starts[-1] + lens[-1]) + 1
@@ -243,9 +251,10 @@ def _plm(bd: _Builder, rng) -> None:
     peak = float(draw("plm_hr_peak_s", rng))
     wrist = float(draw("plm_wrist_intensity", rng))
     arousal = float(draw("plm_arousal_share", rng))
+    decay = float(draw("movement_hr_decay_s", rng))
     for s0, ln in zip(starts, lens, strict=True):
         s = a + int(s0)
-        bd.kernel(s, peak, 0, 6, accel * rng.uniform(0.7, 1.0))
+        bd.kernel(s, peak, 0, decay, accel * draw("plm_bump_share", rng))
         bd.wiggle(s, s + max(int(ln), 1), wrist)
         if rng.random() < arousal:
             bd.arousal.append(s // EPOCH)
@@ -268,13 +277,15 @@ def _rls(bd: _Builder, rng, a: int) -> int:
     dur = int(draw("rls_duration_s", rng))
     every = float(draw("rls_movement_every_s", rng))
     rise = float(draw("rls_hr_rise_bpm", rng))
-    walks = rng.random() < 0.5
+    walks = rng.random() < draw("rls_walk_share", rng)
     steps = int(draw("rls_steps", rng)) if walks else 0
     dur = min(dur, bd.n - a - 1)
     bd.busy[a : a + dur] = True
-    bd.kernel(a, 60, dur - 60, 90, rise)
+    up, decay = draw("event_hr_rise_s", rng), draw("event_hr_decay_s", rng)
+    bd.kernel(a, up, dur - up, decay, rise)
     for s in np.arange(a, a + dur, every).astype(int):
-        bd.wiggle(s, s + int(rng.uniform(2, 10)), float(rng.uniform(0.2, 0.5)))
+        ln = int(draw("rls_movement_s", rng))
+        bd.wiggle(s, s + ln, draw("rls_wrist_intensity", rng))
     if steps:
         bd.walk(a + dur // 2, steps)
     bd.wake.append((a, a + dur))
@@ -298,8 +309,9 @@ def _awakening(bd: _Builder, rng, factor: float) -> None:
     if a is None:
         return
     rise = float(draw("awakening_hr_rise_bpm", rng))
-    bd.kernel(a, 10, dur - 10, 45, rise)
-    bd.wiggle(a, a + int(rng.uniform(3, 12)), 0.5)
+    up, decay = draw("event_hr_rise_s", rng), draw("event_hr_decay_s", rng)
+    bd.kernel(a, up, dur - up, decay, rise)
+    bd.wiggle(a, a + int(draw("awakening_wrist_s", rng)), draw("awakening_wrist_intensity", rng))
     bd.wake.append((a, a + dur))
     bd.events.append(
         {"kind": "awakening", "a": a, "b": a + dur, "duration_s": dur, "hr_rise_bpm": rise}
@@ -313,7 +325,7 @@ def _rollover(bd: _Builder, rng) -> None:
         return
     bump = float(draw("rollover_hr_bump_bpm", rng))
     inten = float(draw("rollover_intensity", rng))
-    bd.kernel(a, 4, dur, 10, bump)
+    bd.kernel(a, draw("plm_hr_peak_s", rng), dur, draw("movement_hr_decay_s", rng), bump)
     bd.wiggle(a, a + dur, inten)
     bd.arousal.append(a // EPOCH)
     bd.events.append(
@@ -330,16 +342,15 @@ def _rollover(bd: _Builder, rng) -> None:
 
 def simulate_night(person, night_of, tz: str, bed: int, n_cramps: int, rng) -> Night:
     p = person.p
-    n = int(p["time_in_bed_h"] * 3600 * rng.uniform(0.9, 1.1)) // EPOCH * EPOCH
+    n = int(p["time_in_bed_h"] * 3600 * draw("time_in_bed_night_factor", rng)) // EPOCH * EPOCH
     hot = bool(rng.random() < p["hot_night_share"])
-    r_room = RANGES["bedroom_c"]
-    room = float(rng.uniform(26, r_room.high) if hot else rng.uniform(r_room.low, 24))
+    room = float(draw("hot_bedroom_c" if hot else "cool_bedroom_c", rng))
     on = int(draw("sleep_latency_min", rng) * 60)
     fin = n - int(draw("final_wake_before_up_min", rng) * 60)
     bd = _Builder(person, n, on, fin, rng)
     if person.has_rls and rng.random() < min(draw("rls_episodes_per_night", rng), 1.0):
-        end = _rls(bd, rng, int(rng.uniform(30, 600)))
-        bd.on = on = max(on, end + int(rng.uniform(120, 900)))
+        end = _rls(bd, rng, int(draw("rls_start_after_bed_s", rng)))
+        bd.on = on = max(on, end + int(draw("rls_to_sleep_s", rng)))
     fin = max(fin, on + 3600)
     bd.fin = fin = min(fin, n - 60)
     hours = (fin - on) / 3600
@@ -349,7 +360,11 @@ def simulate_night(person, night_of, tz: str, bed: int, n_cramps: int, rng) -> N
     factor = float(draw("hot_night_wake_factor", rng)) if hot else 1.0
     for _ in range(n_cramps):
         _cramp(bd, person, rng)
-    for _ in range(rng.poisson(p["nocturia_per_night"] * (1.2 if hot else 1.0))):
+    for _ in range(
+        rng.poisson(
+            p["nocturia_per_night"] * (draw("hot_night_nocturia_factor", rng) if hot else 1.0)
+        )
+    ):
         _bathroom(bd, rng)
     for _ in range(rng.poisson(p["phone_use_per_night"])):
         _phone(bd, rng)
@@ -369,12 +384,13 @@ def simulate_night(person, night_of, tz: str, bed: int, n_cramps: int, rng) -> N
     # heart rate: stage offsets (smoothed), overnight decline, slow noise, event kernels
     base = p["sleep_hr_bpm"] + rng.normal(0, p["night_hr_sd_bpm"])
     base += float(draw("hot_night_hr_add_bpm", rng)) if hot else 0.0
-    off = {0: draw("wake_hr_add_bpm", rng), 1: 1.0, 2: 0.0}
+    off = {0: draw("wake_hr_add_bpm", rng), 1: draw("n1_hr_add_bpm", rng), 2: 0.0}
     off[3], off[4] = draw("n3_hr_add_bpm", rng), draw("rem_hr_add_bpm", rng)
     lev = np.vectorize(off.get)(stage).astype(np.float64)
     per_s = np.repeat(lev, EPOCH)[:n]
     per_s = np.r_[per_s, np.full(n - len(per_s), lev[-1] if len(lev) else 0.0)]
-    per_s = lfilter([1 / 30], [1, -(1 - 1 / 30)], per_s, zi=[per_s[0] * (1 - 1 / 30)])[0]
+    k = 1 / float(draw("stage_hr_tau_s", rng))
+    per_s = lfilter([k], [1, -(1 - k)], per_s, zi=[per_s[0] * (1 - k)])[0]
     tau = float(draw("hr_noise_tau_s", rng))
     a1 = np.exp(-1 / tau)
     noise = lfilter([np.sqrt(1 - a1 * a1)], [1, -a1], rng.normal(0, 1, n))

@@ -71,6 +71,11 @@ PERSON_PARAMS = (
     "fitbit_hr_gap_share",
     "apple_sleep_hr_interval_s",
     "apple_day_hr_interval_s",
+    "n3_decay_per_cycle",
+    "indoor_step_rate_hz",
+    "walk_wrist_intensity",
+    "fitbit_restless_move_level",
+    "fitbit_min_log_min",
 )
 
 
@@ -99,7 +104,7 @@ class Person:
         return tz
 
 
-def _epoch(d: date, hour: float, tz: str) -> int:
+def local_epoch(d: date, hour: float, tz: str) -> int:
     """The wall-clock ``hour`` after local midnight of ``d`` (fold 0 in a repeated hour)."""
     wall = datetime.combine(d, time(0)) + timedelta(hours=hour)
     return int(wall.replace(tzinfo=ZoneInfo(tz)).timestamp())
@@ -131,13 +136,13 @@ def make_people(n: int, start: date, nights: int, rng: np.random.Generator) -> l
             has_rls=bool(rng.random() < draw("rls_person_share", rng)) or i == 5,
             fitabase_id=fid,
         )
-        person.zones = [(_epoch(start - timedelta(days=1), 0, tz), tz)]
+        person.zones = [(local_epoch(start - timedelta(days=1), 0, tz), tz)]
         if i == TRAVELLER and nights >= 6:
             stay = int(draw("travel_days", rng))
             first = int(rng.integers(1, max(2, nights - stay)))
             # fly on the afternoon of day `first`, fly home on the afternoon `stay` days later
-            go = _epoch(start + timedelta(days=first), 13.0, tz)
-            back = _epoch(start + timedelta(days=first + stay), 13.0, TRAVEL_TZ)
+            go = local_epoch(start + timedelta(days=first), 13.0, tz)
+            back = local_epoch(start + timedelta(days=first + stay), 13.0, TRAVEL_TZ)
             person.zones += [(go, TRAVEL_TZ), (back, tz)]
         people.append(person)
     return people

@@ -96,6 +96,33 @@ RANGES: dict[str, Range] = {
         "probability",
         "grade D: massaging the calf in bed (arm movement) when not standing",
     ),
+    "cramp_pre_onset_wake_s": Range(
+        30, 240, "s", "grade D: awake in bed before a cramp that arises from wake"
+    ),
+    "pain_surge_rise_s": Range(
+        4,
+        15,
+        "s",
+        "Chouchou et al. 2011 (HR response builds over a few beats); grade D for a sustained pain",
+    ),
+    "cramp_wrist_intensity": Range(
+        0.2,
+        0.5,
+        "0-1 wrist movement",
+        "grade D: legs and arms work against the cramp; the wrist moves less than when walking",
+    ),
+    "massage_wrist_intensity": Range(
+        0.5, 0.8, "0-1 wrist movement", "grade D: rubbing the calf moves the wrist a lot"
+    ),
+    "stand_wrist_intensity": Range(
+        0.4, 0.7, "0-1 wrist movement", "grade D: standing, stretching against a wall"
+    ),
+    "walk_wrist_intensity": Range(
+        0.7, 0.95, "0-1 wrist movement", "grade D: arm swing while walking"
+    ),
+    "indoor_step_rate_hz": Range(
+        1.2, 1.8, "steps/s", "Tudor-Locke et al. 2018 (slow walking 70-110 steps/min)"
+    ),
     # --- bathroom trips (nocturia) ------------------------------------------------------
     "nocturia_per_night": Range(
         0.0,
@@ -137,6 +164,18 @@ RANGES: dict[str, Range] = {
     "standing_hr_plateau_share": Range(
         0.4, 0.8, "share of peak", "Finucane 2014 (HR settles to a plateau below the initial peak)"
     ),
+    "orthostatic_initial_decay_s": Range(
+        10, 40, "s", "Finucane et al. 2014 (the initial HR peak recedes within ~ 20-40 s)"
+    ),
+    "orthostatic_recovery_s": Range(
+        30, 120, "s", "Wieling et al. 2007 / grade D: HR falls back after lying down"
+    ),
+    "hot_night_nocturia_factor": Range(
+        1.0, 1.4, "x voids", "grade D: more drinking on hot evenings"
+    ),
+    "get_up_wrist_intensity": Range(
+        0.3, 0.6, "0-1 wrist movement", "grade D: pushing up from the bed"
+    ),
     # --- phone use in bed ---------------------------------------------------------------
     "phone_use_per_night": Range(
         0.0,
@@ -148,6 +187,9 @@ RANGES: dict[str, Range] = {
         60, 1500, "s", "grade D: checking the time to minutes of scrolling", "loguniform"
     ),
     "phone_hr_change_bpm": Range(-2, 6, "bpm", "grade D: quiet wake in bed, small HR change"),
+    "phone_wrist_intensity": Range(
+        0.05, 0.2, "0-1 wrist movement", "grade D: holding a phone, small wrist motion"
+    ),
     # --- periodic limb movements --------------------------------------------------------
     "plm_series_per_night": Range(
         0.0,
@@ -170,6 +212,15 @@ RANGES: dict[str, Range] = {
         0.35,
         "probability",
         "Ferri et al. 2016 / Montplaisir (a minority of PLMs carry an arousal)",
+    ),
+    "plm_imi_jitter": Range(
+        0.05,
+        0.2,
+        "+/- share of the series' mean IMI",
+        "Ferri et al. 2006 periodicity index (PLM series are regular, IMIs vary little)",
+    ),
+    "plm_bump_share": Range(
+        0.7, 1.0, "share of series acceleration", "Winkelman 1999 (per-movement HR responses vary)"
     ),
     # --- restless legs ------------------------------------------------------------------
     "rls_person_share": Range(
@@ -204,6 +255,20 @@ RANGES: dict[str, Range] = {
         "0-1 wrist movement",
         "Athavale 2017 / Spektor 2024 (PLMs are leg movements: ankle actigraphy sees them, the wrist little)",
     ),
+    "rls_walk_share": Range(
+        0.3,
+        0.7,
+        "probability",
+        "IRLSSG criteria (relief by walking); grade D share of episodes with walking",
+    ),
+    "rls_movement_s": Range(2, 10, "s", "Ferri 2021 IRLSSG (movements of seconds)"),
+    "rls_wrist_intensity": Range(
+        0.2, 0.5, "0-1 wrist movement", "grade D: shifting in bed, rubbing legs"
+    ),
+    "rls_start_after_bed_s": Range(
+        30, 600, "s", "Allen et al. 2005 (symptoms at rest in the evening, soon after lying down)"
+    ),
+    "rls_to_sleep_s": Range(120, 900, "s", "grade D: sleep latency after the urge subsides"),
     # --- rollovers, awakenings, hot nights ---------------------------------------------
     "rollovers_per_hour": Range(
         0.8, 3.0, "1/h", "De Koninck et al. 1992 Sleep (posture shifts ~ 1.5-2.5/h, fewer with age)"
@@ -244,7 +309,21 @@ RANGES: dict[str, Range] = {
         "x awakening rate",
         "Okamoto-Mizuno & Mizuno 2012 (more wake, less N3/REM in heat)",
     ),
-    "bedroom_c": Range(16, 30, "degC", "grade D: bedroom temperatures of ordinary homes"),
+    "awakening_wrist_s": Range(3, 12, "s", "grade D: moving on waking"),
+    "awakening_wrist_intensity": Range(0.3, 0.7, "0-1 wrist movement", "grade D: moving on waking"),
+    "cool_bedroom_c": Range(16, 24, "degC", "grade D: bedroom temperatures of ordinary nights"),
+    "hot_bedroom_c": Range(
+        26, 30, "degC", "Okamoto-Mizuno & Mizuno 2012 (sleep disturbed above ~ 26-29 degC)"
+    ),
+    "time_in_bed_night_factor": Range(
+        0.9, 1.1, "x person's mean", "grade D: night-to-night time-in-bed spread ~ 10 %"
+    ),
+    "cycle_jitter": Range(
+        0.9, 1.1, "x person's cycle", "Carskadon & Dement (cycles vary around 90-110 min)"
+    ),
+    "n3_decay_per_cycle": Range(
+        0.3, 0.6, "x previous cycle", "Carskadon & Dement (N3 shrinks cycle by cycle)"
+    ),
     # --- watch off ----------------------------------------------------------------------
     "watch_off_night_share": Range(
         0.01,

@@ -77,6 +77,22 @@ PEOPLE_RANGES: dict[str, Range] = {
         0.8, 2.5, "bpm", "grade D: beat-to-beat variability averaged over seconds (HRV of sleep)"
     ),
     "hr_noise_tau_s": Range(20, 90, "s", "grade D: slow HR fluctuations during stable sleep"),
+    "n1_hr_add_bpm": Range(0, 2, "bpm", "Trinder et al. 2012 (N1 HR between wake and N2)"),
+    "stage_hr_tau_s": Range(
+        20, 60, "s", "Trinder et al. 2012 (HR changes over tens of seconds at stage transitions)"
+    ),
+    "event_hr_rise_s": Range(
+        5,
+        30,
+        "s",
+        "Trinder et al. 2001 (arousal HR response peaks within ~ 5-10 beats); grade D for longer wake",
+    ),
+    "event_hr_decay_s": Range(
+        15, 90, "s", "grade D: HR settles within a minute or two after quiet wake"
+    ),
+    "movement_hr_decay_s": Range(
+        4, 12, "s", "Winkelman 1999 (HR back to baseline ~ 10 beats after a PLM)"
+    ),
 }
 
 DEVICE_RANGES: dict[str, Range] = {
@@ -175,4 +191,24 @@ DEVICE_RANGES: dict[str, Range] = {
         "probability",
         "Fitbit 'classic' sleep: minutes with movement -> restless (Montgomery-Downs 2012)",
     ),
+    "hr_interval_jitter": Range(
+        0.6, 1.4, "x mean interval", "grade C: Apple background readings are irregular"
+    ),
+    "fitbit_hr_gap_s": Range(60, 600, "s", "real Fitabase heartrate_seconds (gaps of minutes)"),
+    "fitbit_restless_move_level": Range(
+        0.2, 0.4, "0-1 wrist movement", "grade D: movement an accelerometer scores as restless"
+    ),
+    "fitbit_min_log_min": Range(
+        20, 60, "min", "Fitbit help (sleep shorter than ~ 1 h may not be auto-logged); grade D"
+    ),
+    "day_steps_factor": Range(
+        0.6, 1.4, "x person's daily steps", "Tudor-Locke 2011 (day-to-day CV of steps ~ 20-40 %)"
+    ),
+    "day_cadence_factor": Range(
+        0.7, 1.15, "x person's cadence", "grade D: pace varies bout to bout"
+    ),
+    "charge_after_wake_min": Range(
+        10, 90, "min", "grade D: the watch charges while showering/breakfast"
+    ),
+    "day_hr_noise_sd_bpm": Range(2, 4, "bpm", "grade D: daytime HR fluctuation beyond activity"),
 }
