@@ -130,7 +130,7 @@ def _cramp(bd: _Builder, person, rng) -> None:
     centre = bd.on + int(float(draw("cramp_onset_night_fraction", rng)) * span)
     lo = max(bd.on + int(np.ceil(r_frac.low * span)), centre - 1800, bd.on + pre)
     hi = min(bd.on + int(r_frac.high * span), centre + 1800, bd.n - awake)
-    a = bd.place(pre + awake, 120, lo - pre, hi - pre + pre + awake)
+    a = bd.place(pre + awake, 120, lo - pre, hi + awake)  # onset in [lo, hi)
     if a is None:
         return
     onset = a + pre
