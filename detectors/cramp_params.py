@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 
 #: version of the minute-level cramp detector, stored with its episodes and parameter sets
-DETECTOR_VERSION = "cramp-0.4"
+DETECTOR_VERSION = "cramp-0.4.1"  # 0.4.1: watch-off edge relative to the HR cadence
 KIND = "nocturnal_cramp"
 
 
@@ -28,7 +28,7 @@ class CrampParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "cramp-brief-7.1-v3"
+    name: str = "cramp-brief-7.1-v4"
 
     # --- grid and heart-rate pre-processing (brief 7.1 "Inputs" and Step A) ---
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
@@ -121,6 +121,12 @@ class CrampParams:
     #: re-acquiring (watch put back on / contact regained), not a surge -> ``watch_off``.
     #: 0 switches the rule off
     hr_gap_edge_s: int = 120
+    #: [apple_hr_cadence] grade D: a gap before the peak counts as the watch coming back only
+    #: when it is also longer than this many times the night's median HR sample spacing.
+    #: Apple Watch samples HR every few minutes at rest (up to ~10 min in a real export), so
+    #: a 5-min gap is its ordinary cadence, not a removed watch; on seconds HR (Fitbit) the
+    #: forward-fill limit above still decides
+    hr_gap_edge_cadence_factor: float = 3.0
     #: movement-only HR (issue 4, real Fitabase nights: 5 of 14 detections were 2-4 min of
     #: steps with HR +30-50 bpm that was back at baseline in the minute after the steps):
     #: [crampwatch_brief] 7.1 Step A "motion corrupts PPG, trust post-movement HR more than HR

@@ -36,6 +36,15 @@ CONFOUNDERS: tuple[str, ...] = (
 )
 
 
+def _watch_off_gap_s(hr_spacing_s: float, p: CrampParams) -> float:
+    """Longest HR gap before a peak that is still the device's ordinary cadence: the
+    brief's 5-min forward fill, or ``hr_gap_edge_cadence_factor`` times the night's median
+    sample spacing where the device samples more sparsely (Apple Watch at rest)."""
+    if not math.isfinite(hr_spacing_s):
+        return float(p.hr_ffill_max_s)
+    return max(float(p.hr_ffill_max_s), p.hr_gap_edge_cadence_factor * hr_spacing_s)
+
+
 def _score_segment(
     c: _Night,
     t_on: int,
@@ -66,7 +75,7 @@ def _score_segment(
         suppressed_by = "final_awakening"
     elif (f.walk and f.steps_tot >= p.walk_veto_steps) or f.steps_following >= p.walk_veto_steps:
         suppressed_by = "bathroom_trip"
-    elif f.gap_before_s > p.hr_ffill_max_s:
+    elif f.gap_before_s > _watch_off_gap_s(c.hr_spacing_s, p):
         suppressed_by = "watch_off"
     elif f.n_short >= p.plm_min_bouts and f.seg_longest_s <= p.plm_short_bout_max_s:
         suppressed_by = "restless_plm_like"

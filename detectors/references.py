@@ -286,6 +286,13 @@ REFERENCES: dict[str, str] = {
         "and specificity of wrist actigraphy compared to polysomnography. Sleep 36:1747-1755. "
         "doi:10.5665/sleep.3142"
     ),
+    "apple_hr_cadence": (
+        "Apple Inc. Monitor your heart rate with Apple Watch (support.apple.com/HT204666): "
+        "background heart-rate readings are taken periodically and vary with activity; a "
+        "public Apple Health export (kairess/heart-rate-note export_sample.xml, 2021, in "
+        "../shared/real_data) has resting readings 3 s-10.3 min apart (median 116 s, 90th "
+        "percentile 435 s, longest 617 s outside the night the watch was off)"
+    ),
     "cramp_fitted": (
         "crampwatch (2026) calibration, detectors/calibration.py: a value fitted on one "
         "participant's journal-labelled nights, with leave-one-night-out scoring; the fitted "

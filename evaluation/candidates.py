@@ -14,15 +14,19 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
 * ``nightgen-hr300``, ``nightgen-hr1``, ``nightgen-hr1-nostages``: ``simulators.nightgen``
   frames at 5-min HR with stages, seconds HR with stages, seconds HR without stages;
 * ``sample``: ``simulators.sample`` (the demo-data generator) Apple exports + weather;
-* ``physio``: ``simulators.physio`` (literature ranges, Apple and Fitabase exports).
+* ``physio``: ``simulators.physio`` (literature ranges, Apple and Fitabase exports);
+* ``bedside``: ``simulators.bedside`` (a second literature-range simulator, written later and
+  independently of the detectors and of physio; Apple and Fitabase exports).
 
-Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed and the
-detector's params id, so refitting the scorer does not regenerate data.
+Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the
+detector's code and params id and the family's simulator code, so refitting the scorer does
+not regenerate data and a changed simulator does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 import shutil
@@ -46,7 +50,10 @@ SEEDS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "nightgen-hr1-nostages": ((11, 12), (501, 502)),
     "sample": ((20250615, 7), (901, 902)),
     "physio": ((1, 2, 3), (101, 102, 103)),
+    "bedside": ((1, 2, 3), (301, 302, 303)),
 }
+#: families whose generator writes exports with a ``truth.csv`` and an ``ingest`` module
+EXPORT_SIMULATORS = ("physio", "bedside")
 FAMILIES = tuple(SEEDS)
 #: onset tolerance against exact simulator truth (brief 7.3: 5 min for minute exports)
 TOLERANCE_S = 300.0
@@ -71,9 +78,23 @@ def _detector_key() -> str:
     return f"{DETECTOR_VERSION}-{_params_id(CrampParams())}-{h}"
 
 
+def _simulator_key(family: str) -> str:
+    """Digest of the family's simulator package or module (a changed simulator is rerun)."""
+    name = simulator_module(family).split(".")[1]
+    pkg = ROOT / "simulators" / name
+    files = sorted(pkg.rglob("*.py")) if pkg.is_dir() else [pkg.with_suffix(".py")]
+    return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
+
+
+def simulator_module(family: str) -> str:
+    if family.startswith("nightgen"):
+        return "simulators.nightgen"
+    return f"simulators.{family}"
+
+
 def load(family: str, seed: int, *, refresh: bool = False) -> FamilyRun:
     """Candidates of ``family`` at ``seed`` (cached)."""
-    key = f"{family}-{seed}-{_detector_key()}"
+    key = f"{family}-{seed}-{_detector_key()}-{_simulator_key(family)}"
     d = CACHE / key
     if d.exists() and not refresh:
         meta = json.loads((d / "meta.json").read_text())
@@ -172,9 +193,9 @@ def _generate(family: str, seed: int, out: Path) -> Path:
             capture_output=True,
         )
         return out / "ground_truth.csv"
-    if family == "physio":
+    if family in EXPORT_SIMULATORS:
         subprocess.run(
-            [sys.executable, "-m", "simulators.physio", "--out", str(out), "--seed", str(seed)],
+            [sys.executable, "-m", f"simulators.{family}", "--out", str(out), "--seed", str(seed)],
             check=True,
             cwd=ROOT,
             capture_output=True,
@@ -212,9 +233,8 @@ def _export_family(family: str, seed: int) -> FamilyRun:
         inbox = tmp / "scenario" / "inbox"
         db = tmp / "eval.duckdb"
         with store.connect(db) as con:
-            if family == "physio":  # Fitabase folders need their zone (see its docstring)
-                from simulators.physio.ingest import ingest
-
+            if family in EXPORT_SIMULATORS:  # Fitabase folders need their zone (docstring)
+                ingest = importlib.import_module(f"simulators.{family}.ingest").ingest
                 ingest(tmp / "scenario", db, con=con)
             else:
                 for path, root in candidate_files([inbox]):
@@ -232,6 +252,9 @@ def _export_family(family: str, seed: int) -> FamilyRun:
 
 def available(family: str) -> bool:
     """Whether the family's simulator exists in this checkout."""
-    if family == "physio":
-        return importlib.util.find_spec("simulators.physio.__main__") is not None
+    if family in EXPORT_SIMULATORS:
+        try:
+            return importlib.util.find_spec(f"simulators.{family}.__main__") is not None
+        except ModuleNotFoundError:
+            return False
     return True

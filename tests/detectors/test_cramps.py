@@ -511,6 +511,24 @@ def test_hr_resuming_high_after_a_long_gap_is_a_watch_off_edge() -> None:
     assert evidence(row)["hr_gap_before_onset_s"] > 300
 
 
+def test_apple_cadence_gap_before_a_surge_is_not_a_watch_off_edge() -> None:
+    # Apple Watch at rest samples HR every few minutes (here every 8 min, within the real
+    # export's 3 s-10 min): the surge sample at 03:04 follows an ordinary 8-min gap, so it is
+    # scored as a cramp (cramp-0.4 called every such peak a watch put back on)
+    seg = staged_night(awake=[("03:00", "03:08")])
+    hr = heart_rate({"03:04": 82, "03:12": 72, "03:20": 64}, every_min=8)
+    eps, cand = run(seg, concat([hr, steps(CRAMP_STEPS)]))
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    assert evidence(row)["hr_gap_before_onset_s"] > 300
+    assert row["suppressed_by"][0] is None
+    assert eps.height == 1 and eps["start_utc"][0] == local("03:00")
+    # at the same cadence a 40-min hole (5 cadences) before the peak is still a watch-off edge
+    hr = heart_rate({"03:04": 82, "03:12": 72, "03:20": 64}, every_min=8, skip=[("02:24", "03:04")])
+    eps, cand = run(seg, concat([hr, steps(CRAMP_STEPS)]))
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    assert row["suppressed_by"][0] == "watch_off" and eps.height == 0
+
+
 def test_surge_followed_by_a_walk_within_ten_minutes_is_a_bathroom_trip() -> None:
     # getting up (surge, few steps), then the walk 5 min later after an unstaged gap
     seg = staged_night(awake=[("03:00", "03:02")])
