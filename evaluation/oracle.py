@@ -1,5 +1,5 @@
-"""Oracle bound for the physio simulator: what a classifier given the simulator's own hidden
-event features reaches on the held-out seeds (issue 10, item 1).
+"""Oracle bound for the physio and bedside simulators: what a classifier given the simulator's
+own hidden event features reaches on the held-out seeds (issue 10, item 1).
 
 The detector only sees what a watch records (sparse heart-rate samples, counted steps, the
 device's sleep labels); the simulator knows, for every night-time event, what really
@@ -16,6 +16,14 @@ bedroom temperature: every quantity that any event kind has. The cramp-only colu
 (``pain_surge_bpm``, ``surge_latency_s``, ``contraction_s``, ``residual_wake_s``,
 ``stand_after_onset_s``, ``from_wake``) are left out: their mere presence names the kind.
 
+bedside records each kind's heart-rate response under its own name (a cramp's pain surge, a
+bathroom trip's orthostatic rise, an awakening's rise, phone use's change, a PLM's
+acceleration, a rollover's bump); :func:`bedside_matrix` puts them in one ``hr_rise_bpm``
+column (a cramp that stood: the larger of its surge and its orthostatic rise), so the column's
+presence names no kind, beside the duration, true steps, whether and how long the person
+stood, time awake, wrist movement intensity, the stage at onset, hours after sleep onset,
+the bedroom temperature and the hot-night flag (``BEDSIDE_FEATURES``).
+
 Scored per event (each hidden event is one candidate, so precision and recall are
 event-level without matching); ``sleep`` and ``watch_off`` rows are not events to classify.
 Fitted with scikit-learn's ``HistGradientBoostingClassifier`` on the development seeds of
@@ -24,7 +32,7 @@ detector's ``possible`` threshold) and 0.7 (``likely``).
 
 Usage::
 
-    uv run --frozen python -m evaluation.oracle
+    uv run --frozen python -m evaluation.oracle [--family physio|bedside]
 """
 
 from __future__ import annotations
@@ -58,23 +66,47 @@ ORACLE_FEATURES = (
     "bedroom_c",
 )
 NOT_EVENTS = ("sleep", "watch_off")
+#: bedside's hidden features every event kind has once its HR response is put in one column
+BEDSIDE_FEATURES = (
+    "duration_s",
+    "hr_rise_bpm",
+    "steps_true",
+    "stood",
+    "standing_s",
+    "wake_s",
+    "movement_intensity",
+    "stage_at_onset",
+    "hours_after_sleep_onset",
+    "bedroom_c",
+    "hot_night",
+)
+#: bedside's per-kind names of the event's heart-rate response
+_BEDSIDE_HR = (
+    "pain_surge_bpm",
+    "orthostatic_bpm",
+    "hr_rise_bpm",
+    "hr_change_bpm",
+    "hr_accel_bpm",
+    "hr_bump_bpm",
+)
 
 
-def physio_cache_key(*extra: Path) -> str:
-    """Digest of the physio simulator's code (and of ``extra`` files): a cache entry made by
+def physio_cache_key(*extra: Path, family: str = "physio") -> str:
+    """Digest of the simulator's code (and of ``extra`` files): a cache entry made by
     another version of them is not reused."""
-    files = sorted((C.ROOT / "simulators" / "physio").glob("*.py")) + list(extra)
+    files = sorted((C.ROOT / "simulators" / family).glob("*.py")) + list(extra)
     return hashlib.sha1(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
 
 
-def hidden_features(seed: int) -> pl.DataFrame:
-    """The physio simulator's hidden event features for ``seed`` (generated, then cached)."""
-    cached = C.CACHE / f"oracle-physio-{seed}-{physio_cache_key()}.parquet"
+def hidden_features(seed: int, family: str = "physio") -> pl.DataFrame:
+    """The simulator's hidden event features for ``seed`` (generated, then cached)."""
+    key = physio_cache_key(family=family)
+    cached = C.CACHE / f"oracle-{family}-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)
-    tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-{seed}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-{family}-{seed}-"))
     try:
-        C._generate("physio", seed, tmp)
+        C._generate(family, seed, tmp)
         frame = pl.read_csv(tmp / "hidden_features.csv", infer_schema_length=None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -87,6 +119,25 @@ def matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(X, y): a missing feature means the event had none of it (no standing, no steps)."""
     ev = frame.filter(~pl.col("kind").is_in(NOT_EVENTS))
     X = ev.select([pl.col(f).cast(pl.Float64).fill_null(0.0) for f in ORACLE_FEATURES])
+    return X.to_numpy(), ev["is_cramp"].to_numpy().astype(bool)
+
+
+def bedside_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of bedside's hidden features: :data:`BEDSIDE_FEATURES`, the HR response of
+    every kind in ``hr_rise_bpm`` (absent: none of it)."""
+    ev = frame.filter(~pl.col("kind").is_in(NOT_EVENTS))
+    have = [c for c in _BEDSIDE_HR if c in ev.columns]
+    rise = pl.max_horizontal([pl.col(c) for c in have]) if have else pl.lit(0.0)
+    ev = ev.with_columns(rise.alias("_rise"))
+    X = ev.select(
+        [
+            (pl.col("_rise") if f == "hr_rise_bpm" else pl.col(f) if f in ev.columns else pl.lit(0))
+            .cast(pl.Float64)
+            .fill_null(0.0)
+            .alias(f)
+            for f in BEDSIDE_FEATURES
+        ]
+    )
     return X.to_numpy(), ev["is_cramp"].to_numpy().astype(bool)
 
 
@@ -105,8 +156,9 @@ def bound(family: str = "physio") -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     dev, held = C.SEEDS[family]
-    train = [matrix(hidden_features(s)) for s in dev]
-    test = [matrix(hidden_features(s)) for s in held]
+    mat = bedside_matrix if family == "bedside" else matrix
+    train = [mat(hidden_features(s, family)) for s in dev]
+    test = [mat(hidden_features(s, family)) for s in held]
     X = np.vstack([x for x, _ in train])
     y = np.concatenate([t for _, t in train])
     m = HistGradientBoostingClassifier(random_state=0).fit(X, y)
@@ -122,12 +174,18 @@ def bound(family: str = "physio") -> dict:
     }
 
 
-def main() -> int:
-    b = bound()
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--family", choices=("physio", "bedside"), default="physio")
+    fam = ap.parse_args(argv).family
+    b = bound(fam)
+    feats = BEDSIDE_FEATURES if fam == "bedside" else ORACLE_FEATURES
     print(
-        f"oracle bound on physio held-out seeds {C.SEEDS['physio'][1]} "
+        f"oracle bound on {fam} held-out seeds {C.SEEDS[fam][1]} "
         f"({b['events']} hidden events, {b['cramps']} cramps; features: "
-        f"{', '.join(ORACLE_FEATURES)})"
+        f"{', '.join(feats)})"
     )
     for name in ("possible", "likely"):
         s = b[name]

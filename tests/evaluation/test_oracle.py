@@ -1,4 +1,4 @@
-"""The physio oracle bound: the right features, event-level scores that add up."""
+"""The physio and bedside oracle bounds: the right features, event-level scores that add up."""
 
 from __future__ import annotations
 
@@ -47,3 +47,25 @@ def test_scores_are_event_level_counts() -> None:
     s = oracle.scores(y, det)
     assert (s["tp"], s["fp"], s["fn"]) == (2, 1, 1)
     assert abs(s["precision"] - 2 / 3) < 1e-12 and abs(s["recall"] - 2 / 3) < 1e-12
+
+
+def test_bedside_matrix_puts_every_kind_s_hr_response_in_one_column() -> None:
+    f = pl.DataFrame(
+        {
+            "kind": ["nocturnal_cramp", "bathroom_trip", "awakening", "phone_use", "sleep"],
+            "is_cramp": [1.0, 0.0, 0.0, 0.0, 0.0],
+            "duration_s": [120.0, 300.0, 90.0, 600.0, None],
+            "pain_surge_bpm": [20.0, None, None, None, None],
+            "orthostatic_bpm": [25.0, 15.0, None, None, None],
+            "hr_rise_bpm": [None, None, 9.0, None, None],
+            "hr_change_bpm": [None, None, None, 3.0, None],
+            "stood": [1.0, 1.0, None, None, None],
+            "steps_true": [6.0, 30.0, None, None, None],
+        }
+    )
+    X, y = oracle.bedside_matrix(f)
+    assert X.shape == (4, len(oracle.BEDSIDE_FEATURES)) and not np.isnan(X).any()
+    assert y.tolist() == [True, False, False, False]
+    rise = X[:, oracle.BEDSIDE_FEATURES.index("hr_rise_bpm")]
+    assert rise.tolist() == [25.0, 15.0, 9.0, 3.0]  # the larger of surge and orthostatic
+    assert "pain_surge_bpm" not in oracle.BEDSIDE_FEATURES
