@@ -20,7 +20,7 @@ bedside records each kind's heart-rate response under its own name (a cramp's pa
 bathroom trip's orthostatic rise, an awakening's rise, phone use's change, a PLM's
 acceleration, a rollover's bump); :func:`bedside_matrix` puts them in one ``hr_rise_bpm``
 column (a cramp that stood: the larger of its surge and its orthostatic rise), so the column's
-presence names no kind, beside the duration, true steps, whether and how long the person
+presence names no kind; an awakening's or phone use's time awake is its duration; beside the duration, true steps, whether and how long the person
 stood, time awake, wrist movement intensity, the stage at onset, hours after sleep onset,
 the bedroom temperature and the hot-night flag (``BEDSIDE_FEATURES``).
 
@@ -128,10 +128,16 @@ def bedside_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     ev = frame.filter(~pl.col("kind").is_in(NOT_EVENTS))
     have = [c for c in _BEDSIDE_HR if c in ev.columns]
     rise = pl.max_horizontal([pl.col(c) for c in have]) if have else pl.lit(0.0)
-    ev = ev.with_columns(rise.alias("_rise"))
+    # awakenings and phone use are wake throughout: their time awake is their duration
+    awake = pl.col("kind").is_in(["awakening", "phone_use"])
+    wake = pl.col("wake_s") if "wake_s" in ev.columns else pl.lit(None, pl.Float64)
+    ev = ev.with_columns(
+        rise.alias("_rise"), pl.when(awake).then(pl.col("duration_s")).otherwise(wake).alias("_w")
+    )
+    col = {"hr_rise_bpm": pl.col("_rise"), "wake_s": pl.col("_w")}
     X = ev.select(
         [
-            (pl.col("_rise") if f == "hr_rise_bpm" else pl.col(f) if f in ev.columns else pl.lit(0))
+            (col.get(f) if f in col else pl.col(f) if f in ev.columns else pl.lit(0))
             .cast(pl.Float64)
             .fill_null(0.0)
             .alias(f)

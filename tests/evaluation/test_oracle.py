@@ -69,3 +69,5 @@ def test_bedside_matrix_puts_every_kind_s_hr_response_in_one_column() -> None:
     rise = X[:, oracle.BEDSIDE_FEATURES.index("hr_rise_bpm")]
     assert rise.tolist() == [25.0, 15.0, 9.0, 3.0]  # the larger of surge and orthostatic
     assert "pain_surge_bpm" not in oracle.BEDSIDE_FEATURES
+    wake = X[:, oracle.BEDSIDE_FEATURES.index("wake_s")]
+    assert wake.tolist() == [0.0, 0.0, 90.0, 600.0]  # awake throughout: its duration
