@@ -310,7 +310,9 @@ def _awakening(bd: _Builder, rng, factor: float) -> None:
         return
     rise = float(draw("awakening_hr_rise_bpm", rng))
     up, decay = draw("event_hr_rise_s", rng), draw("event_hr_decay_s", rng)
-    bd.kernel(a, up, dur - up, decay, rise)
+    # the arousal response is transient (Trinder 2001; Horner 1996): it peaks and decays
+    # while the person lies awake; the wake stage offset carries the sustained part
+    bd.kernel(a, up, 0.0, decay, rise)
     bd.wiggle(a, a + int(draw("awakening_wrist_s", rng)), draw("awakening_wrist_intensity", rng))
     bd.wake.append((a, a + dur))
     bd.events.append(

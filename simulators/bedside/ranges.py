@@ -295,7 +295,13 @@ RANGES: dict[str, Range] = {
         30, 600, "s", "Ohayon 2004 (WASO 20-80 min in older adults, in bouts)", "loguniform"
     ),
     "awakening_hr_rise_bpm": Range(
-        3, 14, "bpm", "Trinder et al. 2001 (arousal HR response ~ 5-15 bpm)"
+        3,
+        14,
+        "bpm",
+        "Trinder et al. 2001 (arousal HR response ~ 5-15 bpm); transient: it peaks after "
+        "event_hr_rise_s and decays with event_hr_decay_s while the person lies awake "
+        "(Horner 1996 Sleep 19:S193, arousal responses exceed later quiet wakefulness; held "
+        "over the whole awakening in the first version, on top of the wake offset)",
     ),
     "hot_night_share": Range(
         0.0, 0.25, "probability", "grade D: warm bedroom nights in late summer"
