@@ -20,7 +20,8 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
 
 Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the
 detector's code and params id and the family's simulator code, so refitting the scorer does
-not regenerate data and a changed simulator does.
+not regenerate data (a cached candidate's confidence is rescored from its evidence when the
+stored model changed) and a changed simulator does.
 """
 
 from __future__ import annotations
@@ -98,13 +99,13 @@ def load(family: str, seed: int, *, refresh: bool = False) -> FamilyRun:
     d = CACHE / key
     if d.exists() and not refresh:
         meta = json.loads((d / "meta.json").read_text())
-        return FamilyRun(
-            family,
-            seed,
-            pl.read_parquet(d / "candidates.parquet"),
-            pl.read_parquet(d / "truth.parquet"),
-            meta["nights"],
-        )
+        cand = pl.read_parquet(d / "candidates.parquet")
+        if meta.get("model") != _model_digest():  # refitted since: rescore, keep the data
+            cand = rescore(cand)
+            cand.write_parquet(d / "candidates.parquet")
+            meta["model"] = _model_digest()
+            (d / "meta.json").write_text(json.dumps(meta))
+        return FamilyRun(family, seed, cand, pl.read_parquet(d / "truth.parquet"), meta["nights"])
     if family.startswith("nightgen"):
         samples, segments, periods, truth = _nightgen(family, seed)
         run = _score(family, seed, samples, segments, periods, truth)
@@ -113,8 +114,33 @@ def load(family: str, seed: int, *, refresh: bool = False) -> FamilyRun:
     d.mkdir(parents=True, exist_ok=True)
     run.candidates.write_parquet(d / "candidates.parquet")
     run.truth.write_parquet(d / "truth.parquet")
-    (d / "meta.json").write_text(json.dumps({"nights": run.nights}))
+    (d / "meta.json").write_text(json.dumps({"nights": run.nights, "model": _model_digest()}))
     return run
+
+
+def _model_digest() -> str:
+    from detectors import cramp_model
+
+    return hashlib.sha1(cramp_model.MODEL_PATH.read_bytes()).hexdigest()[:10]
+
+
+def rescore(cand: pl.DataFrame) -> pl.DataFrame:
+    """The candidates' ``confidence`` and ``label`` from the stored model as it is now, by the
+    detector's own last step (:func:`detectors.cramp_score._finish_model_scores`, default
+    parameters): a cached candidate keeps its evidence, which refitting does not change."""
+    from detectors.cramp_params import CrampParams
+    from detectors.cramp_score import _finish_model_scores
+
+    rows = [
+        {"evidence": json.loads(e), "suppressed_by": s}
+        for e, s in zip(cand["evidence"].to_list(), cand["suppressed_by"].to_list(), strict=True)
+    ]
+    _finish_model_scores(rows, CrampParams())
+    return cand.with_columns(
+        confidence=pl.Series([r["confidence"] for r in rows], dtype=cand.schema["confidence"]),
+        label=pl.Series([r["label"] for r in rows], dtype=cand.schema["label"]),
+        evidence=pl.Series([r["evidence"] for r in rows], dtype=pl.String),
+    )
 
 
 def _nightgen(family: str, seed: int):

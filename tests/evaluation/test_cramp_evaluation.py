@@ -49,3 +49,21 @@ def test_figures_on_a_dev_seed_add_up() -> None:
     assert s["f1"] == pytest.approx(2 * s["tp"] / (2 * s["tp"] + s["fp"] + s["fn"]))
     assert 0 < ev["cand_recall"] <= 1
     assert sum(r["n"] for r in ev["reliability"]) == int((~d.hard).sum())
+
+
+def test_rescore_reproduces_the_detector_s_confidences() -> None:
+    # cached candidates are rescored when the stored model changes: the rescoring must be the
+    # detector's own last step, so on fresh candidates it changes nothing
+    from detectors.cramps import score_cramp_candidates
+    from detectors.sleep import detect_sleep
+    from simulators.nightgen import GenConfig, generate
+
+    g = generate(GenConfig(participants=1, nights=6, seed=3, hr_resolution_s=300))
+    periods, segments = detect_sleep(g.sleep_segments, g.samples)
+    cand = score_cramp_candidates(g.samples, segments, periods)
+    assert cand.height > 0 and (cand["confidence"] > 0).any()
+    again = C.rescore(
+        cand.with_columns(pl.lit(0.5).alias("confidence"), pl.lit("x").alias("label"))
+    )
+    assert again["confidence"].to_list() == cand["confidence"].to_list()
+    assert again["label"].to_list() == cand["label"].to_list()
