@@ -1,4 +1,4 @@
-"""Recorded-data bound for the physio simulator: what a classifier reaches when it is told
+"""Recorded-data bound for the physio and bedside simulators: what a classifier reaches when it is told
 where every night event begins and sees only what the watch recorded around it (issue 10,
 item 1, beside :mod:`evaluation.oracle`).
 
@@ -7,7 +7,7 @@ rate rise, true steps, standing, ...) and reaches F1 0.99 on physio: the literat
 themselves leave cramps and their confounders apart. This script keeps the oracle's one
 advantage that no detector has -- the true onset of every event, so segmentation costs
 nothing -- and takes away the hidden features: each event is described only by the samples
-that the exports hold after the real importers (``simulators.physio.ingest``) and the sleep
+that the exports hold after the real importers (``simulators.<family>.ingest``) and the sleep
 pipeline (``pipeline.detect._sleep``):
 
 * heart rate (``heart_rate_bpm`` samples): the median over the 20 min before onset; the
@@ -29,11 +29,12 @@ leave on the table.
 
 Usage::
 
-    uv run --frozen python -m evaluation.oracle_observed
+    uv run --frozen python -m evaluation.oracle_observed [--family physio|bedside]
 """
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import sys
 import tempfile
@@ -173,18 +174,19 @@ def event_features(
     return pl.concat(out)
 
 
-def recorded_features(seed: int) -> pl.DataFrame:
-    """Events of physio ``seed`` with their recorded-data features (cached)."""
-    key = physio_cache_key(Path(__file__))
-    cached = C.CACHE / f"oracle-observed-physio-{seed}-{key}.parquet"
+def recorded_features(seed: int, family: str = "physio") -> pl.DataFrame:
+    """Events of ``family`` (physio or bedside) at ``seed`` with their recorded-data
+    features (cached)."""
+    key = physio_cache_key(Path(__file__), family=family)
+    cached = C.CACHE / f"oracle-observed-{family}-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)
     from pipeline import store
-    from simulators.physio.ingest import ingest
 
-    tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-obs-{seed}-"))
+    ingest = importlib.import_module(f"simulators.{family}.ingest").ingest
+    tmp = Path(tempfile.mkdtemp(prefix=f"cw-oracle-obs-{family}-{seed}-"))
     try:
-        C._generate("physio", seed, tmp)
+        C._generate(family, seed, tmp)
         hidden = pl.read_csv(tmp / "hidden_features.csv", infer_schema_length=None)
         db = tmp / "oracle.duckdb"
         with store.connect(db) as con:
@@ -215,8 +217,8 @@ def bound(family: str = "physio") -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     dev, held = C.SEEDS[family]
-    train = pl.concat([recorded_features(s) for s in dev])
-    test = pl.concat([recorded_features(s) for s in held])
+    train = pl.concat([recorded_features(s, family) for s in dev])
+    test = pl.concat([recorded_features(s, family) for s in held])
     m = HistGradientBoostingClassifier(random_state=0).fit(
         train.select(FEATURES).to_numpy(), train["is_cramp"].to_numpy()
     )
@@ -234,10 +236,15 @@ def bound(family: str = "physio") -> dict:
     return res
 
 
-def main() -> int:
-    b = bound()
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--family", choices=("physio", "bedside"), default="physio")
+    fam = ap.parse_args(argv).family
+    b = bound(fam)
     print(
-        f"recorded-data bound on physio held-out seeds {C.SEEDS['physio'][1]} "
+        f"recorded-data bound on {fam} held-out seeds {C.SEEDS[fam][1]} "
         f"({b['events']} events told by their true onset, {b['cramps']} cramps; "
         f"features: what the exports record around each onset)"
     )
