@@ -612,7 +612,9 @@ def detect_changed(
             out_lo, out_hi, span = output_window(
                 con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))
             )
-            if full or _journal_changed(con, pid, last):
+            # an upgrade (stale) drops the participant's fitted set (it names the old
+            # version): refit it on the journal and labels, as a changed journal would
+            if full or pid in stale or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
             params = active_cramp_params(con, pid)
             load_lo = out_lo - timedelta(days=LOOKBACK_DAYS)

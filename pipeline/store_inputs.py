@@ -344,7 +344,10 @@ def save_cramp_param_set(
     con.execute(
         "UPDATE cramp_param_sets SET active = false WHERE participant_id = ?", [participant_id]
     )
-    con.execute("DELETE FROM cramp_param_sets WHERE params_id = ?", [params_id])
+    con.execute(
+        "DELETE FROM cramp_param_sets WHERE participant_id = ? AND params_id = ?",
+        [participant_id, params_id],
+    )
     con.execute(
         "INSERT INTO cramp_param_sets (params_id, participant_id, name, params_json, "
         "detector_version, fitted_utc, n_nights, n_events, heldout_f1, default_heldout_f1, "

@@ -60,3 +60,61 @@ def test_incremental_run_without_journal_change_does_not_refit(con):
         "SELECT list(fitted_utc ORDER BY params_id) FROM cramp_param_sets"
     ).fetchone()[0]
     assert before == after
+
+
+def test_two_participants_with_the_same_fitted_values_keep_a_set_each(tmp_path):
+    # params_id hashes the parameter values: two people whose fits land on the same values
+    # (both on the defaults) must each keep their row (schema 15 keys by participant too)
+    from pipeline import store_inputs
+
+    c = store.connect(tmp_path / "cw.duckdb")
+    try:
+        for pid in ("a", "b", "a"):
+            store_inputs.save_cramp_param_set(
+                c,
+                params_id="same",
+                participant_id=pid,
+                name=f"cramp-fitted-{pid}",
+                params_json="{}",
+                detector_version="cramp-test",
+                n_nights=10,
+                n_events=4,
+                heldout_f1=0.5,
+                default_heldout_f1=0.5,
+                active=True,
+                n_labels=0,
+                labels_through_seq=0,
+            )
+        rows = c.execute(
+            "SELECT participant_id, count(*), bool_and(active) FROM cramp_param_sets "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    finally:
+        c.close()
+    assert rows == [("a", 1, True), ("b", 1, True)]
+
+
+def test_an_upgrade_refits_the_journalling_participants_sets(tmp_path):
+    """After an upgrade the stored sets name the old detector version and stop counting; the
+    run that re-detects the stale participants refits them, with no journal change."""
+    from detectors.cramps import DETECTOR_VERSION
+
+    c = store.connect(tmp_path / "cw.duckdb")
+    try:
+        for f, root in candidate_files([SAMPLE_DATA / "inbox"]):
+            assert import_file(c, f, inbox_root=root).status == "ok"
+        detect_changed(c, full=True)
+        # as a store written by the previous release
+        c.execute("UPDATE cramp_param_sets SET detector_version = 'cramp-0.4'")
+        c.execute(
+            "UPDATE episodes SET detector_version = 'cramp-0.4' WHERE kind = 'nocturnal_cramp'"
+        )
+        assert detect_changed(c).participants >= 2
+        rows = c.execute(
+            "SELECT DISTINCT participant_id FROM cramp_param_sets WHERE detector_version = ? "
+            "ORDER BY 1",
+            [DETECTOR_VERSION],
+        ).fetchall()
+    finally:
+        c.close()
+    assert [r[0] for r in rows] == ["p01", "p02"]
