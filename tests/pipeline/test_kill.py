@@ -327,7 +327,8 @@ def _migrate_to(con, version: int) -> None:
 
 
 def _schema(con) -> dict[str, list[tuple[str, str]]]:
-    """Every table's and view's columns with their types, in order (``table t``, ``view v``)."""
+    """Every table's and view's columns with their types, in order (``table t``, ``view v``),
+    and every table's primary and unique keys (``key t``)."""
     out: dict[str, list[tuple[str, str]]] = {}
     for kind, name, col, typ in con.execute(
         "SELECT CASE WHEN t.table_name IS NULL THEN 'view' ELSE 'table' END, c.table_name, "
@@ -337,6 +338,13 @@ def _schema(con) -> dict[str, list[tuple[str, str]]]:
         "c.column_index"
     ).fetchall():
         out.setdefault(f"{kind} {name}", []).append((col, typ))
+    for name, typ, cols in con.execute(  # keys too: a migration may change only a key
+        "SELECT table_name, constraint_type, constraint_column_names::VARCHAR "
+        "FROM duckdb_constraints() WHERE schema_name = 'main' "
+        "AND database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') "
+        "ORDER BY 1, 2, 3"
+    ).fetchall():
+        out.setdefault(f"key {name}", []).append((typ, cols))
     return out
 
 
