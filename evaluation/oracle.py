@@ -9,20 +9,28 @@ simulator itself, so a target that the overlap of the literature ranges makes im
 shows up as such. The gap between this bound and the detector is what the recording loses
 (and what the detector leaves on the table).
 
-Features (``hidden_features.csv``, units in the names): the event's duration, its true heart
-rate rise, counted and true steps, time awake, time moving, whether and how long the person
-stood and the orthostatic rise, the true stage at onset, hours after sleep onset and the
-bedroom temperature: every quantity that any event kind has. The cramp-only columns
-(``pain_surge_bpm``, ``surge_latency_s``, ``contraction_s``, ``residual_wake_s``,
-``stand_after_onset_s``, ``from_wake``) are left out: their mere presence names the kind.
+Features (``hidden_features.csv``, units in the names): the event's true heart rate rise,
+counted and true steps, time awake, time moving, whether the person stood and the
+orthostatic rise, the true stage at onset, hours after sleep onset and the bedroom
+temperature: quantities every event kind has. Left out because they name the kind: the
+cramp-only columns (``pain_surge_bpm``, ``surge_latency_s``, ``contraction_s``,
+``residual_wake_s``, ``stand_after_onset_s``, ``from_wake``, ``standing_s``: bathroom trips
+stand too but record no standing time), and ``duration_s``, which is a cramp's contraction
+but every other kind's time awake (it equals ``wake_s`` for every kind but cramps). With
+those two columns in (before 2026-12-06, sixth session) the bound read 0.99: a leak, not an
+overlap.
 
 bedside records each kind's heart-rate response under its own name (a cramp's pain surge, a
 bathroom trip's orthostatic rise, an awakening's rise, phone use's change, a PLM's
-acceleration, a rollover's bump); :func:`bedside_matrix` puts them in one ``hr_rise_bpm``
-column (a cramp that stood: the larger of its surge and its orthostatic rise), so the column's
-presence names no kind; an awakening's or phone use's time awake is its duration; beside the duration, true steps, whether and how long the person
-stood, time awake, wrist movement intensity, the stage at onset, hours after sleep onset,
-the bedroom temperature and the hot-night flag (``BEDSIDE_FEATURES``).
+acceleration, a rollover's bump) and the time on one's feet under two (a cramp's
+``standing_s``, a bathroom trip's ``out_of_bed_s``). :func:`bedside_matrix` puts each in one
+column (``hr_rise_bpm``: for a cramp that stood, the larger of its surge and its orthostatic
+rise; ``standing_s``), so no column's presence names a kind. An awakening's or phone use's
+time awake is its duration. The event's own ``duration_s`` is left out: it is a cramp's
+contraction but every other kind's time awake, so it would name cramps. The features
+(``BEDSIDE_FEATURES``) are the HR response, true steps, whether and how long the person stood,
+time awake, wrist movement intensity, the stage at onset, hours after sleep onset, the bedroom
+temperature and the hot-night flag.
 
 Scored per event (each hidden event is one candidate, so precision and recall are
 event-level without matching); ``sleep`` and ``watch_off`` rows are not events to classify.
@@ -52,14 +60,12 @@ from evaluation import candidates as C  # noqa: E402
 
 #: hidden event features every event kind has (see the module docstring)
 ORACLE_FEATURES = (
-    "duration_s",
     "hr_rise_bpm",
     "steps_counted",
     "steps_true",
     "wake_s",
     "movement_s",
     "stood",
-    "standing_s",
     "orthostatic_bpm",
     "stage_at_onset",
     "hours_after_onset",
@@ -68,7 +74,6 @@ ORACLE_FEATURES = (
 NOT_EVENTS = ("sleep", "watch_off")
 #: bedside's hidden features every event kind has once its HR response is put in one column
 BEDSIDE_FEATURES = (
-    "duration_s",
     "hr_rise_bpm",
     "steps_true",
     "stood",
@@ -134,7 +139,13 @@ def bedside_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     ev = ev.with_columns(
         rise.alias("_rise"), pl.when(awake).then(pl.col("duration_s")).otherwise(wake).alias("_w")
     )
-    col = {"hr_rise_bpm": pl.col("_rise"), "wake_s": pl.col("_w")}
+    # time on one's feet: a cramp's standing_s, a bathroom trip's out_of_bed_s
+    up = [c for c in ("standing_s", "out_of_bed_s") if c in ev.columns]
+    col = {
+        "hr_rise_bpm": pl.col("_rise"),
+        "wake_s": pl.col("_w"),
+        "standing_s": pl.coalesce([pl.col(c) for c in up]) if up else pl.lit(0.0),
+    }
     X = ev.select(
         [
             (col.get(f) if f in col else pl.col(f) if f in ev.columns else pl.lit(0))

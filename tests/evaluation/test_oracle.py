@@ -37,6 +37,10 @@ def test_matrix_drops_non_events_and_cramp_only_columns() -> None:
     # a column whose presence alone names a cramp must not reach the oracle
     assert "pain_surge_bpm" not in oracle.ORACLE_FEATURES
     assert not np.isnan(X).any()  # absent = none of it (no standing, no steps)
+    # duration_s is a cramp's contraction but every other kind's time awake, and only cramps
+    # record a standing time: either would name the kind (the 0.99 of the fifth session)
+    assert "duration_s" not in oracle.ORACLE_FEATURES
+    assert "standing_s" not in oracle.ORACLE_FEATURES
     i = oracle.ORACLE_FEATURES.index("stood")
     assert X[:, i].tolist() == [0.0, 1.0, 0.0]
 
@@ -55,6 +59,8 @@ def test_bedside_matrix_puts_every_kind_s_hr_response_in_one_column() -> None:
             "kind": ["nocturnal_cramp", "bathroom_trip", "awakening", "phone_use", "sleep"],
             "is_cramp": [1.0, 0.0, 0.0, 0.0, 0.0],
             "duration_s": [120.0, 300.0, 90.0, 600.0, None],
+            "standing_s": [40.0, None, None, None, None],
+            "out_of_bed_s": [None, 200.0, None, None, None],
             "pain_surge_bpm": [20.0, None, None, None, None],
             "orthostatic_bpm": [25.0, 15.0, None, None, None],
             "hr_rise_bpm": [None, None, 9.0, None, None],
@@ -69,5 +75,8 @@ def test_bedside_matrix_puts_every_kind_s_hr_response_in_one_column() -> None:
     rise = X[:, oracle.BEDSIDE_FEATURES.index("hr_rise_bpm")]
     assert rise.tolist() == [25.0, 15.0, 9.0, 3.0]  # the larger of surge and orthostatic
     assert "pain_surge_bpm" not in oracle.BEDSIDE_FEATURES
+    up = X[:, oracle.BEDSIDE_FEATURES.index("standing_s")]
+    assert up.tolist() == [40.0, 200.0, 0.0, 0.0]  # a bathroom trip's time out of bed
+    assert "duration_s" not in oracle.BEDSIDE_FEATURES  # a cramp's is its contraction only
     wake = X[:, oracle.BEDSIDE_FEATURES.index("wake_s")]
     assert wake.tolist() == [0.0, 0.0, 90.0, 600.0]  # awake throughout: its duration
