@@ -289,8 +289,8 @@ REFERENCES: dict[str, str] = {
     "apple_hr_cadence": (
         "Apple Inc. Monitor your heart rate with Apple Watch (support.apple.com/HT204666): "
         "background heart-rate readings are taken periodically and vary with activity; a "
-        "public Apple Health export (kairess/heart-rate-note export_sample.xml, 2021, in "
-        "../shared/real_data) has resting readings 3 s-10.3 min apart (median 116 s, 90th "
+        "public Apple Health export (GitHub kairess/heart-rate-note, export_sample.xml, 2021) "
+        "has resting readings 3 s-10.3 min apart (median 116 s, 90th "
         "percentile 435 s, longest 617 s outside the night the watch was off)"
     ),
     "cramp_fitted": (

@@ -18,8 +18,8 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
 * ``bedside``: ``simulators.bedside`` (a second literature-range simulator, written later and
   independently of the detectors and of physio; Apple and Fitabase exports).
 
-Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the
-detector's code and params id and the family's simulator code, so refitting the scorer does
+Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the cramp
+detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code, so refitting the scorer does
 not regenerate data (a cached candidate's confidence is rescored from its evidence when the
 stored model changed) and a changed simulator does.
 """
@@ -128,8 +128,11 @@ def rescore(cand: pl.DataFrame) -> pl.DataFrame:
     """The candidates' ``confidence`` and ``label`` from the stored model as it is now, by the
     detector's own last step (:func:`detectors.cramp_score._finish_model_scores`, default
     parameters): a cached candidate keeps its evidence, which refitting does not change."""
+    from detectors import cramp_model
     from detectors.cramp_params import CrampParams
     from detectors.cramp_score import _finish_model_scores
+
+    cramp_model.load_model.cache_clear()  # the file as it is now, not as first read
 
     rows = [
         {"evidence": json.loads(e), "suppressed_by": s}

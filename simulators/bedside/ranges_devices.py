@@ -143,7 +143,8 @@ DEVICE_RANGES: dict[str, Range] = {
         0.0002,
         0.003,
         "share of samples",
-        "real Fitabase heartrate_seconds (../shared/real_data subsets 4.12.16-5.12.16, night "
+        "real Fitabase heartrate_seconds (Furberg et al. 2016, Zenodo doi:10.5281/zenodo.53894, "
+        "4.12.16-5.12.16 subsets, night "
         "hours 23-05 of the 5 users with >= 49 h: 0.00-0.26 % of samples followed by a gap "
         "> 60 s, 0.01-0.33 gaps > 5 min per hour; measured after the first runs, which drew "
         "1-5 % from memory)",

@@ -98,7 +98,7 @@ def test_model_finds_the_canonical_cramps(name: str, monkeypatch) -> None:
         # a 22 bpm surge while lying, then 12 steps: physio's and bedside's bathroom trips and
         # awakenings (two simulators written independently from the literature) record the
         # same signature, so the model fitted on them calls it possible, not likely
-        assert eps["label"][0] in ("possible", "likely")
+        assert eps["label"][0] == "possible" and 0.4 <= eps["confidence"][0] < 0.7
     else:
         assert eps["label"][0] == "likely"
 
