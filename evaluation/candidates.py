@@ -19,9 +19,9 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
   independently of the detectors and of physio; Apple and Fitabase exports).
 
 Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the cramp
-detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code, so refitting the scorer does
-not regenerate data (a cached candidate's confidence is rescored from its evidence when the
-stored model changed) and a changed simulator does.
+detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code,
+so refitting the scorer does not regenerate data (a cached candidate's confidence is
+rescored from its evidence when the stored model changed) and a changed simulator does.
 """
 
 from __future__ import annotations
@@ -100,10 +100,11 @@ def load(family: str, seed: int, *, refresh: bool = False) -> FamilyRun:
     if d.exists() and not refresh:
         meta = json.loads((d / "meta.json").read_text())
         cand = pl.read_parquet(d / "candidates.parquet")
-        if meta.get("model") != _model_digest():  # refitted since: rescore, keep the data
+        model = _model_digest()
+        if meta.get("model") != model:  # refitted since: rescore, keep the data
             cand = rescore(cand)
             cand.write_parquet(d / "candidates.parquet")
-            meta["model"] = _model_digest()
+            meta["model"] = model
             (d / "meta.json").write_text(json.dumps(meta))
         return FamilyRun(family, seed, cand, pl.read_parquet(d / "truth.parquet"), meta["nights"])
     if family.startswith("nightgen"):

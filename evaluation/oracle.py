@@ -96,16 +96,16 @@ _BEDSIDE_HR = (
 )
 
 
-def physio_cache_key(*extra: Path, family: str = "physio") -> str:
-    """Digest of the simulator's code (and of ``extra`` files): a cache entry made by
-    another version of them is not reused."""
-    files = sorted((C.ROOT / "simulators" / family).glob("*.py")) + list(extra)
-    return hashlib.sha1(b"".join(p.read_bytes() for p in files)).hexdigest()[:10]
+def simulator_cache_key(*extra: Path, family: str = "physio") -> str:
+    """Digest of the simulator's code (:func:`evaluation.candidates._simulator_key`) and of
+    ``extra`` files: a cache entry made by another version of them is not reused."""
+    extra_digest = hashlib.sha1(b"".join(p.read_bytes() for p in extra)).hexdigest()[:8]
+    return f"{C._simulator_key(family)}{extra_digest if extra else ''}"
 
 
 def hidden_features(seed: int, family: str = "physio") -> pl.DataFrame:
     """The simulator's hidden event features for ``seed`` (generated, then cached)."""
-    key = physio_cache_key(family=family)
+    key = simulator_cache_key(family=family)
     cached = C.CACHE / f"oracle-{family}-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)

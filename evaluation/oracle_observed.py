@@ -47,7 +47,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation import candidates as C  # noqa: E402
-from evaluation.oracle import NOT_EVENTS, physio_cache_key, scores  # noqa: E402
+from evaluation.oracle import NOT_EVENTS, scores, simulator_cache_key  # noqa: E402
 
 STAGES = ("awake", "asleep", "light", "deep", "rem")
 FEATURES = (
@@ -178,7 +178,7 @@ def event_features(
 def recorded_features(seed: int, family: str = "physio") -> pl.DataFrame:
     """Events of ``family`` (physio or bedside) at ``seed`` with their recorded-data
     features (cached)."""
-    key = physio_cache_key(Path(__file__), family=family)
+    key = simulator_cache_key(Path(__file__), family=family)
     cached = C.CACHE / f"oracle-observed-{family}-{seed}-{key}.parquet"
     if cached.exists():
         return pl.read_parquet(cached)

@@ -120,14 +120,19 @@ def record_run(
     )
 
 
+def _versions(version: str | Sequence[str]) -> tuple[list[str], str]:
+    """The versions as a list and their ``?`` placeholders for ``NOT IN (...)``."""
+    versions = [version] if isinstance(version, str) else list(version)
+    return versions, ", ".join("?" for _ in versions)
+
+
 def participants_of_other_versions(
     con: duckdb.DuckDBPyConnection, table: str, version: str | Sequence[str]
 ) -> list[str]:
     """Participants with rows of ``table`` written by a ``detector_version`` other than
     ``version`` (or than all of several; an upgrade: their outputs are recomputed whole)."""
     _table(table, "detector_version")
-    versions = [version] if isinstance(version, str) else list(version)
-    marks = ", ".join("?" for _ in versions)
+    versions, marks = _versions(version)
     return [
         r[0]
         for r in con.execute(
@@ -144,8 +149,7 @@ def delete_other_versions(
     """Remove the participant's rows of ``table`` written by another detector version (by
     none of several)."""
     _table(table, "detector_version")
-    versions = [version] if isinstance(version, str) else list(version)
-    marks = ", ".join("?" for _ in versions)
+    versions, marks = _versions(version)
     con.execute(
         f"DELETE FROM {table} WHERE participant_id = ? AND detector_version NOT IN ({marks})",
         [participant_id, *versions],

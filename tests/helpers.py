@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 from pipeline import importers
 from tests.conftest import REPO
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, by relative path (same bytes, same result)."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
 
 #: catch-all layouts that accept any timestamped CSV: the "only its own format" checks leave
 #: them out (detection order puts them last)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,14 +12,7 @@ from pipeline import store
 from pipeline.cli import main as cli
 from pipeline.config import snapshot_path
 from pipeline.flows import detect, ingest, nightly
-
-
-def _tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.helpers import tree_digest
 
 
 def _counts(db) -> dict[str, int]:
@@ -32,13 +24,13 @@ def _counts(db) -> dict[str, int]:
 def built(inbox, tmp_path_factory):
     """The nightly flow run once on the sample inbox: (inbox digest before, result, db)."""
     db = tmp_path_factory.mktemp("db") / "cw.duckdb"
-    before = _tree_digest(inbox)
+    before = tree_digest(inbox)
     return before, nightly(str(inbox), str(db)), db
 
 
 def test_nightly_ingests_detects_and_publishes(inbox, built):
     before, out, db = built
-    assert _tree_digest(inbox) == before, "the inbox must never be changed"
+    assert tree_digest(inbox) == before, "the inbox must never be changed"
 
     by_path = {Path(r["path"]).name: r for r in out["imports"]}
     assert by_path["README.md"]["status"] == "skipped"

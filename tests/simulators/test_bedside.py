@@ -7,7 +7,6 @@ honest, independent evaluation set).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from simulators.bedside import generate
 from simulators.bedside.people import TRAVEL_TZ, make_people
 from simulators.bedside.ranges import FEATURE_RANGES, RANGES, markdown
 from simulators.bedside.writers import apple_times
+from tests.helpers import tree_digest
 
 NIGHTS = 8
 START = date(2024, 10, 26)  # person 1 (Berlin, Fitabase): DST ends in the night of Oct 26
@@ -33,14 +33,6 @@ NIGHT_KINDS = {
     "rollover",
     "awakening",
 }
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +51,9 @@ def truth(run) -> pl.DataFrame:
 def test_deterministic(run, tmp_path):
     out, _ = run
     generate(tmp_path / "b", seed=5, people=2, nights=NIGHTS, start=START)
-    assert _digest(out) == _digest(tmp_path / "b")
+    assert tree_digest(out) == tree_digest(tmp_path / "b")
     generate(tmp_path / "c", seed=6, people=2, nights=NIGHTS, start=START)
-    assert _digest(out) != _digest(tmp_path / "c")
+    assert tree_digest(out) != tree_digest(tmp_path / "c")
 
 
 def test_imports_cleanly(run, tmp_path):

@@ -6,7 +6,6 @@ honest, independent evaluation set).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,16 +14,9 @@ import pytest
 
 from simulators.physio import generate
 from simulators.physio.ranges import RANGES
+from tests.helpers import tree_digest
 
 NIGHTS = 5
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +28,7 @@ def run(tmp_path_factory) -> tuple[Path, dict]:
 def test_deterministic(run, tmp_path):
     out, _ = run
     generate(tmp_path / "b", seed=11, people=2, nights=NIGHTS)
-    assert _digest(out) == _digest(tmp_path / "b")
+    assert tree_digest(out) == tree_digest(tmp_path / "b")
 
 
 def test_imports_cleanly(run, tmp_path):
