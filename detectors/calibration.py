@@ -114,7 +114,7 @@ class CalibrationResult:
     participant_id: str
     params: CrampParams  # the fitted set (on all labelled nights), name says its origin
     params_id: str
-    use_fitted: bool  # held-out F1 >= the default's and enough events
+    use_fitted: bool  # held-out F1 > the default's (a tie keeps them) and enough events
     n_nights: int
     n_events: int
     fitted_heldout: HeldOut

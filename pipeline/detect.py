@@ -289,8 +289,8 @@ def calibrate_cramps(
     as a night without a cramp, an assumption; ``no_cramp`` entries are not required), plus
     every night with a current episode label (``episode_labels``; queued labels are merged
     first, :mod:`pipeline.store_labels`). Held-out scoring is leave-one-night-out
-    (``detectors.calibration``). The fitted set becomes active only if its held-out F1 is at
-    least the default's.
+    (``detectors.calibration``). The fitted set becomes active only if its held-out F1 is
+    higher than the default's (a tie keeps the defaults).
     """
     import detectors
     from detectors.calibration import (

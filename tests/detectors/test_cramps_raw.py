@@ -138,8 +138,9 @@ def test_cramp_window_gives_one_likely_episode_with_evidence():
     assert eps["detector_version"][0] == DETECTOR_VERSION
     assert abs(eps["start_utc"].dt.epoch("us")[0] - g.truth[0]["start_us"]) < 5 * US
     ev = json.loads(eps["evidence"][0])
-    assert ev["hr_sustained_s"] >= 60 and ev["hr_rise_bpm"] >= 10
-    assert ev["wake_after_s"] >= 60 and not ev["walk"] and not ev["plm"]
+    # no evidence value is compared with a detector threshold here: that would make the
+    # simulator obey the detector (issue 10); the rules that fired are the answer
+    assert not ev["walk"] and not ev["plm"]
     assert set(ev["confounders_ruled_out"]) >= {"watch_off", "plm_series", "bathroom_trip"}
     assert ev["suppressed_by"] is None and ev["sleep_period_method"] == METHOD
 
@@ -170,9 +171,9 @@ def test_confounder_window_is_suppressed_by_its_rule(kind, over, expected):
     assert row["suppressed_by"].to_list() == [expected]
     ev = json.loads(row["evidence"][0])
     if kind == "bathroom_trip":
-        assert ev["walk"] and ev["steps"] >= 60
+        assert ev["walk"]
     if kind == "rollover":
-        assert abs(ev["dz_angle_max_deg"]) >= 30 and ev["hr_sustained_s"] < 60
+        assert ev["rollover"]
 
 
 def test_plm_series_window_is_never_a_cramp():
@@ -220,6 +221,10 @@ def scored(request):
 
 
 def test_event_f1_at_least_0_9(scored):
+    """A smoke test of the rules, not an accuracy figure: rawgen was written from the same
+    brief as this detector and its cramps and confounders do not overlap (bathroom trips walk
+    >= 64 steps each way, cramps take 4-15): the figure shows that the rules do what they
+    say, not that they find real cramps (docs/detectors/cramps.md, Raw accelerometry)."""
     s, _, _ = scored
     assert s.true_positives >= 5 and s.f1 >= 0.9, s.as_dict()
 
