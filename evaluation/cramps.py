@@ -284,12 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(head))
     worst = None
     sims = sorted({simulator_of(f) for f in fams})
+    loso_rel = []  # (confidence, truth) of each family's held-out candidates under its LOSO fit
     for f in fams:
         rows = [("stored", model)]
         others = [d for g in fams if simulator_of(g) != simulator_of(f) for d in dev[g]]
         if len(sims) > 1 and others:
             loso = fit(others, a.kind)
             rows.append(("LOSO", loso))
+            loso_rel += [(confidence(d, loso)[~d.hard], d.y[~d.hard]) for d in held[f]]
         for name, m in rows:
             ev = evaluate(held[f], m)
             s, lk = ev["all"], ev["likely"]
@@ -319,12 +321,26 @@ def main(argv: list[str] | None = None) -> int:
         )
     if a.reliability:
         ev = evaluate([d for f in fams for d in held[f]], model)
-        print("\nreliability (stored model, all held-out candidates):")
-        print(f"{'band':12s} {'n':>6s} {'predicted':>9s} {'observed':>9s}")
-        for r in ev["reliability"]:
-            print(
-                f"{r['band']:12s} {r['n']:6d} {_fmt(r['predicted']):>9s} {_fmt(r['observed']):>9s}"
+        tables = [("stored model, all held-out candidates", ev["reliability"])]
+        if loso_rel:
+            tables.append(
+                (
+                    "each simulator left out of the fit (LOSO), its held-out candidates: "
+                    "what a confidence means on a simulator the model never saw",
+                    reliability(
+                        np.concatenate([c for c, _ in loso_rel]),
+                        np.concatenate([y for _, y in loso_rel]),
+                    ),
+                )
             )
+        for title, table in tables:
+            print(f"\nreliability ({title}):")
+            print(f"{'band':12s} {'n':>6s} {'predicted':>9s} {'observed':>9s}")
+            for r in table:
+                print(
+                    f"{r['band']:12s} {r['n']:6d} {_fmt(r['predicted']):>9s} "
+                    f"{_fmt(r['observed']):>9s}"
+                )
     return 0
 
 
