@@ -1,6 +1,6 @@
 """Benchmark: Apple Health export -> crampwatch DuckDB, against healthkit-to-sqlite.
 
-Generates a realistic export of the requested size (``simulators/apple_export.py``,
+Generates a realistic export of the requested size (``simulators/apple_export/``,
 seeded), then times in the same run, each as a separate process timed from outside
 (start-up and imports included):
 
@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "--generator",
         choices=("crampwatch", "shared"),
         default="crampwatch",
-        help="crampwatch: simulators/apple_export.py (default); shared: the generator script "
+        help="crampwatch: simulators/apple_export/ (default); shared: the generator script "
         "given by --generator-path (gen_apple_export.py: OUTDIR --target-mb N --seed S --zip)",
     )
     ap.add_argument("--generator-path", metavar="SCRIPT", help="the script of --generator shared")
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _own_export(args, gen, work: Path) -> dict:
-    """The export of ``simulators/apple_export.py`` (reused when ``work`` holds it)."""
+    """The export of ``simulators/apple_export/`` (reused when ``work`` holds it)."""
     days = gen.days_for_size(args.size_mb, args.seed)
     man_path = work / "manifest.json"
     if man_path.exists():

@@ -4,7 +4,7 @@ Apple writes the whole history into every export, so the second import of a part
 export must add exactly the records that are new, count the rest as duplicates (even though
 every ``HKDevice: 0x...`` memory address differs between the two exports) and recognise
 a file it has already imported. The exports come from the benchmark's independent generator
-(``simulators/apple_export.py``); the expected counts are computed here with
+(``simulators/apple_export/``); the expected counts are computed here with
 ElementTree, not with crampwatch code.
 
 Also here: the import path's memory behaviour in one long transaction (batches are released
