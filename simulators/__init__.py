@@ -10,5 +10,14 @@ report on the others) and the fixtures of the tests and benchmarks.
 * ``rawgen``: raw accelerometry nights (raw-accelerometry cramp variant).
 * ``apple_export``: large Apple Health exports for the import benchmarks.
 * ``physio``: independent scenario generator, every parameter a literature range (``physio/ranges.py``).
+* ``bedside``: a second independent scenario generator from the literature, written later
+  (``bedside/ranges.md``).
 * ``sample``: the bundled demo data in ``sample_data/`` (``python -m simulators.sample``).
+* ``minute_year``: a cheap participant-year of minute data for the detection benchmark and the
+  frozen-output tests (not an accuracy benchmark).
+* ``exposure_inputs``: participant-years of samples, workouts and weather for the
+  ``daily_exposures`` benchmark.
+* ``trigger_cohort``: day-level exposures with cramp nights of known odds ratios (trigger
+  statistics).
+* ``export_ingest``: the import plumbing ``physio`` and ``bedside`` share (no physiology).
 """
