@@ -65,3 +65,14 @@ def test_cramps_raw_benchmark_rejects_a_too_short_night():
     )
     assert proc.returncode == 2
     assert "--hours must be at least 2" in proc.stderr
+
+
+def test_fast_helpers_benchmark_two_weeks():
+    out = run_benchmark(
+        "fast_helpers.py", "--participants", "1", "--days", "14", "--repeat", "1", timeout=60
+    )
+    assert "all library forms equal the fast forms on every recorded call" in out
+    for name in ("_median", "_medfilt_runs_split", "cell_medians", "_rolling_median_above"):
+        m = re.search(rf"^{name}\s+.+?\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)x$", out, re.M)
+        assert m and float(m.group(1)) > 0 and float(m.group(3)) > 0, name
+        assert re.search(rf"^  {name}: (needed|not needed: could be replaced by )", out, re.M)
