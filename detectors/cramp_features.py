@@ -11,6 +11,7 @@ confounder rules use. Sources and grades: :class:`detectors.cramps.CrampParams`.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,13 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
     """The per-night arrays :func:`_segment_features` reads, computed once per night (the
     values are those the per-segment slices gave: fine HR with walking minutes and the
     recovery after them removed, and its rise over the preceding 30 s, whose window only
-    looks back, so a night-wide pass equals a pass over each segment's slice)."""
+    looks back, so a night-wide pass equals a pass over each segment's slice). Every
+    elementwise mask a segment needs is computed night-wide here (the segment reads its
+    slice); the last movement minute up to ``i`` and the first step minute from ``i`` on are
+    running max / min of the indices, so a segment reads one cell instead of searching its
+    slice; bout starts, their short-bout counts and the peak positions are Python lists, so
+    a segment's range of them is found by bisection (``bisect_left`` = ``np.searchsorted``,
+    side left)."""
     c.asleep_open = c.asleep & ~c.closed
     c.period_start = int(np.flatnonzero(c.in_period)[0])
     c.period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
@@ -44,6 +51,19 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
     c.cum_raw = cum(c.has_raw)
     c.cum_in_period = cum(c.in_period)
     c.cum_raw_mask = cum(c.raw_mask)
+    c.base_ok = c.asleep_open & np.isfinite(c.hr_s)
+    # HR sampled during a walking minute dropped (-inf: not measured, for a first-max argmax)
+    walk_sourced = (c.src >= 0) & c.walking_cell[np.maximum(c.src, 0)]
+    hr_peak = np.where(walk_sourced, np.nan, c.hr_s)
+    c.hr_peak = np.where(np.isfinite(hr_peak), hr_peak, -np.inf)
+    moving = (c.steps > 0) | (c.act_z >= p.act_z_min)
+    c.last_moving = np.maximum.accumulate(np.where(moving, idx, -1))
+    c.next_step = np.minimum.accumulate(np.where(c.steps > 0, idx, c.n)[::-1])[::-1]
+    c.hr_measured = np.where(c.has_raw, c.hr_raw, np.nan)
+    c.bout_on_list = c.bout_on.tolist()
+    c.bout_len_list = c.bout_len_s.tolist()
+    c.cum_short = cum(c.bout_len_s <= p.plm_short_bout_max_s).tolist()
+    c.peak_list = c.peak_idx.tolist()
     if c.fine and c.hr_fine is not None:
         k = c.fine_per_cell
         rec = max(0, p.walk_hr_recovery_s // p.grid_s)
@@ -101,21 +121,22 @@ def _order_of_events(
         k = c.fine_per_cell
         x, scale, step_s = c.hr_fine, k, p.hr_fine_grid_s
     else:
-        x, scale, step_s = np.where(c.has_raw, c.hr_raw, np.nan), 1, p.grid_s
+        x, scale, step_s = c.hr_measured, 1, p.grid_s
     a, m, b = lo * scale, min(first_step, w1) * scale, w1 * scale
-    lying, moving = x[a:m], x[m:b]
-    if np.isfinite(lying).any():
-        out["rise_lying_bpm"] = float(np.nanmax(lying) - b_hr)
-    if np.isfinite(moving).any():
-        out["rise_moving_bpm"] = float(np.nanmax(moving) - b_hr)
+    xab = x[a:b]
+    fin = np.isfinite(xab)
+    if fin[: m - a].any():  # np.nanmax is np.fmax.reduce (NaN ignored)
+        out["rise_lying_bpm"] = float(np.fmax.reduce(x[a:m]) - b_hr)
+    if fin[m - a :].any():
+        out["rise_moving_bpm"] = float(np.fmax.reduce(x[m:b]) - b_hr)
     thr = max(p.sustain_delta_bpm, 2.0 * s_hr)
-    over = np.flatnonzero(np.isfinite(x[a:b]) & (x[a:b] >= b_hr + thr))
+    over = np.flatnonzero(fin & (xab >= b_hr + thr))
     if over.size:
         out["lead_s"] = float((m - (a + int(over[0]))) * step_s)
     post = x[t_off * scale : min(x.size, (t_off + int(p.sustain_window_s // p.grid_s)) * scale)]
     post = post[np.isfinite(post)]
     if post.size:
-        out["post_bpm"] = float(np.median(post) - b_hr)
+        out["post_bpm"] = _median(post) - b_hr  # _median: = float(np.median(post))
     return out
 
 
@@ -165,8 +186,7 @@ def _segment_features(
 
     # --- Step A baseline at onset: preceding 30 min of asleep, non-candidate minutes
     b0 = max(0, t_on - cells(p.baseline_window_s))
-    pre = c.hr_s[b0:t_on][c.asleep_open[b0:t_on]]
-    pre = pre[np.isfinite(pre)]
+    pre = c.hr_s[b0:t_on][c.base_ok[b0:t_on]]
     b_hr = _median(pre) if pre.size >= cells(p.baseline_min_s) else c.night_med
 
     # --- HR coverage
@@ -179,22 +199,21 @@ def _segment_features(
 
     # --- dHR over [t_on, t_off + 3 min], ignoring HR sampled during walking minutes
     w1 = min(n, t_off + cells(p.hr_peak_after_s))
-    win = c.hr_s[t_on:w1]
-    win_src = c.src[t_on:w1]
-    walk_sourced = (win_src >= 0) & c.walking_cell[np.maximum(win_src, 0)]
-    win = np.where(walk_sourced, np.nan, win)
     dhr, peak = math.nan, None
-    win_ok = np.isfinite(win)
-    if math.isfinite(b_hr) and win_ok.any():
-        rel = int(np.argmax(np.where(win_ok, win, -np.inf)))  # = np.nanargmax (first max)
-        peak = t_on + rel
-        dhr = float(win[rel] - b_hr)
+    if math.isfinite(b_hr) and w1 > t_on:
+        win = c.hr_peak[t_on:w1]  # -inf where not measured or walk-sourced
+        rel = int(win.argmax())  # = np.nanargmax (first max)
+        if win[rel] > -math.inf:  # some HR in the window
+            peak = t_on + rel
+            dhr = float(win[rel] - b_hr)
     hr_usable = hr_missing_frac <= p.hr_missing_max_frac and math.isfinite(dhr)
 
     # --- sustained elevation after the segment
     post = c.hr_s[t_off : min(n, t_off + cells(p.sustain_window_s))]
     hr_sustain_min = (
-        float(np.sum(np.isfinite(post) & (post - b_hr >= p.sustain_delta_bpm))) * p.grid_s / 60.0
+        float(np.count_nonzero(np.isfinite(post) & (post - b_hr >= p.sustain_delta_bpm)))
+        * p.grid_s
+        / 60.0
         if math.isfinite(b_hr)
         else math.nan
     )
@@ -208,22 +227,24 @@ def _segment_features(
             slope = float(
                 (c.hr_raw[peak_src] - c.hr_raw[prev]) / ((peak_src - prev) * p.grid_s / 60.0)
             )
-        i0, i1 = np.searchsorted(c.peak_idx, [t_on, w1])  # peaks in [t_on, w1), sorted
+        i0 = bisect_left(c.peak_list, t_on)  # peaks in [t_on, w1), sorted
+        i1 = bisect_left(c.peak_list, w1)
         if i1 > i0:
-            prominence = float(c.peak_prom[i0:i1].max())
+            prominence = float(np.maximum.reduce(c.peak_prom[i0:i1]))  # = .max()
 
     # --- movement: steps, walking (>= 2 consecutive minutes at >= 40/min, or >= 60 steps)
     seg_steps = c.steps[t_on:t_off]
-    steps_tot = float(seg_steps.sum()) if c.has_steps else math.nan
+    steps_tot = float(np.add.reduce(seg_steps)) if c.has_steps else math.nan  # = .sum()
     overlap = np.minimum(c.walk_off, t_off) - np.maximum(c.walk_on, t_on)
     walk_run = int(overlap.max()) if overlap.size else 0
     walk = bool(
         c.has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps)
     )
-    seg_act = c.act_z[t_on:t_off]
-    act_peak = float(seg_act.max()) if c.has_act else math.nan
-    moving = np.flatnonzero((seg_steps > 0) | (seg_act >= p.act_z_min))
-    arousal_end = t_on + int(moving[-1]) if moving.size else t_on
+    act_peak = float(np.maximum.reduce(c.act_z[t_on:t_off])) if c.has_act else math.nan
+    # last minute of the segment with steps or activity z >= act_z_min (< t_on: none)
+    last_move = int(c.last_moving[t_off - 1])
+    moved = last_move >= t_on
+    arousal_end = last_move if moved else t_on
     if peak is not None and hr_usable:
         arousal_end = max(arousal_end, min(peak, t_off - 1))
     wake_after_min = max(0.0, (t_off - arousal_end - 1) * p.grid_s / 60.0)
@@ -232,11 +253,10 @@ def _segment_features(
     # before any movement, vs a heart-rate rise that follows getting up"): HR read only
     # before the first movement minute of the segment, the onset of the HR rise against the
     # first movement, and HR after the movement ends
-    stepping = np.flatnonzero(seg_steps > 0)
-    first_step = t_on + int(stepping[0]) if stepping.size else t_off
+    first_step = min(int(c.next_step[t_on]), t_off)  # first minute with steps, t_off: none
     lying = _order_of_events(c, t_on, t_off, w1, first_step, b_hr, s_hr, p)
     steps_before_peak = (
-        float(c.steps[t_on : max(t_on, peak)].sum())
+        float(np.add.reduce(c.steps[t_on : max(t_on, peak)]))
         if c.has_steps and peak is not None
         else math.nan
     )
@@ -253,10 +273,12 @@ def _segment_features(
         c.cum_raw_mask[r1] - c.cum_raw_mask[r0] - (c.cum_raw_mask[t_off] - c.cum_raw_mask[t_on])
     )
     restless_frac = n_restless / n_around if n_around else 0.0
-    in_win = (c.bout_on >= r0) & (c.bout_on < r1)
-    n_short = int(np.sum(in_win & (c.bout_len_s <= p.plm_short_bout_max_s)))
-    in_seg = (c.bout_on >= t_on) & (c.bout_on < t_off)
-    seg_longest_s = int(c.bout_len_s[in_seg].max()) if in_seg.any() else 0
+    # bouts starting in [r0, r1) that are short, and the longest starting in the segment
+    # (bouts sorted by start: index ranges by bisection, counts by a cumulative sum)
+    bouts = c.bout_on_list
+    n_short = c.cum_short[bisect_left(bouts, r1)] - c.cum_short[bisect_left(bouts, r0)]
+    j0, j1 = bisect_left(bouts, t_on), bisect_left(bouts, t_off)
+    seg_longest_s = int(max(c.bout_len_list[j0:j1])) if j1 > j0 else 0
 
     # --- fine HR (seconds exports): abrupt (<= 30 s) rise sustained >= 60 s, brief 7.2
     hr_sustained_s = hr_rise_30s = math.nan
@@ -275,7 +297,7 @@ def _segment_features(
                 on, off = _runs(above)
                 hr_sustained_s = float((off - on).max() * p.hr_fine_grid_s)
             d = c.rise_30s[f0:f1]
-            d_max = float(d.max()) if d.size else -math.inf
+            d_max = float(np.maximum.reduce(d)) if d.size else -math.inf
             hr_rise_30s = d_max if math.isfinite(d_max) else math.nan
 
     # --- watch-off edge: HR gap longer than the forward fill just before the peak
@@ -292,8 +314,8 @@ def _segment_features(
 
     # --- movement-only HR: seconds HR in the minute after the last movement minute
     hr_after_move = math.nan
-    if c.fine and c.hr_fine is not None and moving.size and math.isfinite(b_hr):
-        after = t_on + int(moving[-1]) + 1
+    if c.fine and c.hr_fine is not None and moved and math.isfinite(b_hr):
+        after = last_move + 1
         if after < n:
             k = c.fine_per_cell
             cell_hr = c.hr_fine[after * k : (after + 1) * k]
@@ -305,7 +327,7 @@ def _segment_features(
     steps_following = math.nan
     if c.has_steps and p.bathroom_follow_s > 0:
         f1 = min(n, t_off + cells(p.bathroom_follow_s))
-        steps_following = float(c.steps[t_off:f1].sum())
+        steps_following = float(np.add.reduce(c.steps[t_off:f1]))
 
     return _SegmentFeatures(
         dur_min=dur_min,
@@ -322,7 +344,7 @@ def _segment_features(
         act_peak=act_peak,
         wake_after_min=wake_after_min,
         lying=lying,
-        stepped=bool(stepping.size),
+        stepped=first_step < t_off,
         steps_before_peak=steps_before_peak,
         since_onset_min=since_onset_min,
         restless_frac=restless_frac,

@@ -92,6 +92,15 @@ class _Night:
     cum_raw: np.ndarray | None = None  # raw sample present,
     cum_in_period: np.ndarray | None = None  # in the period,
     cum_raw_mask: np.ndarray | None = None  # candidate minute (raw mask, inside the period)
+    base_ok: np.ndarray | None = None  # asleep_open with finite HR (the baseline's minutes)
+    hr_peak: np.ndarray | None = None  # HR, -inf where missing or sampled in a walking minute
+    last_moving: np.ndarray | None = None  # last cell <= i with steps or act z >= min (-1)
+    next_step: np.ndarray | None = None  # first cell >= i with steps (n: none)
+    hr_measured: np.ndarray | None = None  # raw HR where sampled, NaN elsewhere
+    bout_on_list: list[int] | None = None  # bout_on as a list
+    bout_len_list: list[int] | None = None  # bout_len_s as a list
+    cum_short: list[int] | None = None  # short bouts among the first j (j = 0..len)
+    peak_list: list[int] | None = None  # peak_idx as a list
 
 
 def _surge_threshold(b_hr: float, s_hr: float, p: CrampParams) -> float:
