@@ -109,11 +109,18 @@ def simulate_physio(seed: int) -> list[Person]:
     from evaluation.candidates import load
 
     run = load("physio", seed)
-    cand = run.candidates.select(list(CANDIDATE_SCHEMA))
+    return people_of(run.candidates, run.truth, sorted(run.nights))
+
+
+def people_of(candidates: pl.DataFrame, truth: pl.DataFrame, pids: list[str]) -> list[Person]:
+    """:class:`Person` rows of export-level candidates (``score_cramp_candidates`` output,
+    default scorer) and their true cramps (``participant_id``, ``start_utc``, ``end_utc``),
+    as :func:`simulate_physio` builds them; people without a candidate are left out."""
+    cand = candidates.select(list(CANDIDATE_SCHEMA))
     out = []
-    for pid in sorted(run.nights):
+    for pid in pids:
         c = cand.filter(pl.col("participant_id") == pid).sort("start_utc")
-        t = run.truth.filter(pl.col("participant_id") == pid).sort("start_utc")
+        t = truth.filter(pl.col("participant_id") == pid).sort("start_utc")
         if c.height == 0:
             continue
         cs = c["start_utc"].dt.epoch("us").to_numpy()
@@ -231,8 +238,10 @@ def held_out_counts(person: Person, params: CrampParams) -> np.ndarray:
     return np.array([tp, fp, fn])
 
 
-def run_person(person: Person, seed: int, arm: str) -> dict[int, np.ndarray]:
-    """Held-out (tp, fp, fn) at each checkpoint for one arm."""
+def run_person(person: Person, seed: int, arm: str, learn: bool = True) -> dict[int, np.ndarray]:
+    """Held-out (tp, fp, fn) at each checkpoint for one arm. ``learn=False`` switches the
+    learning off: the person journals and answers the same way, but the detector keeps the
+    default parameters at every checkpoint (the flat curve learning is measured against)."""
     rng = np.random.default_rng([seed, _pid_number(person.pid), ARMS.index(arm)])
     pool = person.nights[: max(CHECKPOINTS)]
     journal = journal_of(person, pool, rng)
@@ -243,8 +252,10 @@ def run_person(person: Person, seed: int, arm: str) -> dict[int, np.ndarray]:
     for i in range(max(CHECKPOINTS) + 1):
         if i in CHECKPOINTS:
             used = pool[:i]
-            params = fit(
-                person, used, journal.filter(pl.col("night_of").is_in(used)), labels, slope_kw
+            params = (
+                fit(person, used, journal.filter(pl.col("night_of").is_in(used)), labels, slope_kw)
+                if learn
+                else CrampParams()
             )
             out[i] = held_out_counts(person, params)
         if i < len(pool) and arm != "journal":
@@ -260,16 +271,21 @@ def f1(c: np.ndarray) -> float:
 
 
 def learning_curve(
-    seeds: list[int], participants: int = 3, arms: tuple[str, ...] = ARMS, family: str = "nightgen"
+    seeds: list[int],
+    participants: int = 3,
+    arms: tuple[str, ...] = ARMS,
+    family: str = "nightgen",
+    learn: bool = True,
 ) -> dict[str, dict[int, float]]:
-    """Mean over seeds of the pooled held-out F1, per arm and checkpoint."""
+    """Mean over seeds of the pooled held-out F1, per arm and checkpoint (``learn``: see
+    :func:`run_person`)."""
     per_seed: dict[str, dict[int, list[float]]] = {a: {n: [] for n in CHECKPOINTS} for a in arms}
     for seed in seeds:
         people = simulate_physio(seed) if family == "physio" else simulate(seed, participants)
         for arm in arms:
             tot = {n: np.zeros(3) for n in CHECKPOINTS}
             for person in people:
-                for n, c in run_person(person, seed, arm).items():
+                for n, c in run_person(person, seed, arm, learn).items():
                     tot[n] += c
             for n in CHECKPOINTS:
                 per_seed[arm][n].append(f1(tot[n]))
