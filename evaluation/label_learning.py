@@ -14,8 +14,8 @@ nights that were never used for fitting (*held out*). During the N nights the pe
   else "rejected", and 20 % of answers are flipped (a wrong answer).
 
 The per-person model is then fitted (``detectors.calibration.calibrate_participant``,
-journal + labels, leave-one-night-out gate: used only where it scores at least as well as
-the defaults on the fitting nights) and the held-out nights are scored with the fitted set
+journal + labels, leave-one-night-out gate: used only where it scores better than
+the defaults on the fitting nights; a tie keeps them) and the held-out nights are scored with the fitted set
 if it is used, else with the defaults (event F1, 5-min onset tolerance against the
 simulator's truth, ``pipeline.evaluate.match_events``). N = 0 is the default detector.
 
