@@ -205,6 +205,142 @@ def _ragged(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo[owner] + (np.arange(owner.size) - first[owner]), owner
 
 
+def _amount_per_cell_split(
+    iv: _Intervals, lo: np.ndarray, n: np.ndarray, step: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_amount_per_cell` of several nights at once, laid end to end (night ``i``: the
+    ``n[i]`` cells of ``step`` us from ``lo[i]``, edges ``lo[i] + step * k``). Returns the
+    concatenated amounts and, per night, whether any interval touched its window.
+
+    Each night gets the one-night call's values bit for bit: every (night, source) group
+    holds the intervals of that night's window in the same order; its knots (starts, then
+    ends) are sorted by one stable sort keyed by (group, time), which within a group is the
+    one-night stable argsort; the running sums (slope, amount) are ``cumsum`` along the rows
+    of a (group x knot) matrix padded after each row's last knot, the same sequential
+    additions; ``np.interp`` is evaluated as numpy evaluates it (``j`` = last knot <= x:
+    0 before the first knot, the last value from the last knot on, ``cum[j]`` where x is on
+    knot ``j``, else ``slope * (x - t[j]) + cum[j]``, ``slope = (cum[j+1] - cum[j]) /
+    (t[j+1] - t[j])``); point samples go in by ``np.add.at`` in the same order; sources are
+    combined by ``np.maximum`` in code order, from zeros.
+    """
+    m = lo.size
+    out = np.zeros(int(n.sum()))
+    touched = np.zeros(m, dtype=bool)
+    if iv.s.size == 0 or m == 0:
+        return out, touched
+    first = np.cumsum(n) - n
+    hi = lo + n * step
+    i0 = np.searchsorted(iv.emax, lo, side="left")  # = _Intervals.window, per night
+    i1 = np.searchsorted(iv.s, hi, side="left")
+    idx, night = _ragged(i0, np.maximum(i0, i1))
+    s, e = iv.s[idx], iv.e[idx]
+    keep = (e > lo[night]) | ((e == s) & (s >= lo[night]))
+    idx, night, s, e = idx[keep], night[keep], s[keep], e[keep]
+    if idx.size == 0:
+        return out, touched
+    touched[night] = True
+    v, code = iv.v[idx], iv.src[idx]
+    new = np.ones(idx.size, dtype=bool)
+    if (code != code[0]).any():  # several sources: groups (night, code), window order kept
+        order = np.lexsort((code, night))
+        night, s, e, v, code = (a[order] for a in (night, s, e, v, code))
+        new[1:] = (night[1:] != night[:-1]) | (code[1:] != code[:-1])
+    else:
+        new[1:] = night[1:] != night[:-1]
+    group = np.cumsum(new) - 1
+    g_night = night[new]
+    n_g = g_night.size
+    g_n = n[g_night]
+    g_first = np.cumsum(g_n) - g_n  # each group's cells, laid end to end
+    amt = np.zeros(int(g_n.sum()))
+
+    point = e == s
+    if point.any():
+        cell = (s[point] - lo[night[point]]) // step
+        ok = (cell >= 0) & (cell < n[night[point]])
+        np.add.at(amt, (g_first[group[point]] + cell)[ok], v[point][ok])
+
+    span = ~point
+    if span.any():
+        sg, s2, e2 = group[span], s[span], e[span]
+        rate = v[span] / (e2 - s2)
+        k_g = np.bincount(sg, minlength=n_g)
+        k_first = np.cumsum(k_g) - k_g
+        pos = np.arange(sg.size) - k_first[sg]  # index within the group
+        L = 2 * k_g  # knots per group: its starts, then its ends
+        l_first = 2 * k_first
+        slot = np.concatenate([l_first[sg] + pos, l_first[sg] + k_g[sg] + pos])
+        t_int = np.empty(slot.size, dtype=np.int64)
+        t_int[slot] = np.concatenate([s2, e2])
+        d = np.empty(slot.size)
+        d[slot] = np.concatenate([rate, -rate])
+        kg = np.repeat(np.arange(n_g), L)
+        # edges: n + 1 per group with knots
+        gs = np.flatnonzero(L > 0)
+        ne = g_n[gs] + 1
+        eg = np.repeat(gs, ne)
+        e_first = np.cumsum(ne) - ne
+        x_int = lo[g_night[eg]] + step * (np.arange(int(ne.sum())) - np.repeat(e_first, ne))
+        # stable sort by (group, time) on one int64 key (lexsort if it would not fit)
+        t0 = min(int(t_int.min()), int(x_int.min()))
+        span_us = max(int(t_int.max()), int(x_int.max())) - t0 + 1
+        one_key = n_g * span_us < 2**62
+        if one_key:
+            key = kg * span_us + (t_int - t0)
+            order = np.argsort(key, kind="stable")
+        else:
+            order = np.lexsort((t_int, kg))
+        t = t_int[order].astype(float)
+        col = np.arange(t.size) - np.repeat(l_first, L)
+        width = int(L.max())
+        last_t = np.zeros(n_g)
+        last_t[gs] = t[(l_first + L - 1)[gs]]
+        tm = np.repeat(last_t[:, None], width, axis=1)  # padding: the last knot again
+        tm[kg, col] = t
+        dm = np.zeros((n_g, width))  # padding: slope + 0
+        dm[kg, col] = d[order]
+        slope = np.cumsum(dm, axis=1)
+        cum = np.zeros((n_g, width))
+        cum[:, 1:] = np.cumsum(slope[:, :-1] * np.diff(tm, axis=1), axis=1)
+        # np.interp(edges, t, cum, left=0, right=cum[-1]) of each group
+        if one_key:
+            j = np.searchsorted(key[order], eg * span_us + (x_int - t0), side="right")
+            j = j - 1 - l_first[eg]
+        else:
+            j = np.concatenate(
+                [
+                    np.searchsorted(tm[g, : L[g]], x_int[a : a + c].astype(float), side="right") - 1
+                    for g, a, c in zip(gs.tolist(), e_first.tolist(), ne.tolist(), strict=True)
+                ]
+            )
+        x = x_int.astype(float)
+        lg = L[eg]
+        jc = np.clip(j, 0, lg - 1)
+        j1 = np.minimum(jc + 1, lg - 1)
+        tj, tj1, cj, cj1 = tm[eg, jc], tm[eg, j1], cum[eg, jc], cum[eg, j1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = (cj1 - cj) / (tj1 - tj)
+            val = sl * (x - tj) + cj
+            nan = np.isnan(val)  # numpy's retry from the right knot
+            if nan.any():
+                val[nan] = (sl * (x - tj1) + cj1)[nan]
+                still = np.isnan(val) & (cj == cj1)
+                val[still] = cj[still]
+        val = np.where(tj == x, cj, val)
+        val = np.where(j >= lg - 1, cum[eg, lg - 1], val)  # on or after the last knot
+        val = np.where(j < 0, 0.0, val)  # before the first knot
+        dif = np.diff(val)
+        within = np.ones(dif.size, dtype=bool)
+        within[(e_first + ne - 1)[:-1]] = False  # not across two groups
+        cells = np.repeat(g_first[gs], g_n[gs]) + (
+            np.arange(int(g_n[gs].sum())) - np.repeat(np.cumsum(g_n[gs]) - g_n[gs], g_n[gs])
+        )
+        amt[cells] += dif[within]
+    dest = np.repeat(first[g_night], g_n) + (np.arange(amt.size) - np.repeat(g_first, g_n))
+    np.maximum.at(out, dest, amt)  # = out = np.maximum(out, amt) per group, in order
+    return out, touched
+
+
 def _runs_split(mask: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_runs`, with every run also cut at the indices ``starts`` (night boundaries)."""
     cut = np.zeros(mask.size + 1, dtype=bool)

@@ -24,7 +24,7 @@ from scipy import signal
 from detectors.actigraphy import keep_finest_resolution
 from detectors.cramp_grid import (
     _US,
-    _amount_per_cell,
+    _amount_per_cell_split,
     _close_gaps,
     _runs_split,
     _seg_medians,
@@ -175,17 +175,10 @@ def _prepare_chunk(
     asleep = in_period & (c.asleep_cov >= half) & ~wake
     hr_s = c.hr_s
 
-    # steps and activity: per night, because their float sums depend on the night's window
-    steps = np.empty(total)
-    act = np.empty(total)
-    has_steps = np.zeros(m, dtype=bool)
-    has_act = np.zeros(m, dtype=bool)
-    for i in range(m):
-        a, b = int(first[i]), int(first[i] + n[i])
-        edges = c.cell_start[a:b]
-        edges = np.append(edges, edges[-1] + step)
-        steps[a:b], has_steps[i] = _amount_per_cell(data.steps, edges)
-        act[a:b], has_act[i] = _amount_per_cell(data.act, edges)
+    # steps and activity: each night's _amount_per_cell (its float sums depend on the
+    # night's window), all nights in one pass
+    steps, has_steps = _amount_per_cell_split(data.steps, c.g0, n, step)
+    act, has_act = _amount_per_cell_split(data.act, c.g0, n, step)
     act_z = np.full(total, -np.inf)
     if has_act.any():
         any_asleep = np.bincount(noc[asleep], minlength=m) > 0

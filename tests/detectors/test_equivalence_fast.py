@@ -144,3 +144,31 @@ def test_median_matches_numpy() -> None:
         xi = x.copy()
         xi[0] = np.inf
         assert cramp_grid._median(xi) == float(np.median(xi))
+
+
+@pytest.mark.parametrize("n_src", [1, 3])
+def test_amount_per_cell_split_matches_per_night(n_src: int) -> None:
+    """All nights in one pass = each night's ``_amount_per_cell`` alone, bit for bit (spans,
+    point samples, overlaps, several sources, nights with nothing in their window)."""
+    from detectors.cramp_prep import _intervals_np
+
+    us, step = 1_000_000, 60_000_000
+    base = 1_767_000_000 * us
+    rng = np.random.default_rng(n_src)
+    for k in (0, 1, 5, 300):
+        for _ in range(20):
+            s = base + rng.integers(0, 3 * 86400, k) * us
+            kind = rng.integers(0, 4, k)
+            dur = np.where(kind == 0, 0, np.where(kind == 1, step, rng.integers(1, 7200, k) * us))
+            v = np.round(rng.gamma(2.0, 20.0, k), 1)
+            iv = _intervals_np(s, s + dur, v, rng.integers(0, n_src, k))
+            m = int(rng.integers(1, 6))
+            lo = (base + np.sort(rng.integers(-3600, 3 * 86400, m)) * us) // step * step
+            n = rng.integers(1, 900, m)
+            got, touched = cramp_grid._amount_per_cell_split(iv, lo, n, step)
+            first = np.cumsum(n) - n
+            for i in range(m):
+                ref, has = cramp_grid._amount_per_cell(iv, lo[i] + step * np.arange(n[i] + 1))
+                part = got[first[i] : first[i] + n[i]]
+                assert has == touched[i]
+                np.testing.assert_array_equal(part.view(np.int64), ref.view(np.int64))
