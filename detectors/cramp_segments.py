@@ -351,9 +351,12 @@ def _check_other_movement(
     if not todo:
         return
     pids = sorted({pid for pid, _, _ in todo})
+    # two filters (the second on the few metric rows only), then per participant a numpy
+    # sort by start: the overlap test reads the sorted starts and the running max of the
+    # ends up to a start, which do not depend on the order of equal starts
     other = keep_finest_resolution(
-        samples.filter(
-            pl.col("metric").is_in(_OTHER_MOVEMENT_METRICS) & pl.col("participant_id").is_in(pids)
+        samples.filter(pl.col("metric").is_in(_OTHER_MOVEMENT_METRICS)).filter(
+            pl.col("participant_id").is_in(pids)
         )
     ).select(
         "participant_id",
@@ -363,9 +366,11 @@ def _check_other_movement(
     if other.height == 0:
         return
     by_pid = {}
-    for (pid,), g in other.sort("s").partition_by("participant_id", as_dict=True).items():
+    for (pid,), g in other.partition_by("participant_id", as_dict=True).items():
         s_us = g["s"].to_numpy().astype(np.int64)
-        e_us = np.maximum(g["e"].to_numpy().astype(np.int64), s_us)
+        order = np.argsort(s_us, kind="stable")
+        s_us = s_us[order]
+        e_us = np.maximum(g["e"].to_numpy().astype(np.int64)[order], s_us)
         by_pid[pid] = (s_us, np.maximum.accumulate(e_us))
     w = p.movement_channel_window_s * _US
     for pid, ctx, j in todo:
