@@ -124,10 +124,60 @@ FEATURES: tuple[str, ...] = tuple(features({}))
 
 
 def matrix(evidence: list[dict]) -> np.ndarray:
-    """Feature matrix (rows = candidates, columns = :data:`FEATURES`)."""
-    return np.array([list(features(e).values()) for e in evidence], float).reshape(
-        len(evidence), len(FEATURES)
-    )
+    """Feature matrix (rows = candidates, columns = :data:`FEATURES`): ``features(e)`` of
+    each evidence dict, computed column by column with the same values bit for bit
+    (:func:`_clip_col` is ``_clip`` on an array; ``math.log1p`` on each value)."""
+    n = len(evidence)
+    if n == 0:
+        return np.zeros((0, len(FEATURES)))
+
+    def raw(k: str) -> np.ndarray:
+        return np.array([_f(e, k) for e in evidence], float)
+
+    def log1p_pos(x: np.ndarray) -> list[float]:  # log1p(max(x, 0)), 0 where not finite
+        return [math.log1p(max(v, 0.0)) if math.isfinite(v) else 0.0 for v in x.tolist()]
+
+    fine = np.array([e.get("method") == "brief7.2_fine_hr" for e in evidence])
+    lying = raw("hr_rise_lying_bpm")
+    cols = {
+        "hr_rise": _clip_col(raw("hr_rise_bpm"), -10, 40, 10),
+        "hr_rise_z": _clip_col(raw("hr_rise_z"), -3, 12, 3),
+        "hr_rise_lying": _clip_col(lying, -10, 40, 10),
+        "hr_rise_moving": _clip_col(raw("hr_rise_moving_bpm"), -10, 40, 10),
+        "hr_lead": _clip_col(raw("hr_lead_s"), -600, 600, 300),
+        "hr_post": _clip_col(raw("hr_post_bpm"), -10, 30, 10),
+        "hr_sustain": _clip_col(raw("hr_sustain_min"), 0, 10, 3),
+        "fine_sustained": np.where(fine, _clip_col(raw("hr_sustained_s"), 0, 600, 60), 0.0),
+        "fine_rise_30s": np.where(fine, _clip_col(raw("hr_rise_30s_bpm"), -10, 40, 10), 0.0),
+        "log_steps": log1p_pos(raw("steps")),
+        "walk": [1.0 if e.get("walk") else 0.0 for e in evidence],
+        "log_steps_after": log1p_pos(raw("steps_following")),
+        "log_wake": [math.log1p(v) for v in _clip_col(raw("wake_s"), 0, 3600, 60).tolist()],
+        "log_wake_after": [
+            math.log1p(v) for v in _clip_col(raw("wake_after_s"), 0, 3600, 60).tolist()
+        ],
+        "restless": _clip_col(raw("restless_frac"), 0, 1, 1),
+        "short_bouts": _clip_col(
+            np.array([float(e.get("short_wake_bouts_count") or 0) for e in evidence]), 0, 12, 4
+        ),
+        "act_peak": _clip_col(raw("act_peak_z"), 0, 15, 5),
+        "hr_missing": _clip_col(raw("hr_missing_frac"), 0, 1, 1),
+        "no_lying_hr": np.where(np.isfinite(lying), 0.0, 1.0),
+        **{
+            f"rule_{k}": [1.0 if k in (e.get("rules") or ()) else 0.0 for e in evidence]
+            for k in RULES
+        },
+    }
+    return np.column_stack([np.asarray(cols[k], float) for k in FEATURES])
+
+
+def _clip_col(x: np.ndarray, lo: float, hi: float, scale: float) -> np.ndarray:
+    """:func:`_clip` of each value: ``lo`` where ``x < lo`` and ``hi`` where the result
+    ``> hi`` (where Python's ``max`` / ``min`` pick them, so -0.0 stays -0.0), divided by
+    ``scale``; 0 where ``x`` is not finite."""
+    y = np.where(x < lo, lo, x)
+    y = np.where(y > hi, hi, y)
+    return np.where(np.isfinite(x), y / scale, 0.0)
 
 
 #: physiological direction of each feature (+1: more of it -> more likely a cramp; -1: less

@@ -7,6 +7,8 @@ gaps, short runs and edge cases.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import signal
@@ -172,3 +174,36 @@ def test_amount_per_cell_split_matches_per_night(n_src: int) -> None:
                 part = got[first[i] : first[i] + n[i]]
                 assert has == touched[i]
                 np.testing.assert_array_equal(part.view(np.int64), ref.view(np.int64))
+
+
+def test_model_matrix_matches_features_per_row() -> None:
+    """``cramp_model.matrix`` (column by column) = the rows of ``cramp_model.features``, bit
+    for bit, on evidence with missing keys, None, NaN, inf, -0.0, bounds and bools."""
+    from detectors import cramp_model
+
+    rng = np.random.default_rng(7)
+    keys = (
+        "hr_rise_bpm hr_rise_z hr_rise_lying_bpm hr_rise_moving_bpm hr_lead_s hr_post_bpm "
+        "hr_sustain_min hr_sustained_s hr_rise_30s_bpm steps steps_following wake_s "
+        "wake_after_s restless_frac act_peak_z hr_missing_frac"
+    ).split()
+    special = [None, math.nan, math.inf, -math.inf, -0.0, 0.0, 0, -10, 40, 600, 3600, 1, True]
+
+    def value() -> object:
+        if rng.random() < 0.3:
+            return special[int(rng.integers(len(special)))]
+        return round(float(rng.normal(0, 300)), int(rng.integers(0, 4)))
+
+    evidence = []
+    for _ in range(400):
+        e = {k: value() for k in keys if rng.random() < 0.9}
+        e["method"] = "brief7.2_fine_hr" if rng.random() < 0.5 else "brief7.1_minute_export"
+        e["walk"] = bool(rng.random() < 0.3)
+        e["short_wake_bouts_count"] = [None, 0, 3, 20][int(rng.integers(4))]
+        e["rules"] = [k for k in cramp_model.RULES if rng.random() < 0.3]
+        evidence.append(e)
+    ref = np.array([list(cramp_model.features(e).values()) for e in evidence], float)
+    got = cramp_model.matrix(evidence)
+    assert got.shape == ref.shape
+    np.testing.assert_array_equal(got.view(np.int64), ref.view(np.int64))
+    assert cramp_model.matrix([]).shape == (0, len(cramp_model.FEATURES))
