@@ -37,8 +37,9 @@ def _scoring_arrays(c: _Night, p: CrampParams) -> None:
     a segment's range of them is found by bisection (``bisect_left`` = ``np.searchsorted``,
     side left)."""
     c.asleep_open = c.asleep & ~c.closed
-    c.period_start = int(np.flatnonzero(c.in_period)[0])
-    c.period_end = int(np.flatnonzero(c.in_period)[-1]) + 1
+    cells_in = c.in_period.nonzero()[0]
+    c.period_start = int(cells_in[0])
+    c.period_end = int(cells_in[-1]) + 1
     idx = np.arange(c.n)
     last_raw = np.maximum.accumulate(np.where(c.has_raw, idx, -1))
     c.prev_raw = np.concatenate([[-1], last_raw[:-1]])
@@ -130,7 +131,7 @@ def _order_of_events(
     if fin[m - a :].any():
         out["rise_moving_bpm"] = float(np.fmax.reduce(x[m:b]) - b_hr)
     thr = max(p.sustain_delta_bpm, 2.0 * s_hr)
-    over = np.flatnonzero(fin & (xab >= b_hr + thr))
+    over = (fin & (xab >= b_hr + thr)).nonzero()[0]  # = np.flatnonzero (1-d)
     if over.size:
         out["lead_s"] = float((m - (a + int(over[0]))) * step_s)
     post = x[t_off * scale : min(x.size, (t_off + int(p.sustain_window_s // p.grid_s)) * scale)]
@@ -236,7 +237,7 @@ def _segment_features(
     seg_steps = c.steps[t_on:t_off]
     steps_tot = float(np.add.reduce(seg_steps)) if c.has_steps else math.nan  # = .sum()
     overlap = np.minimum(c.walk_off, t_off) - np.maximum(c.walk_on, t_on)
-    walk_run = int(overlap.max()) if overlap.size else 0
+    walk_run = int(np.maximum.reduce(overlap)) if overlap.size else 0  # = .max()
     walk = bool(
         c.has_steps and (walk_run * p.grid_s >= p.walk_min_s or steps_tot >= p.walk_total_steps)
     )
@@ -295,7 +296,7 @@ def _segment_features(
             hr_sustained_s = 0.0
             if above.any():
                 on, off = _runs(above)
-                hr_sustained_s = float((off - on).max() * p.hr_fine_grid_s)
+                hr_sustained_s = float(np.maximum.reduce(off - on) * p.hr_fine_grid_s)
             d = c.rise_30s[f0:f1]
             d_max = float(np.maximum.reduce(d)) if d.size else -math.inf
             hr_rise_30s = d_max if math.isfinite(d_max) else math.nan

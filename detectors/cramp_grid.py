@@ -95,7 +95,7 @@ def _amount_per_cell(iv: _Intervals, edges: np.ndarray) -> tuple[np.ndarray, boo
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, stop) indices of the True runs of a boolean array."""
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return (d == 1).nonzero()[0], (d == -1).nonzero()[0]  # = np.flatnonzero (1-d)
 
 
 def _medfilt_runs(x: np.ndarray, kernel: int) -> np.ndarray:
@@ -140,7 +140,8 @@ def _median(x: np.ndarray) -> float:
     """``float(np.median(x))`` for a 1-d array without its per-call overhead (this runs a few
     times per night and per segment): the mean of the two middle values of the sorted
     float64 array (the same element twice for an odd size); NaN if any value is NaN."""
-    v = np.sort(np.asarray(x, dtype=float))
+    v = np.array(x, dtype=float)  # a copy, sorted in place (= np.sort)
+    v.sort()
     n = v.size
     if n == 0 or np.isnan(v[-1]):  # NaN sorts last
         return math.nan
@@ -413,10 +414,12 @@ def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
     cnt = np.bincount(owner, minlength=m)
     stops = np.cumsum(cnt)
     has_nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
+    cnt_l, stops_l = cnt.tolist(), stops.tolist()
     for i in np.flatnonzero((cnt > 0) & ~has_nan).tolist():
-        k = int(cnt[i])
+        k, b = cnt_l[i], stops_l[i]
         lo, hi = (k - 1) // 2, k // 2
-        part = np.partition(v[stops[i] - k : stops[i]], (lo, hi) if hi != lo else lo)
+        part = v[b - k : b].copy()  # np.partition(x, kth) = a copy, partitioned in place
+        part.partition((lo, hi) if hi != lo else lo)
         out[i] = (part[lo] + part[hi]) / 2
     return out
 

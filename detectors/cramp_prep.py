@@ -162,8 +162,8 @@ def _arrays_by_participant(
     participant: the three metrics it uses at their finest resolution, finite values only,
     instants in epoch microseconds; segments with a positive duration. Detection and
     :func:`detectors.cramps.compute_night_features` both start here."""
-    smp = keep_finest_resolution(
-        smp.with_columns(_metric=_metric_code()).filter(pl.col("_metric") < len(_USED_METRICS))
+    smp = keep_finest_resolution(  # (the metric filter first: the codes of fewer rows)
+        smp.filter(pl.col("metric").is_in(_USED_METRICS)).with_columns(_metric=_metric_code())
     )
     has_source = "source" in smp.columns
     smp = smp.select(
