@@ -18,6 +18,7 @@ Non-wear is always excluded from sleep: a watch on the charger is never "deep sl
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -1000,34 +1001,22 @@ def _percentile_sorted(
 
 
 def _nan_rolling_median(x: np.ndarray, k: int, at: np.ndarray | None = None) -> np.ndarray:
-    """Centred rolling median ignoring NaN (NaN where the window has no value).
-
-    Window ``[i - k // 2, i + k - 1 - k // 2]``; each window is sorted once (NaN sorts last),
-    and the median of its ``c`` finite values is the mean of sorted positions
-    ``(c - 1) // 2`` and ``c // 2`` (the same value ``np.nanmedian`` gives). With ``at``
-    (indices), only the windows centred there are computed.
-    """
+    """Centred rolling median ignoring NaN (NaN where the window has no value):
+    ``np.nanmedian`` over the windows ``[i - k // 2, i + k - 1 - k // 2]`` (NaN-padded
+    ends). With ``at`` (indices), only the windows centred there are computed. A library
+    call: ``benchmarks/fast_helpers.py`` found a sort-based copy no faster here."""
     if k <= 1 or x.size == 0:
         return x.copy() if at is None else np.asarray(x, float)[at]
     from numpy.lib.stride_tricks import sliding_window_view
 
     pad = k // 2
     xp = np.pad(np.asarray(x, float), (pad, k - 1 - pad), constant_values=np.nan)
-    finite = np.concatenate([[0], np.cumsum(np.isfinite(xp))])
-    c = finite[k:] - finite[:-k]  # finite values per window
-    if at is None:
-        win = np.sort(sliding_window_view(xp, k), axis=1)
-    else:
-        win = np.sort(xp[np.asarray(at)[:, None] + np.arange(k)], axis=1)
-        c = c[at]
-    lo, hi = win[:, (k - 1) // 2], win[:, k // 2]  # full windows
-    part = np.flatnonzero(c < k)
-    if part.size:
-        cp = c[part]
-        lo, hi = lo.copy(), hi.copy()
-        lo[part] = win[part, np.maximum(cp - 1, 0) // 2]
-        hi[part] = win[part, cp // 2 - (cp == 0)]
-    return np.where(c > 0, (lo + hi) / 2, np.nan)
+    win = sliding_window_view(xp, k)
+    if at is not None:
+        win = win[np.asarray(at)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
+        return np.nanmedian(win, axis=1)
 
 
 def _rolling_median_above(x: np.ndarray, k: int, thr: np.ndarray) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Numpy helpers of the cramp detector on a time grid (one night, or nights laid end to end).
 
-Pure functions, no polars: interval coverage and amounts per cell, runs, the edge-padded
-median filters, medians and robust spreads without numpy's / scipy's per-call overhead, and
-their grouped ("_seg_") and night-boundary-aware ("_split") forms used by the vectorised
-pass over all of a participant's nights. Each fast form equals the straightforward call it
-replaces bit for bit (tests/detectors/test_equivalence_fast.py, test_cramps_equivalence.py).
+Pure functions: interval coverage and amounts per cell, runs, the edge-padded median
+filters, medians and robust spreads without numpy's / scipy's per-call overhead, and their
+grouped ("_seg_") and night-boundary-aware ("_split") forms used by the vectorised pass over
+all of a participant's nights. Each fast form equals the straightforward call it replaces bit
+for bit (tests/detectors/test_equivalence_fast.py, test_cramps_equivalence.py), and each is
+kept only where ``benchmarks/fast_helpers.py`` shows the library call costs more at the
+detectors' sizes; the grouped median is polars' (the benchmark found no gain in a copy).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import signal, stats
+import polars as pl
+from scipy import ndimage, signal, stats
 
 from detectors.actigraphy import cell_medians
 
@@ -99,12 +102,14 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _medfilt_runs(x: np.ndarray, kernel: int) -> np.ndarray:
-    """``scipy.signal.medfilt`` on each finite stretch, edge-padded (NaN stays NaN)."""
+    """``scipy.signal.medfilt`` on each finite stretch, edge-padded (NaN stays NaN):
+    ``scipy.ndimage.median_filter(mode="nearest")`` per stretch, the same for an odd kernel.
+    The per-night form (the tests' reference and ``cramp_prep._fine_hr``); detection runs
+    :func:`_medfilt_runs_split`, whose copy ``benchmarks/fast_helpers.py`` shows is needed."""
     out = np.full_like(x, np.nan)
     on, off = _runs(np.isfinite(x))
-    if on.size:
-        ok = np.isfinite(x)
-        out[ok] = _medfilt_edge(x[ok], off - on, kernel)
+    for a, b in zip(on.tolist(), off.tolist(), strict=True):
+        out[a:b] = ndimage.median_filter(x[a:b], size=kernel, mode="nearest")
     return out
 
 
@@ -405,22 +410,20 @@ def _cum_coverage(ms: np.ndarray, me: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
-    """:func:`_median` of each group ``owner == i`` (``i < m``; ``owner`` non-decreasing, so
-    each group is contiguous): NaN for an empty group or one holding a NaN, else the mean
-    of the two middle values, found by ``np.partition`` (the sorted order's values)."""
+    """:func:`_median` of each group ``owner == i`` (``i < m``): polars' grouped median, NaN
+    for an empty group or one holding a NaN (as ``np.median``). A library call, not a hand
+    copy: ``benchmarks/fast_helpers.py`` measured it as fast as the partition loop it
+    replaced (0.7x its time) and bit-identical on the detectors' data."""
     out = np.full(m, np.nan)
     if v.size == 0:
         return out
-    cnt = np.bincount(owner, minlength=m)
-    stops = np.cumsum(cnt)
-    has_nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
-    cnt_l, stops_l = cnt.tolist(), stops.tolist()
-    for i in np.flatnonzero((cnt > 0) & ~has_nan).tolist():
-        k, b = cnt_l[i], stops_l[i]
-        lo, hi = (k - 1) // 2, k // 2
-        part = v[b - k : b].copy()  # np.partition(x, kth) = a copy, partitioned in place
-        part.partition((lo, hi) if hi != lo else lo)
-        out[i] = (part[lo] + part[hi]) / 2
+    g = (
+        pl.DataFrame({"o": owner, "v": v}, schema={"o": pl.Int64, "v": pl.Float64})
+        .group_by("o")
+        .agg(med=pl.col("v").median(), nan=pl.col("v").is_nan().any())
+    )
+    o = g["o"].to_numpy()
+    out[o] = np.where(g["nan"].to_numpy(), np.nan, g["med"].to_numpy())
     return out
 
 
