@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 
 #: version of the minute-level cramp detector, stored with its episodes and parameter sets
-DETECTOR_VERSION = "cramp-0.4.1"  # 0.4.1: watch-off edge relative to the HR cadence
+DETECTOR_VERSION = "cramp-0.4.2"  # 0.4.1: watch-off edge relative to the HR cadence; 0.4.2: capped
 KIND = "nocturnal_cramp"
 
 
@@ -28,7 +28,7 @@ class CrampParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "cramp-brief-7.1-v4"
+    name: str = "cramp-brief-7.1-v5"
 
     # --- grid and heart-rate pre-processing (brief 7.1 "Inputs" and Step A) ---
     grid_s: int = 60  # [crampwatch_brief] 7.1: signals resampled to a 1-min grid
@@ -127,6 +127,11 @@ class CrampParams:
     #: a 5-min gap is its ordinary cadence, not a removed watch; on seconds HR (Fitbit) the
     #: forward-fill limit above still decides
     hr_gap_edge_cadence_factor: float = 3.0
+    #: [apple_hr_cadence] grade D: ... but a gap longer than this is the watch coming back
+    #: whatever the night's cadence: about twice the longest resting spacing in the real
+    #: export (617 s), so a sparsely sampled night cannot stretch "cadence" over a removed
+    #: watch (three 12-min cadences would pass a 35-min hole)
+    hr_gap_edge_max_s: int = 1200
     #: movement-only HR (issue 4, real Fitabase nights: 5 of 14 detections were 2-4 min of
     #: steps with HR +30-50 bpm that was back at baseline in the minute after the steps):
     #: [crampwatch_brief] 7.1 Step A "motion corrupts PPG, trust post-movement HR more than HR

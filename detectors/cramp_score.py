@@ -39,10 +39,12 @@ CONFOUNDERS: tuple[str, ...] = (
 def _watch_off_gap_s(hr_spacing_s: float, p: CrampParams) -> float:
     """Longest HR gap before a peak that is still the device's ordinary cadence: the
     brief's 5-min forward fill, or ``hr_gap_edge_cadence_factor`` times the night's median
-    sample spacing where the device samples more sparsely (Apple Watch at rest)."""
+    sample spacing where the device samples more sparsely (Apple Watch at rest), never more
+    than ``hr_gap_edge_max_s``."""
     if not math.isfinite(hr_spacing_s):
         return float(p.hr_ffill_max_s)
-    return max(float(p.hr_ffill_max_s), p.hr_gap_edge_cadence_factor * hr_spacing_s)
+    cadence = max(float(p.hr_ffill_max_s), p.hr_gap_edge_cadence_factor * hr_spacing_s)
+    return min(cadence, float(max(p.hr_gap_edge_max_s, p.hr_ffill_max_s)))
 
 
 def _score_segment(

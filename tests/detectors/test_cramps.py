@@ -633,3 +633,23 @@ def test_movement_channel_is_read_at_its_finest_resolution() -> None:
     hr = heart_rate(CRAMP_HR).with_columns(source=pl.lit("fitabase:seconds"))
     _, cand = run(seg, pl.concat([hr, hourly, minute]))
     assert evidence(cand)["movement_channel_missing"] is True
+
+
+def test_a_gap_beyond_any_device_cadence_is_a_watch_off_edge_on_a_sparse_night() -> None:
+    # a night sampled every 12 min: three cadences (36 min) would pass a 24-min hole before
+    # the peak as ordinary cadence; no device's resting cadence is that long (the real Apple
+    # export: at most 10.3 min), so a gap over hr_gap_edge_max_s (20 min) is the watch coming
+    # back whatever the night's median spacing (cramp-0.4.2)
+    seg = staged_night(awake=[("03:00", "03:08")])
+    over = {"03:04": 82, "03:16": 70, "03:28": 62}
+    hr = heart_rate(over, start="22:28", every_min=12, skip=[("02:41", "03:04")])
+    _, cand = run(seg, concat([hr, steps(CRAMP_STEPS)]))
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    gap_s = evidence(row)["hr_gap_before_onset_s"]
+    assert CrampParams().hr_gap_edge_max_s < gap_s < 3 * 12 * 60
+    assert row["suppressed_by"][0] == "watch_off"
+    # the same night without the hole: a 12-min gap is the cadence, the peak is scored
+    hr = heart_rate(over, start="22:28", every_min=12)
+    _, cand = run(seg, concat([hr, steps(CRAMP_STEPS)]))
+    row = cand.filter(pl.col("start_utc") <= local("03:00")).tail(1)
+    assert row["suppressed_by"][0] is None
