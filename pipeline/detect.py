@@ -588,6 +588,7 @@ def detect_changed(
     labels.merge_pending(con, compact=True)
     stale: set[str] = set()
     versions = {table: current_versions(table) for table in OUTPUT_VERSIONS}
+    cramp_version = detector_constant("cramp_params", "DETECTOR_VERSION")
     if not full:
         everyone = full_ranges(con)
         for pid in everyone:
@@ -600,6 +601,9 @@ def detect_changed(
         # participants with outputs of an older detector version (an upgrade): whole range
         for table, current in versions.items():
             stale.update(store_outputs.participants_of_other_versions(con, table, current))
+        # and those whose active fitted cramp set names an older cramp detector: it no longer
+        # counts (``active_cramp_params``), also for someone with no cramp episode to mark them
+        stale.update(store_inputs.participants_with_other_version_active_sets(con, cramp_version))
         for pid in sorted(stale):  # whole range, also when new data touched part of it
             if pid in everyone and (participant_ids is None or pid in participant_ids):
                 ranges[pid] = everyone[pid]
@@ -613,7 +617,10 @@ def detect_changed(
                 con, pid, lo, hi, LOOKAHEAD_DAYS, spans.get(pid, (lo, hi))
             )
             # an upgrade (stale) drops the participant's fitted set (it names the old
-            # version): refit it on the journal and labels, as a changed journal would
+            # version): refit it on the journal and labels, as a changed journal would; the
+            # old set is no longer active whatever the refit gives (the next run converges)
+            if pid in stale:
+                store_inputs.deactivate_other_version_sets(con, pid, cramp_version)
             if full or pid in stale or _journal_changed(con, pid, last):
                 calibrate_cramps(con, pid)
             params = active_cramp_params(con, pid)

@@ -369,6 +369,32 @@ def save_cramp_param_set(
     )
 
 
+def participants_with_other_version_active_sets(
+    con: duckdb.DuckDBPyConnection, detector_version: str
+) -> list[str]:
+    """Participants whose active cramp parameter set was fitted by another cramp detector
+    version (an upgrade: the set no longer counts and is refitted)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT participant_id FROM cramp_param_sets WHERE active "
+            "AND detector_version <> ? ORDER BY 1",
+            [detector_version],
+        ).fetchall()
+    ]
+
+
+def deactivate_other_version_sets(
+    con: duckdb.DuckDBPyConnection, participant_id: str, detector_version: str
+) -> None:
+    """Mark the participant's sets of other cramp detector versions inactive (kept)."""
+    con.execute(
+        "UPDATE cramp_param_sets SET active = false WHERE participant_id = ? "
+        "AND detector_version <> ?",
+        [participant_id, detector_version],
+    )
+
+
 def active_cramp_params_json(
     con: duckdb.DuckDBPyConnection, participant_id: str, detector_version: str
 ) -> str | None:

@@ -118,3 +118,38 @@ def test_an_upgrade_refits_the_journalling_participants_sets(tmp_path):
     finally:
         c.close()
     assert [r[0] for r in rows] == ["p01", "p02"]
+
+
+def test_an_upgrade_refits_an_active_set_of_a_participant_without_cramp_episodes(tmp_path):
+    """An active fitted set of an older detector version marks its participant stale even
+    when no episode does (someone whose fitted set detects no cramp): the run after the
+    upgrade refits it, the old set is no longer active, and the next run re-detects nobody."""
+    from detectors.cramps import DETECTOR_VERSION
+
+    c = store.connect(tmp_path / "cw.duckdb")
+    try:
+        for f, root in candidate_files([SAMPLE_DATA / "inbox"]):
+            assert import_file(c, f, inbox_root=root).status == "ok"
+        detect_changed(c, full=True)
+        # as a store written by the previous release whose p01 used a fitted set; p01's
+        # episodes are current, so only the set says p01 is stale
+        c.execute(
+            "UPDATE cramp_param_sets SET detector_version = 'cramp-0.4', active = true "
+            "WHERE participant_id = 'p01'"
+        )
+        c.execute("DELETE FROM episodes WHERE participant_id = 'p01' AND kind = 'nocturnal_cramp'")
+        assert detect_changed(c).participants == 1
+        old_active = c.execute(
+            "SELECT count(*) FROM cramp_param_sets WHERE participant_id = 'p01' AND active "
+            "AND detector_version <> ?",
+            [DETECTOR_VERSION],
+        ).fetchone()[0]
+        refit = c.execute(
+            "SELECT count(*) FROM cramp_param_sets WHERE participant_id = 'p01' "
+            "AND detector_version = ?",
+            [DETECTOR_VERSION],
+        ).fetchone()[0]
+        again = detect_changed(c).participants
+    finally:
+        c.close()
+    assert old_active == 0 and refit == 1 and again == 0
