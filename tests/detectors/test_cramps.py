@@ -636,7 +636,7 @@ def test_movement_channel_is_read_at_its_finest_resolution() -> None:
 
 
 def test_a_gap_beyond_any_device_cadence_is_a_watch_off_edge_on_a_sparse_night() -> None:
-    # a night sampled every 12 min: three cadences (36 min) would pass a 24-min hole before
+    # a night sampled every 12 min: three cadences (36 min) would pass a 23-min hole before
     # the peak as ordinary cadence; no device's resting cadence is that long (the real Apple
     # export: at most 10.3 min), so a gap over hr_gap_edge_max_s (20 min) is the watch coming
     # back whatever the night's median spacing (cramp-0.4.2)
