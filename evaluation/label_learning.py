@@ -1,7 +1,7 @@
 """Learning curve of the per-person cramp detector from the person's journal and review answers.
 
 A simulated person (``simulators.nightgen``, 5-min heart rate and device stages: the nightgen
-setting where the default detector leaves most room; cramp-0.4.1 F1 about 0.95) uses crampwatch
+setting where the default detector leaves most room; cramp-0.4.x F1 about 0.95) uses crampwatch
 for N nights (the *fitting* nights, the first N of the series) and is then scored on 30 later
 nights that were never used for fitting (*held out*). During the N nights the person
 
