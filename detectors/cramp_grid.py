@@ -1,4 +1,4 @@
-"""Numpy helpers of the cramp detector on a time grid (one night, or nights laid end to end).
+"""Array helpers of the cramp detector on a time grid (one night, or nights laid end to end).
 
 Pure functions: interval coverage and amounts per cell, runs, the edge-padded median
 filters, medians and robust spreads without numpy's / scipy's per-call overhead, and their
@@ -106,6 +106,8 @@ def _medfilt_runs(x: np.ndarray, kernel: int) -> np.ndarray:
     ``scipy.ndimage.median_filter(mode="nearest")`` per stretch, the same for an odd kernel.
     The per-night form (the tests' reference and ``cramp_prep._fine_hr``); detection runs
     :func:`_medfilt_runs_split`, whose copy ``benchmarks/fast_helpers.py`` shows is needed."""
+    if kernel % 2 == 0:
+        raise ValueError(f"medfilt needs an odd kernel, got {kernel}")  # as signal.medfilt
     out = np.full_like(x, np.nan)
     on, off = _runs(np.isfinite(x))
     for a, b in zip(on.tolist(), off.tolist(), strict=True):
@@ -410,20 +412,28 @@ def _cum_coverage(ms: np.ndarray, me: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
-    """:func:`_median` of each group ``owner == i`` (``i < m``): polars' grouped median, NaN
-    for an empty group or one holding a NaN (as ``np.median``). A library call, not a hand
-    copy: ``benchmarks/fast_helpers.py`` measured it as fast as the partition loop it
-    replaced (0.7x its time) and bit-identical on the detectors' data."""
+    """:func:`_median` of each group ``owner == i`` (``0 <= i < m``): polars' grouped lower
+    and higher middle values (``quantile(0.5, "lower" / "higher")``), averaged as
+    ``np.median`` does, ``(lo + hi) / 2`` (polars' own ``median()`` and midpoint quantile
+    compute ``lo + (hi - lo) / 2``, which can differ in the last bit); NaN for an empty group
+    or one holding a NaN. A library call, not a hand copy:
+    ``benchmarks/fast_helpers.py`` measured polars' grouped median as fast as the partition
+    loop it replaced (0.7x its time)."""
     out = np.full(m, np.nan)
     if v.size == 0:
         return out
     g = (
         pl.DataFrame({"o": owner, "v": v}, schema={"o": pl.Int64, "v": pl.Float64})
         .group_by("o")
-        .agg(med=pl.col("v").median(), nan=pl.col("v").is_nan().any())
+        .agg(
+            lo=pl.col("v").quantile(0.5, "lower"),
+            hi=pl.col("v").quantile(0.5, "higher"),
+            nan=pl.col("v").is_nan().any(),
+        )
     )
     o = g["o"].to_numpy()
-    out[o] = np.where(g["nan"].to_numpy(), np.nan, g["med"].to_numpy())
+    med = (g["lo"].to_numpy() + g["hi"].to_numpy()) / 2
+    out[o] = np.where(g["nan"].to_numpy(), np.nan, med)
     return out
 
 

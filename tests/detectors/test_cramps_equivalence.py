@@ -96,6 +96,9 @@ def test_grouped_medians_and_spreads_equal_the_single_array_functions() -> None:
     groups[3] = np.array([np.nan, 1.0, 2.0])  # a NaN makes the median NaN
     groups[4] = np.array([3.5])
     groups[5] = np.round(groups[5])  # ties
+    # middle values far apart or of mixed sign: (lo + hi) / 2 and lo + (hi - lo) / 2 differ
+    groups[6] = np.array([0.7, 0.1])
+    groups[7] = np.array([-0.2, 5.0, 0.9, -7.0])
     v = np.concatenate(groups)
     owner = np.repeat(np.arange(len(groups)), [g.size for g in groups])
     med = cramp_grid._seg_medians(v, owner, len(groups))
@@ -103,6 +106,8 @@ def test_grouped_medians_and_spreads_equal_the_single_array_functions() -> None:
     for i, g in enumerate(groups):
         want = cramp_grid._median(g)
         assert (med[i] == want) or (math.isnan(med[i]) and math.isnan(want))
+        if g.size and not np.isnan(g).any():
+            assert med[i] == np.median(g)
         assert spread[i] == cramp_grid._robust_spread(g, 2.0)
     finite = [g[np.isfinite(g)] for g in groups]
     w = np.concatenate(finite)
