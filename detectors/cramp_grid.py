@@ -5,8 +5,8 @@ filters, medians and robust spreads without numpy's / scipy's per-call overhead,
 grouped ("_seg_") and night-boundary-aware ("_split") forms used by the vectorised pass over
 all of a participant's nights. Each fast form equals the straightforward call it replaces bit
 for bit (tests/detectors/test_equivalence_fast.py, test_cramps_equivalence.py), and each is
-kept only where ``benchmarks/fast_helpers.py`` shows the library call costs more at the
-detectors' sizes; the grouped median is polars' (the benchmark found no gain in a copy).
+kept only where a measurement shows the library call costs more at the detectors' sizes
+(``benchmarks/fast_helpers.py``; for the grouped median, detection end to end).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import polars as pl
 from scipy import ndimage, signal, stats
 
 from detectors.actigraphy import cell_medians
@@ -412,28 +411,25 @@ def _cum_coverage(ms: np.ndarray, me: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _seg_medians(v: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
-    """:func:`_median` of each group ``owner == i`` (``0 <= i < m``): polars' grouped lower
-    and higher middle values (``quantile(0.5, "lower" / "higher")``), averaged as
-    ``np.median`` does, ``(lo + hi) / 2`` (polars' own ``median()`` and midpoint quantile
-    compute ``lo + (hi - lo) / 2``, which can differ in the last bit); NaN for an empty group
-    or one holding a NaN. A library call, not a hand copy:
-    ``benchmarks/fast_helpers.py`` measured polars' grouped median as fast as the partition
-    loop it replaced (0.7x its time)."""
+    """:func:`_median` of each group ``owner == i`` (``i < m``; ``owner`` non-decreasing, so
+    each group is contiguous): NaN for an empty group or one holding a NaN, else the mean
+    of the two middle values, found by ``np.partition`` (the sorted order's values). A copy
+    kept on measurement: polars' grouped quantiles in its place made ``detect_nocturnal_cramps``
+    1.1-1.25x slower end to end (same-process A/B, 10 benchmark participant-years), though
+    ``benchmarks/fast_helpers.py`` timed the call alone at 0.7x."""
     out = np.full(m, np.nan)
     if v.size == 0:
         return out
-    g = (
-        pl.DataFrame({"o": owner, "v": v}, schema={"o": pl.Int64, "v": pl.Float64})
-        .group_by("o")
-        .agg(
-            lo=pl.col("v").quantile(0.5, "lower"),
-            hi=pl.col("v").quantile(0.5, "higher"),
-            nan=pl.col("v").is_nan().any(),
-        )
-    )
-    o = g["o"].to_numpy()
-    med = (g["lo"].to_numpy() + g["hi"].to_numpy()) / 2
-    out[o] = np.where(g["nan"].to_numpy(), np.nan, med)
+    cnt = np.bincount(owner, minlength=m)
+    stops = np.cumsum(cnt)
+    has_nan = np.bincount(owner[np.isnan(v)], minlength=m) > 0
+    cnt_l, stops_l = cnt.tolist(), stops.tolist()
+    for i in np.flatnonzero((cnt > 0) & ~has_nan).tolist():
+        k, b = cnt_l[i], stops_l[i]
+        lo, hi = (k - 1) // 2, k // 2
+        part = v[b - k : b].copy()  # np.partition(x, kth) = a copy, partitioned in place
+        part.partition((lo, hi) if hi != lo else lo)
+        out[i] = (part[lo] + part[hi]) / 2
     return out
 
 
