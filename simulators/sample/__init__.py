@@ -24,7 +24,7 @@ What is simulated (details in the README it writes, ``sample_data/README.md``):
 Modules: :mod:`.config` (defaults, codes, personas), :mod:`.helpers` (formatting, clocks),
 :mod:`.latent` (containers), :mod:`.sim` with its mixins :mod:`.days`, :mod:`.nights`,
 :mod:`.timelines`; :mod:`.weather`; :mod:`.apple_xml` with :mod:`.apple_activity`,
-:mod:`.apple_body`, :mod:`.apple_dtd`; :mod:`.truth`; :mod:`.readme`; :mod:`.write`
+:mod:`.apple_body` (Apple's DTD from :mod:`simulators.apple_export.layout`); :mod:`.truth`; :mod:`.readme`; :mod:`.write`
 (:func:`generate`); ``__main__`` (the command line).
 
 Only the standard library and numpy are used.

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulators.apple_export.layout import DTD
+
 from .apple_activity import ActivityRecordsMixin
 from .apple_body import BodyRecordsMixin
-from .apple_dtd import DTD
 from .config import HK, SLEEP_TYPE, TYPE_ORDER
 from .helpers import esc, num
 
