@@ -4,8 +4,9 @@ Fixed from the literature and from measurements on ``/work/shared/real_data`` *b
 night model was written. A later change must cite a source or a measurement.
 
 Distributions (``draw`` samples inside [low, high] always):
-``uniform``, ``loguniform``, ``int`` (inclusive integers), ``tri`` (triangular, mode at the
-middle unless ``mode`` is given), ``lognormal`` (``median``/``sigma``, clipped to the range).
+``uniform``, ``loguniform``, ``int`` (inclusive integers), ``lognormal:MEDIAN:SIGMA``
+(clipped to the range), ``empirical`` (a measured distribution used where the parameter is
+named; ``draw`` gives uniform on the range).
 """
 
 from __future__ import annotations
@@ -28,506 +29,149 @@ class R:
     unit: str
     dist: str
     source: str
-    mode: float | None = None
     median: float | None = None
     sigma: float | None = None
 
 
-RANGES: dict[str, R] = {
-    # ------------------------------------------------------------------ people
-    "age_years": R(
-        55,
-        85,
-        "y",
-        "int",
-        "Naylor & Young 1994 Br J Gen Pract 44:160 (cramps in 37% of >60 y); cohort of older adults",
-    ),
-    "sleep_hr_bpm": R(
-        50,
-        68,
-        "bpm",
-        "uniform",
-        FHR + ": per-user median HR 00-05 h local 53-72 bpm, 2nd pct 44-58",
-    ),
-    "day_rest_hr_bpm": R(
-        62, 80, "bpm", "uniform", FHR + ": per-user 10th pct HR 10-19 h local 63-79 bpm"
-    ),
-    "wake_offset_bpm": R(
-        4,
-        12,
-        "bpm",
-        "uniform",
-        "Trinder et al. 2001 J Sleep Res 10:253 (HR falls ~5-10 % from wake to NREM)",
-    ),
-    "n1_offset_bpm": R(1, 4, "bpm", "uniform", "grade D: between wake and N2 (Trinder 2001)"),
-    "n3_offset_bpm": R(-6, -1, "bpm", "uniform", "Trinder et al. 2001 (lowest HR in N3)"),
-    "rem_offset_bpm": R(
-        0, 6, "bpm", "uniform", "Somers et al. 1993 NEJM 328:303 (REM HR and SNA near wake levels)"
-    ),
-    "stage_hr_tau_s": R(
-        20, 90, "s", "uniform", "grade D: HR follows a stage change over tens of seconds"
-    ),
-    "hr_noise_sd_bpm": R(
-        1.0,
-        3.0,
-        "bpm",
-        "uniform",
-        FHR + ": SD in 5-min night windows median 2.1 (10-90 %: 1.0-4.5) bpm incl. device error",
-    ),
-    "hr_noise_tau_s": R(
-        10, 60, "s", "uniform", "grade D: AR(1) correlation time of slow HR fluctuation"
-    ),
-    "overnight_dip_bpm": R(
-        2,
-        8,
-        "bpm",
-        "uniform",
-        "Krauchi & Wirz-Justice 1994 Am J Physiol 267:R819 (circadian HR amplitude a few bpm); nadir late night",
-    ),
-    # ------------------------------------------------------------------ sleep schedule
-    "bedtime_h": R(
-        21.5,
-        24.5,
-        "h after local midnight of the evening",
-        "uniform",
-        "grade D: older adults' habitual bedtimes (Roenneberg et al. 2007 Sleep Med Rev 11:429, earlier with age)",
-    ),
-    "bedtime_jitter_sd_min": R(
-        15,
-        45,
-        "min",
-        "uniform",
-        "Bei et al. 2016 Sleep Med Rev 28:108 (night-to-night SD of sleep timing 30-60 min)",
-    ),
-    "sleep_latency_min": R(
-        3,
-        45,
-        "min",
-        "loguniform",
-        "Ohayon et al. 2004 Sleep 27:1255 (latency ~15-20 min in older adults)",
-    ),
-    "time_in_bed_h": R(
-        7.0,
-        9.5,
-        "h",
-        "uniform",
-        "Ohayon et al. 2004; " + REAL + "sleepDay_merged.csv TotalTimeInBed (grade C)",
-    ),
-    "cycle_min": R(
-        80,
-        110,
-        "min",
-        "uniform",
-        "Carskadon & Dement, Principles and Practice of Sleep Medicine (NREM-REM cycle 90-110 min)",
-    ),
-    "n1_min": R(1, 7, "min", "uniform", "Carskadon & Dement (N1 1-7 min at cycle start)"),
-    "n3_first_min": R(
-        5,
-        35,
-        "min",
-        "uniform",
-        "Ohayon et al. 2004 (SWS 5-20 % in older adults, mostly first cycles)",
-    ),
-    "rem_first_min": R(
-        3, 15, "min", "uniform", "Carskadon & Dement (first REM 1-10 min, lengthening)"
-    ),
-    "rem_last_min": R(15, 40, "min", "uniform", "Carskadon & Dement (late REM periods up to ~1 h)"),
-    "final_wake_lie_min": R(0, 20, "min", "uniform", "grade D: lying awake after final awakening"),
-    # ------------------------------------------------------------------ background events
-    "awakening_per_h": R(
-        0.3,
-        2.0,
-        "1/h",
-        "uniform",
-        "Klerman et al. 2004 Sleep 27:793 (older adults wake more often, same return rate)",
-    ),
-    "awakening_s": R(
-        30, 900, "s", "loguniform", "Klerman et al. 2004 (wake bouts mostly < 2 min, some long)"
-    ),
-    "awakening_hr_bpm": R(
-        2,
-        15,
-        "bpm",
-        "uniform",
-        "Sforza et al. 2000 Clin Neurophysiol 111:1611 (HR rise scales with arousal depth)",
-    ),
-    "arousal_per_h": R(
-        5,
-        25,
-        "1/h",
-        "uniform",
-        "Bonnet & Arand 2007 J Clin Sleep Med 3:133 (arousal index rises with age, 10-20/h)",
-    ),
-    "arousal_s": R(3, 15, "s", "uniform", "AASM scoring manual (arousal 3-15 s; longer is wake)"),
-    "arousal_hr_bpm": R(
-        2, 12, "bpm", "uniform", "Sforza et al. 2000 (cortical arousal HR rise ~5-10 bpm)"
-    ),
-    "rollover_per_h": R(
-        0.8,
-        3.0,
-        "1/h",
-        "uniform",
-        "De Koninck et al. 1992 Sleep 15:143 (position shifts ~1-2/h, fewer with age)",
-    ),
-    "rollover_s": R(2, 15, "s", "uniform", "grade D: a turn takes a few seconds"),
-    "rollover_hr_bpm": R(
-        1, 8, "bpm", "uniform", "grade D: movement-related HR bump, smaller than an awakening"
-    ),
-    # ------------------------------------------------------------------ nocturnal leg cramps
-    "cramp_per_night": R(
-        0.05,
-        1.0,
-        "1/night",
-        "loguniform",
-        "Naylor & Young 1994 (40 % of sufferers >3/week, 6 % nightly); Abdulla et al. 1999 Age Ageing 28:385",
-    ),
-    "cramp_max_per_night": R(0, 3, "count", "int", "brief: 0-3 per night"),
-    "cramp_from_sleep_frac": R(
-        0.55,
-        0.9,
-        "fraction",
-        "uniform",
-        "Monderer et al. 2010 Curr Neurol Neurosci Rep 10:53 (cramps wake the sleeper or occur lying awake)",
-    ),
-    "cramp_contraction_s": R(
-        5,
-        600,
-        "s",
-        "loguniform",
-        "Allen & Kirby 2012 Am Fam Physician 86:350 (seconds to ~10 minutes)",
-    ),
-    "cramp_hr_bpm": R(
-        1,
-        35,
-        "bpm",
-        "loguniform",
-        "grade D: acute pain HR rise 5-20 bpm (cold pressor, e.g. Mourot et al. 2009 Eur J Appl Physiol) plus awakening; from invisible to large",
-    ),
-    "cramp_hr_latency_s": R(2, 20, "s", "uniform", "grade D: sympathetic/vagal withdrawal latency"),
-    "cramp_hr_rise_s": R(5, 30, "s", "uniform", "grade D: rise time constant"),
-    "cramp_hr_decay_s": R(
-        30,
-        300,
-        "s",
-        "loguniform",
-        "grade D: HR recovery after pain ends (tens of seconds to minutes)",
-    ),
-    "cramp_relief_stand_frac": R(
-        0.15,
-        0.45,
-        "fraction",
-        "uniform",
-        "Allen & Kirby 2012 (stretching or walking relieves); grade D share",
-    ),
-    "cramp_relief_massage_frac": R(
-        0.2, 0.35, "fraction", "uniform", "grade D: rubbing the calf in bed"
-    ),
-    "cramp_stand_steps": R(
-        0, 120, "steps", "int", "grade D: standing on the leg to walking around the room"
-    ),
-    "cramp_stand_s": R(10, 300, "s", "loguniform", "grade D: stand/walk until the muscle relaxes"),
-    "cramp_residual_wake_min": R(
-        1, 45, "min", "loguniform", "grade D: residual soreness delays return to sleep"
-    ),
-    "cramp_wrist_motion": R(
-        0.2, 1.0, "0-1", "uniform", "grade D: clutching/massaging moves the wrist"
-    ),
-    # ------------------------------------------------------------------ nocturia
-    "nocturia_at_60": R(
-        0.3,
-        1.2,
-        "voids/night",
-        "uniform",
-        "Bosch & Weiss 2010 J Urol 184:440 (>=1 void in most adults >60, >=2 in 30-60 % at 70+)",
-    ),
-    "nocturia_per_decade": R(
-        0.1,
-        0.4,
-        "voids/night per 10 y",
-        "uniform",
-        "Bosch & Weiss 2010 (prevalence rises with age)",
-    ),
-    "bath_lie_awake_s": R(10, 600, "s", "loguniform", "grade D: urge wakes, delay before rising"),
-    "ortho_hr_bpm": R(
-        8,
-        25,
-        "bpm",
-        "uniform",
-        "Wieling et al. 2007 Clin Sci 112:157 (initial HR rise 10-20 bpm within 15 s of standing)",
-    ),
-    "stand_hr_bpm": R(
-        5,
-        18,
-        "bpm",
-        "uniform",
-        "Freeman et al. 2011 Clin Auton Res 21:69 (sustained standing HR rise < 30 bpm, typically 10-15)",
-    ),
-    "walk_hr_bpm": R(4, 20, "bpm", "uniform", "grade D: slow indoor walking adds to standing HR"),
-    "bath_oneway_steps": R(
-        3, 40, "steps", "int", "grade D: 2-25 m en-suite to house at ~0.6 m/step"
-    ),
-    "bath_inside_s": R(30, 400, "s", "loguniform", "grade D: voiding and hand-washing"),
-    "back_to_sleep_min": R(
-        1,
-        30,
-        "min",
-        "loguniform",
-        "Klerman et al. 2004 (return to sleep within minutes, occasionally long)",
-    ),
-    "indoor_cadence_spm": R(
-        50,
-        95,
-        "steps/min",
-        "uniform",
-        "Tudor-Locke et al. 2018 Br J Sports Med 52:776 (<100 spm is slow walking)",
-    ),
-    # ------------------------------------------------------------------ phone use in bed
-    "phone_per_night": R(
-        0.0,
-        0.5,
-        "1/night",
-        "uniform",
-        "Exelmans & Van den Bulck 2016 Soc Sci Med 148:93 (most adults use phones in bed)",
-    ),
-    "phone_min": R(1, 60, "min", "loguniform", "brief: minutes to an hour"),
-    "phone_hr_bpm": R(0, 8, "bpm", "uniform", "grade D: semi-recumbent wake, cognitive arousal"),
-    "phone_wrist_motion": R(0.1, 0.6, "0-1", "uniform", "grade D: scrolling moves the wrist"),
-    # ------------------------------------------------------------------ PLMS
-    "plms_series_per_night": R(
-        0,
-        6,
-        "series/night",
-        "int",
-        "Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI>5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169",
-    ),
-    "plm_s": R(0.5, 10, "s", "uniform", "Iber et al. 2007 AASM manual (LM 0.5-10 s)"),
-    "plm_interval_s": R(
-        5, 90, "s", "uniform", "Iber et al. 2007 AASM manual (PLM intervals 5-90 s)"
-    ),
-    "plm_count": R(
-        4, 200, "movements", "loguniform", "AASM (series >= 4 movements); long series in PLMD"
-    ),
-    "plm_hr_bpm": R(
-        2,
-        12,
-        "bpm",
-        "uniform",
-        "Sforza et al. 1999 Neurology 52:786; Pennestri et al. 2007 Neurology 68:1213 (HR rises ~5-10 bpm after PLM)",
-    ),
-    "plm_hr_peak_s": R(
-        3,
-        8,
-        "s",
-        "uniform",
-        "Sforza et al. 1999 Neurology 52:786 (HR peak a few beats after PLM onset)",
-    ),
-    "plm_arousal_frac": R(
-        0.05, 0.4, "fraction", "uniform", "Hornyak et al. 2006 (a minority of PLMs with arousal)"
-    ),
-    # ------------------------------------------------------------------ heat
-    "bedroom_slope": R(
-        0.2,
-        0.6,
-        "degC/degC",
-        "uniform",
-        "Nguyen et al. 2014 Indoor Air 24:103 (indoor follows outdoor temperature in the warm season, slope < 1)",
-    ),
-    "bedroom_base_c": R(
-        18, 22, "degC", "uniform", "grade D: heated/insulated bedroom on a mild night"
-    ),
-    "hot_threshold_c": R(
-        24,
-        26,
-        "degC",
-        "uniform",
-        "Okamoto-Mizuno & Mizuno 2012 J Physiol Anthropol 31:14 (wake rises above thermoneutral)",
-    ),
-    "heat_wake_gain_per_c": R(
-        0.05,
-        0.2,
-        "1/degC",
-        "uniform",
-        "Okamoto-Mizuno & Mizuno 2012 (more wake in heat); grade D size",
-    ),
-    "heat_hr_per_c": R(
-        0.3,
-        1.0,
-        "bpm/degC",
-        "uniform",
-        "grade D: thermoregulatory HR rise (Okamoto-Mizuno et al. 1999 Sleep 22:767)",
-    ),
-    "outdoor_night_sd_c": R(1.5, 4.0, "degC", "uniform", "grade D: day-to-day weather SD"),
-    # ------------------------------------------------------------------ device off
-    "watch_off_night_frac": R(
-        0.02,
-        0.12,
-        "fraction of nights",
-        "uniform",
-        "grade D: charging or removing the watch at night",
-    ),
-    "watch_off_min": R(
-        20, 600, "min", "loguniform", "grade D: from a top-up charge to the whole night"
-    ),
-    "day_charge_min": R(
-        20,
-        120,
-        "min",
-        "uniform",
-        "grade D: Apple Watch charges daily ~1-1.5 h; Fitbit every few days",
-    ),
-    "fitbit_charge_every_d": R(4, 7, "days", "int", "grade D: Fitbit battery life ~5-7 days"),
-    # ------------------------------------------------------------------ device: heart rate
-    "apple_hr_gap_s": R(
-        60,
-        900,
-        "s",
-        "lognormal",
-        AHR + ": gaps > 30 s median 285 s, 10-90 % 108-457 s",
-        median=285,
-        sigma=0.5,
-    ),
-    "apple_workout_hr_gap_s": R(
-        4, 6, "s", "uniform", AHR + ": 4 bursts of 27-33 samples at ~5 s spacing"
-    ),
-    "apple_hr_integer_frac": R(
-        0.99, 0.99, "fraction", "uniform", AHR + ": 99.1 % of values are integers"
-    ),
-    "apple_hr_err_sd": R(
-        1,
-        4,
-        "bpm",
-        "uniform",
-        "Wang et al. 2017 JAMA Cardiol 2:104 (Apple Watch close to ECG at rest)",
-    ),
-    "fitbit_hr_step_s": R(
-        1,
-        15,
-        "s",
-        "empirical",
-        FHR + ": night spacing 1 s 10 %, 2 s 6 %, 3 s 22 %, 5 s 11 %, 10 s 33 %, 15 s 18 %",
-    ),
-    "fitbit_gap_per_h": R(
-        0.1, 0.3, "1/h", "uniform", FHR + ": gaps >= 60 s at night 0.20 per hour"
-    ),
-    "fitbit_gap_s": R(
-        60, 4500, "s", "loguniform", FHR + ": night gaps >= 60 s, 10-50-90 % = 75, 228, 4485 s"
-    ),
-    "fitbit_hr_err_sd": R(
-        2,
-        6,
-        "bpm",
-        "uniform",
-        "Wang et al. 2017 JAMA Cardiol (Fitbit Charge HR less accurate than Apple Watch)",
-    ),
-    "motion_hr_err_sd": R(
-        2,
-        8,
-        "bpm",
-        "uniform",
-        "Bent et al. 2020 npj Digit Med 3:18 (wrist PPG error larger during movement)",
-    ),
-    # ------------------------------------------------------------------ device: steps
-    "slow_undercount": R(
-        0.05,
-        0.45,
-        "fraction missed",
-        "uniform",
-        "Fokkema et al. 2017 Med Sci Sports Exerc 49:793 (wrist trackers worst at slow speed); Toth et al. 2018 MSSE 50:1935",
-    ),
-    "fitbit_min_bout": R(
-        3,
-        8,
-        "steps",
-        "int",
-        FSTEPS + ": minutes with 1-3 steps are rare (114/24/17 vs 127-180 for 4-8 steps at night)",
-    ),
-    "apple_min_bout": R(
-        4, 12, "steps", "int", "grade D: Apple Watch does not credit a few isolated steps"
-    ),
-    "false_steps_per_min": R(
-        0, 4, "steps/min", "uniform", "grade D: wrist gestures in bed counted as steps"
-    ),
-    "night_steps_nonzero_frac": R(
-        0.0127,
-        0.0127,
-        "fraction",
-        "uniform",
-        FSTEPS
-        + ": 1.3 % of 01-05 h minutes non-zero, nonzero median 13 steps (check, not a parameter)",
-    ),
-    # ------------------------------------------------------------------ device: sleep staging
-    "quiet_wake_as_sleep": R(
-        0.3,
-        0.8,
-        "probability per epoch",
-        "uniform",
-        "Chinoy et al. 2021 Sleep 44:zsaa291 (device wake specificity 0.18-0.54)",
-    ),
-    "active_wake_as_wake": R(
-        0.6,
-        0.95,
-        "probability per epoch",
-        "uniform",
-        "Chinoy et al. 2021 (movement helps wake detection)",
-    ),
-    "sleep_as_wake": R(
-        0.01,
-        0.06,
-        "probability per epoch",
-        "uniform",
-        "Chinoy et al. 2021 (sleep sensitivity 0.94-0.99)",
-    ),
-    "deep_correct": R(
-        0.45,
-        0.75,
-        "probability per epoch",
-        "uniform",
-        "de Zambotti et al. 2018 Chronobiol Int 35:465 (Fitbit Charge 2 deep sensitivity 0.49); Apple 2023 sleep-staging white paper",
-    ),
-    "rem_correct": R(
-        0.55, 0.8, "probability per epoch", "uniform", "de Zambotti et al. 2018 (REM 0.74)"
-    ),
-    "light_correct": R(
-        0.7, 0.9, "probability per epoch", "uniform", "de Zambotti et al. 2018 (light 0.81)"
-    ),
-    # ------------------------------------------------------------------ daytime
-    "daily_steps": R(
-        2500,
-        11000,
-        "steps/day",
-        "uniform",
-        "Tudor-Locke et al. 2011 Int J Behav Nutr Phys Act 8:80 (older adults 2000-9000/day)",
-    ),
-    "daily_steps_cv": R(
-        0.2, 0.45, "CV", "uniform", "grade D: day-to-day variation (Tudor-Locke 2011)"
-    ),
-    "walk_cadence_spm": R(
-        85, 120, "steps/min", "uniform", "Tudor-Locke et al. 2018 (100 spm ~ moderate)"
-    ),
-    "walk_bout_min": R(1, 30, "min", "loguniform", "grade D: daily-life bouts mostly short"),
-    "walk_hr_day_bpm": R(10, 35, "bpm", "uniform", "grade D: walking HR above seated rest"),
-    "workouts_per_week": R(
-        0, 4, "1/week", "uniform", "grade D: ACSM 150 min/week recommendation partly met"
-    ),
-    "workout_min": R(20, 70, "min", "uniform", "grade D"),
-    "workout_hr_bpm": R(
-        95,
-        145,
-        "bpm",
-        "uniform",
-        "ACSM Guidelines 11th ed. (moderate 64-76 % of HRmax; HRmax ~150 at 70 y)",
-    ),
-    # ------------------------------------------------------------------ travel
-    "jetlag_shift_h": R(
-        0, 3, "h", "uniform", "Waterhouse et al. 2007 Lancet 369:1117 (resynchronisation ~1 h/day)"
-    ),
-    "jetlag_wake_gain": R(
-        1.3,
-        2.5,
-        "x awakenings",
-        "uniform",
-        "Waterhouse et al. 2007 (fragmented sleep after flights)",
-    ),
+# name | low | high | unit | distribution | source  ({FHR} {AHR} {FSTEPS} expand to the files)
+_TABLE = """
+age_years | 55 | 85 | y | int | Naylor & Young 1994 Br J Gen Pract 44:160 (cramps in 37% of >60 y); cohort of older adults
+sleep_hr_bpm | 50 | 68 | bpm | uniform | {FHR}: per-user median HR 00-05 h local 53-72 bpm, 2nd pct 44-58
+day_rest_hr_bpm | 62 | 80 | bpm | uniform | {FHR}: per-user 10th pct HR 10-19 h local 63-79 bpm
+wake_offset_bpm | 4 | 12 | bpm | uniform | Trinder et al. 2001 J Sleep Res 10:253 (HR falls ~5-10 % from wake to NREM)
+n1_offset_bpm | 1 | 4 | bpm | uniform | grade D: between wake and N2 (Trinder 2001)
+n3_offset_bpm | -6 | -1 | bpm | uniform | Trinder et al. 2001 (lowest HR in N3)
+rem_offset_bpm | 0 | 6 | bpm | uniform | Somers et al. 1993 NEJM 328:303 (REM HR and SNA near wake levels)
+sit_hr_bpm | 1 | 6 | bpm | uniform | grade D: sitting up in bed, between lying and standing
+cramp_prewake_min | 1 | 15 | min | loguniform | grade D: lying quietly awake before a cramp that starts in wake
+stage_hr_tau_s | 20 | 90 | s | uniform | grade D: HR follows a stage change over tens of seconds
+hr_noise_sd_bpm | 1 | 3 | bpm | uniform | {FHR}: SD in 5-min night windows median 2.1 (10-90 %: 1.0-4.5) bpm incl. device error
+hr_noise_tau_s | 10 | 60 | s | uniform | grade D: AR(1) correlation time of slow HR fluctuation
+overnight_dip_bpm | 2 | 8 | bpm | uniform | Krauchi & Wirz-Justice 1994 Am J Physiol 267:R819 (circadian HR amplitude a few bpm); nadir late night
+bedtime_h | 21.5 | 24.5 | h after local midnight of the evening | uniform | grade D: older adults' habitual bedtimes (Roenneberg et al. 2007 Sleep Med Rev 11:429, earlier with age)
+bedtime_jitter_sd_min | 15 | 45 | min | uniform | Bei et al. 2016 Sleep Med Rev 28:108 (night-to-night SD of sleep timing 30-60 min)
+sleep_latency_min | 3 | 45 | min | loguniform | Ohayon et al. 2004 Sleep 27:1255 (latency ~15-20 min in older adults)
+time_in_bed_h | 7 | 9.5 | h | uniform | Ohayon et al. 2004; measured on real_data sleepDay_merged.csv TotalTimeInBed (grade C)
+cycle_min | 80 | 110 | min | uniform | Carskadon & Dement, Principles and Practice of Sleep Medicine (NREM-REM cycle 90-110 min)
+n1_min | 1 | 7 | min | uniform | Carskadon & Dement (N1 1-7 min at cycle start)
+n3_first_min | 5 | 35 | min | uniform | Ohayon et al. 2004 (SWS 5-20 % in older adults, mostly first cycles)
+rem_first_min | 3 | 15 | min | uniform | Carskadon & Dement (first REM 1-10 min, lengthening)
+rem_last_min | 15 | 40 | min | uniform | Carskadon & Dement (late REM periods up to ~1 h)
+final_wake_lie_min | 0 | 20 | min | uniform | grade D: lying awake after final awakening
+awakening_per_h | 0.3 | 2 | 1/h | uniform | Klerman et al. 2004 Sleep 27:793 (older adults wake more often, same return rate)
+awakening_s | 30 | 900 | s | loguniform | Klerman et al. 2004 (wake bouts mostly < 2 min, some long)
+awakening_hr_bpm | 2 | 15 | bpm | uniform | Sforza et al. 2000 Clin Neurophysiol 111:1611 (HR rise scales with arousal depth)
+arousal_per_h | 5 | 25 | 1/h | uniform | Bonnet & Arand 2007 J Clin Sleep Med 3:133 (arousal index rises with age, 10-20/h)
+arousal_s | 3 | 15 | s | uniform | AASM scoring manual (arousal 3-15 s; longer is wake)
+arousal_hr_bpm | 2 | 12 | bpm | uniform | Sforza et al. 2000 (cortical arousal HR rise ~5-10 bpm)
+rollover_per_h | 0.8 | 3 | 1/h | uniform | De Koninck et al. 1992 Sleep 15:143 (position shifts ~1-2/h, fewer with age)
+rollover_s | 2 | 15 | s | uniform | grade D: a turn takes a few seconds
+rollover_hr_bpm | 1 | 8 | bpm | uniform | grade D: movement-related HR bump, smaller than an awakening
+cramp_per_night | 0.05 | 1 | 1/night | loguniform | Naylor & Young 1994 (40 % of sufferers >3/week, 6 % nightly); Abdulla et al. 1999 Age Ageing 28:385
+cramp_max_per_night | 0 | 3 | count | int | brief: 0-3 per night
+cramp_from_sleep_frac | 0.55 | 0.9 | fraction | uniform | Monderer et al. 2010 Curr Neurol Neurosci Rep 10:53 (cramps wake the sleeper or occur lying awake)
+cramp_contraction_s | 5 | 600 | s | loguniform | Allen & Kirby 2012 Am Fam Physician 86:350 (seconds to ~10 minutes)
+cramp_hr_bpm | 1 | 35 | bpm | loguniform | grade D: acute pain HR rise 5-20 bpm (cold pressor, e.g. Mourot et al. 2009 Eur J Appl Physiol) plus awakening; from invisible to large
+cramp_hr_latency_s | 2 | 20 | s | uniform | grade D: sympathetic/vagal withdrawal latency
+cramp_hr_rise_s | 5 | 30 | s | uniform | grade D: rise time constant
+cramp_hr_decay_s | 30 | 300 | s | loguniform | grade D: HR recovery after pain ends (tens of seconds to minutes)
+cramp_relief_stand_frac | 0.15 | 0.45 | fraction | uniform | Allen & Kirby 2012 (stretching or walking relieves); grade D share
+cramp_relief_massage_frac | 0.2 | 0.35 | fraction | uniform | grade D: rubbing the calf in bed
+cramp_stand_steps | 0 | 120 | steps | int | grade D: standing on the leg to walking around the room
+cramp_stand_s | 10 | 300 | s | loguniform | grade D: stand/walk until the muscle relaxes
+cramp_residual_wake_min | 1 | 45 | min | loguniform | grade D: residual soreness delays return to sleep
+cramp_wrist_motion | 0.2 | 1 | 0-1 | uniform | grade D: clutching/massaging moves the wrist
+nocturia_at_60 | 0.3 | 1.2 | voids/night | uniform | Bosch & Weiss 2010 J Urol 184:440 (>=1 void in most adults >60, >=2 in 30-60 % at 70+)
+nocturia_per_decade | 0.1 | 0.4 | voids/night per 10 y | uniform | Bosch & Weiss 2010 (prevalence rises with age)
+bath_lie_awake_s | 10 | 600 | s | loguniform | grade D: urge wakes, delay before rising
+ortho_hr_bpm | 8 | 25 | bpm | uniform | Wieling et al. 2007 Clin Sci 112:157 (initial HR rise 10-20 bpm within 15 s of standing)
+stand_hr_bpm | 5 | 18 | bpm | uniform | Freeman et al. 2011 Clin Auton Res 21:69 (sustained standing HR rise < 30 bpm, typically 10-15)
+walk_hr_bpm | 4 | 20 | bpm | uniform | grade D: slow indoor walking adds to standing HR
+bath_oneway_steps | 3 | 40 | steps | int | grade D: 2-25 m en-suite to house at ~0.6 m/step
+bath_inside_s | 30 | 400 | s | loguniform | grade D: voiding and hand-washing
+back_to_sleep_min | 1 | 30 | min | loguniform | Klerman et al. 2004 (return to sleep within minutes, occasionally long)
+indoor_cadence_spm | 50 | 95 | steps/min | uniform | Tudor-Locke et al. 2018 Br J Sports Med 52:776 (<100 spm is slow walking)
+phone_per_night | 0 | 0.5 | 1/night | uniform | Exelmans & Van den Bulck 2016 Soc Sci Med 148:93 (most adults use phones in bed)
+phone_min | 1 | 60 | min | loguniform | brief: minutes to an hour
+phone_hr_bpm | 0 | 8 | bpm | uniform | grade D: semi-recumbent wake, cognitive arousal
+phone_wrist_motion | 0.1 | 0.6 | 0-1 | uniform | grade D: scrolling moves the wrist
+plms_series_per_night | 0 | 6 | series/night | int | Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI>5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169
+plm_s | 0.5 | 10 | s | uniform | Iber et al. 2007 AASM manual (LM 0.5-10 s)
+plm_interval_s | 5 | 90 | s | uniform | Iber et al. 2007 AASM manual (PLM intervals 5-90 s)
+plm_count | 4 | 200 | movements | loguniform | AASM (series >= 4 movements); long series in PLMD
+plm_hr_bpm | 2 | 12 | bpm | uniform | Sforza et al. 1999 Neurology 52:786; Pennestri et al. 2007 Neurology 68:1213 (HR rises ~5-10 bpm after PLM)
+plm_hr_peak_s | 3 | 8 | s | uniform | Sforza et al. 1999 Neurology 52:786 (HR peak a few beats after PLM onset)
+plm_arousal_frac | 0.05 | 0.4 | fraction | uniform | Hornyak et al. 2006 (a minority of PLMs with arousal)
+bedroom_slope | 0.2 | 0.6 | degC/degC | uniform | Nguyen et al. 2014 Indoor Air 24:103 (indoor follows outdoor temperature in the warm season, slope < 1)
+bedroom_base_c | 18 | 22 | degC | uniform | grade D: heated/insulated bedroom on a mild night
+hot_threshold_c | 24 | 26 | degC | uniform | Okamoto-Mizuno & Mizuno 2012 J Physiol Anthropol 31:14 (wake rises above thermoneutral)
+heat_wake_gain_per_c | 0.05 | 0.2 | 1/degC | uniform | Okamoto-Mizuno & Mizuno 2012 (more wake in heat); grade D size
+heat_hr_per_c | 0.3 | 1 | bpm/degC | uniform | grade D: thermoregulatory HR rise (Okamoto-Mizuno et al. 1999 Sleep 22:767)
+outdoor_night_sd_c | 1.5 | 4 | degC | uniform | grade D: day-to-day weather SD
+watch_off_night_frac | 0.02 | 0.12 | fraction of nights | uniform | grade D: charging or removing the watch at night
+watch_off_min | 20 | 600 | min | loguniform | grade D: from a top-up charge to the whole night
+day_charge_min | 20 | 120 | min | uniform | grade D: Apple Watch charges daily ~1-1.5 h; Fitbit every few days
+fitbit_charge_every_d | 4 | 7 | days | int | grade D: Fitbit battery life ~5-7 days
+apple_hr_gap_s | 60 | 900 | s | lognormal:285:0.5 | {AHR}: gaps > 30 s median 285 s, 10-90 % 108-457 s
+apple_workout_hr_gap_s | 4 | 6 | s | uniform | {AHR}: 4 bursts of 27-33 samples at ~5 s spacing
+apple_hr_integer_frac | 0.99 | 0.99 | fraction | uniform | {AHR}: 99.1 % of values are integers
+apple_hr_err_sd | 1 | 4 | bpm | uniform | Wang et al. 2017 JAMA Cardiol 2:104 (Apple Watch close to ECG at rest)
+fitbit_hr_step_s | 1 | 15 | s | empirical | {FHR}: night spacing 1 s 10 %, 2 s 6 %, 3 s 22 %, 5 s 11 %, 10 s 33 %, 15 s 18 %
+fitbit_gap_per_h | 0.1 | 0.3 | 1/h | uniform | {FHR}: gaps >= 60 s at night 0.20 per hour
+fitbit_gap_s | 60 | 4500 | s | loguniform | {FHR}: night gaps >= 60 s, 10-50-90 % = 75, 228, 4485 s
+fitbit_hr_err_sd | 2 | 6 | bpm | uniform | Wang et al. 2017 JAMA Cardiol (Fitbit Charge HR less accurate than Apple Watch)
+motion_hr_err_sd | 2 | 8 | bpm | uniform | Bent et al. 2020 npj Digit Med 3:18 (wrist PPG error larger during movement)
+slow_undercount | 0.05 | 0.45 | fraction missed | uniform | Fokkema et al. 2017 Med Sci Sports Exerc 49:793 (wrist trackers worst at slow speed); Toth et al. 2018 MSSE 50:1935
+fitbit_min_bout | 3 | 8 | steps | int | {FSTEPS}: minutes with 1-3 steps are rare (114/24/17 vs 127-180 for 4-8 steps at night)
+apple_min_bout | 4 | 12 | steps | int | grade D: Apple Watch does not credit a few isolated steps
+false_steps_per_min | 0 | 4 | steps/min | uniform | grade D: wrist gestures in bed counted as steps
+night_steps_nonzero_frac | 0.0127 | 0.0127 | fraction | uniform | {FSTEPS}: 1.3 % of 01-05 h minutes non-zero, nonzero median 13 steps (check, not a parameter)
+quiet_wake_as_sleep | 0.3 | 0.8 | probability per epoch | uniform | Chinoy et al. 2021 Sleep 44:zsaa291 (device wake specificity 0.18-0.54)
+active_wake_as_wake | 0.6 | 0.95 | probability per epoch | uniform | Chinoy et al. 2021 (movement helps wake detection)
+sleep_as_wake | 0.01 | 0.06 | probability per epoch | uniform | Chinoy et al. 2021 (sleep sensitivity 0.94-0.99)
+deep_correct | 0.45 | 0.75 | probability per epoch | uniform | de Zambotti et al. 2018 Chronobiol Int 35:465 (Fitbit Charge 2 deep sensitivity 0.49); Apple 2023 sleep-staging white paper
+rem_correct | 0.55 | 0.8 | probability per epoch | uniform | de Zambotti et al. 2018 (REM 0.74)
+light_correct | 0.7 | 0.9 | probability per epoch | uniform | de Zambotti et al. 2018 (light 0.81)
+daily_steps | 2500 | 11000 | steps/day | uniform | Tudor-Locke et al. 2011 Int J Behav Nutr Phys Act 8:80 (older adults 2000-9000/day)
+daily_steps_cv | 0.2 | 0.45 | CV | uniform | grade D: day-to-day variation (Tudor-Locke 2011)
+walk_cadence_spm | 85 | 120 | steps/min | uniform | Tudor-Locke et al. 2018 (100 spm ~ moderate)
+walk_bout_min | 1 | 30 | min | loguniform | grade D: daily-life bouts mostly short
+walk_hr_day_bpm | 10 | 35 | bpm | uniform | grade D: walking HR above seated rest
+workouts_per_week | 0 | 4 | 1/week | uniform | grade D: ACSM 150 min/week recommendation partly met
+workout_min | 20 | 70 | min | uniform | grade D
+workout_hr_bpm | 95 | 145 | bpm | uniform | ACSM Guidelines 11th ed. (moderate 64-76 % of HRmax; HRmax ~150 at 70 y)
+jetlag_shift_h | 0 | 3 | h | uniform | Waterhouse et al. 2007 Lancet 369:1117 (resynchronisation ~1 h/day)
+jetlag_wake_gain | 1.3 | 2.5 | x awakenings | uniform | Waterhouse et al. 2007 (fragmented sleep after flights)
+"""
+
+
+def _parse(text: str) -> dict[str, R]:
+    out = {}
+    for line in text.strip().splitlines():
+        name, lo, hi, unit, dist, src = (f.strip() for f in line.split("|"))
+        src = src.format(FHR=FHR, AHR=AHR, FSTEPS=FSTEPS)
+        med = sig = None
+        if dist.startswith("lognormal:"):
+            dist, med, sig = dist.split(":")
+            med, sig = float(med), float(sig)
+        out[name] = R(float(lo), float(hi), unit, dist, src, med, sig)
+    return out
+
+
+RANGES: dict[str, R] = _parse(_TABLE)
+
+
+#: outdoor night mean temperature (degC) by home zone and month (Sep, Oct, Nov): climate
+#: normals' mean daily minimum + 3 degC. Source: grade C, WMO 1991-2020 normals as recalled
+#: (Deutscher Wetterdienst Berlin, NOAA Central Park, BoM Sydney, INMET Sao Paulo, NOAA LA,
+#: JMA Tokyo); day-to-day spread ``outdoor_night_sd_c``.
+CLIMATE: dict[str, tuple[float, float, float]] = {
+    "Europe/Berlin": (14.0, 10.0, 6.0),
+    "America/New_York": (20.0, 14.0, 9.0),
+    "Australia/Sydney": (14.0, 16.5, 18.5),
+    "America/Sao_Paulo": (17.0, 19.0, 20.0),
+    "America/Los_Angeles": (20.0, 18.0, 14.0),
+    "Asia/Tokyo": (24.0, 18.0, 12.0),
 }
 
 
@@ -542,8 +186,6 @@ def draw(rng: np.random.Generator, name: str, size=None):
         v = np.exp(rng.uniform(np.log(lo2), np.log(hi), size))
     elif r.dist == "int":
         return rng.integers(int(lo), int(hi) + 1, size)
-    elif r.dist == "tri":
-        v = rng.triangular(lo, r.mode if r.mode is not None else (lo + hi) / 2, hi, size)
     elif r.dist == "lognormal":
         v = np.exp(rng.normal(np.log(r.median), r.sigma, size))
     else:
@@ -566,6 +208,17 @@ def markdown() -> str:
         if r.dist == "lognormal":
             dist = f"lognormal(median {r.median:g}, sigma {r.sigma:g}), clipped"
         lines.append(f"| {k} | {r.low:g} | {r.high:g} | {r.unit} | {dist} | {r.source} |")
+    lines += [
+        "",
+        "## Outdoor night mean temperature (degC), Sep / Oct / Nov",
+        "",
+        "Climate normals' mean daily minimum + 3 degC (grade C, WMO 1991-2020 normals as",
+        "recalled); bedroom = bedroom_base_c + bedroom_slope x max(0, outdoor - 15).",
+        "",
+        "| zone | Sep | Oct | Nov |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {z} | {a:g} | {b:g} | {c:g} |" for z, (a, b, c) in CLIMATE.items()]
     return "\n".join(lines) + "\n"
 
 
