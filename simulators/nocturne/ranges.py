@@ -113,6 +113,7 @@ watch_off_min | 20 | 600 | min | loguniform | grade D: from a top-up charge to t
 day_charge_min | 20 | 120 | min | uniform | grade D: Apple Watch charges daily ~1-1.5 h; Fitbit every few days
 fitbit_charge_every_d | 4 | 7 | days | int | grade D: Fitbit battery life ~5-7 days
 apple_hr_gap_s | 60 | 900 | s | lognormal:285:0.5 | {AHR}: gaps > 30 s median 285 s, 10-90 % 108-457 s
+apple_creation_lag_s | 1 | 335 | s | loguniform | {AHR}: creationDate - startDate 10-50-90 % = 1, 62, 335 s
 apple_workout_hr_gap_s | 4 | 6 | s | uniform | {AHR}: 4 bursts of 27-33 samples at ~5 s spacing
 apple_hr_integer_frac | 0.99 | 0.99 | fraction | uniform | {AHR}: 99.1 % of values are integers
 apple_hr_err_sd | 1 | 4 | bpm | uniform | Wang et al. 2017 JAMA Cardiol 2:104 (Apple Watch close to ECG at rest)
