@@ -1,0 +1,164 @@
+"""The nocturne simulator: determinism, clean import, truth inside the nights, DST, ranges,
+cohort. Small runs (2 people x 5 nights across the Berlin DST change)."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pytest
+
+from pipeline.evaluate import read_truth
+from simulators.nocturne import generate
+from simulators.nocturne.cohort import make_cohort
+from simulators.nocturne.ingest import ingest
+from simulators.nocturne.ranges import RANGES, draw
+
+START = date(2024, 10, 24)  # Europe/Berlin leaves DST on 2024-10-27
+NIGHT_KINDS = {
+    "nocturnal_cramp",
+    "bathroom_trip",
+    "phone_use",
+    "plms_series",
+    "awakening",
+    "arousal",
+    "rollover",
+    "hot_night",
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    a = tmp_path_factory.mktemp("a")
+    b = tmp_path_factory.mktemp("b")
+    generate(a, seed=3, people=2, nights=5, start=START)
+    generate(b, seed=3, people=2, nights=5, start=START)
+    return a, b
+
+
+def _files(root):
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+
+def test_deterministic(runs):
+    a, b = runs
+    assert _files(a) == _files(b)
+    for rel in _files(a):
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_imports_without_rejections(runs, tmp_path):
+    a, _ = runs
+    res = ingest(a, tmp_path / "cw.duckdb")
+    assert len(res) == 1 + 1 + 4  # participants, one export.zip, four Fitabase files
+    for r in res:
+        assert r.status == "ok", (r.path, r.error)
+        assert r.rows_rejected == 0, r.path
+        assert r.rows_accepted > 0, r.path
+
+
+def test_truth_inside_nights(runs):
+    a, _ = runs
+    truth = read_truth(a / "truth.csv")
+    sleep = truth.filter(pl.col("kind") == "sleep")
+    assert sleep.group_by("participant_id").len()["len"].to_list() == [5, 5]
+    night = truth.filter(pl.col("kind").is_in(NIGHT_KINDS)).join(
+        sleep.select("participant_id", "local_date", s0="start_utc", s1="end_utc"),
+        on=["participant_id", "local_date"],
+    )
+    assert night.height == truth.filter(pl.col("kind").is_in(NIGHT_KINDS)).height
+    pad = timedelta(hours=1)
+    bad = night.filter(
+        (pl.col("start_utc") < pl.col("s0") - pad) | (pl.col("end_utc") > pl.col("s1") + pad)
+    )
+    assert bad.height == 0, bad
+    assert (truth["end_utc"] >= truth["start_utc"]).all()
+    assert truth.filter(pl.col("kind") == "nocturnal_cramp").height >= 0
+
+
+def test_dst_night_is_one_night(runs):
+    a, _ = runs
+    truth = read_truth(a / "truth.csv")
+    berlin = truth.filter((pl.col("participant_id") == "apple-01") & (pl.col("kind") == "sleep"))
+    dst = berlin.filter(pl.col("local_date") == date(2024, 10, 26))
+    assert dst.height == 1
+    hours = (dst["end_utc"][0] - dst["start_utc"][0]).total_seconds() / 3600
+    assert 4 < hours < 11
+    # its local start and end straddle the change: +02:00 in the evening, +01:00 next morning
+    z = ZoneInfo("Europe/Berlin")
+    assert dst["start_utc"][0].astimezone(z).utcoffset() == timedelta(hours=2)
+    assert dst["end_utc"][0].astimezone(z).utcoffset() == timedelta(hours=1)
+
+
+def test_hidden_features_one_row_per_truth_row(runs):
+    a, _ = runs
+    truth = pl.read_csv(a / "truth.csv")
+    feats = pl.read_csv(a / "hidden_features.csv")
+    assert feats.height == truth.height
+    assert feats["kind"].to_list() == truth["kind"].to_list()
+    for col in ("hr_response_bpm", "true_steps", "counted_steps", "standing_s", "awake_s"):
+        assert feats[col].null_count() == 0
+    assert (feats["is_cramp"] == (feats["kind"] == "nocturnal_cramp")).all()
+
+
+def test_ranges_have_sources_and_draws_stay_inside():
+    rng = np.random.default_rng(0)
+    for name, r in RANGES.items():
+        assert r.source.strip(), name
+        assert r.low <= r.high, name
+        v = np.asarray(draw(rng, name, 500))
+        assert (v >= r.low).all() and (v <= r.high).all(), name
+
+
+def test_event_durations_inside_ranges(runs):
+    a, _ = runs
+    truth = read_truth(a / "truth.csv").with_columns(
+        d=(pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
+    )
+    for kind, name, scale in (
+        ("nocturnal_cramp", "cramp_contraction_s", 1),
+        ("arousal", "arousal_s", 1),
+        ("awakening", "awakening_s", 1),
+        ("rollover", "rollover_s", 1),
+        ("phone_use", "phone_min", 60),
+    ):
+        d = truth.filter(pl.col("kind") == kind)["d"]
+        r = RANGES[name]
+        assert ((d >= int(r.low * scale) - 1) & (d <= r.high * scale)).all(), kind
+
+
+def test_cohort():
+    people = make_cohort(np.random.default_rng(1), 6, 90, date(2024, 9, 1))
+    assert sorted(p.device for p in people) == ["apple"] * 3 + ["fitbit"] * 3
+    assert len({p.home for p in people}) == 6
+    assert any(p.lat < 0 for p in people)
+    for p in people:
+        assert p.pid.startswith("fitabase-") == (p.device == "fitbit")
+
+    def dst_change(z):
+        a = datetime(2024, 9, 2, tzinfo=ZoneInfo(z)).utcoffset()
+        return a != datetime(2024, 11, 29, tzinfo=ZoneInfo(z)).utcoffset()
+
+    assert sum(dst_change(p.home) for p in people) >= 2
+    trav = [p for p in people if p.travel]
+    assert len(trav) == 1 and trav[0].device == "apple"
+    t = datetime(2024, 10, 15)
+    diff = (
+        t.replace(tzinfo=ZoneInfo(trav[0].home)).utcoffset()
+        - t.replace(tzinfo=ZoneInfo(trav[0].away)).utcoffset()
+    )
+    assert abs(diff) >= timedelta(hours=5)
+    assert trav[0].travel[1] - trav[0].travel[0] == 7
+
+
+def test_traveller_records_carry_away_offsets(tmp_path):
+    generate(tmp_path, seed=2, people=1, nights=50, start=date(2024, 9, 1))
+    xml = zipfile.ZipFile(tmp_path / "inbox/apple-01/export.zip").read(
+        "apple_health_export/export.xml"
+    )
+    assert b'startDate="2024-10-13 ' in xml
+    assert xml.count(b'-0400"') > 100  # New York in October
+    assert xml.count(b'+0200"') > 100  # Berlin
