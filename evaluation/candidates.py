@@ -16,7 +16,10 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
 * ``sample``: ``simulators.sample`` (the demo-data generator) Apple exports + weather;
 * ``physio``: ``simulators.physio`` (literature ranges, Apple and Fitabase exports);
 * ``bedside``: ``simulators.bedside`` (a second literature-range simulator, written later and
-  independently of the detectors and of physio; Apple and Fitabase exports).
+  independently of the detectors and of physio; Apple and Fitabase exports);
+* ``nocturne``: ``simulators.nocturne`` (a third, written in the eighth issue-10 session
+  without reading the detectors, the evaluation or the other simulators; Apple and Fitabase
+  exports).
 
 Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the cramp
 detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code,
@@ -52,9 +55,10 @@ SEEDS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "sample": ((20250615, 7), (901, 902)),
     "physio": ((1, 2, 3), (101, 102, 103)),
     "bedside": ((1, 2, 3), (301, 302, 303)),
+    "nocturne": ((1, 2, 3), (401, 402, 403)),
 }
 #: families whose generator writes exports with a ``truth.csv`` and an ``ingest`` module
-EXPORT_SIMULATORS = ("physio", "bedside")
+EXPORT_SIMULATORS = ("physio", "bedside", "nocturne")
 FAMILIES = tuple(SEEDS)
 #: onset tolerance against exact simulator truth (brief 7.3: 5 min for minute exports)
 TOLERANCE_S = 300.0
