@@ -10,7 +10,7 @@ Protocol (issue 10):
 * an upper bound is printed beside each figure: ``cand. recall`` is the share of true
   cramps that any candidate segment covers (a scorer can only choose among candidates), and
   ``bound F1`` the F1 of a perfect scorer on those candidates (precision 1 at that recall);
-* for physio and bedside, the oracle bound of :mod:`evaluation.oracle` (a classifier given the
+* for physio, bedside and nocturne, the oracle bound of :mod:`evaluation.oracle` (a classifier given the
   simulator's hidden event features) shows what the overlap of its ranges allows;
 * reliability: predicted vs observed share of true candidates by confidence band.
 
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if name == "LOSO" and (worst is None or s["f1"] < worst[1]):
                 worst = (f, s["f1"], lk["precision"])
-    for fam in ("physio", "bedside"):
+    for fam in ("physio", "bedside", "nocturne"):
         if fam not in fams:
             continue
         from evaluation import oracle

@@ -40,7 +40,7 @@ detector's ``possible`` threshold) and 0.7 (``likely``).
 
 Usage::
 
-    uv run --frozen python -m evaluation.oracle [--family physio|bedside]
+    uv run --frozen python -m evaluation.oracle [--family physio|bedside|nocturne]
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ ORACLE_FEATURES = (
     "hours_after_onset",
     "bedroom_c",
 )
-NOT_EVENTS = ("sleep", "watch_off")
+#: truth rows that are not night-time events (nocturne also writes daytime workouts and a row
+#: per hot night)
+NOT_EVENTS = ("sleep", "watch_off", "workout", "hot_night")
 #: bedside's hidden features every event kind has once its HR response is put in one column
 BEDSIDE_FEATURES = (
     "hr_rise_bpm",
@@ -85,6 +87,21 @@ BEDSIDE_FEATURES = (
     "bedroom_c",
     "hot_night",
 )
+#: nocturne's hidden features: every kind is measured the same way over the 15 min after its
+#: start (simulators/nocturne/truth.py), so no column names the kind
+NOCTURNE_FEATURES = (
+    "hr_response_bpm",
+    "true_steps",
+    "counted_steps",
+    "standing_s",
+    "awake_s",
+    "wrist_motion_mean",
+    "stage_at_onset",
+    "hours_since_sleep_onset",
+    "bedroom_temp_c",
+)
+#: stage at onset as a number (deeper sleep lower); ``up``: already out of bed
+_STAGE_CODE = {"n3": 0, "n2": 1, "rem": 2, "n1": 3, "wake": 4, "up": 5}
 #: bedside's per-kind names of the event's heart-rate response
 _BEDSIDE_HR = (
     "pain_surge_bpm",
@@ -158,6 +175,20 @@ def bedside_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return X.to_numpy(), ev["is_cramp"].to_numpy().astype(bool)
 
 
+def nocturne_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of nocturne's hidden features (:data:`NOCTURNE_FEATURES`, the stage coded by
+    :data:`_STAGE_CODE`)."""
+    ev = frame.filter(~pl.col("kind").is_in(NOT_EVENTS))
+    stage = pl.col("stage_at_onset").replace_strict(_STAGE_CODE, default=None)
+    X = ev.select(
+        [
+            (stage if f == "stage_at_onset" else pl.col(f)).cast(pl.Float64).fill_null(0.0)
+            for f in NOCTURNE_FEATURES
+        ]
+    )
+    return X.to_numpy(), ev["is_cramp"].to_numpy().astype(bool)
+
+
 def scores(y: np.ndarray, detected: np.ndarray) -> dict:
     tp = int((detected & y).sum())
     fp = int((detected & ~y).sum())
@@ -173,7 +204,7 @@ def bound(family: str = "physio") -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     dev, held = C.SEEDS[family]
-    mat = bedside_matrix if family == "bedside" else matrix
+    mat = {"bedside": bedside_matrix, "nocturne": nocturne_matrix}.get(family, matrix)
     train = [mat(hidden_features(s, family)) for s in dev]
     test = [mat(hidden_features(s, family)) for s in held]
     X = np.vstack([x for x, _ in train])
@@ -195,10 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--family", choices=("physio", "bedside"), default="physio")
+    ap.add_argument("--family", choices=("physio", "bedside", "nocturne"), default="physio")
     fam = ap.parse_args(argv).family
     b = bound(fam)
-    feats = BEDSIDE_FEATURES if fam == "bedside" else ORACLE_FEATURES
+    feats = {"bedside": BEDSIDE_FEATURES, "nocturne": NOCTURNE_FEATURES}.get(fam, ORACLE_FEATURES)
     print(
         f"oracle bound on {fam} held-out seeds {C.SEEDS[fam][1]} "
         f"({b['events']} hidden events, {b['cramps']} cramps; features: "

@@ -30,7 +30,7 @@ leave on the table.
 
 Usage::
 
-    uv run --frozen python -m evaluation.oracle_observed [--family physio|bedside]
+    uv run --frozen python -m evaluation.oracle_observed [--family physio|bedside|nocturne]
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def event_features(
 
 
 def recorded_features(seed: int, family: str = "physio") -> pl.DataFrame:
-    """Events of ``family`` (physio or bedside) at ``seed`` with their recorded-data
+    """Events of ``family`` (physio, bedside or nocturne) at ``seed`` with their recorded-data
     features (cached)."""
     key = simulator_cache_key(Path(__file__), family=family)
     cached = C.CACHE / f"oracle-observed-{family}-{seed}-{key}.parquet"
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--family", choices=("physio", "bedside"), default="physio")
+    ap.add_argument("--family", choices=("physio", "bedside", "nocturne"), default="physio")
     fam = ap.parse_args(argv).family
     b = bound(fam)
     print(
