@@ -20,6 +20,7 @@ REAL = "measured on real_data "
 FHR = REAL + "fitabase_fitbit_2016/heartrate_seconds_subsets/4.12.16-5.12.16_*users*.csv"
 AHR = REAL + "apple_health/kairess_heart-rate-note/export_sample.xml (Watch5,9, watchOS 8)"
 FSTEPS = REAL + "fitabase_fitbit_2016/4.12.16-5.12.16/minuteStepsWide_merged.csv"
+PLM = REAL + "plm_leg_movement/resteaze_vinzee/Richard_Allen.figdata"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class R:
     sigma: float | None = None
 
 
-# name | low | high | unit | distribution | source  ({FHR} {AHR} {FSTEPS} expand to the files)
+# name | low | high | unit | distribution | source  ({FHR} {AHR} {FSTEPS} {PLM} expand to the files)
 _TABLE = """
 age_years | 55 | 85 | y | int | Naylor & Young 1994 Br J Gen Pract 44:160 (cramps in 37% of >60 y); cohort of older adults
 sleep_hr_bpm | 50 | 68 | bpm | uniform | {FHR}: per-user median HR 00-05 h local 53-72 bpm, 2nd pct 44-58
@@ -96,6 +97,9 @@ phone_min | 1 | 60 | min | loguniform | brief: minutes to an hour
 phone_hr_bpm | 0 | 8 | bpm | uniform | grade D: semi-recumbent wake, cognitive arousal
 phone_wrist_motion | 0.1 | 0.6 | 0-1 | uniform | grade D: scrolling moves the wrist
 plms_series_per_night | 0 | 6 | series/night | int | Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI>5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169
+plms_prevalence | 0.25 | 0.5 | P(person has PLMS, PLMI > 15/h) | uniform | Haba-Rubio et al. 2016 Ann Neurol 79:464 (PLMSI > 15/h in 28.6 % of 2162 adults, mean age 58, rising with age); Leary et al. 2018 Clin Neurophysiol 129:2306 (PLMI >= 15 in 25.3 % at baseline, rising with age); Claman et al. 2013 J Clin Sleep Med 9:1109 (MrOS men mean age 76: PLMI >= 5 in 70.8 %, top quintile >= 65.1/h); Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI > 5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169
+plms_index_per_h | 15 | 100 | PLM/h of sleep | loguniform | people with PLMS: Haba-Rubio et al. 2016 (threshold > 15/h); Claman et al. 2013 (MrOS top quintile PLMI >= 65.1/h); Hornyak et al. 2006 (> 50/h severe)
+plms_index_low_per_h | 0.5 | 15 | PLM/h of sleep | loguniform | people without PLMS (PLMI <= 15/h by definition, Haba-Rubio et al. 2016); Claman et al. 2013 and Ancoli-Israel et al. 1991 (many older adults 5-15/h); {PLM}: one RestEaze night 9 PLM in 291 min (1.9/h)
 plm_s | 0.5 | 10 | s | uniform | Iber et al. 2007 AASM manual (LM 0.5-10 s)
 plm_interval_s | 5 | 90 | s | uniform | Iber et al. 2007 AASM manual (PLM intervals 5-90 s)
 plm_count | 4 | 200 | movements | loguniform | AASM (series >= 4 movements); long series in PLMD
@@ -150,7 +154,7 @@ def _parse(text: str) -> dict[str, R]:
     out = {}
     for line in text.strip().splitlines():
         name, lo, hi, unit, dist, src = (f.strip() for f in line.split("|"))
-        src = src.format(FHR=FHR, AHR=AHR, FSTEPS=FSTEPS)
+        src = src.format(FHR=FHR, AHR=AHR, FSTEPS=FSTEPS, PLM=PLM)
         med = sig = None
         if dist.startswith("lognormal:"):
             dist, med, sig = dist.split(":")
