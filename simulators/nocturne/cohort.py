@@ -31,7 +31,7 @@ PERSON_PARAMS = (
     "awakening_per_h arousal_per_h rollover_per_h cramp_per_night cramp_from_sleep_frac "
     "cramp_relief_stand_frac cramp_relief_massage_frac nocturia_at_60 nocturia_per_decade "
     "ortho_hr_bpm stand_hr_bpm walk_hr_bpm indoor_cadence_spm phone_per_night "
-    "plms_series_per_night bedroom_slope bedroom_base_c hot_threshold_c heat_wake_gain_per_c "
+    "plms_prevalence bedroom_slope bedroom_base_c hot_threshold_c heat_wake_gain_per_c "
     "heat_hr_per_c outdoor_night_sd_c watch_off_night_frac day_charge_min fitbit_charge_every_d "
     "slow_undercount fitbit_min_bout apple_min_bout false_steps_per_min apple_hr_err_sd "
     "fitbit_hr_err_sd motion_hr_err_sd fitbit_gap_per_h quiet_wake_as_sleep active_wake_as_wake "
@@ -80,6 +80,10 @@ def make_cohort(rng: np.random.Generator, n_people: int, n_nights: int, start: d
         p["cramp_relief_massage_frac"] = min(
             p["cramp_relief_massage_frac"], 0.9 - p["cramp_relief_stand_frac"]
         )
+        # PLMS is a trait of some people (PLMI > 15/h), a low background index for the rest
+        p["has_plms"] = float(rng.random() < p["plms_prevalence"])
+        name = "plms_index_per_h" if p["has_plms"] else "plms_index_low_per_h"
+        p["plms_index_per_h"] = float(draw(rng, name))
         person = Person(pid, dev, tz, sex, lat, lon, p)
         person.birth_year = start.year - int(p["age_years"])
         if k == 0 and n_nights > TRAVEL_FIRST_NIGHT + TRAVEL_NIGHTS + 2:

@@ -12,7 +12,7 @@ import numpy as np
 
 from simulators.nocturne.cohort import Person
 from simulators.nocturne.night import Night
-from simulators.nocturne.ranges import draw
+from simulators.nocturne.ranges import RANGES, draw
 from simulators.nocturne.timeline import N1, N2, N3, WAKE, Event, Timeline  # noqa: F401
 
 
@@ -162,6 +162,15 @@ def plms(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     return Event("plms_series", t0, last, nt.i, f"movements={n}", stage0)
 
 
+def plms_series_rate(p: dict, nt: Night) -> float:
+    """Expected PLM series this night: the person's PLM index x hours from sleep onset to
+    final wake / the mean movements per series (``plm_count``: log-uniform, truncated)."""
+    r = RANGES["plm_count"]
+    mean_count = (r.high - r.low) / np.log(r.high / r.low) - 0.5
+    hours = max(0.0, (nt.final_wake - nt.onset) / 3600)
+    return p["plms_index_per_h"] * hours / mean_count
+
+
 def major(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
     """All major events of a night, in a random order of kinds (each avoids the others)."""
     p = person.p
@@ -170,7 +179,7 @@ def major(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
         ["nocturnal_cramp"] * n_cramp
         + ["bathroom_trip"] * int(rng.poisson(person.nocturia_rate))
         + ["phone_use"] * int(rng.poisson(p["phone_per_night"]))
-        + ["plms_series"] * int(rng.poisson(p["plms_series_per_night"]))
+        + ["plms_series"] * int(rng.poisson(plms_series_rate(p, nt)))
     )
     fn = {"nocturnal_cramp": cramp, "bathroom_trip": bathroom, "phone_use": phone}
     fn["plms_series"] = plms

@@ -96,7 +96,6 @@ phone_per_night | 0 | 0.5 | 1/night | uniform | Exelmans & Van den Bulck 2016 So
 phone_min | 1 | 60 | min | loguniform | brief: minutes to an hour
 phone_hr_bpm | 0 | 8 | bpm | uniform | grade D: semi-recumbent wake, cognitive arousal
 phone_wrist_motion | 0.1 | 0.6 | 0-1 | uniform | grade D: scrolling moves the wrist
-plms_series_per_night | 0 | 6 | series/night | int | Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI>5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169
 plms_prevalence | 0.25 | 0.5 | P(person has PLMS, PLMI > 15/h) | uniform | Haba-Rubio et al. 2016 Ann Neurol 79:464 (PLMSI > 15/h in 28.6 % of 2162 adults, mean age 58, rising with age); Leary et al. 2018 Clin Neurophysiol 129:2306 (PLMI >= 15 in 25.3 % at baseline, rising with age); Claman et al. 2013 J Clin Sleep Med 9:1109 (MrOS men mean age 76: PLMI >= 5 in 70.8 %, top quintile >= 65.1/h); Ancoli-Israel et al. 1991 Sleep 14:496 (PLMI > 5 in 45 % of 65+); Hornyak et al. 2006 Sleep Med Rev 10:169
 plms_index_per_h | 15 | 100 | PLM/h of sleep | loguniform | people with PLMS: Haba-Rubio et al. 2016 (threshold > 15/h); Claman et al. 2013 (MrOS top quintile PLMI >= 65.1/h); Hornyak et al. 2006 (> 50/h severe)
 plms_index_low_per_h | 0.5 | 15 | PLM/h of sleep | loguniform | people without PLMS (PLMI <= 15/h by definition, Haba-Rubio et al. 2016); Claman et al. 2013 and Ancoli-Israel et al. 1991 (many older adults 5-15/h); {PLM}: one RestEaze night 9 PLM in 291 min (1.9/h)

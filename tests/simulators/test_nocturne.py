@@ -162,3 +162,17 @@ def test_traveller_records_carry_away_offsets(tmp_path):
     assert b'startDate="2024-10-13 ' in xml
     assert xml.count(b'-0400"') > 100  # New York in October
     assert xml.count(b'+0200"') > 100  # Berlin
+
+
+def test_plms_is_a_person_level_mixture():
+    """Each person draws a PLMS prevalence in range, has PLMS or not, and an index in the
+    range of their group; over many cohorts the share with PLMS is near the prevalence."""
+    has = []
+    for seed in range(40):
+        for p in (q.p for q in make_cohort(np.random.default_rng(seed), 6, 10, START)):
+            prev = RANGES["plms_prevalence"]
+            assert prev.low <= p["plms_prevalence"] <= prev.high
+            r = RANGES["plms_index_per_h" if p["has_plms"] else "plms_index_low_per_h"]
+            assert r.low <= p["plms_index_per_h"] <= r.high
+            has.append(p["has_plms"])
+    assert prev.low - 0.07 < float(np.mean(has)) < prev.high + 0.07
