@@ -128,6 +128,8 @@ motion_hr_err_sd | 2 | 8 | bpm | uniform | Bent et al. 2020 npj Digit Med 3:18 (
 slow_undercount | 0.05 | 0.45 | fraction missed | uniform | Fokkema et al. 2017 Med Sci Sports Exerc 49:793 (wrist trackers worst at slow speed); Toth et al. 2018 MSSE 50:1935
 fitbit_min_bout | 3 | 8 | steps | int | {FSTEPS}: minutes with 1-3 steps are rare (114/24/17 vs 127-180 for 4-8 steps at night)
 apple_min_bout | 4 | 12 | steps | int | grade D: Apple Watch does not credit a few isolated steps
+iphone_carry_frac | 0.6 | 0.9 | fraction of daytime walking with the phone on the person | uniform | Duncan et al. 2018 J Sports Sci 36:1695 (free-living iPhone 21.5 % below a hip accelerometer; phones left at home); Amagasa et al. 2019 JMIR Mhealth Uhealth 7:e10418 (iPhone 12 % below a waist pedometer over waking hours)
+iphone_undercount | 0.02 | 0.1 | fraction missed while carried | uniform | Duncan et al. 2018 (treadmill: iPhone 7.6-9.4 % under at the slowest speed, < 5 % faster)
 false_steps_per_min | 0 | 4 | steps/min | uniform | grade D: wrist gestures in bed counted as steps
 night_steps_nonzero_frac | 0.0127 | 0.0127 | fraction | uniform | {FSTEPS}: 1.3 % of 01-05 h minutes non-zero, nonzero median 13 steps (check, not a parameter)
 quiet_wake_as_sleep | 0.3 | 0.8 | probability per epoch | uniform | Chinoy et al. 2021 Sleep 44:zsaa291 (device wake specificity 0.18-0.54)
