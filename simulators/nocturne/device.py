@@ -8,6 +8,9 @@
 * Steps: bouts of true steps (seconds with steps, < 5 s apart); a bout shorter than the
   device's minimum is not credited, slow bouts (< 100 steps/min) lose the person's
   ``slow_undercount``; strong wrist motion without steps adds false steps.
+* iPhone steps (Apple people): the phone's own pedometer counts only while carried: in
+  30 min daytime blocks with probability ``iphone_carry_frac``, losing ``iphone_undercount``;
+  from bed to rise it lies on the nightstand and counts nothing.
 * Sleep staging per 30 s epoch in the device's sleep window, with misclassification:
   quiet wake often scored as light sleep, deep and REM confused with light.
 """
@@ -133,3 +136,10 @@ def stage_epochs(tl: Timeline, a: int, b: int, p, rng) -> np.ndarray:
     out[wrong] = np.where(rng.random(wrong.sum()) < 0.6, 3, 4)
     out[~worn] = -1
     return out
+
+
+def iphone_steps(tl: Timeline, rng) -> np.ndarray:
+    """Steps per second counted by the iPhone (see the module docstring)."""
+    carry, miss = float(draw(rng, "iphone_carry_frac")), float(draw(rng, "iphone_undercount"))
+    carried = np.repeat(rng.random(tl.n // 1800 + 1) < carry, 1800)[: tl.n] & (tl.stage < 0)
+    return tl.steps * carried * (1 - miss)

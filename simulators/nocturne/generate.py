@@ -136,6 +136,7 @@ def simulate_person(person, k: int, seed: int, n_nights: int, start: date, inbox
             t0,
             device.apple_hr(hr, tl, p, dev_rng),
             _apple_steps(counted),
+            _apple_steps(device.iphone_steps(tl, np.random.default_rng([seed, 3, k]))),
             sleep,
             workouts,
             dev_rng,

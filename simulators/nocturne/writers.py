@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from simulators.apple_export.layout import DTD
 from simulators.nocturne.ranges import draw
 
 APPLE_TIME = "%Y-%m-%d %H:%M:%S %z"
@@ -32,9 +33,11 @@ def local_strings(utc_s: np.ndarray, zones: np.ndarray | str, fmt: str) -> pl.Se
 
 
 # ------------------------------------------------------------------------------ Apple
-def apple_export(path: Path, person, t0: int, hr, steps, sleep, workouts, rng) -> None:
-    """``hr`` (idx, values), ``steps`` [(a, b, n)], ``sleep`` [(a, b, stage)], ``workouts``
-    [(a, b, kind)]; indices are timeline seconds from ``t0``."""
+def apple_export(path: Path, person, t0: int, hr, steps, phone_steps, sleep, workouts, rng) -> None:
+    """``hr`` (idx, values), ``steps`` and ``phone_steps`` (Watch, iPhone) [(a, b, n)],
+    ``sleep`` [(a, b, stage)], ``workouts`` [(a, b, kind)]; indices are timeline seconds from
+    ``t0``. The file opens as a real one: XML declaration and HealthKit Export Version 14
+    internal DTD, ``<ExportDate>``, ``<Me>``."""
     zone_of = person.extra["zone_of"]  # utc seconds array -> zone names array
     src = f"{person.pid} Apple Watch"
     dev = (
@@ -42,6 +45,14 @@ def apple_export(path: Path, person, t0: int, hr, steps, sleep, workouts, rng) -
         "model:Watch, hardware:Watch6,2, software:10.6&gt;"
     )
     head = f'type="{{}}" sourceName="{src}" sourceVersion="10.6" device="{dev}" unit="{{}}"'
+    phone = (
+        f"&lt;&lt;HKDevice: 0x{int(rng.integers(1 << 32, 1 << 35)):09x}&gt;, name:iPhone, "
+        "manufacturer:Apple Inc., model:iPhone, hardware:iPhone14,7, software:17.6.1&gt;"
+    )
+    phone_head = (
+        f'type="{{}}" sourceName="{person.pid} iPhone" sourceVersion="17.6.1" '
+        f'device="{phone}" unit="{{}}"'
+    )
 
     def dates(a, b):
         a, b = np.asarray(a) + t0, np.asarray(b) + t0
@@ -65,10 +76,12 @@ def apple_export(path: Path, person, t0: int, hr, steps, sleep, workouts, rng) -
         )
         for i, cc, ss, ee, x in zip(idx, c, s, e, vals, strict=True)
     ]
-    if steps:
-        a, b, n = (np.array(x) for x in zip(*steps, strict=True))
+    for recs, h in ((steps, head), (phone_steps, phone_head)):
+        if not recs:
+            continue
+        a, b, n = (np.array(x) for x in zip(*recs, strict=True))
         c, s, e = dates(a, b)
-        st_head = head.format("HKQuantityTypeIdentifierStepCount", "count")
+        st_head = h.format("HKQuantityTypeIdentifierStepCount", "count")
         parts += [
             (
                 int(i),
@@ -109,7 +122,7 @@ def apple_export(path: Path, person, t0: int, hr, steps, sleep, workouts, rng) -
     last = max(int(t0 + parts[-1][0]), t0) if parts else t0
     export_date = local_strings(np.array([last + 86400]), person.home, APPLE_TIME)[0]
     xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n'
+        DTD + '<HealthData locale="en_US">\n'
         f' <ExportDate value="{export_date}"/>\n'
         f' <Me HKCharacteristicTypeIdentifierDateOfBirth="{person.birth_year}-06-15" '
         f'HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSex{sex}" '

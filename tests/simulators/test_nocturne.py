@@ -3,6 +3,7 @@ cohort. Small runs (2 people x 5 nights across the Berlin DST change)."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import polars as pl
 import pytest
 
 from pipeline.evaluate import read_truth
+from simulators.apple_export.layout import DTD
 from simulators.nocturne import generate
 from simulators.nocturne.cohort import make_cohort
 from simulators.nocturne.ingest import ingest
@@ -176,3 +178,22 @@ def test_plms_is_a_person_level_mixture():
             assert r.low <= p["plms_index_per_h"] <= r.high
             has.append(p["has_plms"])
     assert prev.low - 0.07 < float(np.mean(has)) < prev.high + 0.07
+
+
+def test_apple_export_opens_like_a_real_one_and_holds_iphone_steps(runs):
+    a, _ = runs
+    xml = zipfile.ZipFile(a / "inbox/apple-01/export.zip").read("apple_health_export/export.xml")
+    assert xml.startswith(DTD.encode())
+    root = ET.fromstring(xml)
+    assert [root[0].tag, root[1].tag] == ["ExportDate", "Me"]
+    steps = [r for r in root.iter("Record") if r.get("type").endswith("StepCount")]
+    phone = [r for r in steps if r.get("sourceName").endswith("iPhone")]
+    assert phone and len(phone) < len(steps)
+    # the phone lies on the nightstand: no iPhone steps inside any sleep period
+    sleep = read_truth(a / "truth.csv").filter(
+        (pl.col("participant_id") == "apple-01") & (pl.col("kind") == "sleep")
+    )
+    fmt = "%Y-%m-%d %H:%M:%S %z"
+    for r in phone:
+        s0, s1 = (datetime.strptime(r.get(k), fmt) for k in ("startDate", "endDate"))
+        assert not any(s1 > x and s0 < y for x, y in sleep.select("start_utc", "end_utc").rows())
