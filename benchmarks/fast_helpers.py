@@ -49,6 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from detectors import (  # noqa: E402
     actigraphy,
+    actigraphy_hr,
+    actigraphy_minutes,
     cramp_features,
     cramp_grid,
     cramp_output,
@@ -61,9 +63,10 @@ from detectors.sleep import detect_sleep  # noqa: E402
 from simulators.minute_year import participant_year  # noqa: E402
 
 #: modules whose globals may hold a helper (the callers, and the helpers' own modules for
-#: their calls to one another)
+#: their calls to one another; ``actigraphy`` re-exports the helpers of its part modules
+#: ``actigraphy_minutes`` and ``actigraphy_hr``, which call them)
 MODULES = (actigraphy, cramp_grid, cramp_prep, cramp_segments, cramp_features, cramp_output)
-MODULES += (cramps,)
+MODULES += (cramps, actigraphy_minutes, actigraphy_hr)
 
 NEEDED_RATIO = 1.5
 NEEDED_SAVING_S = 0.02  # per participant-year
