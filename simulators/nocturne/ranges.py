@@ -46,7 +46,7 @@ rem_offset_bpm | 0 | 6 | bpm | uniform | Somers et al. 1993 NEJM 328:303 (REM HR
 sit_hr_bpm | 1 | 6 | bpm | uniform | grade D: sitting up in bed, between lying and standing
 cramp_prewake_min | 1 | 15 | min | loguniform | grade D: lying quietly awake before a cramp that starts in wake
 stage_hr_tau_s | 20 | 90 | s | uniform | grade D: HR follows a stage change over tens of seconds
-hr_noise_sd_bpm | 1 | 3 | bpm | uniform | {FHR}: SD in 5-min night windows median 2.1 (10-90 %: 1.0-4.5) bpm incl. device error
+hr_noise_sd_bpm | 1.4 | 2.8 | bpm | uniform | {FHR}: SD of HR in 5-min windows 00-05 h local (>= 10 samples) per-user median 1.78-2.76 (5 users), pooled 10/50/90 % 1.0/2.2/5.0 bpm. This is the true HR's slow fluctuation; with the night's stages and events, the device error (fitbit_hr_err_sd, < 1 bpm measured) and integer rounding, 1.4-2.8 gives simulated per-person medians ~1.8-2.8 (measured the same way, 3 Fitbit people x 20 nights)
 hr_noise_tau_s | 10 | 60 | s | uniform | grade D: AR(1) correlation time of slow HR fluctuation
 overnight_dip_bpm | 2 | 8 | bpm | uniform | Krauchi & Wirz-Justice 1994 Am J Physiol 267:R819 (circadian HR amplitude a few bpm); nadir late night
 bedtime_h | 21.5 | 24.5 | h after local midnight of the evening | uniform | grade D: older adults' habitual bedtimes (Roenneberg et al. 2007 Sleep Med Rev 11:429, earlier with age)
@@ -61,7 +61,9 @@ rem_last_min | 15 | 40 | min | uniform | Carskadon & Dement (late REM periods up
 final_wake_lie_min | 0 | 20 | min | uniform | grade D: lying awake after final awakening
 awakening_per_h | 0.3 | 2 | 1/h | uniform | Klerman et al. 2004 Sleep 27:793 (older adults wake more often, same return rate)
 awakening_s | 30 | 900 | s | loguniform | Klerman et al. 2004 (wake bouts mostly < 2 min, some long)
-awakening_hr_bpm | 2 | 15 | bpm | uniform | Sforza et al. 2000 Clin Neurophysiol 111:1611 (HR rise scales with arousal depth)
+awakening_hr_bpm | 2 | 15 | bpm | uniform | Sforza et al. 2000 Clin Neurophysiol 111:1611 (HR rise scales with arousal depth); peak of the transient at awakening, above the wake level (wake_offset_bpm)
+awakening_hr_peak_s | 3 | 10 | s | uniform | grade C: Sforza et al. 2000 (tachycardia peaks a few beats after arousal onset); Trinder et al. 2003 Sleep 26:543; Horner 1996 Sleep 19(10 Suppl):S193 (transient response at spontaneous arousal, in excess of later quiet wakefulness)
+awakening_hr_decay_s | 5 | 20 | s | uniform | grade C: time constant of the return from the peak to the quiet-wake level within tens of seconds (Sforza et al. 2000: back near baseline ~10-15 beats after onset; Horner 1996)
 arousal_per_h | 5 | 25 | 1/h | uniform | Bonnet & Arand 2007 J Clin Sleep Med 3:133 (arousal index rises with age, 10-20/h)
 arousal_s | 3 | 15 | s | uniform | AASM scoring manual (arousal 3-15 s; longer is wake)
 arousal_hr_bpm | 2 | 12 | bpm | uniform | Sforza et al. 2000 (cortical arousal HR rise ~5-10 bpm)
@@ -119,11 +121,11 @@ apple_hr_gap_s | 60 | 900 | s | lognormal:285:0.5 | {AHR}: gaps > 30 s median 28
 apple_creation_lag_s | 1 | 335 | s | loguniform | {AHR}: creationDate - startDate 10-50-90 % = 1, 62, 335 s
 apple_workout_hr_gap_s | 4 | 6 | s | uniform | {AHR}: 4 bursts of 27-33 samples at ~5 s spacing
 apple_hr_integer_frac | 0.99 | 0.99 | fraction | uniform | {AHR}: 99.1 % of values are integers
-apple_hr_err_sd | 1 | 4 | bpm | uniform | Wang et al. 2017 JAMA Cardiol 2:104 (Apple Watch close to ECG at rest)
+apple_hr_err_sd | 0.5 | 2 | bpm | uniform | {AHR}: readings 1-3 s apart inside workout bursts differ by gamma = 0.7 bpm^2 (n 30; 1-5 s robust SD 1.0 bpm), so error <= ~1 bpm per reading even in exercise; background readings are separate spot measurements, up to 2 bpm; Wang et al. 2017 JAMA Cardiol 2:104 (Apple Watch the most accurate of four wrist devices, close to ECG at rest). No night HR in the real Apple exports (kairess: none 21:19-10:30; dogsheep: one record) to measure a window on
 fitbit_hr_step_s | 1 | 15 | s | empirical | {FHR}: night spacing 1 s 10 %, 2 s 6 %, 3 s 22 %, 5 s 11 %, 10 s 33 %, 15 s 18 %
 fitbit_gap_per_h | 0.1 | 0.3 | 1/h | uniform | {FHR}: gaps >= 60 s at night 0.20 per hour
 fitbit_gap_s | 60 | 4500 | s | loguniform | {FHR}: night gaps >= 60 s, 10-50-90 % = 75, 228, 4485 s
-fitbit_hr_err_sd | 2 | 6 | bpm | uniform | Wang et al. 2017 JAMA Cardiol (Fitbit Charge HR less accurate than Apple Watch)
+fitbit_hr_err_sd | 0.3 | 0.9 | bpm | uniform | {FHR}: independent error per reading of the (smoothed) series at night, bounded by half the mean squared difference of readings close in time, which includes 0.08 bpm^2 of integer rounding and any true change: user 4020332650 (n 15863 / 9588 / 33916) 1 s apart 0.84, 2 s 0.67, 3 s 0.15 bpm^2, so <= 0.4-0.9 bpm. Benedetti et al. 2021 J Sleep Res 30:e13346 (Fitbit Charge HR vs PSG per 1-min epoch: bias -0.66 bpm, r 0.97-0.99 in N1, N2, N3, REM); Stucky et al. 2021 J Med Internet Res 23:e26476 (Charge 2 in sleep: bias -0.6 to -0.9 bpm, smooths fast changes). The larger Fitbit errors of Wang et al. 2017 JAMA Cardiol 2:104 were on a treadmill (motion_hr_err_sd)
 motion_hr_err_sd | 2 | 8 | bpm | uniform | Bent et al. 2020 npj Digit Med 3:18 (wrist PPG error larger during movement)
 slow_undercount | 0.05 | 0.45 | fraction missed | uniform | Fokkema et al. 2017 Med Sci Sports Exerc 49:793 (wrist trackers worst at slow speed); Toth et al. 2018 MSSE 50:1935
 fitbit_min_bout | 3 | 8 | steps | int | {FSTEPS}: minutes with 1-3 steps are rare (114/24/17 vs 127-180 for 4-8 steps at night)
