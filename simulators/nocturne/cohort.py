@@ -11,14 +11,15 @@ import numpy as np
 from simulators.nocturne.ranges import draw
 
 #: (id, device, home zone, sex, lat, lon); order alternates devices so that a small cohort
-#: (tests: 2 people) still has one of each; the first person is the traveller.
+#: (tests: 2 people) still has one of each; the first person is the traveller. The Fitbit ids
+#: are made up (10 digits), not derived from the real Fitabase user ids.
 PEOPLE = (
     ("apple-01", "apple", "Europe/Berlin", "female", 52.52, 13.40),
-    ("fitabase-4020332651", "fitbit", "America/New_York", "male", 40.71, -74.01),
+    ("fitabase-5190734862", "fitbit", "America/New_York", "male", 40.71, -74.01),
     ("apple-02", "apple", "Australia/Sydney", "male", -33.87, 151.21),
-    ("fitabase-6117666161", "fitbit", "America/Sao_Paulo", "female", -23.55, -46.63),
+    ("fitabase-7352918046", "fitbit", "America/Sao_Paulo", "female", -23.55, -46.63),
     ("apple-03", "apple", "America/Los_Angeles", "female", 34.05, -118.24),
-    ("fitabase-4388161848", "fitbit", "Asia/Tokyo", "male", 35.68, 139.69),
+    ("fitabase-8614027395", "fitbit", "Asia/Tokyo", "male", 35.68, 139.69),
 )
 AWAY_ZONE = "America/New_York"  # the traveller's destination: 6 zones west of Berlin
 TRAVEL_FIRST_NIGHT = 40  # away for 7 nights (night index 40..46) when the run is long enough

@@ -3,8 +3,11 @@
 * Apple Watch HR: background readings with gaps drawn from the spacing measured on a real
   export (lognormal, median 285 s, clipped 60-900 s); every ~5 s inside a workout; 99 %
   integers. Fitbit HR: spacing drawn from the measured night / day mixtures of 1-15 s, plus
-  gaps >= 60 s at the measured rate. Each reading is the true HR averaged over 5 s plus device
-  error (larger while the wrist moves). Nothing while the device is off the wrist.
+  gaps >= 60 s at the measured rate. Each reading is the true HR averaged over 5 s plus an
+  independent device error per reading (< 1 bpm at rest, measured on the real series; larger
+  while the wrist moves). The true HR's own slow fluctuation (``hr_noise_sd_bpm``) carries the
+  rest of the measured night variability, so the error is not counted twice. Nothing while the
+  device is off the wrist.
 * Steps: bouts of true steps (seconds with steps, < 5 s apart); a bout shorter than the
   device's minimum is not credited, slow bouts (< 100 steps/min) lose the person's
   ``slow_undercount``; strong wrist motion without steps adds false steps.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulators.nocturne.cohort import Person
-from simulators.nocturne.night import Night
+from simulators.nocturne.night import Night, wake_transient
 from simulators.nocturne.ranges import RANGES, draw
 from simulators.nocturne.timeline import N1, N2, N3, WAKE, Event, Timeline  # noqa: F401
 
@@ -100,7 +100,7 @@ def bathroom(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
         return None
     stage0 = int(tl.stage[t0])
     lie = float(draw(rng, "bath_lie_awake_s"))
-    tl.surge(t0, float(draw(rng, "awakening_hr_bpm")), 1, 6, t0 + lie, 40)
+    wake_transient(tl, t0, float(draw(rng, "awakening_hr_bpm")), rng, until=int(t0 + lie))
     t_up = int(t0 + lie)
     tl.set_stage(t0, t_up, WAKE)
     _stand_up(person, tl, t_up, rng)

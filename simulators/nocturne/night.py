@@ -110,6 +110,18 @@ def watch_off(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     return Event("watch_off", a, b, nt.i, "night")
 
 
+def wake_transient(tl: Timeline, t: int, amp: float, rng, until: int | None = None) -> None:
+    """The HR response at a spontaneous awakening: a transient that peaks ``awakening_hr_peak_s``
+    after onset and returns to the quiet-wake level (the stage offset, filtered) with time
+    constant ``awakening_hr_decay_s``, however long the awakening (Horner 1996; Sforza et al.
+    2000; Trinder et al. 2003). ``until`` ends the peak early (rising from bed sooner)."""
+    peak = float(draw(rng, "awakening_hr_peak_s"))
+    decay = float(draw(rng, "awakening_hr_decay_s"))
+    rise = peak / 3  # 1 s latency, then the rise reaches ``amp`` at ``peak``
+    end = t + peak if until is None else min(t + peak, until)
+    tl.surge(t, amp / (1 - np.exp(-(peak - 1) / rise)), 1, rise, end, decay)
+
+
 def _free(nt: Night, t: int, dur: int, pad: int = 120) -> bool:
     return all(t + dur + pad <= a or t >= b + pad for a, b in nt.busy)
 
@@ -140,7 +152,7 @@ def background(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
             if kind == "awakening":
                 tl.set_stage(t, t + dur, WAKE)
                 tl.set_stage(t + dur, t + dur + int(rng.uniform(30, 180)), N1)
-                tl.surge(t, amp, 1, 6, t + dur, 40)
+                wake_transient(tl, t, amp, rng)
                 if rng.random() < 0.5:
                     tl.motion(t, t + int(rng.uniform(3, 15)), float(rng.uniform(0.2, 0.7)))
             elif kind == "arousal":

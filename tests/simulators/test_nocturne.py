@@ -197,3 +197,38 @@ def test_apple_export_opens_like_a_real_one_and_holds_iphone_steps(runs):
     for r in phone:
         s0, s1 = (datetime.strptime(r.get(k), fmt) for k in ("startDate", "endDate"))
         assert not any(s1 > x and s0 < y for x, y in sleep.select("start_utc", "end_utc").rows())
+
+
+def test_fitbit_night_hr_variability_like_the_real_files(runs):
+    """Measured as on the real Fitabase files (5 users): SD of HR in 5-min windows 00-05 h
+    local with >= 10 readings has per-user medians 1.8-2.8 bpm, and readings 1-3 s apart
+    differ by half a mean squared difference of 0.15-0.84 bpm^2 (the device error is small)."""
+    a, _ = runs
+    pid = make_cohort(np.random.default_rng([3, 0]), 2, 5, START)[1].pid
+    f = pl.read_csv(a / f"inbox/{pid}/heartrate_seconds_merged.csv")
+    f = f.with_columns(t=pl.col("Time").str.to_datetime("%m/%d/%Y %I:%M:%S %p")).sort("t")
+    night = f.filter(pl.col("t").dt.hour() < 5)
+    w = night.group_by(pl.col("t").dt.truncate("5m")).agg(sd=pl.col("Value").std(), n=pl.len())
+    w = w.filter(pl.col("n") >= 10)
+    assert w.height > 100
+    assert 1.5 <= w["sd"].median() <= 3.0
+    d = night.with_columns(dt=pl.col("t").diff().dt.total_seconds(), dv=pl.col("Value").diff())
+    close = d.filter(pl.col("dt") <= 3)
+    assert close.height > 1000
+    assert float((close["dv"].cast(pl.Float64) ** 2).mean()) / 2 < 2.0
+
+
+def test_awakening_hr_response_is_a_transient():
+    """The awakening response peaks within seconds and is gone within about a minute, however
+    long the awakening (the sustained part is the wake stage offset)."""
+    from simulators.nocturne.night import wake_transient
+    from simulators.nocturne.timeline import Timeline
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        tl = Timeline(0, 2000)
+        wake_transient(tl, 100, 10.0, rng)
+        k = int(np.argmax(tl.ev))
+        assert 100 < k <= 100 + RANGES["awakening_hr_peak_s"].high + 1
+        assert tl.ev[k] > 8.0
+        assert tl.ev[100 + 120] < 0.5
