@@ -116,9 +116,16 @@ GBT = {
 }
 
 
-def fit(datas: list[Data], kind: str = "gbt") -> dict:
+def fit(datas: list[Data], kind: str = "gbt", weights: dict[str, float] | None = None) -> dict:
+    """Fit the confidence model on ``datas`` (hard-vetoed candidates left out). ``weights``
+    gives a family's candidates a sample weight other than 1 (``--weight FAMILY=W``)."""
     X = np.vstack([d.X[~d.hard] for d in datas])
     y = np.concatenate([d.y[~d.hard] for d in datas])
+    w = None
+    if weights:
+        w = np.concatenate(
+            [np.full(int((~d.hard).sum()), weights.get(d.family, 1.0)) for d in datas]
+        )
     base = {
         "features": list(cramp_model.FEATURES),
         "n_candidates": int(y.size),
@@ -127,7 +134,7 @@ def fit(datas: list[Data], kind: str = "gbt") -> dict:
     if kind == "logistic":
         from sklearn.linear_model import LogisticRegression
 
-        m = LogisticRegression(C=C_REG, max_iter=5000).fit(X, y)
+        m = LogisticRegression(C=C_REG, max_iter=5000).fit(X, y, sample_weight=w)
         return base | {
             "kind": "logistic",
             "intercept": float(m.intercept_[0]),
@@ -136,7 +143,9 @@ def fit(datas: list[Data], kind: str = "gbt") -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     cst = [cramp_model.MONOTONE.get(k, 0) for k in cramp_model.FEATURES]
-    m = HistGradientBoostingClassifier(monotonic_cst=cst, random_state=0, **GBT).fit(X, y)
+    m = HistGradientBoostingClassifier(monotonic_cst=cst, random_state=0, **GBT).fit(
+        X, y, sample_weight=w
+    )
     trees = []
     for (pred,) in m._predictors:
         n = pred.nodes
@@ -155,6 +164,7 @@ def fit(datas: list[Data], kind: str = "gbt") -> dict:
         "kind": "gradient_boosted_trees",
         "settings": GBT,
         "monotonic_constraints": dict(zip(cramp_model.FEATURES, cst, strict=True)),
+        "family_weights": dict(sorted(weights.items())) if weights else {},
         "baseline": float(m._baseline_prediction.ravel()[0]),
         "trees": trees,
     }
@@ -250,7 +260,15 @@ def main(argv: list[str] | None = None) -> int:
         help="model family for the LOSO columns and --fit (logistic: the "
         "alternative the docs report as not helping)",
     )
+    ap.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="FAMILY=W",
+        help="sample weight of a family's candidates in every fit (default 1)",
+    )
     a = ap.parse_args(argv)
+    weights = {k: float(v) for k, v in (x.split("=", 1) for x in a.weight)}
     fams = [f for f in a.families.split(",") if f and C.available(f)]
     t0 = time.perf_counter()
     dev = {f: [load_data(f, s) for s in C.SEEDS[f][0]] for f in fams}
@@ -258,13 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     t_load = time.perf_counter() - t0
 
     if a.fit:
-        model = fit([d for f in fams for d in dev[f]], a.kind)
+        model = fit([d for f in fams for d in dev[f]], a.kind, weights)
         model["provenance"] = {
             "fitted": date.today().isoformat(),
             "families": fams,
             "dev_seeds": {f: list(C.SEEDS[f][0]) for f in fams},
             "regularisation_C": C_REG if a.kind == "logistic" else None,
-            "script": "uv run --frozen python -m evaluation.cramps --fit",
+            "script": "uv run --frozen python -m evaluation.cramps --fit"
+            + "".join(f" --weight {k}={v:g}" for k, v in sorted(weights.items())),
             "detector_key": C._detector_key(),
         }
         cramp_model.MODEL_PATH.write_text(json.dumps(model, sort_keys=True) + "\n")
@@ -289,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [("stored", model)]
         others = [d for g in fams if simulator_of(g) != simulator_of(f) for d in dev[g]]
         if len(sims) > 1 and others:
-            loso = fit(others, a.kind)
+            loso = fit(others, a.kind, weights)
             rows.append(("LOSO", loso))
             loso_rel += [(confidence(d, loso)[~d.hard], d.y[~d.hard]) for d in held[f]]
         for name, m in rows:

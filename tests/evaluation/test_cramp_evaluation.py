@@ -67,3 +67,47 @@ def test_rescore_reproduces_the_detector_s_confidences() -> None:
     )
     assert again["confidence"].to_list() == cand["confidence"].to_list()
     assert again["label"].to_list() == cand["label"].to_list()
+
+
+def _toy(family: str, seed: int, flip: bool) -> E.Data:
+    # one informative feature (the first): y follows it, or its opposite when flipped
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    X = np.zeros((n, len(E.cramp_model.FEATURES)))
+    X[:, 0] = rng.uniform(0, 1, n)
+    y = (X[:, 0] > 0.5) != flip
+    return E.Data(
+        family,
+        seed,
+        X,
+        y,
+        np.zeros(n, bool),
+        np.ones(n),
+        pl.DataFrame(),
+        pl.DataFrame(),
+        {},
+        np.zeros(n, bool),
+    )
+
+
+def test_family_weights_change_the_fit_and_are_recorded() -> None:
+    import numpy as np
+
+    a, b = _toy("fam-a", 1, flip=False), _toy("fam-b", 2, flip=True)
+    x = np.zeros((2, len(E.cramp_model.FEATURES)))
+    x[:, 0] = [0.1, 0.9]
+
+    def margin(model: dict) -> float:  # score of a high minus a low first feature
+        s = E.cramp_model.raw_scores(x, model)
+        return float(s[1] - s[0])
+
+    plain = E.fit([a, b], "logistic")
+    down = E.fit([a, b], "logistic", {"fam-b": 0.1})
+    up = E.fit([a, b], "logistic", {"fam-a": 0.1})
+    # the down-weighted family's (opposite) relation loses: the sign follows the heavier one
+    assert margin(down) > 0 > margin(up)
+    assert abs(margin(plain)) < min(margin(down), -margin(up))
+    assert E.fit([a], "gbt", {"fam-a": 2.0})["family_weights"] == {"fam-a": 2.0}
+    assert E.fit([a], "gbt")["family_weights"] == {}
