@@ -12,6 +12,8 @@ report on the others) and the fixtures of the tests and benchmarks.
 * ``physio``: independent scenario generator, every parameter a literature range (``physio/ranges.py``).
 * ``bedside``: a second independent scenario generator from the literature, written later
   (``bedside/ranges.md``).
+* ``nocturne``: a third, written later still without reading the detectors, the evaluation
+  or the other simulators (``nocturne/ranges.md``).
 * ``sample``: the bundled demo data in ``sample_data/`` (``python -m simulators.sample``).
 * ``minute_year``: a cheap participant-year of minute data for the detection benchmark and the
   frozen-output tests (not an accuracy benchmark).
@@ -19,5 +21,6 @@ report on the others) and the fixtures of the tests and benchmarks.
   ``daily_exposures`` benchmark.
 * ``trigger_cohort``: day-level exposures with cramp nights of known odds ratios (trigger
   statistics).
-* ``export_ingest``: the import plumbing ``physio`` and ``bedside`` share (no physiology).
+* ``export_ingest``: the import plumbing ``physio``, ``bedside`` and ``nocturne`` share (no
+  physiology).
 """
