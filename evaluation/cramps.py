@@ -137,6 +137,7 @@ def fit(datas: list[Data], kind: str = "gbt", weights: dict[str, float] | None =
         m = LogisticRegression(C=C_REG, max_iter=5000).fit(X, y, sample_weight=w)
         return base | {
             "kind": "logistic",
+            "family_weights": dict(sorted(weights.items())) if weights else {},
             "intercept": float(m.intercept_[0]),
             "coef": {k: float(v) for k, v in zip(cramp_model.FEATURES, m.coef_[0], strict=True)},
         }
@@ -268,7 +269,17 @@ def main(argv: list[str] | None = None) -> int:
         help="sample weight of a family's candidates in every fit (default 1)",
     )
     a = ap.parse_args(argv)
-    weights = {k: float(v) for k, v in (x.split("=", 1) for x in a.weight)}
+    weights: dict[str, float] = {}
+    for item in a.weight:
+        fam, eq, w = item.partition("=")
+        if not eq or fam not in C.FAMILIES:
+            ap.error(f"--weight {item!r}: expected FAMILY=W with FAMILY one of {list(C.FAMILIES)}")
+        try:
+            weights[fam] = float(w)
+        except ValueError:
+            ap.error(f"--weight {item!r}: W must be a number")
+        if not weights[fam] >= 0:
+            ap.error(f"--weight {item!r}: W must be >= 0")
     fams = [f for f in a.families.split(",") if f and C.available(f)]
     t0 = time.perf_counter()
     dev = {f: [load_data(f, s) for s in C.SEEDS[f][0]] for f in fams}

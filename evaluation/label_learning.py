@@ -36,6 +36,9 @@ first ``max(CHECKPOINTS)`` held out; its held-out seeds are those of
 :data:`evaluation.candidates.SEEDS`::
 
     uv run --frozen python -m evaluation.label_learning --family physio --seeds 101-103
+
+``--family bedside`` / ``--family nocturne`` run the same on those simulators (held-out seeds
+301-303 / 401-403).
 """
 
 from __future__ import annotations
@@ -102,20 +105,21 @@ def simulate(seed: int, participants: int = 3) -> list[Person]:
     return out
 
 
-def simulate_physio(seed: int) -> list[Person]:
-    """``simulators.physio`` people of ``seed`` (cached candidates, default scorer). Their
-    nights are the sleep-period nights with a candidate; each true cramp belongs to the night
-    of the candidate nearest to its onset (the truth file has no sleep-period night)."""
+def simulate_export(seed: int, family: str = "physio") -> list[Person]:
+    """People of an export-level simulator (``physio``, ``bedside`` or ``nocturne``) at
+    ``seed`` (cached candidates, default scorer). Their nights are the sleep-period nights
+    with a candidate; each true cramp belongs to the night of the candidate nearest to its
+    onset (the truth file has no sleep-period night)."""
     from evaluation.candidates import load
 
-    run = load("physio", seed)
+    run = load(family, seed)
     return people_of(run.candidates, run.truth, sorted(run.nights))
 
 
 def people_of(candidates: pl.DataFrame, truth: pl.DataFrame, pids: list[str]) -> list[Person]:
     """:class:`Person` rows of export-level candidates (``score_cramp_candidates`` output,
     default scorer) and their true cramps (``participant_id``, ``start_utc``, ``end_utc``),
-    as :func:`simulate_physio` builds them; people without a candidate are left out."""
+    as :func:`simulate_export` builds them; people without a candidate are left out."""
     cand = candidates.select(list(CANDIDATE_SCHEMA))
     out = []
     for pid in pids:
@@ -281,7 +285,9 @@ def learning_curve(
     :func:`run_person`)."""
     per_seed: dict[str, dict[int, list[float]]] = {a: {n: [] for n in CHECKPOINTS} for a in arms}
     for seed in seeds:
-        people = simulate_physio(seed) if family == "physio" else simulate(seed, participants)
+        people = (
+            simulate(seed, participants) if family == "nightgen" else simulate_export(seed, family)
+        )
         for arm in arms:
             tot = {n: np.zeros(3) for n in CHECKPOINTS}
             for person in people:
@@ -306,9 +312,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--participants", type=int, default=3)
     ap.add_argument(
         "--family",
-        choices=("nightgen", "physio"),
+        choices=("nightgen", "physio", "bedside", "nocturne"),
         default="nightgen",
-        help="nightgen (5-min HR + stages) or physio (exports, all its people)",
+        help="nightgen (5-min HR + stages) or an export-level simulator (all its people)",
     )
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args(argv)
@@ -317,8 +323,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(curve, indent=1))
         return
-    if args.family == "physio":
-        print(f"held-out cramp F1 (physio exports, seeds {args.seeds}, all later nights held out)")
+    if args.family != "nightgen":
+        print(
+            f"held-out cramp F1 ({args.family} exports, seeds {args.seeds}, all later nights "
+            "held out)"
+        )
     else:
         print(
             f"held-out cramp F1 (nightgen 5-min HR + stages, {args.participants} people x "

@@ -87,8 +87,9 @@ BEDSIDE_FEATURES = (
     "bedroom_c",
     "hot_night",
 )
-#: nocturne's hidden features: every kind is measured the same way over the 15 min after its
-#: start (simulators/nocturne/truth.py), so no column names the kind
+#: nocturne's hidden features: every kind is measured the same way (over the 15 min after its
+#: start, the stage from the final night timeline; simulators/nocturne/generate.py), so no
+#: column names the kind
 NOCTURNE_FEATURES = (
     "hr_response_bpm",
     "true_steps",
@@ -179,7 +180,8 @@ def nocturne_matrix(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of nocturne's hidden features (:data:`NOCTURNE_FEATURES`, the stage coded by
     :data:`_STAGE_CODE`)."""
     ev = frame.filter(~pl.col("kind").is_in(NOT_EVENTS))
-    stage = pl.col("stage_at_onset").replace_strict(_STAGE_CODE, default=None)
+    # -1: unknown (0 is N3)
+    stage = pl.col("stage_at_onset").replace_strict(_STAGE_CODE, default=-1).fill_null(-1)
     X = ev.select(
         [
             (stage if f == "stage_at_onset" else pl.col(f)).cast(pl.Float64).fill_null(0.0)

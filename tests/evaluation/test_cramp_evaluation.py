@@ -111,3 +111,10 @@ def test_family_weights_change_the_fit_and_are_recorded() -> None:
     assert abs(margin(plain)) < min(margin(down), -margin(up))
     assert E.fit([a], "gbt", {"fam-a": 2.0})["family_weights"] == {"fam-a": 2.0}
     assert E.fit([a], "gbt")["family_weights"] == {}
+
+
+@pytest.mark.parametrize("arg", ["nocturne", "nightgen=0.3", "nocturne=x", "nocturne=-1"])
+def test_a_bad_weight_is_a_usage_error_before_anything_loads(arg: str, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        E.main(["--weight", arg])
+    assert e.value.code == 2 and "--weight" in capsys.readouterr().err

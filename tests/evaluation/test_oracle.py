@@ -85,24 +85,32 @@ def test_bedside_matrix_puts_every_kind_s_hr_response_in_one_column() -> None:
 def test_nocturne_matrix_codes_the_stage_and_keeps_only_night_events() -> None:
     f = pl.DataFrame(
         {
-            "kind": ["nocturnal_cramp", "bathroom_trip", "arousal", "workout", "hot_night"],
-            "is_cramp": [True, False, False, False, False],
-            "hr_response_bpm": [12.0, 20.0, 6.0, 40.0, None],
-            "true_steps": [4, 30, 0, 2000, 0],
-            "counted_steps": [0, 24, 0, 1900, 0],
-            "standing_s": [30, 150, 0, 900, 0],
-            "awake_s": [400, 600, 0, 900, 0],
-            "wrist_motion_mean": [0.5, 0.6, 0.1, 0.9, 0.0],
-            "stage_at_onset": ["n2", "rem", "n3", "up", None],
-            "hours_since_sleep_onset": [2.0, 4.5, 1.0, -8.0, 0.0],
-            "bedroom_temp_c": [21.0, 21.0, 21.0, 20.0, 26.0],
+            "kind": [
+                "nocturnal_cramp",
+                "bathroom_trip",
+                "arousal",
+                "rollover",
+                "workout",
+                "hot_night",
+            ],
+            "is_cramp": [True, False, False, False, False, False],
+            "hr_response_bpm": [12.0, 20.0, 6.0, 3.0, 40.0, None],
+            "true_steps": [4, 30, 0, 0, 2000, 0],
+            "counted_steps": [0, 24, 0, 0, 1900, 0],
+            "standing_s": [30, 150, 0, 0, 900, 0],
+            "awake_s": [400, 600, 0, 0, 900, 0],
+            "wrist_motion_mean": [0.5, 0.6, 0.1, 0.2, 0.9, 0.0],
+            "stage_at_onset": ["n2", "rem", "n3", None, "up", None],
+            "hours_since_sleep_onset": [2.0, 4.5, 1.0, 3.0, -8.0, 0.0],
+            "bedroom_temp_c": [21.0, 21.0, 21.0, 21.0, 20.0, 26.0],
         }
     )
     X, y = oracle.nocturne_matrix(f)
     # a daytime workout and the hot-night marker are not night events
-    assert X.shape == (3, len(oracle.NOCTURNE_FEATURES)) and not np.isnan(X).any()
-    assert y.tolist() == [True, False, False]
+    assert X.shape == (4, len(oracle.NOCTURNE_FEATURES)) and not np.isnan(X).any()
+    assert y.tolist() == [True, False, False, False]
     stage = X[:, oracle.NOCTURNE_FEATURES.index("stage_at_onset")]
-    assert stage.tolist() == [1.0, 2.0, 0.0]  # n3 deepest
+    assert stage.tolist() == [1.0, 2.0, 0.0, -1.0]  # n3 deepest; unknown is not n3
     # every kind's HR response is measured alike, so no kind-only column reaches the oracle
-    assert X[:, oracle.NOCTURNE_FEATURES.index("hr_response_bpm")].tolist() == [12.0, 20.0, 6.0]
+    hr = X[:, oracle.NOCTURNE_FEATURES.index("hr_response_bpm")]
+    assert hr.tolist() == [12.0, 20.0, 6.0, 3.0]
