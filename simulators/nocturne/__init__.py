@@ -22,7 +22,8 @@ Run::
 Writes ``OUT/inbox/participants.csv``, ``OUT/inbox/<participant>/`` (``export.zip`` or
 Fitabase ``*_merged.csv``), ``OUT/truth.csv`` (``pipeline.evaluate.read_truth`` format),
 ``OUT/hidden_features.csv`` (one row per truth row; every feature measured the same way for
-every kind over the 15 min from the row's start) and ``OUT/ranges.md``.
+every kind over the 15 min from the row's start; ``stage_at_onset`` is the true stage in the
+second before the start, read from the final timeline) and ``OUT/ranges.md``.
 """
 
 from simulators.nocturne.generate import generate

@@ -53,7 +53,6 @@ def cramp(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     if not from_sleep:  # lying quietly awake first
         pre = int(draw(rng, "cramp_prewake_min") * 60)
         tl.set_stage(t0 - pre, t0 + 1, WAKE)
-    stage0 = int(tl.stage[t0])
     c = float(draw(rng, "cramp_contraction_s"))
     amp = float(draw(rng, "cramp_hr_bpm"))
     lat, rise = float(draw(rng, "cramp_hr_latency_s")), float(draw(rng, "cramp_hr_rise_s"))
@@ -90,7 +89,7 @@ def cramp(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     tl.set_stage(t0 + 1, relief_end, WAKE)
     end = _back_to_sleep(tl, nt, int(relief_end), rng, draw(rng, "cramp_residual_wake_min"))
     nt.busy.append((t0 - 60, end))
-    return Event("nocturnal_cramp", t0, int(t0 + c), nt.i, f"relief={mode}", stage0)
+    return Event("nocturnal_cramp", t0, int(t0 + c), nt.i, f"relief={mode}")
 
 
 def bathroom(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
@@ -98,7 +97,6 @@ def bathroom(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     t0 = _sleep_time(tl, nt, rng)
     if t0 is None:
         return None
-    stage0 = int(tl.stage[t0])
     lie = float(draw(rng, "bath_lie_awake_s"))
     wake_transient(tl, t0, float(draw(rng, "awakening_hr_bpm")), rng, until=int(t0 + lie))
     t_up = int(t0 + lie)
@@ -115,14 +113,13 @@ def bathroom(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     tl.set_stage(t0, back, WAKE)
     end = _back_to_sleep(tl, nt, back, rng, draw(rng, "back_to_sleep_min"))
     nt.busy.append((t0 - 60, end))
-    return Event("bathroom_trip", t0, back, nt.i, "", stage0)
+    return Event("bathroom_trip", t0, back, nt.i, "")
 
 
 def phone(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     t0 = _sleep_time(tl, nt, rng, stages=(0, 1, 2, 3, 4), margin=300)
     if t0 is None:
         return None
-    stage0 = int(tl.stage[t0])
     dur = int(draw(rng, "phone_min") * 60)
     tl.set_stage(t0 - int(rng.uniform(10, 120)), t0 + dur, WAKE)
     a, b = tl.clip(t0, t0 + dur)
@@ -135,14 +132,13 @@ def phone(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     tl.surge(t0, float(draw(rng, "phone_hr_bpm")), 5, 60, t0 + dur, 60)
     end = _back_to_sleep(tl, nt, b, rng, draw(rng, "back_to_sleep_min"))
     nt.busy.append((t0 - 120, end))
-    return Event("phone_use", t0, b, nt.i, "", stage0)
+    return Event("phone_use", t0, b, nt.i, "")
 
 
 def plms(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
     t = _sleep_time(tl, nt, rng, stages=(N2, N3))
     if t is None:
         return None
-    stage0 = int(tl.stage[t])
     n = int(draw(rng, "plm_count"))
     center = float(draw(rng, "plm_interval_s"))
     amp = float(draw(rng, "plm_hr_bpm"))
@@ -159,7 +155,7 @@ def plms(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
         last = int(t + max(1, dur))
         t += int(np.clip(center * rng.uniform(0.8, 1.2), 5, 90))
     nt.busy.append((t0 - 60, last + 60))
-    return Event("plms_series", t0, last, nt.i, f"movements={n}", stage0)
+    return Event("plms_series", t0, last, nt.i, f"movements={n}")
 
 
 def plms_series_rate(p: dict, nt: Night) -> float:

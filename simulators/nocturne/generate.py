@@ -18,6 +18,9 @@ from simulators.nocturne.ranges import write_markdown
 from simulators.nocturne.timeline import STAGE_NAMES, Event, Timeline
 
 WINDOW_S = 900  # every hidden feature is measured over [start, start + 15 min)
+#: ``stage_at_onset`` of every row, whatever its kind, is the true stage in the second before
+#: the row's start (``start - 1``) read from the final timeline, after all events are written.
+ONSET_LOOKBACK_S = 1
 HR_BEFORE_S, HR_AFTER_S = 300, 300
 
 
@@ -70,7 +73,7 @@ def _features(ev: Event, person, tl: Timeline, hr, counted, nights) -> dict:
     nt = nights[ev.night]
     before = hr[max(0, s - HR_BEFORE_S) : s]
     base = float(np.median(before)) if len(before) else float(hr[s])
-    st = ev.stage_at_onset if ev.stage_at_onset is not None else int(tl.stage[s])
+    st = int(tl.stage[max(0, s - ONSET_LOOKBACK_S)])  # final timeline, same for every kind
     return {
         "participant_id": person.pid,
         "kind": ev.kind,
@@ -112,13 +115,10 @@ def simulate_person(person, k: int, seed: int, n_nights: int, start: date, inbox
         events += [x for x in (bedroom(person, tl, nt, anom), watch_off(person, tl, nt, rng)) if x]
         events += major(person, tl, nt, rng)
         events += background(person, tl, nt, rng)
-        events.append(Event("sleep", nt.onset, nt.final_wake, i, f"zone={nt.zone}", None))
+        events.append(Event("sleep", nt.onset, nt.final_wake, i, f"zone={nt.zone}"))
         nights.append(nt)
         prev_rise = nt.rise
     tl.worn[prev_rise + 2 * 3600 :] = False
-    for ev in events:
-        if ev.kind in ("hot_night", "watch_off", "workout"):
-            ev.stage_at_onset = None
     hr = tl.heart_rate(p, rng)
     counted = device.counted_steps(tl, p, person.device, dev_rng)
     folder = inbox / person.pid

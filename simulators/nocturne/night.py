@@ -163,5 +163,5 @@ def background(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
                 tl.surge(t, amp, 1, 3, t + dur, 15)
                 tl.motion(t, t + dur, float(rng.uniform(0.4, 1.0)))
             nt.busy.append((t, t + dur))
-            out.append(Event(kind, t, t + dur, nt.i, "", st))
+            out.append(Event(kind, t, t + dur, nt.i))
     return out

@@ -26,7 +26,6 @@ class Event:
     end: int
     night: int
     detail: str = ""
-    stage_at_onset: int | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@ cohort. Small runs (2 people x 5 nights across the Berlin DST change)."""
 
 from __future__ import annotations
 
+import importlib
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, datetime, timedelta
@@ -19,7 +20,10 @@ from simulators.nocturne.cohort import make_cohort
 from simulators.nocturne.ingest import ingest
 from simulators.nocturne.ranges import RANGES, draw
 
-START = date(2024, 10, 24)  # Europe/Berlin leaves DST on 2024-10-27
+START = date(2024, 10, 24)
+_EPOCH = datetime(
+    1970, 1, 1
+).timestamp()  # naive UTC strings -> POSIX seconds  # Europe/Berlin leaves DST on 2024-10-27
 NIGHT_KINDS = {
     "nocturnal_cramp",
     "bathroom_trip",
@@ -32,11 +36,24 @@ NIGHT_KINDS = {
 }
 
 
+TIMELINES: list = []  # the final true timelines of run ``a``, one per person in cohort order
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    gen = importlib.import_module("simulators.nocturne.generate")  # the module, not the function
     a = tmp_path_factory.mktemp("a")
     b = tmp_path_factory.mktemp("b")
-    generate(a, seed=3, people=2, nights=5, start=START)
+
+    class Recorded(gen.Timeline):
+        def __post_init__(self):
+            super().__post_init__()
+            TIMELINES.append(self)
+
+    TIMELINES.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(gen, "Timeline", Recorded)
+        generate(a, seed=3, people=2, nights=5, start=START)
     generate(b, seed=3, people=2, nights=5, start=START)
     return a, b
 
@@ -104,6 +121,25 @@ def test_hidden_features_one_row_per_truth_row(runs):
     for col in ("hr_response_bpm", "true_steps", "counted_steps", "standing_s", "awake_s"):
         assert feats[col].null_count() == 0
     assert (feats["is_cramp"] == (feats["kind"] == "nocturnal_cramp")).all()
+
+
+def test_stage_at_onset_read_from_the_final_timeline_for_every_kind(runs):
+    """stage_at_onset is the true stage at start - 1 s in the final timeline, for every kind
+    (not recorded by some kinds before and by others after they rewrite the stage)."""
+    a, _ = runs
+    from simulators.nocturne.timeline import STAGE_NAMES
+
+    feats = pl.read_csv(a / "hidden_features.csv")
+    pids = make_cohort(np.random.default_rng([3, 0]), 2, 5, START)
+    assert len(TIMELINES) == len(pids)
+    checked = set()
+    for person, tl in zip(pids, TIMELINES, strict=True):
+        rows = feats.filter(pl.col("participant_id") == person.pid)
+        for kind, start, st in rows.select("kind", "start_utc", "stage_at_onset").rows():
+            utc = int(datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").timestamp() - _EPOCH)
+            assert st == STAGE_NAMES[int(tl.stage[utc - tl.t0 - 1])], (kind, start)
+            checked.add(kind)
+    assert {"nocturnal_cramp", "bathroom_trip", "awakening", "arousal", "sleep"} <= checked
 
 
 def test_ranges_have_sources_and_draws_stay_inside():
