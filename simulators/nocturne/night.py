@@ -27,7 +27,8 @@ class Night:
     bedroom_c: float = 0.0
     hot_excess: float = 0.0
     jetlag: bool = False
-    busy: list = field(default_factory=list)
+    major: list = field(default_factory=list)  # (start, end) windows of the major events
+    busy: list = field(default_factory=list)  # (start, end) spans background events avoid
 
 
 def schedule(person: Person, tl: Timeline, start: date, i: int, prev_rise: int, rng) -> Night:

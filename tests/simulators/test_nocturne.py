@@ -142,6 +142,28 @@ def test_stage_at_onset_read_from_the_final_timeline_for_every_kind(runs):
     assert {"nocturnal_cramp", "bathroom_trip", "awakening", "arousal", "sleep"} <= checked
 
 
+MAJOR = ("nocturnal_cramp", "bathroom_trip", "phone_use", "plms_series")
+
+
+def test_major_events_do_not_overlap(runs):
+    """No two major events (cramp, bathroom trip, phone use, PLM series) overlap, and no
+    awakening overlaps another awakening or a cramp, bathroom trip or phone use (awakenings
+    may fall between the movements of a PLM series)."""
+    a, _ = runs
+    truth = read_truth(a / "truth.csv")
+    ev = truth.filter(pl.col("kind").is_in([*MAJOR, "awakening"])).sort("start_utc")
+    bad = []
+    for (pid,), g in ev.group_by("participant_id"):
+        rows = g.select("kind", "start_utc", "end_utc").rows()
+        for i, (k1, s1, e1) in enumerate(rows):
+            for k2, s2, e2 in rows[i + 1 :]:
+                if {k1, k2} == {"plms_series", "awakening"}:
+                    continue
+                if s2 < e1 and s1 < e2:
+                    bad.append((pid, k1, s1, e1, k2, s2, e2))
+    assert not bad, bad[:5]
+
+
 def test_ranges_have_sources_and_draws_stay_inside():
     rng = np.random.default_rng(0)
     for name, r in RANGES.items():
