@@ -13,13 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from simulators.nocturne.cohort import Person
-from simulators.nocturne.night import Night, wake_transient
+from simulators.nocturne.night import PLM, Night, mark_busy, wake_transient
 from simulators.nocturne.ranges import RANGES, draw
 from simulators.nocturne.timeline import N1, N2, N3, WAKE, Event, Timeline  # noqa: F401
 
 #: minimum gap (s) between the windows of two major events (window = the event's lead-in,
 #: the event, the time awake after it and the return through N1)
 MAJOR_GAP_S = 300
+#: background events keep this gap (s) from each movement of a PLM series, not from the span
+PLM_PAD_S = 2
 
 
 def _clear(nt: Night, a: int, b: int) -> bool:
@@ -73,7 +75,8 @@ def _settle(rng, name: str) -> tuple[int, int]:
 def _occupy(nt: Night, a: int, end: int, n1_s: int = 0) -> None:
     """Record a major window [a, end + n1_s); background events avoid [a, end)."""
     nt.major.append((a, end + n1_s))
-    nt.busy.append((a, end))
+    if end > a:
+        mark_busy(nt, a, end)
 
 
 def cramp(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
@@ -212,8 +215,9 @@ def plms(person: Person, tl: Timeline, nt: Night, rng) -> Event | None:
         tl.surge(t, amp * gain[k], 0.5, peak / 2, t + max(dur[k], peak), 6)
         tl.motion(t, t + max(1, int(dur[k])), 0.05)
         last = int(t + max(1, dur[k]))
+        mark_busy(nt, t - PLM_PAD_S, last + PLM_PAD_S, PLM)  # only the movement is busy
         m += 1
-    _occupy(nt, t0 - 60, last + 60)
+    nt.major.append((t0 - 60, last + 60))
     return Event("plms_series", t0, last, nt.i, f"movements={m}")
 
 

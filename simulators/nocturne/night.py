@@ -1,7 +1,9 @@
 """A night: schedule (bed / sleep onset / final wake / rise with night-to-night jitter, in the
 zone the person is in), hypnogram with NREM-REM cycles, bedroom temperature and heat,
 overnight HR dip, watch-off gaps, and the background events (awakenings, arousals,
-rollovers) placed outside the busy windows of the major events (:mod:`events`)."""
+rollovers) placed outside the busy windows of the major events (:mod:`events`) and
+``BG_GAP_S`` apart; inside a PLM series only the movements themselves are busy, so
+awakenings and arousals can fall between them (PLMs with arousal or awakening)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ class Night:
     hot_excess: float = 0.0
     jetlag: bool = False
     major: list = field(default_factory=list)  # (start, end) windows of the major events
-    busy: list = field(default_factory=list)  # (start, end) spans background events avoid
+    occ: np.ndarray | None = None  # seconds from ``bed - OCC_LEAD_S`` that background avoids
 
 
 def schedule(person: Person, tl: Timeline, start: date, i: int, prev_rise: int, rng) -> Night:
@@ -123,32 +125,64 @@ def wake_transient(tl: Timeline, t: int, amp: float, rng, until: int | None = No
     tl.surge(t, amp / (1 - np.exp(-(peak - 1) / rise)), 1, rise, end, decay)
 
 
-def _free(nt: Night, t: int, dur: int, pad: int = 120) -> bool:
-    return all(t + dur + pad <= a or t >= b + pad for a, b in nt.busy)
+#: background events keep this gap (s) from each other: an arousal is scored only after at
+#: least 10 s of sleep (Iber et al. 2007 AASM manual; Berry et al. 2012 J Clin Sleep Med 8:597)
+BG_GAP_S = 10
+OCC_LEAD_S = 3600  # the occupancy mask starts this long before bed (a cramp's lead-in)
+BUSY, PLM = 1, 2  # occupancy flags: busy (major events, background events), a PLM movement
+TRIES = 30  # onsets tried per background event before it is dropped
+
+
+def mark_busy(nt: Night, a: int, b: int, flag: int = BUSY) -> None:
+    """Keep background events out of [a, b) (timeline seconds)."""
+    if nt.occ is None:
+        nt.occ = np.zeros(nt.rise - nt.bed + 2 * OCC_LEAD_S, np.int8)
+    a, b = max(0, int(a) - nt.bed + OCC_LEAD_S), max(0, int(b) - nt.bed + OCC_LEAD_S)
+    nt.occ[a:b] |= flag
+
+
+def _free(nt: Night, t: int, dur: int, plm_inside: bool = False) -> bool:
+    """[t, t + dur) is clear; with ``plm_inside`` only its first second must be clear of PLM
+    movements (limb movements go on during an awakening: PLMW, Iber et al. 2007)."""
+    if nt.occ is None:
+        return True
+    a = max(0, t - nt.bed + OCC_LEAD_S)
+    w = nt.occ[a : a + dur]
+    if plm_inside:
+        return not (w & BUSY).any() and not (w[:1] & PLM).any()
+    return not w.any()
 
 
 def background(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
-    """Spontaneous awakenings, arousals and rollovers during the sleep period."""
+    """Spontaneous awakenings, arousals and rollovers during the sleep period. Awakenings and
+    arousals are counted per hour of sleep (the true sleep stages of the period once the major
+    events and the earlier kinds are written), as the arousal index is (Bonnet & Arand 2007),
+    and each starts from sleep; rollovers per hour of the sleep period, asleep or awake. Each
+    event tries up to ``TRIES`` onsets, so the placement does not thin the drawn rates."""
     p = person.p
     hours = (nt.final_wake - nt.onset) / 3600
+    a, b = tl.clip(nt.onset, nt.final_wake)
     gain = (1 + p["heat_wake_gain_per_c"] * nt.hot_excess) * (
         p["jetlag_wake_gain"] if nt.jetlag else 1.0
     )
     out = []
-    plan = [
-        ("awakening", rng.poisson(p["awakening_per_h"] * hours * gain)),
-        ("arousal", rng.poisson(p["arousal_per_h"] * hours * gain)),
-        ("rollover", rng.poisson(p["rollover_per_h"] * hours)),
-    ]
-    for kind, n in plan:
-        for t in np.sort(rng.integers(nt.onset, nt.final_wake - 60, n)):
-            t = int(t)
+    for kind in ("awakening", "arousal", "rollover"):
+        if kind == "rollover":
+            n = rng.poisson(p["rollover_per_h"] * hours)
+        else:  # per hour of the sleep left once the earlier kinds are written
+            sleep_h = float((tl.stage[a:b] >= N1).sum()) / 3600
+            n = rng.poisson(p[f"{kind}_per_h"] * sleep_h * gain)
+        for _ in range(n):
             dur = int(draw(rng, kind + "_s"))
-            if not _free(nt, t, dur):
+            for _ in range(TRIES):
+                t = int(rng.integers(nt.onset, nt.final_wake - 60))
+                st = int(tl.stage[t])
+                if kind != "rollover" and st == WAKE:
+                    continue  # an awakening or arousal starts from sleep
+                if _free(nt, t, dur, plm_inside=kind == "awakening"):
+                    break
+            else:
                 continue
-            st = int(tl.stage[t])
-            if kind != "rollover" and st == WAKE:
-                continue  # an awakening or arousal starts from sleep
             amp = float(draw(rng, kind + "_hr_bpm"))
             if kind == "awakening":
                 tl.set_stage(t, t + dur, WAKE)
@@ -163,6 +197,6 @@ def background(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
             else:
                 tl.surge(t, amp, 1, 3, t + dur, 15)
                 tl.motion(t, t + dur, float(rng.uniform(0.4, 1.0)))
-            nt.busy.append((t, t + dur))
+            mark_busy(nt, t - BG_GAP_S, t + dur + BG_GAP_S)
             out.append(Event(kind, t, t + dur, nt.i))
     return out

@@ -164,6 +164,21 @@ def test_major_events_do_not_overlap(runs):
     assert not bad, bad[:5]
 
 
+def test_background_rates_match_the_drawn_rates(runs):
+    """Each person's realised awakenings and arousals per hour of true sleep are close to the
+    drawn ``awakening_per_h`` / ``arousal_per_h`` (no heavy thinning by the placement)."""
+    a, _ = runs
+    truth = read_truth(a / "truth.csv")
+    people = make_cohort(np.random.default_rng([3, 0]), 2, 5, START)
+    for person, tl in zip(people, TIMELINES, strict=True):
+        sleep_h = float((tl.stage >= 1).sum()) / 3600
+        mine = truth.filter(pl.col("participant_id") == person.pid)
+        for kind in ("awakening", "arousal"):
+            drawn = person.p[f"{kind}_per_h"]
+            real = mine.filter(pl.col("kind") == kind).height / sleep_h
+            assert 0.6 <= real / drawn <= 1.4, (person.pid, kind, real, drawn)
+
+
 def test_ranges_have_sources_and_draws_stay_inside():
     rng = np.random.default_rng(0)
     for name, r in RANGES.items():
