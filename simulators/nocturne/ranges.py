@@ -20,7 +20,7 @@ REAL = "measured on real_data "
 FHR = REAL + "fitabase_fitbit_2016/heartrate_seconds_subsets/4.12.16-5.12.16_*users*.csv"
 AHR = REAL + "apple_health/kairess_heart-rate-note/export_sample.xml (Watch5,9, watchOS 8)"
 FSTEPS = REAL + "fitabase_fitbit_2016/4.12.16-5.12.16/minuteStepsWide_merged.csv"
-PLM = REAL + "plm_leg_movement/resteaze_vinzee/Richard_Allen.figdata"
+PLM = REAL + "plm_leg_movement (SOURCES.md section 7), one RestEaze night"
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ apple_hr_err_sd | 0.5 | 2 | bpm | uniform | {AHR}: readings 1-3 s apart inside w
 fitbit_hr_step_s | 1 | 15 | s | empirical | {FHR}: night spacing 1 s 10 %, 2 s 6 %, 3 s 22 %, 5 s 11 %, 10 s 33 %, 15 s 18 %
 fitbit_gap_per_h | 0.1 | 0.3 | 1/h | uniform | {FHR}: gaps >= 60 s at night 0.20 per hour
 fitbit_gap_s | 60 | 4500 | s | loguniform | {FHR}: night gaps >= 60 s, 10-50-90 % = 75, 228, 4485 s
-fitbit_hr_err_sd | 0.3 | 0.9 | bpm | uniform | {FHR}: independent error per reading of the (smoothed) series at night, bounded by half the mean squared difference of readings close in time, which includes 0.08 bpm^2 of integer rounding and any true change: user 4020332650 (n 15863 / 9588 / 33916) 1 s apart 0.84, 2 s 0.67, 3 s 0.15 bpm^2, so <= 0.4-0.9 bpm. Benedetti et al. 2021 J Sleep Res 30:e13346 (Fitbit Charge HR vs PSG per 1-min epoch: bias -0.66 bpm, r 0.97-0.99 in N1, N2, N3, REM); Stucky et al. 2021 J Med Internet Res 23:e26476 (Charge 2 in sleep: bias -0.6 to -0.9 bpm, smooths fast changes). The larger Fitbit errors of Wang et al. 2017 JAMA Cardiol 2:104 were on a treadmill (motion_hr_err_sd)
+fitbit_hr_err_sd | 0.3 | 0.9 | bpm | uniform | {FHR}: independent error per reading of the (smoothed) series at night, bounded by half the mean squared difference of readings close in time, which includes 0.08 bpm^2 of integer rounding and any true change: one real Fitabase user with 1-3 s night spacing (n 15863 / 9588 / 33916) 1 s apart 0.84, 2 s 0.67, 3 s 0.15 bpm^2, so <= 0.4-0.9 bpm. Benedetti et al. 2021 J Sleep Res 30:e13346 (Fitbit Charge HR vs PSG per 1-min epoch: bias -0.66 bpm, r 0.97-0.99 in N1, N2, N3, REM); Stucky et al. 2021 J Med Internet Res 23:e26476 (Charge 2 in sleep: bias -0.6 to -0.9 bpm, smooths fast changes). The larger Fitbit errors of Wang et al. 2017 JAMA Cardiol 2:104 were on a treadmill (motion_hr_err_sd)
 motion_hr_err_sd | 2 | 8 | bpm | uniform | Bent et al. 2020 npj Digit Med 3:18 (wrist PPG error larger during movement)
 slow_undercount | 0.05 | 0.45 | fraction missed | uniform | Fokkema et al. 2017 Med Sci Sports Exerc 49:793 (wrist trackers worst at slow speed); Toth et al. 2018 MSSE 50:1935
 fitbit_min_bout | 3 | 8 | steps | int | {FSTEPS}: minutes with 1-3 steps are rare (114/24/17 vs 127-180 for 4-8 steps at night)
