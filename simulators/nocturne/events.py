@@ -234,7 +234,7 @@ def major(person: Person, tl: Timeline, nt: Night, rng) -> list[Event]:
     """All major events of a night, in a random order of kinds. Each draws its durations first
     and is placed only where its whole window keeps ``MAJOR_GAP_S`` from the others'."""
     p = person.p
-    n_cramp = min(int(rng.poisson(p["cramp_per_night"])), 3)
+    n_cramp = min(int(rng.poisson(p["cramp_per_night"])), int(RANGES["cramp_max_per_night"].high))
     todo = (
         ["nocturnal_cramp"] * n_cramp
         + ["bathroom_trip"] * int(rng.poisson(person.nocturia_rate))

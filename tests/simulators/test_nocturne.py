@@ -95,7 +95,10 @@ def test_truth_inside_nights(runs):
     )
     assert bad.height == 0, bad
     assert (truth["end_utc"] >= truth["start_utc"]).all()
-    assert truth.filter(pl.col("kind") == "nocturnal_cramp").height >= 0
+    per_night = truth.filter(pl.col("kind") == "nocturnal_cramp").group_by(
+        "participant_id", "local_date"
+    )
+    assert (per_night.len()["len"] <= RANGES["cramp_max_per_night"].high).all()
 
 
 def test_dst_night_is_one_night(runs):
