@@ -55,7 +55,9 @@ SEEDS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "sample": ((20250615, 7), (901, 902)),
     "physio": ((1, 2, 3), (101, 102, 103)),
     "bedside": ((1, 2, 3), (301, 302, 303)),
-    "nocturne": ((1, 2, 3), (401, 402, 403)),
+    # nocturne: 401-403 were scored once before its simulator was corrected (docs), so the
+    # reported held-out seeds are fresh ones
+    "nocturne": ((1, 2, 3), (404, 405, 406)),
 }
 #: families whose generator writes exports with a ``truth.csv`` and an ``ingest`` module
 EXPORT_SIMULATORS = ("physio", "bedside", "nocturne")
