@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,9 +21,6 @@ from simulators.nocturne.ingest import ingest
 from simulators.nocturne.ranges import RANGES, draw
 
 START = date(2024, 10, 24)
-_EPOCH = datetime(
-    1970, 1, 1
-).timestamp()  # naive UTC strings -> POSIX seconds  # Europe/Berlin leaves DST on 2024-10-27
 NIGHT_KINDS = {
     "nocturnal_cramp",
     "bathroom_trip",
@@ -139,7 +136,10 @@ def test_stage_at_onset_read_from_the_final_timeline_for_every_kind(runs):
     for person, tl in zip(pids, TIMELINES, strict=True):
         rows = feats.filter(pl.col("participant_id") == person.pid)
         for kind, start, st in rows.select("kind", "start_utc", "stage_at_onset").rows():
-            utc = int(datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").timestamp() - _EPOCH)
+            # the string is UTC: read it as such, whatever the machine's local zone
+            utc = int(
+                datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+            )
             assert st == STAGE_NAMES[int(tl.stage[utc - tl.t0 - 1])], (kind, start)
             checked.add(kind)
     assert {"nocturnal_cramp", "bathroom_trip", "awakening", "arousal", "sleep"} <= checked
