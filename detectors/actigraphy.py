@@ -55,6 +55,7 @@ from detectors.actigraphy_minutes import (
     classify_minutes,
     history_facts,
     keep_finest_resolution,
+    spread_spans,
 )
 from detectors.actigraphy_params import (
     _MIN_US,
@@ -92,6 +93,7 @@ __all__ = [
     "MinuteGrid",
     "activity_counts_proxy",
     "cell_medians",
+    "spread_spans",
     "classify_minute_grid",
     "classify_minutes",
     "cole_kripke_1992",

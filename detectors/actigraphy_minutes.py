@@ -344,15 +344,7 @@ def _classify_participant(
         point = e1 == s1
         np.add.at(steps, cell(s1[point]), v[point])
         if (~point).any():
-            s2, e2, v2 = s1[~point], e1[~point], v[~point]
-            rate = v2 / (e2 - s2)
-            t = np.concatenate([s2, e2]).astype(float)
-            d = np.concatenate([rate, -rate])
-            order = np.argsort(t, kind="stable")
-            t, d = t[order], d[order]
-            slope = np.cumsum(d)
-            cum = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(t))])
-            steps += np.diff(np.interp(edges.astype(float), t, cum, left=0.0, right=cum[-1]))
+            steps += spread_spans(s1[~point], e1[~point], v[~point], edges)
     intensity = None
     it = (code == _METRIC_CODE["intensity_level"]) & short
     if it.any():
@@ -418,6 +410,22 @@ def _classify_participant(
         nonwear=nonwear,
         hr_wake=hr_wake,
     )
+
+
+def spread_spans(s: np.ndarray, e: np.ndarray, v: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Amount per grid cell (``edges``: cell bounds, same unit as ``s`` / ``e``) of intervals
+    ``[s, e)`` with ``e > s`` whose amounts ``v`` (steps, kcal) are spread uniformly over
+    their span: the piecewise-linear cumulative amount, read at the cell edges. Amounts
+    outside the grid are dropped at the left and folded into the last edge at the right.
+    Used by the minute grid here and by the cramp detector's cells (``cramp_grid``)."""
+    rate = v / (e - s)
+    t = np.concatenate([s, e]).astype(float)
+    d = np.concatenate([rate, -rate])
+    order = np.argsort(t, kind="stable")
+    t, d = t[order], d[order]
+    slope = np.cumsum(d)
+    cum = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(t))])
+    return np.diff(np.interp(edges.astype(float), t, cum, left=0.0, right=float(cum[-1])))
 
 
 def cell_medians(cell: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import ndimage, signal, stats
 
-from detectors.actigraphy import cell_medians
+from detectors.actigraphy import cell_medians, spread_spans
 
 if TYPE_CHECKING:
     from detectors.cramp_prep import _Intervals
@@ -80,16 +80,7 @@ def _amount_per_cell(iv: _Intervals, edges: np.ndarray) -> tuple[np.ndarray, boo
             np.add.at(amt, cell[ok], v[point][ok])
         span = ~point
         if span.any():
-            s2, e2, v2 = s[span], e[span], v[span]
-            rate = v2 / (e2 - s2)
-            t = np.concatenate([s2, e2]).astype(float)
-            d = np.concatenate([rate, -rate])
-            order = np.argsort(t, kind="stable")
-            t, d = t[order], d[order]
-            slope = np.cumsum(d)
-            cum = np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(t))])
-            a = np.interp(edges.astype(float), t, cum, left=0.0, right=float(cum[-1]))
-            amt += np.diff(a)
+            amt += spread_spans(s[span], e[span], v[span], edges)
         out = np.maximum(out, amt)
     return out, True
 
