@@ -83,50 +83,36 @@ def _f(e: dict, k: str) -> float:
     return float(v) if v is not None and v == v else math.nan
 
 
-def _clip(x: float, lo: float, hi: float, scale: float) -> float:
-    return 0.0 if not math.isfinite(x) else min(max(x, lo), hi) / scale
-
-
-def features(e: dict) -> dict[str, float]:
-    """The model's feature vector from one candidate's evidence dict."""
-    fine = e.get("method") == "brief7.2_fine_hr"
-    lying = _f(e, "hr_rise_lying_bpm")
-    lead = _f(e, "hr_lead_s")
-    return {
-        "hr_rise": _clip(_f(e, "hr_rise_bpm"), -10, 40, 10),
-        "hr_rise_z": _clip(_f(e, "hr_rise_z"), -3, 12, 3),
-        "hr_rise_lying": _clip(lying, -10, 40, 10),
-        "hr_rise_moving": _clip(_f(e, "hr_rise_moving_bpm"), -10, 40, 10),
-        "hr_lead": _clip(lead, -600, 600, 300),
-        "hr_post": _clip(_f(e, "hr_post_bpm"), -10, 30, 10),
-        "hr_sustain": _clip(_f(e, "hr_sustain_min"), 0, 10, 3),
-        "fine_sustained": _clip(_f(e, "hr_sustained_s"), 0, 600, 60) if fine else 0.0,
-        "fine_rise_30s": _clip(_f(e, "hr_rise_30s_bpm"), -10, 40, 10) if fine else 0.0,
-        "log_steps": math.log1p(max(_f(e, "steps"), 0.0)) if math.isfinite(_f(e, "steps")) else 0.0,
-        "walk": 1.0 if e.get("walk") else 0.0,
-        "log_steps_after": (
-            math.log1p(max(_f(e, "steps_following"), 0.0))
-            if math.isfinite(_f(e, "steps_following"))
-            else 0.0
-        ),
-        "log_wake": math.log1p(_clip(_f(e, "wake_s"), 0, 3600, 60)),
-        "log_wake_after": math.log1p(_clip(_f(e, "wake_after_s"), 0, 3600, 60)),
-        "restless": _clip(_f(e, "restless_frac"), 0, 1, 1),
-        "short_bouts": _clip(float(e.get("short_wake_bouts_count") or 0), 0, 12, 4),
-        "act_peak": _clip(_f(e, "act_peak_z"), 0, 15, 5),
-        "hr_missing": _clip(_f(e, "hr_missing_frac"), 0, 1, 1),
-        "no_lying_hr": 0.0 if math.isfinite(lying) else 1.0,
-        **{f"rule_{k}": 1.0 if k in (e.get("rules") or ()) else 0.0 for k in RULES},
-    }
-
-
-FEATURES: tuple[str, ...] = tuple(features({}))
+#: the model's features, the columns of :func:`matrix` (the per-candidate reference it is
+#: checked against, bit for bit, is ``features`` in ``tests/detectors/test_equivalence_fast.py``)
+FEATURES: tuple[str, ...] = (
+    "hr_rise",
+    "hr_rise_z",
+    "hr_rise_lying",
+    "hr_rise_moving",
+    "hr_lead",
+    "hr_post",
+    "hr_sustain",
+    "fine_sustained",
+    "fine_rise_30s",
+    "log_steps",
+    "walk",
+    "log_steps_after",
+    "log_wake",
+    "log_wake_after",
+    "restless",
+    "short_bouts",
+    "act_peak",
+    "hr_missing",
+    "no_lying_hr",
+    *(f"rule_{k}" for k in RULES),
+)
 
 
 def matrix(evidence: list[dict]) -> np.ndarray:
-    """Feature matrix (rows = candidates, columns = :data:`FEATURES`): ``features(e)`` of
-    each evidence dict, computed column by column with the same values bit for bit
-    (:func:`_clip_col` is ``_clip`` on an array; ``math.log1p`` on each value)."""
+    """Feature matrix (rows = candidates, columns = :data:`FEATURES`) of the candidates'
+    evidence dicts, column by column: each value clipped to its physiological range and
+    scaled (:func:`_clip_col`), 0 where missing, ``math.log1p`` on each value where logged."""
     n = len(evidence)
     if n == 0:
         return np.zeros((0, len(FEATURES)))

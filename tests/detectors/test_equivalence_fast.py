@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from detectors import actigraphy, cramp_grid
+from detectors import actigraphy, cramp_grid, cramp_model
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,10 +176,49 @@ def test_amount_per_cell_split_matches_per_night(n_src: int) -> None:
                 np.testing.assert_array_equal(part.view(np.int64), ref.view(np.int64))
 
 
+def _clip(x: float, lo: float, hi: float, scale: float) -> float:
+    return 0.0 if not math.isfinite(x) else min(max(x, lo), hi) / scale
+
+
+def features(e: dict) -> dict[str, float]:
+    """The model's feature vector from one candidate's evidence dict, one value at a time:
+    the specification ``cramp_model.matrix`` must match bit for bit."""
+    fine = e.get("method") == "brief7.2_fine_hr"
+    lying = cramp_model._f(e, "hr_rise_lying_bpm")
+    lead = cramp_model._f(e, "hr_lead_s")
+    return {
+        "hr_rise": _clip(cramp_model._f(e, "hr_rise_bpm"), -10, 40, 10),
+        "hr_rise_z": _clip(cramp_model._f(e, "hr_rise_z"), -3, 12, 3),
+        "hr_rise_lying": _clip(lying, -10, 40, 10),
+        "hr_rise_moving": _clip(cramp_model._f(e, "hr_rise_moving_bpm"), -10, 40, 10),
+        "hr_lead": _clip(lead, -600, 600, 300),
+        "hr_post": _clip(cramp_model._f(e, "hr_post_bpm"), -10, 30, 10),
+        "hr_sustain": _clip(cramp_model._f(e, "hr_sustain_min"), 0, 10, 3),
+        "fine_sustained": _clip(cramp_model._f(e, "hr_sustained_s"), 0, 600, 60) if fine else 0.0,
+        "fine_rise_30s": _clip(cramp_model._f(e, "hr_rise_30s_bpm"), -10, 40, 10) if fine else 0.0,
+        "log_steps": math.log1p(max(cramp_model._f(e, "steps"), 0.0))
+        if math.isfinite(cramp_model._f(e, "steps"))
+        else 0.0,
+        "walk": 1.0 if e.get("walk") else 0.0,
+        "log_steps_after": (
+            math.log1p(max(cramp_model._f(e, "steps_following"), 0.0))
+            if math.isfinite(cramp_model._f(e, "steps_following"))
+            else 0.0
+        ),
+        "log_wake": math.log1p(_clip(cramp_model._f(e, "wake_s"), 0, 3600, 60)),
+        "log_wake_after": math.log1p(_clip(cramp_model._f(e, "wake_after_s"), 0, 3600, 60)),
+        "restless": _clip(cramp_model._f(e, "restless_frac"), 0, 1, 1),
+        "short_bouts": _clip(float(e.get("short_wake_bouts_count") or 0), 0, 12, 4),
+        "act_peak": _clip(cramp_model._f(e, "act_peak_z"), 0, 15, 5),
+        "hr_missing": _clip(cramp_model._f(e, "hr_missing_frac"), 0, 1, 1),
+        "no_lying_hr": 0.0 if math.isfinite(lying) else 1.0,
+        **{f"rule_{k}": 1.0 if k in (e.get("rules") or ()) else 0.0 for k in cramp_model.RULES},
+    }
+
+
 def test_model_matrix_matches_features_per_row() -> None:
-    """``cramp_model.matrix`` (column by column) = the rows of ``cramp_model.features``, bit
-    for bit, on evidence with missing keys, None, NaN, inf, -0.0, bounds and bools."""
-    from detectors import cramp_model
+    """``cramp_model.matrix`` (column by column) = the rows of :func:`features`, bit for bit,
+    on evidence with missing keys, None, NaN, inf, -0.0, bounds and bools."""
 
     rng = np.random.default_rng(7)
     keys = (
@@ -202,7 +241,8 @@ def test_model_matrix_matches_features_per_row() -> None:
         e["short_wake_bouts_count"] = [None, 0, 3, 20][int(rng.integers(4))]
         e["rules"] = [k for k in cramp_model.RULES if rng.random() < 0.3]
         evidence.append(e)
-    ref = np.array([list(cramp_model.features(e).values()) for e in evidence], float)
+    ref = np.array([list(features(e).values()) for e in evidence], float)
+    assert tuple(features({})) == cramp_model.FEATURES
     got = cramp_model.matrix(evidence)
     assert got.shape == ref.shape
     np.testing.assert_array_equal(got.view(np.int64), ref.view(np.int64))
