@@ -1,5 +1,8 @@
 """Body water as a state carried across days: a Kalman filter and RTS smoother over each
-participant's days (dehydration-0.4).
+participant's days. Over the whole history (:func:`body_water_daily`) it was evaluated as
+dehydration-0.4 and not shipped; over a window of days around each day
+(:func:`windowed_state`) it gives dehydration-0.3.3's estimate on the days that have neither
+a next-morning weighing nor a full water log.
 
 The model (all masses in kg; 1 L of water = 1 kg)
 ------------------------------------------------
@@ -53,38 +56,7 @@ import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-
-@dataclass(frozen=True)
-class BodyWaterParams:
-    """Inputs and priors of the body-water state model; each field cites REFERENCES keys.
-
-    Not wired into ``detect_dehydration`` yet (see docs/detectors/dehydration.md): on the
-    independent physio simulator it scored below dehydration-0.3's mass-first rule.
-    """
-
-    dehydration_pct: float = 2.0  # [sawka2007] > 2 % body-mass water deficit
-    mass_day_cv_pct: float = 0.66  # [cheuvront2004] day-to-day SD of first-morning mass
-    deficit_spread_default_pct: float = 1.0  # [crampwatch_brief] grade D: balance SD, % BM
-    #: [crampwatch_brief] grade D: fraction of the previous day's deficit made up by the
-    #: kidneys (less urine) on any day
-    renal_recovery_frac: float = 0.2
-    #: [sawka2007] (8-12 h with meals and drinks restore euhydration) [cheuvront2004] (stable
-    #: morning mass) grade D: made up by thirst-driven drinking on days without a full log
-    thirst_recovery_frac: float = 0.4
-    #: [crampwatch_brief] grade D: share of the day's sweat drunk back without a log
-    adlib_replace_frac: float = 0.5
-    adlib_replace_sd_frac: float = 0.3  # [crampwatch_brief] grade D: its SD
-    #: [baker2016] grade D: unknown sweat (no activity data) has SD 1 L (~1 h at 1.21 L/h)
-    unknown_sweat_sd_ml: float = 1000.0
-    mass_drift_sd_kg: float = 0.1  # [cheuvront2004] grade D: tissue-mass random walk per day
-    deficit_prior_sd_kg: float = 0.5  # [crampwatch_brief] grade D: first day's deficit SD
-    mass_prior_sd_kg: float = 5.0  # [crampwatch_brief] grade D: tissue mass before weighing
-    #: [crampwatch_brief] grade D: truncate the deficit at 0 every day (a surplus is
-    #: excreted); off: with an unidentified tissue mass the truncation ratchets the deficit up
-    deficit_floor_at_zero: bool = False
-    #: [cheuvront2004] grade D: subtract the person's signed habitual balance (trailing median)
-    balance_habit_signed: bool = True
-
+from detectors.dehydration_params import BodyWaterParams
 
 #: 1 / sqrt(2 pi), for the normal density
 _INV_SQRT_2PI = 0.3989422804014327
@@ -269,16 +241,18 @@ BODY_WATER_SCHEMA: dict[str, pl.DataType] = {
 def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     """``net_loss_ml``, ``net_loss_sd_ml`` and ``retain_frac`` of each participant-day.
 
-    ``d`` holds ``body_mass_kg``, ``sweat_ml``, ``sweat_sd_ml``, ``water_status``,
-    ``deficit_model_pct_bm`` (need - intake, logged days), ``deficit_bias_pct_bm`` and
-    ``spread`` (% BM, the person's trailing median and normal-scaled MAD of it).
+    ``d`` is the detector's day table (``detectors.dehydration.build_daily_table``): it holds
+    ``body_mass_kg``, ``sweat_ml``, ``water_status``, ``deficit_model_pct_bm`` (need - intake,
+    logged days), ``balance_habit_pct_bm`` / ``deficit_bias_pct_bm`` (the person's trailing
+    median of it, signed / clipped at 0) and ``deficit_spread_pct_bm`` (its normal-scaled
+    MAD), all % BM.
 
-    * complete water log: ``u = need - intake - bias`` (need = EFSA AI + sweat, intake =
+    * complete water log: ``u = need - intake - habit`` (need = EFSA AI + sweat, intake =
       beverages x 1.25 for food water); ``s^2 = spread^2 + sd_sweat^2`` (the spread of the
-      person's own computed balance; the default 1.0 % BM below 7 logged days);
-      ``a = 1 - renal``;
+      person's own computed balance, ``deficit_spread_default_pct`` before 3 logged days;
+      ``sd_sweat`` = ``sweat_relative_sd`` x sweat); ``a = 1 - renal``;
     * no or partial log: intake unknown, not zero: the person drinks their habitual amount
-      (absorbed by the bias) plus ``adlib`` (0.5) of the day's sweat, so
+      (absorbed by the habit) plus ``adlib`` (0.5) of the day's sweat, so
       ``u = (1 - adlib) sweat`` and ``s^2 = spread^2 + ((1 - adlib) sd_sweat)^2 +
       (sd_adlib sweat)^2``; ``a = 1 - renal - thirst``.
 
@@ -289,9 +263,10 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     sweat_sd = (
         pl.when(pl.col("sweat_ml").is_null())
         .then(p.unknown_sweat_sd_ml)
-        .otherwise(pl.col("sweat_sd_ml").fill_null(0.0))
+        .otherwise(p.sweat_relative_sd * pl.col("sweat_ml"))
     )
-    spread_ml = pl.col("spread").fill_null(p.deficit_spread_default_pct) * bm * 10.0
+    spread = pl.col("deficit_spread_pct_bm").fill_null(p.deficit_spread_default_pct)
+    spread_ml = spread * bm * 10.0
     logged = (pl.col("water_status") == "logged") & pl.col("deficit_model_pct_bm").is_not_null()
     keep = 1.0 - p.adlib_replace_frac
     habit = "balance_habit_pct_bm" if p.balance_habit_signed else "deficit_bias_pct_bm"
@@ -310,6 +285,85 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
         .then(1.0 - p.renal_recovery_frac)
         .otherwise(1.0 - p.renal_recovery_frac - p.thirst_recovery_frac),
     )
+
+
+WINDOWED_SCHEMA: dict[str, pl.DataType] = {
+    "participant_id": pl.String,
+    "local_date": pl.Date,
+    "deficit_state_pct_bm": pl.Float64,  # E[D_t] over the window, % of body mass
+    "deficit_state_sd_pct_bm": pl.Float64,  # SD[D_t]
+    "p_deficit_state_ge_2pct": pl.Float64,  # P(D_t >= 2 % BM)
+}
+
+
+def windowed_state(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
+    """End-of-day deficit of each participant-day of the day table ``d`` from the state
+    model smoothed over the days around it only (``WINDOWED_SCHEMA``; dehydration-0.3.3).
+
+    For day t the Kalman filter and RTS smoother (:func:`smooth_body_water`, [kalman1960]
+    [rauch1965]) run over days ``t - window_back_days`` .. ``t + window_ahead_days`` with
+    the inputs of :func:`daily_inputs` and the next-morning weighings as observations
+    (SD: CV ``mass_day_cv_pct`` of body mass, [cheuvront2004]); the window starts from a
+    deficit ~ N(0, ``deficit_prior_sd_kg``) and a tissue mass ~ N(day t's ``body_mass_kg``
+    (its nearest weighing, as the detector's), ``mass_prior_sd_kg``). A date without a row
+    in the window gets the no-log inputs without sweat or weighing, its SDs from day t's
+    body mass. Every window is one row of one vectorised pass, and a day reads nothing
+    outside its window, so detection in chunks (with at least that much context) gives the
+    values of a run over the whole history.
+    """
+    if d.height == 0:
+        return pl.DataFrame(schema=WINDOWED_SCHEMA)
+    keys = ["participant_id", "local_date"]
+    x = (
+        daily_inputs(d, p)
+        .join(d.select(*keys, "body_mass_kg", "morning_mass_next_kg"), on=keys, how="left")
+        .sort(keys)
+    )
+    k_back, k_ahead = p.window_back_days, p.window_ahead_days
+    pid = x["participant_id"].to_numpy()
+    dn = x["local_date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    new = np.concatenate([[True], pid[1:] != pid[:-1]])
+    seg = np.cumsum(new) - 1
+    col = dn - dn[new][seg] + k_back  # padded: k_back empty days before the first
+    n, width = int(seg[-1]) + 1, int(col.max()) + 1 + k_ahead
+    bm = x["body_mass_kg"].to_numpy().astype(float)
+
+    def grid(values: np.ndarray, fill: float) -> np.ndarray:
+        g = np.full((n, width), fill)
+        g[seg, col] = values
+        return g
+
+    win = col[:, None] + np.arange(-k_back, k_ahead + 1)[None, :]
+    rows = seg[:, None]
+
+    def window(values: np.ndarray, fill: float) -> np.ndarray:
+        return grid(values, fill)[rows, win]
+
+    # a date without a row: no-log inputs without sweat, SDs from the day's own body mass
+    default_kg = bm[:, None] / 100.0
+    s = window(x["net_loss_sd_ml"].to_numpy() / 1000.0, np.nan)
+    r = window(p.mass_day_cv_pct * bm / 100.0, np.nan)
+    bw = smooth_body_water(
+        window(x["net_loss_ml"].to_numpy() / 1000.0, 0.0),
+        np.where(np.isnan(s), p.deficit_spread_default_pct * default_kg, s),
+        window(x["retain_frac"].to_numpy(), 1.0 - p.renal_recovery_frac - p.thirst_recovery_frac),
+        window(x["morning_mass_next_kg"].fill_null(np.nan).to_numpy().astype(float), np.nan),
+        np.where(np.isnan(r), p.mass_day_cv_pct * default_kg, r),
+        tissue_mass0_kg=bm,
+        tissue_mass0_sd_kg=p.mass_prior_sd_kg,
+        deficit0_sd_kg=p.deficit_prior_sd_kg,
+        drift_sd_kg=p.mass_drift_sd_kg,
+        floor_at_zero=p.deficit_floor_at_zero,
+    )
+    m, sd = bw.deficit_kg[:, k_back], bw.deficit_sd_kg[:, k_back]
+    return x.select(
+        *keys,
+        deficit_state_pct_bm=pl.Series(100.0 * m / bm, dtype=pl.Float64),
+        deficit_state_sd_pct_bm=pl.Series(100.0 * sd / bm, dtype=pl.Float64),
+        p_deficit_state_ge_2pct=pl.Series(
+            p_deficit_at_least(m, sd, bm, p.dehydration_pct), dtype=pl.Float64
+        ),
+    ).cast(WINDOWED_SCHEMA)  # type: ignore[arg-type]
 
 
 def body_water_daily(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:

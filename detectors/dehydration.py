@@ -22,6 +22,7 @@ from scipy.special import ndtr
 # the public API of the dehydration detector: what used to live in this one module is
 # re-exported from its new homes (detectors.sweat, detectors.fluid_tables,
 # detectors.hydration_markers, detectors.body_water, detectors.dehydration_params)
+from detectors.body_water import windowed_state
 from detectors.dehydration_params import (
     CORROBORATION,
     DEFAULT_PARAMS,
@@ -124,7 +125,7 @@ __all__ = [
     "sweat_rate_pw_g_m2_h",
 ]
 
-DETECTOR_VERSION = "dehydration-0.3.2"
+DETECTOR_VERSION = "dehydration-0.3.3"
 KIND = "dehydration"
 
 DAILY_SCHEMA: dict[str, pl.DataType] = {
@@ -153,7 +154,9 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "water_status": pl.String,  # logged | partial | not_logged
     "intake_ml": pl.Float64,
     "deficit_model_pct_bm": pl.Float64,  # (need - intake) / BM as computed
+    "balance_habit_pct_bm": pl.Float64,  # trailing median computed deficit (signed)
     "deficit_bias_pct_bm": pl.Float64,  # personal typical computed deficit (>= 0), subtracted
+    "deficit_spread_pct_bm": pl.Float64,  # normal-scaled MAD of it (null: < 3 logged days)
     "deficit_pct_bm": pl.Float64,  # model - bias: the fluid-balance estimate
     "deficit_sd_pct_bm": pl.Float64,  # its personal SD (trailing MAD of computed deficits)
     "session_loss_pct_bm": pl.Float64,
@@ -164,6 +167,8 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
     "mass_change_sd_pct": pl.Float64,  # SD of one morning vs the baseline median (CV 0.66 %)
     "deficit_estimate_pct_bm": pl.Float64,  # inverse-variance mean of the two estimates
     "deficit_estimate_sd_pct_bm": pl.Float64,
+    #: next_morning_mass | fluid_balance | body_water_state (days without either, 0.3.3)
+    "deficit_estimate_source": pl.String,
     "p_deficit_ge_2pct": pl.Float64,  # P(deficit >= 2 % BM | estimates), normal errors
     "resting_hr_next_bpm": pl.Float64,
     "resting_hr_z": pl.Float64,
@@ -366,21 +371,24 @@ def _build(
         ).select(
             "participant_id",
             local_date="d",
+            balance_habit_pct_bm="base_med",
             deficit_bias_pct_bm=pl.col("base_med").clip(0.0),
-            spread=pl.col("base_mad") * (1.0 + math.pi / (2.0 * pl.col("base_n"))).sqrt(),
+            deficit_spread_pct_bm=pl.col("base_mad")
+            * (1.0 + math.pi / (2.0 * pl.col("base_n"))).sqrt(),
         )
         d = d.join(bias, on=dkeys, how="left")
     else:
         d = d.with_columns(
+            balance_habit_pct_bm=pl.lit(None, dtype=pl.Float64),
             deficit_bias_pct_bm=pl.lit(None, dtype=pl.Float64),
-            spread=pl.lit(None, dtype=pl.Float64),
+            deficit_spread_pct_bm=pl.lit(None, dtype=pl.Float64),
         )
     d = d.with_columns(
         deficit_pct_bm=pl.col("deficit_model_pct_bm") - pl.col("deficit_bias_pct_bm").fill_null(0.0)
     ).with_columns(
         deficit_sd_pct_bm=pl.when(pl.col("deficit_pct_bm").is_not_null()).then(
             (
-                pl.col("spread").fill_null(p.deficit_spread_default_pct) ** 2
+                pl.col("deficit_spread_pct_bm").fill_null(p.deficit_spread_default_pct) ** 2
                 + (p.sweat_relative_sd * pl.col("sweat_pct_bm").fill_null(0.0)) ** 2
             ).sqrt()
         )
@@ -453,7 +461,12 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
     d = d.with_columns(
         deficit_estimate_pct_bm=pl.when(wf + wm > 0).then(est),
         deficit_estimate_sd_pct_bm=pl.when(wf + wm > 0).then(1.0 / (wf + wm).sqrt()),
+        deficit_estimate_source=pl.when(has_mass)
+        .then(pl.lit("next_morning_mass"))
+        .when(wf > 0)
+        .then(pl.lit("fluid_balance")),
     )
+    d = _state(d, p)
     estimate = pl.col("deficit_estimate_pct_bm").fill_null(-math.inf)
     level = (
         pl.when((estimate >= p.dehydration_pct) | (session >= p.session_loss_pct))
@@ -522,8 +535,11 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
         dtype=pl.Float64,
     ).fill_nan(None)
     d = d.with_columns(p_deficit_ge_2pct=p2)
+    exposure_conf = pl.when(exposure).then(p.conf_heat_sweat_exposure).otherwise(0.0)
     conf = (
-        pl.when(pl.col("p_deficit_ge_2pct").is_not_null())
+        pl.when(pl.col("deficit_estimate_source") == "body_water_state")  # >= exposure alone
+        .then(pl.max_horizontal(pl.col("p_deficit_ge_2pct"), exposure_conf) + hr_adj)
+        .when(pl.col("p_deficit_ge_2pct").is_not_null())
         .then(pl.col("p_deficit_ge_2pct") + hr_adj)
         .when(pl.col("level") == "heat_sweat_exposure")
         .then(p.conf_heat_sweat_exposure + hr_adj)
@@ -536,6 +552,29 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
     )
     conf = pl.when(pl.col("level") == "none").then(0.0).otherwise(conf.clip(0.0, 1.0))
     return d.with_columns(confidence=conf.round(4))
+
+
+def _state(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
+    """Days without an estimate of their own get the body-water state's
+    (:func:`detectors.body_water.windowed_state`, dehydration-0.3.3)."""
+    if d.height == 0:
+        return d
+    state = windowed_state(d, p.body_water)
+    d = d.join(state, on=["participant_id", "local_date"], how="left")
+    carried = (
+        pl.col("deficit_estimate_pct_bm").is_null() & pl.col("deficit_state_pct_bm").is_not_null()
+    )
+    return d.with_columns(
+        deficit_estimate_pct_bm=pl.when(carried)
+        .then(pl.col("deficit_state_pct_bm"))
+        .otherwise(pl.col("deficit_estimate_pct_bm")),
+        deficit_estimate_sd_pct_bm=pl.when(carried)
+        .then(pl.col("deficit_state_sd_pct_bm"))
+        .otherwise(pl.col("deficit_estimate_sd_pct_bm")),
+        deficit_estimate_source=pl.when(carried)
+        .then(pl.lit("body_water_state"))
+        .otherwise(pl.col("deficit_estimate_source")),
+    ).drop("deficit_state_pct_bm", "deficit_state_sd_pct_bm", "p_deficit_state_ge_2pct")
 
 
 # ------------------------------------------------------------------------------------------
@@ -654,13 +693,7 @@ def _evidence(r: dict, p: DehydrationParams) -> dict:
         "deficit_model_pct_bm": rnd(r["deficit_model_pct_bm"]),
         "deficit_bias_pct_bm": rnd(r["deficit_bias_pct_bm"]),
         "deficit_sd_pct_bm": rnd(r["deficit_sd_pct_bm"]),
-        "deficit_estimate_source": (
-            None
-            if r["deficit_estimate_pct_bm"] is None
-            else "next_morning_mass"
-            if r["mass_change_sd_pct"] is not None
-            else "fluid_balance"
-        ),
+        "deficit_estimate_source": r["deficit_estimate_source"],
         "deficit_estimate_pct_bm": rnd(r["deficit_estimate_pct_bm"]),
         "deficit_estimate_sd_pct_bm": rnd(r["deficit_estimate_sd_pct_bm"]),
         "p_deficit_ge_2pct": rnd(r["p_deficit_ge_2pct"], 3),

@@ -3,7 +3,7 @@ corroboration labels. Every field cites ``detectors.references.REFERENCES``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LEVELS: tuple[str, ...] = (
     "none",
@@ -15,6 +15,58 @@ CORROBORATION: tuple[str, ...] = ("not_available", "contradicted", "unconfirmed"
 
 
 @dataclass(frozen=True)
+class BodyWaterParams:
+    """The body-water state model (``detectors.body_water``); each field cites REFERENCES keys.
+
+    dehydration-0.3.3 runs it, over a window of ``window_back_days`` before and
+    ``window_ahead_days`` after, on the days that have neither a next-morning weighing nor a
+    full water log (:func:`detectors.body_water.windowed_state`); the whole-history smoother
+    (:func:`detectors.body_water.body_water_daily`) is evaluated beside it, not shipped.
+    """
+
+    dehydration_pct: float = 2.0  # [sawka2007] > 2 % body-mass water deficit
+    mass_day_cv_pct: float = 0.66  # [cheuvront2004] day-to-day SD of first-morning mass
+    #: [efsa2010] [iom2005] grade D: SD of a day's balance without the person's own spread,
+    #: % BM: the two reference needs differ by 1.0-1.6 % of 70-75 kg (as
+    #: ``DehydrationParams.deficit_spread_default_pct``)
+    deficit_spread_default_pct: float = 1.5
+    #: [baker2016] between-athlete CV of sweat rate: the SD of the day's computed sweat
+    sweat_relative_sd: float = 0.56
+    #: [crampwatch_brief] grade D: fraction of the previous day's deficit made up by the
+    #: kidneys (less urine) on any day
+    renal_recovery_frac: float = 0.2
+    #: [sawka2007] (8-12 h with meals and drinks restore euhydration) [cheuvront2004] (stable
+    #: morning mass) grade D: made up by thirst-driven drinking on days without a full log
+    thirst_recovery_frac: float = 0.4
+    #: [sawka2007] grade D: share of the day's sweat drunk back on a day without a full log.
+    #: Drinking to thirst often leaves part of a sweat loss unreplaced during exercise, and
+    #: meals make it up within 8-12 h; how much is left at the end of the day differs widely
+    #: between people, and the two independent simulators disagree completely (none left /
+    #: most left; docs/detectors/dehydration.md). So without a log the expected deficit does
+    #: not move with the day's sweat (1.0: all of it, in expectation); the uncertainty does,
+    #: by ``adlib_replace_sd_frac``. 0.5 was evaluated with the whole-history smoother and
+    #: raised a lone hot run without a log to a 40 % chance of a 2 % deficit
+    adlib_replace_frac: float = 1.0
+    adlib_replace_sd_frac: float = 0.3  # [crampwatch_brief] grade D: its SD, x sweat
+    #: [baker2016] grade D: unknown sweat (no activity data) has SD 1 L (~1 h at 1.21 L/h)
+    unknown_sweat_sd_ml: float = 1000.0
+    mass_drift_sd_kg: float = 0.1  # [cheuvront2004] grade D: tissue-mass random walk per day
+    deficit_prior_sd_kg: float = 0.5  # [crampwatch_brief] grade D: first day's deficit SD
+    mass_prior_sd_kg: float = 5.0  # [crampwatch_brief] grade D: tissue mass before weighing
+    #: [crampwatch_brief] grade D: truncate the deficit at 0 every day (a surplus is
+    #: excreted); off: with an unidentified tissue mass the truncation ratchets the deficit up
+    deficit_floor_at_zero: bool = False
+    #: [cheuvront2004] grade D: subtract the person's signed habitual balance (trailing median)
+    balance_habit_signed: bool = True
+    #: [crampwatch_brief] grade D: days read before a day: 0.4^7 < 0.2 % of an unlogged
+    #: day's deficit is left after a week, so older days cannot move it
+    window_back_days: int = 7
+    #: [cheuvront2004] grade D: days read after: a deficit still there the next day shows on
+    #: the morning after that (0.4 of it); later mornings add little
+    window_ahead_days: int = 1
+
+
+@dataclass(frozen=True)
 class DehydrationParams:
     """Thresholds, defaults and the confidence mapping of :func:`detect_dehydration`.
 
@@ -23,7 +75,7 @@ class DehydrationParams:
     """
 
     #: identifier written to ``evidence["params"]``; change it whenever a value changes
-    name: str = "dehydration-brief-8-v5"
+    name: str = "dehydration-brief-8-v6"
 
     # --- exposure context (brief 1.6) ---
     indoor_temp_c: float = 23.0  # [crampwatch_brief] 1.6 grade D: indoor default when no sensor
@@ -166,6 +218,10 @@ class DehydrationParams:
     night_hr_start_h: int = 0
     night_hr_end_h: int = 6  # [crampwatch_brief] grade D
     night_hr_min_samples: int = 6  # [crampwatch_brief] grade D: >= 6 samples in the window
+
+    #: [kalman1960] [rauch1965] dehydration-0.3.3: the body-water state over the days around a
+    #: day that has neither a next-morning weighing nor a full water log (its own estimate)
+    body_water: BodyWaterParams = field(default_factory=BodyWaterParams)
 
     # --- anthropometric defaults when unknown ---
     default_mass_male_kg: float = 73.0  # [icrp2002] reference adult male

@@ -70,6 +70,10 @@ def __getattr__(name: str):
 #: typical intake of the 28 days before that (detectors.dehydration_params), so 57 days back;
 #: the same chain makes a changed day reach the rows of the 57 days after it
 DAILY_REACH_DAYS = 2 * 28 + 1
+#: days before a changed date whose outputs can change: the day before reads its next
+#: morning's weight, and the body-water state of a day reads the day after it
+#: (``BodyWaterParams.window_ahead_days``, dehydration-0.3.3), so 2
+DAILY_REACH_BACK_DAYS = 2
 #: days of data loaded before the first recomputed date (the reach, and 3 days more for the
 #: night before and time zones)
 LOOKBACK_DAYS = DAILY_REACH_DAYS + 3
@@ -375,18 +379,20 @@ def output_window(
     span: tuple[date, date] | None = None,
 ) -> tuple[date, date, tuple[date, date]]:
     """``(out_lo, out_hi, span)``: the dates whose outputs a change of ``lo``..``hi`` can
-    move (the day before, ``lookahead_days`` after, and the days whose nearest weighing may
-    now be a new one: :func:`pipeline.store_inputs.body_mass_reach`), within the participant's
+    move (:data:`DAILY_REACH_BACK_DAYS` before, ``lookahead_days`` after, and the days whose
+    nearest weighing may now be a new one: :func:`pipeline.store_inputs.body_mass_reach`),
+    within the participant's
     ``span`` of data (first, last local date; :func:`full_ranges`, looked up when not given),
     over which body mass is always loaded."""
     if span is None:
         span = store_inputs.changed_ranges(con, -1, [pid]).get(pid, (lo, hi))
-    out_lo, out_hi = lo - timedelta(days=1), hi + timedelta(days=lookahead_days)
+    out_lo = lo - timedelta(days=DAILY_REACH_BACK_DAYS)
+    out_hi = hi + timedelta(days=lookahead_days)
     reach = store_inputs.body_mass_reach(con, pid, lo, hi)
     if reach is not None:
         out_lo = min(out_lo, span[0] if reach[0] is None else reach[0])
         out_hi = max(out_hi, span[1] if reach[1] is None else reach[1])
-    return max(out_lo, span[0] - timedelta(days=1)), out_hi, span
+    return max(out_lo, span[0] - timedelta(days=DAILY_REACH_BACK_DAYS)), out_hi, span
 
 
 def _chunks(out_lo: date, out_hi: date, days: int) -> list[tuple[date, date]]:

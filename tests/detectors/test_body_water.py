@@ -91,3 +91,110 @@ def test_vectorised_participants_equal_one_at_a_time() -> None:
                                 **kw)  # fmt: skip
         assert one.deficit_kg == pytest.approx(both.deficit_kg[i])
         assert one.deficit_sd_kg == pytest.approx(both.deficit_sd_kg[i])
+
+
+# --- windowed_state: the state model over the days around a day (dehydration-0.3.3) -------
+
+
+def _days(n: int, *, mass_next: dict[int, float] | None = None, sweat_ml: float = 0.0):
+    """A plain day table of ``n`` days for one 70 kg person: no water log, the given
+    next-morning weighings (day index -> kg)."""
+    from datetime import date, timedelta
+
+    import polars as pl
+
+    mass_next = mass_next or {}
+    return pl.DataFrame(
+        {
+            "participant_id": ["p"] * n,
+            "local_date": [date(2024, 7, 1) + timedelta(days=i) for i in range(n)],
+            "body_mass_kg": [70.0] * n,
+            "sweat_ml": [sweat_ml] * n,
+            "water_status": ["not_logged"] * n,
+            "deficit_model_pct_bm": [None] * n,
+            "balance_habit_pct_bm": [None] * n,
+            "deficit_bias_pct_bm": [None] * n,
+            "deficit_spread_pct_bm": [None] * n,
+            "morning_mass_next_kg": [mass_next.get(i) for i in range(n)],
+        },
+        schema_overrides={
+            "deficit_model_pct_bm": pl.Float64,
+            "balance_habit_pct_bm": pl.Float64,
+            "deficit_bias_pct_bm": pl.Float64,
+            "deficit_spread_pct_bm": pl.Float64,
+            "morning_mass_next_kg": pl.Float64,
+        },
+    )
+
+
+def test_without_log_or_weighing_sweat_widens_the_state_but_does_not_move_it() -> None:
+    from detectors.body_water import windowed_state
+    from detectors.dehydration_params import BodyWaterParams
+
+    p = BodyWaterParams()
+    dry = windowed_state(_days(12), p)
+    wet = windowed_state(_days(12, sweat_ml=2000.0), p)
+    assert dry["deficit_state_pct_bm"].abs().max() < 1e-9
+    assert wet["deficit_state_pct_bm"].abs().max() < 1e-9  # all of it drunk back, in expectation
+    assert (wet["deficit_state_sd_pct_bm"] > dry["deficit_state_sd_pct_bm"] + 0.1).all()
+    # stationary state of the unlogged days (a window of 9 from a prior of 0.5 kg):
+    # v = a^2 v + s^2 with a = 0.4 and s = 1.5 % of 70 kg, so SD = s / sqrt(1 - a^2)
+    s_kg = 0.015 * 70.0
+    assert dry["deficit_state_sd_pct_bm"][6] == pytest.approx(
+        100 * s_kg / np.sqrt(1 - 0.16) / 70.0, rel=1e-3
+    )
+
+
+def test_a_weighing_that_shows_a_drop_raises_the_days_around_it() -> None:
+    from detectors.body_water import windowed_state
+    from detectors.dehydration_params import BodyWaterParams
+
+    # steady 70 kg mornings, 66.9 kg (4.4 % down) on the morning after day 10, nobody on
+    # the scale the next two mornings, then 70 kg again
+    w = {i: 70.0 for i in range(10)} | {10: 66.9} | {i: 70.0 for i in range(13, 20)}
+    st = windowed_state(_days(20, mass_next=w), BodyWaterParams())
+    p_ = st["p_deficit_state_ge_2pct"].to_list()
+    assert p_[10] > 0.85  # the weighed day itself (the detector uses its own drop there)
+    assert p_[10] > p_[11] > p_[12] > 0.1  # carried, then made up
+    assert max(p_[:9]) < 0.1 and max(p_[13:]) < 0.1
+
+
+def test_a_day_reads_only_its_window() -> None:
+    """Rows more than window_back_days before or window_ahead_days after a day do not move
+    it: detection in chunks gives the values of a run over the whole history."""
+    from detectors.body_water import windowed_state
+    from detectors.dehydration_params import BodyWaterParams
+
+    p = BodyWaterParams()
+    rng = np.random.default_rng(3)
+    w = {i: float(70 + rng.normal(0, 0.5)) for i in range(40) if rng.random() < 0.6}
+    full = windowed_state(_days(40, mass_next=w), p)
+    t = 20
+    lo, hi = t - p.window_back_days, t + p.window_ahead_days
+    part = _days(40, mass_next=w).slice(lo, hi - lo + 1)
+    cut = windowed_state(part, p)
+    got = cut.filter(cut["local_date"] == full["local_date"][t]).row(0, named=True)
+    want = full.row(t, named=True)
+    for k in ("deficit_state_pct_bm", "deficit_state_sd_pct_bm", "p_deficit_state_ge_2pct"):
+        assert got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-12)
+
+
+def test_the_whole_history_smoother_runs_on_the_detectors_day_table() -> None:
+    """The whole-history smoother (not shipped, evaluated in docs/detectors/dehydration.md)
+    reads its inputs from the day table the detector builds: a 2.5 % next-morning drop after
+    a hot unlogged run is a deficit, the mornings before are not."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    from detectors.body_water import body_water_daily
+    from detectors.dehydration import build_daily_table
+    from detectors.dehydration_params import BodyWaterParams
+    from tests.detectors.test_dehydration import HOT, _scenario
+
+    daily = build_daily_table(*_scenario(water_ml=None, next_morning_kg=70.0 * 0.975))
+    bw = body_water_daily(daily, BodyWaterParams(adlib_replace_frac=0.5))
+    hot = bw.filter(pl.col("local_date") == HOT).row(0, named=True)
+    before = bw.filter(pl.col("local_date") == HOT - timedelta(days=3)).row(0, named=True)
+    assert hot["deficit_kg"] > 1.0 and hot["p_deficit_ge_2pct"] > 0.5
+    assert before["p_deficit_ge_2pct"] < 0.1

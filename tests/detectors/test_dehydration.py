@@ -216,7 +216,7 @@ def test_hot_workout_low_water_and_2_5_pct_mass_drop_is_one_likely_episode() -> 
     # the local day's bounds in UTC (UTC+2): 7 July 22:00 -> 8 July 22:00
     assert row["start_utc"] == datetime(2024, 7, 7, 22, tzinfo=UTC)
     assert row["end_utc"] == datetime(2024, 7, 8, 22, tzinfo=UTC)
-    assert row["detector_version"] == "dehydration-0.3.2"
+    assert row["detector_version"] == "dehydration-0.3.3"
     ev = json.loads(row["evidence"])
     assert ev["level"] == "likely_dehydration_condition"
     assert ev["corroboration"] == "supported" and ev["support_strength"] == "strong"
@@ -264,6 +264,30 @@ def test_no_water_logged_but_mass_drop_says_water_not_logged_in_evidence() -> No
     assert eps["confidence"][0] == pytest.approx(float(ndtr((2.5 - 2.0) / sd)), abs=1e-3)
     assert ev["level"] == "likely_dehydration_condition"
     assert eps["label"][0] == "likely"  # P(>= 2 %) ~0.75
+
+
+def test_a_large_measured_deficit_is_carried_into_the_next_unmeasured_day() -> None:
+    # HOT ends 4.5 % short (weighed next morning); the day after has no weighing and no log:
+    # its estimate is the body-water state over the days around it (dehydration-0.3.3)
+    smp, wk, env, ppl = _scenario(water_ml=None, next_morning_kg=70.0 * 0.955)
+    daily = build_daily_table(smp, wk, env, ppl)
+    today = _day(daily)
+    assert today["deficit_estimate_source"] == "next_morning_mass"  # its own drop, as before
+    after = daily.filter(pl.col("local_date") == HOT + timedelta(days=1)).row(0, named=True)
+    assert after["deficit_estimate_source"] == "body_water_state"
+    assert after["mass_change_pct"] is None and after["water_status"] == "not_logged"
+    # about 0.4 of yesterday's deficit is left, with the day's balance SD on top
+    assert 1.2 < after["deficit_estimate_pct_bm"] < 2.2
+    assert 1.2 < after["deficit_estimate_sd_pct_bm"] < 1.8
+    m, sd = after["deficit_estimate_pct_bm"], after["deficit_estimate_sd_pct_bm"]
+    assert after["p_deficit_ge_2pct"] == pytest.approx(float(ndtr((m - 2.0) / sd)), abs=1e-9)
+    assert after["level"] == "likely_fluid_deficit"
+    assert after["confidence"] == pytest.approx(after["p_deficit_ge_2pct"], abs=1e-4)
+    # a normal next morning leaves (almost) nothing to carry
+    calm = build_daily_table(*_scenario(water_ml=None, next_morning_kg=70.0))
+    after = calm.filter(pl.col("local_date") == HOT + timedelta(days=1)).row(0, named=True)
+    assert after["deficit_estimate_source"] == "body_water_state"
+    assert after["confidence"] < 0.2
 
 
 def test_partial_logging_is_treated_as_not_logged() -> None:

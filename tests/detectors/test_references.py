@@ -14,6 +14,7 @@ from detectors.actigraphy import ActigraphyParams
 from detectors.cramps import CrampParams
 from detectors.cramps_raw import RawCrampParams
 from detectors.dehydration import DehydrationParams
+from detectors.dehydration_params import BodyWaterParams
 from detectors.references import REFERENCES
 from detectors.sleep import SleepParams
 
@@ -40,7 +41,15 @@ def _field_comments(cls: type) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "cls", [CrampParams, DehydrationParams, SleepParams, RawCrampParams, ActigraphyParams]
+    "cls",
+    [
+        CrampParams,
+        DehydrationParams,
+        BodyWaterParams,
+        SleepParams,
+        RawCrampParams,
+        ActigraphyParams,
+    ],
 )
 def test_every_parameter_cites_a_known_reference(cls: type) -> None:
     comments = _field_comments(cls)

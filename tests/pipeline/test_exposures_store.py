@@ -126,8 +126,11 @@ def test_a_new_import_recomputes_only_its_range(con, gen) -> None:
         ).fetchall()
     )
     assert max(after) == date(2024, 7, 20)  # the new days
-    untouched = [d for d in before if d < date(2024, 7, 10)]
+    # 9 July too: its body-water state reads 10 July and that day's next morning
+    # (pipeline.detect.DAILY_REACH_BACK_DAYS, dehydration-0.3.3)
+    untouched = [d for d in before if d < date(2024, 7, 9)]
     assert untouched and all(after[d] == before[d] for d in untouched)
+    assert after[date(2024, 7, 9)] > before[date(2024, 7, 9)]
     assert after[date(2024, 7, 10)] > before[date(2024, 7, 10)]  # next-morning columns
     nm = con.execute(
         "SELECT count(next_morning_mass_change_pct) FROM daily_exposures "
