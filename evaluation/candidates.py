@@ -22,7 +22,8 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
   exports).
 
 Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the cramp
-detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code,
+detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code
+(with the shared ``simulators`` modules it imports),
 so refitting the scorer does not regenerate data (a cached candidate's confidence is
 rescored from its evidence when the stored model changed) and a changed simulator does.
 """
@@ -33,6 +34,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -85,11 +87,32 @@ def _detector_key() -> str:
     return f"{DETECTOR_VERSION}-{_params_id(CrampParams())}-{h}"
 
 
-def _simulator_key(family: str) -> str:
-    """Digest of the family's simulator package or module (a changed simulator is rerun)."""
-    name = simulator_module(family).split(".")[1]
+def _simulator_files(name: str) -> list[Path]:
+    """The files of ``simulators.<name>`` (package or module)."""
     pkg = ROOT / "simulators" / name
-    files = sorted(pkg.rglob("*.py")) if pkg.is_dir() else [pkg.with_suffix(".py")]
+    return sorted(pkg.rglob("*.py")) if pkg.is_dir() else [pkg.with_suffix(".py")]
+
+
+#: ``from simulators.X ...`` / ``from simulators import X``: other simulator modules a family uses
+_SIM_IMPORT = re.compile(r"^\s*from simulators(?:\.(\w+)| import (\w+))", re.M)
+
+
+def _simulator_key(family: str) -> str:
+    """Digest of the family's simulator package or module and of the other ``simulators``
+    modules it imports (the shared Apple layout, the export ingest): a changed simulator is
+    rerun."""
+    name = simulator_module(family).split(".")[1]
+    files = _simulator_files(name)
+    shared = {
+        m
+        for f in files
+        for a, b in _SIM_IMPORT.findall(f.read_text())
+        for m in (a or b,)
+        if m != name
+        and ((ROOT / "simulators" / m).is_dir() or (ROOT / "simulators" / f"{m}.py").exists())
+    }
+    for m in sorted(shared):
+        files += _simulator_files(m)
     return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
 
 

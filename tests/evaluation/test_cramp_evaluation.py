@@ -40,6 +40,23 @@ def test_dev_and_held_out_seeds_are_disjoint() -> None:
 
 
 @pytest.mark.slow
+def test_a_simulator_key_covers_the_shared_modules_it_imports(tmp_path, monkeypatch) -> None:
+    """A change to the shared Apple layout or the export ingest reruns the families that use
+    them (their cached candidates would otherwise be stale)."""
+    import shutil
+
+    sims = tmp_path / "simulators"
+    shutil.copytree(C.ROOT / "simulators" / "nocturne", sims / "nocturne")
+    shutil.copytree(C.ROOT / "simulators" / "apple_export", sims / "apple_export")
+    shutil.copy(C.ROOT / "simulators" / "export_ingest.py", sims / "export_ingest.py")
+    monkeypatch.setattr(C, "ROOT", tmp_path)
+    keys = [C._simulator_key("nocturne")]
+    for shared in (sims / "export_ingest.py", sims / "apple_export" / "layout.py"):
+        shared.write_text(shared.read_text() + "\n# changed\n")
+        keys.append(C._simulator_key("nocturne"))
+    assert len(set(keys)) == 3
+
+
 def test_figures_on_a_dev_seed_add_up() -> None:
     d = E.load_data("nightgen-hr300", 11)
     assert d.y.sum() > 0 and d.truth.height > 0
