@@ -291,6 +291,8 @@ def nights_table(nights: pl.DataFrame) -> pl.DataFrame:
 #: in the per-day evidence table. Patterns cover the detector's keys and older spellings.
 DEHYDRATION_HEADLINE = (
     ("Level detail", r"^level$"),
+    ("Deficit estimate (% body mass)", r"^deficit_estimate_pct_bm$"),
+    ("Estimated from", r"^deficit_estimate_source$"),
     ("Heat index max (°F)", r"^(heat_index|hi)_max_f$"),
     ("Hours HI ≥ 80 °F", r"^(exposed_)?(hours_)?hi_ge_80f(_h)?$"),
     ("Sweat (% body mass)", r"^sweat(_loss)?_pct_bm$"),

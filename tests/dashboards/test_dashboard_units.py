@@ -163,6 +163,8 @@ def test_dehydration_table_picks_headline_evidence_and_drops_unreported_concepts
                         "sweat_pct_bm": 1.03,
                         "deficit_pct_bm": 1.19,
                         "mass_change_pct": -2.81,
+                        "deficit_estimate_pct_bm": 2.81,
+                        "deficit_estimate_source": "next_morning_mass",
                         "corroboration": "supported",
                         "water_ml": 1510.0,
                     }
@@ -179,6 +181,8 @@ def test_dehydration_table_picks_headline_evidence_and_drops_unreported_concepts
         "label": "likely",
         "confidence": 0.75,
         "Level detail": "likely fluid deficit",
+        "Deficit estimate (% body mass)": 2.81,
+        "Estimated from": "next morning mass",
         "Heat index max (°F)": 88.4,
         "Hours HI ≥ 80 °F": 3.0,
         "Sweat (% body mass)": 1.03,
