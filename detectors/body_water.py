@@ -252,7 +252,8 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
       person's own computed balance, ``deficit_spread_default_pct`` before 3 logged days;
       ``sd_sweat`` = ``sweat_relative_sd`` x sweat); ``a = 1 - renal``;
     * no or partial log: intake unknown, not zero: the person drinks their habitual amount
-      (absorbed by the habit) plus ``adlib`` (0.5) of the day's sweat, so
+      (absorbed by the habit) plus ``adlib`` (``adlib_replace_frac``: 1.0 as shipped, 0.5
+      as evaluated with the whole-history smoother) of the day's sweat, so
       ``u = (1 - adlib) sweat`` and ``s^2 = spread^2 + ((1 - adlib) sd_sweat)^2 +
       (sd_adlib sweat)^2``; ``a = 1 - renal - thirst``.
 
