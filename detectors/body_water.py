@@ -257,7 +257,8 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
       ``u = (1 - adlib) sweat`` and ``s^2 = spread^2 + ((1 - adlib) sd_sweat)^2 +
       (sd_adlib sweat)^2``; ``a = 1 - renal - thirst``.
 
-    Unknown sweat (no activity data) counts as none, with SD ``unknown_sweat_sd_ml``.
+    Unknown sweat (no activity data) counts as none, with SD ``unknown_sweat_sd_ml`` (also in
+    place of the sweat in ``sd_adlib sweat``).
     """
     bm = pl.col("body_mass_kg")
     sweat = pl.col("sweat_ml").fill_null(0.0)
@@ -271,6 +272,8 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     logged = (pl.col("water_status") == "logged") & pl.col("deficit_model_pct_bm").is_not_null()
     keep = 1.0 - p.adlib_replace_frac
     habit = "balance_habit_pct_bm" if p.balance_habit_signed else "deficit_bias_pct_bm"
+    # the part drunk back is uncertain in proportion to the sweat, an unknown sweat's SD included
+    adlib_sd = p.adlib_replace_sd_frac * pl.max_horizontal(sweat, sweat_sd)
     return d.select(
         "participant_id",
         "local_date",
@@ -279,9 +282,7 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
         .otherwise(keep * sweat),
         net_loss_sd_ml=pl.when(logged)
         .then((spread_ml**2 + sweat_sd**2).sqrt())
-        .otherwise(
-            (spread_ml**2 + (keep * sweat_sd) ** 2 + (p.adlib_replace_sd_frac * sweat) ** 2).sqrt()
-        ),
+        .otherwise((spread_ml**2 + (keep * sweat_sd) ** 2 + adlib_sd**2).sqrt()),
         retain_frac=pl.when(logged)
         .then(1.0 - p.renal_recovery_frac)
         .otherwise(1.0 - p.renal_recovery_frac - p.thirst_recovery_frac),
@@ -294,6 +295,7 @@ WINDOWED_SCHEMA: dict[str, pl.DataType] = {
     "deficit_state_pct_bm": pl.Float64,  # E[D_t] over the window, % of body mass
     "deficit_state_sd_pct_bm": pl.Float64,  # SD[D_t]
     "p_deficit_state_ge_2pct": pl.Float64,  # P(D_t >= 2 % BM)
+    "state_measured": pl.Boolean,  # the window holds a weighing or a logged balance
 }
 
 
@@ -308,16 +310,24 @@ def windowed_state(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     deficit ~ N(0, ``deficit_prior_sd_kg``) and a tissue mass ~ N(day t's ``body_mass_kg``
     (its nearest weighing, as the detector's), ``mass_prior_sd_kg``). A date without a row
     in the window gets the no-log inputs without sweat or weighing, its SDs from day t's
-    body mass. Every window is one row of one vectorised pass, and a day reads nothing
-    outside its window, so detection in chunks (with at least that much context) gives the
-    values of a run over the whole history.
+    body mass. ``state_measured`` says whether the window holds anything measured (a
+    weighing or a logged balance); without, the state is the prior alone. Every window is
+    one row of one vectorised pass, and the state reads no day outside its window; the
+    rows it reads carry trailing baselines of their own (the fluid-model habit and spread,
+    28 logged days), so an exact chunk needs ``pipeline.detect.DAILY_REACH_DAYS`` of
+    context.
     """
     if d.height == 0:
         return pl.DataFrame(schema=WINDOWED_SCHEMA)
     keys = ["participant_id", "local_date"]
+    logged = (pl.col("water_status") == "logged") & pl.col("deficit_model_pct_bm").is_not_null()
     x = (
         daily_inputs(d, p)
-        .join(d.select(*keys, "body_mass_kg", "morning_mass_next_kg"), on=keys, how="left")
+        .join(
+            d.select(*keys, "body_mass_kg", "morning_mass_next_kg", logged=logged),
+            on=keys,
+            how="left",
+        )
         .sort(keys)
     )
     k_back, k_ahead = p.window_back_days, p.window_ahead_days
@@ -344,11 +354,15 @@ def windowed_state(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     default_kg = bm[:, None] / 100.0
     s = window(x["net_loss_sd_ml"].to_numpy() / 1000.0, np.nan)
     r = window(p.mass_day_cv_pct * bm / 100.0, np.nan)
+    y = window(x["morning_mass_next_kg"].fill_null(np.nan).to_numpy().astype(float), np.nan)
+    measured = np.isfinite(y).any(axis=1) | (
+        window(x["logged"].fill_null(False).to_numpy().astype(float), 0.0) > 0
+    ).any(axis=1)
     bw = smooth_body_water(
         window(x["net_loss_ml"].to_numpy() / 1000.0, 0.0),
         np.where(np.isnan(s), p.deficit_spread_default_pct * default_kg, s),
         window(x["retain_frac"].to_numpy(), 1.0 - p.renal_recovery_frac - p.thirst_recovery_frac),
-        window(x["morning_mass_next_kg"].fill_null(np.nan).to_numpy().astype(float), np.nan),
+        y,
         np.where(np.isnan(r), p.mass_day_cv_pct * default_kg, r),
         tissue_mass0_kg=bm,
         tissue_mass0_sd_kg=p.mass_prior_sd_kg,
@@ -364,6 +378,7 @@ def windowed_state(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
         p_deficit_state_ge_2pct=pl.Series(
             p_deficit_at_least(m, sd, bm, p.dehydration_pct), dtype=pl.Float64
         ),
+        state_measured=pl.Series(measured, dtype=pl.Boolean),
     ).cast(WINDOWED_SCHEMA)  # type: ignore[arg-type]
 
 

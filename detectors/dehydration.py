@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -196,9 +196,11 @@ def build_daily_table(
     Parameters
     ----------
     samples, workouts, environment, participants : polars.DataFrame
-        Canonical input frames. Include at least 28 days of history before the first day you
-        want judged (typical water intake and resting-HR baselines are trailing windows) and
-        the morning after the last day (next-morning corroboration).
+        Canonical input frames. Include ``pipeline.detect.DAILY_REACH_DAYS`` (64) days of
+        history before the first day you want judged exactly as over the whole history
+        (typical water intake, the fluid-model bias and resting-HR baselines are trailing
+        windows, and the body-water state reads 7 days back), and two mornings after the
+        last day (next-morning corroboration; the state reads the day after).
     params : DehydrationParams
         Thresholds, defaults and the confidence mapping.
 
@@ -537,7 +539,7 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
     d = d.with_columns(p_deficit_ge_2pct=p2)
     exposure_conf = pl.when(exposure).then(p.conf_heat_sweat_exposure).otherwise(0.0)
     conf = (
-        pl.when(pl.col("deficit_estimate_source") == "body_water_state")  # >= exposure alone
+        pl.when(pl.col("deficit_estimate_source") == "body_water_state")  # >= exposure's 0.2
         .then(pl.max_horizontal(pl.col("p_deficit_ge_2pct"), exposure_conf) + hr_adj)
         .when(pl.col("p_deficit_ge_2pct").is_not_null())
         .then(pl.col("p_deficit_ge_2pct") + hr_adj)
@@ -556,25 +558,39 @@ def _classify(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
 
 def _state(d: pl.DataFrame, p: DehydrationParams) -> pl.DataFrame:
     """Days without an estimate of their own get the body-water state's
-    (:func:`detectors.body_water.windowed_state`, dehydration-0.3.3)."""
+    (:func:`detectors.body_water.windowed_state`, dehydration-0.3.3), where its window holds
+    something measured (a weighing or a logged balance); the quantities the detector also
+    uses (scale CV, a newcomer's balance SD, sweat CV, the 2 % threshold) are the
+    detector's own."""
     if d.height == 0:
         return d
-    state = windowed_state(d, p.body_water)
-    d = d.join(state, on=["participant_id", "local_date"], how="left")
-    carried = (
-        pl.col("deficit_estimate_pct_bm").is_null() & pl.col("deficit_state_pct_bm").is_not_null()
+    bw = replace(
+        p.body_water,
+        dehydration_pct=p.dehydration_pct,
+        mass_day_cv_pct=p.mass_day_cv_pct,
+        deficit_spread_default_pct=p.deficit_spread_default_pct,
+        sweat_relative_sd=p.sweat_relative_sd,
+    )
+    d = d.join(windowed_state(d, bw), on=["participant_id", "local_date"], how="left")
+    from_state = pl.col("deficit_estimate_pct_bm").is_null() & pl.col("state_measured").fill_null(
+        False
     )
     return d.with_columns(
-        deficit_estimate_pct_bm=pl.when(carried)
+        deficit_estimate_pct_bm=pl.when(from_state)
         .then(pl.col("deficit_state_pct_bm"))
         .otherwise(pl.col("deficit_estimate_pct_bm")),
-        deficit_estimate_sd_pct_bm=pl.when(carried)
+        deficit_estimate_sd_pct_bm=pl.when(from_state)
         .then(pl.col("deficit_state_sd_pct_bm"))
         .otherwise(pl.col("deficit_estimate_sd_pct_bm")),
-        deficit_estimate_source=pl.when(carried)
+        deficit_estimate_source=pl.when(from_state)
         .then(pl.lit("body_water_state"))
         .otherwise(pl.col("deficit_estimate_source")),
-    ).drop("deficit_state_pct_bm", "deficit_state_sd_pct_bm", "p_deficit_state_ge_2pct")
+    ).drop(
+        "deficit_state_pct_bm",
+        "deficit_state_sd_pct_bm",
+        "p_deficit_state_ge_2pct",
+        "state_measured",
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -58,8 +58,10 @@ class BodyWaterParams:
     deficit_floor_at_zero: bool = False
     #: [cheuvront2004] grade D: subtract the person's signed habitual balance (trailing median)
     balance_habit_signed: bool = True
-    #: [crampwatch_brief] grade D: days read before a day: 0.4^7 < 0.2 % of an unlogged
-    #: day's deficit is left after a week, so older days cannot move it
+    #: [crampwatch_brief] grade D: days read before a day: after a week of unlogged days
+    #: 0.4^7 < 0.2 % of a deficit is left. Across logged days (0.8 kept a day) a fifth would
+    #: be, but those days' own balances are inside the window; a longer window would make
+    #: every re-detection reach further (``pipeline.detect.DAILY_REACH_DAYS``)
     window_back_days: int = 7
     #: [cheuvront2004] grade D: days read after: a deficit still there the next day shows on
     #: the morning after that (0.4 of it); later mornings add little

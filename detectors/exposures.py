@@ -500,8 +500,9 @@ def compute_daily_exposures(
     -------
     polars.DataFrame
         ``DAILY_EXPOSURES_SCHEMA``, one row per (participant, local day) present in any input,
-        sorted. Include ``DehydrationParams.typical_window_days`` (28) days of history before
-        the first day you want right and one day after the last (next-morning columns).
+        sorted. Include ``pipeline.detect.DAILY_REACH_DAYS`` (64) days of history before the
+        first day you want right and two days after the last (next-morning columns; the
+        dehydration columns' body-water state reads the day after).
 
     Notes
     -----

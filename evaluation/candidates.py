@@ -94,24 +94,31 @@ def _simulator_files(name: str) -> list[Path]:
 
 
 #: ``from simulators.X ...`` / ``from simulators import X``: other simulator modules a family uses
-_SIM_IMPORT = re.compile(r"^\s*from simulators(?:\.(\w+)| import (\w+))", re.M)
+_SIM_IMPORT = re.compile(r"^\s*from simulators(?:\.(\w+)| import ([\w, ]+))", re.M)
+
+
+def _shared_modules(name: str) -> list[str]:
+    """The other ``simulators`` modules that ``simulators.<name>`` imports (one level)."""
+    found = {
+        (m.split() or [""])[0]  # "x as y" -> x
+        for f in _simulator_files(name)
+        for a, b in _SIM_IMPORT.findall(f.read_text())
+        for m in (a or b).split(",")
+    }
+    sims = ROOT / "simulators"
+    return sorted(
+        m for m in found - {name, ""} if (sims / m).is_dir() or (sims / f"{m}.py").exists()
+    )
 
 
 def _simulator_key(family: str) -> str:
     """Digest of the family's simulator package or module and of the other ``simulators``
     modules it imports (the shared Apple layout, the export ingest): a changed simulator is
-    rerun."""
+    rerun. The importers it calls (``pipeline``) are not in the key: after changing one,
+    run with ``refresh``."""
     name = simulator_module(family).split(".")[1]
     files = _simulator_files(name)
-    shared = {
-        m
-        for f in files
-        for a, b in _SIM_IMPORT.findall(f.read_text())
-        for m in (a or b,)
-        if m != name
-        and ((ROOT / "simulators" / m).is_dir() or (ROOT / "simulators" / f"{m}.py").exists())
-    }
-    for m in sorted(shared):
+    for m in _shared_modules(name):
         files += _simulator_files(m)
     return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
 

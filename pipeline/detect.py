@@ -68,8 +68,10 @@ def __getattr__(name: str):
 #: how far the day-level detector (dehydration) reads: a day's fluid-model bias is the median
 #: deficit of the 28 days before it, and each of those days' "partial log" test reads the
 #: typical intake of the 28 days before that (detectors.dehydration_params), so 57 days back;
-#: the same chain makes a changed day reach the rows of the 57 days after it
-DAILY_REACH_DAYS = 2 * 28 + 1
+#: since dehydration-0.3.3 a day without a measurement reads the body-water state over the
+#: 7 days before it (``BodyWaterParams.window_back_days``), whose first day reads those 57:
+#: 64 days back. The same chain makes a changed day reach the rows of the 64 days after it
+DAILY_REACH_DAYS = 2 * 28 + 1 + 7
 #: days before a changed date whose outputs can change: the day before reads its next
 #: morning's weight, and the body-water state of a day reads the day after it
 #: (``BodyWaterParams.window_ahead_days``, dehydration-0.3.3), so 2
@@ -88,9 +90,11 @@ LOOKAHEAD_DAYS = DAILY_REACH_DAYS
 # its nights and days read:
 # - dehydration (day d): trailing windows of 28 days (typical intake, fluid-model bias,
 #   14-day HR, 7 mornings' mass) over days whose "partial log" test reads the 28 days before
-#   them, so 57 days back; the next morning's weight, resting HR and the sleeping HR of the
-#   night after, so 2 days ahead; each day's body mass is the nearest weighing however far,
-#   so body mass is loaded for the whole range in every chunk (a few rows a week);
+#   them, so 57 days back, and the body-water state over the 7 days before d (0.3.3): 64
+#   days back (:data:`DAILY_REACH_DAYS`); the next morning's weight, resting HR and the
+#   sleeping HR of the night after, and the state's day after d with its next morning, so
+#   3 days ahead; each day's body mass is the nearest weighing however far, so body mass
+#   is loaded for the whole range in every chunk (a few rows a week);
 # - sleep from minute data (night n): Cole-Kripke, Webster rescoring, the 10-min HR median
 #   and non-wear runs reach at most 60 min around a minute, a flat day without HR 36 h, and
 #   a night's HR reference is its noon-to-noon window: 37 h beyond the window on each side.
@@ -104,8 +108,9 @@ LOOKAHEAD_DAYS = DAILY_REACH_DAYS
 
 #: local nights per chunk
 CHUNK_DAYS = 92
-#: days of data loaded before a chunk's first night (see above: 57 for dehydration)
-CHUNK_LOOKBACK_DAYS = 60
+#: days of data loaded before a chunk's first night (see above: 64 for dehydration, and 3
+#: days more for the night before and time zones, as :data:`LOOKBACK_DAYS`)
+CHUNK_LOOKBACK_DAYS = DAILY_REACH_DAYS + 3
 #: days loaded after a chunk's last night (see above)
 CHUNK_LOOKAHEAD_DAYS = 4
 #: metrics loaded over the whole range in every chunk (nearest weighing of each day)
@@ -380,18 +385,24 @@ def output_window(
 ) -> tuple[date, date, tuple[date, date]]:
     """``(out_lo, out_hi, span)``: the dates whose outputs a change of ``lo``..``hi`` can
     move (:data:`DAILY_REACH_BACK_DAYS` before, ``lookahead_days`` after, and the days whose
-    nearest weighing may now be a new one: :func:`pipeline.store_inputs.body_mass_reach`),
-    within the participant's
-    ``span`` of data (first, last local date; :func:`full_ranges`, looked up when not given),
-    over which body mass is always loaded."""
+    nearest weighing may now be a new one, :func:`pipeline.store_inputs.body_mass_reach`,
+    with the same reach around them), within the participant's ``span`` of data (first,
+    last local date; :func:`full_ranges`, looked up when not given), over which body mass is
+    always loaded."""
     if span is None:
         span = store_inputs.changed_ranges(con, -1, [pid]).get(pid, (lo, hi))
     out_lo = lo - timedelta(days=DAILY_REACH_BACK_DAYS)
     out_hi = hi + timedelta(days=lookahead_days)
     reach = store_inputs.body_mass_reach(con, pid, lo, hi)
     if reach is not None:
-        out_lo = min(out_lo, span[0] if reach[0] is None else reach[0])
-        out_hi = max(out_hi, span[1] if reach[1] is None else reach[1])
+        # the days whose body mass changes, and the days that read them (the fluid-model
+        # bias is a median in % of body mass; the body-water state reads 7 days back and
+        # 1 day ahead)
+        back = timedelta(days=DAILY_REACH_BACK_DAYS)
+        out_lo = min(out_lo, span[0] if reach[0] is None else reach[0] - back)
+        out_hi = max(
+            out_hi, span[1] if reach[1] is None else reach[1] + timedelta(days=lookahead_days)
+        )
     return max(out_lo, span[0] - timedelta(days=DAILY_REACH_BACK_DAYS)), out_hi, span
 
 

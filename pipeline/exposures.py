@@ -106,9 +106,10 @@ def compute_changed_exposures(
     Returns
     -------
     int
-        Rows written. Rows of ``[first - 1 day, last + 57 days]`` are replaced: the day
-        before (its next-morning columns) and the days whose trailing baselines include
-        a changed day, directly or through another day's (:data:`LOOKAHEAD_DAYS`); with a
+        Rows written. Rows of ``[first - 2 days, last + 64 days]`` are replaced: the two
+        days before (the next-morning columns; the body-water state reads the day after)
+        and the days whose trailing baselines or state window include a changed day,
+        directly or through another day's (:data:`LOOKAHEAD_DAYS`); with a
         weighing in the range, also the days whose nearest weighing it may now be
         (``pipeline.detect.output_window``).
     """

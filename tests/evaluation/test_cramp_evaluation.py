@@ -39,7 +39,6 @@ def test_dev_and_held_out_seeds_are_disjoint() -> None:
         assert dev and held and not set(dev) & set(held), fam
 
 
-@pytest.mark.slow
 def test_a_simulator_key_covers_the_shared_modules_it_imports(tmp_path, monkeypatch) -> None:
     """A change to the shared Apple layout or the export ingest reruns the families that use
     them (their cached candidates would otherwise be stale)."""
@@ -55,8 +54,12 @@ def test_a_simulator_key_covers_the_shared_modules_it_imports(tmp_path, monkeypa
         shared.write_text(shared.read_text() + "\n# changed\n")
         keys.append(C._simulator_key("nocturne"))
     assert len(set(keys)) == 3
+    # one import line naming several modules
+    (sims / "solo.py").write_text("from simulators import export_ingest, apple_export as ae\n")
+    assert C._shared_modules("solo") == ["apple_export", "export_ingest"]
 
 
+@pytest.mark.slow
 def test_figures_on_a_dev_seed_add_up() -> None:
     d = E.load_data("nightgen-hr300", 11)
     assert d.y.sum() > 0 and d.truth.height > 0
