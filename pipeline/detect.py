@@ -76,6 +76,9 @@ DAILY_REACH_DAYS = 2 * 28 + 1 + 7
 #: morning's weight, and the body-water state of a day reads the day after it
 #: (``BodyWaterParams.window_ahead_days``, dehydration-0.3.3), so 2
 DAILY_REACH_BACK_DAYS = 2
+#: days of data loaded after the last recomputed date, for the same reason: the body-water
+#: state of that date reads the day after it and that day's next morning
+DAILY_LOAD_AHEAD_DAYS = DAILY_REACH_BACK_DAYS
 #: days of data loaded before the first recomputed date (the reach, and 3 days more for the
 #: night before and time zones)
 LOOKBACK_DAYS = DAILY_REACH_DAYS + 3
@@ -397,8 +400,8 @@ def output_window(
     if reach is not None:
         # the days whose body mass changes, and the days that read them (the fluid-model
         # bias is a median in % of body mass; the body-water state reads 7 days back and
-        # 1 day ahead)
-        back = timedelta(days=DAILY_REACH_BACK_DAYS)
+        # the day ahead)
+        back = timedelta(days=DAILY_REACH_BACK_DAYS - 1)
         out_lo = min(out_lo, span[0] if reach[0] is None else reach[0] - back)
         out_hi = max(
             out_hi, span[1] if reach[1] is None else reach[1] + timedelta(days=lookahead_days)
@@ -424,6 +427,7 @@ def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir, span
     span = span or (load_lo, out_hi)
     from detectors.actigraphy import HistoryFacts, history_facts
 
+    load_hi = out_hi + timedelta(days=DAILY_LOAD_AHEAD_DAYS)
     chunks = _chunks(out_lo, out_hi, CHUNK_DAYS)
     facts = None
     segments = None
@@ -435,11 +439,11 @@ def _detect_participant(con, pid, load_lo, out_lo, out_hi, params, raw_dir, span
         daily = None
         if facts is None:
             inputs = load_inputs(
-                con, pid, load_lo, out_hi, whole_metrics=WHOLE_RANGE_METRICS, whole=span
+                con, pid, load_lo, load_hi, whole_metrics=WHOLE_RANGE_METRICS, whole=span
             )
         else:
             # the days' detectors read the whole chunk; the nights' only a few days around it
-            daily, nightly = _load_chunk(con, pid, a, b, load_lo, out_hi, facts.finest, span)
+            daily, nightly = _load_chunk(con, pid, a, b, load_lo, load_hi, facts.finest, span)
             daily["sleep_segments"] = segments["sleep_segments"]
             inputs = {**daily, "samples": nightly}
         # raw nights one beyond the chunk: a raw period of the next night can overlap this

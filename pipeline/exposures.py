@@ -130,14 +130,15 @@ def compute_changed_exposures(
         # loads the days its trailing baselines read, the next morning, and body mass over
         # the whole range; its rows equal those of one pass (tests/pipeline/test_detect_chunks.py)
         # (twice detection's chunk: a day's row needs far less memory than a night's)
+        load_hi = out_hi + timedelta(days=detect.DAILY_LOAD_AHEAD_DAYS)
         chunks = detect._chunks(out_lo, out_hi, 2 * detect.CHUNK_DAYS)
         for a, b in chunks:
             if len(chunks) == 1:
                 inputs = load_inputs(
-                    con, pid, load_lo, out_hi, whole_metrics=detect.WHOLE_RANGE_METRICS, whole=span
+                    con, pid, load_lo, load_hi, whole_metrics=detect.WHOLE_RANGE_METRICS, whole=span
                 )
             else:
-                inputs = detect._load_chunk(con, pid, a, b, load_lo, out_hi, None, span)[0]
+                inputs = detect._load_chunk(con, pid, a, b, load_lo, load_hi, None, span)[0]
             frame = compute_daily_exposures(
                 inputs["samples"],
                 inputs["workouts"],
