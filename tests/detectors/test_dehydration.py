@@ -314,8 +314,19 @@ def test_a_day_needs_daily_reach_days_of_history() -> None:
     logged/partial status reads 28 days before that: a chunk loaded from
     a - CHUNK_LOOKBACK_DAYS gives the whole history's value, one loaded from a - 60 (the
     reach before dehydration-0.3.3) does not."""
-    from pipeline.detect import CHUNK_LOOKBACK_DAYS, DAILY_REACH_DAYS, LOOKBACK_DAYS
+    from detectors.dehydration_params import BodyWaterParams
+    from pipeline.detect import (
+        CHUNK_LOOKBACK_DAYS,
+        DAILY_REACH_BACK_DAYS,
+        DAILY_REACH_DAYS,
+        LOOKBACK_DAYS,
+    )
 
+    # the pipeline's constants follow the detector's windows (the pipeline does not import
+    # the detectors to stay fast)
+    p, bw = DehydrationParams(), BodyWaterParams()
+    assert DAILY_REACH_DAYS == p.bias_window_days + p.typical_window_days + 1 + bw.window_back_days
+    assert DAILY_REACH_BACK_DAYS == 1 + bw.window_ahead_days
     assert CHUNK_LOOKBACK_DAYS >= DAILY_REACH_DAYS and LOOKBACK_DAYS >= DAILY_REACH_DAYS
     d0 = date(2024, 1, 1)
     a = d0 + timedelta(days=80)
