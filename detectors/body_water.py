@@ -289,6 +289,26 @@ def daily_inputs(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
     )
 
 
+def _day_grid(x: pl.DataFrame, before: int = 0, after: int = 0):
+    """Place the rows of ``x`` (one per participant and local date, sorted) on one dense day
+    grid per participant, ``before`` empty days ahead of the first date and ``after`` past
+    the last. Returns ``(seg, col, grid)``: each row's participant index and grid column,
+    and ``grid(values, fill)``, the ``(participants, days)`` array of a column."""
+    pid = x["participant_id"].to_numpy()
+    dn = x["local_date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    new = np.concatenate([[True], pid[1:] != pid[:-1]])
+    seg = np.cumsum(new) - 1
+    col = dn - dn[new][seg] + before
+    n, width = int(seg[-1]) + 1, int(col.max()) + 1 + after
+
+    def grid(values: np.ndarray, fill: float) -> np.ndarray:
+        g = np.full((n, width), fill)
+        g[seg, col] = values
+        return g
+
+    return seg, col, grid
+
+
 WINDOWED_SCHEMA: dict[str, pl.DataType] = {
     "participant_id": pl.String,
     "local_date": pl.Date,
@@ -331,19 +351,8 @@ def windowed_state(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
         .sort(keys)
     )
     k_back, k_ahead = p.window_back_days, p.window_ahead_days
-    pid = x["participant_id"].to_numpy()
-    dn = x["local_date"].cast(pl.Int32).to_numpy().astype(np.int64)
-    new = np.concatenate([[True], pid[1:] != pid[:-1]])
-    seg = np.cumsum(new) - 1
-    col = dn - dn[new][seg] + k_back  # padded: k_back empty days before the first
-    n, width = int(seg[-1]) + 1, int(col.max()) + 1 + k_ahead
+    seg, col, grid = _day_grid(x, k_back, k_ahead)  # padded so every window fits
     bm = x["body_mass_kg"].to_numpy().astype(float)
-
-    def grid(values: np.ndarray, fill: float) -> np.ndarray:
-        g = np.full((n, width), fill)
-        g[seg, col] = values
-        return g
-
     win = col[:, None] + np.arange(-k_back, k_ahead + 1)[None, :]
     rows = seg[:, None]
 
@@ -398,20 +407,9 @@ def body_water_daily(d: pl.DataFrame, p: BodyWaterParams) -> pl.DataFrame:
         d.select(*keys, "body_mass_kg", "morning_mass_next_kg"), on=keys, how="left"
     )
     inp = inp.sort(keys)
-    pid = inp["participant_id"].to_numpy()
-    dn = inp["local_date"].cast(pl.Int32).to_numpy().astype(np.int64)
-    new = np.concatenate([[True], pid[1:] != pid[:-1]])
-    seg = np.cumsum(new) - 1
-    first = dn[new][seg]
-    col = dn - first
-    n, t_n = int(seg[-1]) + 1, int(col.max()) + 1
+    seg, col, grid = _day_grid(inp)
+    n = int(seg[-1]) + 1
     none_retain = 1.0 - p.renal_recovery_frac - p.thirst_recovery_frac
-
-    def grid(values: np.ndarray, fill: float) -> np.ndarray:
-        g = np.full((n, t_n), fill)
-        g[seg, col] = values
-        return g
-
     bm = inp["body_mass_kg"].to_numpy().astype(float)
     bm_person = np.array([np.median(bm[seg == k]) for k in range(n)])
     spread_default_kg = p.deficit_spread_default_pct * bm_person / 100.0
