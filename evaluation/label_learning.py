@@ -38,7 +38,7 @@ first ``max(CHECKPOINTS)`` held out; its held-out seeds are those of
     uv run --frozen python -m evaluation.label_learning --family physio --seeds 101-103
 
 ``--family bedside`` / ``--family nocturne`` run the same on those simulators (held-out seeds
-301-303 / 401-403).
+301-303 / 404-406, :data:`evaluation.candidates.SEEDS`).
 """
 
 from __future__ import annotations
