@@ -23,7 +23,8 @@ Families (dev / held-out seeds are fixed in :data:`SEEDS`; report only held-out 
 
 Results are cached under ``evaluation/.cache/`` (git-ignored) by family, seed, the cramp
 detector's modules (``detectors/cramp*.py``) and params id and the family's simulator code
-(with the shared ``simulators`` modules it imports),
+with all of the project's own code it and its input glue reach through their imports
+(:func:`_simulator_key`),
 so refitting the scorer does not regenerate data (a cached candidate's confidence is
 rescored from its evidence when the stored model changed) and a changed simulator does.
 """
@@ -34,7 +35,6 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -93,33 +93,82 @@ def _simulator_files(name: str) -> list[Path]:
     return sorted(pkg.rglob("*.py")) if pkg.is_dir() else [pkg.with_suffix(".py")]
 
 
-#: ``from simulators.X ...`` / ``from simulators import X``: other simulator modules a family uses
-_SIM_IMPORT = re.compile(r"^\s*from simulators(?:\.(\w+)| import ([\w, ]+))", re.M)
+#: the project's packages whose modules a simulator's code may reach through its imports
+_OWN_PACKAGES = ("simulators", "pipeline", "detectors")
+#: packages that load their modules by name at run time (``pipeline.importers.IMPORTERS``):
+#: reaching the package reaches every module in it
+_REGISTRY_PACKAGES = ("pipeline/importers",)
 
 
-def _shared_modules(name: str) -> list[str]:
-    """The other ``simulators`` modules that ``simulators.<name>`` imports (one level)."""
-    found = {
-        (m.split() or [""])[0]  # "x as y" -> x
-        for f in _simulator_files(name)
-        for a, b in _SIM_IMPORT.findall(f.read_text())
-        for m in (a or b).split(",")
-    }
-    sims = ROOT / "simulators"
-    return sorted(
-        m for m in found - {name, ""} if (sims / m).is_dir() or (sims / f"{m}.py").exists()
-    )
+def _module_file(dotted: str) -> Path | None:
+    """The file of one of the project's own modules (``a.b`` -> ``a/b.py`` or
+    ``a/b/__init__.py``), or None for anything else (the standard library, dependencies)."""
+    if dotted.split(".")[0] not in _OWN_PACKAGES:
+        return None
+    base = ROOT.joinpath(*dotted.split("."))
+    for f in (base.with_suffix(".py"), base / "__init__.py"):
+        if f.exists():
+            return f
+    return None
+
+
+def _imports_of(path: Path) -> set[Path]:
+    """The files of the project's own modules that ``path`` imports, anywhere in it
+    (function-level imports too). ``from a import b`` is module ``a.b`` when that is a module,
+    else ``a`` itself. A package's ``__init__`` is counted only when it is what is imported:
+    its re-exports do not change the modules a simulator uses."""
+    import ast
+
+    found: set[Path | None] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(_module_file(a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                found.add(_module_file(f"{node.module}.{a.name}") or _module_file(node.module))
+    return {f for f in found if f is not None}
+
+
+def _code_closure(files: list[Path]) -> list[Path]:
+    """``files`` and every file of the project's own modules they reach through imports,
+    followed transitively; reaching a registry package (:data:`_REGISTRY_PACKAGES`) reaches
+    every module in it."""
+    seen: set[Path] = set()
+    todo = list(files)
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        if f.name == "__init__.py" and f.parent.relative_to(ROOT).as_posix() in _REGISTRY_PACKAGES:
+            todo += sorted(f.parent.glob("*.py"))
+        todo += sorted(_imports_of(f))
+    return sorted(seen)
+
+
+#: the project's code that turns a family's output into the detector's inputs (this module's
+#: glue, :func:`_nightgen` and :func:`_export_family`): the sleep detector, and for export
+#: families the importers, the store reads and the truth reader
+_INPUT_CODE = {
+    "nightgen": ("detectors/sleep.py",),
+    "export": (
+        "detectors/sleep.py",
+        "pipeline/ingest.py",
+        "pipeline/detect.py",
+        "pipeline/evaluate.py",
+    ),
+}
 
 
 def _simulator_key(family: str) -> str:
-    """Digest of the family's simulator package or module and of the other ``simulators``
-    modules it imports (the shared Apple layout, the export ingest): a changed simulator is
-    rerun. The importers it calls (``pipeline``) are not in the key: after changing one,
-    run with ``refresh``."""
+    """Digest of the family's simulator package or module, of the code that turns its output
+    into the detector's inputs (:data:`_INPUT_CODE`) and of every file of the project's own
+    code these reach through their imports, transitively (the shared Apple layout, the
+    export ingest, the importers, the frame schemas): a changed simulator, importer or other
+    module they use is rerun."""
     name = simulator_module(family).split(".")[1]
-    files = _simulator_files(name)
-    for m in _shared_modules(name):
-        files += _simulator_files(m)
+    glue = _INPUT_CODE["nightgen" if name == "nightgen" else "export"]
+    files = _code_closure(_simulator_files(name) + [ROOT / g for g in glue])
     return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
 
 

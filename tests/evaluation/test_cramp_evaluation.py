@@ -39,24 +39,45 @@ def test_dev_and_held_out_seeds_are_disjoint() -> None:
         assert dev and held and not set(dev) & set(held), fam
 
 
-def test_a_simulator_key_covers_the_shared_modules_it_imports(tmp_path, monkeypatch) -> None:
-    """A change to the shared Apple layout or the export ingest reruns the families that use
-    them (their cached candidates would otherwise be stale)."""
+def test_a_simulator_key_covers_the_code_it_reaches_through_imports(tmp_path, monkeypatch) -> None:
+    """A change to any of the project's modules that a family's simulator or its input glue
+    reaches, directly or through an import of an import (the shared Apple layout, the export
+    ingest, an importer the registry loads by name, the sleep detector), reruns the family:
+    its cached candidates would otherwise be stale. A module nothing reaches does not."""
     import shutil
 
-    sims = tmp_path / "simulators"
-    shutil.copytree(C.ROOT / "simulators" / "nocturne", sims / "nocturne")
-    shutil.copytree(C.ROOT / "simulators" / "apple_export", sims / "apple_export")
-    shutil.copy(C.ROOT / "simulators" / "export_ingest.py", sims / "export_ingest.py")
+    ignore = shutil.ignore_patterns("__pycache__", ".cache")
+    for pkg in ("simulators", "pipeline", "detectors"):
+        shutil.copytree(C.ROOT / pkg, tmp_path / pkg, ignore=ignore)
     monkeypatch.setattr(C, "ROOT", tmp_path)
-    keys = [C._simulator_key("nocturne")]
-    for shared in (sims / "export_ingest.py", sims / "apple_export" / "layout.py"):
-        shared.write_text(shared.read_text() + "\n# changed\n")
-        keys.append(C._simulator_key("nocturne"))
-    assert len(set(keys)) == 3
-    # one import line naming several modules
-    (sims / "solo.py").write_text("from simulators import export_ingest, apple_export as ae\n")
-    assert C._shared_modules("solo") == ["apple_export", "export_ingest"]
+    keys = {fam: [C._simulator_key(fam)] for fam in ("nocturne", "nightgen-hr1")}
+    unreached = tmp_path / "simulators" / "rawgen.py"  # no family imports it
+    unreached.write_text(unreached.read_text() + "\n# changed\n")
+    assert all(C._simulator_key(f) == k[0] for f, k in keys.items())
+    for changed in (
+        "simulators/export_ingest.py",  # imported by nocturne's ingest
+        "simulators/apple_export/layout.py",  # imported by nocturne's writers
+        "pipeline/importers/fitabase.py",  # loaded by name by the importer registry
+        "pipeline/importers/_common.py",  # imported by the importers: an import of an import
+        "detectors/sleep.py",  # the glue's sleep detector (every family)
+    ):
+        f = tmp_path / changed
+        f.write_text(f.read_text() + "\n# changed\n")
+        for fam in keys:
+            keys[fam].append(C._simulator_key(fam))
+    assert len(set(keys["nocturne"])) == 6
+    # nightgen reaches neither the exports nor the importers, only the sleep detector
+    assert keys["nightgen-hr1"][:5] == [keys["nightgen-hr1"][0]] * 5
+    assert keys["nightgen-hr1"][5] != keys["nightgen-hr1"][0]
+    # one import line naming several modules, one of them renamed
+    (tmp_path / "simulators" / "solo.py").write_text(
+        "from simulators import export_ingest, apple_export as ae\n"
+    )
+    reached = {
+        f.relative_to(tmp_path).as_posix()
+        for f in C._code_closure([tmp_path / "simulators" / "solo.py"])
+    }
+    assert {"simulators/export_ingest.py", "simulators/apple_export/__init__.py"} <= reached
 
 
 @pytest.mark.slow
