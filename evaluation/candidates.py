@@ -95,9 +95,12 @@ def _simulator_files(name: str) -> list[Path]:
 
 #: the project's packages whose modules a simulator's code may reach through its imports
 _OWN_PACKAGES = ("simulators", "pipeline", "detectors")
-#: packages that load their modules by name at run time (``pipeline.importers.IMPORTERS``):
-#: reaching the package reaches every module in it
-_REGISTRY_PACKAGES = ("pipeline/importers",)
+#: packages that load their modules by name at run time (``pipeline.importers.IMPORTERS``,
+#: the lazy names of ``detectors/__init__.py``): reaching the package's ``__init__`` reaches
+#: every module in it. So an export family, whose importers use ``detectors``' names, reruns
+#: after a change to any detector module: deliberate, as the closure cannot see which of
+#: those names a run uses
+_REGISTRY_PACKAGES = ("pipeline/importers", "detectors")
 
 
 def _module_file(dotted: str) -> Path | None:
@@ -164,12 +167,19 @@ def _simulator_key(family: str) -> str:
     """Digest of the family's simulator package or module, of the code that turns its output
     into the detector's inputs (:data:`_INPUT_CODE`) and of every file of the project's own
     code these reach through their imports, transitively (the shared Apple layout, the
-    export ingest, the importers, the frame schemas): a changed simulator, importer or other
-    module they use is rerun."""
+    export ingest, the importers, the frame schemas), with the store's SQL migrations for
+    the families that go through the store: a changed simulator, importer or other module
+    they use is rerun. Each file enters with its path, so text moved between files counts."""
     name = simulator_module(family).split(".")[1]
     glue = _INPUT_CODE["nightgen" if name == "nightgen" else "export"]
     files = _code_closure(_simulator_files(name) + [ROOT / g for g in glue])
-    return hashlib.sha1(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
+    if name != "nightgen":
+        files += sorted((ROOT / "pipeline" / "migrations").glob("*.sql"))
+    h = hashlib.sha1()
+    for f in files:
+        data = f.read_bytes()
+        h.update(f"{f.relative_to(ROOT).as_posix()}\0{len(data)}\0".encode() + data)
+    return h.hexdigest()[:8]
 
 
 def simulator_module(family: str) -> str:

@@ -115,7 +115,8 @@ _BEDSIDE_HR = (
 
 
 def simulator_cache_key(*extra: Path, family: str = "physio") -> str:
-    """Digest of the simulator's code (:func:`evaluation.candidates._simulator_key`) and of
+    """Digest of the simulator's code and the project's code it reaches
+    (:func:`evaluation.candidates._simulator_key`) and of
     ``extra`` files: a cache entry made by another version of them is not reused."""
     extra_digest = hashlib.sha1(b"".join(p.read_bytes() for p in extra)).hexdigest()[:8]
     return f"{C._simulator_key(family)}{extra_digest if extra else ''}"

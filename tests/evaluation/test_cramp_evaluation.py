@@ -42,7 +42,8 @@ def test_dev_and_held_out_seeds_are_disjoint() -> None:
 def test_a_simulator_key_covers_the_code_it_reaches_through_imports(tmp_path, monkeypatch) -> None:
     """A change to any of the project's modules that a family's simulator or its input glue
     reaches, directly or through an import of an import (the shared Apple layout, the export
-    ingest, an importer the registry loads by name, the sleep detector), reruns the family:
+    ingest, an importer the registry loads by name, the store's SQL schema, the sleep detector
+    and its imports), reruns the family:
     its cached candidates would otherwise be stale. A module nothing reaches does not."""
     import shutil
 
@@ -54,21 +55,32 @@ def test_a_simulator_key_covers_the_code_it_reaches_through_imports(tmp_path, mo
     unreached = tmp_path / "simulators" / "rawgen.py"  # no family imports it
     unreached.write_text(unreached.read_text() + "\n# changed\n")
     assert all(C._simulator_key(f) == k[0] for f, k in keys.items())
-    for changed in (
+    exports_only = (
         "simulators/export_ingest.py",  # imported by nocturne's ingest
         "simulators/apple_export/layout.py",  # imported by nocturne's writers
         "pipeline/importers/fitabase.py",  # loaded by name by the importer registry
-        "pipeline/importers/_common.py",  # imported by the importers: an import of an import
+        "pipeline/migrations/0001_init.sql",  # the store's schema, read as a resource
+    )
+    both = (
         "detectors/sleep.py",  # the glue's sleep detector (every family)
-    ):
+        # an import of an import: sleep.py -> actigraphy.py -> actigraphy_counts.py
+        "detectors/actigraphy_counts.py",
+    )
+    for changed in exports_only + both:
         f = tmp_path / changed
-        f.write_text(f.read_text() + "\n# changed\n")
+        f.write_text(
+            f.read_text() + "\n-- changed\n"
+            if f.suffix == ".sql"
+            else f.read_text() + "\n# changed\n"
+        )
         for fam in keys:
             keys[fam].append(C._simulator_key(fam))
-    assert len(set(keys["nocturne"])) == 6
-    # nightgen reaches neither the exports nor the importers, only the sleep detector
-    assert keys["nightgen-hr1"][:5] == [keys["nightgen-hr1"][0]] * 5
-    assert keys["nightgen-hr1"][5] != keys["nightgen-hr1"][0]
+    assert len(set(keys["nocturne"])) == 1 + len(exports_only) + len(both)
+    # nightgen reaches neither the exports, the importers nor the store, only the sleep
+    # detector and what it imports
+    n = keys["nightgen-hr1"]
+    assert n[: 1 + len(exports_only)] == [n[0]] * (1 + len(exports_only))
+    assert len(set(n)) == 1 + len(both)
     # one import line naming several modules, one of them renamed
     (tmp_path / "simulators" / "solo.py").write_text(
         "from simulators import export_ingest, apple_export as ae\n"
