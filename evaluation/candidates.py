@@ -117,18 +117,25 @@ def _module_file(dotted: str) -> Path | None:
 
 def _imports_of(path: Path) -> set[Path]:
     """The files of the project's own modules that ``path`` imports, anywhere in it
-    (function-level imports too). ``from a import b`` is module ``a.b`` when that is a module,
-    else ``a`` itself. A package's ``__init__`` is counted only when it is what is imported:
-    its re-exports do not change the modules a simulator uses."""
+    (function-level and relative imports too). ``from a import b`` is module ``a.b`` when that
+    is a module, else ``a`` itself. A package's ``__init__`` is counted only when it is what
+    is imported: its re-exports do not change the modules a simulator uses."""
     import ast
 
+    # the dotted name of the package ``path`` is in, for relative imports (``from .x import``)
+    package = path.parent.relative_to(ROOT).parts if path.is_relative_to(ROOT) else ()
     found: set[Path | None] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(_module_file(a.name) for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolved against this file's package
+                up = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                module = ".".join([*up, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
             for a in node.names:
-                found.add(_module_file(f"{node.module}.{a.name}") or _module_file(node.module))
+                found.add(_module_file(f"{module}.{a.name}") or _module_file(module))
     return {f for f in found if f is not None}
 
 

@@ -90,6 +90,14 @@ def test_a_simulator_key_covers_the_code_it_reaches_through_imports(tmp_path, mo
         for f in C._code_closure([tmp_path / "simulators" / "solo.py"])
     }
     assert {"simulators/export_ingest.py", "simulators/apple_export/__init__.py"} <= reached
+    # relative imports, one and two levels up
+    pkg = tmp_path / "simulators" / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "b.py").write_text("x = 1\n")
+    (pkg / "a.py").write_text("from .b import x\nfrom ..export_ingest import ingest\n")
+    reached = {f.relative_to(tmp_path).as_posix() for f in C._code_closure([pkg / "a.py"])}
+    assert {"simulators/pkg/b.py", "simulators/export_ingest.py"} <= reached
 
 
 @pytest.mark.slow
