@@ -31,6 +31,7 @@ rescored from its evidence when the stored model changed) and a changed simulato
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -119,7 +120,15 @@ def _imports_of(path: Path) -> set[Path]:
     """The files of the project's own modules that ``path`` imports, anywhere in it
     (function-level and relative imports too). ``from a import b`` is module ``a.b`` when that
     is a module, else ``a`` itself. A package's ``__init__`` is counted only when it is what
-    is imported: its re-exports do not change the modules a simulator uses."""
+    is imported: its re-exports do not change the modules a simulator uses. Memoised within
+    one process on the file's path, size and modification time (and ``ROOT``): every cache
+    lookup walks the closure, and parsing it anew cost ~0.9 s per export family."""
+    st = path.stat()
+    return set(_imports_of_file(path, st.st_size, st.st_mtime_ns, ROOT))
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports_of_file(path: Path, size: int, mtime_ns: int, root: Path) -> frozenset[Path]:
     import ast
 
     # the dotted name of the package ``path`` is in, for relative imports (``from .x import``)
@@ -136,7 +145,7 @@ def _imports_of(path: Path) -> set[Path]:
                 module = node.module or ""
             for a in node.names:
                 found.add(_module_file(f"{module}.{a.name}") or _module_file(module))
-    return {f for f in found if f is not None}
+    return frozenset(f for f in found if f is not None)
 
 
 def _code_closure(files: list[Path]) -> list[Path]:
