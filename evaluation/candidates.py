@@ -138,8 +138,8 @@ def _imports_of_file(path: Path, size: int, mtime_ns: int, root: Path) -> frozen
         if isinstance(node, ast.Import):
             found.update(_module_file(a.name) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolved against this file's package
-                up = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            if node.level:  # relative: level 1 is this file's package, 2 its parent, ...
+                up = package[: len(package) - node.level + 1]
                 module = ".".join([*up, *([node.module] if node.module else [])])
             else:
                 module = node.module or ""

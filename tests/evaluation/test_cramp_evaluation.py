@@ -43,8 +43,8 @@ def test_a_simulator_key_covers_the_code_it_reaches_through_imports(tmp_path, mo
     """A change to any of the project's modules that a family's simulator or its input glue
     reaches, directly or through an import of an import (the shared Apple layout, the export
     ingest, an importer the registry loads by name, the store's SQL schema, the sleep detector
-    and its imports), reruns the family:
-    its cached candidates would otherwise be stale. A module nothing reaches does not."""
+    and its imports), reruns the family: its cached candidates would otherwise be stale. A
+    module nothing reaches does not."""
     import shutil
 
     ignore = shutil.ignore_patterns("__pycache__", ".cache")
